@@ -1,0 +1,56 @@
+# Somnia: `make run` starts everything on this machine, `make test` proves it. Both set themselves up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CACHE      ?= $(HOME)/.cache/somnia
+UV_VERSION := 0.13.9
+BUF_VERSION := 1.75.0
+UV         := $(CACHE)/uv-$(UV_VERSION)/bin/uv
+BUF        := $(CACHE)/npm/node_modules/.bin/buf
+export UV_PYTHON_DOWNLOADS := never
+export UV_CACHE_DIR := $(CACHE)/uv-cache
+export HF_HUB_OFFLINE := 1
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test test-fast lint proto proto-check bench clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	python3.11 -m venv $(CACHE)/uv-$(UV_VERSION)
+	$(CACHE)/uv-$(UV_VERSION)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(BUF):
+	mkdir -p $(CACHE)/npm
+	npm install --silent --no-audit --no-fund --prefix $(CACHE)/npm @bufbuild/buf@$(BUF_VERSION)
+
+setup: $(UV) ## install the locked workspace into .venv (idempotent)
+	$(UV) sync --all-packages --locked
+
+run: setup ## start Somnia: NATS + every service, embedded stores under ~/.local/share/somnia
+	$(UV) run --no-sync somnia up
+
+proto: $(UV) ## regenerate libs/proto from proto/
+	$(UV) run --no-sync python scripts/gen_proto.py libs/proto/src
+
+proto-check: setup $(BUF) ## fail when proto/ is not lint-clean or libs/proto is stale
+	cd proto && $(BUF) lint
+	$(UV) run --no-sync python scripts/gen_proto.py --check libs/proto/src
+
+lint: setup proto-check ## ruff + mypy + buf
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
+	$(UV) run --no-sync mypy libs services cli
+
+test: lint ## everything: lint, unit, component, integration (real nats-server) and e2e
+	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+
+test-fast: setup ## unit and component tests only
+	$(UV) run --no-sync pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+bench: setup ## ingest + recall benchmarks; writes benchmarks/results/
+	$(UV) run --no-sync python benchmarks/skeleton_bench.py
+
+clean: ## remove the virtualenv (caches under ~/.cache/somnia are kept)
+	rm -rf .venv

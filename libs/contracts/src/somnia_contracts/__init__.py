@@ -1,0 +1,39 @@
+"""Somnia's event contracts: versioned subjects, streams and pydantic event models shared by services."""
+
+from somnia_contracts.events import (
+    EVENT_TYPES,
+    MemoryIndexed,
+    SessionClosed,
+    SessionStarted,
+    ToolCallPayload,
+    TurnCaptured,
+)
+from somnia_contracts.identifiers import (
+    IdentifierError,
+    validate_namespace,
+    validate_session_id,
+    validate_turn_id,
+)
+from somnia_contracts.subjects import (
+    MEMORY_STREAM,
+    SESSION_STREAM,
+    StreamSpec,
+    Subjects,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "MEMORY_STREAM",
+    "SESSION_STREAM",
+    "IdentifierError",
+    "MemoryIndexed",
+    "SessionClosed",
+    "SessionStarted",
+    "StreamSpec",
+    "Subjects",
+    "ToolCallPayload",
+    "TurnCaptured",
+    "validate_namespace",
+    "validate_session_id",
+    "validate_turn_id",
+]

@@ -1,0 +1,101 @@
+"""Events between services. Each is a pydantic model with a fixed schema version; trace context
+travels in NATS headers, not in the body.
+
+A consumer rejects a body whose `schema_version` it does not know, so a breaking change means a new
+model and a new subject version (`somnia.v2...`), never an edited one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from somnia_contracts.identifiers import validate_namespace, validate_session_id, validate_turn_id
+
+Role = Literal["user", "assistant", "system", "tool"]
+Outcome = Literal["unspecified", "succeeded", "failed", "abandoned"]
+
+
+class Event(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = 1
+    namespace: str
+    session_id: str
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        return validate_namespace(value)
+
+    @field_validator("session_id")
+    @classmethod
+    def _session(cls, value: str) -> str:
+        return validate_session_id(value)
+
+
+class ToolCallPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    arguments_json: str = ""
+    result: str = ""
+
+
+class SessionStarted(Event):
+    """`somnia.v1.session.started.<ns>.<session>`: an agent opened a session."""
+
+    event_type: Literal["session.started"] = "session.started"
+    agent: str = ""
+    opening: str = ""
+    tools: tuple[str, ...] = ()
+    started_at: AwareDatetime
+
+
+class TurnCaptured(Event):
+    """`somnia.v1.session.turn.<ns>.<session>`: one turn was accepted by capture."""
+
+    event_type: Literal["session.turn"] = "session.turn"
+    turn_id: str
+    role: Role
+    content: str
+    tool_call: ToolCallPayload | None = None
+    occurred_at: AwareDatetime
+    captured_at: AwareDatetime
+
+    @field_validator("turn_id")
+    @classmethod
+    def _turn(cls, value: str) -> str:
+        return validate_turn_id(value)
+
+
+class SessionClosed(Event):
+    """`somnia.v1.session.closed.<ns>.<session>`: the session ended, with its outcome if known."""
+
+    event_type: Literal["session.closed"] = "session.closed"
+    outcome: Outcome = "unspecified"
+    ended_at: AwareDatetime
+
+
+class MemoryIndexed(Event):
+    """`somnia.v1.memory.indexed.<ns>.<session>`: a turn's memories are durable in the vector store."""
+
+    event_type: Literal["memory.indexed"] = "memory.indexed"
+    turn_id: str
+    memory_ids: tuple[str, ...] = Field(min_length=1)
+    embedder: str
+    dimension: int = Field(gt=0)
+    occurred_at: datetime
+    indexed_at: AwareDatetime
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    "session.started": SessionStarted,
+    "session.turn": TurnCaptured,
+    "session.closed": SessionClosed,
+    "memory.indexed": MemoryIndexed,
+}

@@ -1,0 +1,50 @@
+"""The shapes of namespaces, session ids and turn ids, checked the same way by every service.
+
+Session and turn ids become NATS subject tokens, so they may not hold '.', '*', '>' or whitespace.
+"""
+
+from __future__ import annotations
+
+import re
+
+NAMESPACE_PART = re.compile(r"[a-z0-9_-]{1,64}")
+NAMESPACE_PARTS = 3
+SESSION_ID = re.compile(r"[A-Za-z0-9_:-]{1,128}")
+TURN_ID = re.compile(r"[A-Za-z0-9_:#-]{1,128}")
+
+
+class IdentifierError(ValueError):
+    """An id or namespace has the wrong shape; the message says what the right shape is."""
+
+
+def validate_namespace(namespace: str) -> str:
+    """Return the namespace if it is `tenant/agent/user`, each part [a-z0-9_-]{1,64}."""
+    if not namespace:
+        raise IdentifierError("namespace is required: use 'tenant/agent/user', e.g. 'acme/support-bot/alice'")
+    parts = namespace.split("/")
+    if len(parts) != NAMESPACE_PARTS or not all(NAMESPACE_PART.fullmatch(p) for p in parts):
+        raise IdentifierError(
+            f"namespace {namespace!r} is malformed: use 'tenant/agent/user' with each part made of "
+            "1-64 characters from a-z, 0-9, '_' and '-'"
+        )
+    return namespace
+
+
+def validate_session_id(session_id: str) -> str:
+    """Return the session id if it is 1-128 characters of [A-Za-z0-9_:-]."""
+    if not session_id:
+        raise IdentifierError("session_id is required")
+    if not SESSION_ID.fullmatch(session_id):
+        raise IdentifierError(
+            f"session_id {session_id[:140]!r} is malformed: use 1-128 characters from A-Z, a-z, 0-9, '_', ':' and '-'"
+        )
+    return session_id
+
+
+def validate_turn_id(turn_id: str) -> str:
+    """Return the turn id if it is 1-128 characters of [A-Za-z0-9_:#-]."""
+    if not TURN_ID.fullmatch(turn_id):
+        raise IdentifierError(
+            f"turn_id {turn_id[:140]!r} is malformed: use 1-128 characters from A-Z, a-z, 0-9, '_', ':', '#' and '-'"
+        )
+    return turn_id

@@ -1,0 +1,65 @@
+"""Versioned NATS subjects and the JetStream streams that hold them.
+
+Subjects carry the namespace and session as their last tokens so that one session's messages can be
+found (and later purged) by subject alone: `somnia.v1.session.turn.<namespace>.<session_id>`.
+Namespace parts are joined with '/', which NATS allows inside a token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VERSION = "v1"
+PREFIX = f"somnia.{VERSION}"
+
+
+class Subjects:
+    """Builders for every subject Somnia publishes, and the wildcards consumers bind to."""
+
+    SESSION_ALL = f"{PREFIX}.session.>"
+    SESSION_STARTED_ALL = f"{PREFIX}.session.started.>"
+    SESSION_TURN_ALL = f"{PREFIX}.session.turn.>"
+    SESSION_CLOSED_ALL = f"{PREFIX}.session.closed.>"
+    MEMORY_ALL = f"{PREFIX}.memory.>"
+    MEMORY_INDEXED_ALL = f"{PREFIX}.memory.indexed.>"
+
+    @staticmethod
+    def session_started(namespace: str, session_id: str) -> str:
+        return f"{PREFIX}.session.started.{namespace}.{session_id}"
+
+    @staticmethod
+    def session_turn(namespace: str, session_id: str) -> str:
+        return f"{PREFIX}.session.turn.{namespace}.{session_id}"
+
+    @staticmethod
+    def session_closed(namespace: str, session_id: str) -> str:
+        return f"{PREFIX}.session.closed.{namespace}.{session_id}"
+
+    @staticmethod
+    def memory_indexed(namespace: str, session_id: str) -> str:
+        return f"{PREFIX}.memory.indexed.{namespace}.{session_id}"
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """A JetStream stream every service declares the same way (declaring is idempotent)."""
+
+    name: str
+    subjects: tuple[str, ...]
+    # Nats-Msg-Id de-duplication window; a repeat after it is still stored once by id downstream.
+    duplicate_window_s: float
+    max_age_s: float
+
+
+SESSION_STREAM = StreamSpec(
+    name="SOMNIA_SESSIONS",
+    subjects=(Subjects.SESSION_ALL,),
+    duplicate_window_s=3600.0,
+    max_age_s=30 * 24 * 3600.0,
+)
+MEMORY_STREAM = StreamSpec(
+    name="SOMNIA_MEMORY",
+    subjects=(Subjects.MEMORY_ALL,),
+    duplicate_window_s=600.0,
+    max_age_s=7 * 24 * 3600.0,
+)

@@ -1,0 +1,6 @@
+"""What every Somnia gRPC server has: health, reflection, tracing, graceful shutdown."""
+
+from somnia_grpc_runtime.server import GrpcServer, ServiceBinding
+from somnia_grpc_runtime.signals import wait_for_shutdown_signal
+
+__all__ = ["GrpcServer", "ServiceBinding", "wait_for_shutdown_signal"]

@@ -1,0 +1,17 @@
+"""Memory storage behind one port: the embedded SQLite store on one machine (Weaviate comes later)."""
+
+from somnia_memory_store.factory import open_memory_store
+from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
+from somnia_memory_store.ports import EmbedderMismatchError, MemoryStore, StoreError
+from somnia_memory_store.settings import MemoryStoreSettings
+
+__all__ = [
+    "EmbedderMismatchError",
+    "MemoryRecord",
+    "MemoryStore",
+    "MemoryStoreSettings",
+    "SearchFilter",
+    "SearchHit",
+    "StoreError",
+    "open_memory_store",
+]

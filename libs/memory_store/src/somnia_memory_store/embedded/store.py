@@ -1,0 +1,385 @@
+"""The embedded memory store: one SQLite file (WAL, fsync on commit) holding records, their vectors
+and an FTS5 index for BM25, with an in-process vector index per namespace.
+
+Several processes share the file (embedding writes, recall reads). Each keeps its own vector index and
+tops it up by rowid before a search, so a write is searchable by every process as soon as it commits.
+Replacing or deleting a row bumps a generation counter, which makes readers reload that namespace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from somnia_memory_store.embedded.fts_query import to_fts_query
+from somnia_memory_store.embedded.vector_index import NamespaceVectorIndex
+from somnia_memory_store.fusion import relative_score_fusion
+from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
+from somnia_memory_store.ports import EmbedderMismatchError, StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS memory (
+    rowid INTEGER PRIMARY KEY,
+    memory_id TEXT NOT NULL UNIQUE,
+    namespace TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    turn_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    chunk_index INTEGER NOT NULL,
+    occurred_at REAL NOT NULL,
+    recorded_at REAL NOT NULL,
+    embedder TEXT NOT NULL,
+    dimension INTEGER NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS memory_namespace_rowid ON memory(namespace, rowid);
+CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5(
+    text, content='memory', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS memory_ai AFTER INSERT ON memory BEGIN
+    INSERT INTO memory_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS memory_ad AFTER DELETE ON memory BEGIN
+    INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS memory_au AFTER UPDATE OF text ON memory BEGIN
+    INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO memory_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO store_meta(key, value) VALUES ('generation', '0');
+"""
+
+COLUMNS = (
+    "rowid, memory_id, namespace, kind, text, session_id, turn_id, role, chunk_index, "
+    "occurred_at, recorded_at, embedder, dimension, vector"
+)
+
+
+def _ts(value: datetime) -> float:
+    return value.timestamp()
+
+
+def _dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+class EmbeddedMemoryStore:
+    """A MemoryStore on one SQLite file; safe to share between processes."""
+
+    def __init__(self, path: Path, *, candidates: int = 50) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self._candidates = candidates
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before upsert returns, so a consumer may ack right after.
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(SCHEMA)
+        self._lock = threading.Lock()
+        self._indexes: dict[str, NamespaceVectorIndex] = {}
+        self._generation_seen = -1
+
+    # -- embedder identity ---------------------------------------------------------------------
+
+    def check_embedder(self, name: str, dimension: int) -> None:
+        with self._lock:
+            self._check_embedder_locked(name, dimension)
+
+    def _check_embedder_locked(self, name: str, dimension: int) -> None:
+        rows = dict(
+            self._conn.execute(
+                "SELECT key, value FROM store_meta WHERE key IN ('embedder', 'dimension')"
+            ).fetchall()
+        )
+        if not rows:
+            return
+        if rows.get("embedder") != name or int(rows.get("dimension", 0)) != dimension:
+            raise EmbedderMismatchError(
+                f"the store at {self._path} holds vectors from {rows.get('embedder')} "
+                f"({rows.get('dimension')} dims) but the configured embedder is {name} ({dimension} dims). "
+                "Configure the original embedder, or point SOMNIA_STORE_DATA_DIR at a new directory and "
+                "re-import; mixing models in one index would make every similarity meaningless."
+            )
+
+    # -- writes --------------------------------------------------------------------------------
+
+    async def upsert(self, records: Sequence[MemoryRecord]) -> None:
+        if records:
+            await asyncio.to_thread(self._upsert_sync, records)
+
+    def _upsert_sync(self, records: Sequence[MemoryRecord]) -> None:
+        embedders = {(r.embedder, int(r.vector.shape[0])) for r in records}
+        if len(embedders) != 1:
+            raise EmbedderMismatchError(f"one upsert mixes vectors of several embedders: {sorted(embedders)}")
+        ((name, dimension),) = embedders
+        with self._lock:
+            self._check_embedder_locked(name, dimension)
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                cur.execute("INSERT OR IGNORE INTO store_meta(key, value) VALUES ('embedder', ?)", (name,))
+                cur.execute(
+                    "INSERT OR IGNORE INTO store_meta(key, value) VALUES ('dimension', ?)", (str(dimension),)
+                )
+                changed = self._write_records(cur, records)
+                if changed:
+                    cur.execute(
+                        "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+                    )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def _write_records(self, cur: sqlite3.Cursor, records: Sequence[MemoryRecord]) -> bool:
+        """Insert new records; update changed ones in place. Returns whether an existing row changed."""
+        ids = [r.memory_id for r in records]
+        existing: dict[str, tuple[str, str, str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for memory_id, namespace, text, embedder in cur.execute(
+                f"SELECT memory_id, namespace, text, embedder FROM memory WHERE memory_id IN ({marks})", chunk
+            ):
+                existing[memory_id] = (namespace, text, embedder)
+        changed = False
+        for record in records:
+            values = (
+                record.namespace,
+                record.kind,
+                record.text,
+                record.session_id,
+                record.turn_id,
+                record.role,
+                record.chunk_index,
+                _ts(record.occurred_at),
+                _ts(record.recorded_at),
+                record.embedder,
+                int(record.vector.shape[0]),
+                np.ascontiguousarray(record.vector, dtype=np.float32).tobytes(),
+            )
+            before = existing.get(record.memory_id)
+            if before is None:
+                cur.execute(
+                    "INSERT INTO memory(namespace, kind, text, session_id, turn_id, role, chunk_index, "
+                    "occurred_at, recorded_at, embedder, dimension, vector, memory_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, record.memory_id),
+                )
+                existing[record.memory_id] = (record.namespace, record.text, record.embedder)
+            elif before[0] != record.namespace:
+                raise StoreError(
+                    f"memory id {record.memory_id} already exists in another namespace; ids are global"
+                )
+            elif before[1:] != (record.text, record.embedder):
+                cur.execute(
+                    "UPDATE memory SET namespace=?, kind=?, text=?, session_id=?, turn_id=?, role=?, "
+                    "chunk_index=?, occurred_at=?, recorded_at=?, embedder=?, dimension=?, vector=? "
+                    "WHERE memory_id=?",
+                    (*values, record.memory_id),
+                )
+                changed = True
+            # else: a redelivered, identical record; keep the first copy.
+        return changed
+
+    async def delete(self, namespace: str, memory_ids: Sequence[str]) -> int:
+        return await asyncio.to_thread(self._delete_sync, namespace, list(memory_ids))
+
+    def _delete_sync(self, namespace: str, memory_ids: list[str]) -> int:
+        deleted = 0
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                for start in range(0, len(memory_ids), 500):
+                    chunk = memory_ids[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    cur.execute(
+                        f"DELETE FROM memory WHERE namespace = ? AND memory_id IN ({marks})", (namespace, *chunk)
+                    )
+                    deleted += cur.rowcount
+                if deleted:
+                    cur.execute(
+                        "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+                    )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return deleted
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def get(self, namespace: str, memory_ids: Sequence[str]) -> list[MemoryRecord]:
+        return await asyncio.to_thread(self._get_sync, namespace, list(memory_ids))
+
+    def _get_sync(self, namespace: str, memory_ids: list[str]) -> list[MemoryRecord]:
+        if not memory_ids:
+            return []
+        marks = ",".join("?" * len(memory_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {COLUMNS} FROM memory WHERE namespace = ? AND memory_id IN ({marks})",
+                (namespace, *memory_ids),
+            ).fetchall()
+        by_id = {row[1]: self._record(row) for row in rows}
+        return [by_id[i] for i in memory_ids if i in by_id]
+
+    async def count(self, namespace: str) -> int:
+        def run() -> int:
+            with self._lock:
+                (n,) = self._conn.execute(
+                    "SELECT COUNT(*) FROM memory WHERE namespace = ?", (namespace,)
+                ).fetchone()
+            return int(n)
+
+        return await asyncio.to_thread(run)
+
+    async def vector_search(
+        self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None = None
+    ) -> list[SearchHit]:
+        return await asyncio.to_thread(self._vector_sync, namespace, vector, k, filter)
+
+    async def keyword_search(
+        self, namespace: str, query: str, k: int, filter: SearchFilter | None = None
+    ) -> list[SearchHit]:
+        return await asyncio.to_thread(self._keyword_sync, namespace, query, k, filter)
+
+    async def hybrid_search(
+        self,
+        namespace: str,
+        query: str,
+        vector: npt.NDArray[np.float32],
+        k: int,
+        alpha: float = 0.5,
+        filter: SearchFilter | None = None,
+    ) -> list[SearchHit]:
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be within [0, 1], got {alpha}")
+
+        def run() -> list[SearchHit]:
+            pool = max(k, self._candidates)
+            dense = self._vector_sync(namespace, vector, pool, filter) if alpha > 0 else []
+            sparse = self._keyword_sync(namespace, query, pool, filter) if alpha < 1 else []
+            return relative_score_fusion(dense, sparse, alpha=alpha, k=k)
+
+        return await asyncio.to_thread(run)
+
+    def _vector_sync(
+        self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None
+    ) -> list[SearchHit]:
+        with self._lock:
+            index = self._fresh_index(namespace)
+            ranked = index.search(np.asarray(vector, dtype=np.float32), k, filter)
+            rows = self._rows_by_rowid([rowid for rowid, _ in ranked])
+        hits = []
+        for rank, (rowid, similarity) in enumerate(ranked, start=1):
+            if rowid in rows:
+                hits.append(
+                    SearchHit(
+                        record=self._record(rows[rowid]),
+                        score=similarity,
+                        vector_score=similarity,
+                        vector_rank=rank,
+                    )
+                )
+        return hits
+
+    def _keyword_sync(self, namespace: str, query: str, k: int, filter: SearchFilter | None) -> list[SearchHit]:
+        match = to_fts_query(query)
+        if not match:
+            return []
+        clauses, params = _filter_sql(filter)
+        sql = (
+            f"SELECT m.rowid, -bm25(memory_fts) AS score FROM memory_fts JOIN memory m "
+            f"ON m.rowid = memory_fts.rowid WHERE memory_fts MATCH ? AND m.namespace = ?{clauses} "
+            "ORDER BY bm25(memory_fts) LIMIT ?"
+        )
+        with self._lock:
+            try:
+                scored = self._conn.execute(sql, (match, namespace, *params, k)).fetchall()
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"keyword search failed for {query!r}: {exc}") from exc
+            rows = self._rows_by_rowid([rowid for rowid, _ in scored])
+        return [
+            SearchHit(record=self._record(rows[rowid]), score=score, keyword_score=score, keyword_rank=rank)
+            for rank, (rowid, score) in enumerate(scored, start=1)
+            if rowid in rows
+        ]
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _fresh_index(self, namespace: str) -> NamespaceVectorIndex:
+        (generation,) = self._conn.execute("SELECT value FROM store_meta WHERE key = 'generation'").fetchone()
+        if int(generation) != self._generation_seen:
+            self._indexes.clear()
+            self._generation_seen = int(generation)
+        index = self._indexes.get(namespace)
+        if index is None:
+            index = self._indexes[namespace] = NamespaceVectorIndex()
+        rows = self._conn.execute(
+            "SELECT rowid, session_id, role, kind, occurred_at, vector FROM memory "
+            "WHERE namespace = ? AND rowid > ? ORDER BY rowid",
+            (namespace, index.last_rowid),
+        ).fetchall()
+        if rows:
+            index.append(rows)
+        return index
+
+    def _rows_by_rowid(self, rowids: list[int]) -> dict[int, tuple[object, ...]]:
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        rows = self._conn.execute(f"SELECT {COLUMNS} FROM memory WHERE rowid IN ({marks})", rowids).fetchall()
+        return {int(row[0]): row for row in rows}
+
+    @staticmethod
+    def _record(row: tuple[object, ...]) -> MemoryRecord:
+        (_, memory_id, namespace, kind, text, session_id, turn_id, role, chunk, occ, rec, emb, _dim, blob) = row
+        assert isinstance(blob, bytes) and isinstance(occ, float) and isinstance(rec, float)
+        return MemoryRecord(
+            memory_id=str(memory_id),
+            namespace=str(namespace),
+            kind=str(kind),
+            text=str(text),
+            session_id=str(session_id),
+            turn_id=str(turn_id),
+            role=str(role),
+            chunk_index=int(str(chunk)),
+            occurred_at=_dt(occ),
+            recorded_at=_dt(rec),
+            embedder=str(emb),
+            vector=np.frombuffer(blob, dtype=np.float32),
+        )
+
+    async def aclose(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _filter_sql(filter: SearchFilter | None) -> tuple[str, list[object]]:
+    if filter is None:
+        return "", []
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, values in (("session_id", filter.session_ids), ("role", filter.roles), ("kind", filter.kinds)):
+        if values:
+            clauses.append(f"m.{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    if filter.occurred_after is not None:
+        clauses.append("m.occurred_at >= ?")
+        params.append(filter.occurred_after.timestamp())
+    if filter.occurred_before is not None:
+        clauses.append("m.occurred_at <= ?")
+        params.append(filter.occurred_before.timestamp())
+    return "".join(f" AND {c}" for c in clauses), params

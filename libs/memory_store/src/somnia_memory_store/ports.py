@@ -1,0 +1,59 @@
+"""The memory store port. Every method is scoped by namespace: nothing crosses namespaces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
+
+
+class StoreError(RuntimeError):
+    """The store could not do what was asked; the message says why."""
+
+
+class EmbedderMismatchError(StoreError):
+    """Vectors from a different embedder than the one the store was built with."""
+
+
+class MemoryStore(Protocol):
+    async def upsert(self, records: Sequence[MemoryRecord]) -> None:
+        """Insert or replace records by memory_id; durable when this returns."""
+        ...
+
+    async def get(self, namespace: str, memory_ids: Sequence[str]) -> list[MemoryRecord]: ...
+
+    async def count(self, namespace: str) -> int: ...
+
+    async def delete(self, namespace: str, memory_ids: Sequence[str]) -> int:
+        """Delete by id; returns how many existed."""
+        ...
+
+    async def vector_search(
+        self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None = None
+    ) -> list[SearchHit]: ...
+
+    async def keyword_search(
+        self, namespace: str, query: str, k: int, filter: SearchFilter | None = None
+    ) -> list[SearchHit]: ...
+
+    async def hybrid_search(
+        self,
+        namespace: str,
+        query: str,
+        vector: npt.NDArray[np.float32],
+        k: int,
+        alpha: float = 0.5,
+        filter: SearchFilter | None = None,
+    ) -> list[SearchHit]:
+        """Relative-score fusion: alpha * vector + (1 - alpha) * keyword, each min-max normalised."""
+        ...
+
+    def check_embedder(self, name: str, dimension: int) -> None:
+        """Raise EmbedderMismatchError when the store holds vectors of another embedder."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,12 @@
+"""Span attribute names Somnia sets, in one place so dashboards and code agree."""
+
+NAMESPACE = "somnia.namespace"
+SESSION_ID = "somnia.session_id"
+TURN_ID = "somnia.turn_id"
+TURN_COUNT = "somnia.turn_count"
+MEMORY_COUNT = "somnia.memory_count"
+EMBEDDER = "somnia.embedder"
+BATCH_SIZE = "somnia.batch_size"
+QUERY_LENGTH = "somnia.query_length"
+RESULT_COUNT = "somnia.result_count"
+DUPLICATE = "somnia.duplicate"
