@@ -1,0 +1,21 @@
+"""A FastStream NATS broker with OpenTelemetry on every publish and consume."""
+
+from __future__ import annotations
+
+import logging
+
+from faststream.nats import NatsBroker
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from opentelemetry.trace import TracerProvider
+
+
+def create_broker(url: str, *, name: str, tracer_provider: TracerProvider | None = None) -> NatsBroker:
+    return NatsBroker(
+        url,
+        name=name,
+        middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
+        # Keep trying forever: a restarting nats-server must not take services down with it.
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        logger=logging.getLogger(f"somnia.{name}.nats"),
+    )

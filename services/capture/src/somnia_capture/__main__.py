@@ -1,0 +1,3 @@
+from somnia_capture.main import run
+
+run()

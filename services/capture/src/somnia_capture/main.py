@@ -1,0 +1,74 @@
+"""capture's process: NATS connection, streams, gRPC server, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from opentelemetry.trace import TracerProvider
+from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia_bus import JetStreamPublisher, create_broker, ensure_streams
+from somnia_contracts import SESSION_STREAM
+from somnia_grpc_runtime import GrpcServer, ServiceBinding, wait_for_shutdown_signal
+from somnia_telemetry import configure_tracing
+
+from somnia_capture.service import CaptureService
+from somnia_capture.servicer import CaptureServicer
+from somnia_capture.settings import CaptureSettings
+
+log = logging.getLogger("somnia.capture")
+
+
+class CaptureApp:
+    """Everything capture runs, started and stopped as one."""
+
+    def __init__(self, settings: CaptureSettings, tracer_provider: TracerProvider | None = None) -> None:
+        self.settings = settings
+        self.broker = create_broker(settings.nats_url, name="capture", tracer_provider=tracer_provider)
+        self.service = CaptureService(
+            JetStreamPublisher(self.broker, timeout_s=settings.publish_timeout_s),
+            max_turn_bytes=settings.max_turn_bytes,
+            max_turns_per_request=settings.max_turns_per_request,
+        )
+        self.server = GrpcServer(
+            host=settings.host,
+            port=settings.port,
+            services=[
+                ServiceBinding(
+                    name=capture_pb2.DESCRIPTOR.services_by_name["CaptureService"].full_name,
+                    servicer=CaptureServicer(self.service),
+                    add=capture_pb2_grpc.add_CaptureServiceServicer_to_server,
+                )
+            ],
+            tracer_provider=tracer_provider,
+            grace_s=settings.shutdown_grace_s,
+            # A batch of turns at the size limit must fit in one message.
+            max_message_bytes=max(4 * 1024 * 1024, settings.max_turn_bytes * 4),
+        )
+
+    async def start(self) -> int:
+        await self.broker.connect()
+        await ensure_streams(self.broker, SESSION_STREAM)
+        port = await self.server.start()
+        log.info("capture serving gRPC on %s:%s, publishing to %s", self.settings.host, port, self.settings.nats_url)
+        return port
+
+    async def stop(self) -> None:
+        await self.server.stop()
+        await self.broker.stop()
+
+
+def create_app(settings: CaptureSettings, tracer_provider: TracerProvider | None = None) -> CaptureApp:
+    return CaptureApp(settings, tracer_provider)
+
+
+async def serve() -> None:
+    app = create_app(CaptureSettings(), configure_tracing("capture"))
+    await app.start()
+    await wait_for_shutdown_signal()
+    await app.stop()
+
+
+def run() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(serve())

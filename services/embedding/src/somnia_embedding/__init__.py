@@ -1,0 +1,1 @@
+"""embedding: turns captured turns into searchable memories (chunk → embed → store → memory.indexed)."""

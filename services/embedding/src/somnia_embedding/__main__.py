@@ -1,0 +1,3 @@
+from somnia_embedding.main import run
+
+run()

@@ -1,0 +1,147 @@
+"""The JetStream side of embedding: pull a batch of turns, index them, publish memory.indexed, ack.
+
+Acks come only after the store has committed, so a crash means redelivery, never loss; a failed batch
+is nacked with a growing delay so a store that is down is not hammered. Each turn gets its own
+CONSUMER span under the span that published it, so one captured turn is one trace end to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from faststream import Context
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats.message import NatsBatchMessage
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Tracer
+from pydantic import ValidationError
+from somnia_bus import JetStreamPublisher
+from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryIndexed, Subjects, TurnCaptured
+from somnia_telemetry import attributes, context_from_headers
+
+from somnia_embedding.service import IndexingService, IndexResult
+from somnia_embedding.settings import EmbeddingSettings
+
+log = logging.getLogger("somnia.embedding")
+
+
+@dataclass
+class _Delivery:
+    raw: Any
+    turn: TurnCaptured
+    span: Span
+
+
+def backoff_s(num_delivered: int, cap_s: float) -> float:
+    return float(min(cap_s, 0.25 * 2 ** max(0, num_delivered - 1)))
+
+
+class TurnBatchHandler:
+    def __init__(
+        self,
+        service: IndexingService,
+        publisher: JetStreamPublisher,
+        tracer: Tracer,
+        *,
+        max_backoff_s: float,
+        embedder_name: str,
+    ) -> None:
+        self._service = service
+        self._publisher = publisher
+        self._tracer = tracer
+        self._max_backoff_s = max_backoff_s
+        self._embedder_name = embedder_name
+
+    async def handle(self, message: NatsBatchMessage) -> None:
+        deliveries: list[_Delivery] = []
+        for raw in message.raw_message:
+            try:
+                turn = TurnCaptured.model_validate_json(raw.data)
+            except ValidationError as exc:
+                # A body no schema version explains can never succeed: drop it loudly, keep the rest.
+                log.error("dropping malformed session.turn on %s: %s", raw.subject, exc)
+                await raw.term()
+                continue
+            span = self._tracer.start_span(
+                "embedding.index_turn", context=context_from_headers(raw.headers), kind=SpanKind.CONSUMER
+            )
+            span.set_attributes(
+                {
+                    attributes.NAMESPACE: turn.namespace,
+                    attributes.SESSION_ID: turn.session_id,
+                    attributes.TURN_ID: turn.turn_id,
+                    attributes.BATCH_SIZE: len(message.raw_message),
+                }
+            )
+            deliveries.append(_Delivery(raw, turn, span))
+        if not deliveries:
+            return
+        try:
+            result = await self._service.index([d.turn for d in deliveries])
+            await self._publish_indexed(deliveries, result)
+        except Exception as exc:
+            delivered = max((_num_delivered(d.raw) for d in deliveries), default=1)
+            delay = backoff_s(delivered, self._max_backoff_s)
+            log.warning("indexing %d turns failed (attempt %d), retrying in %.1fs: %r",
+                        len(deliveries), delivered, delay, exc)
+            for d in deliveries:
+                d.span.record_exception(exc)
+                d.span.set_status(trace.StatusCode.ERROR, str(exc))
+                d.span.end()
+                await d.raw.nak(delay=delay)
+            return
+        for d in deliveries:
+            await d.raw.ack()
+            d.span.end()
+
+    async def _publish_indexed(self, deliveries: list[_Delivery], result: IndexResult) -> None:
+        t = result.timings
+        publishes = []
+        for delivery, event in zip(deliveries, result.events, strict=True):
+            parent = trace.set_span_in_context(delivery.span)
+            # The batch embedded and stored everything at once; each turn's trace shows those phases.
+            self._tracer.start_span(
+                "embedder.embed", context=parent, start_time=t.embed_start,
+                attributes={attributes.EMBEDDER: self._embedder_name},
+            ).end(end_time=t.embed_end)
+            self._tracer.start_span(
+                "memory_store.upsert", context=parent, start_time=t.store_start,
+                attributes={attributes.MEMORY_COUNT: len(event.memory_ids)},
+            ).end(end_time=t.store_end)
+            publishes.append(self._publish_one(delivery.span, event))
+        await asyncio.gather(*publishes)
+
+    async def _publish_one(self, span: Span, event: MemoryIndexed) -> None:
+        with trace.use_span(span, end_on_exit=False):
+            await self._publisher.publish(
+                event,
+                subject=Subjects.memory_indexed(event.namespace, event.session_id),
+                msg_id=f"indexed/{event.namespace}/{event.session_id}/{event.turn_id}",
+                stream=MEMORY_STREAM.name,
+            )
+
+
+def _num_delivered(raw: Any) -> int:
+    try:
+        return int(raw.metadata.num_delivered)
+    except Exception:
+        return 1
+
+
+def register(broker: NatsBroker, handler: TurnBatchHandler, settings: EmbeddingSettings) -> None:
+    """Bind the durable pull consumer on every session.turn subject to the handler."""
+
+    @broker.subscriber(
+        Subjects.SESSION_TURN_ALL,
+        stream=JStream(SESSION_STREAM.name, declare=False),
+        durable=settings.durable,
+        pull_sub=PullSub(batch_size=settings.batch_size, timeout=settings.batch_wait_s, batch=True),
+        config=ConsumerConfig(ack_wait=settings.ack_wait_s, max_ack_pending=settings.batch_size * 16),
+        ack_policy=AckPolicy.MANUAL,
+    )
+    async def on_turns(body: Any, message: Annotated[NatsBatchMessage, Context("message")]) -> None:
+        await handler.handle(message)

@@ -1,0 +1,83 @@
+"""embedding's process: embedder, store, durable consumer, and a gRPC health endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from opentelemetry import trace
+from opentelemetry.trace import TracerProvider
+from somnia_bus import JetStreamPublisher, create_broker, ensure_streams
+from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
+from somnia_embedder import Embedder, EmbedderSettings, create_embedder
+from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
+from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
+from somnia_telemetry import configure_tracing
+
+from somnia_embedding.handlers import TurnBatchHandler, register
+from somnia_embedding.service import IndexingService
+from somnia_embedding.settings import EmbeddingSettings
+
+log = logging.getLogger("somnia.embedding")
+
+
+class EmbeddingApp:
+    def __init__(
+        self,
+        settings: EmbeddingSettings,
+        embedder: Embedder,
+        store: MemoryStore,
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        # Refuse to start rather than mix two models' vectors in one index.
+        store.check_embedder(embedder.name, embedder.dimension)
+        self.broker = create_broker(settings.nats_url, name="embedding", tracer_provider=tracer_provider)
+        self.service = IndexingService(
+            embedder, store, chunk_words=settings.chunk_words, chunk_overlap_words=settings.chunk_overlap_words
+        )
+        tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.embedding")
+        self.handler = TurnBatchHandler(
+            self.service,
+            JetStreamPublisher(self.broker),
+            tracer,
+            max_backoff_s=settings.max_backoff_s,
+            embedder_name=embedder.name,
+        )
+        register(self.broker, self.handler, settings)
+        self.health = GrpcServer(
+            host=settings.health_host, port=settings.health_port, services=[], tracer_provider=tracer_provider
+        )
+
+    async def start(self) -> None:
+        await self.broker.connect()
+        await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM)
+        await self.broker.start()
+        port = await self.health.start()
+        log.info("embedding consuming %s with %s; health on port %s", SESSION_STREAM.name, self.embedder.name, port)
+
+    async def stop(self) -> None:
+        await self.health.stop()
+        await self.broker.stop()
+        await self.embedder.aclose()
+        await self.store.aclose()
+
+
+async def create_app(settings: EmbeddingSettings, tracer_provider: TracerProvider | None = None) -> EmbeddingApp:
+    embedder = await create_embedder(EmbedderSettings())
+    store = open_memory_store(MemoryStoreSettings())
+    return EmbeddingApp(settings, embedder, store, tracer_provider)
+
+
+async def serve() -> None:
+    app = await create_app(EmbeddingSettings(), configure_tracing("embedding"))
+    await app.start()
+    await wait_for_shutdown_signal()
+    await app.stop()
+
+
+def run() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(serve())

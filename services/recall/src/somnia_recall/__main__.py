@@ -1,0 +1,3 @@
+from somnia_recall.main import run
+
+run()

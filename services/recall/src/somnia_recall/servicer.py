@@ -1,0 +1,96 @@
+"""gRPC RecallService: proto in, service call, proto out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_contracts import IdentifierError, validate_namespace
+from somnia_memory_store import SearchFilter
+
+from somnia_recall.service import InvalidQuery, RecalledMemory, RecallService
+
+ROLES = ("user", "assistant", "system", "tool")
+
+
+def timestamp(value: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def to_filter(request: recall_pb2.RecallRequest) -> SearchFilter | None:
+    if not request.HasField("filter"):
+        return None
+    f = request.filter
+    bad_roles = [r for r in f.roles if r not in ROLES]
+    if bad_roles:
+        raise InvalidQuery(f"filter.roles has {bad_roles}; use any of {', '.join(ROLES)}")
+
+    def bound(field: str) -> datetime | None:
+        if not f.HasField(field):
+            return None
+        try:
+            return getattr(f, field).ToDatetime(tzinfo=UTC)  # type: ignore[no-any-return]
+        except (ValueError, OverflowError) as exc:
+            raise InvalidQuery(f"filter.{field} is not a valid time: {exc}") from exc
+
+    after, before = bound("occurred_after"), bound("occurred_before")
+    if after and before and after > before:
+        raise InvalidQuery("filter.occurred_after is later than filter.occurred_before; swap them")
+    return SearchFilter(
+        session_ids=tuple(f.session_ids), roles=tuple(f.roles), occurred_after=after, occurred_before=before
+    )
+
+
+def to_item(memory: RecalledMemory) -> recall_pb2.RecalledItem:
+    hit, record = memory.hit, memory.hit.record
+    return recall_pb2.RecalledItem(
+        memory_id=record.memory_id,
+        text=record.text,
+        kind=record.kind,
+        scores=recall_pb2.Scores(
+            fused=hit.score,
+            vector=hit.vector_score,
+            keyword=hit.keyword_score,
+            vector_rank=hit.vector_rank,
+            keyword_rank=hit.keyword_rank,
+        ),
+        session_id=record.session_id,
+        occurred_at=timestamp(record.occurred_at),
+        recorded_at=timestamp(record.recorded_at),
+        provenance=recall_pb2.Provenance(
+            turn_id=record.turn_id, chunk_index=record.chunk_index, role=record.role, embedder=record.embedder
+        ),
+        why=memory.why,
+    )
+
+
+class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
+    def __init__(self, service: RecallService, *, default_k: int, max_query_chars: int) -> None:
+        self._service = service
+        self._default_k = default_k
+        self._max_query_chars = max_query_chars
+
+    async def Recall(
+        self, request: recall_pb2.RecallRequest, context: grpc.aio.ServicerContext
+    ) -> recall_pb2.RecallResponse:
+        try:
+            validate_namespace(request.namespace)
+            if len(request.query) > self._max_query_chars:
+                raise InvalidQuery(
+                    f"query is {len(request.query)} characters, over the limit of {self._max_query_chars}; "
+                    "shorten it to the question itself"
+                )
+            memories = await self._service.recall(
+                request.namespace,
+                request.query,
+                k=request.k or self._default_k,
+                alpha=request.alpha if request.HasField("alpha") else None,
+                filter=to_filter(request),
+            )
+        except (IdentifierError, InvalidQuery) as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return recall_pb2.RecallResponse(items=[to_item(m) for m in memories])

@@ -1,0 +1,19 @@
+"""recall's settings, from SOMNIA_RECALL_* variables (plus SOMNIA_EMBEDDER_*, SOMNIA_STORE_*)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RecallSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_RECALL_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=50052, ge=0, le=65535)
+    default_k: int = Field(default=10, ge=1, le=100)
+    max_k: int = Field(default=100, ge=1, le=1000)
+    max_query_chars: int = Field(default=4096, ge=1)
+    # 0.5 weighs meaning and exact words equally; see docs/architecture.md for the measurements.
+    alpha: float = Field(default=0.5, ge=0.0, le=1.0)
+    shutdown_grace_s: float = Field(default=5.0, ge=0)
