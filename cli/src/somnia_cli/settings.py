@@ -1,0 +1,33 @@
+"""The CLI's settings, from SOMNIA_* variables; every default works on one machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_home() -> Path:
+    return Path.home() / ".local" / "share" / "somnia"
+
+
+class CliSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_", extra="ignore")
+
+    home: Path = Field(default_factory=default_home, description="data, logs and NATS storage for `somnia up`")
+    namespace: str = "local/agent/user"
+    host: str = "127.0.0.1"
+    nats_port: int = 14222
+    nats_monitor_port: int = 18222
+    capture_port: int = 50051
+    recall_port: int = 50052
+    embedding_health_port: int = 50053
+
+    @property
+    def capture_address(self) -> str:
+        return f"{self.host}:{self.capture_port}"
+
+    @property
+    def recall_address(self) -> str:
+        return f"{self.host}:{self.recall_port}"

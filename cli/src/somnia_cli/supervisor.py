@@ -1,0 +1,158 @@
+"""Run NATS and every service as child processes, watch their health, restart the ones that die,
+and stop them all (services first, NATS last) when asked."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from somnia_nats_server import NatsServer, die_with_parent
+
+from somnia_cli.settings import CliSettings
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service process: its folder name (= module = OTEL_SERVICE_NAME) and its gRPC port."""
+
+    name: str
+    module: str
+    port: int
+    env: dict[str, str]
+
+
+@dataclass
+class ServiceState:
+    spec: ServiceSpec
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    healthy: bool = False
+    next_start: float = 0.0
+    started_at: float = field(default_factory=time.monotonic)
+
+
+def service_specs(settings: CliSettings) -> list[ServiceSpec]:
+    nats_url = f"nats://{settings.host}:{settings.nats_port}"
+    store_dir = str(settings.home / "store")
+    common = {"SOMNIA_NATS_URL": nats_url, "SOMNIA_STORE_DATA_DIR": store_dir}
+    return [
+        ServiceSpec(
+            "capture",
+            "somnia_capture",
+            settings.capture_port,
+            {**common, "SOMNIA_CAPTURE_HOST": settings.host, "SOMNIA_CAPTURE_PORT": str(settings.capture_port)},
+        ),
+        ServiceSpec(
+            "embedding",
+            "somnia_embedding",
+            settings.embedding_health_port,
+            {
+                **common,
+                "SOMNIA_EMBEDDING_HEALTH_HOST": settings.host,
+                "SOMNIA_EMBEDDING_HEALTH_PORT": str(settings.embedding_health_port),
+            },
+        ),
+        ServiceSpec(
+            "recall",
+            "somnia_recall",
+            settings.recall_port,
+            {**common, "SOMNIA_RECALL_HOST": settings.host, "SOMNIA_RECALL_PORT": str(settings.recall_port)},
+        ),
+    ]
+
+
+def check_health(host: str, port: int, timeout_s: float = 1.0) -> bool:
+    try:
+        with grpc.insecure_channel(f"{host}:{port}") as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout_s)
+            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+    except grpc.RpcError:
+        return False
+
+
+class Supervisor:
+    def __init__(self, settings: CliSettings) -> None:
+        self.settings = settings
+        self.logs = settings.home / "logs"
+        self.nats = NatsServer(
+            settings.home / "nats",
+            host=settings.host,
+            port=settings.nats_port,
+            monitor_port=settings.nats_monitor_port,
+            log_file=self.logs / "nats-server.log",
+        )
+        self.services = [ServiceState(spec) for spec in service_specs(settings)]
+        self._stopping = False
+
+    def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.nats.start()
+        for state in self.services:
+            self._spawn(state)
+
+    def _spawn(self, state: ServiceState) -> None:
+        env = {**os.environ, **state.spec.env, "OTEL_SERVICE_NAME": state.spec.name, "PYTHONUNBUFFERED": "1"}
+        log = (self.logs / f"{state.spec.name}.log").open("ab")
+        state.process = subprocess.Popen(
+            [sys.executable, "-m", state.spec.module],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # Own process group: the terminal's Ctrl-C reaches only us, and we stop children in order.
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
+        )
+        log.close()
+        state.healthy = False
+        state.started_at = time.monotonic()
+
+    def poll(self) -> list[str]:
+        """Check every child once; restart the dead with backoff. Returns events worth printing."""
+        events = []
+        for state in self.services:
+            process = state.process
+            if process is not None and process.poll() is not None and not self._stopping:
+                delay = min(30.0, 2.0**state.restarts)
+                events.append(
+                    f"{state.spec.name} exited with {process.returncode}; restarting in {delay:.0f}s "
+                    f"(log: {self.logs / (state.spec.name + '.log')})"
+                )
+                state.process = None
+                state.healthy = False
+                state.next_start = time.monotonic() + delay
+                state.restarts += 1
+            elif process is None and time.monotonic() >= state.next_start and not self._stopping:
+                self._spawn(state)
+            elif process is not None:
+                was = state.healthy
+                state.healthy = check_health(self.settings.host, state.spec.port, timeout_s=0.5)
+                if state.healthy and not was:
+                    events.append(f"{state.spec.name} is serving on {self.settings.host}:{state.spec.port}")
+        return events
+
+    def all_healthy(self) -> bool:
+        return all(s.healthy for s in self.services)
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        self._stopping = True
+        running = [s.process for s in self.services if s.process is not None and s.process.poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for process in running:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.nats.stop()
+
+    def log_path(self, name: str) -> Path:
+        return self.logs / f"{name}.log"

@@ -1,0 +1,121 @@
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from somnia_memory_store import EmbedderMismatchError, MemoryRecord, SearchFilter
+from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+DIM = 8
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.zeros(DIM, dtype=np.float32)
+    v[: len(values)] = values
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def record(memory_id: str, text: str, vector: np.ndarray, *, namespace: str = "a/b/c", session: str = "s1",
+           role: str = "user", minutes: int = 0, embedder: str = "test-embedder") -> MemoryRecord:
+    return MemoryRecord(memory_id=memory_id, namespace=namespace, text=text, session_id=session, turn_id=memory_id,
+                        role=role, occurred_at=T0 + timedelta(minutes=minutes), recorded_at=T0, embedder=embedder,
+                        vector=vector)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> EmbeddedMemoryStore:
+    return EmbeddedMemoryStore(tmp_path / "m.sqlite3")
+
+
+async def seed(store: EmbeddedMemoryStore) -> None:
+    await store.upsert([
+        record("m1", "My dog Max loves the beach", unit(1, 0), minutes=1),
+        record("m2", "The deploy failed: disk full", unit(0, 1), session="s2", role="assistant", minutes=2),
+        record("m3", "Max chewed my running shoes", unit(0.9, 0.1), minutes=3),
+        record("x1", "Max is a secret in another namespace", unit(1, 0), namespace="other/b/c"),
+    ])
+
+
+async def test_vector_search_ranks_by_cosine_within_the_namespace(store: EmbeddedMemoryStore) -> None:
+    await seed(store)
+    hits = await store.vector_search("a/b/c", unit(1, 0), k=3)
+    assert [h.record.memory_id for h in hits] == ["m1", "m3", "m2"]
+    assert hits[0].vector_score == pytest.approx(1.0, abs=1e-5)
+    assert all(h.record.namespace == "a/b/c" for h in hits)
+
+
+async def test_keyword_search_is_bm25_and_scoped(store: EmbeddedMemoryStore) -> None:
+    await seed(store)
+    hits = await store.keyword_search("a/b/c", "what did Max do?", k=10)
+    assert {h.record.memory_id for h in hits} == {"m1", "m3"}
+    assert await store.keyword_search("a/b/c", "the of and", k=10) == []  # stop words only
+    assert await store.keyword_search("a/b/c", 'NEAR("x" OR) * ^', k=10) == []  # FTS syntax is literal
+
+
+async def test_hybrid_fuses_both_signals(store: EmbeddedMemoryStore) -> None:
+    await seed(store)
+    hits = await store.hybrid_search("a/b/c", "disk full", unit(1, 0), k=3, alpha=0.5)
+    ids = [h.record.memory_id for h in hits]
+    assert set(ids) == {"m1", "m2", "m3"}
+    m2 = next(h for h in hits if h.record.memory_id == "m2")
+    assert m2.keyword_rank == 1 and m2.keyword_score == 1.0
+    only_keywords = await store.hybrid_search("a/b/c", "disk full", unit(1, 0), k=3, alpha=0.0)
+    assert only_keywords[0].record.memory_id == "m2"
+    with pytest.raises(ValueError, match="alpha"):
+        await store.hybrid_search("a/b/c", "x", unit(1, 0), k=3, alpha=1.5)
+
+
+async def test_filters_apply_to_both_retrievers(store: EmbeddedMemoryStore) -> None:
+    await seed(store)
+    only_s2 = SearchFilter(session_ids=("s2",))
+    assert [h.record.memory_id for h in await store.vector_search("a/b/c", unit(1, 0), 5, only_s2)] == ["m2"]
+    assert await store.keyword_search("a/b/c", "Max", 5, only_s2) == []
+    late = SearchFilter(occurred_after=T0 + timedelta(minutes=2))
+    assert {h.record.memory_id for h in await store.hybrid_search("a/b/c", "Max", unit(1, 0), 5, filter=late)} == {
+        "m2", "m3"}
+    users = SearchFilter(roles=("user",))
+    assert {h.record.memory_id for h in await store.vector_search("a/b/c", unit(0, 1), 5, users)} == {"m1", "m3"}
+
+
+async def test_records_survive_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    first = EmbeddedMemoryStore(path)
+    await seed(first)
+    await first.aclose()
+    again = EmbeddedMemoryStore(path)
+    assert await again.count("a/b/c") == 3
+    (m1,) = await again.get("a/b/c", ["m1"])
+    assert m1.text == "My dog Max loves the beach" and m1.occurred_at == T0 + timedelta(minutes=1)
+    assert np.allclose(m1.vector, unit(1, 0))
+
+
+async def test_a_second_process_sees_writes_and_deletes(tmp_path: Path) -> None:
+    writer, reader = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedMemoryStore(tmp_path / "m.db")
+    assert await reader.vector_search("a/b/c", unit(1, 0), 5) == []
+    await seed(writer)
+    assert len(await reader.vector_search("a/b/c", unit(1, 0), 5)) == 3
+    assert await writer.delete("a/b/c", ["m1", "x1", "nope"]) == 1  # x1 is in another namespace
+    assert [h.record.memory_id for h in await reader.vector_search("a/b/c", unit(1, 0), 5)] == ["m3", "m2"]
+    assert await reader.keyword_search("a/b/c", "beach", 5) == []
+
+
+async def test_upserting_the_same_id_twice_stores_it_once(store: EmbeddedMemoryStore) -> None:
+    await store.upsert([record("m1", "hello there", unit(1, 0))])
+    await store.upsert([record("m1", "hello there", unit(1, 0)), record("m1", "hello there", unit(1, 0))])
+    assert await store.count("a/b/c") == 1
+    await store.upsert([record("m1", "hello cosmos", unit(0, 1))])
+    (m1,) = await store.get("a/b/c", ["m1"])
+    assert m1.text == "hello cosmos"
+    assert [h.record.memory_id for h in await store.keyword_search("a/b/c", "cosmos", 5)] == ["m1"]
+    assert await store.keyword_search("a/b/c", "there", 5) == []
+
+
+async def test_switching_embedders_is_refused_with_a_clear_error(store: EmbeddedMemoryStore) -> None:
+    await store.upsert([record("m1", "hi", unit(1, 0))])
+    with pytest.raises(EmbedderMismatchError, match="holds vectors from test-embedder"):
+        await store.upsert([record("m2", "hi", unit(1, 0), embedder="another-model")])
+    with pytest.raises(EmbedderMismatchError, match="re-import"):
+        store.check_embedder("another-model", DIM)
+    store.check_embedder("test-embedder", DIM)
+    assert await store.count("a/b/c") == 1

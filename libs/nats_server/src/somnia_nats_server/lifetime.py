@@ -1,0 +1,21 @@
+"""Tie a child process's life to its parent's on Linux, so a killed supervisor leaves no orphans."""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import sys
+from collections.abc import Callable
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn that asks the kernel to SIGTERM the child when its parent dies (None off Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def preexec() -> None:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return preexec
