@@ -19,3 +19,11 @@ def create_broker(url: str, *, name: str, tracer_provider: TracerProvider | None
         reconnect_time_wait=0.5,
         logger=logging.getLogger(f"somnia.{name}.nats"),
     )
+
+
+async def close_broker(broker: NatsBroker) -> None:
+    """Stop the broker; a connection that is already broken must not fail a shutdown."""
+    try:
+        await broker.stop()
+    except Exception as exc:
+        logging.getLogger("somnia.bus").warning("NATS connection closed uncleanly: %r", exc)

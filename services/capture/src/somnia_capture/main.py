@@ -7,7 +7,7 @@ import logging
 
 from opentelemetry.trace import TracerProvider
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
-from somnia_bus import JetStreamPublisher, create_broker, ensure_streams
+from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import SESSION_STREAM
 from somnia_grpc_runtime import GrpcServer, ServiceBinding, wait_for_shutdown_signal
 from somnia_telemetry import configure_tracing
@@ -55,7 +55,7 @@ class CaptureApp:
 
     async def stop(self) -> None:
         await self.server.stop()
-        await self.broker.stop()
+        await close_broker(self.broker)
 
 
 def create_app(settings: CaptureSettings, tracer_provider: TracerProvider | None = None) -> CaptureApp:

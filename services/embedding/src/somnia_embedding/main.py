@@ -7,7 +7,7 @@ import logging
 
 from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
-from somnia_bus import JetStreamPublisher, create_broker, ensure_streams
+from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
@@ -60,7 +60,7 @@ class EmbeddingApp:
 
     async def stop(self) -> None:
         await self.health.stop()
-        await self.broker.stop()
+        await close_broker(self.broker)
         await self.embedder.aclose()
         await self.store.aclose()
 

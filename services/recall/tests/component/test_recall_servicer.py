@@ -1,0 +1,96 @@
+"""Recall over a real in-process gRPC channel, on the embedded store with the real embedder."""
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_memory_store import MemoryRecord
+from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+from somnia_recall.main import RecallApp
+from somnia_recall.settings import RecallSettings
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+FACTS = [
+    ("s1", "user", "I adopted a golden retriever puppy and named him Biscuit."),
+    ("s1", "assistant", "Biscuit is a lovely name for a retriever!"),
+    ("s2", "user", "Our staging deploy keeps failing because the disk on build-07 is full."),
+    ("s2", "user", "My sister Hannah is getting married in Porto next June."),
+    ("s3", "user", "I switched from coffee to green tea to sleep better."),
+]
+
+
+@pytest.fixture
+async def recall_stub(tmp_path: Path, embedder) -> AsyncIterator[recall_pb2_grpc.RecallServiceStub]:  # type: ignore[no-untyped-def]
+    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    vectors = await embedder.embed([text for _, _, text in FACTS])
+    await store.upsert([
+        MemoryRecord(memory_id=f"m{i}", namespace="a/b/c", text=text, session_id=session, turn_id=f"t{i}", role=role,
+                     occurred_at=T0 + timedelta(days=i), recorded_at=T0, embedder=embedder.name, vector=vectors[i])
+        for i, (session, role, text) in enumerate(FACTS)
+    ])
+    app = RecallApp(RecallSettings(port=0), embedder, store)
+    port = await app.start()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        yield recall_pb2_grpc.RecallServiceStub(channel)
+    await app.server.stop()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is my dog called?", "m0"),
+        ("why does the staging deployment fail?", "m2"),
+        ("when is Hannah's wedding?", "m3"),
+        ("what do I drink instead of coffee?", "m4"),
+    ],
+)
+async def test_the_turn_that_answers_ranks_first(recall_stub, question: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    response = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query=question, k=3))
+    top = response.items[0]
+    assert top.memory_id == expected
+    assert top.why and top.scores.fused > 0 and top.provenance.turn_id == f"t{expected[1:]}"
+    assert top.provenance.embedder == "all-MiniLM-L6-v2-int8-onnx"
+    assert top.occurred_at.ToDatetime(tzinfo=UTC) == T0 + timedelta(days=int(expected[1:]))
+
+
+async def test_other_namespaces_see_nothing(recall_stub) -> None:  # type: ignore[no-untyped-def]
+    response = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="x/y/z", query="dog"))
+    assert list(response.items) == []
+
+
+async def test_filters_narrow_by_session_role_and_time(recall_stub) -> None:  # type: ignore[no-untyped-def]
+    only_s2 = recall_pb2.RecallFilter(session_ids=["s2"])
+    response = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="dog", filter=only_s2))
+    assert {i.session_id for i in response.items} == {"s2"}
+    assistants = recall_pb2.RecallFilter(roles=["assistant"])
+    response = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="dog", filter=assistants))
+    assert [i.memory_id for i in response.items] == ["m1"]
+    after = Timestamp()
+    after.FromDatetime(T0 + timedelta(days=3))
+    response = await recall_stub.Recall(recall_pb2.RecallRequest(
+        namespace="a/b/c", query="anything", filter=recall_pb2.RecallFilter(occurred_after=after)))
+    assert {i.memory_id for i in response.items} == {"m3", "m4"}
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "message"),
+    [
+        ({"namespace": "", "query": "x"}, "namespace is required"),
+        ({"namespace": "a/b", "query": "x"}, "malformed"),
+        ({"namespace": "a/b/c", "query": "   "}, "query is empty"),
+        ({"namespace": "a/b/c", "query": "x", "k": 500}, "k=500 is out of range"),
+        ({"namespace": "a/b/c", "query": "x", "alpha": 2.0}, "alpha=2.0 is out of range"),
+        ({"namespace": "a/b/c", "query": "x" * 5000}, "over the limit of 4096"),
+        ({"namespace": "a/b/c", "query": "x", "filter": recall_pb2.RecallFilter(roles=["robot"])}, "filter.roles"),
+    ],
+)
+async def test_bad_requests_are_invalid_argument(recall_stub, request_kwargs, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await recall_stub.Recall(recall_pb2.RecallRequest(**request_kwargs))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert re.search(message, caught.value.details() or ""), caught.value.details()
