@@ -176,7 +176,7 @@ def capture(
 def import_(
     file: Annotated[Path, typer.Argument(help="JSONL transcript: one turn per line")],
     namespace: Annotated[
-        str | None, typer.Option("--namespace", "-n", help="namespace for lines that carry none")
+        str | None, typer.Option("--namespace", "-n", help="namespace for lines that carry none (default: $SOMNIA_NAMESPACE)")
     ] = None,
     batch: Annotated[int, typer.Option(help="turns per Capture request", min=1, max=1000)] = 100,
     skip_invalid: Annotated[bool, typer.Option(help="import the valid lines even if some are wrong")] = False,
@@ -187,7 +187,7 @@ def import_(
         raise fail(f"{file} does not exist")
     lines: list[ParsedLine] = []
     problems: list[str] = []
-    for item in read_jsonl(file, default_namespace=namespace or None):
+    for item in read_jsonl(file, default_namespace=namespace or settings.namespace):
         (problems if isinstance(item, str) else lines).append(item)  # type: ignore[arg-type]
     if problems:
         for problem in problems[:20]:

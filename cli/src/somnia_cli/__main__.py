@@ -1,0 +1,3 @@
+from somnia_cli.app import main
+
+main()

@@ -1,0 +1,154 @@
+"""The whole system as a user runs it: `somnia up` in a subprocess, gRPC capture and recall, the CLI,
+then a restart that must keep every memory."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_nats_server import free_port, port_is_open
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+NS = "e2e/agent/alice"
+SESSIONS = {
+    "trip": [
+        ("user", "We are planning a trip to Kyoto in April to see the cherry blossoms."),
+        ("assistant", "April is peak season, book the ryokan early."),
+    ],
+    "health": [
+        ("user", "My doctor told me I am allergic to penicillin."),
+        ("assistant", "Noted, I will remember the penicillin allergy."),
+    ],
+    "work": [
+        ("user", "The nightly ETL job crashes because the Postgres connection pool is exhausted."),
+        ("assistant", "Raising max_connections or using pgbouncer should fix the pool exhaustion."),
+    ],
+}
+QUESTIONS = {
+    "Which antibiotic am I allergic to?": "health-0",
+    "Where are we travelling in spring?": "trip-0",
+    "why does the nightly ETL job crash?": "work-0",
+}
+
+
+@dataclass
+class Somnia:
+    env: dict[str, str]
+    capture: str
+    recall: str
+    ports: list[int]
+    process: subprocess.Popen[str] | None = None
+
+    def up(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "somnia_cli", "up"], env=self.env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 120
+        from somnia_cli.supervisor import check_health
+
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.process.stdout.read() if self.process.stdout else ""
+            if all(check_health("127.0.0.1", p) for p in self.ports):
+                return
+            time.sleep(0.5)
+        raise AssertionError("somnia up did not become healthy in 120s")
+
+    def down(self) -> str:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=60)
+        assert self.process.returncode == 0, output
+        return output
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "somnia_cli", *args], env=self.env, capture_output=True,
+                              text=True, timeout=120)
+
+
+@pytest.fixture
+def somnia(tmp_path: Path) -> Iterator[Somnia]:
+    ports = {name: free_port() for name in ("NATS_PORT", "NATS_MONITOR_PORT", "CAPTURE_PORT", "RECALL_PORT",
+                                             "EMBEDDING_HEALTH_PORT")}
+    env = {**os.environ, "SOMNIA_HOME": str(tmp_path / "home"), "SOMNIA_NAMESPACE": NS, "COLUMNS": "200",
+           **{f"SOMNIA_{k}": str(v) for k, v in ports.items()}}
+    system = Somnia(env, f"127.0.0.1:{ports['CAPTURE_PORT']}", f"127.0.0.1:{ports['RECALL_PORT']}",
+                    [ports["CAPTURE_PORT"], ports["RECALL_PORT"], ports["EMBEDDING_HEALTH_PORT"]])
+    yield system
+    if system.process and system.process.poll() is None:
+        system.process.kill()
+
+
+def capture_sessions(address: str) -> None:
+    with grpc.insecure_channel(address) as channel:
+        stub = capture_pb2_grpc.CaptureServiceStub(channel)
+        for session, turns in SESSIONS.items():
+            stub.StartSession(capture_pb2.StartSessionRequest(namespace=NS, session_id=session, agent="e2e"))
+            request = capture_pb2.CaptureRequest(namespace=NS, session_id=session, turns=[
+                capture_pb2.Turn(turn_id=f"{session}-{i}", role=capture_pb2.Role.Value(f"ROLE_{role.upper()}"),
+                                 content=text) for i, (role, text) in enumerate(turns)])
+            stub.Capture(request)
+            assert all(a.duplicate for a in stub.Capture(request).acks)  # a retry is stored once
+            stub.EndSession(capture_pb2.EndSessionRequest(namespace=NS, session_id=session))
+
+
+def top_answers(address: str) -> dict[str, list[str]]:
+    with grpc.insecure_channel(address) as channel:
+        stub = recall_pb2_grpc.RecallServiceStub(channel)
+        return {q: [i.provenance.turn_id for i in stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=q, k=10)).items]
+                for q in QUESTIONS}
+
+
+def wait_for_answers(address: str, timeout_s: float = 30) -> dict[str, list[str]]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answers = top_answers(address)
+        if all(len(ids) == 6 for ids in answers.values()) or time.monotonic() > deadline:
+            return answers
+        time.sleep(0.2)
+
+
+def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -> None:
+    somnia.up()
+    capture_sessions(somnia.capture)
+    answers = wait_for_answers(somnia.recall)
+    for question, turn_id in QUESTIONS.items():
+        assert answers[question][0] == turn_id, (question, answers[question])
+        assert sorted(answers[question]) == sorted(f"{s}-{i}" for s in SESSIONS for i in range(2))  # no duplicates
+
+    transcript = tmp_path / "import.jsonl"
+    transcript.write_text("\n".join(json.dumps(line) for line in [
+        {"session_id": "imported", "role": "user", "content": "My locker combination is 4-8-15.",
+         "timestamp": "2026-11-20T09:00:00Z"},
+        {"session_id": "imported", "role": "tool", "content": "", "timestamp": 1763629200,
+         "tool_name": "calendar", "tool_arguments": {"day": "friday"}, "tool_result": "dentist at 3pm"},
+    ]) + "\n")
+    imported = somnia.cli("import", str(transcript))
+    assert imported.returncode == 0 and "imported 2 turn(s) in 1 session(s)" in imported.stdout, imported
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"session_id": "x", "role": "user", "content": "hi", "timestamp": "yesterday"}\n')
+    refused = somnia.cli("import", str(bad))
+    assert refused.returncode == 1 and "line 1: timestamp" in refused.stderr and "Nothing was imported" in refused.stderr
+    time.sleep(1.5)
+    table = somnia.cli("recall", "what is my locker code?", "-k", "3")
+    assert table.returncode == 0 and "4-8-15" in table.stdout, table.stdout
+    assert "dentist" in somnia.cli("recall", "calendar appointment on friday").stdout
+
+    output = somnia.down()
+    assert "somnia stopped" in output
+    assert not any(port_is_open("127.0.0.1", p) for p in somnia.ports)
+
+    somnia.up()
+    try:
+        after = top_answers(somnia.recall)
+        assert {q: ids[0] for q, ids in after.items()} == QUESTIONS
+        assert all(len(ids) == 8 for ids in after.values())  # 6 captured + 2 imported, none doubled
+    finally:
+        somnia.down()

@@ -1,0 +1,65 @@
+"""One captured turn is one trace: gRPC Capture → JetStream publish → embedding consume → embed, store,
+memory.indexed publish. Real nats-server; spans collected by an in-memory exporter."""
+
+import asyncio
+from pathlib import Path
+
+import grpc
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia_capture.main import create_app as create_capture
+from somnia_capture.settings import CaptureSettings
+from somnia_embedding.main import EmbeddingApp
+from somnia_embedding.settings import EmbeddingSettings
+from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+from somnia_nats_server import NatsServer
+
+pytestmark = pytest.mark.integration
+
+
+def child_of(spans: list[ReadableSpan], parent: ReadableSpan, name_part: str) -> list[ReadableSpan]:
+    return [s for s in spans if s.parent is not None and s.parent.span_id == parent.context.span_id
+            and name_part in s.name]
+
+
+async def test_a_captured_turn_is_one_trace_across_services(
+    nats_server: NatsServer, tmp_path: Path, embedder  # type: ignore[no-untyped-def]
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    capture = create_capture(CaptureSettings(port=0, nats_url=nats_server.url), tracer_provider=provider)
+    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    embedding = EmbeddingApp(EmbeddingSettings(nats_url=nats_server.url, health_port=0), embedder, store,
+                             tracer_provider=provider)
+    port = await capture.start()
+    await embedding.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            await capture_pb2_grpc.CaptureServiceStub(channel).Capture(capture_pb2.CaptureRequest(
+                namespace="a/b/c", session_id="s1",
+                turns=[capture_pb2.Turn(turn_id="t1", role=capture_pb2.ROLE_USER, content="trace me")]))
+        for _ in range(100):
+            if any(s.name == "embedding.index_turn" and s.end_time for s in exporter.get_finished_spans()):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+    finally:
+        await embedding.stop()
+        await capture.stop()
+    spans = list(exporter.get_finished_spans())
+
+    (server,) = [s for s in spans if s.kind == SpanKind.SERVER and s.name.endswith("CaptureService/Capture")]
+    (publish,) = [s for s in child_of(spans, server, "somnia.v1.session.turn") if s.kind == SpanKind.PRODUCER]
+    (consume,) = [s for s in child_of(spans, publish, "embedding.index_turn") if s.kind == SpanKind.CONSUMER]
+    assert consume.attributes is not None and consume.attributes["somnia.turn_id"] == "t1"
+    assert len(child_of(spans, consume, "embedder.embed")) == 1
+    assert len(child_of(spans, consume, "memory_store.upsert")) == 1
+    (indexed,) = child_of(spans, consume, "somnia.v1.memory.indexed")
+    assert indexed.kind == SpanKind.PRODUCER
+    trace_ids = {s.context.trace_id for s in (server, publish, consume, indexed)}
+    assert trace_ids == {server.context.trace_id}
