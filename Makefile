@@ -41,7 +41,7 @@ proto-check: setup $(BUF) ## fail when proto/ is not lint-clean or libs/proto is
 lint: setup proto-check ## ruff + mypy + buf
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
-	$(UV) run --no-sync mypy libs services cli
+	$(UV) run --no-sync mypy $(filter-out libs/proto/src,$(wildcard libs/*/src)) services/*/src cli/src
 
 test: lint ## everything: lint, unit, component, integration (real nats-server) and e2e
 	$(UV) run --no-sync pytest $(PYTEST_ARGS)

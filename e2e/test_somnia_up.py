@@ -49,8 +49,13 @@ class Somnia:
     process: subprocess.Popen[str] | None = None
 
     def up(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "somnia_cli", "up"], env=self.env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "somnia_cli", "up"],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         deadline = time.monotonic() + 120
         from somnia_cli.supervisor import check_health
 
@@ -69,18 +74,34 @@ class Somnia:
         return output
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "somnia_cli", *args], env=self.env, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "somnia_cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 @pytest.fixture
 def somnia(tmp_path: Path) -> Iterator[Somnia]:
-    ports = {name: free_port() for name in ("NATS_PORT", "NATS_MONITOR_PORT", "CAPTURE_PORT", "RECALL_PORT",
-                                             "EMBEDDING_HEALTH_PORT")}
-    env = {**os.environ, "SOMNIA_HOME": str(tmp_path / "home"), "SOMNIA_NAMESPACE": NS, "COLUMNS": "200",
-           **{f"SOMNIA_{k}": str(v) for k, v in ports.items()}}
-    system = Somnia(env, f"127.0.0.1:{ports['CAPTURE_PORT']}", f"127.0.0.1:{ports['RECALL_PORT']}",
-                    [ports["CAPTURE_PORT"], ports["RECALL_PORT"], ports["EMBEDDING_HEALTH_PORT"]])
+    ports = {
+        name: free_port()
+        for name in ("NATS_PORT", "NATS_MONITOR_PORT", "CAPTURE_PORT", "RECALL_PORT", "EMBEDDING_HEALTH_PORT")
+    }
+    env = {
+        **os.environ,
+        "SOMNIA_HOME": str(tmp_path / "home"),
+        "SOMNIA_NAMESPACE": NS,
+        "COLUMNS": "200",
+        **{f"SOMNIA_{k}": str(v) for k, v in ports.items()},
+    }
+    system = Somnia(
+        env,
+        f"127.0.0.1:{ports['CAPTURE_PORT']}",
+        f"127.0.0.1:{ports['RECALL_PORT']}",
+        [ports["CAPTURE_PORT"], ports["RECALL_PORT"], ports["EMBEDDING_HEALTH_PORT"]],
+    )
     yield system
     if system.process and system.process.poll() is None:
         system.process.kill()
@@ -91,9 +112,18 @@ def capture_sessions(address: str) -> None:
         stub = capture_pb2_grpc.CaptureServiceStub(channel)
         for session, turns in SESSIONS.items():
             stub.StartSession(capture_pb2.StartSessionRequest(namespace=NS, session_id=session, agent="e2e"))
-            request = capture_pb2.CaptureRequest(namespace=NS, session_id=session, turns=[
-                capture_pb2.Turn(turn_id=f"{session}-{i}", role=capture_pb2.Role.Value(f"ROLE_{role.upper()}"),
-                                 content=text) for i, (role, text) in enumerate(turns)])
+            request = capture_pb2.CaptureRequest(
+                namespace=NS,
+                session_id=session,
+                turns=[
+                    capture_pb2.Turn(
+                        turn_id=f"{session}-{i}",
+                        role=capture_pb2.Role.Value(f"ROLE_{role.upper()}"),
+                        content=text,
+                    )
+                    for i, (role, text) in enumerate(turns)
+                ],
+            )
             stub.Capture(request)
             assert all(a.duplicate for a in stub.Capture(request).acks)  # a retry is stored once
             stub.EndSession(capture_pb2.EndSessionRequest(namespace=NS, session_id=session))
@@ -102,8 +132,13 @@ def capture_sessions(address: str) -> None:
 def top_answers(address: str) -> dict[str, list[str]]:
     with grpc.insecure_channel(address) as channel:
         stub = recall_pb2_grpc.RecallServiceStub(channel)
-        return {q: [i.provenance.turn_id for i in stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=q, k=10)).items]
-                for q in QUESTIONS}
+        return {
+            q: [
+                i.provenance.turn_id
+                for i in stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=q, k=10)).items
+            ]
+            for q in QUESTIONS
+        }
 
 
 def wait_for_answers(address: str, timeout_s: float = 30) -> dict[str, list[str]]:
@@ -121,21 +156,44 @@ def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -
     answers = wait_for_answers(somnia.recall)
     for question, turn_id in QUESTIONS.items():
         assert answers[question][0] == turn_id, (question, answers[question])
-        assert sorted(answers[question]) == sorted(f"{s}-{i}" for s in SESSIONS for i in range(2))  # no duplicates
+        assert sorted(answers[question]) == sorted(
+            f"{s}-{i}" for s in SESSIONS for i in range(2)
+        )  # no duplicates
 
     transcript = tmp_path / "import.jsonl"
-    transcript.write_text("\n".join(json.dumps(line) for line in [
-        {"session_id": "imported", "role": "user", "content": "My locker combination is 4-8-15.",
-         "timestamp": "2026-11-20T09:00:00Z"},
-        {"session_id": "imported", "role": "tool", "content": "", "timestamp": 1763629200,
-         "tool_name": "calendar", "tool_arguments": {"day": "friday"}, "tool_result": "dentist at 3pm"},
-    ]) + "\n")
+    transcript.write_text(
+        "\n".join(
+            json.dumps(line)
+            for line in [
+                {
+                    "session_id": "imported",
+                    "role": "user",
+                    "content": "My locker combination is 4-8-15.",
+                    "timestamp": "2026-11-20T09:00:00Z",
+                },
+                {
+                    "session_id": "imported",
+                    "role": "tool",
+                    "content": "",
+                    "timestamp": 1763629200,
+                    "tool_name": "calendar",
+                    "tool_arguments": {"day": "friday"},
+                    "tool_result": "dentist at 3pm",
+                },
+            ]
+        )
+        + "\n"
+    )
     imported = somnia.cli("import", str(transcript))
     assert imported.returncode == 0 and "imported 2 turn(s) in 1 session(s)" in imported.stdout, imported
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"session_id": "x", "role": "user", "content": "hi", "timestamp": "yesterday"}\n')
     refused = somnia.cli("import", str(bad))
-    assert refused.returncode == 1 and "line 1: timestamp" in refused.stderr and "Nothing was imported" in refused.stderr
+    assert (
+        refused.returncode == 1
+        and "line 1: timestamp" in refused.stderr
+        and "Nothing was imported" in refused.stderr
+    )
     time.sleep(1.5)
     table = somnia.cli("recall", "what is my locker code?", "-k", "3")
     assert table.returncode == 0 and "4-8-15" in table.stdout, table.stdout

@@ -22,27 +22,37 @@ pytestmark = pytest.mark.integration
 
 
 def child_of(spans: list[ReadableSpan], parent: ReadableSpan, name_part: str) -> list[ReadableSpan]:
-    return [s for s in spans if s.parent is not None and s.parent.span_id == parent.context.span_id
-            and name_part in s.name]
+    return [
+        s
+        for s in spans
+        if s.parent is not None and s.parent.span_id == parent.context.span_id and name_part in s.name
+    ]
 
 
 async def test_a_captured_turn_is_one_trace_across_services(
-    nats_server: NatsServer, tmp_path: Path, embedder  # type: ignore[no-untyped-def]
+    nats_server: NatsServer,
+    tmp_path: Path,
+    embedder,  # type: ignore[no-untyped-def]
 ) -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     capture = create_capture(CaptureSettings(port=0, nats_url=nats_server.url), tracer_provider=provider)
     store = EmbeddedMemoryStore(tmp_path / "m.db")
-    embedding = EmbeddingApp(EmbeddingSettings(nats_url=nats_server.url, health_port=0), embedder, store,
-                             tracer_provider=provider)
+    embedding = EmbeddingApp(
+        EmbeddingSettings(nats_url=nats_server.url, health_port=0), embedder, store, tracer_provider=provider
+    )
     port = await capture.start()
     await embedding.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            await capture_pb2_grpc.CaptureServiceStub(channel).Capture(capture_pb2.CaptureRequest(
-                namespace="a/b/c", session_id="s1",
-                turns=[capture_pb2.Turn(turn_id="t1", role=capture_pb2.ROLE_USER, content="trace me")]))
+            await capture_pb2_grpc.CaptureServiceStub(channel).Capture(
+                capture_pb2.CaptureRequest(
+                    namespace="a/b/c",
+                    session_id="s1",
+                    turns=[capture_pb2.Turn(turn_id="t1", role=capture_pb2.ROLE_USER, content="trace me")],
+                )
+            )
         for _ in range(100):
             if any(s.name == "embedding.index_turn" and s.end_time for s in exporter.get_finished_spans()):
                 break

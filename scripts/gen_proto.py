@@ -45,7 +45,7 @@ def generated_files(root: Path) -> set[Path]:
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
-    out = Path([a for a in argv if not a.startswith("--")][0]).resolve()
+    out = Path(next(a for a in argv if not a.startswith("--"))).resolve()
     if not check:
         generate(out)
         return 0

@@ -104,7 +104,9 @@ def up(
                     console.print(event)
                 if supervisor.all_healthy() and not announced:
                     announced = True
-                    console.print(f"somnia is up: capture {settings.capture_address}, recall {settings.recall_address}")
+                    console.print(
+                        f"somnia is up: capture {settings.capture_address}, recall {settings.recall_address}"
+                    )
                 time.sleep(0.5)
     except KeyboardInterrupt:
         console.print("stopping services, then NATS ...")
@@ -125,7 +127,9 @@ def status() -> None:
     for spec in service_specs(settings):
         ok = check_health(settings.host, spec.port)
         healthy &= ok
-        table.add_row(spec.name, f"{settings.host}:{spec.port}", "[green]serving[/]" if ok else "[red]down[/]")
+        table.add_row(
+            spec.name, f"{settings.host}:{spec.port}", "[green]serving[/]" if ok else "[red]down[/]"
+        )
     console.print(table)
     if not healthy:
         raise typer.Exit(1)
@@ -134,7 +138,9 @@ def status() -> None:
 @app.command()
 def capture(
     text: Annotated[str | None, typer.Argument(help="the text to remember")] = None,
-    session: Annotated[str | None, typer.Option("--session", "-s", help="session id (default: a new one)")] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", "-s", help="session id (default: a new one)")
+    ] = None,
     role: Annotated[str, typer.Option("--role", "-r", help="user, assistant, system or tool")] = "user",
     transcript: Annotated[
         Path | None, typer.Option("--transcript", "-t", help="a text file of 'role: content' lines")
@@ -160,7 +166,9 @@ def capture(
     now = datetime.now(UTC)
     client = SomniaClient(settings.capture_address, settings.recall_address)
     try:
-        response = client.capture(ns, session_id, [make_turn(role=r, content=c, occurred_at=now) for r, c in pairs])
+        response = client.capture(
+            ns, session_id, [make_turn(role=r, content=c, occurred_at=now) for r, c in pairs]
+        )
     except grpc.RpcError as exc:
         raise rpc_error(exc, "capture failed") from exc
     finally:
@@ -176,7 +184,10 @@ def capture(
 def import_(
     file: Annotated[Path, typer.Argument(help="JSONL transcript: one turn per line")],
     namespace: Annotated[
-        str | None, typer.Option("--namespace", "-n", help="namespace for lines that carry none (default: $SOMNIA_NAMESPACE)")
+        str | None,
+        typer.Option(
+            "--namespace", "-n", help="namespace for lines that carry none (default: $SOMNIA_NAMESPACE)"
+        ),
     ] = None,
     batch: Annotated[int, typer.Option(help="turns per Capture request", min=1, max=1000)] = 100,
     skip_invalid: Annotated[bool, typer.Option(help="import the valid lines even if some are wrong")] = False,
@@ -195,7 +206,9 @@ def import_(
         if len(problems) > 20:
             err.print(f"  ... and {len(problems) - 20} more")
         if not skip_invalid:
-            raise fail(f"{len(problems)} invalid line(s); fix them or pass --skip-invalid. Nothing was imported.")
+            raise fail(
+                f"{len(problems)} invalid line(s); fix them or pass --skip-invalid. Nothing was imported."
+            )
     groups: dict[tuple[str, str], list[ParsedLine]] = defaultdict(list)
     for line in lines:
         groups[(line.turn.namespace, line.turn.session_id)].append(line)
@@ -232,7 +245,8 @@ def import_(
                     except grpc.RpcError as exc:
                         first = chunk[0].number
                         raise rpc_error(
-                            exc, f"import stopped at lines {first}-{chunk[-1].number} (earlier lines are kept)"
+                            exc,
+                            f"import stopped at lines {first}-{chunk[-1].number} (earlier lines are kept)",
                         ) from exc
                     dup = sum(1 for a in response.acks if a.duplicate)
                     duplicates += dup
@@ -266,18 +280,29 @@ def recall(
         console.print("nothing recalled: no memory in this namespace matches")
         return
     table = Table(title=f"recall: {query}", show_lines=True)
-    for column, style in (("#", "dim"), ("score", ""), ("when", ""), ("session", ""), ("role", ""), ("text", ""),
-                          ("why", "dim")):
+    for column, style in (
+        ("#", "dim"),
+        ("score", ""),
+        ("when", ""),
+        ("session", ""),
+        ("role", ""),
+        ("text", ""),
+        ("why", "dim"),
+    ):
         table.add_column(column, style=style or None, overflow="fold")
     for rank, item in enumerate(response.items, start=1):
         when = item.occurred_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
         table.add_row(
-            str(rank), f"{item.scores.fused:.3f}", when, item.session_id, item.provenance.role, item.text, item.why
+            str(rank),
+            f"{item.scores.fused:.3f}",
+            when,
+            item.session_id,
+            item.provenance.role,
+            item.text,
+            item.why,
         )
     console.print(table)
 
 
 def main() -> None:
     app()
-
-

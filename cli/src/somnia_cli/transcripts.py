@@ -58,7 +58,9 @@ class TranscriptLine(BaseModel):
     def arguments_json(self) -> str:
         if self.tool_arguments is None:
             return ""
-        return self.tool_arguments if isinstance(self.tool_arguments, str) else json.dumps(self.tool_arguments)
+        return (
+            self.tool_arguments if isinstance(self.tool_arguments, str) else json.dumps(self.tool_arguments)
+        )
 
     @property
     def result_text(self) -> str:

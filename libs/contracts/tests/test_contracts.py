@@ -17,7 +17,9 @@ def test_well_formed_namespaces_pass(namespace: str) -> None:
     assert validate_namespace(namespace) == namespace
 
 
-@pytest.mark.parametrize("namespace", ["", "acme", "acme/bot", "Acme/bot/alice", "a/b/c/d", "a//c", "a/b/c d", "a.b/c/d"])
+@pytest.mark.parametrize(
+    "namespace", ["", "acme", "acme/bot", "Acme/bot/alice", "a/b/c/d", "a//c", "a/b/c d", "a.b/c/d"]
+)
 def test_malformed_namespaces_say_the_shape(namespace: str) -> None:
     with pytest.raises(IdentifierError, match="tenant/agent/user"):
         validate_namespace(namespace)
@@ -38,7 +40,13 @@ def test_subjects_are_versioned_and_end_with_namespace_and_session() -> None:
 def test_events_round_trip_and_carry_their_schema_version() -> None:
     now = datetime(2026, 11, 25, tzinfo=UTC)
     event = TurnCaptured(
-        namespace="a/b/c", session_id="s", turn_id="t1", role="user", content="hi", occurred_at=now, captured_at=now
+        namespace="a/b/c",
+        session_id="s",
+        turn_id="t1",
+        role="user",
+        content="hi",
+        occurred_at=now,
+        captured_at=now,
     )
     body = event.model_dump_json()
     assert TurnCaptured.model_validate_json(body) == event
@@ -48,8 +56,15 @@ def test_events_round_trip_and_carry_their_schema_version() -> None:
 
 def test_unknown_schema_versions_and_fields_are_rejected() -> None:
     now = datetime(2026, 11, 25, tzinfo=UTC).isoformat()
-    base = {"namespace": "a/b/c", "session_id": "s", "turn_id": "t", "role": "user", "content": "x",
-            "occurred_at": now, "captured_at": now}
+    base = {
+        "namespace": "a/b/c",
+        "session_id": "s",
+        "turn_id": "t",
+        "role": "user",
+        "content": "x",
+        "occurred_at": now,
+        "captured_at": now,
+    }
     with pytest.raises(ValidationError):
         TurnCaptured.model_validate({**base, "schema_version": 2})
     with pytest.raises(ValidationError):

@@ -15,13 +15,21 @@ async def test_minilm_vectors_are_unit_length_and_384_wide(embedder) -> None:  #
 
 async def test_minilm_puts_paraphrases_closer_than_unrelated_text(embedder) -> None:  # type: ignore[no-untyped-def]
     a, b, c = await embedder.embed(
-        ["I adopted a golden retriever named Max.", "My dog is called Max.", "Quarterly revenue grew ten percent."]
+        [
+            "I adopted a golden retriever named Max.",
+            "My dog is called Max.",
+            "Quarterly revenue grew ten percent.",
+        ]
     )
     assert float(a @ b) > 0.6 > 0.2 > float(a @ c)
 
 
 async def test_minilm_batching_does_not_change_vectors(embedder) -> None:  # type: ignore[no-untyped-def]
-    texts = ["short", "a much longer sentence with many more words in it than the first one", "mid length text"]
+    texts = [
+        "short",
+        "a much longer sentence with many more words in it than the first one",
+        "mid length text",
+    ]
     together = await embedder.embed(texts)
     alone = np.vstack([await embedder.embed([t]) for t in texts])
     assert np.allclose(together, alone, atol=1e-4)
@@ -38,16 +46,19 @@ def fake_endpoint(dimension: int) -> httpx.MockTransport:
     def handle(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         assert request.url.path == "/v1/embeddings" and body["model"] == "m"
-        data = [{"index": i, "embedding": [float(len(t)), 1.0] + [0.0] * (dimension - 2)}
-                for i, t in reversed(list(enumerate(body["input"])))]
+        data = [
+            {"index": i, "embedding": [float(len(t)), 1.0] + [0.0] * (dimension - 2)}
+            for i, t in reversed(list(enumerate(body["input"])))
+        ]
         return httpx.Response(200, json={"data": data})
 
     return httpx.MockTransport(handle)
 
 
 async def test_openai_compatible_embedder_orders_normalises_and_learns_dimension() -> None:
-    client = OpenAICompatibleEmbedder(base_url="http://embed.test", model="m", transport=fake_endpoint(4),
-                                      batch_size=2)
+    client = OpenAICompatibleEmbedder(
+        base_url="http://embed.test", model="m", transport=fake_endpoint(4), batch_size=2
+    )
     vectors = await client.embed(["a", "abc", "abcde"])
     assert client.dimension == 4 and client.name == "openai:m"
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
@@ -56,8 +67,9 @@ async def test_openai_compatible_embedder_orders_normalises_and_learns_dimension
 
 
 async def test_openai_compatible_embedder_refuses_a_surprise_dimension() -> None:
-    client = OpenAICompatibleEmbedder(base_url="http://embed.test", model="m", dimension=8,
-                                      transport=fake_endpoint(4))
+    client = OpenAICompatibleEmbedder(
+        base_url="http://embed.test", model="m", dimension=8, transport=fake_endpoint(4)
+    )
     with pytest.raises(EmbedderError, match="expected 8"):
         await client.embed(["a"])
 

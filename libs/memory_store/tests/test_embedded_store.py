@@ -16,11 +16,29 @@ def unit(*values: float) -> np.ndarray:
     return (v / np.linalg.norm(v)).astype(np.float32)
 
 
-def record(memory_id: str, text: str, vector: np.ndarray, *, namespace: str = "a/b/c", session: str = "s1",
-           role: str = "user", minutes: int = 0, embedder: str = "test-embedder") -> MemoryRecord:
-    return MemoryRecord(memory_id=memory_id, namespace=namespace, text=text, session_id=session, turn_id=memory_id,
-                        role=role, occurred_at=T0 + timedelta(minutes=minutes), recorded_at=T0, embedder=embedder,
-                        vector=vector)
+def record(
+    memory_id: str,
+    text: str,
+    vector: np.ndarray,
+    *,
+    namespace: str = "a/b/c",
+    session: str = "s1",
+    role: str = "user",
+    minutes: int = 0,
+    embedder: str = "test-embedder",
+) -> MemoryRecord:
+    return MemoryRecord(
+        memory_id=memory_id,
+        namespace=namespace,
+        text=text,
+        session_id=session,
+        turn_id=memory_id,
+        role=role,
+        occurred_at=T0 + timedelta(minutes=minutes),
+        recorded_at=T0,
+        embedder=embedder,
+        vector=vector,
+    )
 
 
 @pytest.fixture
@@ -29,12 +47,16 @@ def store(tmp_path: Path) -> EmbeddedMemoryStore:
 
 
 async def seed(store: EmbeddedMemoryStore) -> None:
-    await store.upsert([
-        record("m1", "My dog Max loves the beach", unit(1, 0), minutes=1),
-        record("m2", "The deploy failed: disk full", unit(0, 1), session="s2", role="assistant", minutes=2),
-        record("m3", "Max chewed my running shoes", unit(0.9, 0.1), minutes=3),
-        record("x1", "Max is a secret in another namespace", unit(1, 0), namespace="other/b/c"),
-    ])
+    await store.upsert(
+        [
+            record("m1", "My dog Max loves the beach", unit(1, 0), minutes=1),
+            record(
+                "m2", "The deploy failed: disk full", unit(0, 1), session="s2", role="assistant", minutes=2
+            ),
+            record("m3", "Max chewed my running shoes", unit(0.9, 0.1), minutes=3),
+            record("x1", "Max is a secret in another namespace", unit(1, 0), namespace="other/b/c"),
+        ]
+    )
 
 
 async def test_vector_search_ranks_by_cosine_within_the_namespace(store: EmbeddedMemoryStore) -> None:
@@ -72,10 +94,14 @@ async def test_filters_apply_to_both_retrievers(store: EmbeddedMemoryStore) -> N
     assert [h.record.memory_id for h in await store.vector_search("a/b/c", unit(1, 0), 5, only_s2)] == ["m2"]
     assert await store.keyword_search("a/b/c", "Max", 5, only_s2) == []
     late = SearchFilter(occurred_after=T0 + timedelta(minutes=2))
-    assert {h.record.memory_id for h in await store.hybrid_search("a/b/c", "Max", unit(1, 0), 5, filter=late)} == {
-        "m2", "m3"}
+    assert {
+        h.record.memory_id for h in await store.hybrid_search("a/b/c", "Max", unit(1, 0), 5, filter=late)
+    } == {"m2", "m3"}
     users = SearchFilter(roles=("user",))
-    assert {h.record.memory_id for h in await store.vector_search("a/b/c", unit(0, 1), 5, users)} == {"m1", "m3"}
+    assert {h.record.memory_id for h in await store.vector_search("a/b/c", unit(0, 1), 5, users)} == {
+        "m1",
+        "m3",
+    }
 
 
 async def test_records_survive_reopening_the_file(tmp_path: Path) -> None:

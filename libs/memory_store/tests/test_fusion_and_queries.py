@@ -9,8 +9,18 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def hit(memory_id: str, score: float) -> SearchHit:
-    rec = MemoryRecord(memory_id=memory_id, namespace="a/b/c", text=memory_id, session_id="s", turn_id="t",
-                       role="user", occurred_at=NOW, recorded_at=NOW, embedder="e", vector=np.ones(2, np.float32))
+    rec = MemoryRecord(
+        memory_id=memory_id,
+        namespace="a/b/c",
+        text=memory_id,
+        session_id="s",
+        turn_id="t",
+        role="user",
+        occurred_at=NOW,
+        recorded_at=NOW,
+        embedder="e",
+        vector=np.ones(2, np.float32),
+    )
     return SearchHit(record=rec, score=score)
 
 

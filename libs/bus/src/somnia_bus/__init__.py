@@ -5,6 +5,10 @@ from somnia_bus.publisher import JetStreamPublisher, PublishReceipt
 from somnia_bus.streams import ensure_streams, stream_config
 
 __all__ = [
-    "JetStreamPublisher", "PublishReceipt",
+    "JetStreamPublisher",
+    "PublishReceipt",
     "close_broker",
-    "create_broker", "ensure_streams", "stream_config"]
+    "create_broker",
+    "ensure_streams",
+    "stream_config",
+]

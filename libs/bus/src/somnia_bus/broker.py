@@ -16,7 +16,7 @@ def create_broker(url: str, *, name: str, tracer_provider: TracerProvider | None
         middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
         # Keep trying forever: a restarting nats-server must not take services down with it.
         max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
+        reconnect_time_wait=1,
         logger=logging.getLogger(f"somnia.{name}.nats"),
     )
 

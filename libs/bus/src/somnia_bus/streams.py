@@ -5,7 +5,6 @@ from __future__ import annotations
 from faststream.nats import NatsBroker
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
-
 from somnia_contracts import StreamSpec
 
 

@@ -62,7 +62,8 @@ class OpenAICompatibleEmbedder:
             )
         self._dimension = vectors.shape[1]
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.clip(norms, 1e-12, None)
+        normalised: Vectors = (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return normalised
 
     async def _post(self, batch: list[str]) -> list[list[float]]:
         try:

@@ -43,9 +43,8 @@ class GrpcServer:
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
         ]
-        self._server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(tracer_provider=tracer_provider)], options=options
-        )
+        tracing = aio_server_interceptor(tracer_provider=tracer_provider)  # type: ignore[no-untyped-call]
+        self._server = grpc.aio.server(interceptors=[tracing], options=options)
         self.port = 0
 
     async def start(self) -> int:

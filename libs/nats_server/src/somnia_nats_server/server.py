@@ -86,7 +86,10 @@ class NatsServer:
         config = self.data_dir / "nats-server.conf"
         config.write_text(
             render_config(
-                host=self.host, port=self.port, monitor_port=self.monitor_port, store_dir=self.data_dir / "jetstream"
+                host=self.host,
+                port=self.port,
+                monitor_port=self.monitor_port,
+                store_dir=self.data_dir / "jetstream",
             )
         )
         log = self.log_file.open("ab")

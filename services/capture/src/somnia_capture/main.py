@@ -50,7 +50,12 @@ class CaptureApp:
         await self.broker.connect()
         await ensure_streams(self.broker, SESSION_STREAM)
         port = await self.server.start()
-        log.info("capture serving gRPC on %s:%s, publishing to %s", self.settings.host, port, self.settings.nats_url)
+        log.info(
+            "capture serving gRPC on %s:%s, publishing to %s",
+            self.settings.host,
+            port,
+            self.settings.nats_url,
+        )
         return port
 
     async def stop(self) -> None:

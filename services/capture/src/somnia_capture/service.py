@@ -55,7 +55,9 @@ class CaptureService:
         self._max_turns = max_turns_per_request
         self._clock = clock
 
-    def prepare_turns(self, namespace: str, session_id: str, turns: Sequence[TurnInput]) -> list[TurnCaptured]:
+    def prepare_turns(
+        self, namespace: str, session_id: str, turns: Sequence[TurnInput]
+    ) -> list[TurnCaptured]:
         """Validate a whole batch before anything is published: all turns are accepted or none."""
         check_namespace(namespace)
         check_session_id(session_id)
@@ -69,7 +71,12 @@ class CaptureService:
         now = self._clock()
         return [
             build_turn_event(
-                namespace, session_id, turn, position=f"turns[{i}]", max_turn_bytes=self._max_turn_bytes, now=now
+                namespace,
+                session_id,
+                turn,
+                position=f"turns[{i}]",
+                max_turn_bytes=self._max_turn_bytes,
+                now=now,
             )
             for i, turn in enumerate(turns)
         ]
@@ -78,7 +85,12 @@ class CaptureService:
         check_namespace(namespace)
         check_session_id(session_id)
         return build_turn_event(
-            namespace, session_id, turn, position=position, max_turn_bytes=self._max_turn_bytes, now=self._clock()
+            namespace,
+            session_id,
+            turn,
+            position=position,
+            max_turn_bytes=self._max_turn_bytes,
+            now=self._clock(),
         )
 
     async def publish_turns(self, events: Sequence[TurnCaptured]) -> list[TurnAck]:

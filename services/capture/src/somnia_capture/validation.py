@@ -68,8 +68,16 @@ def check_time(value: datetime | None, field: str) -> datetime | None:
 def derive_turn_id(namespace: str, session_id: str, turn: TurnInput, occurred_at: datetime) -> str:
     """A content-addressed id, so that resending the same turn (same time) is stored once."""
     material = json.dumps(
-        [namespace, session_id, turn.role, turn.content, occurred_at.isoformat(), turn.tool_name,
-         turn.tool_arguments_json, turn.tool_result],
+        [
+            namespace,
+            session_id,
+            turn.role,
+            turn.content,
+            occurred_at.isoformat(),
+            turn.tool_name,
+            turn.tool_arguments_json,
+            turn.tool_result,
+        ],
         ensure_ascii=False,
     )
     return "t-" + hashlib.sha256(material.encode()).hexdigest()[:32]

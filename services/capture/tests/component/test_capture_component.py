@@ -25,9 +25,17 @@ async def harness() -> AsyncIterator[tuple[capture_pb2_grpc.CaptureServiceStub, 
 
     async with TestNatsBroker(broker):
         service = CaptureService(JetStreamPublisher(broker), max_turn_bytes=1024, max_turns_per_request=10)
-        server = GrpcServer(host="127.0.0.1", port=0, services=[ServiceBinding(
-            "somnia.capture.v1.CaptureService", CaptureServicer(service),
-            capture_pb2_grpc.add_CaptureServiceServicer_to_server)])
+        server = GrpcServer(
+            host="127.0.0.1",
+            port=0,
+            services=[
+                ServiceBinding(
+                    "somnia.capture.v1.CaptureService",
+                    CaptureServicer(service),
+                    capture_pb2_grpc.add_CaptureServiceServicer_to_server,
+                )
+            ],
+        )
         port = await server.start()
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             yield capture_pb2_grpc.CaptureServiceStub(channel), received
@@ -40,11 +48,17 @@ def user(text: str, turn_id: str = "") -> capture_pb2.Turn:
 
 async def test_capture_publishes_one_event_per_turn(harness) -> None:  # type: ignore[no-untyped-def]
     stub, received = harness
-    response = await stub.Capture(capture_pb2.CaptureRequest(
-        namespace="a/b/c", session_id="s1", turns=[user("one", "t1"), user("two", "t2")]))
+    response = await stub.Capture(
+        capture_pb2.CaptureRequest(
+            namespace="a/b/c", session_id="s1", turns=[user("one", "t1"), user("two", "t2")]
+        )
+    )
     assert [a.turn_id for a in response.acks] == ["t1", "t2"]
     events = [TurnCaptured.model_validate(b) for b in received]
-    assert [(e.turn_id, e.content, e.namespace) for e in events] == [("t1", "one", "a/b/c"), ("t2", "two", "a/b/c")]
+    assert [(e.turn_id, e.content, e.namespace) for e in events] == [
+        ("t1", "one", "a/b/c"),
+        ("t2", "two", "a/b/c"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -53,11 +67,22 @@ async def test_capture_publishes_one_event_per_turn(harness) -> None:  # type: i
         ({"namespace": "Bad", "session_id": "s", "turns": [user("x")]}, "namespace 'Bad' is malformed"),
         ({"namespace": "a/b/c", "session_id": "", "turns": [user("x")]}, "session_id is required"),
         ({"namespace": "a/b/c", "session_id": "s", "turns": []}, "turns is empty"),
-        ({"namespace": "a/b/c", "session_id": "s", "turns": [user("ok"), user("")]}, "turns\\[1\\]: content is empty"),
-        ({"namespace": "a/b/c", "session_id": "s", "turns": [user("x" * 2000)]}, "over the limit of 1,024 bytes"),
-        ({"namespace": "a/b/c", "session_id": "s",
-          "turns": [capture_pb2.Turn(role=1, content="x", occurred_at={"seconds": 1, "nanos": -5})]},
-         "occurred_at is not a valid time"),
+        (
+            {"namespace": "a/b/c", "session_id": "s", "turns": [user("ok"), user("")]},
+            "turns\\[1\\]: content is empty",
+        ),
+        (
+            {"namespace": "a/b/c", "session_id": "s", "turns": [user("x" * 2000)]},
+            "over the limit of 1,024 bytes",
+        ),
+        (
+            {
+                "namespace": "a/b/c",
+                "session_id": "s",
+                "turns": [capture_pb2.Turn(role=1, content="x", occurred_at={"seconds": 1, "nanos": -5})],
+            },
+            "occurred_at is not a valid time",
+        ),
     ],
 )
 async def test_bad_input_is_invalid_argument_and_publishes_nothing(harness, request_kwargs, message) -> None:  # type: ignore[no-untyped-def]
@@ -93,7 +118,9 @@ async def test_stream_acknowledges_every_turn(harness) -> None:  # type: ignore[
 
     async def requests() -> AsyncIterator[capture_pb2.CaptureStreamRequest]:
         for i in range(5):
-            yield capture_pb2.CaptureStreamRequest(namespace="a/b/c", session_id=f"s{i % 2}", turn=user(f"t{i}"))
+            yield capture_pb2.CaptureStreamRequest(
+                namespace="a/b/c", session_id=f"s{i % 2}", turn=user(f"t{i}")
+            )
 
     response = await stub.CaptureStream(requests())
     assert response.accepted == 5 and len(response.acks) == 5
@@ -102,11 +129,17 @@ async def test_stream_acknowledges_every_turn(harness) -> None:  # type: ignore[
 
 async def test_sessions_start_with_a_generated_id_and_end(harness) -> None:  # type: ignore[no-untyped-def]
     stub, received = harness
-    started = await stub.StartSession(capture_pb2.StartSessionRequest(
-        namespace="a/b/c", agent="helper", opening="fix the build", tools=["shell"]))
+    started = await stub.StartSession(
+        capture_pb2.StartSessionRequest(
+            namespace="a/b/c", agent="helper", opening="fix the build", tools=["shell"]
+        )
+    )
     assert started.session_id.startswith("s-")
-    await stub.EndSession(capture_pb2.EndSessionRequest(
-        namespace="a/b/c", session_id=started.session_id, outcome=capture_pb2.SESSION_OUTCOME_SUCCEEDED))
+    await stub.EndSession(
+        capture_pb2.EndSessionRequest(
+            namespace="a/b/c", session_id=started.session_id, outcome=capture_pb2.SESSION_OUTCOME_SUCCEEDED
+        )
+    )
     first = SessionStarted.model_validate(received[0])
     assert first.tools == ("shell",) and first.opening == "fix the build"
     assert received[1]["outcome"] == "succeeded"

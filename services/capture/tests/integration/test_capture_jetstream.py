@@ -18,11 +18,19 @@ async def test_repeated_turn_ids_are_acknowledged_but_stored_once(nats_server: N
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = capture_pb2_grpc.CaptureServiceStub(channel)
-            turns = [capture_pb2.Turn(turn_id=f"t{i}", role=capture_pb2.ROLE_USER, content=f"turn {i}") for i in range(3)]
-            first = await stub.Capture(capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s1", turns=turns))
-            again = await stub.Capture(capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s1", turns=turns))
+            turns = [
+                capture_pb2.Turn(turn_id=f"t{i}", role=capture_pb2.ROLE_USER, content=f"turn {i}")
+                for i in range(3)
+            ]
+            first = await stub.Capture(
+                capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s1", turns=turns)
+            )
+            again = await stub.Capture(
+                capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s1", turns=turns)
+            )
             other_session = await stub.Capture(
-                capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s2", turns=turns[:1]))
+                capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s2", turns=turns[:1])
+            )
     finally:
         await app.stop()
     assert [a.sequence for a in first.acks] == [1, 2, 3] and not any(a.duplicate for a in first.acks)
@@ -43,8 +51,12 @@ async def test_capture_reports_unavailable_when_nats_is_gone(nats_server: NatsSe
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = capture_pb2_grpc.CaptureServiceStub(channel)
             with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await stub.Capture(capture_pb2.CaptureRequest(
-                    namespace="a/b/c", session_id="s1", turns=[capture_pb2.Turn(role=1, content="x")]), timeout=10)
+                await stub.Capture(
+                    capture_pb2.CaptureRequest(
+                        namespace="a/b/c", session_id="s1", turns=[capture_pb2.Turn(role=1, content="x")]
+                    ),
+                    timeout=10,
+                )
     finally:
         await app.stop()
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE

@@ -86,8 +86,13 @@ class TurnBatchHandler:
         except Exception as exc:
             delivered = max((_num_delivered(d.raw) for d in deliveries), default=1)
             delay = backoff_s(delivered, self._max_backoff_s)
-            log.warning("indexing %d turns failed (attempt %d), retrying in %.1fs: %r",
-                        len(deliveries), delivered, delay, exc)
+            log.warning(
+                "indexing %d turns failed (attempt %d), retrying in %.1fs: %r",
+                len(deliveries),
+                delivered,
+                delay,
+                exc,
+            )
             for d in deliveries:
                 d.span.record_exception(exc)
                 d.span.set_status(trace.StatusCode.ERROR, str(exc))
@@ -105,11 +110,15 @@ class TurnBatchHandler:
             parent = trace.set_span_in_context(delivery.span)
             # The batch embedded and stored everything at once; each turn's trace shows those phases.
             self._tracer.start_span(
-                "embedder.embed", context=parent, start_time=t.embed_start,
+                "embedder.embed",
+                context=parent,
+                start_time=t.embed_start,
                 attributes={attributes.EMBEDDER: self._embedder_name},
             ).end(end_time=t.embed_end)
             self._tracer.start_span(
-                "memory_store.upsert", context=parent, start_time=t.store_start,
+                "memory_store.upsert",
+                context=parent,
+                start_time=t.store_start,
                 attributes={attributes.MEMORY_COUNT: len(event.memory_ids)},
             ).end(end_time=t.store_end)
             publishes.append(self._publish_one(delivery.span, event))

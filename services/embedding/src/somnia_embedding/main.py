@@ -36,7 +36,10 @@ class EmbeddingApp:
         store.check_embedder(embedder.name, embedder.dimension)
         self.broker = create_broker(settings.nats_url, name="embedding", tracer_provider=tracer_provider)
         self.service = IndexingService(
-            embedder, store, chunk_words=settings.chunk_words, chunk_overlap_words=settings.chunk_overlap_words
+            embedder,
+            store,
+            chunk_words=settings.chunk_words,
+            chunk_overlap_words=settings.chunk_overlap_words,
         )
         tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.embedding")
         self.handler = TurnBatchHandler(
@@ -56,7 +59,9 @@ class EmbeddingApp:
         await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM)
         await self.broker.start()
         port = await self.health.start()
-        log.info("embedding consuming %s with %s; health on port %s", SESSION_STREAM.name, self.embedder.name, port)
+        log.info(
+            "embedding consuming %s with %s; health on port %s", SESSION_STREAM.name, self.embedder.name, port
+        )
 
     async def stop(self) -> None:
         await self.health.stop()
@@ -65,7 +70,9 @@ class EmbeddingApp:
         await self.store.aclose()
 
 
-async def create_app(settings: EmbeddingSettings, tracer_provider: TracerProvider | None = None) -> EmbeddingApp:
+async def create_app(
+    settings: EmbeddingSettings, tracer_provider: TracerProvider | None = None
+) -> EmbeddingApp:
     embedder = await create_embedder(EmbedderSettings())
     store = open_memory_store(MemoryStoreSettings())
     return EmbeddingApp(settings, embedder, store, tracer_provider)

@@ -100,4 +100,6 @@ class IndexingService:
             )
             for turn in turns
         ]
-        return IndexResult(events=events, timings=IndexTimings(embed_start, embed_end, store_start, store_end))
+        return IndexResult(
+            events=events, timings=IndexTimings(embed_start, embed_end, store_start, store_end)
+        )

@@ -47,10 +47,21 @@ async def publish_turns(url: str, count: int, session: str = "s1") -> None:
     await ensure_streams(broker, SESSION_STREAM)
     publisher = JetStreamPublisher(broker)
     for i in range(count):
-        event = TurnCaptured(namespace="a/b/c", session_id=session, turn_id=f"t{i}", role="user",
-                             content=f"memory number {i} about topic {i % 7}", occurred_at=NOW, captured_at=NOW)
-        await publisher.publish(event, subject=Subjects.session_turn("a/b/c", session),
-                                msg_id=f"turn/a/b/c/{session}/t{i}", stream=SESSION_STREAM.name)
+        event = TurnCaptured(
+            namespace="a/b/c",
+            session_id=session,
+            turn_id=f"t{i}",
+            role="user",
+            content=f"memory number {i} about topic {i % 7}",
+            occurred_at=NOW,
+            captured_at=NOW,
+        )
+        await publisher.publish(
+            event,
+            subject=Subjects.session_turn("a/b/c", session),
+            msg_id=f"turn/a/b/c/{session}/t{i}",
+            stream=SESSION_STREAM.name,
+        )
     await close_broker(broker)
 
 
@@ -69,10 +80,14 @@ async def stream_messages(url: str, stream: str) -> int:
 
 
 async def test_failed_writes_are_retried_until_every_turn_is_stored_once(
-    nats_server: NatsServer, tmp_path: Path, embedder  # type: ignore[no-untyped-def]
+    nats_server: NatsServer,
+    tmp_path: Path,
+    embedder,  # type: ignore[no-untyped-def]
 ) -> None:
     store = FlakyStore(tmp_path / "m.db", failures=2)
-    app = EmbeddingApp(EmbeddingSettings(nats_url=nats_server.url, health_port=0, batch_size=8), embedder, store)
+    app = EmbeddingApp(
+        EmbeddingSettings(nats_url=nats_server.url, health_port=0, batch_size=8), embedder, store
+    )
     await app.start()
     try:
         await publish_turns(nats_server.url, 30)
@@ -86,7 +101,9 @@ async def test_failed_writes_are_retried_until_every_turn_is_stored_once(
 
 
 async def test_a_consumer_that_dies_before_acking_loses_nothing(
-    nats_server: NatsServer, tmp_path: Path, embedder  # type: ignore[no-untyped-def]
+    nats_server: NatsServer,
+    tmp_path: Path,
+    embedder,  # type: ignore[no-untyped-def]
 ) -> None:
     settings = EmbeddingSettings(nats_url=nats_server.url, health_port=0, batch_size=4, ack_wait_s=1.0)
     frozen = EmbeddingApp(settings, embedder, HangingStore(tmp_path / "m.db"))

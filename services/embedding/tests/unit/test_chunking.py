@@ -22,9 +22,16 @@ def test_long_text_is_cut_with_overlap_and_nothing_lost() -> None:
 
 
 def test_tool_turns_are_remembered_with_call_and_result() -> None:
-    turn = TurnCaptured(namespace="a/b/c", session_id="s", turn_id="t", role="tool", content="",
-                        tool_call=ToolCallPayload(name="grep", arguments_json='{"q":"x"}', result="3 hits"),
-                        occurred_at=NOW, captured_at=NOW)
+    turn = TurnCaptured(
+        namespace="a/b/c",
+        session_id="s",
+        turn_id="t",
+        role="tool",
+        content="",
+        tool_call=ToolCallPayload(name="grep", arguments_json='{"q":"x"}', result="3 hits"),
+        occurred_at=NOW,
+        captured_at=NOW,
+    )
     assert memory_text(turn) == '[tool grep] {"q":"x"} -> 3 hits'
 
 

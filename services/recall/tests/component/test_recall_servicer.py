@@ -28,11 +28,23 @@ FACTS = [
 async def recall_stub(tmp_path: Path, embedder) -> AsyncIterator[recall_pb2_grpc.RecallServiceStub]:  # type: ignore[no-untyped-def]
     store = EmbeddedMemoryStore(tmp_path / "m.db")
     vectors = await embedder.embed([text for _, _, text in FACTS])
-    await store.upsert([
-        MemoryRecord(memory_id=f"m{i}", namespace="a/b/c", text=text, session_id=session, turn_id=f"t{i}", role=role,
-                     occurred_at=T0 + timedelta(days=i), recorded_at=T0, embedder=embedder.name, vector=vectors[i])
-        for i, (session, role, text) in enumerate(FACTS)
-    ])
+    await store.upsert(
+        [
+            MemoryRecord(
+                memory_id=f"m{i}",
+                namespace="a/b/c",
+                text=text,
+                session_id=session,
+                turn_id=f"t{i}",
+                role=role,
+                occurred_at=T0 + timedelta(days=i),
+                recorded_at=T0,
+                embedder=embedder.name,
+                vector=vectors[i],
+            )
+            for i, (session, role, text) in enumerate(FACTS)
+        ]
+    )
     app = RecallApp(RecallSettings(port=0), embedder, store)
     port = await app.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -65,15 +77,22 @@ async def test_other_namespaces_see_nothing(recall_stub) -> None:  # type: ignor
 
 async def test_filters_narrow_by_session_role_and_time(recall_stub) -> None:  # type: ignore[no-untyped-def]
     only_s2 = recall_pb2.RecallFilter(session_ids=["s2"])
-    response = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="dog", filter=only_s2))
+    response = await recall_stub.Recall(
+        recall_pb2.RecallRequest(namespace="a/b/c", query="dog", filter=only_s2)
+    )
     assert {i.session_id for i in response.items} == {"s2"}
     assistants = recall_pb2.RecallFilter(roles=["assistant"])
-    response = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="dog", filter=assistants))
+    response = await recall_stub.Recall(
+        recall_pb2.RecallRequest(namespace="a/b/c", query="dog", filter=assistants)
+    )
     assert [i.memory_id for i in response.items] == ["m1"]
     after = Timestamp()
     after.FromDatetime(T0 + timedelta(days=3))
-    response = await recall_stub.Recall(recall_pb2.RecallRequest(
-        namespace="a/b/c", query="anything", filter=recall_pb2.RecallFilter(occurred_after=after)))
+    response = await recall_stub.Recall(
+        recall_pb2.RecallRequest(
+            namespace="a/b/c", query="anything", filter=recall_pb2.RecallFilter(occurred_after=after)
+        )
+    )
     assert {i.memory_id for i in response.items} == {"m3", "m4"}
 
 
@@ -86,7 +105,10 @@ async def test_filters_narrow_by_session_role_and_time(recall_stub) -> None:  # 
         ({"namespace": "a/b/c", "query": "x", "k": 500}, "k=500 is out of range"),
         ({"namespace": "a/b/c", "query": "x", "alpha": 2.0}, "alpha=2.0 is out of range"),
         ({"namespace": "a/b/c", "query": "x" * 5000}, "over the limit of 4096"),
-        ({"namespace": "a/b/c", "query": "x", "filter": recall_pb2.RecallFilter(roles=["robot"])}, "filter.roles"),
+        (
+            {"namespace": "a/b/c", "query": "x", "filter": recall_pb2.RecallFilter(roles=["robot"])},
+            "filter.roles",
+        ),
     ],
 )
 async def test_bad_requests_are_invalid_argument(recall_stub, request_kwargs, message) -> None:  # type: ignore[no-untyped-def]

@@ -205,7 +205,8 @@ class EmbeddedMemoryStore:
                     chunk = memory_ids[start : start + 500]
                     marks = ",".join("?" * len(chunk))
                     cur.execute(
-                        f"DELETE FROM memory WHERE namespace = ? AND memory_id IN ({marks})", (namespace, *chunk)
+                        f"DELETE FROM memory WHERE namespace = ? AND memory_id IN ({marks})",
+                        (namespace, *chunk),
                     )
                     deleted += cur.rowcount
                 if deleted:
@@ -295,7 +296,9 @@ class EmbeddedMemoryStore:
                 )
         return hits
 
-    def _keyword_sync(self, namespace: str, query: str, k: int, filter: SearchFilter | None) -> list[SearchHit]:
+    def _keyword_sync(
+        self, namespace: str, query: str, k: int, filter: SearchFilter | None
+    ) -> list[SearchHit]:
         match = to_fts_query(query)
         if not match:
             return []
@@ -345,7 +348,9 @@ class EmbeddedMemoryStore:
 
     @staticmethod
     def _record(row: tuple[object, ...]) -> MemoryRecord:
-        (_, memory_id, namespace, kind, text, session_id, turn_id, role, chunk, occ, rec, emb, _dim, blob) = row
+        (_, memory_id, namespace, kind, text, session_id, turn_id, role, chunk, occ, rec, emb, _dim, blob) = (
+            row
+        )
         assert isinstance(blob, bytes) and isinstance(occ, float) and isinstance(rec, float)
         return MemoryRecord(
             memory_id=str(memory_id),
@@ -372,7 +377,11 @@ def _filter_sql(filter: SearchFilter | None) -> tuple[str, list[object]]:
         return "", []
     clauses: list[str] = []
     params: list[object] = []
-    for column, values in (("session_id", filter.session_ids), ("role", filter.roles), ("kind", filter.kinds)):
+    for column, values in (
+        ("session_id", filter.session_ids),
+        ("role", filter.roles),
+        ("kind", filter.kinds),
+    ):
         if values:
             clauses.append(f"m.{column} IN ({','.join('?' * len(values))})")
             params.extend(values)

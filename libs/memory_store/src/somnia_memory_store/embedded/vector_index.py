@@ -40,8 +40,8 @@ class NamespaceVectorIndex:
         for offset, (rowid, session_id, role, kind, occurred_at, blob) in enumerate(rows):
             i = self._size + offset
             self._vectors[i] = np.frombuffer(blob, dtype=np.float32)  # type: ignore[call-overload]
-            self._rowids[i] = rowid
-            self._occurred[i] = occurred_at
+            self._rowids[i] = int(str(rowid))
+            self._occurred[i] = float(str(occurred_at))
             self._sessions[i] = session_id
             self._roles[i] = role
             self._kinds[i] = kind
@@ -58,8 +58,8 @@ class NamespaceVectorIndex:
         vectors = np.zeros((capacity, self._vectors.shape[1]), dtype=np.float32)
         vectors[: self._size] = self._vectors[: self._size]
         self._vectors = vectors
-        self._rowids = _grow(self._rowids, capacity)
-        self._occurred = _grow(self._occurred, capacity)
+        self._rowids = _grow(self._rowids, capacity)  # type: ignore[assignment]
+        self._occurred = _grow(self._occurred, capacity)  # type: ignore[assignment]
         self._sessions = _grow(self._sessions, capacity)
         self._roles = _grow(self._roles, capacity)
         self._kinds = _grow(self._kinds, capacity)
@@ -103,6 +103,8 @@ class NamespaceVectorIndex:
 
 
 def _grow(array: npt.NDArray[np.generic], capacity: int) -> npt.NDArray[np.generic]:
-    grown = np.empty(capacity, dtype=array.dtype) if array.dtype == object else np.zeros(capacity, array.dtype)
+    grown = (
+        np.empty(capacity, dtype=array.dtype) if array.dtype == object else np.zeros(capacity, array.dtype)
+    )
     grown[: array.shape[0]] = array
     return grown
