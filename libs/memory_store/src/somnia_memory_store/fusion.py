@@ -1,48 +1,48 @@
-"""Relative score fusion of a dense and a sparse result list (Weaviate's default hybrid fusion).
+"""Relative score fusion of a dense and a sparse ranking (Weaviate's default hybrid fusion).
 
-Each list's scores are min-max normalised to [0, 1]; an item's fused score is
-alpha * vector + (1 - alpha) * keyword, with 0 for a retriever that did not return it.
+Each ranking's scores are min-max normalised to [0, 1]; an item's fused score is
+alpha * vector + (1 - alpha) * keyword, with 0 for a retriever that did not return it. Fusion works on
+keys (row ids, memory ids), so records are loaded only for the items that survive it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from somnia_memory_store.models import SearchHit
+K = TypeVar("K", bound=Hashable)
 
 
-def _normalised(hits: Sequence[SearchHit]) -> dict[str, tuple[float, int, SearchHit]]:
-    if not hits:
+@dataclass(frozen=True)
+class Fused(Generic[K]):
+    key: K
+    score: float
+    vector_score: float
+    keyword_score: float
+    vector_rank: int
+    keyword_rank: int
+
+
+def _normalised(ranked: Sequence[tuple[K, float]]) -> dict[K, tuple[float, int]]:
+    if not ranked:
         return {}
-    scores = [h.score for h in hits]
+    scores = [score for _, score in ranked]
     low, high = min(scores), max(scores)
     span = high - low
-    return {
-        h.record.memory_id: ((h.score - low) / span if span > 0 else 1.0, rank, h)
-        for rank, h in enumerate(hits, start=1)
-    }
+    return {key: ((score - low) / span if span > 0 else 1.0, rank) for rank, (key, score) in enumerate(ranked, 1)}
 
 
 def relative_score_fusion(
-    dense: Sequence[SearchHit], sparse: Sequence[SearchHit], *, alpha: float, k: int
-) -> list[SearchHit]:
+    dense: Sequence[tuple[K, float]], sparse: Sequence[tuple[K, float]], *, alpha: float, k: int
+) -> list[Fused[K]]:
+    """Fuse two best-first rankings of (key, raw score) into the top k, best first."""
     dense_n, sparse_n = _normalised(dense), _normalised(sparse)
-    fused: list[SearchHit] = []
-    for memory_id in dense_n.keys() | sparse_n.keys():
-        v, v_rank, v_hit = dense_n.get(memory_id, (0.0, 0, None))
-        s, s_rank, s_hit = sparse_n.get(memory_id, (0.0, 0, None))
-        hit = v_hit or s_hit
-        assert hit is not None
-        fused.append(
-            SearchHit(
-                record=hit.record,
-                score=alpha * v + (1 - alpha) * s,
-                vector_score=v,
-                keyword_score=s,
-                vector_rank=v_rank,
-                keyword_rank=s_rank,
-            )
-        )
-    # Ties broken by id so that results are deterministic.
-    fused.sort(key=lambda h: (-h.score, h.record.memory_id))
+    fused = []
+    for key in dense_n.keys() | sparse_n.keys():
+        v, v_rank = dense_n.get(key, (0.0, 0))
+        s, s_rank = sparse_n.get(key, (0.0, 0))
+        fused.append(Fused(key, alpha * v + (1 - alpha) * s, v, s, v_rank, s_rank))
+    # Ties broken by best rank, then key, so results are deterministic.
+    fused.sort(key=lambda f: (-f.score, min(f.vector_rank or 10**9, f.keyword_rank or 10**9), str(f.key)))
     return fused[:k]

@@ -270,35 +270,55 @@ class EmbeddedMemoryStore:
 
         def run() -> list[SearchHit]:
             pool = max(k, self._candidates)
-            dense = self._vector_sync(namespace, vector, pool, filter) if alpha > 0 else []
-            sparse = self._keyword_sync(namespace, query, pool, filter) if alpha < 1 else []
-            return relative_score_fusion(dense, sparse, alpha=alpha, k=k)
+            dense = self._vector_ranked(namespace, vector, pool, filter) if alpha > 0 else []
+            sparse = self._keyword_ranked(namespace, query, pool, filter) if alpha < 1 else []
+            fused = relative_score_fusion(dense, sparse, alpha=alpha, k=k)
+            rows = self._load_rows([f.key for f in fused])
+            return [
+                SearchHit(
+                    record=self._record(rows[f.key]),
+                    score=f.score,
+                    vector_score=f.vector_score,
+                    keyword_score=f.keyword_score,
+                    vector_rank=f.vector_rank,
+                    keyword_rank=f.keyword_rank,
+                )
+                for f in fused
+                if f.key in rows
+            ]
 
         return await asyncio.to_thread(run)
 
     def _vector_sync(
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None
     ) -> list[SearchHit]:
+        ranked = self._vector_ranked(namespace, vector, k, filter)
+        rows = self._load_rows([rowid for rowid, _ in ranked])
+        return [
+            SearchHit(record=self._record(rows[rowid]), score=score, vector_score=score, vector_rank=rank)
+            for rank, (rowid, score) in enumerate(ranked, start=1)
+            if rowid in rows
+        ]
+
+    def _keyword_sync(self, namespace: str, query: str, k: int, filter: SearchFilter | None) -> list[SearchHit]:
+        ranked = self._keyword_ranked(namespace, query, k, filter)
+        rows = self._load_rows([rowid for rowid, _ in ranked])
+        return [
+            SearchHit(record=self._record(rows[rowid]), score=score, keyword_score=score, keyword_rank=rank)
+            for rank, (rowid, score) in enumerate(ranked, start=1)
+            if rowid in rows
+        ]
+
+    def _vector_ranked(
+        self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None
+    ) -> list[tuple[int, float]]:
         with self._lock:
             index = self._fresh_index(namespace)
-            ranked = index.search(np.asarray(vector, dtype=np.float32), k, filter)
-            rows = self._rows_by_rowid([rowid for rowid, _ in ranked])
-        hits = []
-        for rank, (rowid, similarity) in enumerate(ranked, start=1):
-            if rowid in rows:
-                hits.append(
-                    SearchHit(
-                        record=self._record(rows[rowid]),
-                        score=similarity,
-                        vector_score=similarity,
-                        vector_rank=rank,
-                    )
-                )
-        return hits
+            return index.search(np.asarray(vector, dtype=np.float32), k, filter)
 
-    def _keyword_sync(
+    def _keyword_ranked(
         self, namespace: str, query: str, k: int, filter: SearchFilter | None
-    ) -> list[SearchHit]:
+    ) -> list[tuple[int, float]]:
         match = to_fts_query(query)
         if not match:
             return []
@@ -310,15 +330,14 @@ class EmbeddedMemoryStore:
         )
         with self._lock:
             try:
-                scored = self._conn.execute(sql, (match, namespace, *params, k)).fetchall()
+                rows = self._conn.execute(sql, (match, namespace, *params, k)).fetchall()
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"keyword search failed for {query!r}: {exc}") from exc
-            rows = self._rows_by_rowid([rowid for rowid, _ in scored])
-        return [
-            SearchHit(record=self._record(rows[rowid]), score=score, keyword_score=score, keyword_rank=rank)
-            for rank, (rowid, score) in enumerate(scored, start=1)
-            if rowid in rows
-        ]
+        return [(int(rowid), float(score)) for rowid, score in rows]
+
+    def _load_rows(self, rowids: list[int]) -> dict[int, tuple[object, ...]]:
+        with self._lock:
+            return self._rows_by_rowid(rowids)
 
     # -- internals -----------------------------------------------------------------------------
 

@@ -1,0 +1,316 @@
+"""Benchmarks for the walking skeleton, all in one run on this machine:
+
+1. raw embedder throughput (the baseline) vs end-to-end ingest throughput (gRPC Capture → JetStream →
+   embedding → SQLite, until every turn is durable);
+2. capture → recallable latency while ingesting at a steady rate (default 100 turns/s);
+3. Recall latency (client-side, gRPC, query embedding included) with 100,000 memories in one namespace,
+   next to the query-embedding time alone;
+4. resident memory of `somnia up` (supervisor, NATS and every service) when idle.
+
+Prints a table and writes benchmarks/results/skeleton.json. Usage:
+    uv run python benchmarks/skeleton_bench.py [--memories 100000] [--ingest 2000] [--rate 100]
+The 100k-memory store is built once (real embeddings, a few minutes) and cached in ~/.cache/somnia/bench.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import grpc
+import nats
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_cli.settings import CliSettings
+from somnia_cli.supervisor import Supervisor, check_health
+from somnia_embedder.onnx_minilm import OnnxMiniLMEmbedder
+from somnia_memory_store import MemoryRecord
+from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+from somnia_nats_server import free_port
+
+sys.path.insert(0, str(Path(__file__).parent))
+import synthetic  # noqa: E402
+
+NS = "bench/agent/user"
+RESULTS = Path(__file__).parent / "results"
+console = Console()
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def start_somnia(home: Path) -> tuple[Supervisor, CliSettings]:
+    settings = CliSettings(
+        home=home,
+        nats_port=free_port(),
+        nats_monitor_port=free_port(),
+        capture_port=free_port(),
+        recall_port=free_port(),
+        embedding_health_port=free_port(),
+    )
+    supervisor = Supervisor(settings)
+    supervisor.start()
+    deadline = time.monotonic() + 120
+    while not supervisor.all_healthy():
+        if time.monotonic() > deadline:
+            supervisor.stop()
+            raise RuntimeError(f"somnia did not become healthy; see {home / 'logs'}")
+        supervisor.poll()
+        time.sleep(0.3)
+    return supervisor, settings
+
+
+def bench_raw_embedder(texts: list[str], runs: int) -> dict[str, float]:
+    embedder = OnnxMiniLMEmbedder()
+    embedder.embed_sync(texts[:64])  # warm-up
+    rates = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        for i in range(0, len(texts), 64):
+            embedder.embed_sync(texts[i : i + 64])
+        rates.append(len(texts) / (time.perf_counter() - start))
+    return {"texts_per_s_median": statistics.median(rates), "runs": runs}
+
+
+def turn(i: int, text: str) -> capture_pb2.Turn:
+    return capture_pb2.Turn(turn_id=f"b{i}", role=capture_pb2.ROLE_USER, content=text)
+
+
+async def bench_ingest(settings: CliSettings, store_path: Path, texts: list[str]) -> dict[str, float]:
+    store = EmbeddedMemoryStore(store_path)
+    start = time.perf_counter()
+    async with grpc.aio.insecure_channel(settings.capture_address) as channel:
+        stub = capture_pb2_grpc.CaptureServiceStub(channel)
+        batch = 100
+        sends = [
+            stub.Capture(capture_pb2.CaptureRequest(
+                namespace=NS, session_id=f"ingest-{i // 500}",
+                turns=[turn(j, texts[j]) for j in range(i, min(i + batch, len(texts)))]))
+            for i in range(0, len(texts), batch)
+        ]
+        await asyncio.gather(*sends)
+    captured = time.perf_counter() - start
+    while (n := await store.count(NS)) < len(texts):
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    await store.aclose()
+    return {"turns": n, "seconds": elapsed, "turns_per_s": n / elapsed, "capture_seconds": captured}
+
+
+async def bench_latency(settings: CliSettings, texts: list[str], rate: float, offset: int) -> dict[str, float]:
+    """Send one turn every 1/rate s; latency = memory.indexed arrival (written durably) − send."""
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+    done = asyncio.Event()
+    client = await nats.connect(f"nats://{settings.host}:{settings.nats_port}")
+
+    async def on_indexed(msg: nats.aio.msg.Msg) -> None:
+        turn_id = json.loads(msg.data)["turn_id"]
+        if turn_id in sent:
+            latencies.append(time.perf_counter() - sent.pop(turn_id))
+            if len(latencies) == len(texts):
+                done.set()
+
+    await client.subscribe("somnia.v1.memory.indexed.>", cb=on_indexed)
+    async with grpc.aio.insecure_channel(settings.capture_address) as channel:
+        stub = capture_pb2_grpc.CaptureServiceStub(channel)
+        start = time.perf_counter()
+        calls = []
+        for i, text in enumerate(texts):
+            target = start + i / rate
+            await asyncio.sleep(max(0.0, target - time.perf_counter()))
+            turn_id = f"b{offset + i}"
+            sent[turn_id] = time.perf_counter()
+            calls.append(asyncio.ensure_future(stub.Capture(capture_pb2.CaptureRequest(
+                namespace=NS, session_id="latency", turns=[turn(offset + i, text)]))))
+        achieved = len(texts) / (time.perf_counter() - start)
+        await asyncio.gather(*calls)
+        await asyncio.wait_for(done.wait(), timeout=60)
+    await client.close()
+    ms = [x * 1000 for x in latencies]
+    return {"turns": len(ms), "target_rate": rate, "achieved_rate": achieved, "p50_ms": percentile(ms, 50),
+            "p95_ms": percentile(ms, 95), "p99_ms": percentile(ms, 99), "max_ms": max(ms)}
+
+
+def build_store(path: Path, count: int) -> None:
+    """Real embeddings of `count` synthetic memories, written straight into the store (cached)."""
+    embedder = OnnxMiniLMEmbedder()
+    store = EmbeddedMemoryStore(path)
+    texts = synthetic.texts(count, seed=1234)
+    now = datetime.now(UTC)
+
+    async def write(records: list[MemoryRecord]) -> None:
+        await store.upsert(records)
+
+    with Progress(console=console) as progress:
+        task = progress.add_task(f"embedding {count:,} memories (cached afterwards)", total=count)
+        for start in range(0, count, 512):
+            chunk = texts[start : start + 512]
+            vectors = embedder.embed_sync(chunk)
+            asyncio.run(write([
+                MemoryRecord(memory_id=f"big-{start + i}", namespace=NS, text=t, session_id=f"s{(start + i) // 40}",
+                             turn_id=f"big-{start + i}", role="user", occurred_at=now, recorded_at=now,
+                             embedder=embedder.name, vector=vectors[i])
+                for i, t in enumerate(chunk)
+            ]))
+            progress.advance(task, len(chunk))
+    asyncio.run(store.aclose())
+
+
+async def bench_recall(settings: CliSettings, queries: list[str], warmup: int) -> dict[str, float]:
+    embedder = OnnxMiniLMEmbedder(threads=1)
+    embed_ms = []
+    for q in queries:
+        start = time.perf_counter()
+        embedder.embed_sync([q])
+        embed_ms.append((time.perf_counter() - start) * 1000)
+    recall_ms = []
+    async with grpc.aio.insecure_channel(settings.recall_address) as channel:
+        stub = recall_pb2_grpc.RecallServiceStub(channel)
+        for i, q in enumerate(queries):
+            start = time.perf_counter()
+            response = await stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=q, k=10))
+            if i >= warmup:
+                recall_ms.append((time.perf_counter() - start) * 1000)
+            assert len(response.items) == 10
+    return {"queries": len(recall_ms), "p50_ms": percentile(recall_ms, 50), "p95_ms": percentile(recall_ms, 95),
+            "p99_ms": percentile(recall_ms, 99), "embed_only_p50_ms": percentile(embed_ms[warmup:], 50),
+            "embed_only_p99_ms": percentile(embed_ms[warmup:], 99)}
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *children(int(child))]
+    return found
+
+
+def idle_memory(home: Path, settle_s: float) -> dict[str, float]:
+    """Run `somnia up` exactly as a user does and add up the RSS of it and every child once idle."""
+    ports = {k: str(free_port()) for k in ("NATS_PORT", "NATS_MONITOR_PORT", "CAPTURE_PORT", "RECALL_PORT",
+                                           "EMBEDDING_HEALTH_PORT")}
+    env = {**os.environ, "SOMNIA_HOME": str(home), **{f"SOMNIA_{k}": v for k, v in ports.items()}}
+    process = subprocess.Popen([sys.executable, "-m", "somnia_cli", "up"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        health_ports = [int(ports[k]) for k in ("CAPTURE_PORT", "RECALL_PORT", "EMBEDDING_HEALTH_PORT")]
+        while not all(check_health("127.0.0.1", p) for p in health_ports):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("somnia up did not become healthy")
+            time.sleep(0.3)
+        time.sleep(settle_s)
+        parts = {"somnia up": rss_mib(process.pid)}
+        for pid in children(process.pid):
+            name = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").split()
+            label = next((w for w in name if w.startswith("somnia_")), Path(name[0]).name)
+            parts[label] = rss_mib(pid)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+    return {**{f"{k}_mib": v for k, v in parts.items()}, "total_mib": sum(parts.values())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--memories", type=int, default=100_000)
+    parser.add_argument("--ingest", type=int, default=2_000)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    results: dict[str, object] = {
+        "when": datetime.now(UTC).isoformat(), "machine": platform.machine(), "cpus": os.cpu_count(),
+        "python": platform.python_version(), "args": vars(args),
+    }
+    texts = synthetic.texts(args.ingest + int(args.rate * args.latency_seconds))
+    ingest_texts, latency_texts = texts[: args.ingest], texts[args.ingest :]
+
+    console.print("[bold]1/4[/] raw embedder throughput (baseline)")
+    results["raw_embedder"] = raw = bench_raw_embedder(ingest_texts, args.runs)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        console.print("[bold]2/4[/] idle memory of somnia up")
+        results["idle_memory"] = idle_memory(Path(tmp) / "idle", settle_s=10)
+        home = Path(tmp) / "home"
+        supervisor, settings = start_somnia(home)
+        try:
+            console.print(f"[bold]3/4[/] end-to-end ingest of {args.ingest} turns, then latency at {args.rate}/s")
+            results["ingest"] = ingest = asyncio.run(bench_ingest(settings, home / "store" / "memories.sqlite3",
+                                                                  ingest_texts))
+            ingest["ratio_to_raw_embedder"] = ingest["turns_per_s"] / raw["texts_per_s_median"]
+            results["latency"] = asyncio.run(bench_latency(settings, latency_texts, args.rate, args.ingest))
+        finally:
+            supervisor.stop()
+
+    console.print(f"[bold]4/4[/] Recall over {args.memories:,} memories in one namespace")
+    cache = Path.home() / ".cache" / "somnia" / "bench" / f"store-{args.memories}-v1"
+    if not (cache / "store" / "memories.sqlite3").exists() or not (cache / "complete").exists():
+        (cache / "store").mkdir(parents=True, exist_ok=True)
+        build_store(cache / "store" / "memories.sqlite3", args.memories)
+        (cache / "complete").touch()
+    supervisor, settings = start_somnia(cache)
+    try:
+        results["recall"] = asyncio.run(bench_recall(settings, synthetic.questions(args.queries + 20), warmup=20))
+    finally:
+        supervisor.stop()
+
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "skeleton.json").write_text(json.dumps(results, indent=2) + "\n")
+    report(results)
+
+
+def report(results: dict[str, object]) -> None:
+    raw, ingest, latency, recall, memory = (results[k] for k in ("raw_embedder", "ingest", "latency", "recall",
+                                                                 "idle_memory"))
+    assert isinstance(raw, dict) and isinstance(ingest, dict) and isinstance(latency, dict)
+    assert isinstance(recall, dict) and isinstance(memory, dict)
+    table = Table(title="Somnia skeleton benchmarks (this machine, one run)")
+    for column in ("measure", "figure", "target", "met"):
+        table.add_column(column)
+    rows = [
+        ("raw embedder (baseline)", f"{raw['texts_per_s_median']:.0f} texts/s (median of {raw['runs']})", "", ""),
+        ("end-to-end ingest", f"{ingest['turns_per_s']:.0f} turns/s = {ingest['ratio_to_raw_embedder']:.2f}x raw",
+         ">= 0.9x", ingest["ratio_to_raw_embedder"] >= 0.9),
+        ("capture->recallable p50/p99",
+         f"{latency['p50_ms']:.0f} / {latency['p99_ms']:.0f} ms at {latency['achieved_rate']:.0f} turns/s",
+         "p99 <= 1000 ms", latency["p99_ms"] <= 1000),
+        (f"Recall p50/p99 ({results['args']['memories']:,} memories)",  # type: ignore[index]
+         f"{recall['p50_ms']:.1f} / {recall['p99_ms']:.1f} ms (embed alone p99 {recall['embed_only_p99_ms']:.1f})",
+         "p99 <= 50 ms", recall["p99_ms"] <= 50),
+        ("somnia up idle RSS", f"{memory['total_mib']:.0f} MiB", "<= 1536 MiB", memory["total_mib"] <= 1536),
+    ]
+    for measure, figure, target, met in rows:
+        table.add_row(measure, figure, target, "" if met == "" else ("[green]yes[/]" if met else "[red]no[/]"))
+    console.print(table)
+    console.print(f"results: {RESULTS / 'skeleton.json'}")
+
+
+if __name__ == "__main__":
+    main()
