@@ -106,9 +106,13 @@ async def bench_ingest(settings: CliSettings, store_path: Path, texts: list[str]
         stub = capture_pb2_grpc.CaptureServiceStub(channel)
         batch = 100
         sends = [
-            stub.Capture(capture_pb2.CaptureRequest(
-                namespace=NS, session_id=f"ingest-{i // 500}",
-                turns=[turn(j, texts[j]) for j in range(i, min(i + batch, len(texts)))]))
+            stub.Capture(
+                capture_pb2.CaptureRequest(
+                    namespace=NS,
+                    session_id=f"ingest-{i // 500}",
+                    turns=[turn(j, texts[j]) for j in range(i, min(i + batch, len(texts)))],
+                )
+            )
             for i in range(0, len(texts), batch)
         ]
         await asyncio.gather(*sends)
@@ -120,7 +124,9 @@ async def bench_ingest(settings: CliSettings, store_path: Path, texts: list[str]
     return {"turns": n, "seconds": elapsed, "turns_per_s": n / elapsed, "capture_seconds": captured}
 
 
-async def bench_latency(settings: CliSettings, texts: list[str], rate: float, offset: int) -> dict[str, float]:
+async def bench_latency(
+    settings: CliSettings, texts: list[str], rate: float, offset: int
+) -> dict[str, float]:
     """Send one turn every 1/rate s; latency = memory.indexed arrival (written durably) − send."""
     sent: dict[str, float] = {}
     latencies: list[float] = []
@@ -144,15 +150,29 @@ async def bench_latency(settings: CliSettings, texts: list[str], rate: float, of
             await asyncio.sleep(max(0.0, target - time.perf_counter()))
             turn_id = f"b{offset + i}"
             sent[turn_id] = time.perf_counter()
-            calls.append(asyncio.ensure_future(stub.Capture(capture_pb2.CaptureRequest(
-                namespace=NS, session_id="latency", turns=[turn(offset + i, text)]))))
+            calls.append(
+                asyncio.ensure_future(
+                    stub.Capture(
+                        capture_pb2.CaptureRequest(
+                            namespace=NS, session_id="latency", turns=[turn(offset + i, text)]
+                        )
+                    )
+                )
+            )
         achieved = len(texts) / (time.perf_counter() - start)
         await asyncio.gather(*calls)
         await asyncio.wait_for(done.wait(), timeout=60)
     await client.close()
     ms = [x * 1000 for x in latencies]
-    return {"turns": len(ms), "target_rate": rate, "achieved_rate": achieved, "p50_ms": percentile(ms, 50),
-            "p95_ms": percentile(ms, 95), "p99_ms": percentile(ms, 99), "max_ms": max(ms)}
+    return {
+        "turns": len(ms),
+        "target_rate": rate,
+        "achieved_rate": achieved,
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
+        "p99_ms": percentile(ms, 99),
+        "max_ms": max(ms),
+    }
 
 
 def build_store(path: Path, count: int) -> None:
@@ -170,12 +190,25 @@ def build_store(path: Path, count: int) -> None:
         for start in range(0, count, 512):
             chunk = texts[start : start + 512]
             vectors = embedder.embed_sync(chunk)
-            asyncio.run(write([
-                MemoryRecord(memory_id=f"big-{start + i}", namespace=NS, text=t, session_id=f"s{(start + i) // 40}",
-                             turn_id=f"big-{start + i}", role="user", occurred_at=now, recorded_at=now,
-                             embedder=embedder.name, vector=vectors[i])
-                for i, t in enumerate(chunk)
-            ]))
+            asyncio.run(
+                write(
+                    [
+                        MemoryRecord(
+                            memory_id=f"big-{start + i}",
+                            namespace=NS,
+                            text=t,
+                            session_id=f"s{(start + i) // 40}",
+                            turn_id=f"big-{start + i}",
+                            role="user",
+                            occurred_at=now,
+                            recorded_at=now,
+                            embedder=embedder.name,
+                            vector=vectors[i],
+                        )
+                        for i, t in enumerate(chunk)
+                    ]
+                )
+            )
             progress.advance(task, len(chunk))
     asyncio.run(store.aclose())
 
@@ -196,9 +229,14 @@ async def bench_recall(settings: CliSettings, queries: list[str], warmup: int) -
             if i >= warmup:
                 recall_ms.append((time.perf_counter() - start) * 1000)
             assert len(response.items) == 10
-    return {"queries": len(recall_ms), "p50_ms": percentile(recall_ms, 50), "p95_ms": percentile(recall_ms, 95),
-            "p99_ms": percentile(recall_ms, 99), "embed_only_p50_ms": percentile(embed_ms[warmup:], 50),
-            "embed_only_p99_ms": percentile(embed_ms[warmup:], 99)}
+    return {
+        "queries": len(recall_ms),
+        "p50_ms": percentile(recall_ms, 50),
+        "p95_ms": percentile(recall_ms, 95),
+        "p99_ms": percentile(recall_ms, 99),
+        "embed_only_p50_ms": percentile(embed_ms[warmup:], 50),
+        "embed_only_p99_ms": percentile(embed_ms[warmup:], 99),
+    }
 
 
 def children(pid: int) -> list[int]:
@@ -211,11 +249,18 @@ def children(pid: int) -> list[int]:
 
 def idle_memory(home: Path, settle_s: float) -> dict[str, float]:
     """Run `somnia up` exactly as a user does and add up the RSS of it and every child once idle."""
-    ports = {k: str(free_port()) for k in ("NATS_PORT", "NATS_MONITOR_PORT", "CAPTURE_PORT", "RECALL_PORT",
-                                           "EMBEDDING_HEALTH_PORT")}
+    ports = {
+        k: str(free_port())
+        for k in ("NATS_PORT", "NATS_MONITOR_PORT", "CAPTURE_PORT", "RECALL_PORT", "EMBEDDING_HEALTH_PORT")
+    }
     env = {**os.environ, "SOMNIA_HOME": str(home), **{f"SOMNIA_{k}": v for k, v in ports.items()}}
-    process = subprocess.Popen([sys.executable, "-m", "somnia_cli", "up"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "somnia_cli", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         health_ports = [int(ports[k]) for k in ("CAPTURE_PORT", "RECALL_PORT", "EMBEDDING_HEALTH_PORT")]
@@ -236,7 +281,9 @@ def idle_memory(home: Path, settle_s: float) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--memories", type=int, default=100_000)
     parser.add_argument("--ingest", type=int, default=2_000)
     parser.add_argument("--rate", type=float, default=100.0)
@@ -246,8 +293,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     results: dict[str, object] = {
-        "when": datetime.now(UTC).isoformat(), "machine": platform.machine(), "cpus": os.cpu_count(),
-        "python": platform.python_version(), "args": vars(args),
+        "when": datetime.now(UTC).isoformat(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "args": vars(args),
     }
     texts = synthetic.texts(args.ingest + int(args.rate * args.latency_seconds))
     ingest_texts, latency_texts = texts[: args.ingest], texts[args.ingest :]
@@ -261,9 +311,12 @@ def main() -> None:
         home = Path(tmp) / "home"
         supervisor, settings = start_somnia(home)
         try:
-            console.print(f"[bold]3/4[/] end-to-end ingest of {args.ingest} turns, then latency at {args.rate}/s")
-            results["ingest"] = ingest = asyncio.run(bench_ingest(settings, home / "store" / "memories.sqlite3",
-                                                                  ingest_texts))
+            console.print(
+                f"[bold]3/4[/] end-to-end ingest of {args.ingest} turns, then latency at {args.rate}/s"
+            )
+            results["ingest"] = ingest = asyncio.run(
+                bench_ingest(settings, home / "store" / "memories.sqlite3", ingest_texts)
+            )
             ingest["ratio_to_raw_embedder"] = ingest["turns_per_s"] / raw["texts_per_s_median"]
             results["latency"] = asyncio.run(bench_latency(settings, latency_texts, args.rate, args.ingest))
         finally:
@@ -277,7 +330,9 @@ def main() -> None:
         (cache / "complete").touch()
     supervisor, settings = start_somnia(cache)
     try:
-        results["recall"] = asyncio.run(bench_recall(settings, synthetic.questions(args.queries + 20), warmup=20))
+        results["recall"] = asyncio.run(
+            bench_recall(settings, synthetic.questions(args.queries + 20), warmup=20)
+        )
     finally:
         supervisor.stop()
 
@@ -287,27 +342,45 @@ def main() -> None:
 
 
 def report(results: dict[str, object]) -> None:
-    raw, ingest, latency, recall, memory = (results[k] for k in ("raw_embedder", "ingest", "latency", "recall",
-                                                                 "idle_memory"))
+    raw, ingest, latency, recall, memory = (
+        results[k] for k in ("raw_embedder", "ingest", "latency", "recall", "idle_memory")
+    )
     assert isinstance(raw, dict) and isinstance(ingest, dict) and isinstance(latency, dict)
     assert isinstance(recall, dict) and isinstance(memory, dict)
     table = Table(title="Somnia skeleton benchmarks (this machine, one run)")
     for column in ("measure", "figure", "target", "met"):
         table.add_column(column)
     rows = [
-        ("raw embedder (baseline)", f"{raw['texts_per_s_median']:.0f} texts/s (median of {raw['runs']})", "", ""),
-        ("end-to-end ingest", f"{ingest['turns_per_s']:.0f} turns/s = {ingest['ratio_to_raw_embedder']:.2f}x raw",
-         ">= 0.9x", ingest["ratio_to_raw_embedder"] >= 0.9),
-        ("capture->recallable p50/p99",
-         f"{latency['p50_ms']:.0f} / {latency['p99_ms']:.0f} ms at {latency['achieved_rate']:.0f} turns/s",
-         "p99 <= 1000 ms", latency["p99_ms"] <= 1000),
-        (f"Recall p50/p99 ({results['args']['memories']:,} memories)",  # type: ignore[index]
-         f"{recall['p50_ms']:.1f} / {recall['p99_ms']:.1f} ms (embed alone p99 {recall['embed_only_p99_ms']:.1f})",
-         "p99 <= 50 ms", recall["p99_ms"] <= 50),
+        (
+            "raw embedder (baseline)",
+            f"{raw['texts_per_s_median']:.0f} texts/s (median of {raw['runs']})",
+            "",
+            "",
+        ),
+        (
+            "end-to-end ingest",
+            f"{ingest['turns_per_s']:.0f} turns/s = {ingest['ratio_to_raw_embedder']:.2f}x raw",
+            ">= 0.9x",
+            ingest["ratio_to_raw_embedder"] >= 0.9,
+        ),
+        (
+            "capture->recallable p50/p99",
+            f"{latency['p50_ms']:.0f} / {latency['p99_ms']:.0f} ms at {latency['achieved_rate']:.0f} turns/s",
+            "p99 <= 1000 ms",
+            latency["p99_ms"] <= 1000,
+        ),
+        (
+            f"Recall p50/p99 ({results['args']['memories']:,} memories)",  # type: ignore[index]
+            f"{recall['p50_ms']:.1f} / {recall['p99_ms']:.1f} ms (embed alone p99 {recall['embed_only_p99_ms']:.1f})",
+            "p99 <= 50 ms",
+            recall["p99_ms"] <= 50,
+        ),
         ("somnia up idle RSS", f"{memory['total_mib']:.0f} MiB", "<= 1536 MiB", memory["total_mib"] <= 1536),
     ]
     for measure, figure, target, met in rows:
-        table.add_row(measure, figure, target, "" if met == "" else ("[green]yes[/]" if met else "[red]no[/]"))
+        table.add_row(
+            measure, figure, target, "" if met == "" else ("[green]yes[/]" if met else "[red]no[/]")
+        )
     console.print(table)
     console.print(f"results: {RESULTS / 'skeleton.json'}")
 

@@ -6,14 +6,50 @@ import random
 
 NAMES = ["Alice", "Bob", "Chen", "Dana", "Emeka", "Farah", "Goran", "Hana", "Ines", "Jonas", "Kiri", "Lena"]
 PLACES = ["Lisbon", "Kyoto", "Nairobi", "Oslo", "Lima", "Hanoi", "Austin", "Porto", "Seoul", "Tbilisi"]
-THINGS = ["a road bike", "a sourdough starter", "a used piano", "a golden retriever", "a telescope",
-          "a vegetable garden", "an electric scooter", "a pottery wheel", "a chess set", "a drone"]
-ACTIVITIES = ["hiking", "painting", "rock climbing", "learning Portuguese", "baking bread", "running trails",
-              "birdwatching", "playing the cello", "woodworking", "salsa dancing"]
-WORK = ["the deploy pipeline", "the billing service", "the nightly ETL job", "the search index",
-        "the mobile release", "the Postgres cluster", "the onboarding flow", "the GPU scheduler"]
-PROBLEMS = ["keeps timing out", "ran out of disk", "leaks memory", "returns stale results", "is failing tests",
-            "needs a schema migration", "hit a rate limit", "lost its TLS certificate"]
+THINGS = [
+    "a road bike",
+    "a sourdough starter",
+    "a used piano",
+    "a golden retriever",
+    "a telescope",
+    "a vegetable garden",
+    "an electric scooter",
+    "a pottery wheel",
+    "a chess set",
+    "a drone",
+]
+ACTIVITIES = [
+    "hiking",
+    "painting",
+    "rock climbing",
+    "learning Portuguese",
+    "baking bread",
+    "running trails",
+    "birdwatching",
+    "playing the cello",
+    "woodworking",
+    "salsa dancing",
+]
+WORK = [
+    "the deploy pipeline",
+    "the billing service",
+    "the nightly ETL job",
+    "the search index",
+    "the mobile release",
+    "the Postgres cluster",
+    "the onboarding flow",
+    "the GPU scheduler",
+]
+PROBLEMS = [
+    "keeps timing out",
+    "ran out of disk",
+    "leaks memory",
+    "returns stale results",
+    "is failing tests",
+    "needs a schema migration",
+    "hit a rate limit",
+    "lost its TLS certificate",
+]
 TEMPLATES = [
     "{name} told me they moved to {place} last {month} and started {activity}.",
     "I finally bought {thing} after thinking about it for {n} weeks.",

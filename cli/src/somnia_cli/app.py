@@ -14,6 +14,7 @@ import grpc
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -37,7 +38,7 @@ NamespaceOption = Annotated[
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -202,7 +203,7 @@ def import_(
         (problems if isinstance(item, str) else lines).append(item)  # type: ignore[arg-type]
     if problems:
         for problem in problems[:20]:
-            err.print(f"  {file}:{problem}")
+            err.print(f"  {file}:{problem}", soft_wrap=True, markup=False)
         if len(problems) > 20:
             err.print(f"  ... and {len(problems) - 20} more")
         if not skip_invalid:
@@ -280,27 +281,14 @@ def recall(
         console.print("nothing recalled: no memory in this namespace matches")
         return
     table = Table(title=f"recall: {query}", show_lines=True)
-    for column, style in (
-        ("#", "dim"),
-        ("score", ""),
-        ("when", ""),
-        ("session", ""),
-        ("role", ""),
-        ("text", ""),
-        ("why", "dim"),
-    ):
-        table.add_column(column, style=style or None, overflow="fold")
+    table.add_column("#", style="dim", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("memory", ratio=3, overflow="fold")
+    table.add_column("from", ratio=1, overflow="fold")
     for rank, item in enumerate(response.items, start=1):
         when = item.occurred_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
-        table.add_row(
-            str(rank),
-            f"{item.scores.fused:.3f}",
-            when,
-            item.session_id,
-            item.provenance.role,
-            item.text,
-            item.why,
-        )
+        source = f"{item.session_id}\n{item.provenance.role}, {when}\n[dim]{item.why}[/]"
+        table.add_row(str(rank), f"{item.scores.fused:.3f}", item.text, source)
     console.print(table)
 
 

@@ -45,6 +45,13 @@ class TranscriptLine(BaseModel):
     def _time(cls, value: Any) -> Any:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return datetime.fromtimestamp(value, tz=UTC)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a time; use ISO 8601 with a zone (2026-11-25T09:30:00Z) or Unix seconds"
+                ) from None
         return value
 
     @field_validator("timestamp")

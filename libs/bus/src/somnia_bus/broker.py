@@ -9,7 +9,9 @@ from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from opentelemetry.trace import TracerProvider
 
 
-def create_broker(url: str, *, name: str, tracer_provider: TracerProvider | None = None) -> NatsBroker:
+def create_broker(
+    url: str, *, name: str, tracer_provider: TracerProvider | None = None, graceful_timeout_s: float = 15.0
+) -> NatsBroker:
     return NatsBroker(
         url,
         name=name,
@@ -18,6 +20,8 @@ def create_broker(url: str, *, name: str, tracer_provider: TracerProvider | None
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         logger=logging.getLogger(f"somnia.{name}.nats"),
+        # On stop, a handler in flight gets this long to finish before its messages are left un-acked.
+        graceful_timeout=graceful_timeout_s,
     )
 
 

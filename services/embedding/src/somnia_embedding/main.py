@@ -34,7 +34,12 @@ class EmbeddingApp:
         self.store = store
         # Refuse to start rather than mix two models' vectors in one index.
         store.check_embedder(embedder.name, embedder.dimension)
-        self.broker = create_broker(settings.nats_url, name="embedding", tracer_provider=tracer_provider)
+        self.broker = create_broker(
+            settings.nats_url,
+            name="embedding",
+            tracer_provider=tracer_provider,
+            graceful_timeout_s=settings.shutdown_grace_s,
+        )
         self.service = IndexingService(
             embedder,
             store,

@@ -23,5 +23,6 @@ class EmbeddingSettings(BaseSettings):
     )
     chunk_words: int = Field(default=180, ge=16, description="MiniLM reads about 256 word pieces")
     chunk_overlap_words: int = Field(default=30, ge=0)
+    shutdown_grace_s: float = Field(default=15.0, gt=0, description="a batch in flight may finish")
     health_host: str = "127.0.0.1"
     health_port: int = Field(default=50053, ge=0, le=65535)

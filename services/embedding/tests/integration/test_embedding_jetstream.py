@@ -105,7 +105,9 @@ async def test_a_consumer_that_dies_before_acking_loses_nothing(
     tmp_path: Path,
     embedder,  # type: ignore[no-untyped-def]
 ) -> None:
-    settings = EmbeddingSettings(nats_url=nats_server.url, health_port=0, batch_size=4, ack_wait_s=1.0)
+    settings = EmbeddingSettings(
+        nats_url=nats_server.url, health_port=0, batch_size=4, ack_wait_s=1.0, shutdown_grace_s=0.5
+    )
     frozen = EmbeddingApp(settings, embedder, HangingStore(tmp_path / "m.db"))
     await frozen.start()
     await publish_turns(nats_server.url, 12)

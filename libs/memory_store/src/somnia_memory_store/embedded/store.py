@@ -300,7 +300,9 @@ class EmbeddedMemoryStore:
             if rowid in rows
         ]
 
-    def _keyword_sync(self, namespace: str, query: str, k: int, filter: SearchFilter | None) -> list[SearchHit]:
+    def _keyword_sync(
+        self, namespace: str, query: str, k: int, filter: SearchFilter | None
+    ) -> list[SearchHit]:
         ranked = self._keyword_ranked(namespace, query, k, filter)
         rows = self._load_rows([rowid for rowid, _ in ranked])
         return [
