@@ -44,7 +44,7 @@ from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import free_port
 
 sys.path.insert(0, str(Path(__file__).parent))
-import synthetic  # noqa: E402
+import synthetic
 
 NS = "bench/agent/user"
 RESULTS = Path(__file__).parent / "results"
