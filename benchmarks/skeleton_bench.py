@@ -127,7 +127,7 @@ async def bench_ingest(settings: CliSettings, store_path: Path, texts: list[str]
 async def bench_latency(
     settings: CliSettings, texts: list[str], rate: float, offset: int
 ) -> dict[str, float]:
-    """Send one turn every 1/rate s; latency = memory.indexed arrival (written durably) − send."""
+    """Send one turn every 1/rate s; latency = memory.indexed arrival (written durably) - send."""
     sent: dict[str, float] = {}
     latencies: list[float] = []
     done = asyncio.Event()
@@ -371,7 +371,8 @@ def report(results: dict[str, object]) -> None:
         ),
         (
             f"Recall p50/p99 ({results['args']['memories']:,} memories)",  # type: ignore[index]
-            f"{recall['p50_ms']:.1f} / {recall['p99_ms']:.1f} ms (embed alone p99 {recall['embed_only_p99_ms']:.1f})",
+            f"{recall['p50_ms']:.1f} / {recall['p99_ms']:.1f} ms "
+            f"(embed alone p99 {recall['embed_only_p99_ms']:.1f})",
             "p99 <= 50 ms",
             recall["p99_ms"] <= 50,
         ),

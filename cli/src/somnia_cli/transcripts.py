@@ -50,7 +50,8 @@ class TranscriptLine(BaseModel):
                 return datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 raise ValueError(
-                    f"{value!r} is not a time; use ISO 8601 with a zone (2026-11-25T09:30:00Z) or Unix seconds"
+                    f"{value!r} is not a time; "
+                    "use ISO 8601 with a zone (2026-11-25T09:30:00Z) or Unix seconds"
                 ) from None
         return value
 
