@@ -1,0 +1,236 @@
+"""The embedded graph: nodes and edges in one SQLite file, for one machine.
+
+Nodes are keyed by (namespace, label, key); edges by (namespace, type, source, target). NEXT edges of a
+session are rebuilt from its turns' order whenever turns arrive, so out-of-order delivery still yields
+one chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from somnia_graph_store.models import MemoryNode, SessionNode, TurnNode
+from somnia_graph_store.ports import Label
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS node (
+    namespace TEXT NOT NULL,
+    label TEXT NOT NULL,
+    key TEXT NOT NULL,
+    props TEXT NOT NULL,
+    sort_key TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (namespace, label, key)
+);
+CREATE TABLE IF NOT EXISTS edge (
+    namespace TEXT NOT NULL,
+    type TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (namespace, type, source, target)
+);
+CREATE INDEX IF NOT EXISTS edge_target ON edge(namespace, type, target);
+"""
+
+
+def turn_key(session_id: str, turn_id: str) -> str:
+    return f"{session_id}/{turn_id}"
+
+
+class EmbeddedGraphStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._lock = threading.Lock()
+
+    async def ensure_schema(self) -> None:
+        def run() -> None:
+            with self._lock:
+                self._conn.executescript(SCHEMA)
+
+        await asyncio.to_thread(run)
+
+    def _write(self, statements: list[tuple[str, tuple[object, ...]]]) -> None:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    cur.execute(sql, params)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def _merge_node(
+        self, namespace: str, label: str, key: str, props: dict[str, object], sort_key: str = ""
+    ) -> tuple[str, tuple[object, ...]]:
+        # json_patch merges new non-null properties into the old ones, like Cypher's SET n += $props.
+        return (
+            "INSERT INTO node(namespace, label, key, props, sort_key) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(namespace, label, key) DO UPDATE SET props = json_patch(node.props, excluded.props), "
+            "sort_key = CASE WHEN excluded.sort_key = '' THEN node.sort_key ELSE excluded.sort_key END",
+            (namespace, label, key, json.dumps(props), sort_key),
+        )
+
+    @staticmethod
+    def _edge(namespace: str, type_: str, source: str, target: str) -> tuple[str, tuple[object, ...]]:
+        return (
+            "INSERT OR IGNORE INTO edge(namespace, type, source, target) VALUES (?, ?, ?, ?)",
+            (namespace, type_, source, target),
+        )
+
+    async def upsert_sessions(self, sessions: Sequence[SessionNode]) -> None:
+        statements = []
+        for s in sessions:
+            props = {
+                k: v
+                for k, v in s.model_dump(mode="json", exclude={"namespace"}).items()
+                if v not in (None, "")
+            }
+            statements.append(self._merge_node(s.namespace, "Session", s.session_id, props))
+        await asyncio.to_thread(self._write, statements)
+
+    async def upsert_turns(self, turns: Sequence[TurnNode]) -> None:
+        statements = []
+        sessions: set[tuple[str, str]] = set()
+        for t in turns:
+            key = turn_key(t.session_id, t.turn_id)
+            props = t.model_dump(mode="json", exclude={"namespace"})
+            sort = f"{t.occurred_at.timestamp():020.6f}/{t.turn_id}"
+            statements.append(
+                self._merge_node(t.namespace, "Session", t.session_id, {"session_id": t.session_id})
+            )
+            statements.append(self._merge_node(t.namespace, "Turn", key, props, sort))
+            statements.append(self._edge(t.namespace, "PART_OF", f"Turn:{key}", f"Session:{t.session_id}"))
+            sessions.add((t.namespace, t.session_id))
+        await asyncio.to_thread(self._write_and_relink, statements, sessions)
+
+    def _write_and_relink(
+        self, statements: list[tuple[str, tuple[object, ...]]], sessions: set[tuple[str, str]]
+    ) -> None:
+        for namespace, session_id in sorted(sessions):
+            statements.append(
+                (
+                    "DELETE FROM edge WHERE namespace = ? AND type = 'NEXT' AND source IN "
+                    "(SELECT source FROM edge WHERE namespace = ? AND type = 'PART_OF' AND target = ?)",
+                    (namespace, namespace, f"Session:{session_id}"),
+                )
+            )
+            statements.append(
+                (
+                    "INSERT OR IGNORE INTO edge(namespace, type, source, target) "
+                    "SELECT namespace, 'NEXT', 'Turn:' || key, 'Turn:' || next_key FROM ("
+                    "  SELECT namespace, key, LEAD(key) OVER (ORDER BY sort_key) AS next_key FROM node "
+                    "  WHERE namespace = ? AND label = 'Turn' AND key IN ("
+                    "    SELECT substr(source, 6) FROM edge WHERE namespace = ? AND type = 'PART_OF' AND target = ?)"
+                    ") WHERE next_key IS NOT NULL",
+                    (namespace, namespace, f"Session:{session_id}"),
+                )
+            )
+        self._write(statements)
+
+    async def upsert_memories(self, memories: Sequence[MemoryNode]) -> None:
+        statements = []
+        for m in memories:
+            key = turn_key(m.session_id, m.turn_id)
+            statements.append(
+                self._merge_node(m.namespace, "Turn", key, {"session_id": m.session_id, "turn_id": m.turn_id})
+            )
+            statements.append(
+                self._merge_node(
+                    m.namespace, "Memory", m.memory_id, m.model_dump(mode="json", exclude={"namespace"})
+                )
+            )
+            statements.append(self._edge(m.namespace, "PART_OF", f"Memory:{m.memory_id}", f"Turn:{key}"))
+        await asyncio.to_thread(self._write, statements)
+
+    def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    async def session_turns(self, namespace: str, session_id: str) -> list[str]:
+        def run() -> list[str]:
+            members = {
+                str(r[0])[5:]
+                for r in self._read(
+                    "SELECT source FROM edge WHERE namespace = ? AND type = 'PART_OF' AND target = ?",
+                    (namespace, f"Session:{session_id}"),
+                )
+            }
+            nexts = dict(
+                (str(s)[5:], str(t)[5:])
+                for s, t in self._read(
+                    "SELECT source, target FROM edge WHERE namespace = ? AND type = 'NEXT'", (namespace,)
+                )
+                if str(s)[5:] in members
+            )
+            heads = members - set(nexts.values())
+            chain: list[str] = []
+            current = next(iter(heads), None) if len(heads) == 1 else None
+            while current is not None and len(chain) <= len(members):
+                chain.append(current.split("/", 1)[1])
+                current = nexts.get(current)
+            return chain
+
+        return await asyncio.to_thread(run)
+
+    async def turn_neighbours(
+        self, namespace: str, session_id: str, turn_id: str, hops: int = 1
+    ) -> list[str]:
+        def run() -> list[str]:
+            start = f"Turn:{turn_key(session_id, turn_id)}"
+            seen, frontier, found = {start}, [start], []
+            for _ in range(hops):
+                following: list[str] = []
+                for node in frontier:
+                    for (other,) in self._read(
+                        "SELECT target FROM edge WHERE namespace = ? AND type = 'NEXT' AND source = ? "
+                        "UNION SELECT source FROM edge WHERE namespace = ? AND type = 'NEXT' AND target = ?",
+                        (namespace, node, namespace, node),
+                    ):
+                        if other not in seen:
+                            seen.add(str(other))
+                            following.append(str(other))
+                found.extend(sorted(following))
+                frontier = following
+            return [n.split("/", 1)[1] for n in found]
+
+        return await asyncio.to_thread(run)
+
+    async def memories_of_turn(self, namespace: str, session_id: str, turn_id: str) -> list[str]:
+        rows = await asyncio.to_thread(
+            self._read,
+            "SELECT source FROM edge WHERE namespace = ? AND type = 'PART_OF' AND target = ? ORDER BY source",
+            (namespace, f"Turn:{turn_key(session_id, turn_id)}"),
+        )
+        return [str(r[0]).removeprefix("Memory:") for r in rows]
+
+    async def count(self, namespace: str, label: Label) -> int:
+        rows = await asyncio.to_thread(
+            self._read, "SELECT COUNT(*) FROM node WHERE namespace = ? AND label = ?", (namespace, label)
+        )
+        return int(str(rows[0][0]))
+
+    async def delete_namespace(self, namespace: str) -> int:
+        def run() -> int:
+            with self._lock:
+                cur = self._conn.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                cur.execute("DELETE FROM edge WHERE namespace = ?", (namespace,))
+                cur.execute("DELETE FROM node WHERE namespace = ?", (namespace,))
+                removed = cur.rowcount
+                cur.execute("COMMIT")
+                return removed
+
+        return await asyncio.to_thread(run)
+
+    async def aclose(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,37 @@
+"""Nodes of the memory graph. Edges are implied: a Turn is PART_OF its Session, a Memory PART_OF its
+Turn, and consecutive turns of a session (by time, then id) are joined by NEXT."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+
+class SessionNode(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    session_id: str
+    agent: str = ""
+    started_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+    outcome: str = ""
+
+
+class TurnNode(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    session_id: str
+    turn_id: str
+    role: str
+    occurred_at: AwareDatetime
+
+
+class MemoryNode(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    session_id: str
+    turn_id: str
+    memory_id: str
+    kind: str = "episodic"
