@@ -74,7 +74,8 @@ class EmbeddedGraphStore:
         # json_patch merges new non-null properties into the old ones, like Cypher's SET n += $props.
         return (
             "INSERT INTO node(namespace, label, key, props, sort_key) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(namespace, label, key) DO UPDATE SET props = json_patch(node.props, excluded.props), "
+            "ON CONFLICT(namespace, label, key) DO UPDATE SET "
+            "props = json_patch(node.props, excluded.props), "
             "sort_key = CASE WHEN excluded.sort_key = '' THEN node.sort_key ELSE excluded.sort_key END",
             (namespace, label, key, json.dumps(props), sort_key),
         )
@@ -129,7 +130,8 @@ class EmbeddedGraphStore:
                     "SELECT namespace, 'NEXT', 'Turn:' || key, 'Turn:' || next_key FROM ("
                     "  SELECT namespace, key, LEAD(key) OVER (ORDER BY sort_key) AS next_key FROM node "
                     "  WHERE namespace = ? AND label = 'Turn' AND key IN ("
-                    "    SELECT substr(source, 6) FROM edge WHERE namespace = ? AND type = 'PART_OF' AND target = ?)"
+                    "    SELECT substr(source, 6) FROM edge "
+                    "    WHERE namespace = ? AND type = 'PART_OF' AND target = ?)"
                     ") WHERE next_key IS NOT NULL",
                     (namespace, namespace, f"Session:{session_id}"),
                 )
