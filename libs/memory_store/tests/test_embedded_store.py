@@ -142,6 +142,6 @@ async def test_switching_embedders_is_refused_with_a_clear_error(store: Embedded
     with pytest.raises(EmbedderMismatchError, match="holds vectors from test-embedder"):
         await store.upsert([record("m2", "hi", unit(1, 0), embedder="another-model")])
     with pytest.raises(EmbedderMismatchError, match="re-import"):
-        store.check_embedder("another-model", DIM)
-    store.check_embedder("test-embedder", DIM)
+        await store.check_embedder("another-model", DIM)
+    await store.check_embedder("test-embedder", DIM)
     assert await store.count("a/b/c") == 1

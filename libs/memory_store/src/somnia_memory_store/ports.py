@@ -19,6 +19,15 @@ class EmbedderMismatchError(StoreError):
     """Vectors from a different embedder than the one the store was built with."""
 
 
+class UpsertError(StoreError):
+    """Some records of a batch were not written; `failed` maps their memory ids to the reasons."""
+
+    def __init__(self, failed: dict[str, str]) -> None:
+        sample = "; ".join(f"{k}: {v}" for k, v in list(failed.items())[:3])
+        super().__init__(f"{len(failed)} record(s) were not written ({sample})")
+        self.failed = failed
+
+
 class MemoryStore(Protocol):
     async def upsert(self, records: Sequence[MemoryRecord]) -> None:
         """Insert or replace records by memory_id; durable when this returns."""
@@ -52,7 +61,11 @@ class MemoryStore(Protocol):
         """Relative-score fusion: alpha * vector + (1 - alpha) * keyword, each min-max normalised."""
         ...
 
-    def check_embedder(self, name: str, dimension: int) -> None:
+    async def delete_where(self, namespace: str, filter: SearchFilter) -> int:
+        """Delete every record the filter matches (an empty filter is refused); returns how many."""
+        ...
+
+    async def check_embedder(self, name: str, dimension: int) -> None:
         """Raise EmbedderMismatchError when the store holds vectors of another embedder."""
         ...
 

@@ -32,8 +32,6 @@ class EmbeddingApp:
         self.settings = settings
         self.embedder = embedder
         self.store = store
-        # Refuse to start rather than mix two models' vectors in one index.
-        store.check_embedder(embedder.name, embedder.dimension)
         self.broker = create_broker(
             settings.nats_url,
             name="embedding",
@@ -60,6 +58,8 @@ class EmbeddingApp:
         )
 
     async def start(self) -> None:
+        # Refuse to start rather than mix two models' vectors in one index.
+        await self.store.check_embedder(self.embedder.name, self.embedder.dimension)
         await self.broker.connect()
         await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM)
         await self.broker.start()

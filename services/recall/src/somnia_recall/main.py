@@ -30,8 +30,6 @@ class RecallApp:
         self.settings = settings
         self.embedder = embedder
         self.store = store
-        # Queries embedded by another model than the stored vectors would match nothing sensible.
-        store.check_embedder(embedder.name, embedder.dimension)
         self.service = RecallService(embedder, store, max_k=settings.max_k, alpha=settings.alpha)
         self.server = GrpcServer(
             host=settings.host,
@@ -50,6 +48,8 @@ class RecallApp:
         )
 
     async def start(self) -> int:
+        # Queries embedded by another model than the stored vectors would match nothing sensible.
+        await self.store.check_embedder(self.embedder.name, self.embedder.dimension)
         port = await self.server.start()
         log.info("recall serving gRPC on %s:%s with %s", self.settings.host, port, self.embedder.name)
         return port

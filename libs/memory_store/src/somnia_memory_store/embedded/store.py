@@ -91,9 +91,12 @@ class EmbeddedMemoryStore:
 
     # -- embedder identity ---------------------------------------------------------------------
 
-    def check_embedder(self, name: str, dimension: int) -> None:
-        with self._lock:
-            self._check_embedder_locked(name, dimension)
+    async def check_embedder(self, name: str, dimension: int) -> None:
+        def run() -> None:
+            with self._lock:
+                self._check_embedder_locked(name, dimension)
+
+        await asyncio.to_thread(run)
 
     def _check_embedder_locked(self, name: str, dimension: int) -> None:
         rows = dict(
@@ -218,6 +221,24 @@ class EmbeddedMemoryStore:
                 cur.execute("ROLLBACK")
                 raise
         return deleted
+
+    async def delete_where(self, namespace: str, filter: SearchFilter) -> int:
+        clauses, params = _filter_sql(filter)
+        if not clauses:
+            raise ValueError("delete_where needs a non-empty filter; use delete() for ids")
+
+        def run() -> int:
+            with self._lock:
+                ids = [
+                    str(r[0])
+                    for r in self._conn.execute(
+                        f"SELECT m.memory_id FROM memory m WHERE m.namespace = ?{clauses}",
+                        (namespace, *params),
+                    )
+                ]
+            return self._delete_sync(namespace, ids)
+
+        return await asyncio.to_thread(run)
 
     # -- reads ---------------------------------------------------------------------------------
 

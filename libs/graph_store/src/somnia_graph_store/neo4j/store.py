@@ -1,0 +1,214 @@
+"""The graph port on Neo4j (async driver): idempotent `UNWIND ... MERGE` batches, every query scoped by
+namespace. Node identity is a `uid` property with a uniqueness constraint (Community edition has no
+node keys): `<ns>|<session>` for sessions, `<ns>|<session>|<turn>` for turns, `<ns>|<memory>` for
+memories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+from somnia_graph_store.models import MemoryNode, SessionNode, TurnNode
+from somnia_graph_store.ports import GraphStoreError, Label
+
+LABELS: tuple[Label, ...] = ("Session", "Turn", "Memory")
+SCHEMA = [
+    *(
+        f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS FOR (n:{label}) REQUIRE n.uid IS UNIQUE"
+        for label in LABELS
+    ),
+    *(
+        f"CREATE INDEX {label.lower()}_namespace IF NOT EXISTS FOR (n:{label}) ON (n.namespace)"
+        for label in LABELS
+    ),
+]
+
+MERGE_SESSIONS = """
+UNWIND $rows AS row
+MERGE (s:Session {uid: row.uid})
+ON CREATE SET s.namespace = row.namespace, s.session_id = row.session_id
+SET s += row.props
+"""
+MERGE_TURNS = """
+UNWIND $rows AS row
+MERGE (s:Session {uid: row.session_uid})
+ON CREATE SET s.namespace = row.namespace, s.session_id = row.session_id
+MERGE (t:Turn {uid: row.uid})
+SET t.namespace = row.namespace, t.session_id = row.session_id, t.turn_id = row.turn_id,
+    t.role = row.role, t.occurred_at = row.occurred_at, t.sort_key = row.sort_key
+MERGE (t)-[:PART_OF]->(s)
+"""
+UNLINK_NEXT = """
+UNWIND $sessions AS suid
+MATCH (:Session {uid: suid})<-[:PART_OF]-(:Turn)-[r:NEXT]->()
+DELETE r
+"""
+LINK_NEXT = """
+UNWIND $sessions AS suid
+MATCH (:Session {uid: suid})<-[:PART_OF]-(t:Turn)
+WITH suid, t ORDER BY t.sort_key
+WITH suid, collect(t) AS turns
+UNWIND range(0, size(turns) - 2) AS i
+WITH turns[i] AS a, turns[i + 1] AS b
+MERGE (a)-[:NEXT]->(b)
+"""
+MERGE_MEMORIES = """
+UNWIND $rows AS row
+MERGE (t:Turn {uid: row.turn_uid})
+ON CREATE SET t.namespace = row.namespace, t.session_id = row.session_id, t.turn_id = row.turn_id
+MERGE (m:Memory {uid: row.uid})
+SET m.namespace = row.namespace, m.memory_id = row.memory_id, m.kind = row.kind,
+    m.session_id = row.session_id, m.turn_id = row.turn_id
+MERGE (m)-[:PART_OF]->(t)
+"""
+SESSION_TURNS = """
+MATCH (:Session {uid: $suid})<-[:PART_OF]-(head:Turn)
+WHERE NOT EXISTS { MATCH (:Turn)-[:NEXT]->(head) }
+WITH collect(head) AS heads
+WHERE size(heads) = 1
+MATCH p = (heads[0])-[:NEXT*0..]->(t:Turn)
+RETURN t.turn_id AS turn_id ORDER BY length(p)
+"""
+
+
+def session_uid(namespace: str, session_id: str) -> str:
+    return f"{namespace}|{session_id}"
+
+
+def turn_uid(namespace: str, session_id: str, turn_id: str) -> str:
+    return f"{namespace}|{session_id}|{turn_id}"
+
+
+class Neo4jGraphStore:
+    def __init__(self, uri: str, *, user: str, password: str, database: str = "neo4j") -> None:
+        self._driver = AsyncGraphDatabase.driver(uri, auth=(user, password))
+        self._database = database
+        self._uri = uri
+
+    async def _write(self, *steps: tuple[str, dict[str, Any]]) -> None:
+        async def work(tx: AsyncManagedTransaction) -> None:
+            for query, params in steps:
+                await (await tx.run(query, params)).consume()
+
+        try:
+            async with self._driver.session(database=self._database) as session:
+                await session.execute_write(work)
+        except ServiceUnavailable as exc:
+            raise GraphStoreError(f"Neo4j at {self._uri} is unavailable: {exc}") from exc
+        except Neo4jError as exc:
+            raise GraphStoreError(f"Neo4j refused a write: {exc.message}") from exc
+
+    async def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        try:
+            records, _, _ = await self._driver.execute_query(
+                query, params, database_=self._database, routing_="r"
+            )
+        except ServiceUnavailable as exc:
+            raise GraphStoreError(f"Neo4j at {self._uri} is unavailable: {exc}") from exc
+        return [record.data() for record in records]
+
+    async def ensure_schema(self) -> None:
+        for statement in SCHEMA:
+            await self._driver.execute_query(statement, database_=self._database)
+
+    async def upsert_sessions(self, sessions: Sequence[SessionNode]) -> None:
+        rows = [
+            {
+                "uid": session_uid(s.namespace, s.session_id),
+                "namespace": s.namespace,
+                "session_id": s.session_id,
+                "props": {
+                    k: v
+                    for k, v in s.model_dump(exclude={"namespace", "session_id"}).items()
+                    if v not in (None, "")
+                },
+            }
+            for s in sessions
+        ]
+        await self._write((MERGE_SESSIONS, {"rows": rows}))
+
+    async def upsert_turns(self, turns: Sequence[TurnNode]) -> None:
+        rows = [
+            {
+                "uid": turn_uid(t.namespace, t.session_id, t.turn_id),
+                "session_uid": session_uid(t.namespace, t.session_id),
+                "namespace": t.namespace,
+                "session_id": t.session_id,
+                "turn_id": t.turn_id,
+                "role": t.role,
+                "occurred_at": t.occurred_at,
+                "sort_key": f"{t.occurred_at.timestamp():020.6f}/{t.turn_id}",
+            }
+            for t in turns
+        ]
+        sessions = sorted({row["session_uid"] for row in rows})
+        await self._write(
+            (MERGE_TURNS, {"rows": rows}),
+            (UNLINK_NEXT, {"sessions": sessions}),
+            (LINK_NEXT, {"sessions": sessions}),
+        )
+
+    async def upsert_memories(self, memories: Sequence[MemoryNode]) -> None:
+        rows = [
+            {
+                "uid": f"{m.namespace}|{m.memory_id}",
+                "turn_uid": turn_uid(m.namespace, m.session_id, m.turn_id),
+                "namespace": m.namespace,
+                "session_id": m.session_id,
+                "turn_id": m.turn_id,
+                "memory_id": m.memory_id,
+                "kind": m.kind,
+            }
+            for m in memories
+        ]
+        await self._write((MERGE_MEMORIES, {"rows": rows}))
+
+    async def session_turns(self, namespace: str, session_id: str) -> list[str]:
+        rows = await self._read(SESSION_TURNS, suid=session_uid(namespace, session_id))
+        return [str(r["turn_id"]) for r in rows]
+
+    async def turn_neighbours(
+        self, namespace: str, session_id: str, turn_id: str, hops: int = 1
+    ) -> list[str]:
+        if not 1 <= hops <= 10:
+            raise ValueError(f"hops must be 1..10, got {hops}")
+        rows = await self._read(
+            f"MATCH (t:Turn {{uid: $uid}}) MATCH p = (t)-[:NEXT*1..{int(hops)}]-(o:Turn) WHERE o <> t "
+            "WITH o, min(length(p)) AS distance RETURN o.turn_id AS turn_id ORDER BY distance, o.uid",
+            uid=turn_uid(namespace, session_id, turn_id),
+        )
+        return [str(r["turn_id"]) for r in rows]
+
+    async def memories_of_turn(self, namespace: str, session_id: str, turn_id: str) -> list[str]:
+        rows = await self._read(
+            "MATCH (m:Memory)-[:PART_OF]->(:Turn {uid: $uid}) RETURN m.memory_id AS memory_id ORDER BY m.memory_id",
+            uid=turn_uid(namespace, session_id, turn_id),
+        )
+        return [str(r["memory_id"]) for r in rows]
+
+    async def count(self, namespace: str, label: Label) -> int:
+        if label not in LABELS:
+            raise ValueError(f"unknown label {label!r}; use one of {LABELS}")
+        rows = await self._read(f"MATCH (n:{label} {{namespace: $ns}}) RETURN count(n) AS n", ns=namespace)
+        return int(rows[0]["n"])
+
+    async def delete_namespace(self, namespace: str) -> int:
+        removed = 0
+        for label in LABELS:
+            removed += await self.count(namespace, label)
+            # Auto-commit batches, so a namespace of any size never needs one giant transaction.
+            async with self._driver.session(database=self._database) as session:
+                result = await session.run(
+                    f"MATCH (n:{label} {{namespace: $ns}}) "
+                    "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 1000 ROWS",
+                    ns=namespace,
+                )
+                await result.consume()
+        return removed
+
+    async def aclose(self) -> None:
+        await self._driver.close()
