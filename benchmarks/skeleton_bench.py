@@ -124,9 +124,7 @@ async def bench_ingest(settings: CliSettings, store_path: Path, texts: list[str]
     return {"turns": n, "seconds": elapsed, "turns_per_s": n / elapsed, "capture_seconds": captured}
 
 
-async def bench_latency(
-    settings: CliSettings, texts: list[str], rate: float, offset: int
-) -> dict[str, float]:
+async def bench_latency(settings: CliSettings, texts: list[str], rate: float, offset: int) -> dict[str, float]:
     """Send one turn every 1/rate s; latency = memory.indexed arrival (written durably) - send."""
     sent: dict[str, float] = {}
     latencies: list[float] = []
@@ -153,9 +151,7 @@ async def bench_latency(
             calls.append(
                 asyncio.ensure_future(
                     stub.Capture(
-                        capture_pb2.CaptureRequest(
-                            namespace=NS, session_id="latency", turns=[turn(offset + i, text)]
-                        )
+                        capture_pb2.CaptureRequest(namespace=NS, session_id="latency", turns=[turn(offset + i, text)])
                     )
                 )
             )
@@ -281,9 +277,7 @@ def idle_memory(home: Path, settle_s: float) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--memories", type=int, default=100_000)
     parser.add_argument("--ingest", type=int, default=2_000)
     parser.add_argument("--rate", type=float, default=100.0)
@@ -311,9 +305,7 @@ def main() -> None:
         home = Path(tmp) / "home"
         supervisor, settings = start_somnia(home)
         try:
-            console.print(
-                f"[bold]3/4[/] end-to-end ingest of {args.ingest} turns, then latency at {args.rate}/s"
-            )
+            console.print(f"[bold]3/4[/] end-to-end ingest of {args.ingest} turns, then latency at {args.rate}/s")
             results["ingest"] = ingest = asyncio.run(
                 bench_ingest(settings, home / "store" / "memories.sqlite3", ingest_texts)
             )
@@ -330,9 +322,7 @@ def main() -> None:
         (cache / "complete").touch()
     supervisor, settings = start_somnia(cache)
     try:
-        results["recall"] = asyncio.run(
-            bench_recall(settings, synthetic.questions(args.queries + 20), warmup=20)
-        )
+        results["recall"] = asyncio.run(bench_recall(settings, synthetic.questions(args.queries + 20), warmup=20))
     finally:
         supervisor.stop()
 
@@ -371,17 +361,14 @@ def report(results: dict[str, object]) -> None:
         ),
         (
             f"Recall p50/p99 ({results['args']['memories']:,} memories)",  # type: ignore[index]
-            f"{recall['p50_ms']:.1f} / {recall['p99_ms']:.1f} ms "
-            f"(embed alone p99 {recall['embed_only_p99_ms']:.1f})",
+            f"{recall['p50_ms']:.1f} / {recall['p99_ms']:.1f} ms (embed alone p99 {recall['embed_only_p99_ms']:.1f})",
             "p99 <= 50 ms",
             recall["p99_ms"] <= 50,
         ),
         ("somnia up idle RSS", f"{memory['total_mib']:.0f} MiB", "<= 1536 MiB", memory["total_mib"] <= 1536),
     ]
     for measure, figure, target, met in rows:
-        table.add_row(
-            measure, figure, target, "" if met == "" else ("[green]yes[/]" if met else "[red]no[/]")
-        )
+        table.add_row(measure, figure, target, "" if met == "" else ("[green]yes[/]" if met else "[red]no[/]"))
     console.print(table)
     console.print(f"results: {RESULTS / 'skeleton.json'}")
 

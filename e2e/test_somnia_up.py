@@ -133,10 +133,7 @@ def top_answers(address: str) -> dict[str, list[str]]:
     with grpc.insecure_channel(address) as channel:
         stub = recall_pb2_grpc.RecallServiceStub(channel)
         return {
-            q: [
-                i.provenance.turn_id
-                for i in stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=q, k=10)).items
-            ]
+            q: [i.provenance.turn_id for i in stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=q, k=10)).items]
             for q in QUESTIONS
         }
 
@@ -156,9 +153,7 @@ def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -
     answers = wait_for_answers(somnia.recall)
     for question, turn_id in QUESTIONS.items():
         assert answers[question][0] == turn_id, (question, answers[question])
-        assert sorted(answers[question]) == sorted(
-            f"{s}-{i}" for s in SESSIONS for i in range(2)
-        )  # no duplicates
+        assert sorted(answers[question]) == sorted(f"{s}-{i}" for s in SESSIONS for i in range(2))  # no duplicates
 
     transcript = tmp_path / "import.jsonl"
     transcript.write_text(
@@ -190,9 +185,7 @@ def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -
     bad.write_text('{"session_id": "x", "role": "user", "content": "hi", "timestamp": "yesterday"}\n')
     refused = somnia.cli("import", str(bad))
     assert (
-        refused.returncode == 1
-        and "line 1: timestamp" in refused.stderr
-        and "Nothing was imported" in refused.stderr
+        refused.returncode == 1 and "line 1: timestamp" in refused.stderr and "Nothing was imported" in refused.stderr
     )
     time.sleep(1.5)
     table = somnia.cli("recall", "what is my locker code?", "-k", "3")

@@ -23,9 +23,7 @@ pytestmark = pytest.mark.integration
 
 def child_of(spans: list[ReadableSpan], parent: ReadableSpan, name_part: str) -> list[ReadableSpan]:
     return [
-        s
-        for s in spans
-        if s.parent is not None and s.parent.span_id == parent.context.span_id and name_part in s.name
+        s for s in spans if s.parent is not None and s.parent.span_id == parent.context.span_id and name_part in s.name
     ]
 
 

@@ -105,9 +105,7 @@ def up(
                     console.print(event)
                 if supervisor.all_healthy() and not announced:
                     announced = True
-                    console.print(
-                        f"somnia is up: capture {settings.capture_address}, recall {settings.recall_address}"
-                    )
+                    console.print(f"somnia is up: capture {settings.capture_address}, recall {settings.recall_address}")
                 time.sleep(0.5)
     except KeyboardInterrupt:
         console.print("stopping services, then NATS ...")
@@ -128,9 +126,7 @@ def status() -> None:
     for spec in service_specs(settings):
         ok = check_health(settings.host, spec.port)
         healthy &= ok
-        table.add_row(
-            spec.name, f"{settings.host}:{spec.port}", "[green]serving[/]" if ok else "[red]down[/]"
-        )
+        table.add_row(spec.name, f"{settings.host}:{spec.port}", "[green]serving[/]" if ok else "[red]down[/]")
     console.print(table)
     if not healthy:
         raise typer.Exit(1)
@@ -139,9 +135,7 @@ def status() -> None:
 @app.command()
 def capture(
     text: Annotated[str | None, typer.Argument(help="the text to remember")] = None,
-    session: Annotated[
-        str | None, typer.Option("--session", "-s", help="session id (default: a new one)")
-    ] = None,
+    session: Annotated[str | None, typer.Option("--session", "-s", help="session id (default: a new one)")] = None,
     role: Annotated[str, typer.Option("--role", "-r", help="user, assistant, system or tool")] = "user",
     transcript: Annotated[
         Path | None, typer.Option("--transcript", "-t", help="a text file of 'role: content' lines")
@@ -167,9 +161,7 @@ def capture(
     now = datetime.now(UTC)
     client = SomniaClient(settings.capture_address, settings.recall_address)
     try:
-        response = client.capture(
-            ns, session_id, [make_turn(role=r, content=c, occurred_at=now) for r, c in pairs]
-        )
+        response = client.capture(ns, session_id, [make_turn(role=r, content=c, occurred_at=now) for r, c in pairs])
     except grpc.RpcError as exc:
         raise rpc_error(exc, "capture failed") from exc
     finally:
@@ -186,9 +178,7 @@ def import_(
     file: Annotated[Path, typer.Argument(help="JSONL transcript: one turn per line")],
     namespace: Annotated[
         str | None,
-        typer.Option(
-            "--namespace", "-n", help="namespace for lines that carry none (default: $SOMNIA_NAMESPACE)"
-        ),
+        typer.Option("--namespace", "-n", help="namespace for lines that carry none (default: $SOMNIA_NAMESPACE)"),
     ] = None,
     batch: Annotated[int, typer.Option(help="turns per Capture request", min=1, max=1000)] = 100,
     skip_invalid: Annotated[bool, typer.Option(help="import the valid lines even if some are wrong")] = False,
@@ -207,9 +197,7 @@ def import_(
         if len(problems) > 20:
             err.print(f"  ... and {len(problems) - 20} more")
         if not skip_invalid:
-            raise fail(
-                f"{len(problems)} invalid line(s); fix them or pass --skip-invalid. Nothing was imported."
-            )
+            raise fail(f"{len(problems)} invalid line(s); fix them or pass --skip-invalid. Nothing was imported.")
     groups: dict[tuple[str, str], list[ParsedLine]] = defaultdict(list)
     for line in lines:
         groups[(line.turn.namespace, line.turn.session_id)].append(line)

@@ -15,9 +15,7 @@ def default_home() -> Path:
 class CliSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOMNIA_", extra="ignore")
 
-    home: Path = Field(
-        default_factory=default_home, description="data, logs and NATS storage for `somnia up`"
-    )
+    home: Path = Field(default_factory=default_home, description="data, logs and NATS storage for `somnia up`")
     namespace: str = "local/agent/user"
     host: str = "127.0.0.1"
     nats_port: int = 14222

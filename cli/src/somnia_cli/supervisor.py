@@ -75,9 +75,7 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
 def check_health(host: str, port: int, timeout_s: float = 1.0) -> bool:
     try:
         with grpc.insecure_channel(f"{host}:{port}") as channel:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=timeout_s
-            )
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout_s)
             return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
     except grpc.RpcError:
         return False

@@ -50,8 +50,7 @@ class TranscriptLine(BaseModel):
                 return datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 raise ValueError(
-                    f"{value!r} is not a time; "
-                    "use ISO 8601 with a zone (2026-11-25T09:30:00Z) or Unix seconds"
+                    f"{value!r} is not a time; use ISO 8601 with a zone (2026-11-25T09:30:00Z) or Unix seconds"
                 ) from None
         return value
 
@@ -66,9 +65,7 @@ class TranscriptLine(BaseModel):
     def arguments_json(self) -> str:
         if self.tool_arguments is None:
             return ""
-        return (
-            self.tool_arguments if isinstance(self.tool_arguments, str) else json.dumps(self.tool_arguments)
-        )
+        return self.tool_arguments if isinstance(self.tool_arguments, str) else json.dumps(self.tool_arguments)
 
     @property
     def result_text(self) -> str:

@@ -56,9 +56,7 @@ def fake_endpoint(dimension: int) -> httpx.MockTransport:
 
 
 async def test_openai_compatible_embedder_orders_normalises_and_learns_dimension() -> None:
-    client = OpenAICompatibleEmbedder(
-        base_url="http://embed.test", model="m", transport=fake_endpoint(4), batch_size=2
-    )
+    client = OpenAICompatibleEmbedder(base_url="http://embed.test", model="m", transport=fake_endpoint(4), batch_size=2)
     vectors = await client.embed(["a", "abc", "abcde"])
     assert client.dimension == 4 and client.name == "openai:m"
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
@@ -67,9 +65,7 @@ async def test_openai_compatible_embedder_orders_normalises_and_learns_dimension
 
 
 async def test_openai_compatible_embedder_refuses_a_surprise_dimension() -> None:
-    client = OpenAICompatibleEmbedder(
-        base_url="http://embed.test", model="m", dimension=8, transport=fake_endpoint(4)
-    )
+    client = OpenAICompatibleEmbedder(base_url="http://embed.test", model="m", dimension=8, transport=fake_endpoint(4))
     with pytest.raises(EmbedderError, match="expected 8"):
         await client.embed(["a"])
 

@@ -31,9 +31,7 @@ async def test_writes_are_idempotent(graph_store: GraphStore) -> None:
     batch = [turn("s1", "t1", 1), turn("s1", "t2", 2)]
     for _ in range(3):
         await graph_store.upsert_turns(batch)
-        await graph_store.upsert_memories(
-            [MemoryNode(namespace=NS, session_id="s1", turn_id="t1", memory_id="m1")]
-        )
+        await graph_store.upsert_memories([MemoryNode(namespace=NS, session_id="s1", turn_id="t1", memory_id="m1")])
     assert await graph_store.count(NS, "Turn") == 2
     assert await graph_store.count(NS, "Memory") == 1
     assert await graph_store.session_turns(NS, "s1") == ["t1", "t2"]
@@ -59,9 +57,7 @@ async def test_memories_belong_to_their_turn(graph_store: GraphStore) -> None:
 
 
 async def test_sessions_merge_without_losing_known_fields(graph_store: GraphStore) -> None:
-    await graph_store.upsert_sessions(
-        [SessionNode(namespace=NS, session_id="s1", agent="helper", started_at=T0)]
-    )
+    await graph_store.upsert_sessions([SessionNode(namespace=NS, session_id="s1", agent="helper", started_at=T0)])
     await graph_store.upsert_sessions([SessionNode(namespace=NS, session_id="s1", outcome="succeeded")])
     await graph_store.upsert_turns([turn("s1", "t1", 1)])
     assert await graph_store.count(NS, "Session") == 1

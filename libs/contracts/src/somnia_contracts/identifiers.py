@@ -36,8 +36,7 @@ def validate_session_id(session_id: str) -> str:
         raise IdentifierError("session_id is required")
     if not SESSION_ID.fullmatch(session_id):
         raise IdentifierError(
-            f"session_id {session_id[:140]!r} is malformed: "
-            "use 1-128 characters from A-Z, a-z, 0-9, '_', ':' and '-'"
+            f"session_id {session_id[:140]!r} is malformed: use 1-128 characters from A-Z, a-z, 0-9, '_', ':' and '-'"
         )
     return session_id
 
@@ -46,7 +45,6 @@ def validate_turn_id(turn_id: str) -> str:
     """Return the turn id if it is 1-128 characters of [A-Za-z0-9_:#-]."""
     if not TURN_ID.fullmatch(turn_id):
         raise IdentifierError(
-            f"turn_id {turn_id[:140]!r} is malformed: "
-            "use 1-128 characters from A-Z, a-z, 0-9, '_', ':', '#' and '-'"
+            f"turn_id {turn_id[:140]!r} is malformed: use 1-128 characters from A-Z, a-z, 0-9, '_', ':', '#' and '-'"
         )
     return turn_id

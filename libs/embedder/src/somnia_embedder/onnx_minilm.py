@@ -55,9 +55,7 @@ class OnnxMiniLMEmbedder:
         options.inter_op_num_threads = 1
         # Spinning worker threads would burn the cores that the store and gRPC need between batches.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            str(model_file), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = ort.InferenceSession(str(model_file), sess_options=options, providers=["CPUExecutionProvider"])
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._tokenizer.no_padding()

@@ -35,9 +35,7 @@ class GraphStore(Protocol):
         """Turn ids of a session, following NEXT from the first turn."""
         ...
 
-    async def turn_neighbours(
-        self, namespace: str, session_id: str, turn_id: str, hops: int = 1
-    ) -> list[str]:
+    async def turn_neighbours(self, namespace: str, session_id: str, turn_id: str, hops: int = 1) -> list[str]:
         """Turn ids within `hops` NEXT steps of a turn, either direction, nearest first."""
         ...
 

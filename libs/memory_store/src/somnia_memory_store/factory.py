@@ -1,4 +1,5 @@
-"""Open the configured store; adapters are imported only when chosen."""
+"""Open the configured store; adapters are imported only when chosen, so the embedded path never
+imports the Weaviate client."""
 
 from __future__ import annotations
 
@@ -7,6 +8,18 @@ from somnia_memory_store.settings import MemoryStoreSettings
 
 
 def open_memory_store(settings: MemoryStoreSettings) -> MemoryStore:
+    if settings.kind == "weaviate":
+        from somnia_memory_store.weaviate.store import WeaviateMemoryStore
+
+        return WeaviateMemoryStore(
+            http_host=settings.weaviate_http_host,
+            http_port=settings.weaviate_http_port,
+            grpc_host=settings.weaviate_grpc_host,
+            grpc_port=settings.weaviate_grpc_port,
+            collection=settings.weaviate_collection,
+            candidates=settings.candidates,
+            api_key=settings.weaviate_api_key.get_secret_value(),
+        )
     from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 
     return EmbeddedMemoryStore(settings.data_dir / "memories.sqlite3", candidates=settings.candidates)

@@ -30,9 +30,7 @@ def _normalised(ranked: Sequence[tuple[K, float]]) -> dict[K, tuple[float, int]]
     scores = [score for _, score in ranked]
     low, high = min(scores), max(scores)
     span = high - low
-    return {
-        key: ((score - low) / span if span > 0 else 1.0, rank) for rank, (key, score) in enumerate(ranked, 1)
-    }
+    return {key: ((score - low) / span if span > 0 else 1.0, rank) for rank, (key, score) in enumerate(ranked, 1)}
 
 
 def relative_score_fusion(

@@ -110,9 +110,7 @@ class NatsServer:
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:
-                raise NatsServerError(
-                    f"nats-server exited with {self._process.returncode}; see {self.log_file}"
-                )
+                raise NatsServerError(f"nats-server exited with {self._process.returncode}; see {self.log_file}")
             try:
                 with urllib.request.urlopen(url, timeout=1) as response:
                     if response.status == 200:

@@ -9,6 +9,4 @@ from somnia_bus import PublishReceipt
 
 
 class EventPublisher(Protocol):
-    async def publish(
-        self, event: BaseModel, *, subject: str, msg_id: str, stream: str
-    ) -> PublishReceipt: ...
+    async def publish(self, event: BaseModel, *, subject: str, msg_id: str, stream: str) -> PublishReceipt: ...

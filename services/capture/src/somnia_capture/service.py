@@ -55,9 +55,7 @@ class CaptureService:
         self._max_turns = max_turns_per_request
         self._clock = clock
 
-    def prepare_turns(
-        self, namespace: str, session_id: str, turns: Sequence[TurnInput]
-    ) -> list[TurnCaptured]:
+    def prepare_turns(self, namespace: str, session_id: str, turns: Sequence[TurnInput]) -> list[TurnCaptured]:
         """Validate a whole batch before anything is published: all turns are accepted or none."""
         check_namespace(namespace)
         check_session_id(session_id)
@@ -147,9 +145,7 @@ class CaptureService:
         )
         return session_id
 
-    async def end_session(
-        self, namespace: str, session_id: str, *, outcome: str, ended_at: datetime | None
-    ) -> None:
+    async def end_session(self, namespace: str, session_id: str, *, outcome: str, ended_at: datetime | None) -> None:
         check_namespace(namespace)
         check_session_id(session_id)
         if outcome not in OUTCOMES:

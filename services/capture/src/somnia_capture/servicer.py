@@ -113,9 +113,7 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         async for request in request_iterator:
             position = f"message {len(response.acks)}"
 
-            async def call(
-                request: capture_pb2.CaptureStreamRequest = request, position: str = position
-            ) -> TurnAck:
+            async def call(request: capture_pb2.CaptureStreamRequest = request, position: str = position) -> TurnAck:
                 try:
                     turn = to_turn_input(request.turn, position)
                     event = self._service.prepare_turn(request.namespace, request.session_id, turn, position)

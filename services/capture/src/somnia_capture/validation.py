@@ -106,8 +106,7 @@ def build_turn_event(
         except ValueError as exc:
             raise InvalidInput(f"{position}: tool_call.arguments_json is not valid JSON ({exc})") from exc
     size = sum(
-        len(part.encode("utf-8"))
-        for part in (turn.content, turn.tool_name, turn.tool_arguments_json, turn.tool_result)
+        len(part.encode("utf-8")) for part in (turn.content, turn.tool_name, turn.tool_arguments_json, turn.tool_result)
     )
     if size > max_turn_bytes:
         raise InvalidInput(

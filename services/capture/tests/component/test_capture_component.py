@@ -49,9 +49,7 @@ def user(text: str, turn_id: str = "") -> capture_pb2.Turn:
 async def test_capture_publishes_one_event_per_turn(harness) -> None:  # type: ignore[no-untyped-def]
     stub, received = harness
     response = await stub.Capture(
-        capture_pb2.CaptureRequest(
-            namespace="a/b/c", session_id="s1", turns=[user("one", "t1"), user("two", "t2")]
-        )
+        capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s1", turns=[user("one", "t1"), user("two", "t2")])
     )
     assert [a.turn_id for a in response.acks] == ["t1", "t2"]
     events = [TurnCaptured.model_validate(b) for b in received]
@@ -118,9 +116,7 @@ async def test_stream_acknowledges_every_turn(harness) -> None:  # type: ignore[
 
     async def requests() -> AsyncIterator[capture_pb2.CaptureStreamRequest]:
         for i in range(5):
-            yield capture_pb2.CaptureStreamRequest(
-                namespace="a/b/c", session_id=f"s{i % 2}", turn=user(f"t{i}")
-            )
+            yield capture_pb2.CaptureStreamRequest(namespace="a/b/c", session_id=f"s{i % 2}", turn=user(f"t{i}"))
 
     response = await stub.CaptureStream(requests())
     assert response.accepted == 5 and len(response.acks) == 5
@@ -130,9 +126,7 @@ async def test_stream_acknowledges_every_turn(harness) -> None:  # type: ignore[
 async def test_sessions_start_with_a_generated_id_and_end(harness) -> None:  # type: ignore[no-untyped-def]
     stub, received = harness
     started = await stub.StartSession(
-        capture_pb2.StartSessionRequest(
-            namespace="a/b/c", agent="helper", opening="fix the build", tools=["shell"]
-        )
+        capture_pb2.StartSessionRequest(namespace="a/b/c", agent="helper", opening="fix the build", tools=["shell"])
     )
     assert started.session_id.startswith("s-")
     await stub.EndSession(

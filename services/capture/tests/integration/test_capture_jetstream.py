@@ -19,15 +19,10 @@ async def test_repeated_turn_ids_are_acknowledged_but_stored_once(nats_server: N
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = capture_pb2_grpc.CaptureServiceStub(channel)
             turns = [
-                capture_pb2.Turn(turn_id=f"t{i}", role=capture_pb2.ROLE_USER, content=f"turn {i}")
-                for i in range(3)
+                capture_pb2.Turn(turn_id=f"t{i}", role=capture_pb2.ROLE_USER, content=f"turn {i}") for i in range(3)
             ]
-            first = await stub.Capture(
-                capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s1", turns=turns)
-            )
-            again = await stub.Capture(
-                capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s1", turns=turns)
-            )
+            first = await stub.Capture(capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s1", turns=turns))
+            again = await stub.Capture(capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s1", turns=turns))
             other_session = await stub.Capture(
                 capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s2", turns=turns[:1])
             )

@@ -42,7 +42,5 @@ def test_missing_time_means_capture_time_and_ids_are_derived_from_content() -> N
 
 
 def test_tool_turns_need_no_text() -> None:
-    event = build(
-        turn(content="", role="tool", tool_name="search", tool_arguments_json='{"q":"x"}', tool_result="2")
-    )
+    event = build(turn(content="", role="tool", tool_name="search", tool_arguments_json='{"q":"x"}', tool_result="2"))
     assert event.tool_call is not None and event.tool_call.name == "search"

@@ -8,7 +8,9 @@ CONSUMER span under the span that published it, so one captured turn is one trac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -23,7 +25,7 @@ from somnia_bus import JetStreamPublisher
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryIndexed, Subjects, TurnCaptured
 from somnia_telemetry import attributes, context_from_headers
 
-from somnia_embedding.service import IndexingService, IndexResult
+from somnia_embedding.service import IndexingService, IndexResult, PreparedBatch
 from somnia_embedding.settings import EmbeddingSettings
 
 log = logging.getLogger("somnia.embedding")
@@ -41,6 +43,10 @@ def backoff_s(num_delivered: int, cap_s: float) -> float:
 
 
 class TurnBatchHandler:
+    """Embeds a batch in the foreground, then commits it (write, announce, ack) in the background so
+    the next batch is embedded meanwhile. At most `max_in_flight` commits run at once; `drain()` waits
+    for them on shutdown. Nothing is acked before its write is durable."""
+
     def __init__(
         self,
         service: IndexingService,
@@ -49,14 +55,36 @@ class TurnBatchHandler:
         *,
         max_backoff_s: float,
         embedder_name: str,
+        max_in_flight: int = 2,
     ) -> None:
         self._service = service
         self._publisher = publisher
         self._tracer = tracer
         self._max_backoff_s = max_backoff_s
         self._embedder_name = embedder_name
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._commits: set[asyncio.Task[None]] = set()
 
     async def handle(self, message: NatsBatchMessage) -> None:
+        deliveries = await self._open(message)
+        if not deliveries:
+            return
+        try:
+            batch = await self._service.prepare([d.turn for d in deliveries])
+        except Exception as exc:
+            await self._fail(deliveries, exc)
+            return
+        await self._slots.acquire()
+        task = asyncio.create_task(self._commit(deliveries, batch))
+        self._commits.add(task)
+        task.add_done_callback(self._commits.discard)
+
+    async def drain(self) -> None:
+        """Wait for every commit in flight (call before closing the connection)."""
+        if self._commits:
+            await asyncio.gather(*self._commits, return_exceptions=True)
+
+    async def _open(self, message: NatsBatchMessage) -> list[_Delivery]:
         deliveries: list[_Delivery] = []
         for raw in message.raw_message:
             try:
@@ -78,30 +106,45 @@ class TurnBatchHandler:
                 }
             )
             deliveries.append(_Delivery(raw, turn, span))
-        if not deliveries:
-            return
+        return deliveries
+
+    async def _commit(self, deliveries: list[_Delivery], batch: PreparedBatch) -> None:
         try:
-            result = await self._service.index([d.turn for d in deliveries])
+            started = time.perf_counter()
+            result = await self._service.commit(batch)
             await self._publish_indexed(deliveries, result)
-        except Exception as exc:
-            delivered = max((_num_delivered(d.raw) for d in deliveries), default=1)
-            delay = backoff_s(delivered, self._max_backoff_s)
-            log.warning(
-                "indexing %d turns failed (attempt %d), retrying in %.1fs: %r",
-                len(deliveries),
-                delivered,
-                delay,
-                exc,
-            )
             for d in deliveries:
-                d.span.record_exception(exc)
-                d.span.set_status(trace.StatusCode.ERROR, str(exc))
+                await d.raw.ack()
                 d.span.end()
-                await d.raw.nak(delay=delay)
-            return
+            t = result.timings
+            log.debug(
+                "batch of %d: embed %.0f ms, store %.0f ms, store+publish+ack %.0f ms",
+                len(deliveries),
+                (t.embed_end - t.embed_start) / 1e6,
+                (t.store_end - t.store_start) / 1e6,
+                (time.perf_counter() - started) * 1000,
+            )
+        except Exception as exc:
+            await self._fail(deliveries, exc)
+        finally:
+            self._slots.release()
+
+    async def _fail(self, deliveries: list[_Delivery], exc: Exception) -> None:
+        delivered = max((_num_delivered(d.raw) for d in deliveries), default=1)
+        delay = backoff_s(delivered, self._max_backoff_s)
+        log.warning(
+            "indexing %d turns failed (attempt %d), retrying in %.1fs: %r",
+            len(deliveries),
+            delivered,
+            delay,
+            exc,
+        )
         for d in deliveries:
-            await d.raw.ack()
+            d.span.record_exception(exc)
+            d.span.set_status(trace.StatusCode.ERROR, str(exc))
             d.span.end()
+            with contextlib.suppress(Exception):
+                await d.raw.nak(delay=delay)
 
     async def _publish_indexed(self, deliveries: list[_Delivery], result: IndexResult) -> None:
         t = result.timings
@@ -141,10 +184,11 @@ def _num_delivered(raw: Any) -> int:
         return 1
 
 
-def register(broker: NatsBroker, handler: TurnBatchHandler, settings: EmbeddingSettings) -> None:
-    """Bind the durable pull consumer on every session.turn subject to the handler."""
+def register(broker: NatsBroker, handler: TurnBatchHandler, settings: EmbeddingSettings) -> Any:
+    """Bind the durable pull consumer on every session.turn subject to the handler; returns the
+    subscriber so that shutdown can stop it before draining the handler."""
 
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         Subjects.SESSION_TURN_ALL,
         stream=JStream(SESSION_STREAM.name, declare=False),
         durable=settings.durable,
@@ -152,5 +196,9 @@ def register(broker: NatsBroker, handler: TurnBatchHandler, settings: EmbeddingS
         config=ConsumerConfig(ack_wait=settings.ack_wait_s, max_ack_pending=settings.batch_size * 16),
         ack_policy=AckPolicy.MANUAL,
     )
+
+    @subscriber
     async def on_turns(body: Any, message: Annotated[NatsBatchMessage, Context("message")]) -> None:
         await handler.handle(message)
+
+    return subscriber

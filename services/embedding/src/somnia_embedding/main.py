@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
@@ -52,7 +53,7 @@ class EmbeddingApp:
             max_backoff_s=settings.max_backoff_s,
             embedder_name=embedder.name,
         )
-        register(self.broker, self.handler, settings)
+        self.subscriber = register(self.broker, self.handler, settings)
         self.health = GrpcServer(
             host=settings.health_host, port=settings.health_port, services=[], tracer_provider=tracer_provider
         )
@@ -64,20 +65,19 @@ class EmbeddingApp:
         await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM)
         await self.broker.start()
         port = await self.health.start()
-        log.info(
-            "embedding consuming %s with %s; health on port %s", SESSION_STREAM.name, self.embedder.name, port
-        )
+        log.info("embedding consuming %s with %s; health on port %s", SESSION_STREAM.name, self.embedder.name, port)
 
     async def stop(self) -> None:
         await self.health.stop()
+        # No new batches, then let the ones in flight finish writing and acking, then disconnect.
+        await self.subscriber.stop()
+        await self.handler.drain()
         await close_broker(self.broker)
         await self.embedder.aclose()
         await self.store.aclose()
 
 
-async def create_app(
-    settings: EmbeddingSettings, tracer_provider: TracerProvider | None = None
-) -> EmbeddingApp:
+async def create_app(settings: EmbeddingSettings, tracer_provider: TracerProvider | None = None) -> EmbeddingApp:
     embedder = await create_embedder(EmbedderSettings())
     store = open_memory_store(MemoryStoreSettings())
     return EmbeddingApp(settings, embedder, store, tracer_provider)
@@ -92,4 +92,5 @@ async def serve() -> None:
 
 def run() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("somnia.embedding").setLevel(os.environ.get("SOMNIA_EMBEDDING_LOG_LEVEL", "INFO").upper())
     asyncio.run(serve())

@@ -34,12 +34,25 @@ class IndexTimings:
 
 
 @dataclass(frozen=True)
+class PreparedBatch:
+    """Turns chunked and embedded, not yet written."""
+
+    turns: list[TurnCaptured]
+    records: list[MemoryRecord]
+    embed_start: int
+    embed_end: int
+
+
+@dataclass(frozen=True)
 class IndexResult:
     events: list[MemoryIndexed]
     timings: IndexTimings
 
 
 class IndexingService:
+    """`prepare` (chunk + embed, CPU-bound) and `commit` (durable write) are separate so a consumer can
+    embed the next batch while the previous one is being written and announced."""
+
     def __init__(
         self,
         embedder: Embedder,
@@ -57,6 +70,9 @@ class IndexingService:
 
     async def index(self, turns: Sequence[TurnCaptured]) -> IndexResult:
         """Embed and store every turn; when this returns, all of it is durable."""
+        return await self.commit(await self.prepare(turns))
+
+    async def prepare(self, turns: Sequence[TurnCaptured]) -> PreparedBatch:
         plan: list[tuple[TurnCaptured, int, str]] = []
         for turn in turns:
             text = memory_text(turn)
@@ -64,7 +80,7 @@ class IndexingService:
                 plan.append((turn, i, chunk))
         embed_start = time.time_ns()
         vectors = await self._embedder.embed([chunk for _, _, chunk in plan])
-        embed_end = store_start = time.time_ns()
+        embed_end = time.time_ns()
         now = self._clock()
         records = [
             MemoryRecord(
@@ -82,24 +98,29 @@ class IndexingService:
             )
             for n, (turn, i, chunk) in enumerate(plan)
         ]
-        await self._store.upsert(records)
+        return PreparedBatch(list(turns), records, embed_start, embed_end)
+
+    async def commit(self, batch: PreparedBatch) -> IndexResult:
+        """Write the batch; when this returns, all of it is durable."""
+        store_start = time.time_ns()
+        await self._store.upsert(batch.records)
         store_end = time.time_ns()
-        ids: dict[int, list[str]] = {}
-        for record, (turn, _, _) in zip(records, plan, strict=True):
-            ids.setdefault(id(turn), []).append(record.memory_id)
+        ids: dict[tuple[str, str, str], list[str]] = {}
+        for record in batch.records:
+            ids.setdefault((record.namespace, record.session_id, record.turn_id), []).append(record.memory_id)
+        indexed_at = batch.records[0].recorded_at if batch.records else self._clock()
         events = [
             MemoryIndexed(
                 namespace=turn.namespace,
                 session_id=turn.session_id,
                 turn_id=turn.turn_id,
-                memory_ids=tuple(ids[id(turn)]),
+                memory_ids=tuple(dict.fromkeys(ids[(turn.namespace, turn.session_id, turn.turn_id)])),
                 embedder=self._embedder.name,
                 dimension=self._embedder.dimension,
                 occurred_at=turn.occurred_at,
-                indexed_at=now,
+                indexed_at=indexed_at,
             )
-            for turn in turns
+            for turn in batch.turns
         ]
-        return IndexResult(
-            events=events, timings=IndexTimings(embed_start, embed_end, store_start, store_end)
-        )
+        timings = IndexTimings(batch.embed_start, batch.embed_end, store_start, store_end)
+        return IndexResult(events=events, timings=timings)

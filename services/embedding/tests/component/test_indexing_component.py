@@ -26,9 +26,7 @@ def turn(turn_id: str, content: str) -> TurnCaptured:
 
 async def test_published_turns_become_searchable_memories(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     store = EmbeddedMemoryStore(tmp_path / "m.db")
-    app = EmbeddingApp(
-        EmbeddingSettings(health_port=0, chunk_words=16, chunk_overlap_words=4), embedder, store
-    )
+    app = EmbeddingApp(EmbeddingSettings(health_port=0, chunk_words=16, chunk_overlap_words=4), embedder, store)
     long_text = " ".join(f"word{i}" for i in range(40))
     async with TestNatsBroker(app.broker):
         for t in (
@@ -39,6 +37,7 @@ async def test_published_turns_become_searchable_memories(tmp_path: Path, embedd
             await app.broker.publish(
                 t.model_dump_json(), Subjects.session_turn("a/b/c", "s1"), stream=SESSION_STREAM.name
             )
+        await app.handler.drain()
     assert await store.count("a/b/c") == 1 + 3  # t1 once despite the repeat; t2 in three chunks
     (vector,) = await embedder.embed(["where is the bicycle?"])
     best = (await store.vector_search("a/b/c", vector, 1))[0].record
@@ -57,4 +56,5 @@ async def test_malformed_bodies_are_dropped_without_blocking_the_rest(tmp_path: 
             Subjects.session_turn("a/b/c", "s1"),
             stream=SESSION_STREAM.name,
         )
+        await app.handler.drain()
     assert await store.count("a/b/c") == 1

@@ -85,9 +85,7 @@ async def test_failed_writes_are_retried_until_every_turn_is_stored_once(
     embedder,  # type: ignore[no-untyped-def]
 ) -> None:
     store = FlakyStore(tmp_path / "m.db", failures=2)
-    app = EmbeddingApp(
-        EmbeddingSettings(nats_url=nats_server.url, health_port=0, batch_size=8), embedder, store
-    )
+    app = EmbeddingApp(EmbeddingSettings(nats_url=nats_server.url, health_port=0, batch_size=8), embedder, store)
     await app.start()
     try:
         await publish_turns(nats_server.url, 30)

@@ -77,14 +77,10 @@ async def test_other_namespaces_see_nothing(recall_stub) -> None:  # type: ignor
 
 async def test_filters_narrow_by_session_role_and_time(recall_stub) -> None:  # type: ignore[no-untyped-def]
     only_s2 = recall_pb2.RecallFilter(session_ids=["s2"])
-    response = await recall_stub.Recall(
-        recall_pb2.RecallRequest(namespace="a/b/c", query="dog", filter=only_s2)
-    )
+    response = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="dog", filter=only_s2))
     assert {i.session_id for i in response.items} == {"s2"}
     assistants = recall_pb2.RecallFilter(roles=["assistant"])
-    response = await recall_stub.Recall(
-        recall_pb2.RecallRequest(namespace="a/b/c", query="dog", filter=assistants)
-    )
+    response = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="dog", filter=assistants))
     assert [i.memory_id for i in response.items] == ["m1"]
     after = Timestamp()
     after.FromDatetime(T0 + timedelta(days=3))

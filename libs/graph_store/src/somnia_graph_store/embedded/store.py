@@ -90,11 +90,7 @@ class EmbeddedGraphStore:
     async def upsert_sessions(self, sessions: Sequence[SessionNode]) -> None:
         statements = []
         for s in sessions:
-            props = {
-                k: v
-                for k, v in s.model_dump(mode="json", exclude={"namespace"}).items()
-                if v not in (None, "")
-            }
+            props = {k: v for k, v in s.model_dump(mode="json", exclude={"namespace"}).items() if v not in (None, "")}
             statements.append(self._merge_node(s.namespace, "Session", s.session_id, props))
         await asyncio.to_thread(self._write, statements)
 
@@ -105,9 +101,7 @@ class EmbeddedGraphStore:
             key = turn_key(t.session_id, t.turn_id)
             props = t.model_dump(mode="json", exclude={"namespace"})
             sort = f"{t.occurred_at.timestamp():020.6f}/{t.turn_id}"
-            statements.append(
-                self._merge_node(t.namespace, "Session", t.session_id, {"session_id": t.session_id})
-            )
+            statements.append(self._merge_node(t.namespace, "Session", t.session_id, {"session_id": t.session_id}))
             statements.append(self._merge_node(t.namespace, "Turn", key, props, sort))
             statements.append(self._edge(t.namespace, "PART_OF", f"Turn:{key}", f"Session:{t.session_id}"))
             sessions.add((t.namespace, t.session_id))
@@ -146,9 +140,7 @@ class EmbeddedGraphStore:
                 self._merge_node(m.namespace, "Turn", key, {"session_id": m.session_id, "turn_id": m.turn_id})
             )
             statements.append(
-                self._merge_node(
-                    m.namespace, "Memory", m.memory_id, m.model_dump(mode="json", exclude={"namespace"})
-                )
+                self._merge_node(m.namespace, "Memory", m.memory_id, m.model_dump(mode="json", exclude={"namespace"}))
             )
             statements.append(self._edge(m.namespace, "PART_OF", f"Memory:{m.memory_id}", f"Turn:{key}"))
         await asyncio.to_thread(self._write, statements)
@@ -183,9 +175,7 @@ class EmbeddedGraphStore:
 
         return await asyncio.to_thread(run)
 
-    async def turn_neighbours(
-        self, namespace: str, session_id: str, turn_id: str, hops: int = 1
-    ) -> list[str]:
+    async def turn_neighbours(self, namespace: str, session_id: str, turn_id: str, hops: int = 1) -> list[str]:
         def run() -> list[str]:
             start = f"Turn:{turn_key(session_id, turn_id)}"
             seen, frontier, found = {start}, [start], []

@@ -21,10 +21,7 @@ SCHEMA = [
         f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS FOR (n:{label}) REQUIRE n.uid IS UNIQUE"
         for label in LABELS
     ),
-    *(
-        f"CREATE INDEX {label.lower()}_namespace IF NOT EXISTS FOR (n:{label}) ON (n.namespace)"
-        for label in LABELS
-    ),
+    *(f"CREATE INDEX {label.lower()}_namespace IF NOT EXISTS FOR (n:{label}) ON (n.namespace)" for label in LABELS),
 ]
 
 MERGE_SESSIONS = """
@@ -104,9 +101,7 @@ class Neo4jGraphStore:
 
     async def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         try:
-            records, _, _ = await self._driver.execute_query(
-                query, params, database_=self._database, routing_="r"
-            )
+            records, _, _ = await self._driver.execute_query(query, params, database_=self._database, routing_="r")
         except ServiceUnavailable as exc:
             raise GraphStoreError(f"Neo4j at {self._uri} is unavailable: {exc}") from exc
         return [record.data() for record in records]
@@ -122,9 +117,7 @@ class Neo4jGraphStore:
                 "namespace": s.namespace,
                 "session_id": s.session_id,
                 "props": {
-                    k: v
-                    for k, v in s.model_dump(exclude={"namespace", "session_id"}).items()
-                    if v not in (None, "")
+                    k: v for k, v in s.model_dump(exclude={"namespace", "session_id"}).items() if v not in (None, "")
                 },
             }
             for s in sessions
@@ -145,7 +138,7 @@ class Neo4jGraphStore:
             }
             for t in turns
         ]
-        sessions = sorted({row["session_uid"] for row in rows})
+        sessions = sorted({str(row["session_uid"]) for row in rows})
         await self._write(
             (MERGE_TURNS, {"rows": rows}),
             (UNLINK_NEXT, {"sessions": sessions}),
@@ -171,9 +164,7 @@ class Neo4jGraphStore:
         rows = await self._read(SESSION_TURNS, suid=session_uid(namespace, session_id))
         return [str(r["turn_id"]) for r in rows]
 
-    async def turn_neighbours(
-        self, namespace: str, session_id: str, turn_id: str, hops: int = 1
-    ) -> list[str]:
+    async def turn_neighbours(self, namespace: str, session_id: str, turn_id: str, hops: int = 1) -> list[str]:
         if not 1 <= hops <= 10:
             raise ValueError(f"hops must be 1..10, got {hops}")
         rows = await self._read(
@@ -203,8 +194,7 @@ class Neo4jGraphStore:
             # Auto-commit batches, so a namespace of any size never needs one giant transaction.
             async with self._driver.session(database=self._database) as session:
                 result = await session.run(
-                    f"MATCH (n:{label} {{namespace: $ns}}) "
-                    "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 1000 ROWS",
+                    f"MATCH (n:{label} {{namespace: $ns}}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 1000 ROWS",
                     ns=namespace,
                 )
                 await result.consume()

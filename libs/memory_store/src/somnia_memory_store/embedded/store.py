@@ -9,6 +9,7 @@ Replacing or deleting a row bumps a generation counter, which makes readers relo
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -39,30 +40,40 @@ CREATE TABLE IF NOT EXISTS memory (
     recorded_at REAL NOT NULL,
     embedder TEXT NOT NULL,
     dimension INTEGER NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    ns TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS memory_namespace_rowid ON memory(namespace, rowid);
-CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5(
-    text, content='memory', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS memory_ai AFTER INSERT ON memory BEGIN
-    INSERT INTO memory_fts(rowid, text) VALUES (new.rowid, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS memory_ad AFTER DELETE ON memory BEGIN
-    INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-END;
-CREATE TRIGGER IF NOT EXISTS memory_au AFTER UPDATE OF text ON memory BEGIN
-    INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-    INSERT INTO memory_fts(rowid, text) VALUES (new.rowid, new.text);
-END;
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO store_meta(key, value) VALUES ('generation', '0');
 """
+# The FTS index carries a one-token hash of the namespace (`ns`), so keyword search filters by
+# namespace inside the index instead of joining every match back to its (large) row.
+FTS_SCHEMA = [
+    """CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5(
+        text, ns, content='memory', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS memory_ai AFTER INSERT ON memory BEGIN
+        INSERT INTO memory_fts(rowid, text, ns) VALUES (new.rowid, new.text, new.ns);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS memory_ad AFTER DELETE ON memory BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, text, ns) VALUES ('delete', old.rowid, old.text, old.ns);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS memory_au AFTER UPDATE OF text ON memory BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, text, ns) VALUES ('delete', old.rowid, old.text, old.ns);
+        INSERT INTO memory_fts(rowid, text, ns) VALUES (new.rowid, new.text, new.ns);
+    END""",
+]
+SCHEMA_VERSION = 2
 
 COLUMNS = (
     "rowid, memory_id, namespace, kind, text, session_id, turn_id, role, chunk_index, "
     "occurred_at, recorded_at, embedder, dimension, vector"
 )
+
+
+def namespace_token(namespace: str) -> str:
+    return "n" + hashlib.sha256(namespace.encode()).hexdigest()[:24]
 
 
 def _ts(value: datetime) -> float:
@@ -85,9 +96,46 @@ class EmbeddedMemoryStore:
         # FULL: a commit is on disk before upsert returns, so a consumer may ack right after.
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(SCHEMA)
+        self._migrate()
         self._lock = threading.Lock()
         self._indexes: dict[str, NamespaceVectorIndex] = {}
         self._generation_seen = -1
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older version to SCHEMA_VERSION, in one transaction."""
+        row = self._conn.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else (1 if self._has_table("memory_fts") else SCHEMA_VERSION)
+        cur = self._conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            if version < 2:
+                # v1 had no namespace token in the FTS index: add it and rebuild the index.
+                columns = {r[1] for r in cur.execute("PRAGMA table_info(memory)")}
+                if "ns" not in columns:
+                    cur.execute("ALTER TABLE memory ADD COLUMN ns TEXT NOT NULL DEFAULT ''")
+                for (namespace,) in cur.execute("SELECT DISTINCT namespace FROM memory").fetchall():
+                    cur.execute(
+                        "UPDATE memory SET ns = ? WHERE namespace = ?",
+                        (namespace_token(namespace), namespace),
+                    )
+                for trigger in ("memory_ai", "memory_ad", "memory_au"):
+                    cur.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+                cur.execute("DROP TABLE IF EXISTS memory_fts")
+            for statement in FTS_SCHEMA:
+                cur.execute(statement)
+            if version < 2:
+                cur.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
+            cur.execute(
+                "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def _has_table(self, name: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
 
     # -- embedder identity ---------------------------------------------------------------------
 
@@ -100,9 +148,7 @@ class EmbeddedMemoryStore:
 
     def _check_embedder_locked(self, name: str, dimension: int) -> None:
         rows = dict(
-            self._conn.execute(
-                "SELECT key, value FROM store_meta WHERE key IN ('embedder', 'dimension')"
-            ).fetchall()
+            self._conn.execute("SELECT key, value FROM store_meta WHERE key IN ('embedder', 'dimension')").fetchall()
         )
         if not rows:
             return
@@ -131,14 +177,10 @@ class EmbeddedMemoryStore:
             cur.execute("BEGIN IMMEDIATE")
             try:
                 cur.execute("INSERT OR IGNORE INTO store_meta(key, value) VALUES ('embedder', ?)", (name,))
-                cur.execute(
-                    "INSERT OR IGNORE INTO store_meta(key, value) VALUES ('dimension', ?)", (str(dimension),)
-                )
+                cur.execute("INSERT OR IGNORE INTO store_meta(key, value) VALUES ('dimension', ?)", (str(dimension),))
                 changed = self._write_records(cur, records)
                 if changed:
-                    cur.execute(
-                        "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
-                    )
+                    cur.execute("UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -175,15 +217,13 @@ class EmbeddedMemoryStore:
             if before is None:
                 cur.execute(
                     "INSERT INTO memory(namespace, kind, text, session_id, turn_id, role, chunk_index, "
-                    "occurred_at, recorded_at, embedder, dimension, vector, memory_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*values, record.memory_id),
+                    "occurred_at, recorded_at, embedder, dimension, vector, memory_id, ns) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, record.memory_id, namespace_token(record.namespace)),
                 )
                 existing[record.memory_id] = (record.namespace, record.text, record.embedder)
             elif before[0] != record.namespace:
-                raise StoreError(
-                    f"memory id {record.memory_id} already exists in another namespace; ids are global"
-                )
+                raise StoreError(f"memory id {record.memory_id} already exists in another namespace; ids are global")
             elif before[1:] != (record.text, record.embedder):
                 cur.execute(
                     "UPDATE memory SET namespace=?, kind=?, text=?, session_id=?, turn_id=?, role=?, "
@@ -213,9 +253,7 @@ class EmbeddedMemoryStore:
                     )
                     deleted += cur.rowcount
                 if deleted:
-                    cur.execute(
-                        "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
-                    )
+                    cur.execute("UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -260,9 +298,7 @@ class EmbeddedMemoryStore:
     async def count(self, namespace: str) -> int:
         def run() -> int:
             with self._lock:
-                (n,) = self._conn.execute(
-                    "SELECT COUNT(*) FROM memory WHERE namespace = ?", (namespace,)
-                ).fetchone()
+                (n,) = self._conn.execute("SELECT COUNT(*) FROM memory WHERE namespace = ?", (namespace,)).fetchone()
             return int(n)
 
         return await asyncio.to_thread(run)
@@ -289,10 +325,22 @@ class EmbeddedMemoryStore:
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be within [0, 1], got {alpha}")
 
+        pool = max(k, self._candidates)
+
+        def nothing() -> list[tuple[int, float]]:
+            return []
+
+        # Both retrievers at once: the matrix product and SQLite each release the GIL.
+        dense, sparse = await asyncio.gather(
+            asyncio.to_thread(self._vector_ranked, namespace, vector, pool, filter)
+            if alpha > 0
+            else asyncio.to_thread(nothing),
+            asyncio.to_thread(self._keyword_ranked, namespace, query, pool, filter)
+            if alpha < 1
+            else asyncio.to_thread(nothing),
+        )
+
         def run() -> list[SearchHit]:
-            pool = max(k, self._candidates)
-            dense = self._vector_ranked(namespace, vector, pool, filter) if alpha > 0 else []
-            sparse = self._keyword_ranked(namespace, query, pool, filter) if alpha < 1 else []
             fused = relative_score_fusion(dense, sparse, alpha=alpha, k=k)
             rows = self._load_rows([f.key for f in fused])
             return [
@@ -321,9 +369,7 @@ class EmbeddedMemoryStore:
             if rowid in rows
         ]
 
-    def _keyword_sync(
-        self, namespace: str, query: str, k: int, filter: SearchFilter | None
-    ) -> list[SearchHit]:
+    def _keyword_sync(self, namespace: str, query: str, k: int, filter: SearchFilter | None) -> list[SearchHit]:
         ranked = self._keyword_ranked(namespace, query, k, filter)
         rows = self._load_rows([rowid for rowid, _ in ranked])
         return [
@@ -337,23 +383,33 @@ class EmbeddedMemoryStore:
     ) -> list[tuple[int, float]]:
         with self._lock:
             index = self._fresh_index(namespace)
-            return index.search(np.asarray(vector, dtype=np.float32), k, filter)
+            # Searching outside the lock lets keyword search use the connection meanwhile; appends
+            # only happen under the lock and never move rows a search is reading.
+            size = len(index)
+        return index.search(np.asarray(vector, dtype=np.float32), k, filter, size=size)
 
     def _keyword_ranked(
         self, namespace: str, query: str, k: int, filter: SearchFilter | None
     ) -> list[tuple[int, float]]:
-        match = to_fts_query(query)
-        if not match:
+        terms = to_fts_query(query)
+        if not terms:
             return []
+        match = f'ns : "{namespace_token(namespace)}" AND text : ({terms})'
         clauses, params = _filter_sql(filter)
-        sql = (
-            f"SELECT m.rowid, -bm25(memory_fts) AS score FROM memory_fts JOIN memory m "
-            f"ON m.rowid = memory_fts.rowid WHERE memory_fts MATCH ? AND m.namespace = ?{clauses} "
-            "ORDER BY bm25(memory_fts) LIMIT ?"
-        )
+        if clauses:
+            sql = (
+                "SELECT m.rowid, -bm25(memory_fts, 1.0, 0.0) AS score FROM memory_fts JOIN memory m "
+                f"ON m.rowid = memory_fts.rowid WHERE memory_fts MATCH ?{clauses} "
+                "ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT ?"
+            )
+        else:
+            sql = (
+                "SELECT rowid, -bm25(memory_fts, 1.0, 0.0) AS score FROM memory_fts WHERE memory_fts MATCH ? "
+                "ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT ?"
+            )
         with self._lock:
             try:
-                rows = self._conn.execute(sql, (match, namespace, *params, k)).fetchall()
+                rows = self._conn.execute(sql, (match, *params, k)).fetchall()
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"keyword search failed for {query!r}: {exc}") from exc
         return [(int(rowid), float(score)) for rowid, score in rows]
@@ -390,9 +446,7 @@ class EmbeddedMemoryStore:
 
     @staticmethod
     def _record(row: tuple[object, ...]) -> MemoryRecord:
-        (_, memory_id, namespace, kind, text, session_id, turn_id, role, chunk, occ, rec, emb, _dim, blob) = (
-            row
-        )
+        (_, memory_id, namespace, kind, text, session_id, turn_id, role, chunk, occ, rec, emb, _dim, blob) = row
         assert isinstance(blob, bytes) and isinstance(occ, float) and isinstance(rec, float)
         return MemoryRecord(
             memory_id=str(memory_id),

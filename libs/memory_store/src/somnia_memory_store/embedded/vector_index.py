@@ -65,28 +65,31 @@ class NamespaceVectorIndex:
         self._kinds = _grow(self._kinds, capacity)
 
     def search(
-        self, query: npt.NDArray[np.float32], k: int, filter: SearchFilter | None = None
+        self,
+        query: npt.NDArray[np.float32],
+        k: int,
+        filter: SearchFilter | None = None,
+        size: int | None = None,
     ) -> list[tuple[int, float]]:
-        """The k nearest rows as (rowid, cosine similarity), best first."""
-        if self._size == 0 or self._vectors is None or k <= 0:
+        """The k nearest among the first `size` rows (all by default) as (rowid, cosine), best first."""
+        n = self._size if size is None else min(size, self._size)
+        vectors, rowids = self._vectors, self._rowids
+        if n == 0 or vectors is None or k <= 0:
             return []
-        if query.shape != (self._vectors.shape[1],):
-            raise ValueError(
-                f"query vector has shape {query.shape}, the index holds {self._vectors.shape[1]}-dim vectors"
-            )
-        scores = self._vectors[: self._size] @ query
-        mask = self._mask(filter)
+        if query.shape != (vectors.shape[1],):
+            raise ValueError(f"query vector has shape {query.shape}, the index holds {vectors.shape[1]}-dim vectors")
+        scores = vectors[:n] @ query
+        mask = self._mask(filter, n)
         if mask is not None:
             scores = np.where(mask, scores, -np.inf)
-        k = min(k, self._size)
+        k = min(k, n)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self._rowids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+        return [(int(rowids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
 
-    def _mask(self, filter: SearchFilter | None) -> npt.NDArray[np.bool_] | None:
+    def _mask(self, filter: SearchFilter | None, n: int) -> npt.NDArray[np.bool_] | None:
         if filter is None:
             return None
-        n = self._size
         mask = np.ones(n, dtype=bool)
         for values, column in (
             (filter.session_ids, self._sessions),
@@ -103,8 +106,6 @@ class NamespaceVectorIndex:
 
 
 def _grow(array: npt.NDArray[np.generic], capacity: int) -> npt.NDArray[np.generic]:
-    grown = (
-        np.empty(capacity, dtype=array.dtype) if array.dtype == object else np.zeros(capacity, array.dtype)
-    )
+    grown = np.empty(capacity, dtype=array.dtype) if array.dtype == object else np.zeros(capacity, array.dtype)
     grown[: array.shape[0]] = array
     return grown

@@ -1,0 +1,356 @@
+"""The memory store on Weaviate (client v4, async): one multi-tenant collection with an explicit
+schema, one tenant per namespace, our own vectors.
+
+Hybrid search runs Weaviate's vector (near_vector, cosine) and BM25 queries and fuses them with the
+same relative score fusion as the embedded store, so both adapters rank alike and every hit keeps its
+per-retriever scores and ranks. Tenant names are derived from a hash of the namespace (namespaces may
+be longer than a tenant name and contain '/'); the namespace itself is a property of every object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import weaviate
+from weaviate.classes.config import Configure, DataType, Property, Tokenization, VectorDistances
+from weaviate.classes.data import DataObject
+from weaviate.classes.query import Filter, MetadataQuery
+from weaviate.classes.tenants import Tenant
+from weaviate.collections.classes.filters import _Filters
+from weaviate.exceptions import WeaviateBaseError
+
+from somnia_memory_store.fusion import relative_score_fusion
+from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
+from somnia_memory_store.ports import EmbedderMismatchError, StoreError, UpsertError
+
+META_COLLECTION = "SomniaStoreMeta"
+META_ID = uuid.UUID("0b5e2a52-6f0f-4c59-9c3a-7b1d6a1f0e01")
+ID_NAMESPACE = uuid.UUID("2f4b8d1e-59a3-4a3e-8c1d-0f6e9b7a2c44")
+
+PROPERTIES = [
+    Property(name="memory_id", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
+    Property(name="namespace", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
+    Property(name="kind", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
+    Property(name="text", data_type=DataType.TEXT, tokenization=Tokenization.WORD),
+    Property(name="session_id", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
+    Property(name="turn_id", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
+    Property(name="role", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
+    Property(name="chunk_index", data_type=DataType.INT),
+    Property(name="occurred_at", data_type=DataType.DATE),
+    Property(name="recorded_at", data_type=DataType.DATE),
+    Property(name="embedder", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
+]
+
+
+def tenant_name(namespace: str) -> str:
+    return "ns" + hashlib.sha256(namespace.encode()).hexdigest()[:40]
+
+
+def object_id(memory_id: str) -> uuid.UUID:
+    return uuid.uuid5(ID_NAMESPACE, memory_id)
+
+
+def to_filter(filter: SearchFilter | None) -> _Filters | None:
+    if filter is None:
+        return None
+    parts: list[_Filters] = []
+    for name, values in (("session_id", filter.session_ids), ("role", filter.roles), ("kind", filter.kinds)):
+        if values:
+            parts.append(Filter.by_property(name).contains_any(list(values)))
+    if filter.occurred_after is not None:
+        parts.append(Filter.by_property("occurred_at").greater_or_equal(filter.occurred_after))
+    if filter.occurred_before is not None:
+        parts.append(Filter.by_property("occurred_at").less_or_equal(filter.occurred_before))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else Filter.all_of(parts)
+
+
+class WeaviateMemoryStore:
+    def __init__(
+        self,
+        *,
+        http_host: str,
+        http_port: int,
+        grpc_host: str,
+        grpc_port: int,
+        collection: str = "SomniaMemory",
+        candidates: int = 50,
+        api_key: str = "",
+    ) -> None:
+        auth = weaviate.auth.AuthApiKey(api_key) if api_key else None
+        self._client = weaviate.use_async_with_custom(
+            http_host=http_host,
+            http_port=http_port,
+            http_secure=False,
+            grpc_host=grpc_host,
+            grpc_port=grpc_port,
+            grpc_secure=False,
+            auth_credentials=auth,
+        )
+        self._name = collection
+        self._candidates = candidates
+        self._tenants: set[str] = set()
+        self._ready = False
+        self._start_lock = asyncio.Lock()
+        self._address = f"{http_host}:{http_port}"
+
+    async def _connected(self) -> None:
+        if self._ready:
+            return
+        async with self._start_lock:
+            if self._ready:
+                return
+            try:
+                await self._client.connect()
+                if not await self._client.collections.exists(self._name):
+                    await self._client.collections.create(
+                        self._name,
+                        properties=PROPERTIES,
+                        vector_config=Configure.Vectors.self_provided(
+                            vector_index_config=Configure.VectorIndex.hnsw(distance_metric=VectorDistances.COSINE)
+                        ),
+                        multi_tenancy_config=Configure.multi_tenancy(enabled=True, auto_tenant_creation=True),
+                    )
+                if not await self._client.collections.exists(META_COLLECTION):
+                    await self._client.collections.create(
+                        META_COLLECTION,
+                        properties=[
+                            Property(name="embedder", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),
+                            Property(name="dimension", data_type=DataType.INT),
+                        ],
+                        vector_config=Configure.Vectors.self_provided(),
+                    )
+            except WeaviateBaseError as exc:
+                raise StoreError(f"Weaviate at {self._address} is not usable: {exc}") from exc
+            self._ready = True
+
+    def _tenant(self, namespace: str) -> Any:
+        return self._client.collections.use(self._name).with_tenant(tenant_name(namespace))
+
+    async def _has_tenant(self, namespace: str) -> bool:
+        name = tenant_name(namespace)
+        if name in self._tenants:
+            return True
+        exists = await self._client.collections.use(self._name).tenants.exists(name)
+        if exists:
+            self._tenants.add(name)
+        return bool(exists)
+
+    async def check_embedder(self, name: str, dimension: int) -> None:
+        await self._connected()
+        meta = self._client.collections.use(META_COLLECTION)
+        found = await meta.query.fetch_object_by_id(META_ID)
+        if found is None:
+            await meta.data.insert({"embedder": name, "dimension": dimension}, uuid=META_ID)
+            return
+        have = (found.properties.get("embedder"), found.properties.get("dimension"))
+        if have != (name, dimension):
+            raise EmbedderMismatchError(
+                f"the Weaviate collection {self._name} holds vectors from {have[0]} ({have[1]} dims) but the "
+                f"configured embedder is {name} ({dimension} dims). Configure the original embedder, or use a new "
+                "collection and re-import; mixing models in one index would make every similarity meaningless."
+            )
+
+    async def upsert(self, records: Sequence[MemoryRecord]) -> None:
+        if not records:
+            return
+        embedders = {(r.embedder, int(r.vector.shape[0])) for r in records}
+        if len(embedders) != 1:
+            raise EmbedderMismatchError(f"one upsert mixes vectors of several embedders: {sorted(embedders)}")
+        await self.check_embedder(*next(iter(embedders)))
+        by_namespace: dict[str, list[MemoryRecord]] = {}
+        for record in records:
+            by_namespace.setdefault(record.namespace, []).append(record)
+        failed: dict[str, str] = {}
+        for namespace, group in by_namespace.items():
+            if not await self._has_tenant(namespace):
+                await self._client.collections.use(self._name).tenants.create([Tenant(name=tenant_name(namespace))])
+                self._tenants.add(tenant_name(namespace))
+            objects = [
+                DataObject(
+                    uuid=object_id(r.memory_id),
+                    vector=np.asarray(r.vector, dtype=np.float32).tolist(),
+                    properties={
+                        "memory_id": r.memory_id,
+                        "namespace": r.namespace,
+                        "kind": r.kind,
+                        "text": r.text,
+                        "session_id": r.session_id,
+                        "turn_id": r.turn_id,
+                        "role": r.role,
+                        "chunk_index": r.chunk_index,
+                        "occurred_at": r.occurred_at,
+                        "recorded_at": r.recorded_at,
+                        "embedder": r.embedder,
+                    },
+                )
+                for r in group
+            ]
+            try:
+                result = await self._tenant(namespace).data.insert_many(objects)
+            except WeaviateBaseError as exc:
+                raise StoreError(f"Weaviate at {self._address} refused a batch of {len(objects)}: {exc}") from exc
+            for index, error in result.errors.items():
+                failed[group[index].memory_id] = error.message
+        if failed:
+            raise UpsertError(failed)
+
+    def _record(self, obj: Any) -> MemoryRecord:
+        p = obj.properties
+        vector = obj.vector.get("default") if isinstance(obj.vector, dict) else obj.vector
+        return MemoryRecord(
+            memory_id=str(p["memory_id"]),
+            namespace=str(p["namespace"]),
+            kind=str(p["kind"]),
+            text=str(p["text"]),
+            session_id=str(p["session_id"]),
+            turn_id=str(p["turn_id"]),
+            role=str(p["role"]),
+            chunk_index=int(p["chunk_index"]),
+            occurred_at=_aware(p["occurred_at"]),
+            recorded_at=_aware(p["recorded_at"]),
+            embedder=str(p["embedder"]),
+            vector=np.asarray(vector or [], dtype=np.float32),
+        )
+
+    async def get(self, namespace: str, memory_ids: Sequence[str]) -> list[MemoryRecord]:
+        await self._connected()
+        if not memory_ids or not await self._has_tenant(namespace):
+            return []
+        result = await self._tenant(namespace).query.fetch_objects(
+            filters=Filter.by_property("memory_id").contains_any(list(memory_ids)),
+            limit=len(memory_ids),
+            include_vector=True,
+        )
+        by_id = {r.memory_id: r for r in (self._record(o) for o in result.objects)}
+        return [by_id[i] for i in memory_ids if i in by_id]
+
+    async def count(self, namespace: str) -> int:
+        await self._connected()
+        if not await self._has_tenant(namespace):
+            return 0
+        result = await self._tenant(namespace).aggregate.over_all(total_count=True)
+        return int(result.total_count or 0)
+
+    async def delete(self, namespace: str, memory_ids: Sequence[str]) -> int:
+        await self._connected()
+        if not memory_ids or not await self._has_tenant(namespace):
+            return 0
+        result = await self._tenant(namespace).data.delete_many(
+            where=Filter.by_property("memory_id").contains_any(list(memory_ids))
+        )
+        return int(result.successful)
+
+    async def delete_where(self, namespace: str, filter: SearchFilter) -> int:
+        where = to_filter(filter)
+        if where is None:
+            raise ValueError("delete_where needs a non-empty filter; use delete() for ids")
+        await self._connected()
+        if not await self._has_tenant(namespace):
+            return 0
+        result = await self._tenant(namespace).data.delete_many(where=where)
+        return int(result.successful)
+
+    async def _vector_ranked(
+        self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None
+    ) -> list[tuple[str, float, MemoryRecord]]:
+        result = await self._tenant(namespace).query.near_vector(
+            near_vector=np.asarray(vector, dtype=np.float32).tolist(),
+            limit=k,
+            filters=to_filter(filter),
+            return_metadata=MetadataQuery(distance=True),
+            include_vector=True,
+        )
+        # Cosine distance is 1 - cosine similarity.
+        return [
+            (str(o.properties["memory_id"]), 1.0 - float(o.metadata.distance), self._record(o)) for o in result.objects
+        ]
+
+    async def _keyword_ranked(
+        self, namespace: str, query: str, k: int, filter: SearchFilter | None
+    ) -> list[tuple[str, float, MemoryRecord]]:
+        if not query.strip():
+            return []
+        result = await self._tenant(namespace).query.bm25(
+            query=query,
+            query_properties=["text"],
+            limit=k,
+            filters=to_filter(filter),
+            return_metadata=MetadataQuery(score=True),
+            include_vector=True,
+        )
+        return [
+            (str(o.properties["memory_id"]), float(o.metadata.score or 0.0), self._record(o)) for o in result.objects
+        ]
+
+    async def vector_search(
+        self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None = None
+    ) -> list[SearchHit]:
+        await self._connected()
+        if not await self._has_tenant(namespace):
+            return []
+        ranked = await self._vector_ranked(namespace, vector, k, filter)
+        return [SearchHit(record=r, score=s, vector_score=s, vector_rank=i) for i, (_, s, r) in enumerate(ranked, 1)]
+
+    async def keyword_search(
+        self, namespace: str, query: str, k: int, filter: SearchFilter | None = None
+    ) -> list[SearchHit]:
+        await self._connected()
+        if not await self._has_tenant(namespace):
+            return []
+        ranked = await self._keyword_ranked(namespace, query, k, filter)
+        return [SearchHit(record=r, score=s, keyword_score=s, keyword_rank=i) for i, (_, s, r) in enumerate(ranked, 1)]
+
+    async def hybrid_search(
+        self,
+        namespace: str,
+        query: str,
+        vector: npt.NDArray[np.float32],
+        k: int,
+        alpha: float = 0.5,
+        filter: SearchFilter | None = None,
+    ) -> list[SearchHit]:
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be within [0, 1], got {alpha}")
+        await self._connected()
+        if not await self._has_tenant(namespace):
+            return []
+        pool = max(k, self._candidates)
+        dense, sparse = await asyncio.gather(
+            self._vector_ranked(namespace, vector, pool, filter) if alpha > 0 else _nothing(),
+            self._keyword_ranked(namespace, query, pool, filter) if alpha < 1 else _nothing(),
+        )
+        records = {memory_id: record for memory_id, _, record in (*dense, *sparse)}
+        fused = relative_score_fusion([(m, s) for m, s, _ in dense], [(m, s) for m, s, _ in sparse], alpha=alpha, k=k)
+        return [
+            SearchHit(
+                record=records[f.key],
+                score=f.score,
+                vector_score=f.vector_score,
+                keyword_score=f.keyword_score,
+                vector_rank=f.vector_rank,
+                keyword_rank=f.keyword_rank,
+            )
+            for f in fused
+        ]
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+async def _nothing() -> list[tuple[str, float, MemoryRecord]]:
+    return []
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
