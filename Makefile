@@ -12,7 +12,7 @@ export UV_CACHE_DIR := $(CACHE)/uv-cache
 export HF_HUB_OFFLINE := 1
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-fast lint proto proto-check bench clean
+.PHONY: help setup run test test-fast lint proto proto-check bench clean backends backends-install
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,8 +43,14 @@ lint: setup proto-check ## ruff + mypy + buf
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync mypy $(filter-out libs/proto/src,$(wildcard libs/*/src)) services/*/src cli/src
 
-test: lint ## everything: lint, unit, component, integration (real nats-server) and e2e
-	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+backends-install: setup ## build Weaviate and fetch Neo4j (pinned) into ~/.cache/somnia; minutes once, then instant
+	$(UV) run --no-sync somnia-backends install
+
+backends: setup ## run NATS, Weaviate and Neo4j on loopback (data in a temp dir) until Ctrl-C
+	$(UV) run --no-sync somnia-backends up
+
+test: lint backends-install ## everything: lint, unit, component, integration and e2e on real NATS, Weaviate, Neo4j
+	SOMNIA_REQUIRE_BACKENDS=1 $(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 test-fast: setup ## unit and component tests only
 	$(UV) run --no-sync pytest -m "not integration and not e2e" $(PYTEST_ARGS)

@@ -1,4 +1,5 @@
-"""Fixtures shared by every test suite: a real nats-server per test, and the real embedder."""
+"""Fixtures shared by every test suite: real servers (nats-server per test; Weaviate and Neo4j once per
+run) and the real embedder."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from somnia_nats_server import NatsServer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# `make test` sets this: there, a backend that cannot start is a failure, never a skip.
+REQUIRE_BACKENDS = os.environ.get("SOMNIA_REQUIRE_BACKENDS") == "1"
 
 
 @pytest.fixture
@@ -25,3 +28,40 @@ def embedder():  # type: ignore[no-untyped-def]
     from somnia_embedder.onnx_minilm import OnnxMiniLMEmbedder
 
     return OnnxMiniLMEmbedder(threads=2)
+
+
+def _start_backend(kind: str, factory):  # type: ignore[no-untyped-def]
+    from somnia_backends import BackendError
+
+    try:
+        return factory().start()
+    except BackendError as exc:
+        if REQUIRE_BACKENDS:
+            raise
+        pytest.skip(f"{kind} is not available ({exc}); `make backends-install` installs it")
+
+
+@pytest.fixture(scope="session")
+def weaviate_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real Weaviate (built from its Go module at the pinned tag) on loopback, once per run."""
+    from somnia_backends import WeaviateServer
+    from somnia_backends.weaviate import weaviate_binary
+
+    if not weaviate_binary().is_file() and not REQUIRE_BACKENDS:
+        pytest.skip("Weaviate is not installed; `make backends-install` builds it (a few minutes, once)")
+    server = _start_backend("Weaviate", lambda: WeaviateServer(tmp_path_factory.mktemp("weaviate")))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real Neo4j Community (pinned, from Maven Central jars) on loopback, once per run."""
+    from somnia_backends import Neo4jServer
+    from somnia_backends.neo4j import neo4j_home
+
+    if not (neo4j_home() / "lib" / ".complete").exists() and not REQUIRE_BACKENDS:
+        pytest.skip("Neo4j is not installed; `make backends-install` fetches it (about a minute, once)")
+    server = _start_backend("Neo4j", lambda: Neo4jServer(tmp_path_factory.mktemp("neo4j")))
+    yield server
+    server.stop()

@@ -1,14 +1,44 @@
+"""The graph store fixture: one parameter per adapter, each backed by a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from somnia_graph_store import GraphStore
-from somnia_graph_store.embedded.store import EmbeddedGraphStore
 
 
-@pytest.fixture(params=["embedded"])
+async def wait_for_neo4j(store: GraphStore, timeout_s: float = 60.0) -> None:
+    """Bolt accepts connections a little before the database serves queries."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        try:
+            await store.ensure_schema()
+            return
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
 async def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[GraphStore]:
-    store = EmbeddedGraphStore(tmp_path / "graph.sqlite3")
-    await store.ensure_schema()
+    store: GraphStore
+    if request.param == "embedded":
+        from somnia_graph_store.embedded.store import EmbeddedGraphStore
+
+        store = EmbeddedGraphStore(tmp_path / "graph.sqlite3")
+        await store.ensure_schema()
+        yield store
+        await store.aclose()
+        return
+    from somnia_graph_store.neo4j.store import Neo4jGraphStore
+
+    server = request.getfixturevalue("neo4j_server")
+    store = Neo4jGraphStore(server.uri, user=server.user, password=server.password)
+    await wait_for_neo4j(store)
     yield store
     await store.aclose()

@@ -67,7 +67,8 @@ MATCH (:Session {uid: $suid})<-[:PART_OF]-(head:Turn)
 WHERE NOT EXISTS { MATCH (:Turn)-[:NEXT]->(head) }
 WITH collect(head) AS heads
 WHERE size(heads) = 1
-MATCH p = (heads[0])-[:NEXT*0..]->(t:Turn)
+WITH heads[0] AS head
+MATCH p = (head)-[:NEXT*0..]->(t:Turn)
 RETURN t.turn_id AS turn_id ORDER BY length(p)
 """
 

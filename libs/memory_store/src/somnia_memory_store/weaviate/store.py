@@ -30,7 +30,6 @@ from somnia_memory_store.fusion import relative_score_fusion
 from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
 from somnia_memory_store.ports import EmbedderMismatchError, StoreError, UpsertError
 
-META_COLLECTION = "SomniaStoreMeta"
 META_ID = uuid.UUID("0b5e2a52-6f0f-4c59-9c3a-7b1d6a1f0e01")
 ID_NAMESPACE = uuid.UUID("2f4b8d1e-59a3-4a3e-8c1d-0f6e9b7a2c44")
 
@@ -96,6 +95,8 @@ class WeaviateMemoryStore:
             auth_credentials=auth,
         )
         self._name = collection
+        # The embedder identity lives beside the collection it describes.
+        self._meta = f"{collection}Meta"
         self._candidates = candidates
         self._tenants: set[str] = set()
         self._ready = False
@@ -119,9 +120,9 @@ class WeaviateMemoryStore:
                         ),
                         multi_tenancy_config=Configure.multi_tenancy(enabled=True, auto_tenant_creation=True),
                     )
-                if not await self._client.collections.exists(META_COLLECTION):
+                if not await self._client.collections.exists(self._meta):
                     await self._client.collections.create(
-                        META_COLLECTION,
+                        self._meta,
                         properties=[
                             Property(name="embedder", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),
                             Property(name="dimension", data_type=DataType.INT),
@@ -146,7 +147,7 @@ class WeaviateMemoryStore:
 
     async def check_embedder(self, name: str, dimension: int) -> None:
         await self._connected()
-        meta = self._client.collections.use(META_COLLECTION)
+        meta = self._client.collections.use(self._meta)
         found = await meta.query.fetch_object_by_id(META_ID)
         if found is None:
             await meta.data.insert({"embedder": name, "dimension": dimension}, uuid=META_ID)

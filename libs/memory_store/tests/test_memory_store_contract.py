@@ -1,10 +1,13 @@
+"""One contract for every MemoryStore adapter: `store` and `store_factory` are parametrized over
+the embedded SQLite store and Weaviate (a real server)."""
+
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
-from somnia_memory_store import EmbedderMismatchError, MemoryRecord, SearchFilter
-from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+from somnia_memory_store import EmbedderMismatchError, MemoryRecord, MemoryStore, SearchFilter
+
+from .conftest import StoreFactory
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DIM = 8
@@ -41,12 +44,7 @@ def record(
     )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> EmbeddedMemoryStore:
-    return EmbeddedMemoryStore(tmp_path / "m.sqlite3")
-
-
-async def seed(store: EmbeddedMemoryStore) -> None:
+async def seed(store: MemoryStore) -> None:
     await store.upsert(
         [
             record("m1", "My dog Max loves the beach", unit(1, 0), minutes=1),
@@ -57,7 +55,7 @@ async def seed(store: EmbeddedMemoryStore) -> None:
     )
 
 
-async def test_vector_search_ranks_by_cosine_within_the_namespace(store: EmbeddedMemoryStore) -> None:
+async def test_vector_search_ranks_by_cosine_within_the_namespace(store: MemoryStore) -> None:
     await seed(store)
     hits = await store.vector_search("a/b/c", unit(1, 0), k=3)
     assert [h.record.memory_id for h in hits] == ["m1", "m3", "m2"]
@@ -65,7 +63,7 @@ async def test_vector_search_ranks_by_cosine_within_the_namespace(store: Embedde
     assert all(h.record.namespace == "a/b/c" for h in hits)
 
 
-async def test_keyword_search_is_bm25_and_scoped(store: EmbeddedMemoryStore) -> None:
+async def test_keyword_search_is_bm25_and_scoped(store: MemoryStore) -> None:
     await seed(store)
     hits = await store.keyword_search("a/b/c", "what did Max do?", k=10)
     assert {h.record.memory_id for h in hits} == {"m1", "m3"}
@@ -73,7 +71,7 @@ async def test_keyword_search_is_bm25_and_scoped(store: EmbeddedMemoryStore) -> 
     assert await store.keyword_search("a/b/c", 'NEAR("x" OR) * ^', k=10) == []  # FTS syntax is literal
 
 
-async def test_hybrid_fuses_both_signals(store: EmbeddedMemoryStore) -> None:
+async def test_hybrid_fuses_both_signals(store: MemoryStore) -> None:
     await seed(store)
     hits = await store.hybrid_search("a/b/c", "disk full", unit(1, 0), k=3, alpha=0.5)
     ids = [h.record.memory_id for h in hits]
@@ -86,7 +84,7 @@ async def test_hybrid_fuses_both_signals(store: EmbeddedMemoryStore) -> None:
         await store.hybrid_search("a/b/c", "x", unit(1, 0), k=3, alpha=1.5)
 
 
-async def test_filters_apply_to_both_retrievers(store: EmbeddedMemoryStore) -> None:
+async def test_filters_apply_to_both_retrievers(store: MemoryStore) -> None:
     await seed(store)
     only_s2 = SearchFilter(session_ids=("s2",))
     assert [h.record.memory_id for h in await store.vector_search("a/b/c", unit(1, 0), 5, only_s2)] == ["m2"]
@@ -103,20 +101,19 @@ async def test_filters_apply_to_both_retrievers(store: EmbeddedMemoryStore) -> N
     }
 
 
-async def test_records_survive_reopening_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "m.sqlite3"
-    first = EmbeddedMemoryStore(path)
+async def test_records_survive_reopening_the_store(store_factory: StoreFactory) -> None:
+    first = store_factory()
     await seed(first)
     await first.aclose()
-    again = EmbeddedMemoryStore(path)
+    again = store_factory()
     assert await again.count("a/b/c") == 3
     (m1,) = await again.get("a/b/c", ["m1"])
     assert m1.text == "My dog Max loves the beach" and m1.occurred_at == T0 + timedelta(minutes=1)
     assert np.allclose(m1.vector, unit(1, 0))
 
 
-async def test_a_second_process_sees_writes_and_deletes(tmp_path: Path) -> None:
-    writer, reader = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedMemoryStore(tmp_path / "m.db")
+async def test_a_second_client_sees_writes_and_deletes(store_factory: StoreFactory) -> None:
+    writer, reader = store_factory(), store_factory()
     assert await reader.vector_search("a/b/c", unit(1, 0), 5) == []
     await seed(writer)
     assert len(await reader.vector_search("a/b/c", unit(1, 0), 5)) == 3
@@ -125,7 +122,7 @@ async def test_a_second_process_sees_writes_and_deletes(tmp_path: Path) -> None:
     assert await reader.keyword_search("a/b/c", "beach", 5) == []
 
 
-async def test_upserting_the_same_id_twice_stores_it_once(store: EmbeddedMemoryStore) -> None:
+async def test_upserting_the_same_id_twice_stores_it_once(store: MemoryStore) -> None:
     await store.upsert([record("m1", "hello there", unit(1, 0))])
     await store.upsert([record("m1", "hello there", unit(1, 0)), record("m1", "hello there", unit(1, 0))])
     assert await store.count("a/b/c") == 1
@@ -136,7 +133,7 @@ async def test_upserting_the_same_id_twice_stores_it_once(store: EmbeddedMemoryS
     assert await store.keyword_search("a/b/c", "there", 5) == []
 
 
-async def test_switching_embedders_is_refused_with_a_clear_error(store: EmbeddedMemoryStore) -> None:
+async def test_switching_embedders_is_refused_with_a_clear_error(store: MemoryStore) -> None:
     await store.upsert([record("m1", "hi", unit(1, 0))])
     with pytest.raises(EmbedderMismatchError, match="holds vectors from test-embedder"):
         await store.upsert([record("m2", "hi", unit(1, 0), embedder="another-model")])
@@ -146,35 +143,17 @@ async def test_switching_embedders_is_refused_with_a_clear_error(store: Embedded
     assert await store.count("a/b/c") == 1
 
 
-V1_SCHEMA = """
-CREATE TABLE memory (rowid INTEGER PRIMARY KEY, memory_id TEXT NOT NULL UNIQUE, namespace TEXT NOT NULL,
-    kind TEXT NOT NULL, text TEXT NOT NULL, session_id TEXT NOT NULL, turn_id TEXT NOT NULL, role TEXT NOT NULL,
-    chunk_index INTEGER NOT NULL, occurred_at REAL NOT NULL, recorded_at REAL NOT NULL, embedder TEXT NOT NULL,
-    dimension INTEGER NOT NULL, vector BLOB NOT NULL);
-CREATE VIRTUAL TABLE memory_fts USING fts5(text, content='memory', content_rowid='rowid');
-CREATE TRIGGER memory_ai AFTER INSERT ON memory BEGIN
-    INSERT INTO memory_fts(rowid, text) VALUES (new.rowid, new.text); END;
-CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT INTO store_meta VALUES ('generation', '0'), ('embedder', 'test-embedder'), ('dimension', '8');
-"""
+async def test_delete_where_removes_what_the_filter_matches(store: MemoryStore) -> None:
+    await seed(store)
+    assert await store.delete_where("a/b/c", SearchFilter(session_ids=("s2",))) == 1
+    assert await store.count("a/b/c") == 2
+    assert await store.count("other/b/c") == 1
+    with pytest.raises(ValueError, match="non-empty filter"):
+        await store.delete_where("a/b/c", SearchFilter())
 
 
-async def test_a_store_written_by_schema_v1_is_migrated_in_place(tmp_path: Path) -> None:
-    import sqlite3
-
-    path = tmp_path / "old.sqlite3"
-    old = sqlite3.connect(path)
-    old.executescript(V1_SCHEMA)
-    old.execute(
-        "INSERT INTO memory(memory_id, namespace, kind, text, session_id, turn_id, role, chunk_index, occurred_at, "
-        "recorded_at, embedder, dimension, vector) VALUES ('m1', 'a/b/c', 'episodic', 'the old kayak', 's', 't', "
-        "'user', 0, 0, 0, 'test-embedder', 8, ?)",
-        (unit(1, 0).tobytes(),),
-    )
-    old.commit()
-    old.close()
-    store = EmbeddedMemoryStore(path)
-    assert [h.record.memory_id for h in await store.keyword_search("a/b/c", "kayak", 5)] == ["m1"]
-    await store.upsert([record("m2", "a new kayak", unit(0, 1))])
-    assert {h.record.memory_id for h in await store.keyword_search("a/b/c", "kayak", 5)} == {"m1", "m2"}
-    assert await store.keyword_search("x/y/z", "kayak", 5) == []
+async def test_an_unknown_namespace_is_empty_not_an_error(store: MemoryStore) -> None:
+    assert await store.count("nobody/was/here") == 0
+    assert await store.vector_search("nobody/was/here", unit(1, 0), 5) == []
+    assert await store.hybrid_search("nobody/was/here", "max", unit(1, 0), 5) == []
+    assert await store.get("nobody/was/here", ["m1"]) == []

@@ -1,0 +1,13 @@
+"""Pinned versions and where installs are cached (outside the repository, shared across checkouts)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+WEAVIATE_VERSION = "v1.36.0"
+NEO4J_VERSION = "5.26.30"  # the last line that runs on Java 17; 2025.x needs Java 21
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("SOMNIA_CACHE", Path.home() / ".cache" / "somnia"))

@@ -1,0 +1,120 @@
+"""Weaviate built from its Go module at a pinned tag, run on loopback with anonymous access, no
+vectorizer modules, REST and gRPC ports of our choosing and a single-node Raft cluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from somnia_nats_server import free_port
+
+from somnia_backends.pins import WEAVIATE_VERSION, cache_root
+from somnia_backends.process import BackendError, ServerProcess
+
+MODULE = "github.com/weaviate/weaviate/cmd/weaviate-server"
+
+
+def weaviate_binary(version: str = WEAVIATE_VERSION) -> Path:
+    return cache_root() / "bin" / f"weaviate-{version}" / "weaviate-server"
+
+
+def install_weaviate(version: str = WEAVIATE_VERSION) -> Path:
+    """`go install` the pinned server into the cache (a few minutes once; instant afterwards)."""
+    binary = weaviate_binary(version)
+    if binary.is_file():
+        return binary
+    go = shutil.which("go")
+    if go is None:
+        raise BackendError("the Go toolchain is needed to build Weaviate; install Go 1.25 or newer")
+    env = {
+        **os.environ,
+        "GOBIN": str(binary.parent),
+        "GOMODCACHE": str(cache_root() / "go" / "mod"),
+        "GOCACHE": str(cache_root() / "go" / "build"),
+        "GOFLAGS": "-mod=mod",
+        "CGO_ENABLED": "0",
+    }
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run([go, "install", f"{MODULE}@{version}"], env=env, capture_output=True, text=True)
+    if result.returncode != 0 or not binary.is_file():
+        raise BackendError(f"building Weaviate {version} failed:\n{result.stderr[-4000:]}")
+    return binary
+
+
+class WeaviateServer:
+    """One Weaviate node; every port is free-picked so several can run side by side."""
+
+    def __init__(self, data_dir: Path, *, host: str = "127.0.0.1", http_port: int = 0, grpc_port: int = 0) -> None:
+        self.data_dir = data_dir
+        self.host = host
+        self.http_port = http_port or free_port(host)
+        self.grpc_port = grpc_port or free_port(host)
+        self._ports = {name: free_port(host) for name in ("gossip", "data", "raft", "raft_rpc")}
+        self._process = ServerProcess("weaviate", data_dir / "weaviate.log")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.http_port}"
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "PERSISTENCE_DATA_PATH": str(self.data_dir / "data"),
+            "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED": "true",
+            "DEFAULT_VECTORIZER_MODULE": "none",
+            "ENABLE_MODULES": "",
+            "AUTOSCHEMA_ENABLED": "false",
+            "DISABLE_TELEMETRY": "true",
+            "LOG_LEVEL": "warning",
+            "GRPC_PORT": str(self.grpc_port),
+            "CLUSTER_HOSTNAME": "node1",
+            "CLUSTER_BIND_ADDR": self.host,
+            "CLUSTER_ADVERTISE_ADDR": self.host,
+            "CLUSTER_GOSSIP_BIND_PORT": str(self._ports["gossip"]),
+            "CLUSTER_DATA_BIND_PORT": str(self._ports["data"]),
+            "RAFT_PORT": str(self._ports["raft"]),
+            "RAFT_INTERNAL_RPC_PORT": str(self._ports["raft_rpc"]),
+            "RAFT_JOIN": f"node1:{self._ports['raft_rpc']}",
+            "RAFT_BOOTSTRAP_EXPECT": "1",
+            "GO_PROFILING_DISABLE": "true",
+            "PROMETHEUS_MONITORING_ENABLED": "false",
+        }
+
+    def start(self, timeout_s: float = 120.0) -> WeaviateServer:
+        binary = install_weaviate()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **self.environment()}
+        argv = [str(binary), "--host", self.host, "--port", str(self.http_port), "--scheme", "http"]
+        self._process.spawn(argv, env)
+        self._process.wait_until(self._ready, timeout_s, "ready")
+        return self
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/v1/.well-known/ready", timeout=1) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def version(self) -> str:
+        with urllib.request.urlopen(f"{self.url}/v1/meta", timeout=5) as response:
+            return str(json.load(response)["version"])
+
+    def stop(self) -> None:
+        self._process.stop()
+
+    def kill(self) -> None:
+        self._process.kill()
+
+    def __enter__(self) -> WeaviateServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

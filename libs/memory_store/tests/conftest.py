@@ -1,0 +1,53 @@
+"""The memory store fixtures: one parameter per adapter, each backed by a real store."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from somnia_memory_store import MemoryStore
+
+StoreFactory = Callable[[], MemoryStore]
+
+
+@pytest.fixture(params=["embedded", "weaviate"])
+async def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
+    """Opens clients on one fresh store: a new SQLite file, or a new collection on a real Weaviate."""
+    opened: list[MemoryStore] = []
+    if request.param == "embedded":
+        from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+
+        def factory() -> MemoryStore:
+            opened.append(EmbeddedMemoryStore(tmp_path / "memories.sqlite3"))
+            return opened[-1]
+    else:
+        from somnia_memory_store.weaviate.store import WeaviateMemoryStore
+
+        server = request.getfixturevalue("weaviate_server")
+        collection = f"Test{uuid.uuid4().hex[:12]}"
+
+        def factory() -> MemoryStore:
+            opened.append(
+                WeaviateMemoryStore(
+                    http_host=server.host,
+                    http_port=server.http_port,
+                    grpc_host=server.host,
+                    grpc_port=server.grpc_port,
+                    collection=collection,
+                )
+            )
+            return opened[-1]
+
+    yield factory
+    for store in opened:
+        try:
+            await store.aclose()
+        except Exception:  # a test may have closed it already
+            pass
+
+
+@pytest.fixture
+def store(store_factory: StoreFactory) -> MemoryStore:
+    return store_factory()

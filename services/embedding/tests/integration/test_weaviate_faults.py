@@ -1,0 +1,105 @@
+"""Weaviate stops in the middle of an ingest and comes back: the consumer backs off, retries, and in
+the end every turn is indexed exactly once (real NATS, real Weaviate, real embedder)."""
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from somnia_backends import WeaviateServer
+from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
+from somnia_contracts import SESSION_STREAM, Subjects, TurnCaptured
+from somnia_embedding.main import EmbeddingApp
+from somnia_embedding.service import memory_id
+from somnia_embedding.settings import EmbeddingSettings
+from somnia_memory_store.weaviate.store import WeaviateMemoryStore
+from somnia_nats_server import NatsServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+NS = "faults/agent/user"
+TURNS = 2000
+
+
+def turns() -> list[TurnCaptured]:
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    return [
+        TurnCaptured(
+            namespace=NS,
+            session_id=f"s{i // 100}",
+            turn_id=f"t{i}",
+            role="user",
+            content=f"fault drill memory {i}: topic {i % 13}",
+            occurred_at=now,
+            captured_at=now,
+        )
+        for i in range(TURNS)
+    ]
+
+
+def store_for(server: WeaviateServer) -> WeaviateMemoryStore:
+    return WeaviateMemoryStore(
+        http_host=server.host,
+        http_port=server.http_port,
+        grpc_host=server.host,
+        grpc_port=server.grpc_port,
+        collection="FaultDrill",
+    )
+
+
+async def publish_all(url: str, events: list[TurnCaptured]) -> None:
+    broker = create_broker(url, name="fault-publisher")
+    await broker.connect()
+    await ensure_streams(broker, SESSION_STREAM)
+    publisher = JetStreamPublisher(broker)
+    for start in range(0, len(events), 200):
+        await asyncio.gather(
+            *(
+                publisher.publish(
+                    e,
+                    subject=Subjects.session_turn(e.namespace, e.session_id),
+                    msg_id=f"turn/{e.namespace}/{e.session_id}/{e.turn_id}",
+                    stream=SESSION_STREAM.name,
+                )
+                for e in events[start : start + 200]
+            )
+        )
+    await close_broker(broker)
+
+
+async def test_weaviate_outage_mid_ingest_loses_and_duplicates_nothing(
+    nats_server: NatsServer,
+    tmp_path: Path,
+    embedder,
+    weaviate_server,  # type: ignore[no-untyped-def]
+) -> None:
+    weaviate = WeaviateServer(tmp_path / "weaviate").start()  # its own server: this test kills it
+    probe = store_for(weaviate)
+    app = EmbeddingApp(
+        EmbeddingSettings(nats_url=nats_server.url, health_port=0, max_backoff_s=2.0), embedder, store_for(weaviate)
+    )
+    await app.start()
+    events = turns()
+    try:
+        await publish_all(nats_server.url, events)
+        while await probe.count(NS) < TURNS // 4:
+            await asyncio.sleep(0.2)
+        weaviate.kill()  # no goodbye, mid-batch
+        outage_started = time.monotonic()
+        await asyncio.sleep(3)
+        weaviate.start()
+        outage_s = time.monotonic() - outage_started
+        deadline = time.monotonic() + 180
+        while await probe.count(NS) < TURNS and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(2)  # anything redelivered late would land now
+        assert await probe.count(NS) == TURNS, f"after a {outage_s:.0f}s outage"
+        expected = [memory_id(e, 0) for e in events]
+        found = []
+        for start in range(0, TURNS, 500):
+            found += [r.memory_id for r in await probe.get(NS, expected[start : start + 500])]
+        assert found == expected  # every id exactly once
+    finally:
+        await app.stop()
+        await probe.aclose()
+        weaviate.stop()
