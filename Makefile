@@ -10,6 +10,7 @@ BUF        := $(CACHE)/npm/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_CACHE_DIR := $(CACHE)/uv-cache
 export HF_HUB_OFFLINE := 1
+export SOMNIA_CACHE := $(CACHE)
 PYTEST_ARGS ?=
 
 .PHONY: help setup run test test-fast lint proto proto-check bench clean backends backends-install

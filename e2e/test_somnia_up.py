@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,8 +84,9 @@ class Somnia:
         )
 
 
-@pytest.fixture
-def somnia(tmp_path: Path) -> Iterator[Somnia]:
+@pytest.fixture(params=["embedded", "weaviate"])
+def somnia(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Somnia]:
+    """`somnia up` on free ports, with the embedded store or with a real Weaviate behind it."""
     ports = {
         name: free_port()
         for name in ("NATS_PORT", "NATS_MONITOR_PORT", "CAPTURE_PORT", "RECALL_PORT", "EMBEDDING_HEALTH_PORT")
@@ -96,6 +98,14 @@ def somnia(tmp_path: Path) -> Iterator[Somnia]:
         "COLUMNS": "200",
         **{f"SOMNIA_{k}": str(v) for k, v in ports.items()},
     }
+    if request.param == "weaviate":
+        weaviate = request.getfixturevalue("weaviate_server")
+        env.update(
+            SOMNIA_STORE_KIND="weaviate",
+            SOMNIA_STORE_WEAVIATE_HTTP_PORT=str(weaviate.http_port),
+            SOMNIA_STORE_WEAVIATE_GRPC_PORT=str(weaviate.grpc_port),
+            SOMNIA_STORE_WEAVIATE_COLLECTION=f"E2e{uuid.uuid4().hex[:10]}",
+        )
     system = Somnia(
         env,
         f"127.0.0.1:{ports['CAPTURE_PORT']}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -42,10 +43,8 @@ async def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Async
 
     yield factory
     for store in opened:
-        try:
+        with contextlib.suppress(Exception):  # a test may have closed it already
             await store.aclose()
-        except Exception:  # a test may have closed it already
-            pass
 
 
 @pytest.fixture

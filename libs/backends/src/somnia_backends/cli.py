@@ -13,9 +13,10 @@ from rich.console import Console
 from rich.table import Table
 from somnia_nats_server import NatsServer
 
-from somnia_backends.neo4j import NEO4J_VERSION, Neo4jServer, install_neo4j
+from somnia_backends.neo4j import Neo4jServer, install_neo4j
+from somnia_backends.pins import NEO4J_VERSION, WEAVIATE_VERSION
 from somnia_backends.process import BackendError
-from somnia_backends.weaviate import WEAVIATE_VERSION, WeaviateServer, install_weaviate
+from somnia_backends.weaviate import WeaviateServer, install_weaviate
 
 console = Console()
 
@@ -65,7 +66,8 @@ def up() -> None:
                 "Neo4j",
                 neo4j.version(),
                 neo4j.uri,
-                f"SOMNIA_GRAPH_KIND=neo4j SOMNIA_GRAPH_NEO4J_URI={neo4j.uri} SOMNIA_GRAPH_NEO4J_PASSWORD={neo4j.password}",
+                f"SOMNIA_GRAPH_KIND=neo4j SOMNIA_GRAPH_NEO4J_URI={neo4j.uri} "
+                f"SOMNIA_GRAPH_NEO4J_PASSWORD={neo4j.password}",
             )
             console.print(table)
             while True:

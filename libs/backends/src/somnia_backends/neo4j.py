@@ -52,6 +52,7 @@ def install_neo4j(version: str = NEO4J_VERSION) -> Path:
             mvn,
             "-q",
             "-B",
+            f"-Dmaven.repo.local={cache_root() / 'm2'}",
             "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
             f"-DoutputDirectory={home / 'lib'}",
             "-DincludeScope=runtime",
