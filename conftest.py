@@ -4,7 +4,6 @@ run) and the real embedder."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,29 @@ from somnia_nats_server import NatsServer
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # `make test` sets this: there, a backend that cannot start is a failure, never a skip.
 REQUIRE_BACKENDS = os.environ.get("SOMNIA_REQUIRE_BACKENDS") == "1"
+# `native` (default): servers built or fetched into ~/.cache/somnia; `containers`: testcontainers.
+PROVIDER = os.environ.get("SOMNIA_BACKENDS", "native")
+
+
+def _containers_or_skip() -> None:
+    from somnia_backends.containers import docker_unavailable_reason
+
+    reason = docker_unavailable_reason()
+    if reason:
+        pytest.skip(f"SOMNIA_BACKENDS=containers, but {reason}")
 
 
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+def nats_server(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A real nats-server with JetStream (fsync always) on a free loopback port."""
+    if PROVIDER == "containers":
+        from somnia_backends.containers import ContainerNats
+
+        _containers_or_skip()
+        container = ContainerNats(tmp_path / "nats").start()
+        yield container
+        container.stop()
+        return
     with NatsServer(tmp_path / "nats") as server:
         yield server
 
@@ -47,6 +64,14 @@ def weaviate_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
     from somnia_backends import WeaviateServer
     from somnia_backends.weaviate import weaviate_binary
 
+    if PROVIDER == "containers":
+        from somnia_backends.containers import ContainerWeaviate
+
+        _containers_or_skip()
+        container = ContainerWeaviate().start()
+        yield container
+        container.stop()
+        return
     if not weaviate_binary().is_file() and not REQUIRE_BACKENDS:
         pytest.skip("Weaviate is not installed; `make backends-install` builds it (a few minutes, once)")
     server = _start_backend("Weaviate", lambda: WeaviateServer(tmp_path_factory.mktemp("weaviate")))
@@ -60,6 +85,14 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
     from somnia_backends import Neo4jServer
     from somnia_backends.neo4j import neo4j_home
 
+    if PROVIDER == "containers":
+        from somnia_backends.containers import ContainerNeo4j
+
+        _containers_or_skip()
+        container = ContainerNeo4j().start()
+        yield container
+        container.stop()
+        return
     if not (neo4j_home() / "lib" / ".complete").exists() and not REQUIRE_BACKENDS:
         pytest.skip("Neo4j is not installed; `make backends-install` fetches it (about a minute, once)")
     server = _start_backend("Neo4j", lambda: Neo4jServer(tmp_path_factory.mktemp("neo4j")))

@@ -1,0 +1,51 @@
+"""The backend providers themselves: native servers always, containers where Docker answers."""
+
+import os
+from pathlib import Path
+
+import pytest
+from somnia_backends.containers import ContainerNats, ContainerNeo4j, ContainerWeaviate, docker_unavailable_reason
+from somnia_backends.weaviate import WeaviateServer
+
+
+def test_weaviate_environment_is_loopback_anonymous_and_module_free(tmp_path: Path) -> None:
+    env = WeaviateServer(tmp_path).environment()
+    assert env["AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED"] == "true"
+    assert env["DEFAULT_VECTORIZER_MODULE"] == "none" and env["ENABLE_MODULES"] == ""
+    assert env["AUTOSCHEMA_ENABLED"] == "false"
+    assert env["CLUSTER_BIND_ADDR"] == "127.0.0.1"
+    ports = [
+        env[k]
+        for k in (
+            "GRPC_PORT",
+            "CLUSTER_GOSSIP_BIND_PORT",
+            "CLUSTER_DATA_BIND_PORT",
+            "RAFT_PORT",
+            "RAFT_INTERNAL_RPC_PORT",
+        )
+    ]
+    assert len(set(ports)) == len(ports)  # nothing collides with itself or a default
+
+
+@pytest.mark.integration
+def test_native_servers_report_their_pinned_versions(weaviate_server, neo4j_server) -> None:  # type: ignore[no-untyped-def]
+    assert weaviate_server.version() == "1.36.0"
+    assert neo4j_server.version() == "5.26.30"
+
+
+@pytest.mark.integration
+def test_testcontainers_provider(tmp_path: Path) -> None:
+    """Runs only where a Docker engine answers and SOMNIA_BACKENDS=containers asks for it."""
+    if os.environ.get("SOMNIA_BACKENDS") != "containers":
+        pytest.skip("set SOMNIA_BACKENDS=containers to run the testcontainers provider")
+    reason = docker_unavailable_reason()
+    if reason:
+        pytest.skip(f"testcontainers provider skipped: {reason}")
+    nats, weaviate, neo4j = ContainerNats(tmp_path).start(), ContainerWeaviate().start(), ContainerNeo4j().start()
+    try:
+        assert nats.url.startswith("nats://")
+        assert weaviate.http_port > 0 and weaviate.grpc_port > 0
+        assert neo4j.uri.startswith("bolt://")
+    finally:
+        for server in (nats, weaviate, neo4j):
+            server.stop()
