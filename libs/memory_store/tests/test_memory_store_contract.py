@@ -157,3 +157,17 @@ async def test_an_unknown_namespace_is_empty_not_an_error(store: MemoryStore) ->
     assert await store.vector_search("nobody/was/here", unit(1, 0), 5) == []
     assert await store.hybrid_search("nobody/was/here", "max", unit(1, 0), 5) == []
     assert await store.get("nobody/was/here", ["m1"]) == []
+
+
+async def test_status_and_kind_are_stored_filtered_and_updated(store: MemoryStore) -> None:
+    await seed(store)
+    disproven = record("m3", "Max chewed my running shoes", unit(0.9, 0.1), minutes=3).model_copy(
+        update={"status": "disproven"}
+    )
+    await store.upsert([disproven])
+    (m3,) = await store.get("a/b/c", ["m3"])
+    assert m3.status == "disproven" and m3.kind == "episodic"
+    asserted = SearchFilter(statuses=("asserted",))
+    assert {h.record.memory_id for h in await store.vector_search("a/b/c", unit(1, 0), 5, asserted)} == {"m1", "m2"}
+    assert {h.record.memory_id for h in await store.keyword_search("a/b/c", "Max", 5, asserted)} == {"m1"}
+    assert await store.keyword_search("a/b/c", "Max", 5, SearchFilter(kinds=("insight",))) == []

@@ -17,6 +17,8 @@ class MemoryRecord(BaseModel):
     memory_id: str
     namespace: str
     kind: str = "episodic"
+    # asserted | superseded | disproven | downgraded | retracted (negative knowledge comes later)
+    status: str = "asserted"
     text: str
     session_id: str
     turn_id: str
@@ -36,6 +38,7 @@ class SearchFilter(BaseModel):
     session_ids: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
     occurred_after: datetime | None = None
     occurred_before: datetime | None = None
 

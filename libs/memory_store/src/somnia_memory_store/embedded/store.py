@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS memory (
     embedder TEXT NOT NULL,
     dimension INTEGER NOT NULL,
     vector BLOB NOT NULL,
-    ns TEXT NOT NULL DEFAULT ''
+    ns TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'asserted'
 );
 CREATE INDEX IF NOT EXISTS memory_namespace_rowid ON memory(namespace, rowid);
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,11 +65,11 @@ FTS_SCHEMA = [
         INSERT INTO memory_fts(rowid, text, ns) VALUES (new.rowid, new.text, new.ns);
     END""",
 ]
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 COLUMNS = (
     "rowid, memory_id, namespace, kind, text, session_id, turn_id, role, chunk_index, "
-    "occurred_at, recorded_at, embedder, dimension, vector"
+    "occurred_at, recorded_at, embedder, dimension, vector, status"
 )
 
 
@@ -121,6 +122,10 @@ class EmbeddedMemoryStore:
                 for trigger in ("memory_ai", "memory_ad", "memory_au"):
                     cur.execute(f"DROP TRIGGER IF EXISTS {trigger}")
                 cur.execute("DROP TABLE IF EXISTS memory_fts")
+            if version < 3:
+                columns = {r[1] for r in cur.execute("PRAGMA table_info(memory)")}
+                if "status" not in columns:
+                    cur.execute("ALTER TABLE memory ADD COLUMN status TEXT NOT NULL DEFAULT 'asserted'")
             for statement in FTS_SCHEMA:
                 cur.execute(statement)
             if version < 2:
@@ -189,14 +194,15 @@ class EmbeddedMemoryStore:
     def _write_records(self, cur: sqlite3.Cursor, records: Sequence[MemoryRecord]) -> bool:
         """Insert new records; update changed ones in place. Returns whether an existing row changed."""
         ids = [r.memory_id for r in records]
-        existing: dict[str, tuple[str, str, str]] = {}
+        existing: dict[str, tuple[str, str, str, str]] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for memory_id, namespace, text, embedder in cur.execute(
-                f"SELECT memory_id, namespace, text, embedder FROM memory WHERE memory_id IN ({marks})", chunk
+            for memory_id, namespace, text, embedder, status in cur.execute(
+                f"SELECT memory_id, namespace, text, embedder, status FROM memory WHERE memory_id IN ({marks})",
+                chunk,
             ):
-                existing[memory_id] = (namespace, text, embedder)
+                existing[memory_id] = (namespace, text, embedder, status)
         changed = False
         for record in records:
             values = (
@@ -212,22 +218,23 @@ class EmbeddedMemoryStore:
                 record.embedder,
                 int(record.vector.shape[0]),
                 np.ascontiguousarray(record.vector, dtype=np.float32).tobytes(),
+                record.status,
             )
             before = existing.get(record.memory_id)
             if before is None:
                 cur.execute(
                     "INSERT INTO memory(namespace, kind, text, session_id, turn_id, role, chunk_index, "
-                    "occurred_at, recorded_at, embedder, dimension, vector, memory_id, ns) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "occurred_at, recorded_at, embedder, dimension, vector, status, memory_id, ns) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*values, record.memory_id, namespace_token(record.namespace)),
                 )
-                existing[record.memory_id] = (record.namespace, record.text, record.embedder)
+                existing[record.memory_id] = (record.namespace, record.text, record.embedder, record.status)
             elif before[0] != record.namespace:
                 raise StoreError(f"memory id {record.memory_id} already exists in another namespace; ids are global")
-            elif before[1:] != (record.text, record.embedder):
+            elif before[1:] != (record.text, record.embedder, record.status):
                 cur.execute(
                     "UPDATE memory SET namespace=?, kind=?, text=?, session_id=?, turn_id=?, role=?, "
-                    "chunk_index=?, occurred_at=?, recorded_at=?, embedder=?, dimension=?, vector=? "
+                    "chunk_index=?, occurred_at=?, recorded_at=?, embedder=?, dimension=?, vector=?, status=? "
                     "WHERE memory_id=?",
                     (*values, record.memory_id),
                 )
@@ -429,7 +436,7 @@ class EmbeddedMemoryStore:
         if index is None:
             index = self._indexes[namespace] = NamespaceVectorIndex()
         rows = self._conn.execute(
-            "SELECT rowid, session_id, role, kind, occurred_at, vector FROM memory "
+            "SELECT rowid, session_id, role, kind, occurred_at, vector, status FROM memory "
             "WHERE namespace = ? AND rowid > ? ORDER BY rowid",
             (namespace, index.last_rowid),
         ).fetchall()
@@ -446,12 +453,13 @@ class EmbeddedMemoryStore:
 
     @staticmethod
     def _record(row: tuple[object, ...]) -> MemoryRecord:
-        (_, memory_id, namespace, kind, text, session_id, turn_id, role, chunk, occ, rec, emb, _dim, blob) = row
+        (_, memory_id, namespace, kind, text, session_id, turn_id, role, chunk, occ, rec, emb, _dim, blob, status) = row
         assert isinstance(blob, bytes) and isinstance(occ, float) and isinstance(rec, float)
         return MemoryRecord(
             memory_id=str(memory_id),
             namespace=str(namespace),
             kind=str(kind),
+            status=str(status),
             text=str(text),
             session_id=str(session_id),
             turn_id=str(turn_id),
@@ -477,6 +485,7 @@ def _filter_sql(filter: SearchFilter | None) -> tuple[str, list[object]]:
         ("session_id", filter.session_ids),
         ("role", filter.roles),
         ("kind", filter.kinds),
+        ("status", filter.statuses),
     ):
         if values:
             clauses.append(f"m.{column} IN ({','.join('?' * len(values))})")

@@ -26,18 +26,19 @@ class NamespaceVectorIndex:
         self._sessions = np.empty(INITIAL_CAPACITY, dtype=object)
         self._roles = np.empty(INITIAL_CAPACITY, dtype=object)
         self._kinds = np.empty(INITIAL_CAPACITY, dtype=object)
+        self._statuses = np.empty(INITIAL_CAPACITY, dtype=object)
 
     def __len__(self) -> int:
         return self._size
 
     def append(self, rows: Sequence[tuple[object, ...]]) -> None:
-        """Add rows of (rowid, session_id, role, kind, occurred_at, vector blob), in rowid order."""
+        """Add rows of (rowid, session_id, role, kind, occurred_at, vector blob, status), in rowid order."""
         first = np.frombuffer(rows[0][5], dtype=np.float32)  # type: ignore[call-overload]
         if self._vectors is None:
             self._vectors = np.zeros((INITIAL_CAPACITY, first.shape[0]), dtype=np.float32)
         self._reserve(self._size + len(rows))
         assert self._vectors is not None
-        for offset, (rowid, session_id, role, kind, occurred_at, blob) in enumerate(rows):
+        for offset, (rowid, session_id, role, kind, occurred_at, blob, status) in enumerate(rows):
             i = self._size + offset
             self._vectors[i] = np.frombuffer(blob, dtype=np.float32)  # type: ignore[call-overload]
             self._rowids[i] = int(str(rowid))
@@ -45,6 +46,7 @@ class NamespaceVectorIndex:
             self._sessions[i] = session_id
             self._roles[i] = role
             self._kinds[i] = kind
+            self._statuses[i] = status
         self._size += len(rows)
         self.last_rowid = int(self._rowids[self._size - 1])
 
@@ -63,6 +65,7 @@ class NamespaceVectorIndex:
         self._sessions = _grow(self._sessions, capacity)
         self._roles = _grow(self._roles, capacity)
         self._kinds = _grow(self._kinds, capacity)
+        self._statuses = _grow(self._statuses, capacity)
 
     def search(
         self,
@@ -95,6 +98,7 @@ class NamespaceVectorIndex:
             (filter.session_ids, self._sessions),
             (filter.roles, self._roles),
             (filter.kinds, self._kinds),
+            (filter.statuses, self._statuses),
         ):
             if values:
                 mask &= np.isin(column[:n], list(values))

@@ -37,6 +37,7 @@ PROPERTIES = [
     Property(name="memory_id", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
     Property(name="namespace", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
     Property(name="kind", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
+    Property(name="status", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
     Property(name="text", data_type=DataType.TEXT, tokenization=Tokenization.WORD),
     Property(name="session_id", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
     Property(name="turn_id", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
@@ -60,7 +61,12 @@ def to_filter(filter: SearchFilter | None) -> _Filters | None:
     if filter is None:
         return None
     parts: list[_Filters] = []
-    for name, values in (("session_id", filter.session_ids), ("role", filter.roles), ("kind", filter.kinds)):
+    for name, values in (
+        ("session_id", filter.session_ids),
+        ("role", filter.roles),
+        ("kind", filter.kinds),
+        ("status", filter.statuses),
+    ):
         if values:
             parts.append(Filter.by_property(name).contains_any(list(values)))
     if filter.occurred_after is not None:
@@ -93,6 +99,9 @@ class WeaviateMemoryStore:
             grpc_port=grpc_port,
             grpc_secure=False,
             auth_credentials=auth,
+            # The client's own start-up checks include a call to a package index for its latest
+            # version; a cluster without internet would stall on it. Readiness is checked below.
+            skip_init_checks=True,
         )
         self._name = collection
         # The embedder identity lives beside the collection it describes.
@@ -111,6 +120,8 @@ class WeaviateMemoryStore:
                 return
             try:
                 await self._client.connect()
+                if not await self._client.is_ready():
+                    raise StoreError(f"Weaviate at {self._address} is not ready")
                 if not await self._client.collections.exists(self._name):
                     await self._client.collections.create(
                         self._name,
@@ -120,6 +131,8 @@ class WeaviateMemoryStore:
                         ),
                         multi_tenancy_config=Configure.multi_tenancy(enabled=True, auto_tenant_creation=True),
                     )
+                else:
+                    await self._add_missing_properties()
                 if not await self._client.collections.exists(self._meta):
                     await self._client.collections.create(
                         self._meta,
@@ -132,6 +145,15 @@ class WeaviateMemoryStore:
             except WeaviateBaseError as exc:
                 raise StoreError(f"Weaviate at {self._address} is not usable: {exc}") from exc
             self._ready = True
+
+    async def _add_missing_properties(self) -> None:
+        """A collection made by an older version gains the properties added since (additive only)."""
+        collection = self._client.collections.use(self._name)
+        config = await collection.config.get()
+        have = {p.name for p in config.properties}
+        for prop in PROPERTIES:
+            if prop.name not in have:
+                await collection.config.add_property(prop)
 
     def _tenant(self, namespace: str) -> Any:
         return self._client.collections.use(self._name).with_tenant(tenant_name(namespace))
@@ -183,6 +205,7 @@ class WeaviateMemoryStore:
                         "memory_id": r.memory_id,
                         "namespace": r.namespace,
                         "kind": r.kind,
+                        "status": r.status,
                         "text": r.text,
                         "session_id": r.session_id,
                         "turn_id": r.turn_id,
@@ -211,6 +234,7 @@ class WeaviateMemoryStore:
             memory_id=str(p["memory_id"]),
             namespace=str(p["namespace"]),
             kind=str(p["kind"]),
+            status=str(p.get("status") or "asserted"),
             text=str(p["text"]),
             session_id=str(p["session_id"]),
             turn_id=str(p["turn_id"]),
