@@ -56,8 +56,9 @@ test: lint backends-install ## everything: lint, unit, component, integration an
 test-fast: setup ## unit and component tests only
 	$(UV) run --no-sync pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-bench: setup ## ingest + recall benchmarks; writes benchmarks/results/
+bench: setup backends-install ## ingest, latency, recall and memory benchmarks; writes benchmarks/results/
 	$(UV) run --no-sync python benchmarks/skeleton_bench.py
+	$(UV) run --no-sync python benchmarks/backends_bench.py
 
 clean: ## remove the virtualenv (caches under ~/.cache/somnia are kept)
 	rm -rf .venv
