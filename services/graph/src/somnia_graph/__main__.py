@@ -1,0 +1,3 @@
+from somnia_graph.main import run
+
+run()

@@ -1,0 +1,106 @@
+"""The JetStream side of graph: pull session and memory events in batches, link them, ack.
+
+Acks come only after the graph store has committed; a failed batch is nacked with a growing delay;
+a crash means redelivery. Writes are MERGEs, so redelivery never duplicates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Annotated, Any
+
+from faststream import Context
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats.message import NatsBatchMessage
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
+from pydantic import ValidationError
+from somnia_contracts import EVENT_TYPES, MEMORY_STREAM, SESSION_STREAM, Subjects
+from somnia_telemetry import attributes, context_from_headers
+
+from somnia_graph.service import GraphEvent, GraphLinker
+from somnia_graph.settings import GraphServiceSettings
+
+log = logging.getLogger("somnia.graph")
+
+
+def backoff_s(num_delivered: int, cap_s: float) -> float:
+    return float(min(cap_s, 0.25 * 2 ** max(0, num_delivered - 1)))
+
+
+def parse(data: bytes) -> GraphEvent:
+    """The event in a body, by its `event_type`; ValueError for anything no contract explains."""
+    import json
+
+    body = json.loads(data)
+    model = EVENT_TYPES.get(body.get("event_type", "")) if isinstance(body, dict) else None
+    if model is None:
+        raise ValueError(f"unknown event_type {body.get('event_type') if isinstance(body, dict) else body!r}")
+    return model.model_validate(body)  # type: ignore[return-value]
+
+
+class EventBatchHandler:
+    def __init__(self, linker: GraphLinker, tracer: Tracer, *, max_backoff_s: float) -> None:
+        self._linker = linker
+        self._tracer = tracer
+        self._max_backoff_s = max_backoff_s
+
+    async def handle(self, message: NatsBatchMessage) -> None:
+        good: list[tuple[Any, GraphEvent]] = []
+        for raw in message.raw_message:
+            try:
+                good.append((raw, parse(raw.data)))
+            except (ValueError, ValidationError) as exc:
+                log.error("dropping malformed event on %s: %s", raw.subject, exc)
+                await raw.term()
+        if not good:
+            return
+        spans = [
+            self._tracer.start_span("graph.link", context=context_from_headers(raw.headers), kind=SpanKind.CONSUMER,
+                                    attributes={attributes.NAMESPACE: event.namespace,
+                                                attributes.SESSION_ID: event.session_id})
+            for raw, event in good
+        ]
+        try:
+            await self._linker.link([event for _, event in good])
+        except Exception as exc:
+            delivered = max(int(getattr(getattr(raw, "metadata", None), "num_delivered", 1) or 1) for raw, _ in good)
+            delay = backoff_s(delivered, self._max_backoff_s)
+            log.warning("linking %d events failed (attempt %d), retrying in %.1fs: %r", len(good), delivered, delay,
+                        exc)
+            for (raw, _), span in zip(good, spans, strict=True):
+                span.record_exception(exc)
+                span.set_status(trace.StatusCode.ERROR, str(exc))
+                span.end()
+                with contextlib.suppress(Exception):
+                    await raw.nak(delay=delay)
+            return
+        for (raw, _), span in zip(good, spans, strict=True):
+            await raw.ack()
+            span.end()
+
+
+def register(broker: NatsBroker, handler: EventBatchHandler, settings: GraphServiceSettings) -> list[Any]:
+    """One durable pull consumer per stream (session events, memory events)."""
+    subscribers = []
+    for stream, subject, durable in (
+        (SESSION_STREAM, Subjects.SESSION_ALL, settings.durable + "-sessions"),
+        (MEMORY_STREAM, Subjects.MEMORY_INDEXED_ALL, settings.durable + "-memories"),
+    ):
+        subscriber = broker.subscriber(
+            subject,
+            stream=JStream(stream.name, declare=False),
+            durable=durable,
+            pull_sub=PullSub(batch_size=settings.batch_size, timeout=settings.batch_wait_s, batch=True),
+            config=ConsumerConfig(ack_wait=settings.ack_wait_s, max_ack_pending=settings.batch_size * 16),
+            ack_policy=AckPolicy.MANUAL,
+        )
+
+        @subscriber
+        async def on_events(body: Any, message: Annotated[NatsBatchMessage, Context("message")]) -> None:
+            await handler.handle(message)
+
+        subscribers.append(subscriber)
+    return subscribers

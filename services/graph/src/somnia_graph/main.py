@@ -1,0 +1,66 @@
+"""graph's process: graph store, two durable consumers, and a gRPC health endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from opentelemetry import trace
+from opentelemetry.trace import TracerProvider
+from somnia_bus import close_broker, create_broker, ensure_streams
+from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
+from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
+from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
+from somnia_telemetry import configure_tracing
+
+from somnia_graph.handlers import EventBatchHandler, register
+from somnia_graph.service import GraphLinker
+from somnia_graph.settings import GraphServiceSettings
+
+log = logging.getLogger("somnia.graph")
+
+
+class GraphApp:
+    def __init__(
+        self, settings: GraphServiceSettings, store: GraphStore, tracer_provider: TracerProvider | None = None
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.broker = create_broker(
+            settings.nats_url, name="graph", tracer_provider=tracer_provider, graceful_timeout_s=settings.shutdown_grace_s
+        )
+        tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.graph")
+        self.handler = EventBatchHandler(GraphLinker(store), tracer, max_backoff_s=settings.max_backoff_s)
+        self.subscribers = register(self.broker, self.handler, settings)
+        self.health = GrpcServer(
+            host=settings.health_host, port=settings.health_port, services=[], tracer_provider=tracer_provider
+        )
+
+    async def start(self) -> None:
+        await self.store.ensure_schema()
+        await self.broker.connect()
+        await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM)
+        await self.broker.start()
+        port = await self.health.start()
+        log.info("graph linking %s and %s; health on port %s", SESSION_STREAM.name, MEMORY_STREAM.name, port)
+
+    async def stop(self) -> None:
+        await self.health.stop()
+        await close_broker(self.broker)
+        await self.store.aclose()
+
+
+def create_app(settings: GraphServiceSettings, tracer_provider: TracerProvider | None = None) -> GraphApp:
+    return GraphApp(settings, open_graph_store(GraphStoreSettings()), tracer_provider)
+
+
+async def serve() -> None:
+    app = create_app(GraphServiceSettings(), configure_tracing("graph"))
+    await app.start()
+    await wait_for_shutdown_signal()
+    await app.stop()
+
+
+def run() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(serve())

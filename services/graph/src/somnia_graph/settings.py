@@ -1,0 +1,24 @@
+"""graph's settings, from SOMNIA_GRAPH_SERVICE_* variables (plus SOMNIA_NATS_URL and SOMNIA_GRAPH_* for
+the store)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GraphServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_GRAPH_SERVICE_", extra="ignore", populate_by_name=True)
+
+    nats_url: str = Field(
+        default="nats://127.0.0.1:14222",
+        validation_alias=AliasChoices("SOMNIA_GRAPH_SERVICE_NATS_URL", "SOMNIA_NATS_URL"),
+    )
+    durable: str = "graph"
+    batch_size: int = Field(default=128, ge=1, le=1024)
+    batch_wait_s: float = Field(default=0.05, gt=0)
+    ack_wait_s: float = Field(default=60.0, gt=0)
+    max_backoff_s: float = Field(default=30.0, gt=0)
+    shutdown_grace_s: float = Field(default=15.0, gt=0)
+    health_host: str = "127.0.0.1"
+    health_port: int = Field(default=50054, ge=0, le=65535)
