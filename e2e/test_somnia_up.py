@@ -1,6 +1,7 @@
 """The whole system as a user runs it: `somnia up` in a subprocess, gRPC capture and recall, the CLI,
 then a restart that must keep every memory."""
 
+import asyncio
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import grpc
 import pytest
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_nats_server import free_port, port_is_open
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -84,12 +86,19 @@ class Somnia:
         )
 
 
-@pytest.fixture(params=["embedded", "weaviate"])
+@pytest.fixture(params=["embedded", "weaviate+neo4j"])
 def somnia(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Somnia]:
     """`somnia up` on free ports, with the embedded store or with a real Weaviate behind it."""
     ports = {
         name: free_port()
-        for name in ("NATS_PORT", "NATS_MONITOR_PORT", "CAPTURE_PORT", "RECALL_PORT", "EMBEDDING_HEALTH_PORT")
+        for name in (
+            "NATS_PORT",
+            "NATS_MONITOR_PORT",
+            "CAPTURE_PORT",
+            "RECALL_PORT",
+            "EMBEDDING_HEALTH_PORT",
+            "GRAPH_HEALTH_PORT",
+        )
     }
     env = {
         **os.environ,
@@ -98,8 +107,14 @@ def somnia(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Somnia]:
         "COLUMNS": "200",
         **{f"SOMNIA_{k}": str(v) for k, v in ports.items()},
     }
-    if request.param == "weaviate":
-        weaviate = request.getfixturevalue("weaviate_server")
+    if request.param == "weaviate+neo4j":
+        weaviate, neo4j = request.getfixturevalue("weaviate_server"), request.getfixturevalue("neo4j_server")
+        env.update(
+            SOMNIA_GRAPH_KIND="neo4j",
+            SOMNIA_GRAPH_NEO4J_URI=neo4j.uri,
+            SOMNIA_GRAPH_NEO4J_USER=neo4j.user,
+            SOMNIA_GRAPH_NEO4J_PASSWORD=neo4j.password,
+        )
         env.update(
             SOMNIA_STORE_KIND="weaviate",
             SOMNIA_STORE_WEAVIATE_HTTP_PORT=str(weaviate.http_port),
@@ -110,7 +125,7 @@ def somnia(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Somnia]:
         env,
         f"127.0.0.1:{ports['CAPTURE_PORT']}",
         f"127.0.0.1:{ports['RECALL_PORT']}",
-        [ports["CAPTURE_PORT"], ports["RECALL_PORT"], ports["EMBEDDING_HEALTH_PORT"]],
+        [ports["CAPTURE_PORT"], ports["RECALL_PORT"], ports["EMBEDDING_HEALTH_PORT"], ports["GRAPH_HEALTH_PORT"]],
     )
     yield system
     if system.process and system.process.poll() is None:
@@ -157,10 +172,41 @@ def wait_for_answers(address: str, timeout_s: float = 30) -> dict[str, list[str]
         time.sleep(0.2)
 
 
+def graph_chains(env: dict[str, str]) -> dict[str, list[str]]:
+    """Each captured session's turns as the graph chains them (embedded graph file or Neo4j)."""
+    settings = GraphStoreSettings(
+        _env_file=None,
+        **{  # type: ignore[call-arg]
+            k.removeprefix("SOMNIA_GRAPH_").lower(): v
+            for k, v in env.items()
+            if k.startswith("SOMNIA_GRAPH_") and not k.startswith("SOMNIA_GRAPH_SERVICE_")
+        },
+        data_dir=Path(env["SOMNIA_HOME"]) / "store",
+    )
+
+    async def read() -> dict[str, list[str]]:
+        store = open_graph_store(settings)
+        try:
+            return {session: await store.session_turns(NS, session) for session in SESSIONS}
+        finally:
+            await store.aclose()
+
+    return asyncio.run(read())
+
+
+def wait_for_graph(env: dict[str, str], timeout_s: float = 30) -> dict[str, list[str]]:
+    deadline = time.monotonic() + timeout_s
+    expected = {session: [f"{session}-{i}" for i in range(len(turns))] for session, turns in SESSIONS.items()}
+    while (chains := graph_chains(env)) != expected and time.monotonic() < deadline:
+        time.sleep(0.3)
+    return chains
+
+
 def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -> None:
     somnia.up()
     capture_sessions(somnia.capture)
     answers = wait_for_answers(somnia.recall)
+    assert wait_for_graph(somnia.env) == {s: [f"{s}-{i}" for i in range(len(t))] for s, t in SESSIONS.items()}
     for question, turn_id in QUESTIONS.items():
         assert answers[question][0] == turn_id, (question, answers[question])
         assert sorted(answers[question]) == sorted(f"{s}-{i}" for s in SESSIONS for i in range(2))  # no duplicates

@@ -23,6 +23,7 @@ class CliSettings(BaseSettings):
     capture_port: int = 50051
     recall_port: int = 50052
     embedding_health_port: int = 50053
+    graph_health_port: int = 50054
 
     @property
     def capture_address(self) -> str:

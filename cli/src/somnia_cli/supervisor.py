@@ -41,7 +41,7 @@ class ServiceState:
 def service_specs(settings: CliSettings) -> list[ServiceSpec]:
     nats_url = f"nats://{settings.host}:{settings.nats_port}"
     store_dir = str(settings.home / "store")
-    common = {"SOMNIA_NATS_URL": nats_url, "SOMNIA_STORE_DATA_DIR": store_dir}
+    common = {"SOMNIA_NATS_URL": nats_url, "SOMNIA_STORE_DATA_DIR": store_dir, "SOMNIA_GRAPH_DATA_DIR": store_dir}
     return [
         ServiceSpec(
             "capture",
@@ -61,6 +61,16 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
                 **common,
                 "SOMNIA_EMBEDDING_HEALTH_HOST": settings.host,
                 "SOMNIA_EMBEDDING_HEALTH_PORT": str(settings.embedding_health_port),
+            },
+        ),
+        ServiceSpec(
+            "graph",
+            "somnia_graph",
+            settings.graph_health_port,
+            {
+                **common,
+                "SOMNIA_GRAPH_SERVICE_HEALTH_HOST": settings.host,
+                "SOMNIA_GRAPH_SERVICE_HEALTH_PORT": str(settings.graph_health_port),
             },
         ),
         ServiceSpec(

@@ -76,6 +76,7 @@ class Neo4jServer:
         self.user = "neo4j"
         self.password = secrets.token_urlsafe(18)
         self._process = ServerProcess("neo4j", data_dir / "neo4j.log")
+        self._password_set = False
 
     @property
     def uri(self) -> str:
@@ -109,22 +110,8 @@ class Neo4jServer:
         conf = self._write_config()
         env = {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(conf)}
         classpath = f"{home / 'lib'}/*"
-        password = subprocess.run(
-            [
-                java,
-                "-cp",
-                classpath,
-                "org.neo4j.server.startup.Neo4jAdminBoot",
-                "dbms",
-                "set-initial-password",
-                self.password,
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if password.returncode != 0:
-            raise BackendError(f"setting Neo4j's password failed:\n{password.stdout}{password.stderr}")
+        if not self._password_set:
+            self._set_password(java, classpath, env)
         argv = [
             java,
             "-Xms256m",
@@ -140,6 +127,26 @@ class Neo4jServer:
         self._process.spawn(argv, env)
         self._process.wait_until(self._bolt_open, timeout_s, "accepting Bolt connections")
         return self
+
+    def _set_password(self, java: str, classpath: str, env: dict[str, str]) -> None:
+        """Only before the first start: the password lives in the data directory afterwards."""
+        result = subprocess.run(
+            [
+                java,
+                "-cp",
+                classpath,
+                "org.neo4j.server.startup.Neo4jAdminBoot",
+                "dbms",
+                "set-initial-password",
+                self.password,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise BackendError(f"setting Neo4j's password failed:\n{result.stdout}{result.stderr}")
+        self._password_set = True
 
     def _bolt_open(self) -> bool:
         try:

@@ -58,9 +58,12 @@ class EventBatchHandler:
         if not good:
             return
         spans = [
-            self._tracer.start_span("graph.link", context=context_from_headers(raw.headers), kind=SpanKind.CONSUMER,
-                                    attributes={attributes.NAMESPACE: event.namespace,
-                                                attributes.SESSION_ID: event.session_id})
+            self._tracer.start_span(
+                "graph.link",
+                context=context_from_headers(raw.headers),
+                kind=SpanKind.CONSUMER,
+                attributes={attributes.NAMESPACE: event.namespace, attributes.SESSION_ID: event.session_id},
+            )
             for raw, event in good
         ]
         try:
@@ -68,8 +71,9 @@ class EventBatchHandler:
         except Exception as exc:
             delivered = max(int(getattr(getattr(raw, "metadata", None), "num_delivered", 1) or 1) for raw, _ in good)
             delay = backoff_s(delivered, self._max_backoff_s)
-            log.warning("linking %d events failed (attempt %d), retrying in %.1fs: %r", len(good), delivered, delay,
-                        exc)
+            log.warning(
+                "linking %d events failed (attempt %d), retrying in %.1fs: %r", len(good), delivered, delay, exc
+            )
             for (raw, _), span in zip(good, spans, strict=True):
                 span.record_exception(exc)
                 span.set_status(trace.StatusCode.ERROR, str(exc))

@@ -27,7 +27,10 @@ class GraphApp:
         self.settings = settings
         self.store = store
         self.broker = create_broker(
-            settings.nats_url, name="graph", tracer_provider=tracer_provider, graceful_timeout_s=settings.shutdown_grace_s
+            settings.nats_url,
+            name="graph",
+            tracer_provider=tracer_provider,
+            graceful_timeout_s=settings.shutdown_grace_s,
         )
         tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.graph")
         self.handler = EventBatchHandler(GraphLinker(store), tracer, max_backoff_s=settings.max_backoff_s)

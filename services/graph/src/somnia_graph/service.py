@@ -22,18 +22,41 @@ class GraphLinker:
         for event in events:
             match event:
                 case SessionStarted():
-                    sessions.append(SessionNode(namespace=event.namespace, session_id=event.session_id,
-                                                agent=event.agent, started_at=event.started_at))
+                    sessions.append(
+                        SessionNode(
+                            namespace=event.namespace,
+                            session_id=event.session_id,
+                            agent=event.agent,
+                            started_at=event.started_at,
+                        )
+                    )
                 case SessionClosed():
-                    sessions.append(SessionNode(namespace=event.namespace, session_id=event.session_id,
-                                                ended_at=event.ended_at, outcome=event.outcome))
+                    sessions.append(
+                        SessionNode(
+                            namespace=event.namespace,
+                            session_id=event.session_id,
+                            ended_at=event.ended_at,
+                            outcome=event.outcome,
+                        )
+                    )
                 case TurnCaptured():
-                    turns.append(TurnNode(namespace=event.namespace, session_id=event.session_id,
-                                          turn_id=event.turn_id, role=event.role, occurred_at=event.occurred_at))
+                    turns.append(
+                        TurnNode(
+                            namespace=event.namespace,
+                            session_id=event.session_id,
+                            turn_id=event.turn_id,
+                            role=event.role,
+                            occurred_at=event.occurred_at,
+                        )
+                    )
                 case MemoryIndexed():
                     memories.extend(
-                        MemoryNode(namespace=event.namespace, session_id=event.session_id, turn_id=event.turn_id,
-                                   memory_id=memory_id)
+                        MemoryNode(
+                            namespace=event.namespace,
+                            session_id=event.session_id,
+                            turn_id=event.turn_id,
+                            memory_id=memory_id,
+                        )
                         for memory_id in event.memory_ids
                     )
         if sessions:
