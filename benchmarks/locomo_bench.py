@@ -1,0 +1,216 @@
+"""Recall quality on the LoCoMo development conversations, through the real pipeline.
+
+Each conversation is imported through gRPC Capture into its own namespace (turn id = LoCoMo dia_id,
+session date as the turn time, the speaker's name in the text), then every question is asked through
+Recall. Evidence recall@k is reported per category, both all-evidence (every evidence turn in the
+top k) and fractional (the share of evidence turns in the top k), for the system (hybrid, alpha 0.5)
+next to BM25-only (alpha 0) and dense-only (alpha 1) baselines computed in the same run.
+
+The data is read from ../shared/bench/locomo/ (evaluation only; never copied into the repository).
+Writes benchmarks/results/locomo.json and benchmarks/results/locomo.png. Usage:
+    uv run python benchmarks/locomo_bench.py [--data ../shared/bench/locomo/locomo_dev.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+
+sys.path.insert(0, str(Path(__file__).parent))
+import skeleton_bench as skeleton
+
+console = Console()
+RESULTS = Path(__file__).parent / "results"
+CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
+SYSTEMS = {"somnia (hybrid)": None, "bm25 only": 0.0, "dense only": 1.0}
+KS = (1, 5, 10)
+DIA_ID = re.compile(r"D\d+:\d+")
+
+
+def parse_session_time(text: str) -> datetime:
+    """LoCoMo writes '1:56 pm on 8 May, 2023'."""
+    return datetime.strptime(text.strip(), "%I:%M %p on %d %B, %Y").replace(tzinfo=UTC)
+
+
+def turns_of(conversation: dict[str, Any]) -> list[tuple[str, str, datetime, str]]:
+    """(session id, turn id, time, text) for every turn, in order."""
+    out = []
+    n = 1
+    while f"session_{n}" in conversation:
+        when = parse_session_time(conversation[f"session_{n}_date_time"])
+        for turn in conversation[f"session_{n}"]:
+            text = f"{turn['speaker']}: {turn['text']}"
+            if turn.get("blip_caption"):
+                text += f" [shares {turn['blip_caption']}]"
+            out.append((f"session_{n}", turn["dia_id"], when, text))
+        n += 1
+    return out
+
+
+def evidence_of(qa: dict[str, Any]) -> set[str]:
+    """Evidence dia_ids, parsed leniently ('D8:6; D9:17' is two)."""
+    return {m for item in qa.get("evidence", []) for m in DIA_ID.findall(str(item))}
+
+
+async def import_conversation(address: str, namespace: str, conversation: dict[str, Any]) -> int:
+    by_session: dict[str, list[capture_pb2.Turn]] = defaultdict(list)
+    for session, turn_id, when, text in turns_of(conversation):
+        turn = capture_pb2.Turn(turn_id=turn_id, role=capture_pb2.ROLE_USER, content=text)
+        turn.occurred_at.FromDatetime(when)
+        by_session[session].append(turn)
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = capture_pb2_grpc.CaptureServiceStub(channel)
+        for session, turns in by_session.items():
+            await stub.Capture(capture_pb2.CaptureRequest(namespace=namespace, session_id=session, turns=turns))
+    return sum(len(t) for t in by_session.values())
+
+
+async def ask(address: str, namespace: str, question: str, alpha: float | None, k: int) -> list[str]:
+    async with grpc.aio.insecure_channel(address) as channel:
+        request = recall_pb2.RecallRequest(namespace=namespace, query=question, k=k)
+        if alpha is not None:
+            request.alpha = alpha
+        response = await recall_pb2_grpc.RecallServiceStub(channel).Recall(request)
+    return [item.provenance.turn_id for item in response.items]
+
+
+def score(ranked: list[str], evidence: set[str], k: int) -> tuple[float, float]:
+    top = set(ranked[:k])
+    return float(evidence <= top), len(evidence & top) / len(evidence)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_data = Path(__file__).resolve().parents[2] / "shared" / "bench" / "locomo" / "locomo_dev.json"
+    parser.add_argument("--data", type=Path, default=default_data)
+    args = parser.parse_args()
+    if not args.data.is_file():
+        raise SystemExit(f"{args.data} not found; pass --data PATH to locomo_dev.json")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    conversations = json.loads(args.data.read_text())
+    # sums[system][category][k] = [all-evidence hits, fractional sum, questions]
+    sums: dict[str, dict[str, dict[int, list[float]]]] = {
+        s: defaultdict(lambda: {k: [0.0, 0.0, 0.0] for k in KS}) for s in SYSTEMS
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        supervisor, settings = skeleton.start_somnia(Path(tmp) / "home")
+        try:
+            for conv in conversations:
+                namespace = f"locomo/{conv['sample_id']}/eval"
+                started = time.perf_counter()
+                n = asyncio.run(import_conversation(settings.capture_address, namespace, conv["conversation"]))
+                asyncio.run(wait_indexed(settings, namespace, n))
+                console.print(f"{conv['sample_id']}: {n} turns imported and indexed in "
+                              f"{time.perf_counter() - started:.1f}s")
+                questions = [qa for qa in conv["qa"] if evidence_of(qa)]
+                with Progress(console=console) as progress:
+                    task = progress.add_task(f"asking {len(questions)} questions x {len(SYSTEMS)}",
+                                             total=len(questions) * len(SYSTEMS))
+                    for qa in questions:
+                        category = CATEGORIES[int(qa["category"])]
+                        for system, alpha in SYSTEMS.items():
+                            ranked = asyncio.run(ask(settings.recall_address, namespace, qa["question"], alpha,
+                                                     max(KS)))
+                            for k in KS:
+                                all_hit, fraction = score(ranked, evidence_of(qa), k)
+                                cell = sums[system][category][k]
+                                cell[0] += all_hit
+                                cell[1] += fraction
+                                cell[2] += 1
+                            progress.advance(task)
+        finally:
+            supervisor.stop()
+    report(sums)
+
+
+async def wait_indexed(settings: Any, namespace: str, expected: int) -> None:
+    from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+
+    store = EmbeddedMemoryStore(Path(settings.home) / "store" / "memories.sqlite3")
+    while await store.count(namespace) < expected:
+        await asyncio.sleep(0.2)
+    await store.aclose()
+
+
+def report(sums: dict[str, dict[str, dict[int, list[float]]]]) -> None:
+    results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(), "systems": {}}
+    for system, by_category in sums.items():
+        rows: dict[str, Any] = {}
+        totals = {k: [0.0, 0.0, 0.0] for k in KS}
+        for category, by_k in sorted(by_category.items()):
+            rows[category] = {}
+            for k, (all_hits, fractional, n) in by_k.items():
+                rows[category][f"all@{k}"] = all_hits / n
+                rows[category][f"frac@{k}"] = fractional / n
+                rows[category]["questions"] = int(n)
+                if category != "adversarial":
+                    totals[k] = [totals[k][0] + all_hits, totals[k][1] + fractional, totals[k][2] + n]
+        rows["all but adversarial"] = {
+            **{f"all@{k}": t[0] / t[2] for k, t in totals.items()},
+            **{f"frac@{k}": t[1] / t[2] for k, t in totals.items()},
+            "questions": int(totals[KS[0]][2]),
+        }
+        results["systems"][system] = rows
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "locomo.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = Table(title="LoCoMo dev (3 conversations): evidence recall, fractional @5 / @10 (all-evidence @10)")
+    table.add_column("category")
+    for system in SYSTEMS:
+        table.add_column(system)
+    categories = [*sorted({c for s in sums.values() for c in s}), "all but adversarial"]
+    for category in categories:
+        cells = []
+        for system in SYSTEMS:
+            row = results["systems"][system].get(category)
+            cells.append("-" if row is None else f"{row['frac@5']:.2f} / {row['frac@10']:.2f} ({row['all@10']:.2f})")
+        n = results["systems"]["somnia (hybrid)"].get(category, {}).get("questions", 0)
+        table.add_row(f"{category} ({n})", *cells)
+    console.print(table)
+    plot(results)
+    console.print(f"results: {RESULTS / 'locomo.json'}, {RESULTS / 'locomo.png'}")
+
+
+def plot(results: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    systems = list(SYSTEMS)
+    categories = [c for c in results["systems"][systems[0]] if c != "all but adversarial"] + ["all but adversarial"]
+    fig, axes = plt.subplots(1, len(KS), figsize=(5 * len(KS), 4.5), sharey=True)
+    width = 0.8 / len(systems)
+    for ax, k in zip(axes, KS, strict=True):
+        for i, system in enumerate(systems):
+            values = [results["systems"][system][c][f"frac@{k}"] for c in categories]
+            ax.bar([x + i * width for x in range(len(categories))], values, width, label=system)
+        ax.set_title(f"fractional evidence recall@{k}")
+        ax.set_xticks([x + width * (len(systems) - 1) / 2 for x in range(len(categories))])
+        ax.set_xticklabels(categories, rotation=30, ha="right")
+        ax.set_ylim(0, 1)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].legend(loc="upper left")
+    fig.suptitle("LoCoMo dev conversations: recall by category, per system")
+    fig.tight_layout()
+    fig.savefig(RESULTS / "locomo.png", dpi=110)
+
+
+if __name__ == "__main__":
+    main()
