@@ -117,17 +117,20 @@ def main() -> None:
                 started = time.perf_counter()
                 n = asyncio.run(import_conversation(settings.capture_address, namespace, conv["conversation"]))
                 asyncio.run(wait_indexed(settings, namespace, n))
-                console.print(f"{conv['sample_id']}: {n} turns imported and indexed in "
-                              f"{time.perf_counter() - started:.1f}s")
+                console.print(
+                    f"{conv['sample_id']}: {n} turns imported and indexed in {time.perf_counter() - started:.1f}s"
+                )
                 questions = [qa for qa in conv["qa"] if evidence_of(qa)]
                 with Progress(console=console) as progress:
-                    task = progress.add_task(f"asking {len(questions)} questions x {len(SYSTEMS)}",
-                                             total=len(questions) * len(SYSTEMS))
+                    task = progress.add_task(
+                        f"asking {len(questions)} questions x {len(SYSTEMS)}", total=len(questions) * len(SYSTEMS)
+                    )
                     for qa in questions:
                         category = CATEGORIES[int(qa["category"])]
                         for system, alpha in SYSTEMS.items():
-                            ranked = asyncio.run(ask(settings.recall_address, namespace, qa["question"], alpha,
-                                                     max(KS)))
+                            ranked = asyncio.run(
+                                ask(settings.recall_address, namespace, qa["question"], alpha, max(KS))
+                            )
                             for k in KS:
                                 all_hit, fraction = score(ranked, evidence_of(qa), k)
                                 cell = sums[system][category][k]

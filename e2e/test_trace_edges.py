@@ -1,5 +1,6 @@
 """One captured turn is one trace: gRPC Capture → JetStream publish → embedding consume → embed, store,
-memory.indexed publish. Real nats-server; spans collected by an in-memory exporter."""
+memory.indexed publish → graph consume; and the turn's publish → graph consume. Real nats-server;
+spans collected by an in-memory exporter."""
 
 import asyncio
 from pathlib import Path
@@ -15,6 +16,9 @@ from somnia_capture.main import create_app as create_capture
 from somnia_capture.settings import CaptureSettings
 from somnia_embedding.main import EmbeddingApp
 from somnia_embedding.settings import EmbeddingSettings
+from somnia_graph.main import GraphApp
+from somnia_graph.settings import GraphServiceSettings
+from somnia_graph_store.embedded.store import EmbeddedGraphStore
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import NatsServer
 
@@ -40,8 +44,14 @@ async def test_a_captured_turn_is_one_trace_across_services(
     embedding = EmbeddingApp(
         EmbeddingSettings(nats_url=nats_server.url, health_port=0), embedder, store, tracer_provider=provider
     )
+    graph = GraphApp(
+        GraphServiceSettings(nats_url=nats_server.url, health_port=0),
+        EmbeddedGraphStore(tmp_path / "graph.sqlite3"),
+        tracer_provider=provider,
+    )
     port = await capture.start()
     await embedding.start()
+    await graph.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             await capture_pb2_grpc.CaptureServiceStub(channel).Capture(
@@ -52,11 +62,13 @@ async def test_a_captured_turn_is_one_trace_across_services(
                 )
             )
         for _ in range(100):
-            if any(s.name == "embedding.index_turn" and s.end_time for s in exporter.get_finished_spans()):
+            names = [s.name for s in exporter.get_finished_spans()]
+            if "embedding.index_turn" in names and names.count("graph.link") >= 2:
                 break
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.2)
     finally:
+        await graph.stop()
         await embedding.stop()
         await capture.stop()
     spans = list(exporter.get_finished_spans())
@@ -69,5 +81,8 @@ async def test_a_captured_turn_is_one_trace_across_services(
     assert len(child_of(spans, consume, "memory_store.upsert")) == 1
     (indexed,) = child_of(spans, consume, "somnia.v1.memory.indexed")
     assert indexed.kind == SpanKind.PRODUCER
-    trace_ids = {s.context.trace_id for s in (server, publish, consume, indexed)}
+    (linked_turn,) = child_of(spans, publish, "graph.link")  # the graph links the turn ...
+    (linked_memory,) = child_of(spans, indexed, "graph.link")  # ... and its memory, in the same trace
+    assert linked_turn.kind == linked_memory.kind == SpanKind.CONSUMER
+    trace_ids = {s.context.trace_id for s in (server, publish, consume, indexed, linked_turn, linked_memory)}
     assert trace_ids == {server.context.trace_id}

@@ -6,7 +6,7 @@ import signal
 import time
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +17,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from somnia_contracts import ROLES
 
 from somnia_cli.client import SomniaClient, make_turn
 from somnia_cli.settings import CliSettings
@@ -145,7 +146,7 @@ def capture(
     """Remember a piece of text, or a whole 'role: content' transcript, as one session."""
     settings = CliSettings()
     ns = namespace or settings.namespace
-    if role not in ("user", "assistant", "system", "tool"):
+    if role not in ROLES:
         raise fail(f"--role {role!r} is unknown; use user, assistant, system or tool")
     if transcript is not None:
         if not transcript.is_file():
@@ -161,7 +162,11 @@ def capture(
     now = datetime.now(UTC)
     client = SomniaClient(settings.capture_address, settings.recall_address)
     try:
-        response = client.capture(ns, session_id, [make_turn(role=r, content=c, occurred_at=now) for r, c in pairs])
+        # Each turn a microsecond after the one before, so a transcript keeps its order.
+        turns = [
+            make_turn(role=r, content=c, occurred_at=now + timedelta(microseconds=i)) for i, (r, c) in enumerate(pairs)
+        ]
+        response = client.capture(ns, session_id, turns)
     except grpc.RpcError as exc:
         raise rpc_error(exc, "capture failed") from exc
     finally:

@@ -11,10 +11,11 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from somnia_contracts import validate_namespace, validate_session_id
+from somnia_contracts import ROLES, validate_namespace, validate_session_id
+from somnia_contracts.events import Role
 
 
 class TranscriptLine(BaseModel):
@@ -22,7 +23,7 @@ class TranscriptLine(BaseModel):
 
     namespace: str
     session_id: str
-    role: Literal["user", "assistant", "system", "tool"]
+    role: Role
     content: str = ""
     timestamp: datetime
     turn_id: str = ""
@@ -74,14 +75,6 @@ class TranscriptLine(BaseModel):
         return self.tool_result if isinstance(self.tool_result, str) else json.dumps(self.tool_result)
 
 
-class TranscriptError(ValueError):
-    """Lines that could not be read, each with its number and what is wrong."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
 class ParsedLine(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -120,7 +113,7 @@ def parse_chat_text(text: str, default_role: str = "user") -> list[tuple[str, st
     for line in text.splitlines():
         head, sep, rest = line.partition(":")
         role = head.strip().lower()
-        if sep and role in ("user", "assistant", "system", "tool"):
+        if sep and role in ROLES:
             turns.append((role, rest.strip()))
         elif turns:
             turns[-1] = (turns[-1][0], f"{turns[-1][1]}\n{line}".strip())

@@ -13,7 +13,10 @@ from somnia_backends.pins import NEO4J_VERSION, WEAVIATE_VERSION
 NATS_IMAGE = "nats:2.12-alpine"
 WEAVIATE_IMAGE = f"semitechnologies/weaviate:{WEAVIATE_VERSION.removeprefix('v')}"
 NEO4J_IMAGE = f"neo4j:{NEO4J_VERSION}-community"
-NATS_CONFIG = "listen: 0.0.0.0:4222\nhttp: 0.0.0.0:8222\njetstream {\n  store_dir: /data\n  sync_interval: always\n}\n"
+NATS_CONFIG = (
+    "listen: 0.0.0.0:4222\nhttp: 0.0.0.0:8222\nmax_payload: 8MB\n"
+    "jetstream {\n  store_dir: /data\n  sync_interval: always\n}\n"
+)
 
 
 def docker_unavailable_reason() -> str | None:
@@ -99,7 +102,8 @@ class ContainerNeo4j:
         from testcontainers.neo4j import Neo4jContainer
 
         self.user = "neo4j"
-        self.password = secrets.token_urlsafe(18)
+        # Hex only: a password starting with "-" would be read as an option by neo4j-admin.
+        self.password = secrets.token_hex(16)
         self._container: Any = Neo4jContainer(image=NEO4J_IMAGE, password=self.password)
 
     def start(self) -> ContainerNeo4j:

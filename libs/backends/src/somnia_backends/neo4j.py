@@ -74,7 +74,8 @@ class Neo4jServer:
         self.bolt_port = bolt_port or free_port(host)
         self.http_port = http_port or free_port(host)
         self.user = "neo4j"
-        self.password = secrets.token_urlsafe(18)
+        # Hex only: a password starting with "-" would be read as an option by neo4j-admin.
+        self.password = secrets.token_hex(16)
         self._process = ServerProcess("neo4j", data_dir / "neo4j.log")
         self._password_set = False
 

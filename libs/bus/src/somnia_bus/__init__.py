@@ -2,13 +2,17 @@
 
 from somnia_bus.broker import close_broker, create_broker
 from somnia_bus.publisher import JetStreamPublisher, PublishReceipt
+from somnia_bus.redelivery import backoff_s, num_delivered, settle_failed
 from somnia_bus.streams import ensure_streams, stream_config
 
 __all__ = [
     "JetStreamPublisher",
     "PublishReceipt",
+    "backoff_s",
     "close_broker",
     "create_broker",
     "ensure_streams",
+    "num_delivered",
+    "settle_failed",
     "stream_config",
 ]

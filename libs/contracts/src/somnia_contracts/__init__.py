@@ -2,6 +2,8 @@
 
 from somnia_contracts.events import (
     EVENT_TYPES,
+    OUTCOMES,
+    ROLES,
     MemoryIndexed,
     SessionClosed,
     SessionStarted,
@@ -24,6 +26,8 @@ from somnia_contracts.subjects import (
 __all__ = [
     "EVENT_TYPES",
     "MEMORY_STREAM",
+    "OUTCOMES",
+    "ROLES",
     "SESSION_STREAM",
     "IdentifierError",
     "MemoryIndexed",

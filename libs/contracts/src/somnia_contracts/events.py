@@ -8,7 +8,7 @@ model and a new subject version (`somnia.v2...`), never an edited one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -16,6 +16,8 @@ from somnia_contracts.identifiers import validate_namespace, validate_session_id
 
 Role = Literal["user", "assistant", "system", "tool"]
 Outcome = Literal["unspecified", "succeeded", "failed", "abandoned"]
+ROLES: tuple[str, ...] = get_args(Role)
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 
 class Event(BaseModel):

@@ -68,6 +68,3 @@ class GrpcServer:
     async def stop(self) -> None:
         await self._health.enter_graceful_shutdown()
         await self._server.stop(self._grace_s)
-
-    async def wait_for_termination(self) -> None:
-        await self._server.wait_for_termination()

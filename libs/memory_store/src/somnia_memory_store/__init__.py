@@ -1,4 +1,4 @@
-"""Memory storage behind one port: the embedded SQLite store on one machine (Weaviate comes later)."""
+"""Memory storage behind one port: the embedded SQLite store on one machine, Weaviate on a cluster."""
 
 from somnia_memory_store.factory import open_memory_store
 from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit

@@ -14,8 +14,10 @@ def die_with_parent() -> Callable[[], None] | None:
     """A preexec_fn that asks the kernel to SIGTERM the child when its parent dies (None off Linux)."""
     if not sys.platform.startswith("linux"):
         return None
+    # Loaded here, in the parent: after fork only async-signal-safe work is allowed, and dlopen is not.
+    prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
 
     def preexec() -> None:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
     return preexec

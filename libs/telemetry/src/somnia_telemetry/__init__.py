@@ -2,7 +2,7 @@
 registry, and helpers that carry trace context through NATS headers."""
 
 from somnia_telemetry import attributes
-from somnia_telemetry.propagation import context_from_headers, inject_headers
+from somnia_telemetry.propagation import context_from_headers
 from somnia_telemetry.setup import configure_tracing
 
-__all__ = ["attributes", "configure_tracing", "context_from_headers", "inject_headers"]
+__all__ = ["attributes", "configure_tracing", "context_from_headers"]

@@ -1,4 +1,5 @@
-"""Trace context in NATS message headers (W3C traceparent via the global propagator)."""
+"""Trace context from NATS message headers (W3C traceparent via the global propagator). Publishing
+injects it through FastStream's NatsTelemetryMiddleware."""
 
 from __future__ import annotations
 
@@ -6,13 +7,6 @@ from collections.abc import Mapping
 
 from opentelemetry import propagate
 from opentelemetry.context import Context
-
-
-def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
-    """Return headers with the current trace context added."""
-    carrier = dict(headers or {})
-    propagate.inject(carrier)
-    return carrier
 
 
 def context_from_headers(headers: Mapping[str, str] | None) -> Context:

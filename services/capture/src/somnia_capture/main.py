@@ -42,7 +42,7 @@ class CaptureApp:
             ],
             tracer_provider=tracer_provider,
             grace_s=settings.shutdown_grace_s,
-            # A batch of turns at the size limit must fit in one message.
+            # gRPC's own cap: room for a few turns at the size limit (larger requests get RESOURCE_EXHAUSTED).
             max_message_bytes=max(4 * 1024 * 1024, settings.max_turn_bytes * 4),
         )
 

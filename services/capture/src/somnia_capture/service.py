@@ -6,10 +6,10 @@ import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from opentelemetry import trace
-from somnia_contracts import SESSION_STREAM, SessionClosed, SessionStarted, Subjects, TurnCaptured
+from somnia_contracts import OUTCOMES, SESSION_STREAM, SessionClosed, SessionStarted, Subjects, TurnCaptured
 from somnia_telemetry import attributes
 
 from somnia_capture.ports import EventPublisher
@@ -22,7 +22,9 @@ from somnia_capture.validation import (
     check_time,
 )
 
-OUTCOMES = ("unspecified", "succeeded", "failed", "abandoned")
+MAX_AGENT_CHARS = 256
+MAX_TOOLS = 256
+MAX_TOOL_NAME_CHARS = 128
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class CaptureService:
                 "send several requests or use CaptureStream"
             )
         now = self._clock()
+        # Turns sent without a time keep their order: each is a microsecond after the one before.
         return [
             build_turn_event(
                 namespace,
@@ -74,7 +77,7 @@ class CaptureService:
                 turn,
                 position=f"turns[{i}]",
                 max_turn_bytes=self._max_turn_bytes,
-                now=now,
+                now=now + timedelta(microseconds=i),
             )
             for i, turn in enumerate(turns)
         ]
@@ -129,6 +132,15 @@ class CaptureService:
     ) -> str:
         check_namespace(namespace)
         session_id = check_session_id(session_id) if session_id else f"s-{uuid.uuid4().hex}"
+        if len(agent) > MAX_AGENT_CHARS:
+            raise InvalidInput(f"agent is {len(agent)} characters, over the limit of {MAX_AGENT_CHARS}")
+        if len(opening.encode("utf-8")) > self._max_turn_bytes:
+            raise InvalidInput(
+                f"opening is over the limit of {self._max_turn_bytes:,} bytes (SOMNIA_CAPTURE_MAX_TURN_BYTES); "
+                "send the rest as turns"
+            )
+        if len(tools) > MAX_TOOLS or any(not t or len(t) > MAX_TOOL_NAME_CHARS for t in tools):
+            raise InvalidInput(f"tools must be at most {MAX_TOOLS} names of 1-{MAX_TOOL_NAME_CHARS} characters each")
         event = SessionStarted(
             namespace=namespace,
             session_id=session_id,

@@ -9,6 +9,7 @@ from typing import TypeVar
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from nats.errors import Error as NatsError
+from nats.errors import MaxPayloadError
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 
 from somnia_capture.service import CaptureService, TurnAck
@@ -66,9 +67,17 @@ async def guarded(context: grpc.aio.ServicerContext, call: Callable[[], Awaitabl
         return await call()
     except InvalidInput as exc:
         await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-    except (NatsError, TimeoutError) as exc:
+    except MaxPayloadError as exc:
         await context.abort(
-            grpc.StatusCode.UNAVAILABLE, f"the event bus did not accept the write ({exc!r}); retry later"
+            grpc.StatusCode.INVALID_ARGUMENT, f"the event is larger than the bus accepts ({exc}); send less per turn"
+        )
+    except (NatsError, TimeoutError) as exc:
+        # Some turns of a batch may already be stored: a resend is stored once only when the turns carry
+        # turn_id or occurred_at (otherwise their derived ids include the capture time).
+        await context.abort(
+            grpc.StatusCode.UNAVAILABLE,
+            f"the event bus did not accept the write ({exc!r}); retry later (resends are de-duplicated "
+            "for turns that carry turn_id or occurred_at)",
         )
     raise AssertionError("unreachable: abort raises")
 
@@ -136,10 +145,12 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         self, request: capture_pb2.EndSessionRequest, context: grpc.aio.ServicerContext
     ) -> capture_pb2.EndSessionResponse:
         async def call() -> None:
+            if request.outcome not in OUTCOME_NAMES:
+                raise InvalidInput(f"outcome {request.outcome} is unknown; use a SessionOutcome value")
             await self._service.end_session(
                 request.namespace,
                 request.session_id,
-                outcome=OUTCOME_NAMES.get(request.outcome, "unspecified"),
+                outcome=OUTCOME_NAMES[request.outcome],
                 ended_at=optional_time(request, "ended_at", "ended_at"),
             )
 

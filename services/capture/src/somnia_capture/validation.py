@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from somnia_contracts import (
+    ROLES,
     IdentifierError,
     ToolCallPayload,
     TurnCaptured,
@@ -19,7 +20,6 @@ from somnia_contracts import (
     validate_turn_id,
 )
 
-ROLES = ("user", "assistant", "system", "tool")
 MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TIME = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
@@ -100,11 +100,6 @@ def build_turn_event(
         raise InvalidInput(f"{position}: content is empty; send the turn's text (or a tool_call)")
     if has_tool and not turn.tool_name.strip():
         raise InvalidInput(f"{position}: tool_call.name is empty; name the tool that was called")
-    if turn.tool_arguments_json:
-        try:
-            json.loads(turn.tool_arguments_json)
-        except ValueError as exc:
-            raise InvalidInput(f"{position}: tool_call.arguments_json is not valid JSON ({exc})") from exc
     size = sum(
         len(part.encode("utf-8")) for part in (turn.content, turn.tool_name, turn.tool_arguments_json, turn.tool_result)
     )
@@ -113,6 +108,11 @@ def build_turn_event(
             f"{position} is {size:,} bytes, over the limit of {max_turn_bytes:,} bytes "
             "(SOMNIA_CAPTURE_MAX_TURN_BYTES); split it into several turns"
         )
+    if turn.tool_arguments_json:
+        try:
+            json.loads(turn.tool_arguments_json)
+        except (ValueError, RecursionError) as exc:
+            raise InvalidInput(f"{position}: tool_call.arguments_json is not valid JSON ({exc})") from exc
     occurred_at = check_time(turn.occurred_at, f"{position}: occurred_at") or now
     turn_id = turn.turn_id or derive_turn_id(namespace, session_id, turn, occurred_at)
     try:

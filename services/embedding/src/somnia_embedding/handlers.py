@@ -8,7 +8,6 @@ CONSUMER span under the span that published it, so one captured turn is one trac
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from faststream.nats.message import NatsBatchMessage
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Tracer
 from pydantic import ValidationError
-from somnia_bus import JetStreamPublisher
+from somnia_bus import JetStreamPublisher, settle_failed
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryIndexed, Subjects, TurnCaptured
 from somnia_telemetry import attributes, context_from_headers
 
@@ -38,10 +37,6 @@ class _Delivery:
     span: Span
 
 
-def backoff_s(num_delivered: int, cap_s: float) -> float:
-    return float(min(cap_s, 0.25 * 2 ** max(0, num_delivered - 1)))
-
-
 class TurnBatchHandler:
     """Embeds a batch in the foreground, then commits it (write, announce, ack) in the background so
     the next batch is embedded meanwhile. At most `max_in_flight` commits run at once; `drain()` waits
@@ -54,6 +49,7 @@ class TurnBatchHandler:
         tracer: Tracer,
         *,
         max_backoff_s: float,
+        max_deliver: int,
         embedder_name: str,
         max_in_flight: int = 2,
     ) -> None:
@@ -61,6 +57,7 @@ class TurnBatchHandler:
         self._publisher = publisher
         self._tracer = tracer
         self._max_backoff_s = max_backoff_s
+        self._max_deliver = max_deliver
         self._embedder_name = embedder_name
         self._slots = asyncio.Semaphore(max_in_flight)
         self._commits: set[asyncio.Task[None]] = set()
@@ -130,21 +127,14 @@ class TurnBatchHandler:
             self._slots.release()
 
     async def _fail(self, deliveries: list[_Delivery], exc: Exception) -> None:
-        delivered = max((_num_delivered(d.raw) for d in deliveries), default=1)
-        delay = backoff_s(delivered, self._max_backoff_s)
-        log.warning(
-            "indexing %d turns failed (attempt %d), retrying in %.1fs: %r",
-            len(deliveries),
-            delivered,
-            delay,
-            exc,
-        )
+        log.warning("indexing %d turns failed, retrying later: %r", len(deliveries), exc)
         for d in deliveries:
             d.span.record_exception(exc)
             d.span.set_status(trace.StatusCode.ERROR, str(exc))
             d.span.end()
-            with contextlib.suppress(Exception):
-                await d.raw.nak(delay=delay)
+        await settle_failed(
+            [d.raw for d in deliveries], exc, max_backoff_s=self._max_backoff_s, max_deliver=self._max_deliver, log=log
+        )
 
     async def _publish_indexed(self, deliveries: list[_Delivery], result: IndexResult) -> None:
         t = result.timings
@@ -175,13 +165,6 @@ class TurnBatchHandler:
                 msg_id=f"indexed/{event.namespace}/{event.session_id}/{event.turn_id}",
                 stream=MEMORY_STREAM.name,
             )
-
-
-def _num_delivered(raw: Any) -> int:
-    try:
-        return int(raw.metadata.num_delivered)
-    except Exception:
-        return 1
 
 
 def register(broker: NatsBroker, handler: TurnBatchHandler, settings: EmbeddingSettings) -> Any:

@@ -51,6 +51,7 @@ class EmbeddingApp:
             JetStreamPublisher(self.broker),
             tracer,
             max_backoff_s=settings.max_backoff_s,
+            max_deliver=settings.max_deliver,
             embedder_name=embedder.name,
         )
         self.subscriber = register(self.broker, self.handler, settings)

@@ -18,6 +18,7 @@ class EmbeddingSettings(BaseSettings):
     batch_size: int = Field(default=64, ge=1, le=1024, description="turns pulled and embedded together")
     batch_wait_s: float = Field(default=0.05, gt=0, description="longest wait to fill a batch")
     ack_wait_s: float = Field(default=60.0, gt=0, description="redelivery after a silent crash")
+    max_deliver: int = Field(default=20, ge=1, description="attempts before a message is given up (logged)")
     max_backoff_s: float = Field(default=30.0, gt=0, description="longest delay before a failed batch retries")
     chunk_words: int = Field(default=180, ge=16, description="MiniLM reads about 256 word pieces")
     chunk_overlap_words: int = Field(default=30, ge=0)

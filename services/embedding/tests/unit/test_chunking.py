@@ -2,7 +2,6 @@ from datetime import UTC, datetime
 
 from somnia_contracts import ToolCallPayload, TurnCaptured
 from somnia_embedding.chunking import chunk_words, memory_text
-from somnia_embedding.handlers import backoff_s
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -33,7 +32,3 @@ def test_tool_turns_are_remembered_with_call_and_result() -> None:
         captured_at=NOW,
     )
     assert memory_text(turn) == '[tool grep] {"q":"x"} -> 3 hits'
-
-
-def test_backoff_grows_and_is_capped() -> None:
-    assert [backoff_s(n, 2.0) for n in (1, 2, 3, 4, 5)] == [0.25, 0.5, 1.0, 2.0, 2.0]

@@ -6,7 +6,7 @@ a crash means redelivery. Writes are MERGEs, so redelivery never duplicates.
 
 from __future__ import annotations
 
-import contextlib
+import json
 import logging
 from typing import Annotated, Any
 
@@ -17,6 +17,7 @@ from faststream.nats.message import NatsBatchMessage
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 from pydantic import ValidationError
+from somnia_bus import settle_failed
 from somnia_contracts import EVENT_TYPES, MEMORY_STREAM, SESSION_STREAM, Subjects
 from somnia_telemetry import attributes, context_from_headers
 
@@ -26,14 +27,8 @@ from somnia_graph.settings import GraphServiceSettings
 log = logging.getLogger("somnia.graph")
 
 
-def backoff_s(num_delivered: int, cap_s: float) -> float:
-    return float(min(cap_s, 0.25 * 2 ** max(0, num_delivered - 1)))
-
-
 def parse(data: bytes) -> GraphEvent:
     """The event in a body, by its `event_type`; ValueError for anything no contract explains."""
-    import json
-
     body = json.loads(data)
     model = EVENT_TYPES.get(body.get("event_type", "")) if isinstance(body, dict) else None
     if model is None:
@@ -42,10 +37,11 @@ def parse(data: bytes) -> GraphEvent:
 
 
 class EventBatchHandler:
-    def __init__(self, linker: GraphLinker, tracer: Tracer, *, max_backoff_s: float) -> None:
+    def __init__(self, linker: GraphLinker, tracer: Tracer, *, max_backoff_s: float, max_deliver: int) -> None:
         self._linker = linker
         self._tracer = tracer
         self._max_backoff_s = max_backoff_s
+        self._max_deliver = max_deliver
 
     async def handle(self, message: NatsBatchMessage) -> None:
         good: list[tuple[Any, GraphEvent]] = []
@@ -69,17 +65,14 @@ class EventBatchHandler:
         try:
             await self._linker.link([event for _, event in good])
         except Exception as exc:
-            delivered = max(int(getattr(getattr(raw, "metadata", None), "num_delivered", 1) or 1) for raw, _ in good)
-            delay = backoff_s(delivered, self._max_backoff_s)
-            log.warning(
-                "linking %d events failed (attempt %d), retrying in %.1fs: %r", len(good), delivered, delay, exc
-            )
-            for (raw, _), span in zip(good, spans, strict=True):
+            log.warning("linking %d events failed, retrying later: %r", len(good), exc)
+            for span in spans:
                 span.record_exception(exc)
                 span.set_status(trace.StatusCode.ERROR, str(exc))
                 span.end()
-                with contextlib.suppress(Exception):
-                    await raw.nak(delay=delay)
+            await settle_failed(
+                [raw for raw, _ in good], exc, max_backoff_s=self._max_backoff_s, max_deliver=self._max_deliver, log=log
+            )
             return
         for (raw, _), span in zip(good, spans, strict=True):
             await raw.ack()

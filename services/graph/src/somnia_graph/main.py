@@ -33,7 +33,9 @@ class GraphApp:
             graceful_timeout_s=settings.shutdown_grace_s,
         )
         tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.graph")
-        self.handler = EventBatchHandler(GraphLinker(store), tracer, max_backoff_s=settings.max_backoff_s)
+        self.handler = EventBatchHandler(
+            GraphLinker(store), tracer, max_backoff_s=settings.max_backoff_s, max_deliver=settings.max_deliver
+        )
         self.subscribers = register(self.broker, self.handler, settings)
         self.health = GrpcServer(
             host=settings.health_host, port=settings.health_port, services=[], tracer_provider=tracer_provider

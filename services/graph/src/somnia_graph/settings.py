@@ -18,6 +18,7 @@ class GraphServiceSettings(BaseSettings):
     batch_size: int = Field(default=128, ge=1, le=1024)
     batch_wait_s: float = Field(default=0.05, gt=0)
     ack_wait_s: float = Field(default=60.0, gt=0)
+    max_deliver: int = Field(default=20, ge=1, description="attempts before a message is given up (logged)")
     max_backoff_s: float = Field(default=30.0, gt=0)
     shutdown_grace_s: float = Field(default=15.0, gt=0)
     health_host: str = "127.0.0.1"

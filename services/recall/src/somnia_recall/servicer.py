@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
-from somnia_contracts import IdentifierError, validate_namespace
-from somnia_memory_store import SearchFilter
+from somnia_contracts import ROLES, IdentifierError, validate_namespace
+from somnia_embedder import EmbedderError
+from somnia_memory_store import SearchFilter, StoreError
 
 from somnia_recall.service import InvalidQuery, RecalledMemory, RecallService
 
-ROLES = ("user", "assistant", "system", "tool")
+MAX_FILTER_SESSIONS = 1000
 
 
 def timestamp(value: datetime) -> Timestamp:
@@ -25,6 +26,10 @@ def to_filter(request: recall_pb2.RecallRequest) -> SearchFilter | None:
     if not request.HasField("filter"):
         return None
     f = request.filter
+    if len(f.session_ids) > MAX_FILTER_SESSIONS:
+        raise InvalidQuery(
+            f"filter.session_ids has {len(f.session_ids)} ids; at most {MAX_FILTER_SESSIONS} are allowed"
+        )
     bad_roles = [r for r in f.roles if r not in ROLES]
     if bad_roles:
         raise InvalidQuery(f"filter.roles has {bad_roles}; use any of {', '.join(ROLES)}")
@@ -93,4 +98,6 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             )
         except (IdentifierError, InvalidQuery) as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except (StoreError, EmbedderError) as exc:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"recall could not read its stores ({exc}); retry later")
         return recall_pb2.RecallResponse(items=[to_item(m) for m in memories])

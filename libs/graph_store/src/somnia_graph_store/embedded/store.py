@@ -215,10 +215,14 @@ class EmbeddedGraphStore:
             with self._lock:
                 cur = self._conn.cursor()
                 cur.execute("BEGIN IMMEDIATE")
-                cur.execute("DELETE FROM edge WHERE namespace = ?", (namespace,))
-                cur.execute("DELETE FROM node WHERE namespace = ?", (namespace,))
-                removed = cur.rowcount
-                cur.execute("COMMIT")
+                try:
+                    cur.execute("DELETE FROM edge WHERE namespace = ?", (namespace,))
+                    cur.execute("DELETE FROM node WHERE namespace = ?", (namespace,))
+                    removed = cur.rowcount
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
                 return removed
 
         return await asyncio.to_thread(run)

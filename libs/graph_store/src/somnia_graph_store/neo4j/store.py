@@ -105,11 +105,16 @@ class Neo4jGraphStore:
             records, _, _ = await self._driver.execute_query(query, params, database_=self._database, routing_="r")
         except ServiceUnavailable as exc:
             raise GraphStoreError(f"Neo4j at {self._uri} is unavailable: {exc}") from exc
+        except Neo4jError as exc:
+            raise GraphStoreError(f"Neo4j refused a read: {exc.message}") from exc
         return [record.data() for record in records]
 
     async def ensure_schema(self) -> None:
-        for statement in SCHEMA:
-            await self._driver.execute_query(statement, database_=self._database)
+        try:
+            for statement in SCHEMA:
+                await self._driver.execute_query(statement, database_=self._database)
+        except (ServiceUnavailable, Neo4jError) as exc:
+            raise GraphStoreError(f"Neo4j at {self._uri} refused the schema: {exc}") from exc
 
     async def upsert_sessions(self, sessions: Sequence[SessionNode]) -> None:
         rows = [
@@ -193,12 +198,16 @@ class Neo4jGraphStore:
         for label in LABELS:
             removed += await self.count(namespace, label)
             # Auto-commit batches, so a namespace of any size never needs one giant transaction.
-            async with self._driver.session(database=self._database) as session:
-                result = await session.run(
-                    f"MATCH (n:{label} {{namespace: $ns}}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 1000 ROWS",
-                    ns=namespace,
-                )
-                await result.consume()
+            try:
+                async with self._driver.session(database=self._database) as session:
+                    result = await session.run(
+                        f"MATCH (n:{label} {{namespace: $ns}}) "
+                        "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 1000 ROWS",
+                        ns=namespace,
+                    )
+                    await result.consume()
+            except (ServiceUnavailable, Neo4jError) as exc:
+                raise GraphStoreError(f"Neo4j could not delete namespace {namespace}: {exc}") from exc
         return removed
 
     async def aclose(self) -> None:

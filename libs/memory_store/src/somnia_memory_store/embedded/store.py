@@ -349,7 +349,7 @@ class EmbeddedMemoryStore:
 
         def run() -> list[SearchHit]:
             fused = relative_score_fusion(dense, sparse, alpha=alpha, k=k)
-            rows = self._load_rows([f.key for f in fused])
+            rows = self._load_rows(namespace, [f.key for f in fused])
             return [
                 SearchHit(
                     record=self._record(rows[f.key]),
@@ -369,7 +369,7 @@ class EmbeddedMemoryStore:
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None
     ) -> list[SearchHit]:
         ranked = self._vector_ranked(namespace, vector, k, filter)
-        rows = self._load_rows([rowid for rowid, _ in ranked])
+        rows = self._load_rows(namespace, [rowid for rowid, _ in ranked])
         return [
             SearchHit(record=self._record(rows[rowid]), score=score, vector_score=score, vector_rank=rank)
             for rank, (rowid, score) in enumerate(ranked, start=1)
@@ -378,7 +378,7 @@ class EmbeddedMemoryStore:
 
     def _keyword_sync(self, namespace: str, query: str, k: int, filter: SearchFilter | None) -> list[SearchHit]:
         ranked = self._keyword_ranked(namespace, query, k, filter)
-        rows = self._load_rows([rowid for rowid, _ in ranked])
+        rows = self._load_rows(namespace, [rowid for rowid, _ in ranked])
         return [
             SearchHit(record=self._record(rows[rowid]), score=score, keyword_score=score, keyword_rank=rank)
             for rank, (rowid, score) in enumerate(ranked, start=1)
@@ -421,9 +421,9 @@ class EmbeddedMemoryStore:
                 raise StoreError(f"keyword search failed for {query!r}: {exc}") from exc
         return [(int(rowid), float(score)) for rowid, score in rows]
 
-    def _load_rows(self, rowids: list[int]) -> dict[int, tuple[object, ...]]:
+    def _load_rows(self, namespace: str, rowids: list[int]) -> dict[int, tuple[object, ...]]:
         with self._lock:
-            return self._rows_by_rowid(rowids)
+            return self._rows_by_rowid(namespace, rowids)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -444,11 +444,15 @@ class EmbeddedMemoryStore:
             index.append(rows)
         return index
 
-    def _rows_by_rowid(self, rowids: list[int]) -> dict[int, tuple[object, ...]]:
+    def _rows_by_rowid(self, namespace: str, rowids: list[int]) -> dict[int, tuple[object, ...]]:
+        # Scoped again by namespace: a rowid freed by a delete may be reused by another namespace's insert
+        # between ranking and loading.
         if not rowids:
             return {}
         marks = ",".join("?" * len(rowids))
-        rows = self._conn.execute(f"SELECT {COLUMNS} FROM memory WHERE rowid IN ({marks})", rowids).fetchall()
+        rows = self._conn.execute(
+            f"SELECT {COLUMNS} FROM memory WHERE namespace = ? AND rowid IN ({marks})", (namespace, *rowids)
+        ).fetchall()
         return {int(row[0]): row for row in rows}
 
     @staticmethod

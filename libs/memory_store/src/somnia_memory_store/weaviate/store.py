@@ -10,11 +10,12 @@ be longer than a tenant name and contain '/'); the namespace itself is a propert
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +48,27 @@ PROPERTIES = [
     Property(name="recorded_at", data_type=DataType.DATE),
     Property(name="embedder", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
 ]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def translated(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Weaviate's own errors leave the adapter as StoreError, so callers handle one type."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except WeaviateBaseError as exc:
+            raise StoreError(f"Weaviate failed in {method.__name__}: {exc}") from exc
+
+    return wrapper
+
+
+def already_exists(exc: WeaviateBaseError) -> bool:
+    return "already exists" in str(exc).lower()
 
 
 def tenant_name(namespace: str) -> str:
@@ -123,7 +145,7 @@ class WeaviateMemoryStore:
                 if not await self._client.is_ready():
                     raise StoreError(f"Weaviate at {self._address} is not ready")
                 if not await self._client.collections.exists(self._name):
-                    await self._client.collections.create(
+                    await self._create(
                         self._name,
                         properties=PROPERTIES,
                         vector_config=Configure.Vectors.self_provided(
@@ -134,7 +156,7 @@ class WeaviateMemoryStore:
                 else:
                     await self._add_missing_properties()
                 if not await self._client.collections.exists(self._meta):
-                    await self._client.collections.create(
+                    await self._create(
                         self._meta,
                         properties=[
                             Property(name="embedder", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),
@@ -145,6 +167,14 @@ class WeaviateMemoryStore:
             except WeaviateBaseError as exc:
                 raise StoreError(f"Weaviate at {self._address} is not usable: {exc}") from exc
             self._ready = True
+
+    async def _create(self, name: str, **config: Any) -> None:
+        """Create a collection; another process creating it first (both start at once) is fine."""
+        try:
+            await self._client.collections.create(name, **config)
+        except WeaviateBaseError as exc:
+            if not already_exists(exc):
+                raise
 
     async def _add_missing_properties(self) -> None:
         """A collection made by an older version gains the properties added since (additive only)."""
@@ -167,13 +197,20 @@ class WeaviateMemoryStore:
             self._tenants.add(name)
         return bool(exists)
 
+    @translated
     async def check_embedder(self, name: str, dimension: int) -> None:
         await self._connected()
         meta = self._client.collections.use(self._meta)
         found = await meta.query.fetch_object_by_id(META_ID)
         if found is None:
-            await meta.data.insert({"embedder": name, "dimension": dimension}, uuid=META_ID)
-            return
+            try:
+                await meta.data.insert({"embedder": name, "dimension": dimension}, uuid=META_ID)
+                return
+            except WeaviateBaseError as exc:
+                if not already_exists(exc):
+                    raise
+            found = await meta.query.fetch_object_by_id(META_ID)
+            assert found is not None
         have = (found.properties.get("embedder"), found.properties.get("dimension"))
         if have != (name, dimension):
             raise EmbedderMismatchError(
@@ -182,6 +219,7 @@ class WeaviateMemoryStore:
                 "collection and re-import; mixing models in one index would make every similarity meaningless."
             )
 
+    @translated
     async def upsert(self, records: Sequence[MemoryRecord]) -> None:
         if not records:
             return
@@ -246,6 +284,7 @@ class WeaviateMemoryStore:
             vector=np.asarray(vector or [], dtype=np.float32),
         )
 
+    @translated
     async def get(self, namespace: str, memory_ids: Sequence[str]) -> list[MemoryRecord]:
         await self._connected()
         if not memory_ids or not await self._has_tenant(namespace):
@@ -258,6 +297,7 @@ class WeaviateMemoryStore:
         by_id = {r.memory_id: r for r in (self._record(o) for o in result.objects)}
         return [by_id[i] for i in memory_ids if i in by_id]
 
+    @translated
     async def count(self, namespace: str) -> int:
         await self._connected()
         if not await self._has_tenant(namespace):
@@ -265,6 +305,7 @@ class WeaviateMemoryStore:
         result = await self._tenant(namespace).aggregate.over_all(total_count=True)
         return int(result.total_count or 0)
 
+    @translated
     async def delete(self, namespace: str, memory_ids: Sequence[str]) -> int:
         await self._connected()
         if not memory_ids or not await self._has_tenant(namespace):
@@ -274,6 +315,7 @@ class WeaviateMemoryStore:
         )
         return int(result.successful)
 
+    @translated
     async def delete_where(self, namespace: str, filter: SearchFilter) -> int:
         where = to_filter(filter)
         if where is None:
@@ -316,6 +358,7 @@ class WeaviateMemoryStore:
             (str(o.properties["memory_id"]), float(o.metadata.score or 0.0), self._record(o)) for o in result.objects
         ]
 
+    @translated
     async def vector_search(
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None = None
     ) -> list[SearchHit]:
@@ -325,6 +368,7 @@ class WeaviateMemoryStore:
         ranked = await self._vector_ranked(namespace, vector, k, filter)
         return [SearchHit(record=r, score=s, vector_score=s, vector_rank=i) for i, (_, s, r) in enumerate(ranked, 1)]
 
+    @translated
     async def keyword_search(
         self, namespace: str, query: str, k: int, filter: SearchFilter | None = None
     ) -> list[SearchHit]:
@@ -334,6 +378,7 @@ class WeaviateMemoryStore:
         ranked = await self._keyword_ranked(namespace, query, k, filter)
         return [SearchHit(record=r, score=s, keyword_score=s, keyword_rank=i) for i, (_, s, r) in enumerate(ranked, 1)]
 
+    @translated
     async def hybrid_search(
         self,
         namespace: str,
