@@ -137,3 +137,40 @@ async def test_sessions_start_with_a_generated_id_and_end(harness) -> None:  # t
     first = SessionStarted.model_validate(received[0])
     assert first.tools == ("shell",) and first.opening == "fix the build"
     assert received[1]["outcome"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("call", "request_obj", "message"),
+    [
+        ("StartSession", capture_pb2.StartSessionRequest(namespace="a/b/c", agent="x" * 300), "agent is 300"),
+        ("StartSession", capture_pb2.StartSessionRequest(namespace="a/b/c", opening="x" * 2000), "opening is over"),
+        ("StartSession", capture_pb2.StartSessionRequest(namespace="a/b/c", tools=[""]), "tools must be"),
+        ("EndSession", capture_pb2.EndSessionRequest(namespace="a/b/c", session_id="s", outcome=42), "outcome 42"),
+        (
+            "Capture",
+            capture_pb2.CaptureRequest(
+                namespace="a/b/c",
+                session_id="s",
+                turns=[capture_pb2.Turn(role=1, tool_call=capture_pb2.ToolCall(name="t", arguments_json="[" * 900))],
+            ),
+            "arguments_json is not valid JSON",
+        ),
+    ],
+)
+async def test_session_and_tool_limits_are_invalid_argument(harness, call, request_obj, message) -> None:  # type: ignore[no-untyped-def]
+    stub, received = harness
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await getattr(stub, call)(request_obj)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert message in (caught.value.details() or "")
+    assert received == []
+
+
+async def test_turns_without_times_keep_their_order(harness) -> None:  # type: ignore[no-untyped-def]
+    stub, received = harness
+    await stub.Capture(
+        capture_pb2.CaptureRequest(namespace="a/b/c", session_id="s1", turns=[user("ok"), user("ok"), user("ok")])
+    )
+    events = [TurnCaptured.model_validate(b) for b in received]
+    assert [e.occurred_at for e in events] == sorted(e.occurred_at for e in events)
+    assert len({e.turn_id for e in events}) == 3  # the same words three times are three turns
