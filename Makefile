@@ -42,6 +42,7 @@ proto-check: setup $(BUF) ## fail when proto/ is not lint-clean or libs/proto is
 lint: setup proto-check ## ruff + mypy + buf
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
+	$(UV) run --no-sync hadolint services/Dockerfile
 	$(UV) run --no-sync mypy $(filter-out libs/proto/src,$(wildcard libs/*/src)) services/*/src cli/src
 
 backends-install: setup ## build Weaviate and fetch Neo4j (pinned) into ~/.cache/somnia; minutes once, then instant

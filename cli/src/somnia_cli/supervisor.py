@@ -11,8 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from somnia_grpc_runtime.probe import serving
 from somnia_nats_server import NatsServer, die_with_parent
 
 from somnia_cli.settings import CliSettings
@@ -83,12 +82,7 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
 
 
 def check_health(host: str, port: int, timeout_s: float = 1.0) -> bool:
-    try:
-        with grpc.insecure_channel(f"{host}:{port}") as channel:
-            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout_s)
-            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-    except grpc.RpcError:
-        return False
+    return serving(f"{host}:{port}", timeout_s)
 
 
 class Supervisor:

@@ -9,7 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class CaptureSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOMNIA_CAPTURE_", extra="ignore", populate_by_name=True)
 
-    host: str = "127.0.0.1"
+    # SOMNIA_GRPC_HOST sets every service at once (0.0.0.0 in containers).
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_CAPTURE_HOST", "SOMNIA_GRPC_HOST"))
     port: int = Field(default=50051, ge=0, le=65535)
     nats_url: str = Field(
         default="nats://127.0.0.1:14222",

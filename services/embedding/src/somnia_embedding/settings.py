@@ -23,5 +23,8 @@ class EmbeddingSettings(BaseSettings):
     chunk_words: int = Field(default=180, ge=16, description="MiniLM reads about 256 word pieces")
     chunk_overlap_words: int = Field(default=30, ge=0)
     shutdown_grace_s: float = Field(default=15.0, gt=0, description="a batch in flight may finish")
-    health_host: str = "127.0.0.1"
+    # SOMNIA_GRPC_HOST sets every service at once (0.0.0.0 in containers).
+    health_host: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_EMBEDDING_HEALTH_HOST", "SOMNIA_GRPC_HOST")
+    )
     health_port: int = Field(default=50053, ge=0, le=65535)

@@ -21,5 +21,8 @@ class GraphServiceSettings(BaseSettings):
     max_deliver: int = Field(default=20, ge=1, description="attempts before a message is given up (logged)")
     max_backoff_s: float = Field(default=30.0, gt=0)
     shutdown_grace_s: float = Field(default=15.0, gt=0)
-    health_host: str = "127.0.0.1"
+    # SOMNIA_GRPC_HOST sets every service at once (0.0.0.0 in containers).
+    health_host: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_GRAPH_SERVICE_HEALTH_HOST", "SOMNIA_GRPC_HOST")
+    )
     health_port: int = Field(default=50054, ge=0, le=65535)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class RecallSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SOMNIA_RECALL_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_RECALL_", extra="ignore", populate_by_name=True)
 
-    host: str = "127.0.0.1"
+    # SOMNIA_GRPC_HOST sets every service at once (0.0.0.0 in containers).
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_RECALL_HOST", "SOMNIA_GRPC_HOST"))
     port: int = Field(default=50052, ge=0, le=65535)
     default_k: int = Field(default=10, ge=1, le=100)
     max_k: int = Field(default=100, ge=1, le=1000)
