@@ -14,7 +14,8 @@ from rich.table import Table
 from somnia_nats_server import NatsServer
 
 from somnia_backends.neo4j import Neo4jServer, install_neo4j
-from somnia_backends.pins import NEO4J_VERSION, WEAVIATE_VERSION
+from somnia_backends.pins import HELM_VERSION, NEO4J_VERSION, WEAVIATE_VERSION
+from somnia_backends.tools import install_helm
 from somnia_backends.process import BackendError
 from somnia_backends.weaviate import WeaviateServer, install_weaviate
 
@@ -22,7 +23,12 @@ console = Console()
 
 
 def install() -> None:
-    for name, step in (("Weaviate " + WEAVIATE_VERSION, install_weaviate), ("Neo4j " + NEO4J_VERSION, install_neo4j)):
+    steps = (
+        ("Weaviate " + WEAVIATE_VERSION, install_weaviate),
+        ("Neo4j " + NEO4J_VERSION, install_neo4j),
+        ("Helm " + HELM_VERSION, install_helm),
+    )
+    for name, step in steps:
         started = time.monotonic()
         with console.status(f"installing {name} (cached after the first time)"):
             where = step()

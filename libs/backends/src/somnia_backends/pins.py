@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 WEAVIATE_VERSION = "v1.36.0"
-NEO4J_VERSION = "5.26.30"  # the last line that runs on Java 17; 2025.x needs Java 21
+NEO4J_VERSION = "5.26.30"
+HELM_VERSION = "v3.22.0"  # the last line that runs on Java 17; 2025.x needs Java 21
 
 
 def cache_root() -> Path:

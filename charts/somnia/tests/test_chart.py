@@ -1,0 +1,108 @@
+"""The Helm chart: lint, render for the default values and each ci/ file, validate every manifest
+against the Kubernetes schemas offline, and assert what operators rely on."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+CHART = Path(__file__).resolve().parents[1]
+KUBE_VERSION = "1.31.0"
+VALUE_FILES = [None, *sorted((CHART / "ci").glob("*.yaml"))]
+
+
+@pytest.fixture(scope="module")
+def helm() -> Path:
+    from somnia_backends import BackendError
+    from somnia_backends.tools import helm_binary, install_helm
+
+    if not helm_binary().is_file():
+        try:
+            return install_helm()
+        except BackendError as exc:
+            pytest.fail(f"Helm is needed for the chart tests: {exc}")
+    return helm_binary()
+
+
+def run_helm(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(helm), *args], capture_output=True, text=True, timeout=120)
+
+
+def render(helm: Path, values: Path | None, *extra: str) -> list[dict[str, Any]]:
+    args = ["template", "somnia", str(CHART), "--kube-version", KUBE_VERSION, *extra]
+    if values is not None:
+        args += ["-f", str(values)]
+    result = run_helm(helm, *args)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.mark.parametrize("values", VALUE_FILES, ids=lambda v: "defaults" if v is None else v.name)
+def test_chart_lints_clean(helm: Path, values: Path | None) -> None:
+    result = run_helm(helm, "lint", str(CHART), *(["-f", str(values)] if values else []))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("values", VALUE_FILES, ids=lambda v: "defaults" if v is None else v.name)
+def test_every_manifest_is_valid_kubernetes(helm: Path, values: Path | None) -> None:
+    docs = render(helm, values)
+    assert docs
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBE_VERSION.rsplit(".", 1)[0], strict=True)
+
+
+@pytest.mark.parametrize("values", VALUE_FILES, ids=lambda v: "defaults" if v is None else v.name)
+def test_pods_are_locked_down_probed_and_pinned(helm: Path, values: Path | None) -> None:
+    docs = render(helm, values)
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    policies = {
+        d["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for d in docs if d["kind"] == "NetworkPolicy"
+    }
+    assert deployments
+    for deployment in deployments:
+        pod = deployment["spec"]["template"]["spec"]
+        name = deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["automountServiceAccountToken"] is False
+        assert name in policies, f"{name} has no NetworkPolicy"
+        for container in pod["containers"]:
+            sc = container["securityContext"]
+            assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
+            assert sc["capabilities"]["drop"] == ["ALL"]
+            assert not container["image"].endswith(":latest") and ":" in container["image"]
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                assert "grpc" in container[probe], f"{name} lacks a gRPC {probe}"
+            env = {e["name"]: e for e in container["env"]}
+            assert env["SOMNIA_SERVICE"]["value"] == env["OTEL_SERVICE_NAME"]["value"] == name
+    service_accounts = [d for d in docs if d["kind"] == "ServiceAccount"]
+    assert all(sa["automountServiceAccountToken"] is False for sa in service_accounts)
+
+
+def test_components_reach_only_the_backends(helm: Path) -> None:
+    docs = render(helm, None)
+    for policy in (d for d in docs if d["kind"] == "NetworkPolicy"):
+        egress_ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
+        assert egress_ports <= {53, 4222, 80, 8080, 50051, 7687, 4317}
+        name = policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        assert bool(policy["spec"]["ingress"]) == (name in {"capture", "recall"})
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "surprise=1"], "additional properties 'surprise' not allowed"),
+        (["--set", "image.tag=latest"], "image.tag"),
+        (["--set", "components.capture.grpcPort=70000"], "/components/capture/grpcPort"),
+        (["--set", "nats.url=http://nats"], "/nats/url"),
+        (["--set", "neo4j.password.existingSecret="], "neo4j.password.value or neo4j.password.existingSecret"),
+    ],
+)
+def test_wrong_values_are_refused_with_a_message(helm: Path, args: list[str], message: str) -> None:
+    result = run_helm(helm, "template", "somnia", str(CHART), "--kube-version", KUBE_VERSION, *args)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
