@@ -15,8 +15,8 @@ from somnia_nats_server import NatsServer
 
 from somnia_backends.neo4j import Neo4jServer, install_neo4j
 from somnia_backends.pins import HELM_VERSION, NEO4J_VERSION, WEAVIATE_VERSION
-from somnia_backends.tools import install_helm
 from somnia_backends.process import BackendError
+from somnia_backends.tools import install_helm
 from somnia_backends.weaviate import WeaviateServer, install_weaviate
 
 console = Console()
