@@ -89,7 +89,10 @@ def test_components_reach_only_the_backends(helm: Path) -> None:
         egress_ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
         assert egress_ports <= {53, 4222, 80, 8080, 50051, 7687, 4317}
         name = policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
-        assert bool(policy["spec"]["ingress"]) == (name in {"capture", "recall"})
+        ingress_ports = {p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]}
+        public = {50051, 50052} & ingress_ports
+        assert bool(public) == (name in {"capture", "recall"})  # agents reach only the public APIs
+        assert ingress_ports - public == {9464}  # and Prometheus only /metrics
 
 
 @pytest.mark.parametrize(
@@ -106,3 +109,25 @@ def test_wrong_values_are_refused_with_a_message(helm: Path, args: list[str], me
     result = run_helm(helm, "template", "somnia", str(CHART), "--kube-version", KUBE_VERSION, *args)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
+
+
+def test_dashboards_query_only_metrics_the_services_export(helm: Path) -> None:
+    import json
+    import re
+
+    from somnia_telemetry.metrics import create_metrics, exported_metric_names
+
+    exported = exported_metric_names(create_metrics())
+    dashboards = sorted((CHART / "dashboards").glob("*.json"))
+    assert dashboards
+    for path in dashboards:
+        dashboard = json.loads(path.read_text())
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                names = set(re.findall(r"\bsomnia_[a-z_]+", target["expr"]))
+                assert names, f"{path.name}: panel {panel['title']!r} queries no Somnia metric"
+                assert names <= exported, f"{path.name}: {panel['title']!r} queries {names - exported}"
+    configmaps = [
+        d for d in render(helm, None) if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("dashboards")
+    ]
+    assert configmaps and set(configmaps[0]["data"]) == {p.name for p in dashboards}

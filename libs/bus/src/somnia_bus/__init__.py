@@ -1,6 +1,7 @@
 """NATS JetStream plumbing shared by services: the broker, the streams, publishing with receipts."""
 
 from somnia_bus.broker import close_broker, create_broker
+from somnia_bus.lag import watch_consumer_lag
 from somnia_bus.publisher import JetStreamPublisher, PublishReceipt
 from somnia_bus.redelivery import backoff_s, num_delivered, settle_failed
 from somnia_bus.streams import ensure_streams, stream_config
@@ -15,4 +16,5 @@ __all__ = [
     "num_delivered",
     "settle_failed",
     "stream_config",
+    "watch_consumer_lag",
 ]

@@ -2,7 +2,15 @@
 registry, and helpers that carry trace context through NATS headers."""
 
 from somnia_telemetry import attributes
+from somnia_telemetry.metrics import ServiceMetrics, create_metrics, serve_metrics
 from somnia_telemetry.propagation import context_from_headers
 from somnia_telemetry.setup import configure_tracing
 
-__all__ = ["attributes", "configure_tracing", "context_from_headers"]
+__all__ = [
+    "ServiceMetrics",
+    "attributes",
+    "configure_tracing",
+    "context_from_headers",
+    "create_metrics",
+    "serve_metrics",
+]

@@ -10,7 +10,7 @@ from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import SESSION_STREAM
 from somnia_grpc_runtime import GrpcServer, ServiceBinding, wait_for_shutdown_signal
-from somnia_telemetry import configure_tracing
+from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
 
 from somnia_capture.service import CaptureService
 from somnia_capture.servicer import CaptureServicer
@@ -24,6 +24,7 @@ class CaptureApp:
 
     def __init__(self, settings: CaptureSettings, tracer_provider: TracerProvider | None = None) -> None:
         self.settings = settings
+        self.metrics = create_metrics()
         self.broker = create_broker(settings.nats_url, name="capture", tracer_provider=tracer_provider)
         self.service = CaptureService(
             JetStreamPublisher(self.broker, timeout_s=settings.publish_timeout_s),
@@ -36,7 +37,7 @@ class CaptureApp:
             services=[
                 ServiceBinding(
                     name=capture_pb2.DESCRIPTOR.services_by_name["CaptureService"].full_name,
-                    servicer=CaptureServicer(self.service),
+                    servicer=CaptureServicer(self.service, self.metrics),
                     add=capture_pb2_grpc.add_CaptureServiceServicer_to_server,
                 )
             ],
@@ -50,6 +51,7 @@ class CaptureApp:
         await self.broker.connect()
         await ensure_streams(self.broker, SESSION_STREAM)
         port = await self.server.start()
+        serve_metrics(self.metrics, self.settings.metrics_port)
         log.info(
             "capture serving gRPC on %s:%s, publishing to %s",
             self.settings.host,

@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from nats.errors import Error as NatsError
 from nats.errors import MaxPayloadError
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia_telemetry import ServiceMetrics
 
 from somnia_capture.service import CaptureService, TurnAck
 from somnia_capture.validation import InvalidInput, TurnInput
@@ -57,21 +58,34 @@ def to_turn_input(turn: capture_pb2.Turn, position: str) -> TurnInput:
     )
 
 
+def count_acks(metrics: ServiceMetrics, acks: list[TurnAck]) -> None:
+    for ack in acks:
+        metrics.turns_captured.labels("duplicate" if ack.duplicate else "accepted").inc()
+
+
 def to_ack(ack: TurnAck) -> capture_pb2.TurnAck:
     return capture_pb2.TurnAck(turn_id=ack.turn_id, sequence=ack.sequence, duplicate=ack.duplicate)
 
 
-async def guarded(context: grpc.aio.ServicerContext, call: Callable[[], Awaitable[T]]) -> T:
+async def guarded(
+    context: grpc.aio.ServicerContext, call: Callable[[], Awaitable[T]], metrics: ServiceMetrics | None = None
+) -> T:
     """Run a use case, turning our exceptions into gRPC statuses with messages."""
     try:
         return await call()
     except InvalidInput as exc:
+        if metrics:
+            metrics.capture_rejected.labels("INVALID_ARGUMENT").inc()
         await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
     except MaxPayloadError as exc:
+        if metrics:
+            metrics.capture_rejected.labels("INVALID_ARGUMENT").inc()
         await context.abort(
             grpc.StatusCode.INVALID_ARGUMENT, f"the event is larger than the bus accepts ({exc}); send less per turn"
         )
     except (NatsError, TimeoutError) as exc:
+        if metrics:
+            metrics.capture_rejected.labels("UNAVAILABLE").inc()
         # Some turns of a batch may already be stored: a resend is stored once only when the turns carry
         # turn_id or occurred_at (otherwise their derived ids include the capture time).
         await context.abort(
@@ -83,8 +97,9 @@ async def guarded(context: grpc.aio.ServicerContext, call: Callable[[], Awaitabl
 
 
 class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
-    def __init__(self, service: CaptureService) -> None:
+    def __init__(self, service: CaptureService, metrics: ServiceMetrics) -> None:
         self._service = service
+        self._metrics = metrics
 
     async def StartSession(
         self, request: capture_pb2.StartSessionRequest, context: grpc.aio.ServicerContext
@@ -99,7 +114,7 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
                 started_at=optional_time(request, "started_at", "started_at"),
             )
 
-        return capture_pb2.StartSessionResponse(session_id=await guarded(context, call))
+        return capture_pb2.StartSessionResponse(session_id=await guarded(context, call, self._metrics))
 
     async def Capture(
         self, request: capture_pb2.CaptureRequest, context: grpc.aio.ServicerContext
@@ -108,7 +123,8 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
             turns = [to_turn_input(t, f"turns[{i}]") for i, t in enumerate(request.turns)]
             return await self._service.capture(request.namespace, request.session_id, turns)
 
-        acks = await guarded(context, call)
+        acks = await guarded(context, call, self._metrics)
+        count_acks(self._metrics, acks)
         return capture_pb2.CaptureResponse(acks=[to_ack(a) for a in acks])
 
     async def CaptureStream(
@@ -133,7 +149,8 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
                 (ack,) = await self._service.publish_turns([event])
                 return ack
 
-            ack = await guarded(context, call)
+            ack = await guarded(context, call, self._metrics)
+            count_acks(self._metrics, [ack])
             response.acks.append(to_ack(ack))
             if ack.duplicate:
                 response.duplicates += 1
@@ -154,5 +171,5 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
                 ended_at=optional_time(request, "ended_at", "ended_at"),
             )
 
-        await guarded(context, call)
+        await guarded(context, call, self._metrics)
         return capture_pb2.EndSessionResponse(session_id=request.session_id)

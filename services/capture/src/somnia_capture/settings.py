@@ -20,3 +20,7 @@ class CaptureSettings(BaseSettings):
     max_turns_per_request: int = Field(default=1000, gt=0)
     publish_timeout_s: float = Field(default=5.0, gt=0)
     shutdown_grace_s: float = Field(default=5.0, ge=0)
+    # Prometheus /metrics; 0 (the default on one machine) serves none. SOMNIA_METRICS_PORT sets every service.
+    metrics_port: int = Field(
+        default=0, ge=0, le=65535, validation_alias=AliasChoices("SOMNIA_CAPTURE_METRICS_PORT", "SOMNIA_METRICS_PORT")
+    )

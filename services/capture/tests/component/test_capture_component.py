@@ -12,6 +12,7 @@ from somnia_capture.service import CaptureService
 from somnia_capture.servicer import CaptureServicer
 from somnia_contracts import SESSION_STREAM, SessionStarted, Subjects, TurnCaptured
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
+from somnia_telemetry import create_metrics
 
 
 @pytest.fixture
@@ -25,13 +26,14 @@ async def harness() -> AsyncIterator[tuple[capture_pb2_grpc.CaptureServiceStub, 
 
     async with TestNatsBroker(broker):
         service = CaptureService(JetStreamPublisher(broker), max_turn_bytes=1024, max_turns_per_request=10)
+        metrics = create_metrics()
         server = GrpcServer(
             host="127.0.0.1",
             port=0,
             services=[
                 ServiceBinding(
                     "somnia.capture.v1.CaptureService",
-                    CaptureServicer(service),
+                    CaptureServicer(service, metrics),
                     capture_pb2_grpc.add_CaptureServiceServicer_to_server,
                 )
             ],

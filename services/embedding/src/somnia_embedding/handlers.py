@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from faststream import Context
@@ -22,7 +23,7 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from pydantic import ValidationError
 from somnia_bus import JetStreamPublisher, settle_failed
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryIndexed, Subjects, TurnCaptured
-from somnia_telemetry import attributes, context_from_headers
+from somnia_telemetry import ServiceMetrics, attributes, context_from_headers
 
 from somnia_embedding.service import IndexingService, IndexResult, PreparedBatch
 from somnia_embedding.settings import EmbeddingSettings
@@ -51,6 +52,7 @@ class TurnBatchHandler:
         max_backoff_s: float,
         max_deliver: int,
         embedder_name: str,
+        metrics: ServiceMetrics,
         max_in_flight: int = 2,
     ) -> None:
         self._service = service
@@ -59,6 +61,7 @@ class TurnBatchHandler:
         self._max_backoff_s = max_backoff_s
         self._max_deliver = max_deliver
         self._embedder_name = embedder_name
+        self._metrics = metrics
         self._slots = asyncio.Semaphore(max_in_flight)
         self._commits: set[asyncio.Task[None]] = set()
 
@@ -113,6 +116,10 @@ class TurnBatchHandler:
             for d in deliveries:
                 await d.raw.ack()
                 d.span.end()
+            self._metrics.turns_indexed.inc(len(deliveries))
+            indexed_at = datetime.now(UTC)
+            for d in deliveries:
+                self._metrics.capture_to_indexed.observe(max(0.0, (indexed_at - d.turn.captured_at).total_seconds()))
             t = result.timings
             log.debug(
                 "batch of %d: embed %.0f ms, store %.0f ms, store+publish+ack %.0f ms",
@@ -128,6 +135,7 @@ class TurnBatchHandler:
 
     async def _fail(self, deliveries: list[_Delivery], exc: Exception) -> None:
         log.warning("indexing %d turns failed, retrying later: %r", len(deliveries), exc)
+        self._metrics.indexing_failures.inc()
         for d in deliveries:
             d.span.record_exception(exc)
             d.span.set_status(trace.StatusCode.ERROR, str(exc))

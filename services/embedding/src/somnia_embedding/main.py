@@ -8,12 +8,12 @@ import os
 
 from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
-from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
+from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams, watch_consumer_lag
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
-from somnia_telemetry import configure_tracing
+from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
 
 from somnia_embedding.handlers import TurnBatchHandler, register
 from somnia_embedding.service import IndexingService
@@ -31,6 +31,8 @@ class EmbeddingApp:
         tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = create_metrics()
+        self._lag_watch: asyncio.Task[None] | None = None
         self.embedder = embedder
         self.store = store
         self.broker = create_broker(
@@ -53,6 +55,7 @@ class EmbeddingApp:
             max_backoff_s=settings.max_backoff_s,
             max_deliver=settings.max_deliver,
             embedder_name=embedder.name,
+            metrics=self.metrics,
         )
         self.subscriber = register(self.broker, self.handler, settings)
         self.health = GrpcServer(
@@ -66,9 +69,16 @@ class EmbeddingApp:
         await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM)
         await self.broker.start()
         port = await self.health.start()
+        serve_metrics(self.metrics, self.settings.metrics_port)
+        pending = self.metrics.consumer_pending.labels(SESSION_STREAM.name, self.settings.durable)
+        self._lag_watch = asyncio.create_task(
+            watch_consumer_lag(self.broker, SESSION_STREAM.name, self.settings.durable, pending.set)
+        )
         log.info("embedding consuming %s with %s; health on port %s", SESSION_STREAM.name, self.embedder.name, port)
 
     async def stop(self) -> None:
+        if self._lag_watch:
+            self._lag_watch.cancel()
         await self.health.stop()
         # No new batches, then let the ones in flight finish writing and acking, then disconnect.
         await self.subscriber.stop()

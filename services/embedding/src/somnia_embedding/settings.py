@@ -28,3 +28,7 @@ class EmbeddingSettings(BaseSettings):
         default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_EMBEDDING_HEALTH_HOST", "SOMNIA_GRPC_HOST")
     )
     health_port: int = Field(default=50053, ge=0, le=65535)
+    # Prometheus /metrics; 0 (the default on one machine) serves none. SOMNIA_METRICS_PORT sets every service.
+    metrics_port: int = Field(
+        default=0, ge=0, le=65535, validation_alias=AliasChoices("SOMNIA_EMBEDDING_METRICS_PORT", "SOMNIA_METRICS_PORT")
+    )

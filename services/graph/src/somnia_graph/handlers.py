@@ -19,7 +19,7 @@ from opentelemetry.trace import SpanKind, Tracer
 from pydantic import ValidationError
 from somnia_bus import settle_failed
 from somnia_contracts import EVENT_TYPES, MEMORY_STREAM, SESSION_STREAM, Subjects
-from somnia_telemetry import attributes, context_from_headers
+from somnia_telemetry import ServiceMetrics, attributes, context_from_headers
 
 from somnia_graph.service import GraphEvent, GraphLinker
 from somnia_graph.settings import GraphServiceSettings
@@ -37,8 +37,11 @@ def parse(data: bytes) -> GraphEvent:
 
 
 class EventBatchHandler:
-    def __init__(self, linker: GraphLinker, tracer: Tracer, *, max_backoff_s: float, max_deliver: int) -> None:
+    def __init__(
+        self, linker: GraphLinker, tracer: Tracer, *, max_backoff_s: float, max_deliver: int, metrics: ServiceMetrics
+    ) -> None:
         self._linker = linker
+        self._metrics = metrics
         self._tracer = tracer
         self._max_backoff_s = max_backoff_s
         self._max_deliver = max_deliver
@@ -66,6 +69,7 @@ class EventBatchHandler:
             await self._linker.link([event for _, event in good])
         except Exception as exc:
             log.warning("linking %d events failed, retrying later: %r", len(good), exc)
+            self._metrics.graph_failures.inc()
             for span in spans:
                 span.record_exception(exc)
                 span.set_status(trace.StatusCode.ERROR, str(exc))
@@ -77,6 +81,7 @@ class EventBatchHandler:
         for (raw, _), span in zip(good, spans, strict=True):
             await raw.ack()
             span.end()
+        self._metrics.graph_events_linked.inc(len(good))
 
 
 def register(broker: NatsBroker, handler: EventBatchHandler, settings: GraphServiceSettings) -> list[Any]:

@@ -7,11 +7,11 @@ import logging
 
 from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
-from somnia_bus import close_broker, create_broker, ensure_streams
+from somnia_bus import close_broker, create_broker, ensure_streams, watch_consumer_lag
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
-from somnia_telemetry import configure_tracing
+from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
 
 from somnia_graph.handlers import EventBatchHandler, register
 from somnia_graph.service import GraphLinker
@@ -26,6 +26,8 @@ class GraphApp:
     ) -> None:
         self.settings = settings
         self.store = store
+        self.metrics = create_metrics()
+        self._lag_watches: list[asyncio.Task[None]] = []
         self.broker = create_broker(
             settings.nats_url,
             name="graph",
@@ -34,7 +36,11 @@ class GraphApp:
         )
         tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.graph")
         self.handler = EventBatchHandler(
-            GraphLinker(store), tracer, max_backoff_s=settings.max_backoff_s, max_deliver=settings.max_deliver
+            GraphLinker(store),
+            tracer,
+            max_backoff_s=settings.max_backoff_s,
+            max_deliver=settings.max_deliver,
+            metrics=self.metrics,
         )
         self.subscribers = register(self.broker, self.handler, settings)
         self.health = GrpcServer(
@@ -47,9 +53,18 @@ class GraphApp:
         await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM)
         await self.broker.start()
         port = await self.health.start()
+        serve_metrics(self.metrics, self.settings.metrics_port)
+        for stream, durable in (
+            (SESSION_STREAM.name, self.settings.durable + "-sessions"),
+            (MEMORY_STREAM.name, self.settings.durable + "-memories"),
+        ):
+            pending = self.metrics.consumer_pending.labels(stream, durable)
+            self._lag_watches.append(asyncio.create_task(watch_consumer_lag(self.broker, stream, durable, pending.set)))
         log.info("graph linking %s and %s; health on port %s", SESSION_STREAM.name, MEMORY_STREAM.name, port)
 
     async def stop(self) -> None:
+        for watch in self._lag_watches:
+            watch.cancel()
         await self.health.stop()
         await close_broker(self.broker)
         await self.store.aclose()

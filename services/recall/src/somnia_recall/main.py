@@ -10,7 +10,7 @@ from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_grpc_runtime import GrpcServer, ServiceBinding, wait_for_shutdown_signal
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
-from somnia_telemetry import configure_tracing
+from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
 
 from somnia_recall.service import RecallService
 from somnia_recall.servicer import RecallServicer
@@ -28,6 +28,7 @@ class RecallApp:
         tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = create_metrics()
         self.embedder = embedder
         self.store = store
         self.service = RecallService(embedder, store, max_k=settings.max_k, alpha=settings.alpha)
@@ -38,7 +39,10 @@ class RecallApp:
                 ServiceBinding(
                     name=recall_pb2.DESCRIPTOR.services_by_name["RecallService"].full_name,
                     servicer=RecallServicer(
-                        self.service, default_k=settings.default_k, max_query_chars=settings.max_query_chars
+                        self.service,
+                        default_k=settings.default_k,
+                        max_query_chars=settings.max_query_chars,
+                        metrics=self.metrics,
                     ),
                     add=recall_pb2_grpc.add_RecallServiceServicer_to_server,
                 )
@@ -51,6 +55,7 @@ class RecallApp:
         # Queries embedded by another model than the stored vectors would match nothing sensible.
         await self.store.check_embedder(self.embedder.name, self.embedder.dimension)
         port = await self.server.start()
+        serve_metrics(self.metrics, self.settings.metrics_port)
         log.info("recall serving gRPC on %s:%s with %s", self.settings.host, port, self.embedder.name)
         return port
 

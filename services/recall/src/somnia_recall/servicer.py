@@ -10,6 +10,7 @@ from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_contracts import ROLES, IdentifierError, validate_namespace
 from somnia_embedder import EmbedderError
 from somnia_memory_store import SearchFilter, StoreError
+from somnia_telemetry import ServiceMetrics
 
 from somnia_recall.service import InvalidQuery, RecalledMemory, RecallService
 
@@ -74,30 +75,41 @@ def to_item(memory: RecalledMemory) -> recall_pb2.RecalledItem:
 
 
 class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
-    def __init__(self, service: RecallService, *, default_k: int, max_query_chars: int) -> None:
+    def __init__(
+        self, service: RecallService, *, default_k: int, max_query_chars: int, metrics: ServiceMetrics
+    ) -> None:
         self._service = service
+        self._metrics = metrics
         self._default_k = default_k
         self._max_query_chars = max_query_chars
 
     async def Recall(
         self, request: recall_pb2.RecallRequest, context: grpc.aio.ServicerContext
     ) -> recall_pb2.RecallResponse:
-        try:
-            validate_namespace(request.namespace)
-            if len(request.query) > self._max_query_chars:
-                raise InvalidQuery(
-                    f"query is {len(request.query)} characters, over the limit of {self._max_query_chars}; "
-                    "shorten it to the question itself"
+        with self._metrics.recall_latency.time():
+            try:
+                memories = await self._recall(request)
+            except (IdentifierError, InvalidQuery) as exc:
+                self._metrics.recall_errors.labels("INVALID_ARGUMENT").inc()
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            except (StoreError, EmbedderError) as exc:
+                self._metrics.recall_errors.labels("UNAVAILABLE").inc()
+                await context.abort(
+                    grpc.StatusCode.UNAVAILABLE, f"recall could not read its stores ({exc}); retry later"
                 )
-            memories = await self._service.recall(
-                request.namespace,
-                request.query,
-                k=request.k or self._default_k,
-                alpha=request.alpha if request.HasField("alpha") else None,
-                filter=to_filter(request),
+            return recall_pb2.RecallResponse(items=[to_item(m) for m in memories])
+
+    async def _recall(self, request: recall_pb2.RecallRequest) -> list[RecalledMemory]:
+        validate_namespace(request.namespace)
+        if len(request.query) > self._max_query_chars:
+            raise InvalidQuery(
+                f"query is {len(request.query)} characters, over the limit of {self._max_query_chars}; "
+                "shorten it to the question itself"
             )
-        except (IdentifierError, InvalidQuery) as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except (StoreError, EmbedderError) as exc:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"recall could not read its stores ({exc}); retry later")
-        return recall_pb2.RecallResponse(items=[to_item(m) for m in memories])
+        return await self._service.recall(
+            request.namespace,
+            request.query,
+            k=request.k or self._default_k,
+            alpha=request.alpha if request.HasField("alpha") else None,
+            filter=to_filter(request),
+        )
