@@ -72,6 +72,11 @@ async def test_a_captured_turn_is_one_trace_across_services(
         await embedding.stop()
         await capture.stop()
     spans = list(exporter.get_finished_spans())
+    # The same hops as metrics (what the dashboards plot).
+    assert capture.metrics.registry.get_sample_value("somnia_turns_captured_total", {"result": "accepted"}) == 1
+    assert embedding.metrics.registry.get_sample_value("somnia_turns_indexed_total") == 1
+    assert embedding.metrics.registry.get_sample_value("somnia_capture_to_indexed_seconds_count") == 1
+    assert graph.metrics.registry.get_sample_value("somnia_graph_events_linked_total") == 2
 
     (server,) = [s for s in spans if s.kind == SpanKind.SERVER and s.name.endswith("CaptureService/Capture")]
     (publish,) = [s for s in child_of(spans, server, "somnia.v1.session.turn") if s.kind == SpanKind.PRODUCER]
