@@ -12,6 +12,7 @@ from somnia_contracts.events import (
 )
 from somnia_contracts.identifiers import (
     IdentifierError,
+    memory_id_for,
     validate_namespace,
     validate_session_id,
     validate_turn_id,
@@ -37,6 +38,7 @@ __all__ = [
     "Subjects",
     "ToolCallPayload",
     "TurnCaptured",
+    "memory_id_for",
     "validate_namespace",
     "validate_session_id",
     "validate_turn_id",

@@ -6,6 +6,7 @@ Session and turn ids become NATS subject tokens, so they may not hold '.', '*', 
 from __future__ import annotations
 
 import re
+import uuid
 
 NAMESPACE_PART = re.compile(r"[a-z0-9_-]{1,64}")
 NAMESPACE_PARTS = 3
@@ -48,3 +49,12 @@ def validate_turn_id(turn_id: str) -> str:
             f"turn_id {turn_id[:140]!r} is malformed: use 1-128 characters from A-Z, a-z, 0-9, '_', ':', '#' and '-'"
         )
     return turn_id
+
+
+MEMORY_ID_NAMESPACE = uuid.UUID("6f1c1d0e-8b0a-4c55-9a38-5d7f0c2b9e11")
+
+
+def memory_id_for(namespace: str, session_id: str, turn_id: str, chunk_index: int) -> str:
+    """The id of a turn's chunk: deterministic, so redelivery never duplicates and any service can find a
+    turn's memories from the turn alone."""
+    return "m-" + uuid.uuid5(MEMORY_ID_NAMESPACE, f"{namespace}/{session_id}/{turn_id}#{chunk_index}").hex

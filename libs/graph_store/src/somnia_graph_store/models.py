@@ -25,6 +25,13 @@ class TurnNode(BaseModel):
     turn_id: str
     role: str
     occurred_at: AwareDatetime
+    # Arrival order (the JetStream sequence): breaks ties between turns stamped with the same time.
+    sequence: int = 0
+
+
+def turn_sort_key(turn: TurnNode) -> str:
+    """Turns of a session are chained NEXT in this order: time, then arrival, then id."""
+    return f"{turn.occurred_at.timestamp():020.6f}/{turn.sequence:020d}/{turn.turn_id}"
 
 
 class MemoryNode(BaseModel):

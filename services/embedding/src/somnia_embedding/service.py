@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from somnia_contracts import MemoryIndexed, TurnCaptured
+from somnia_contracts import MemoryIndexed, TurnCaptured, memory_id_for
 from somnia_memory_store import MemoryRecord
 
 from somnia_embedding.chunking import chunk_words, memory_text
 from somnia_embedding.ports import Embedder, MemoryStore
 
-MEMORY_ID_NAMESPACE = uuid.UUID("6f1c1d0e-8b0a-4c55-9a38-5d7f0c2b9e11")
-
 
 def memory_id(turn: TurnCaptured, chunk_index: int) -> str:
     """Deterministic, so a redelivered turn overwrites nothing and duplicates nothing."""
-    key = f"{turn.namespace}/{turn.session_id}/{turn.turn_id}#{chunk_index}"
-    return "m-" + uuid.uuid5(MEMORY_ID_NAMESPACE, key).hex
+    return memory_id_for(turn.namespace, turn.session_id, turn.turn_id, chunk_index)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,14 @@ from somnia_graph.settings import GraphServiceSettings
 log = logging.getLogger("somnia.graph")
 
 
+def stream_sequence(raw: Any) -> int:
+    """The message's position in its stream (0 when unknown, as under TestNatsBroker)."""
+    try:
+        return int(raw.metadata.sequence.stream)
+    except Exception:
+        return 0
+
+
 def parse(data: bytes) -> GraphEvent:
     """The event in a body, by its `event_type`; ValueError for anything no contract explains."""
     body = json.loads(data)
@@ -66,7 +74,7 @@ class EventBatchHandler:
             for raw, event in good
         ]
         try:
-            await self._linker.link([event for _, event in good])
+            await self._linker.link([event for _, event in good], [stream_sequence(raw) for raw, _ in good])
         except Exception as exc:
             log.warning("linking %d events failed, retrying later: %r", len(good), exc)
             self._metrics.graph_failures.inc()

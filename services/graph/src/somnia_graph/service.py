@@ -14,12 +14,14 @@ class GraphLinker:
     def __init__(self, store: GraphStore) -> None:
         self._store = store
 
-    async def link(self, events: Sequence[GraphEvent]) -> None:
-        """Write every event's nodes and edges; when this returns, all of it is durable."""
+    async def link(self, events: Sequence[GraphEvent], sequences: Sequence[int] = ()) -> None:
+        """Write every event's nodes and edges; when this returns, all of it is durable. `sequences` are
+        the events' stream sequences (arrival order), when known."""
         sessions: list[SessionNode] = []
         turns: list[TurnNode] = []
         memories: list[MemoryNode] = []
-        for event in events:
+        for n, event in enumerate(events):
+            sequence = sequences[n] if n < len(sequences) else 0
             match event:
                 case SessionStarted():
                     sessions.append(
@@ -47,6 +49,7 @@ class GraphLinker:
                             turn_id=event.turn_id,
                             role=event.role,
                             occurred_at=event.occurred_at,
+                            sequence=sequence,
                         )
                     )
                 case MemoryIndexed():

@@ -8,6 +8,7 @@ import logging
 from opentelemetry.trace import TracerProvider
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
+from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, ServiceBinding, wait_for_shutdown_signal
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
@@ -26,12 +27,22 @@ class RecallApp:
         embedder: Embedder,
         store: MemoryStore,
         tracer_provider: TracerProvider | None = None,
+        graph: GraphStore | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = create_metrics()
         self.embedder = embedder
         self.store = store
-        self.service = RecallService(embedder, store, max_k=settings.max_k, alpha=settings.alpha)
+        self.graph = graph
+        self.service = RecallService(
+            embedder,
+            store,
+            max_k=settings.max_k,
+            alpha=settings.alpha,
+            graph=graph if settings.graph_expansion else None,
+            expand_top=settings.expand_top,
+            neighbour_decay=settings.neighbour_decay,
+        )
         self.server = GrpcServer(
             host=settings.host,
             port=settings.port,
@@ -61,13 +72,16 @@ class RecallApp:
 
     async def stop(self) -> None:
         await self.server.stop()
+        if self.graph is not None:
+            await self.graph.aclose()
         await self.embedder.aclose()
         await self.store.aclose()
 
 
 async def create_app(settings: RecallSettings, tracer_provider: TracerProvider | None = None) -> RecallApp:
     embedder = await create_embedder(EmbedderSettings())
-    return RecallApp(settings, embedder, open_memory_store(MemoryStoreSettings()), tracer_provider)
+    graph = open_graph_store(GraphStoreSettings()) if settings.graph_expansion else None
+    return RecallApp(settings, embedder, open_memory_store(MemoryStoreSettings()), tracer_provider, graph)
 
 
 async def serve() -> None:

@@ -18,6 +18,11 @@ class RecallSettings(BaseSettings):
     # 0.5 weighs meaning and exact words equally; see docs/architecture.md for the measurements.
     alpha: float = Field(default=0.5, ge=0.0, le=1.0)
     shutdown_grace_s: float = Field(default=5.0, ge=0)
+    # Graph expansion: neighbours in time of the best `expand_top` hits join with `neighbour_decay` of
+    # their score. Off means hybrid search alone.
+    graph_expansion: bool = True
+    expand_top: int = Field(default=5, ge=0, le=50)
+    neighbour_decay: float = Field(default=0.5, ge=0.0, le=1.0)
     # Prometheus /metrics; 0 (the default on one machine) serves none. SOMNIA_METRICS_PORT sets every service.
     metrics_port: int = Field(
         default=0, ge=0, le=65535, validation_alias=AliasChoices("SOMNIA_RECALL_METRICS_PORT", "SOMNIA_METRICS_PORT")

@@ -112,3 +112,42 @@ async def test_bad_requests_are_invalid_argument(recall_stub, request_kwargs, me
         await recall_stub.Recall(recall_pb2.RecallRequest(**request_kwargs))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert re.search(message, caught.value.details() or ""), caught.value.details()
+
+
+async def test_graph_expansion_brings_the_next_turn_in_time(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    from somnia_contracts import memory_id_for
+    from somnia_graph_store import TurnNode
+    from somnia_graph_store.embedded.store import EmbeddedGraphStore
+
+    turns = [
+        ("t1", "user", "Where did you go on holiday last summer?"),
+        ("t2", "assistant", "We spent two weeks hiking around Lake Bled."),
+        ("t3", "user", "Unrelated: my printer needs new toner."),
+    ]
+    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    vectors = await embedder.embed([text for _, _, text in turns])
+    await store.upsert([
+        MemoryRecord(memory_id=memory_id_for("a/b/c", "s1", turn_id, 0), namespace="a/b/c", text=text, session_id="s1",
+                     turn_id=turn_id, role=role, occurred_at=T0 + timedelta(minutes=i), recorded_at=T0,
+                     embedder=embedder.name, vector=vectors[i])
+        for i, (turn_id, role, text) in enumerate(turns)
+    ])
+    graph = EmbeddedGraphStore(tmp_path / "graph.sqlite3")
+    await graph.ensure_schema()
+    await graph.upsert_turns([
+        TurnNode(namespace="a/b/c", session_id="s1", turn_id=turn_id, role=role, occurred_at=T0 + timedelta(minutes=i))
+        for i, (turn_id, role, _) in enumerate(turns)
+    ])
+    app = RecallApp(RecallSettings(port=0, expand_top=1), embedder, store, graph=graph)
+    port = await app.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = recall_pb2_grpc.RecallServiceStub(channel)
+            # Only keywords (alpha 0): "holiday" matches t1 alone; the answer, t2, comes through the graph.
+            response = await stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="holiday", k=3, alpha=0.0))
+    finally:
+        await app.stop()
+    ids = [item.provenance.turn_id for item in response.items]
+    assert ids[:2] == ["t1", "t2"]
+    assert "next in time to a matching turn (t1)" in response.items[1].why
+    assert "t3" not in ids

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from somnia_graph_store.models import MemoryNode, SessionNode, TurnNode
+from somnia_graph_store.models import MemoryNode, SessionNode, TurnNode, turn_sort_key
 from somnia_graph_store.ports import Label
 
 SCHEMA = """
@@ -100,7 +100,7 @@ class EmbeddedGraphStore:
         for t in turns:
             key = turn_key(t.session_id, t.turn_id)
             props = t.model_dump(mode="json", exclude={"namespace"})
-            sort = f"{t.occurred_at.timestamp():020.6f}/{t.turn_id}"
+            sort = turn_sort_key(t)
             statements.append(self._merge_node(t.namespace, "Session", t.session_id, {"session_id": t.session_id}))
             statements.append(self._merge_node(t.namespace, "Turn", key, props, sort))
             statements.append(self._edge(t.namespace, "PART_OF", f"Turn:{key}", f"Session:{t.session_id}"))

@@ -12,7 +12,7 @@ from typing import Any
 from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
-from somnia_graph_store.models import MemoryNode, SessionNode, TurnNode
+from somnia_graph_store.models import MemoryNode, SessionNode, TurnNode, turn_sort_key
 from somnia_graph_store.ports import GraphStoreError, Label
 
 LABELS: tuple[Label, ...] = ("Session", "Turn", "Memory")
@@ -140,7 +140,7 @@ class Neo4jGraphStore:
                 "turn_id": t.turn_id,
                 "role": t.role,
                 "occurred_at": t.occurred_at,
-                "sort_key": f"{t.occurred_at.timestamp():020.6f}/{t.turn_id}",
+                "sort_key": turn_sort_key(t),
             }
             for t in turns
         ]
