@@ -3,8 +3,9 @@
 Each conversation is imported through gRPC Capture into its own namespace (turn id = LoCoMo dia_id,
 session date as the turn time, the speaker's name in the text), then every question is asked through
 Recall. Evidence recall@k is reported per category, both all-evidence (every evidence turn in the
-top k) and fractional (the share of evidence turns in the top k), for the system (hybrid, alpha 0.5)
-next to BM25-only (alpha 0) and dense-only (alpha 1) baselines computed in the same run.
+top k) and fractional (the share of evidence turns in the top k), for the system (hybrid search plus
+graph expansion) next to plain hybrid search, BM25-only (alpha 0) and dense-only (alpha 1) baselines,
+all computed in the same run through the same Recall API.
 
 The data is read from ../shared/bench/locomo/ (evaluation only; never copied into the repository).
 Writes benchmarks/results/locomo.json and benchmarks/results/locomo.png. Usage:
@@ -39,7 +40,13 @@ import skeleton_bench as skeleton
 console = Console()
 RESULTS = Path(__file__).parent / "results"
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
-SYSTEMS = {"somnia (hybrid)": None, "bm25 only": 0.0, "dense only": 1.0}
+# name -> (alpha, graph expansion); None means the server's default.
+SYSTEMS: dict[str, tuple[float | None, bool]] = {
+    "somnia (hybrid + graph)": (None, True),
+    "hybrid, no graph": (None, False),
+    "bm25 only": (0.0, False),
+    "dense only": (1.0, False),
+}
 KS = (1, 5, 10)
 DIA_ID = re.compile(r"D\d+:\d+")
 
@@ -82,9 +89,10 @@ async def import_conversation(address: str, namespace: str, conversation: dict[s
     return sum(len(t) for t in by_session.values())
 
 
-async def ask(address: str, namespace: str, question: str, alpha: float | None, k: int) -> list[str]:
+async def ask(address: str, namespace: str, question: str, system: tuple[float | None, bool], k: int) -> list[str]:
+    alpha, expand = system
     async with grpc.aio.insecure_channel(address) as channel:
-        request = recall_pb2.RecallRequest(namespace=namespace, query=question, k=k)
+        request = recall_pb2.RecallRequest(namespace=namespace, query=question, k=k, expand_graph=expand)
         if alpha is not None:
             request.alpha = alpha
         response = await recall_pb2_grpc.RecallServiceStub(channel).Recall(request)
@@ -127,9 +135,9 @@ def main() -> None:
                     )
                     for qa in questions:
                         category = CATEGORIES[int(qa["category"])]
-                        for system, alpha in SYSTEMS.items():
+                        for system, config in SYSTEMS.items():
                             ranked = asyncio.run(
-                                ask(settings.recall_address, namespace, qa["question"], alpha, max(KS))
+                                ask(settings.recall_address, namespace, qa["question"], config, max(KS))
                             )
                             for k in KS:
                                 all_hit, fraction = score(ranked, evidence_of(qa), k)
@@ -183,7 +191,7 @@ def report(sums: dict[str, dict[str, dict[int, list[float]]]]) -> None:
         for system in SYSTEMS:
             row = results["systems"][system].get(category)
             cells.append("-" if row is None else f"{row['frac@5']:.2f} / {row['frac@10']:.2f} ({row['all@10']:.2f})")
-        n = results["systems"]["somnia (hybrid)"].get(category, {}).get("questions", 0)
+        n = results["systems"]["somnia (hybrid + graph)"].get(category, {}).get("questions", 0)
         table.add_row(f"{category} ({n})", *cells)
     console.print(table)
     plot(results)

@@ -84,6 +84,7 @@ class RecallService:
         k: int,
         alpha: float | None = None,
         filter: SearchFilter | None = None,
+        expand_graph: bool = True,
     ) -> list[RecalledMemory]:
         if not query.strip():
             raise InvalidQuery("query is empty; send the question or topic to recall memories for")
@@ -99,7 +100,7 @@ class RecallService:
         with tracer.start_as_current_span("memory_store.hybrid_search"):
             hits = await self._store.hybrid_search(namespace, query, vector, k, alpha=weight, filter=filter)
         memories = [RecalledMemory(hit=h, why=explain(h)) for h in hits]
-        if self._graph is not None and memories:
+        if expand_graph and self._graph is not None and memories:
             with tracer.start_as_current_span("graph.expand"):
                 memories = await self._expand(namespace, memories, k, filter)
         span.set_attribute(attributes.RESULT_COUNT, len(memories))

@@ -112,4 +112,5 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             k=request.k or self._default_k,
             alpha=request.alpha if request.HasField("alpha") else None,
             filter=to_filter(request),
+            expand_graph=request.expand_graph if request.HasField("expand_graph") else True,
         )

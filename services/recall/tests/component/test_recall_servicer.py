@@ -126,18 +126,33 @@ async def test_graph_expansion_brings_the_next_turn_in_time(tmp_path: Path, embe
     ]
     store = EmbeddedMemoryStore(tmp_path / "m.db")
     vectors = await embedder.embed([text for _, _, text in turns])
-    await store.upsert([
-        MemoryRecord(memory_id=memory_id_for("a/b/c", "s1", turn_id, 0), namespace="a/b/c", text=text, session_id="s1",
-                     turn_id=turn_id, role=role, occurred_at=T0 + timedelta(minutes=i), recorded_at=T0,
-                     embedder=embedder.name, vector=vectors[i])
-        for i, (turn_id, role, text) in enumerate(turns)
-    ])
+    await store.upsert(
+        [
+            MemoryRecord(
+                memory_id=memory_id_for("a/b/c", "s1", turn_id, 0),
+                namespace="a/b/c",
+                text=text,
+                session_id="s1",
+                turn_id=turn_id,
+                role=role,
+                occurred_at=T0 + timedelta(minutes=i),
+                recorded_at=T0,
+                embedder=embedder.name,
+                vector=vectors[i],
+            )
+            for i, (turn_id, role, text) in enumerate(turns)
+        ]
+    )
     graph = EmbeddedGraphStore(tmp_path / "graph.sqlite3")
     await graph.ensure_schema()
-    await graph.upsert_turns([
-        TurnNode(namespace="a/b/c", session_id="s1", turn_id=turn_id, role=role, occurred_at=T0 + timedelta(minutes=i))
-        for i, (turn_id, role, _) in enumerate(turns)
-    ])
+    await graph.upsert_turns(
+        [
+            TurnNode(
+                namespace="a/b/c", session_id="s1", turn_id=turn_id, role=role, occurred_at=T0 + timedelta(minutes=i)
+            )
+            for i, (turn_id, role, _) in enumerate(turns)
+        ]
+    )
     app = RecallApp(RecallSettings(port=0, expand_top=1), embedder, store, graph=graph)
     port = await app.start()
     try:

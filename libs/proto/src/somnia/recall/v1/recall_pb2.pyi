@@ -66,6 +66,7 @@ class RecallRequest(_message.Message):
     K_FIELD_NUMBER: _builtins.int
     FILTER_FIELD_NUMBER: _builtins.int
     ALPHA_FIELD_NUMBER: _builtins.int
+    EXPAND_GRAPH_FIELD_NUMBER: _builtins.int
     namespace: _builtins.str
     """namespace is "tenant/agent/user", each part [a-z0-9_-]{1,64}."""
     query: _builtins.str
@@ -74,6 +75,10 @@ class RecallRequest(_message.Message):
     alpha: _builtins.float
     """alpha weighs vector against keyword scores: 1 is vector only, 0 keyword only. Unset means the
     server's default (0.5).
+    """
+    expand_graph: _builtins.bool
+    """expand_graph adds the turns next in time to the best hits (graph expansion). Unset means the
+    server's default (on); false gives plain hybrid search.
     """
     @_builtins.property
     def filter(self) -> Global___RecallFilter: ...
@@ -85,14 +90,20 @@ class RecallRequest(_message.Message):
         k: _builtins.int = ...,
         filter: Global___RecallFilter | None = ...,
         alpha: _builtins.float | None = ...,
+        expand_graph: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "alpha", b"alpha", "filter", b"filter"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "alpha", b"alpha", "expand_graph", b"expand_graph", "filter", b"filter"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "alpha", b"alpha", "filter", b"filter", "k", b"k", "namespace", b"namespace", "query", b"query"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "alpha", b"alpha", "expand_graph", b"expand_graph", "filter", b"filter", "k", b"k", "namespace", b"namespace", "query", b"query"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__alpha: _TypeAlias = _typing.Literal["alpha"]  # noqa: Y015
     _WhichOneofArgType__alpha: _TypeAlias = _typing.Literal["_alpha", b"_alpha"]  # noqa: Y015
+    _WhichOneofReturnType__expand_graph: _TypeAlias = _typing.Literal["expand_graph"]  # noqa: Y015
+    _WhichOneofArgType__expand_graph: _TypeAlias = _typing.Literal["_expand_graph", b"_expand_graph"]  # noqa: Y015
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__alpha) -> _WhichOneofReturnType__alpha | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__expand_graph) -> _WhichOneofReturnType__expand_graph | None: ...
 
 Global___RecallRequest: _TypeAlias = RecallRequest  # noqa: Y015
 
