@@ -64,10 +64,6 @@ class IndexingService:
         self._overlap = chunk_overlap_words
         self._clock = clock
 
-    async def index(self, turns: Sequence[TurnCaptured]) -> IndexResult:
-        """Embed and store every turn; when this returns, all of it is durable."""
-        return await self.commit(await self.prepare(turns))
-
     async def prepare(self, turns: Sequence[TurnCaptured]) -> PreparedBatch:
         plan: list[tuple[TurnCaptured, int, str]] = []
         for turn in turns:
