@@ -12,6 +12,7 @@ from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, ServiceBinding, wait_for_shutdown_signal
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
+from somnia_tokens import TokenizerSettings, create_token_counter
 
 from somnia_recall.service import RecallService
 from somnia_recall.servicer import RecallServicer
@@ -54,6 +55,8 @@ class RecallApp:
                         default_k=settings.default_k,
                         max_query_chars=settings.max_query_chars,
                         metrics=self.metrics,
+                        tokens=create_token_counter(TokenizerSettings()),
+                        max_token_budget=settings.max_token_budget,
                     ),
                     add=recall_pb2_grpc.add_RecallServiceServicer_to_server,
                 )

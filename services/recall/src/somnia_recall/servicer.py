@@ -11,6 +11,7 @@ from somnia_contracts import ROLES, IdentifierError, validate_namespace
 from somnia_embedder import EmbedderError
 from somnia_memory_store import SearchFilter, StoreError
 from somnia_telemetry import ServiceMetrics
+from somnia_tokens import TokenCounter, pack_in_order
 
 from somnia_recall.service import InvalidQuery, RecalledMemory, RecallService
 
@@ -51,7 +52,7 @@ def to_filter(request: recall_pb2.RecallRequest) -> SearchFilter | None:
     )
 
 
-def to_item(memory: RecalledMemory) -> recall_pb2.RecalledItem:
+def to_item(memory: RecalledMemory, tokens: int) -> recall_pb2.RecalledItem:
     hit, record = memory.hit, memory.hit.record
     return recall_pb2.RecalledItem(
         memory_id=record.memory_id,
@@ -71,15 +72,25 @@ def to_item(memory: RecalledMemory) -> recall_pb2.RecalledItem:
             turn_id=record.turn_id, chunk_index=record.chunk_index, role=record.role, embedder=record.embedder
         ),
         why=memory.why,
+        tokens=tokens,
     )
 
 
 class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
     def __init__(
-        self, service: RecallService, *, default_k: int, max_query_chars: int, metrics: ServiceMetrics
+        self,
+        service: RecallService,
+        *,
+        default_k: int,
+        max_query_chars: int,
+        metrics: ServiceMetrics,
+        tokens: TokenCounter,
+        max_token_budget: int,
     ) -> None:
         self._service = service
         self._metrics = metrics
+        self._tokens = tokens
+        self._max_token_budget = max_token_budget
         self._default_k = default_k
         self._max_query_chars = max_query_chars
 
@@ -88,6 +99,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
     ) -> recall_pb2.RecallResponse:
         with self._metrics.recall_latency.time():
             try:
+                budget = self._budget(request)
                 memories = await self._recall(request)
             except (IdentifierError, InvalidQuery) as exc:
                 self._metrics.recall_errors.labels("INVALID_ARGUMENT").inc()
@@ -97,7 +109,23 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
                 await context.abort(
                     grpc.StatusCode.UNAVAILABLE, f"recall could not read its stores ({exc}); retry later"
                 )
-            return recall_pb2.RecallResponse(items=[to_item(m) for m in memories])
+            counted = [(m, self._tokens.count(m.hit.record.text)) for m in memories]
+            if budget is not None:
+                counted = [pair for pair, _ in pack_in_order(counted, budget, lambda pair: pair[1]).items]
+            items = [to_item(m, tokens) for m, tokens in counted]
+            return recall_pb2.RecallResponse(
+                items=items, token_count=sum(t for _, t in counted), tokenizer=self._tokens.name
+            )
+
+    def _budget(self, request: recall_pb2.RecallRequest) -> int | None:
+        if not request.HasField("token_budget"):
+            return None
+        if not 1 <= request.token_budget <= self._max_token_budget:
+            raise InvalidQuery(
+                f"token_budget={request.token_budget} is out of range; use 1 to {self._max_token_budget} tokens "
+                "(or leave it unset for no budget)"
+            )
+        return int(request.token_budget)
 
     async def _recall(self, request: recall_pb2.RecallRequest) -> list[RecalledMemory]:
         validate_namespace(request.namespace)

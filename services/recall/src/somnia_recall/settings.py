@@ -20,6 +20,7 @@ class RecallSettings(BaseSettings):
     shutdown_grace_s: float = Field(default=5.0, ge=0)
     # Graph expansion: neighbours in time of the best `expand_top` hits join with `neighbour_decay` of
     # their score. Off means hybrid search alone.
+    max_token_budget: int = Field(default=128_000, ge=1)
     graph_expansion: bool = True
     expand_top: int = Field(default=5, ge=0, le=50)
     neighbour_decay: float = Field(default=0.5, ge=0.0, le=1.0)

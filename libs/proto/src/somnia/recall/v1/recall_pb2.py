@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsomnia/recall/v1/recall.proto\x12\x10somnia.recall.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x01\n\x0cRecallFilter\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x32\n\x0eoccurred_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0foccurred_before\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05roles\x18\x04 \x03(\t\"\xb6\x01\n\rRecallRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12\t\n\x01k\x18\x03 \x01(\r\x12.\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x1e.somnia.recall.v1.RecallFilter\x12\x12\n\x05\x61lpha\x18\x05 \x01(\x02H\x00\x88\x01\x01\x12\x19\n\x0c\x65xpand_graph\x18\x06 \x01(\x08H\x01\x88\x01\x01\x42\x08\n\x06_alphaB\x0f\n\r_expand_graph\"c\n\x06Scores\x12\r\n\x05\x66used\x18\x01 \x01(\x02\x12\x0e\n\x06vector\x18\x02 \x01(\x02\x12\x0f\n\x07keyword\x18\x03 \x01(\x02\x12\x13\n\x0bvector_rank\x18\x04 \x01(\r\x12\x14\n\x0ckeyword_rank\x18\x05 \x01(\r\"R\n\nProvenance\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x02 \x01(\r\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x10\n\x08\x65mbedder\x18\x04 \x01(\t\"\x9c\x02\n\x0cRecalledItem\x12\x11\n\tmemory_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12(\n\x06scores\x18\x04 \x01(\x0b\x32\x18.somnia.recall.v1.Scores\x12\x12\n\nsession_id\x18\x05 \x01(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brecorded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\nprovenance\x18\x08 \x01(\x0b\x32\x1c.somnia.recall.v1.Provenance\x12\x0b\n\x03why\x18\t \x01(\t\"?\n\x0eRecallResponse\x12-\n\x05items\x18\x01 \x03(\x0b\x32\x1e.somnia.recall.v1.RecalledItem2\\\n\rRecallService\x12K\n\x06Recall\x12\x1f.somnia.recall.v1.RecallRequest\x1a .somnia.recall.v1.RecallResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsomnia/recall/v1/recall.proto\x12\x10somnia.recall.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x01\n\x0cRecallFilter\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x32\n\x0eoccurred_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0foccurred_before\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05roles\x18\x04 \x03(\t\"\xe2\x01\n\rRecallRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12\t\n\x01k\x18\x03 \x01(\r\x12.\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x1e.somnia.recall.v1.RecallFilter\x12\x12\n\x05\x61lpha\x18\x05 \x01(\x02H\x00\x88\x01\x01\x12\x19\n\x0c\x65xpand_graph\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12\x19\n\x0ctoken_budget\x18\x07 \x01(\rH\x02\x88\x01\x01\x42\x08\n\x06_alphaB\x0f\n\r_expand_graphB\x0f\n\r_token_budget\"c\n\x06Scores\x12\r\n\x05\x66used\x18\x01 \x01(\x02\x12\x0e\n\x06vector\x18\x02 \x01(\x02\x12\x0f\n\x07keyword\x18\x03 \x01(\x02\x12\x13\n\x0bvector_rank\x18\x04 \x01(\r\x12\x14\n\x0ckeyword_rank\x18\x05 \x01(\r\"R\n\nProvenance\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x02 \x01(\r\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x10\n\x08\x65mbedder\x18\x04 \x01(\t\"\xac\x02\n\x0cRecalledItem\x12\x11\n\tmemory_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12(\n\x06scores\x18\x04 \x01(\x0b\x32\x18.somnia.recall.v1.Scores\x12\x12\n\nsession_id\x18\x05 \x01(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brecorded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\nprovenance\x18\x08 \x01(\x0b\x32\x1c.somnia.recall.v1.Provenance\x12\x0b\n\x03why\x18\t \x01(\t\x12\x0e\n\x06tokens\x18\n \x01(\r\"g\n\x0eRecallResponse\x12-\n\x05items\x18\x01 \x03(\x0b\x32\x1e.somnia.recall.v1.RecalledItem\x12\x13\n\x0btoken_count\x18\x02 \x01(\r\x12\x11\n\ttokenizer\x18\x03 \x01(\t2\\\n\rRecallService\x12K\n\x06Recall\x12\x1f.somnia.recall.v1.RecallRequest\x1a .somnia.recall.v1.RecallResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,15 +35,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECALLFILTER']._serialized_start=85
   _globals['_RECALLFILTER']._serialized_end=240
   _globals['_RECALLREQUEST']._serialized_start=243
-  _globals['_RECALLREQUEST']._serialized_end=425
-  _globals['_SCORES']._serialized_start=427
-  _globals['_SCORES']._serialized_end=526
-  _globals['_PROVENANCE']._serialized_start=528
-  _globals['_PROVENANCE']._serialized_end=610
-  _globals['_RECALLEDITEM']._serialized_start=613
-  _globals['_RECALLEDITEM']._serialized_end=897
-  _globals['_RECALLRESPONSE']._serialized_start=899
-  _globals['_RECALLRESPONSE']._serialized_end=962
-  _globals['_RECALLSERVICE']._serialized_start=964
-  _globals['_RECALLSERVICE']._serialized_end=1056
+  _globals['_RECALLREQUEST']._serialized_end=469
+  _globals['_SCORES']._serialized_start=471
+  _globals['_SCORES']._serialized_end=570
+  _globals['_PROVENANCE']._serialized_start=572
+  _globals['_PROVENANCE']._serialized_end=654
+  _globals['_RECALLEDITEM']._serialized_start=657
+  _globals['_RECALLEDITEM']._serialized_end=957
+  _globals['_RECALLRESPONSE']._serialized_start=959
+  _globals['_RECALLRESPONSE']._serialized_end=1062
+  _globals['_RECALLSERVICE']._serialized_start=1064
+  _globals['_RECALLSERVICE']._serialized_end=1156
 # @@protoc_insertion_point(module_scope)

@@ -67,6 +67,7 @@ class RecallRequest(_message.Message):
     FILTER_FIELD_NUMBER: _builtins.int
     ALPHA_FIELD_NUMBER: _builtins.int
     EXPAND_GRAPH_FIELD_NUMBER: _builtins.int
+    TOKEN_BUDGET_FIELD_NUMBER: _builtins.int
     namespace: _builtins.str
     """namespace is "tenant/agent/user", each part [a-z0-9_-]{1,64}."""
     query: _builtins.str
@@ -80,6 +81,11 @@ class RecallRequest(_message.Message):
     """expand_graph adds the turns next in time to the best hits (graph expansion). Unset means the
     server's default (on); false gives plain hybrid search.
     """
+    token_budget: _builtins.int
+    """token_budget packs the ranked items, best first, into at most this many tokens (counted with the
+    server's tokenizer, cl100k by default); an item that does not fit is skipped. 1..the server's
+    maximum (128,000 by default); unset means no budget.
+    """
     @_builtins.property
     def filter(self) -> Global___RecallFilter: ...
     def __init__(
@@ -91,19 +97,24 @@ class RecallRequest(_message.Message):
         filter: Global___RecallFilter | None = ...,
         alpha: _builtins.float | None = ...,
         expand_graph: _builtins.bool | None = ...,
+        token_budget: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "alpha", b"alpha", "expand_graph", b"expand_graph", "filter", b"filter"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "expand_graph", b"expand_graph", "filter", b"filter", "token_budget", b"token_budget"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "alpha", b"alpha", "expand_graph", b"expand_graph", "filter", b"filter", "k", b"k", "namespace", b"namespace", "query", b"query"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "expand_graph", b"expand_graph", "filter", b"filter", "k", b"k", "namespace", b"namespace", "query", b"query", "token_budget", b"token_budget"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__alpha: _TypeAlias = _typing.Literal["alpha"]  # noqa: Y015
     _WhichOneofArgType__alpha: _TypeAlias = _typing.Literal["_alpha", b"_alpha"]  # noqa: Y015
     _WhichOneofReturnType__expand_graph: _TypeAlias = _typing.Literal["expand_graph"]  # noqa: Y015
     _WhichOneofArgType__expand_graph: _TypeAlias = _typing.Literal["_expand_graph", b"_expand_graph"]  # noqa: Y015
+    _WhichOneofReturnType__token_budget: _TypeAlias = _typing.Literal["token_budget"]  # noqa: Y015
+    _WhichOneofArgType__token_budget: _TypeAlias = _typing.Literal["_token_budget", b"_token_budget"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__alpha) -> _WhichOneofReturnType__alpha | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__expand_graph) -> _WhichOneofReturnType__expand_graph | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__token_budget) -> _WhichOneofReturnType__token_budget | None: ...
 
 Global___RecallRequest: _TypeAlias = RecallRequest  # noqa: Y015
 
@@ -185,6 +196,7 @@ class RecalledItem(_message.Message):
     RECORDED_AT_FIELD_NUMBER: _builtins.int
     PROVENANCE_FIELD_NUMBER: _builtins.int
     WHY_FIELD_NUMBER: _builtins.int
+    TOKENS_FIELD_NUMBER: _builtins.int
     memory_id: _builtins.str
     text: _builtins.str
     kind: _builtins.str
@@ -192,6 +204,8 @@ class RecalledItem(_message.Message):
     session_id: _builtins.str
     why: _builtins.str
     """why says in words which retrievers returned the item."""
+    tokens: _builtins.int
+    """tokens is the item's text length in the server's tokenizer."""
     @_builtins.property
     def scores(self) -> Global___Scores: ...
     @_builtins.property
@@ -212,10 +226,11 @@ class RecalledItem(_message.Message):
         recorded_at: _timestamp_pb2.Timestamp | None = ...,
         provenance: Global___Provenance | None = ...,
         why: _builtins.str = ...,
+        tokens: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "memory_id", b"memory_id", "occurred_at", b"occurred_at", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "session_id", b"session_id", "text", b"text", "why", b"why"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "memory_id", b"memory_id", "occurred_at", b"occurred_at", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "session_id", b"session_id", "text", b"text", "tokens", b"tokens", "why", b"why"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -226,16 +241,24 @@ class RecallResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ITEMS_FIELD_NUMBER: _builtins.int
+    TOKEN_COUNT_FIELD_NUMBER: _builtins.int
+    TOKENIZER_FIELD_NUMBER: _builtins.int
+    token_count: _builtins.int
+    """token_count is the sum of the items' tokens (never above the request's token_budget)."""
+    tokenizer: _builtins.str
+    """tokenizer names the tokenizer that counted them."""
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecalledItem]: ...
     def __init__(
         self,
         *,
         items: _abc.Iterable[Global___RecalledItem] | None = ...,
+        token_count: _builtins.int = ...,
+        tokenizer: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "token_count", b"token_count", "tokenizer", b"tokenizer"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
