@@ -34,7 +34,15 @@ CREATE TABLE IF NOT EXISTS edge (
     PRIMARY KEY (namespace, type, source, target)
 );
 CREATE INDEX IF NOT EXISTS edge_target ON edge(namespace, type, target);
+CREATE INDEX IF NOT EXISTS node_sort ON node(namespace, label, sort_key);
 """
+# A turn's sort key starts with its session, so a session's turns are one contiguous index range and
+# a new turn finds its neighbours in time with two index seeks.
+SESSION_END = "\U0010ffff"
+
+
+def session_sort_key(turn: TurnNode) -> str:
+    return f"{turn.session_id}\x1f{turn_sort_key(turn)}"
 
 
 def turn_key(session_id: str, turn_id: str) -> str:
@@ -95,42 +103,63 @@ class EmbeddedGraphStore:
         await asyncio.to_thread(self._write, statements)
 
     async def upsert_turns(self, turns: Sequence[TurnNode]) -> None:
-        statements = []
-        sessions: set[tuple[str, str]] = set()
-        for t in turns:
-            key = turn_key(t.session_id, t.turn_id)
-            props = t.model_dump(mode="json", exclude={"namespace"})
-            sort = turn_sort_key(t)
-            statements.append(self._merge_node(t.namespace, "Session", t.session_id, {"session_id": t.session_id}))
-            statements.append(self._merge_node(t.namespace, "Turn", key, props, sort))
-            statements.append(self._edge(t.namespace, "PART_OF", f"Turn:{key}", f"Session:{t.session_id}"))
-            sessions.add((t.namespace, t.session_id))
-        await asyncio.to_thread(self._write_and_relink, statements, sessions)
+        await asyncio.to_thread(self._upsert_turns_sync, turns)
 
-    def _write_and_relink(
-        self, statements: list[tuple[str, tuple[object, ...]]], sessions: set[tuple[str, str]]
-    ) -> None:
-        for namespace, session_id in sorted(sessions):
-            statements.append(
-                (
-                    "DELETE FROM edge WHERE namespace = ? AND type = 'NEXT' AND source IN "
-                    "(SELECT source FROM edge WHERE namespace = ? AND type = 'PART_OF' AND target = ?)",
-                    (namespace, namespace, f"Session:{session_id}"),
-                )
+    def _upsert_turns_sync(self, turns: Sequence[TurnNode]) -> None:
+        ordered = sorted(turns, key=lambda t: (t.namespace, t.session_id, turn_sort_key(t)))
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                for t in ordered:
+                    key = turn_key(t.session_id, t.turn_id)
+                    for sql, params in (
+                        self._merge_node(t.namespace, "Session", t.session_id, {"session_id": t.session_id}),
+                        self._merge_node(
+                            t.namespace,
+                            "Turn",
+                            key,
+                            t.model_dump(mode="json", exclude={"namespace"}),
+                            session_sort_key(t),
+                        ),
+                        self._edge(t.namespace, "PART_OF", f"Turn:{key}", f"Session:{t.session_id}"),
+                    ):
+                        cur.execute(sql, params)
+                    self._link_next(cur, t)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _link_next(cur: sqlite3.Cursor, turn: TurnNode) -> None:
+        """Splice the turn into its session's NEXT chain between its neighbours in time (idempotent)."""
+        ns, key, sort = turn.namespace, turn_key(turn.session_id, turn.turn_id), session_sort_key(turn)
+        low, high = f"{turn.session_id}\x1f", f"{turn.session_id}\x1f{SESSION_END}"
+        before = cur.execute(
+            "SELECT key FROM node WHERE namespace = ? AND label = 'Turn' AND sort_key >= ? AND sort_key < ? "
+            "ORDER BY sort_key DESC LIMIT 1",
+            (ns, low, sort),
+        ).fetchone()
+        after = cur.execute(
+            "SELECT key FROM node WHERE namespace = ? AND label = 'Turn' AND sort_key > ? AND sort_key < ? "
+            "ORDER BY sort_key LIMIT 1",
+            (ns, sort, high),
+        ).fetchone()
+        cur.execute("DELETE FROM edge WHERE namespace = ? AND type = 'NEXT' AND source = ?", (ns, f"Turn:{key}"))
+        if before is not None:
+            cur.execute(
+                "DELETE FROM edge WHERE namespace = ? AND type = 'NEXT' AND source = ?", (ns, f"Turn:{before[0]}")
             )
-            statements.append(
-                (
-                    "INSERT OR IGNORE INTO edge(namespace, type, source, target) "
-                    "SELECT namespace, 'NEXT', 'Turn:' || key, 'Turn:' || next_key FROM ("
-                    "  SELECT namespace, key, LEAD(key) OVER (ORDER BY sort_key) AS next_key FROM node "
-                    "  WHERE namespace = ? AND label = 'Turn' AND key IN ("
-                    "    SELECT substr(source, 6) FROM edge "
-                    "    WHERE namespace = ? AND type = 'PART_OF' AND target = ?)"
-                    ") WHERE next_key IS NOT NULL",
-                    (namespace, namespace, f"Session:{session_id}"),
-                )
+            cur.execute(
+                "INSERT OR IGNORE INTO edge(namespace, type, source, target) VALUES (?, 'NEXT', ?, ?)",
+                (ns, f"Turn:{before[0]}", f"Turn:{key}"),
             )
-        self._write(statements)
+        if after is not None:
+            cur.execute(
+                "INSERT OR IGNORE INTO edge(namespace, type, source, target) VALUES (?, 'NEXT', ?, ?)",
+                (ns, f"Turn:{key}", f"Turn:{after[0]}"),
+            )
 
     async def upsert_memories(self, memories: Sequence[MemoryNode]) -> None:
         statements = []
@@ -182,9 +211,11 @@ class EmbeddedGraphStore:
             for _ in range(hops):
                 following: list[str] = []
                 for node in frontier:
+                    # INDEXED BY: without statistics SQLite would scan every NEXT edge for the reverse lookup.
                     for (other,) in self._read(
                         "SELECT target FROM edge WHERE namespace = ? AND type = 'NEXT' AND source = ? "
-                        "UNION SELECT source FROM edge WHERE namespace = ? AND type = 'NEXT' AND target = ?",
+                        "UNION SELECT source FROM edge INDEXED BY edge_target "
+                        "WHERE namespace = ? AND type = 'NEXT' AND target = ?",
                         (namespace, node, namespace, node),
                     ):
                         if other not in seen:

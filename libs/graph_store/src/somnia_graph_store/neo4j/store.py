@@ -22,6 +22,7 @@ SCHEMA = [
         for label in LABELS
     ),
     *(f"CREATE INDEX {label.lower()}_namespace IF NOT EXISTS FOR (n:{label}) ON (n.namespace)" for label in LABELS),
+    "CREATE INDEX turn_session_order IF NOT EXISTS FOR (n:Turn) ON (n.session_uid, n.sort_key)",
 ]
 
 MERGE_SESSIONS = """
@@ -36,22 +37,29 @@ MERGE (s:Session {uid: row.session_uid})
 ON CREATE SET s.namespace = row.namespace, s.session_id = row.session_id
 MERGE (t:Turn {uid: row.uid})
 SET t.namespace = row.namespace, t.session_id = row.session_id, t.turn_id = row.turn_id,
-    t.role = row.role, t.occurred_at = row.occurred_at, t.sort_key = row.sort_key
+    t.role = row.role, t.occurred_at = row.occurred_at, t.sort_key = row.sort_key, t.session_uid = row.session_uid
 MERGE (t)-[:PART_OF]->(s)
 """
-UNLINK_NEXT = """
-UNWIND $sessions AS suid
-MATCH (:Session {uid: suid})<-[:PART_OF]-(:Turn)-[r:NEXT]->()
-DELETE r
+# A new turn is spliced into its session's chain between its neighbours in time (two index seeks on
+# (session_uid, sort_key)), so linking costs the same in a session of ten turns or ten thousand.
+UNLINK_OUT = """
+MATCH (t:Turn {uid: $uid})
+OPTIONAL MATCH (t)-[old:NEXT]->()
+DELETE old
 """
-LINK_NEXT = """
-UNWIND $sessions AS suid
-MATCH (:Session {uid: suid})<-[:PART_OF]-(t:Turn)
-WITH suid, t ORDER BY t.sort_key
-WITH suid, collect(t) AS turns
-UNWIND range(0, size(turns) - 2) AS i
-WITH turns[i] AS a, turns[i + 1] AS b
-MERGE (a)-[:NEXT]->(b)
+LINK_BEFORE = """
+MATCH (t:Turn {uid: $uid})
+MATCH (p:Turn {session_uid: $session_uid}) WHERE p.sort_key < t.sort_key
+WITH t, p ORDER BY p.sort_key DESC LIMIT 1
+OPTIONAL MATCH (p)-[old:NEXT]->()
+DELETE old
+MERGE (p)-[:NEXT]->(t)
+"""
+LINK_AFTER = """
+MATCH (t:Turn {uid: $uid})
+MATCH (n:Turn {session_uid: $session_uid}) WHERE n.sort_key > t.sort_key
+WITH t, n ORDER BY n.sort_key LIMIT 1
+MERGE (t)-[:NEXT]->(n)
 """
 MERGE_MEMORIES = """
 UNWIND $rows AS row
@@ -144,12 +152,13 @@ class Neo4jGraphStore:
             }
             for t in turns
         ]
-        sessions = sorted({str(row["session_uid"]) for row in rows})
-        await self._write(
-            (MERGE_TURNS, {"rows": rows}),
-            (UNLINK_NEXT, {"sessions": sessions}),
-            (LINK_NEXT, {"sessions": sessions}),
-        )
+        rows.sort(key=lambda row: (str(row["session_uid"]), str(row["sort_key"])))
+        links = [
+            (query, {"uid": row["uid"], "session_uid": row["session_uid"]})
+            for row in rows
+            for query in (UNLINK_OUT, LINK_BEFORE, LINK_AFTER)
+        ]
+        await self._write((MERGE_TURNS, {"rows": rows}), *links)
 
     async def upsert_memories(self, memories: Sequence[MemoryNode]) -> None:
         rows = [
