@@ -255,7 +255,7 @@ class EmbeddedMemoryStore:
                     chunk = memory_ids[start : start + 500]
                     marks = ",".join("?" * len(chunk))
                     cur.execute(
-                        f"DELETE FROM memory WHERE namespace = ? AND memory_id IN ({marks})",
+                        f"DELETE FROM memory WHERE +namespace = ? AND memory_id IN ({marks})",
                         (namespace, *chunk),
                     )
                     deleted += cur.rowcount
@@ -291,12 +291,13 @@ class EmbeddedMemoryStore:
         return await asyncio.to_thread(self._get_sync, namespace, list(memory_ids))
 
     def _get_sync(self, namespace: str, memory_ids: list[str]) -> list[MemoryRecord]:
+        # `+namespace` keeps SQLite on the memory_id index; the namespace index would scan the namespace.
         if not memory_ids:
             return []
         marks = ",".join("?" * len(memory_ids))
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {COLUMNS} FROM memory WHERE namespace = ? AND memory_id IN ({marks})",
+                f"SELECT {COLUMNS} FROM memory WHERE +namespace = ? AND memory_id IN ({marks})",
                 (namespace, *memory_ids),
             ).fetchall()
         by_id = {row[1]: self._record(row) for row in rows}
