@@ -9,6 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_contracts import ROLES, IdentifierError, validate_namespace
 from somnia_embedder import EmbedderError
+from somnia_graph_store import GraphStoreError
 from somnia_memory_store import SearchFilter, StoreError
 from somnia_telemetry import ServiceMetrics
 from somnia_tokens import TokenCounter, pack_in_order
@@ -104,7 +105,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             except (IdentifierError, InvalidQuery) as exc:
                 self._metrics.recall_errors.labels("INVALID_ARGUMENT").inc()
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-            except (StoreError, EmbedderError) as exc:
+            except (StoreError, GraphStoreError, EmbedderError) as exc:
                 self._metrics.recall_errors.labels("UNAVAILABLE").inc()
                 await context.abort(
                     grpc.StatusCode.UNAVAILABLE, f"recall could not read its stores ({exc}); retry later"
