@@ -14,15 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from somnia_contracts import ROLES, validate_namespace, validate_session_id
+from somnia_contracts import ROLES
 from somnia_contracts.events import Role
+from somnia_contracts.identifiers import Namespace, SessionId
 
 
 class TranscriptLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    namespace: str
-    session_id: str
+    namespace: Namespace
+    session_id: SessionId
     role: Role
     content: str = ""
     timestamp: datetime
@@ -30,16 +31,6 @@ class TranscriptLine(BaseModel):
     tool_name: str = ""
     tool_arguments: dict[str, Any] | list[Any] | str | None = None
     tool_result: str | dict[str, Any] | list[Any] | None = None
-
-    @field_validator("namespace")
-    @classmethod
-    def _namespace(cls, value: str) -> str:
-        return validate_namespace(value)
-
-    @field_validator("session_id")
-    @classmethod
-    def _session(cls, value: str) -> str:
-        return validate_session_id(value)
 
     @field_validator("timestamp", mode="before")
     @classmethod

@@ -90,9 +90,6 @@ class ContainerWeaviate:
     def version(self) -> str:
         return WEAVIATE_VERSION
 
-    def kill(self) -> None:
-        self._container.get_wrapped_container().kill()
-
     def stop(self) -> None:
         self._container.stop()
 

@@ -20,6 +20,7 @@ from somnia_contracts.identifiers import (
 from somnia_contracts.subjects import (
     MEMORY_STREAM,
     SESSION_STREAM,
+    MsgIds,
     StreamSpec,
     Subjects,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "SESSION_STREAM",
     "IdentifierError",
     "MemoryIndexed",
+    "MsgIds",
     "SessionClosed",
     "SessionStarted",
     "StreamSpec",

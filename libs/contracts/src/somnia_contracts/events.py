@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from somnia_contracts.identifiers import validate_namespace, validate_session_id, validate_turn_id
+from somnia_contracts.identifiers import Namespace, SessionId, TurnId
 
 Role = Literal["user", "assistant", "system", "tool"]
 Outcome = Literal["unspecified", "succeeded", "failed", "abandoned"]
@@ -26,18 +26,8 @@ class Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: Literal[1] = 1
-    namespace: str
-    session_id: str
-
-    @field_validator("namespace")
-    @classmethod
-    def _namespace(cls, value: str) -> str:
-        return validate_namespace(value)
-
-    @field_validator("session_id")
-    @classmethod
-    def _session(cls, value: str) -> str:
-        return validate_session_id(value)
+    namespace: Namespace
+    session_id: SessionId
 
 
 class ToolCallPayload(BaseModel):
@@ -62,17 +52,12 @@ class TurnCaptured(Event):
     """`somnia.v1.session.turn.<ns>.<session>`: one turn was accepted by capture."""
 
     event_type: Literal["session.turn"] = "session.turn"
-    turn_id: str
+    turn_id: TurnId
     role: Role
     content: str
     tool_call: ToolCallPayload | None = None
     occurred_at: AwareDatetime
     captured_at: AwareDatetime
-
-    @field_validator("turn_id")
-    @classmethod
-    def _turn(cls, value: str) -> str:
-        return validate_turn_id(value)
 
 
 class SessionClosed(Event):

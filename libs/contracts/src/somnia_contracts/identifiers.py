@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 NAMESPACE_PART = re.compile(r"[a-z0-9_-]{1,64}")
 NAMESPACE_PARTS = 3
@@ -58,3 +61,9 @@ def memory_id_for(namespace: str, session_id: str, turn_id: str, chunk_index: in
     """The id of a turn's chunk: deterministic, so redelivery never duplicates and any service can find a
     turn's memories from the turn alone."""
     return "m-" + uuid.uuid5(MEMORY_ID_NAMESPACE, f"{namespace}/{session_id}/{turn_id}#{chunk_index}").hex
+
+
+# Field types for pydantic models that carry ids: the same checks, wherever an id is read.
+Namespace = Annotated[str, AfterValidator(validate_namespace)]
+SessionId = Annotated[str, AfterValidator(validate_session_id)]
+TurnId = Annotated[str, AfterValidator(validate_turn_id)]

@@ -40,6 +40,26 @@ class Subjects:
         return f"{PREFIX}.memory.indexed.{namespace}.{session_id}"
 
 
+class MsgIds:
+    """Nats-Msg-Id values: JetStream stores a message once per id within its stream's window."""
+
+    @staticmethod
+    def turn(namespace: str, session_id: str, turn_id: str) -> str:
+        return f"turn/{namespace}/{session_id}/{turn_id}"
+
+    @staticmethod
+    def session_started(namespace: str, session_id: str) -> str:
+        return f"started/{namespace}/{session_id}"
+
+    @staticmethod
+    def session_closed(namespace: str, session_id: str) -> str:
+        return f"closed/{namespace}/{session_id}"
+
+    @staticmethod
+    def memory_indexed(namespace: str, session_id: str, turn_id: str) -> str:
+        return f"indexed/{namespace}/{session_id}/{turn_id}"
+
+
 @dataclass(frozen=True)
 class StreamSpec:
     """A JetStream stream every service declares the same way (declaring is idempotent)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from opentelemetry import trace
-from somnia_contracts import OUTCOMES, SESSION_STREAM, SessionClosed, SessionStarted, Subjects, TurnCaptured
+from somnia_contracts import OUTCOMES, SESSION_STREAM, MsgIds, SessionClosed, SessionStarted, Subjects, TurnCaptured
 from somnia_telemetry import attributes
 
 from somnia_capture.ports import EventPublisher
@@ -36,11 +36,6 @@ class TurnAck:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def turn_msg_id(event: TurnCaptured) -> str:
-    """JetStream de-duplicates on this: one turn id per namespace and session."""
-    return f"turn/{event.namespace}/{event.session_id}/{event.turn_id}"
 
 
 class CaptureService:
@@ -106,7 +101,7 @@ class CaptureService:
                 self._publisher.publish(
                     event,
                     subject=Subjects.session_turn(event.namespace, event.session_id),
-                    msg_id=turn_msg_id(event),
+                    msg_id=MsgIds.turn(event.namespace, event.session_id, event.turn_id),
                     stream=SESSION_STREAM.name,
                 )
                 for event in events
@@ -152,7 +147,7 @@ class CaptureService:
         await self._publisher.publish(
             event,
             subject=Subjects.session_started(namespace, session_id),
-            msg_id=f"started/{namespace}/{session_id}",
+            msg_id=MsgIds.session_started(namespace, session_id),
             stream=SESSION_STREAM.name,
         )
         return session_id
@@ -171,6 +166,6 @@ class CaptureService:
         await self._publisher.publish(
             event,
             subject=Subjects.session_closed(namespace, session_id),
-            msg_id=f"closed/{namespace}/{session_id}",
+            msg_id=MsgIds.session_closed(namespace, session_id),
             stream=SESSION_STREAM.name,
         )

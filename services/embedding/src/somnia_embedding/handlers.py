@@ -22,7 +22,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Tracer
 from pydantic import ValidationError
 from somnia_bus import JetStreamPublisher, settle_failed
-from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryIndexed, Subjects, TurnCaptured
+from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryIndexed, MsgIds, Subjects, TurnCaptured
 from somnia_telemetry import ServiceMetrics, attributes, context_from_headers
 
 from somnia_embedding.service import IndexingService, IndexResult, PreparedBatch
@@ -170,7 +170,7 @@ class TurnBatchHandler:
             await self._publisher.publish(
                 event,
                 subject=Subjects.memory_indexed(event.namespace, event.session_id),
-                msg_id=f"indexed/{event.namespace}/{event.session_id}/{event.turn_id}",
+                msg_id=MsgIds.memory_indexed(event.namespace, event.session_id, event.turn_id),
                 stream=MEMORY_STREAM.name,
             )
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import nats
 import pytest
-from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
-from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, Subjects, TurnCaptured
+from somnia_bus import close_broker
+from somnia_bus.testing import publish_turns
+from somnia_contracts import MEMORY_STREAM, TurnCaptured
 from somnia_embedding.main import EmbeddingApp
 from somnia_embedding.settings import EmbeddingSettings
 from somnia_memory_store import MemoryRecord
@@ -41,13 +42,9 @@ class HangingStore(EmbeddedMemoryStore):
         await asyncio.Event().wait()
 
 
-async def publish_turns(url: str, count: int, session: str = "s1") -> None:
-    broker = create_broker(url, name="test-publisher")
-    await broker.connect()
-    await ensure_streams(broker, SESSION_STREAM)
-    publisher = JetStreamPublisher(broker)
-    for i in range(count):
-        event = TurnCaptured(
+def turns(count: int, session: str = "s1") -> list[TurnCaptured]:
+    return [
+        TurnCaptured(
             namespace="a/b/c",
             session_id=session,
             turn_id=f"t{i}",
@@ -56,13 +53,8 @@ async def publish_turns(url: str, count: int, session: str = "s1") -> None:
             occurred_at=NOW,
             captured_at=NOW,
         )
-        await publisher.publish(
-            event,
-            subject=Subjects.session_turn("a/b/c", session),
-            msg_id=f"turn/a/b/c/{session}/t{i}",
-            stream=SESSION_STREAM.name,
-        )
-    await close_broker(broker)
+        for i in range(count)
+    ]
 
 
 async def wait_for_count(store: EmbeddedMemoryStore, expected: int, timeout_s: float = 30.0) -> int:
@@ -88,7 +80,7 @@ async def test_failed_writes_are_retried_until_every_turn_is_stored_once(
     app = EmbeddingApp(EmbeddingSettings(nats_url=nats_server.url, health_port=0, batch_size=8), embedder, store)
     await app.start()
     try:
-        await publish_turns(nats_server.url, 30)
+        await publish_turns(nats_server.url, turns(30))
         assert await wait_for_count(store, 30) == 30
         await asyncio.sleep(0.5)  # let any stray redelivery land
         assert await store.count("a/b/c") == 30
@@ -108,7 +100,7 @@ async def test_a_consumer_that_dies_before_acking_loses_nothing(
     )
     frozen = EmbeddingApp(settings, embedder, HangingStore(tmp_path / "m.db"))
     await frozen.start()
-    await publish_turns(nats_server.url, 12)
+    await publish_turns(nats_server.url, turns(12))
     await asyncio.sleep(0.5)
     await close_broker(frozen.broker)  # dies holding un-acked messages
     await frozen.health.stop()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from somnia_backends import WeaviateServer
-from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
-from somnia_contracts import SESSION_STREAM, Subjects, TurnCaptured
+from somnia_bus.testing import publish_turns
+from somnia_contracts import TurnCaptured
 from somnia_embedding.main import EmbeddingApp
 from somnia_embedding.service import memory_id
 from somnia_embedding.settings import EmbeddingSettings
@@ -47,26 +47,6 @@ def store_for(server: WeaviateServer) -> WeaviateMemoryStore:
     )
 
 
-async def publish_all(url: str, events: list[TurnCaptured]) -> None:
-    broker = create_broker(url, name="fault-publisher")
-    await broker.connect()
-    await ensure_streams(broker, SESSION_STREAM)
-    publisher = JetStreamPublisher(broker)
-    for start in range(0, len(events), 200):
-        await asyncio.gather(
-            *(
-                publisher.publish(
-                    e,
-                    subject=Subjects.session_turn(e.namespace, e.session_id),
-                    msg_id=f"turn/{e.namespace}/{e.session_id}/{e.turn_id}",
-                    stream=SESSION_STREAM.name,
-                )
-                for e in events[start : start + 200]
-            )
-        )
-    await close_broker(broker)
-
-
 async def test_weaviate_outage_mid_ingest_loses_and_duplicates_nothing(
     nats_server: NatsServer,
     tmp_path: Path,
@@ -81,7 +61,7 @@ async def test_weaviate_outage_mid_ingest_loses_and_duplicates_nothing(
     await app.start()
     events = turns()
     try:
-        await publish_all(nats_server.url, events)
+        await publish_turns(nats_server.url, events)
         while await probe.count(NS) < TURNS // 4:
             await asyncio.sleep(0.2)
         weaviate.kill()  # no goodbye, mid-batch

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from somnia_backends import Neo4jServer
-from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
-from somnia_contracts import SESSION_STREAM, Subjects, TurnCaptured
+from somnia_bus.testing import publish_turns
+from somnia_contracts import TurnCaptured
 from somnia_graph.main import GraphApp
 from somnia_graph.settings import GraphServiceSettings
 from somnia_graph_store.neo4j.store import Neo4jGraphStore
@@ -35,26 +35,6 @@ def turns() -> list[TurnCaptured]:
         )
         for i in range(TURNS)
     ]
-
-
-async def publish_all(url: str, events: list[TurnCaptured]) -> None:
-    broker = create_broker(url, name="fault-publisher")
-    await broker.connect()
-    await ensure_streams(broker, SESSION_STREAM)
-    publisher = JetStreamPublisher(broker)
-    for start in range(0, len(events), 200):
-        await asyncio.gather(
-            *(
-                publisher.publish(
-                    e,
-                    subject=Subjects.session_turn(e.namespace, e.session_id),
-                    msg_id=f"turn/{e.namespace}/{e.session_id}/{e.turn_id}",
-                    stream=SESSION_STREAM.name,
-                )
-                for e in events[start : start + 200]
-            )
-        )
-    await close_broker(broker)
 
 
 async def count_turns(server: Neo4jServer) -> int:
@@ -85,7 +65,7 @@ async def test_neo4j_outage_mid_ingest_loses_and_duplicates_nothing(
             await asyncio.sleep(0.5)
     events = turns()
     try:
-        await publish_all(nats_server.url, events)
+        await publish_turns(nats_server.url, events)
         while await count_turns(neo4j) < TURNS // 4:
             await asyncio.sleep(0.2)
         neo4j.kill()
