@@ -37,6 +37,13 @@ def turns() -> list[TurnCaptured]:
     ]
 
 
+async def fetch_all(store: WeaviateMemoryStore, memory_ids: list[str]) -> list[str]:
+    found: list[str] = []
+    for start in range(0, len(memory_ids), 500):
+        found += [r.memory_id for r in await store.get(NS, memory_ids[start : start + 500])]
+    return found
+
+
 def store_for(server: WeaviateServer) -> WeaviateMemoryStore:
     return WeaviateMemoryStore(
         http_host=server.host,
@@ -75,9 +82,12 @@ async def test_weaviate_outage_mid_ingest_loses_and_duplicates_nothing(
         await asyncio.sleep(2)  # anything redelivered late would land now
         assert await probe.count(NS) == TURNS, f"after a {outage_s:.0f}s outage"
         expected = [memory_id(e, 0) for e in events]
-        found = []
-        for start in range(0, TURNS, 500):
-            found += [r.memory_id for r in await probe.get(NS, expected[start : start + 500])]
+        # Lookups go through Weaviate's property index, which a killed node rebuilds after restart:
+        # give it time to catch up with the object count above.
+        found = await fetch_all(probe, expected)
+        while found != expected and time.monotonic() < deadline:
+            await asyncio.sleep(1)
+            found = await fetch_all(probe, expected)
         assert found == expected  # every id exactly once
     finally:
         await app.stop()
