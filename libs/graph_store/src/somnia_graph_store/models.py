@@ -1,7 +1,10 @@
-"""Nodes of the memory graph. Edges are implied: a Turn is PART_OF its Session, a Memory PART_OF its
-Turn, and consecutive turns of a session (by time, then id) are joined by NEXT."""
+"""Nodes and edges of the memory graph. Structural edges are implied: a Turn is PART_OF its Session, a
+Memory PART_OF its Turn, consecutive turns of a session (by time, then id) are joined by NEXT, and an
+Agent RAN its sessions. MENTIONS, USED_TOOL, SIMILAR_TO and FEEDBACK_ON come from their own models."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -15,6 +18,8 @@ class SessionNode(BaseModel):
     started_at: AwareDatetime | None = None
     ended_at: AwareDatetime | None = None
     outcome: str = ""
+    # Tools the agent had at the session start, kept on the session for warming to predict from.
+    tools: tuple[str, ...] = ()
 
 
 class TurnNode(BaseModel):
@@ -42,3 +47,78 @@ class MemoryNode(BaseModel):
     turn_id: str
     memory_id: str
     kind: str = "episodic"
+
+
+class Mention(BaseModel):
+    """A turn MENTIONS an entity (a name, a topic or a day); the entity node is merged by its key."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    session_id: str
+    turn_id: str
+    entity_key: str
+    name: str
+    kind: str = "topic"
+
+
+class ToolUse(BaseModel):
+    """A turn USED_TOOL a tool (a tool call was captured with it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    session_id: str
+    turn_id: str
+    tool: str
+
+
+class Similarity(BaseModel):
+    """Two memories are SIMILAR_TO each other (cosine of their vectors); stored both ways."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    memory_id: str
+    other_id: str
+    score: float
+
+
+class FeedbackNode(BaseModel):
+    """An agent's report on a memory (helped / misled) or a session (succeeded / failed), kept as its
+    own node so a redelivered report is merged by id and counted once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    feedback_id: str
+    target: Literal["memory", "session"]
+    target_id: str
+    signal: str
+    note: str = ""
+    reported_at: AwareDatetime
+
+
+class TurnRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    turn_id: str
+
+
+class EntityTurns(BaseModel):
+    """The turns that mention an entity (up to a limit) and how many mention it in all, which says how
+    specific the entity is: a name in every turn links nothing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    mentions: int
+    turns: tuple[TurnRef, ...] = ()
+
+
+class FeedbackCounts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    helped: int = 0
+    misled: int = 0

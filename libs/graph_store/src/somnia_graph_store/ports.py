@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from somnia_graph_store.models import MemoryNode, SessionNode, TurnNode
+from somnia_graph_store.models import (
+    EntityTurns,
+    FeedbackCounts,
+    FeedbackNode,
+    MemoryNode,
+    Mention,
+    SessionNode,
+    Similarity,
+    ToolUse,
+    TurnNode,
+)
 
-Label = Literal["Session", "Turn", "Memory"]
+Label = Literal["Session", "Turn", "Memory", "Entity", "Tool", "Agent", "Feedback"]
+LABELS: tuple[Label, ...] = ("Session", "Turn", "Memory", "Entity", "Tool", "Agent", "Feedback")
 
 
 class GraphStoreError(RuntimeError):
@@ -20,7 +31,7 @@ class GraphStore(Protocol):
         ...
 
     async def upsert_sessions(self, sessions: Sequence[SessionNode]) -> None:
-        """Merge sessions; fields that are empty/None never overwrite known values."""
+        """Merge sessions (and the Agent that RAN each); empty/None fields never overwrite known values."""
         ...
 
     async def upsert_turns(self, turns: Sequence[TurnNode]) -> None:
@@ -29,6 +40,23 @@ class GraphStore(Protocol):
 
     async def upsert_memories(self, memories: Sequence[MemoryNode]) -> None:
         """Merge memories and link each PART_OF its turn (created if unknown)."""
+        ...
+
+    async def upsert_mentions(self, mentions: Sequence[Mention]) -> None:
+        """Merge entities and the turns' MENTIONS edges to them."""
+        ...
+
+    async def upsert_tool_uses(self, uses: Sequence[ToolUse]) -> None:
+        """Merge tools and the turns' USED_TOOL edges to them."""
+        ...
+
+    async def upsert_similarities(self, pairs: Sequence[Similarity]) -> None:
+        """Merge SIMILAR_TO edges (both ways) with their score."""
+        ...
+
+    async def upsert_feedback(self, feedback: Sequence[FeedbackNode]) -> None:
+        """Merge feedback nodes by id with a FEEDBACK_ON edge to their memory or session; a session's
+        succeeded/failed report also sets its outcome."""
         ...
 
     async def session_turns(self, namespace: str, session_id: str) -> list[str]:
@@ -40,6 +68,29 @@ class GraphStore(Protocol):
         ...
 
     async def memories_of_turn(self, namespace: str, session_id: str, turn_id: str) -> list[str]: ...
+
+    async def entity_turns(self, namespace: str, keys: Sequence[str], limit: int) -> list[EntityTurns]:
+        """For each known entity key: its mention count and up to `limit` turns that mention it (unknown
+        keys are left out)."""
+        ...
+
+    async def similar_memories(
+        self, namespace: str, memory_ids: Sequence[str], limit: int
+    ) -> dict[str, list[tuple[str, float]]]:
+        """Each memory's SIMILAR_TO neighbours, best first, at most `limit` each."""
+        ...
+
+    async def feedback_counts(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, FeedbackCounts]:
+        """Helped / misled reports per memory (memories without any are left out)."""
+        ...
+
+    async def agent_sessions(self, namespace: str, agent: str, limit: int) -> list[str]:
+        """Session ids the agent RAN, most recently started first."""
+        ...
+
+    async def agent_tools(self, namespace: str, agent: str, limit: int) -> list[tuple[str, int]]:
+        """Tools the agent's sessions used (USED_TOOL) or were given, most used first, with counts."""
+        ...
 
     async def count(self, namespace: str, label: Label) -> int: ...
 

@@ -14,7 +14,19 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from somnia_graph_store.models import MemoryNode, SessionNode, TurnNode, turn_sort_key
+from somnia_graph_store.models import (
+    EntityTurns,
+    FeedbackCounts,
+    FeedbackNode,
+    MemoryNode,
+    Mention,
+    SessionNode,
+    Similarity,
+    ToolUse,
+    TurnNode,
+    TurnRef,
+    turn_sort_key,
+)
 from somnia_graph_store.ports import Label
 
 SCHEMA = """
@@ -31,6 +43,7 @@ CREATE TABLE IF NOT EXISTS edge (
     type TEXT NOT NULL,
     source TEXT NOT NULL,
     target TEXT NOT NULL,
+    weight REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (namespace, type, source, target)
 );
 CREATE INDEX IF NOT EXISTS edge_target ON edge(namespace, type, target);
@@ -61,6 +74,9 @@ class EmbeddedGraphStore:
         def run() -> None:
             with self._lock:
                 self._conn.executescript(SCHEMA)
+                columns = {row[1] for row in self._conn.execute("PRAGMA table_info(edge)")}
+                if "weight" not in columns:  # graphs written before SIMILAR_TO carried a score
+                    self._conn.execute("ALTER TABLE edge ADD COLUMN weight REAL NOT NULL DEFAULT 0")
 
         await asyncio.to_thread(run)
 
@@ -89,17 +105,69 @@ class EmbeddedGraphStore:
         )
 
     @staticmethod
-    def _edge(namespace: str, type_: str, source: str, target: str) -> tuple[str, tuple[object, ...]]:
+    def _edge(
+        namespace: str, type_: str, source: str, target: str, weight: float = 0.0
+    ) -> tuple[str, tuple[object, ...]]:
         return (
-            "INSERT OR IGNORE INTO edge(namespace, type, source, target) VALUES (?, ?, ?, ?)",
-            (namespace, type_, source, target),
+            "INSERT INTO edge(namespace, type, source, target, weight) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(namespace, type, source, target) DO UPDATE SET weight = excluded.weight",
+            (namespace, type_, source, target, weight),
         )
 
     async def upsert_sessions(self, sessions: Sequence[SessionNode]) -> None:
         statements = []
         for s in sessions:
-            props = {k: v for k, v in s.model_dump(mode="json", exclude={"namespace"}).items() if v not in (None, "")}
+            props = {
+                k: v for k, v in s.model_dump(mode="json", exclude={"namespace"}).items() if v not in (None, "", [])
+            }
             statements.append(self._merge_node(s.namespace, "Session", s.session_id, props))
+            if s.agent:
+                statements.append(self._merge_node(s.namespace, "Agent", s.agent, {"name": s.agent}))
+                statements.append(self._edge(s.namespace, "RAN", f"Agent:{s.agent}", f"Session:{s.session_id}"))
+            for tool in s.tools:
+                statements.append(self._merge_node(s.namespace, "Tool", tool, {"name": tool}))
+                statements.append(self._edge(s.namespace, "OFFERED", f"Session:{s.session_id}", f"Tool:{tool}"))
+        await asyncio.to_thread(self._write, statements)
+
+    async def upsert_mentions(self, mentions: Sequence[Mention]) -> None:
+        statements = []
+        for m in mentions:
+            statements.append(self._merge_node(m.namespace, "Entity", m.entity_key, {"name": m.name, "kind": m.kind}))
+            statements.append(
+                self._edge(
+                    m.namespace, "MENTIONS", f"Turn:{turn_key(m.session_id, m.turn_id)}", f"Entity:{m.entity_key}"
+                )
+            )
+        await asyncio.to_thread(self._write, statements)
+
+    async def upsert_tool_uses(self, uses: Sequence[ToolUse]) -> None:
+        statements = []
+        for u in uses:
+            statements.append(self._merge_node(u.namespace, "Tool", u.tool, {"name": u.tool}))
+            statements.append(
+                self._edge(u.namespace, "USED_TOOL", f"Turn:{turn_key(u.session_id, u.turn_id)}", f"Tool:{u.tool}")
+            )
+        await asyncio.to_thread(self._write, statements)
+
+    async def upsert_similarities(self, pairs: Sequence[Similarity]) -> None:
+        statements = []
+        for p in pairs:
+            a, b = f"Memory:{p.memory_id}", f"Memory:{p.other_id}"
+            statements.append(self._edge(p.namespace, "SIMILAR_TO", a, b, p.score))
+            statements.append(self._edge(p.namespace, "SIMILAR_TO", b, a, p.score))
+        await asyncio.to_thread(self._write, statements)
+
+    async def upsert_feedback(self, feedback: Sequence[FeedbackNode]) -> None:
+        statements = []
+        for f in feedback:
+            props = f.model_dump(mode="json", exclude={"namespace"})
+            statements.append(self._merge_node(f.namespace, "Feedback", f.feedback_id, props))
+            label = "Memory" if f.target == "memory" else "Session"
+            statements.append(
+                self._edge(f.namespace, "FEEDBACK_ON", f"Feedback:{f.feedback_id}", f"{label}:{f.target_id}")
+            )
+            if f.target == "session" and f.signal in ("succeeded", "failed"):
+                statements.append(self._merge_node(f.namespace, "Session", f.target_id, {"outcome": f.signal}))
         await asyncio.to_thread(self._write, statements)
 
     async def upsert_turns(self, turns: Sequence[TurnNode]) -> None:
@@ -234,6 +302,99 @@ class EmbeddedGraphStore:
             (namespace, f"Turn:{turn_key(session_id, turn_id)}"),
         )
         return [str(r[0]).removeprefix("Memory:") for r in rows]
+
+    async def entity_turns(self, namespace: str, keys: Sequence[str], limit: int) -> list[EntityTurns]:
+        def run() -> list[EntityTurns]:
+            found = []
+            for key in dict.fromkeys(keys):
+                target = f"Entity:{key}"
+                ((mentions,),) = self._read(
+                    "SELECT COUNT(*) FROM edge INDEXED BY edge_target WHERE namespace = ? AND type = 'MENTIONS' "
+                    "AND target = ?",
+                    (namespace, target),
+                )
+                if not mentions:
+                    continue
+                rows = self._read(
+                    "SELECT source FROM edge INDEXED BY edge_target WHERE namespace = ? AND type = 'MENTIONS' "
+                    "AND target = ? LIMIT ?",
+                    (namespace, target, limit),
+                )
+                turns = tuple(
+                    TurnRef(session_id=session, turn_id=turn)
+                    for session, turn in (str(r[0]).removeprefix("Turn:").split("/", 1) for r in rows)
+                )
+                found.append(EntityTurns(key=key, mentions=int(str(mentions)), turns=turns))
+            return found
+
+        return await asyncio.to_thread(run)
+
+    async def similar_memories(
+        self, namespace: str, memory_ids: Sequence[str], limit: int
+    ) -> dict[str, list[tuple[str, float]]]:
+        def run() -> dict[str, list[tuple[str, float]]]:
+            found: dict[str, list[tuple[str, float]]] = {}
+            for memory_id in dict.fromkeys(memory_ids):
+                rows = self._read(
+                    "SELECT target, weight FROM edge WHERE namespace = ? AND type = 'SIMILAR_TO' AND source = ? "
+                    "ORDER BY weight DESC, target LIMIT ?",
+                    (namespace, f"Memory:{memory_id}", limit),
+                )
+                if rows:
+                    found[memory_id] = [(str(t).removeprefix("Memory:"), float(str(w))) for t, w in rows]
+            return found
+
+        return await asyncio.to_thread(run)
+
+    async def feedback_counts(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, FeedbackCounts]:
+        def run() -> dict[str, FeedbackCounts]:
+            counts: dict[str, dict[str, int]] = {}
+            for memory_id in dict.fromkeys(memory_ids):
+                for signal, n in self._read(
+                    "SELECT json_extract(n.props, '$.signal'), COUNT(*) FROM edge e INDEXED BY edge_target "
+                    "JOIN node n ON n.namespace = e.namespace AND n.label = 'Feedback' "
+                    "AND n.key = substr(e.source, 10) "
+                    "WHERE e.namespace = ? AND e.type = 'FEEDBACK_ON' AND e.target = ? GROUP BY 1",
+                    (namespace, f"Memory:{memory_id}"),
+                ):
+                    counts.setdefault(memory_id, {})[str(signal)] = int(str(n))
+            return {m: FeedbackCounts(helped=c.get("helped", 0), misled=c.get("misled", 0)) for m, c in counts.items()}
+
+        return await asyncio.to_thread(run)
+
+    async def agent_sessions(self, namespace: str, agent: str, limit: int) -> list[str]:
+        rows = await asyncio.to_thread(
+            self._read,
+            "SELECT n.key FROM edge e JOIN node n ON n.namespace = e.namespace AND n.label = 'Session' "
+            "AND n.key = substr(e.target, 9) WHERE e.namespace = ? AND e.type = 'RAN' AND e.source = ? "
+            "ORDER BY json_extract(n.props, '$.started_at') DESC, n.key LIMIT ?",
+            (namespace, f"Agent:{agent}", limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def agent_tools(self, namespace: str, agent: str, limit: int) -> list[tuple[str, int]]:
+        def run() -> list[tuple[str, int]]:
+            sessions = [
+                str(r[0]).removeprefix("Session:")
+                for r in self._read(
+                    "SELECT target FROM edge WHERE namespace = ? AND type = 'RAN' AND source = ?",
+                    (namespace, f"Agent:{agent}"),
+                )
+            ]
+            counts: dict[str, int] = {}
+            for session in sessions:
+                for (tool,) in self._read(
+                    "SELECT target FROM edge WHERE namespace = ? AND type = 'USED_TOOL' AND source >= ? AND source < ?",
+                    (namespace, f"Turn:{session}/", f"Turn:{session}/{SESSION_END}"),
+                ) + self._read(
+                    "SELECT target FROM edge WHERE namespace = ? AND type = 'OFFERED' AND source = ?",
+                    (namespace, f"Session:{session}"),
+                ):
+                    name = str(tool).removeprefix("Tool:")
+                    counts[name] = counts.get(name, 0) + 1
+            return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+        return await asyncio.to_thread(run)
 
     async def count(self, namespace: str, label: Label) -> int:
         rows = await asyncio.to_thread(

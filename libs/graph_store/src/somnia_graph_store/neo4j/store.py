@@ -1,7 +1,7 @@
 """The graph port on Neo4j (async driver): idempotent `UNWIND ... MERGE` batches, every query scoped by
 namespace. Node identity is a `uid` property with a uniqueness constraint (Community edition has no
 node keys): `<ns>|<session>` for sessions, `<ns>|<session>|<turn>` for turns, `<ns>|<memory>` for
-memories.
+memories, `<ns>|<kind>|<name>` for entities, tools, agents and feedback.
 """
 
 from __future__ import annotations
@@ -12,10 +12,21 @@ from typing import Any
 from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
-from somnia_graph_store.models import MemoryNode, SessionNode, TurnNode, turn_sort_key
-from somnia_graph_store.ports import GraphStoreError, Label
+from somnia_graph_store.models import (
+    EntityTurns,
+    FeedbackCounts,
+    FeedbackNode,
+    MemoryNode,
+    Mention,
+    SessionNode,
+    Similarity,
+    ToolUse,
+    TurnNode,
+    TurnRef,
+    turn_sort_key,
+)
+from somnia_graph_store.ports import LABELS, GraphStoreError, Label
 
-LABELS: tuple[Label, ...] = ("Session", "Turn", "Memory")
 SCHEMA = [
     *(
         f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS FOR (n:{label}) REQUIRE n.uid IS UNIQUE"
@@ -30,6 +41,86 @@ UNWIND $rows AS row
 MERGE (s:Session {uid: row.uid})
 ON CREATE SET s.namespace = row.namespace, s.session_id = row.session_id
 SET s += row.props
+FOREACH (_ IN CASE WHEN row.agent <> '' THEN [1] ELSE [] END |
+  MERGE (a:Agent {uid: row.namespace + '|agent|' + row.agent})
+  ON CREATE SET a.namespace = row.namespace, a.name = row.agent
+  MERGE (a)-[:RAN]->(s))
+FOREACH (tool IN row.tools |
+  MERGE (t:Tool {uid: row.namespace + '|tool|' + tool})
+  ON CREATE SET t.namespace = row.namespace, t.name = tool
+  MERGE (s)-[:OFFERED]->(t))
+"""
+MERGE_MENTIONS = """
+UNWIND $rows AS row
+MERGE (t:Turn {uid: row.turn_uid})
+ON CREATE SET t.namespace = row.namespace, t.session_id = row.session_id, t.turn_id = row.turn_id
+MERGE (e:Entity {uid: row.namespace + '|entity|' + row.key})
+ON CREATE SET e.namespace = row.namespace, e.key = row.key, e.name = row.name, e.kind = row.kind
+MERGE (t)-[:MENTIONS]->(e)
+"""
+MERGE_TOOL_USES = """
+UNWIND $rows AS row
+MERGE (t:Turn {uid: row.turn_uid})
+ON CREATE SET t.namespace = row.namespace, t.session_id = row.session_id, t.turn_id = row.turn_id
+MERGE (tool:Tool {uid: row.namespace + '|tool|' + row.tool})
+ON CREATE SET tool.namespace = row.namespace, tool.name = row.tool
+MERGE (t)-[:USED_TOOL]->(tool)
+"""
+MERGE_SIMILAR = """
+UNWIND $rows AS row
+MERGE (a:Memory {uid: row.namespace + '|' + row.a})
+ON CREATE SET a.namespace = row.namespace, a.memory_id = row.a
+MERGE (b:Memory {uid: row.namespace + '|' + row.b})
+ON CREATE SET b.namespace = row.namespace, b.memory_id = row.b
+MERGE (a)-[ab:SIMILAR_TO]->(b) SET ab.score = row.score
+MERGE (b)-[ba:SIMILAR_TO]->(a) SET ba.score = row.score
+"""
+MERGE_FEEDBACK = """
+UNWIND $rows AS row
+MERGE (f:Feedback {uid: row.namespace + '|feedback|' + row.feedback_id})
+ON CREATE SET f += row.props, f.namespace = row.namespace
+FOREACH (_ IN CASE WHEN row.target = 'memory' THEN [1] ELSE [] END |
+  MERGE (m:Memory {uid: row.namespace + '|' + row.target_id})
+  ON CREATE SET m.namespace = row.namespace, m.memory_id = row.target_id
+  MERGE (f)-[:FEEDBACK_ON]->(m))
+FOREACH (_ IN CASE WHEN row.target = 'session' THEN [1] ELSE [] END |
+  MERGE (s:Session {uid: row.namespace + '|' + row.target_id})
+  ON CREATE SET s.namespace = row.namespace, s.session_id = row.target_id
+  MERGE (f)-[:FEEDBACK_ON]->(s)
+  FOREACH (__ IN CASE WHEN row.signal IN ['succeeded', 'failed'] THEN [1] ELSE [] END |
+    SET s.outcome = row.signal))
+"""
+ENTITY_TURNS = """
+UNWIND $keys AS key
+MATCH (e:Entity {uid: $ns + '|entity|' + key})
+RETURN key,
+       COUNT { (:Turn)-[:MENTIONS]->(e) } AS mentions,
+       COLLECT { MATCH (t:Turn)-[:MENTIONS]->(e) RETURN [t.session_id, t.turn_id] LIMIT $limit } AS turns
+"""
+SIMILAR_MEMORIES = """
+UNWIND $ids AS id
+MATCH (:Memory {uid: $ns + '|' + id})-[r:SIMILAR_TO]->(o:Memory)
+WITH id, o, r ORDER BY r.score DESC, o.memory_id
+RETURN id, collect([o.memory_id, r.score])[..$limit] AS similar
+"""
+FEEDBACK_COUNTS = """
+UNWIND $ids AS id
+MATCH (f:Feedback)-[:FEEDBACK_ON]->(:Memory {uid: $ns + '|' + id})
+RETURN id, f.signal AS signal, count(f) AS n
+"""
+AGENT_SESSIONS = """
+MATCH (:Agent {uid: $uid})-[:RAN]->(s:Session)
+RETURN s.session_id AS session_id
+ORDER BY coalesce(s.started_at, datetime('1970-01-01T00:00:00Z')) DESC, s.session_id LIMIT $limit
+"""
+AGENT_TOOLS = """
+MATCH (:Agent {uid: $uid})-[:RAN]->(s:Session)
+CALL (s) {
+  MATCH (s)<-[:PART_OF]-(:Turn)-[:USED_TOOL]->(t:Tool) RETURN t.name AS tool
+  UNION ALL
+  MATCH (s)-[:OFFERED]->(t:Tool) RETURN t.name AS tool
+}
+RETURN tool, count(*) AS n ORDER BY n DESC, tool LIMIT $limit
 """
 MERGE_TURNS = """
 UNWIND $rows AS row
@@ -130,13 +221,63 @@ class Neo4jGraphStore:
                 "uid": session_uid(s.namespace, s.session_id),
                 "namespace": s.namespace,
                 "session_id": s.session_id,
+                "agent": s.agent,
+                "tools": list(s.tools),
                 "props": {
-                    k: v for k, v in s.model_dump(exclude={"namespace", "session_id"}).items() if v not in (None, "")
+                    k: v
+                    for k, v in s.model_dump(exclude={"namespace", "session_id"}).items()
+                    if v not in (None, "", ())
                 },
             }
             for s in sessions
         ]
         await self._write((MERGE_SESSIONS, {"rows": rows}))
+
+    async def upsert_mentions(self, mentions: Sequence[Mention]) -> None:
+        rows = [
+            {
+                "turn_uid": turn_uid(m.namespace, m.session_id, m.turn_id),
+                "namespace": m.namespace,
+                "session_id": m.session_id,
+                "turn_id": m.turn_id,
+                "key": m.entity_key,
+                "name": m.name,
+                "kind": m.kind,
+            }
+            for m in mentions
+        ]
+        await self._write((MERGE_MENTIONS, {"rows": rows}))
+
+    async def upsert_tool_uses(self, uses: Sequence[ToolUse]) -> None:
+        rows = [
+            {
+                "turn_uid": turn_uid(u.namespace, u.session_id, u.turn_id),
+                "namespace": u.namespace,
+                "session_id": u.session_id,
+                "turn_id": u.turn_id,
+                "tool": u.tool,
+            }
+            for u in uses
+        ]
+        await self._write((MERGE_TOOL_USES, {"rows": rows}))
+
+    async def upsert_similarities(self, pairs: Sequence[Similarity]) -> None:
+        rows = [{"namespace": p.namespace, "a": p.memory_id, "b": p.other_id, "score": p.score} for p in pairs]
+        await self._write((MERGE_SIMILAR, {"rows": rows}))
+
+    async def upsert_feedback(self, feedback: Sequence[FeedbackNode]) -> None:
+        rows = [
+            {
+                "namespace": f.namespace,
+                "feedback_id": f.feedback_id,
+                "target": f.target,
+                "target_id": f.target_id,
+                "signal": f.signal,
+                "props": f.model_dump(mode="json", exclude={"namespace"}),
+            }
+            for f in feedback
+        ]
+        await self._write((MERGE_FEEDBACK, {"rows": rows}))
 
     async def upsert_turns(self, turns: Sequence[TurnNode]) -> None:
         rows = [
@@ -195,6 +336,39 @@ class Neo4jGraphStore:
             uid=turn_uid(namespace, session_id, turn_id),
         )
         return [str(r["memory_id"]) for r in rows]
+
+    async def entity_turns(self, namespace: str, keys: Sequence[str], limit: int) -> list[EntityTurns]:
+        rows = await self._read(ENTITY_TURNS, ns=namespace, keys=list(dict.fromkeys(keys)), limit=limit)
+        return [
+            EntityTurns(
+                key=str(r["key"]),
+                mentions=int(r["mentions"]),
+                turns=tuple(TurnRef(session_id=str(s), turn_id=str(t)) for s, t in r["turns"]),
+            )
+            for r in rows
+            if r["mentions"]
+        ]
+
+    async def similar_memories(
+        self, namespace: str, memory_ids: Sequence[str], limit: int
+    ) -> dict[str, list[tuple[str, float]]]:
+        rows = await self._read(SIMILAR_MEMORIES, ns=namespace, ids=list(dict.fromkeys(memory_ids)), limit=limit)
+        return {str(r["id"]): [(str(o), float(score)) for o, score in r["similar"]] for r in rows}
+
+    async def feedback_counts(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, FeedbackCounts]:
+        rows = await self._read(FEEDBACK_COUNTS, ns=namespace, ids=list(dict.fromkeys(memory_ids)))
+        counts: dict[str, dict[str, int]] = {}
+        for r in rows:
+            counts.setdefault(str(r["id"]), {})[str(r["signal"])] = int(r["n"])
+        return {m: FeedbackCounts(helped=c.get("helped", 0), misled=c.get("misled", 0)) for m, c in counts.items()}
+
+    async def agent_sessions(self, namespace: str, agent: str, limit: int) -> list[str]:
+        rows = await self._read(AGENT_SESSIONS, uid=f"{namespace}|agent|{agent}", limit=limit)
+        return [str(r["session_id"]) for r in rows]
+
+    async def agent_tools(self, namespace: str, agent: str, limit: int) -> list[tuple[str, int]]:
+        rows = await self._read(AGENT_TOOLS, uid=f"{namespace}|agent|{agent}", limit=limit)
+        return [(str(r["tool"]), int(r["n"])) for r in rows]
 
     async def count(self, namespace: str, label: Label) -> int:
         if label not in LABELS:
