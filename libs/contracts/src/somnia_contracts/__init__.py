@@ -2,8 +2,11 @@
 
 from somnia_contracts.events import (
     EVENT_TYPES,
+    FEEDBACK_SIGNALS,
     OUTCOMES,
     ROLES,
+    CacheWarmed,
+    MemoryFeedback,
     MemoryIndexed,
     SessionClosed,
     SessionStarted,
@@ -18,6 +21,7 @@ from somnia_contracts.identifiers import (
     validate_turn_id,
 )
 from somnia_contracts.subjects import (
+    CACHE_STREAM,
     MEMORY_STREAM,
     SESSION_STREAM,
     MsgIds,
@@ -26,12 +30,16 @@ from somnia_contracts.subjects import (
 )
 
 __all__ = [
+    "CACHE_STREAM",
     "EVENT_TYPES",
+    "FEEDBACK_SIGNALS",
     "MEMORY_STREAM",
     "OUTCOMES",
     "ROLES",
     "SESSION_STREAM",
+    "CacheWarmed",
     "IdentifierError",
+    "MemoryFeedback",
     "MemoryIndexed",
     "MsgIds",
     "SessionClosed",

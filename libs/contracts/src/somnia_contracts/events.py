@@ -80,9 +80,38 @@ class MemoryIndexed(Event):
     indexed_at: AwareDatetime
 
 
+FeedbackSignal = Literal["helped", "misled", "succeeded", "failed"]
+FEEDBACK_SIGNALS: tuple[str, ...] = get_args(FeedbackSignal)
+
+
+class MemoryFeedback(Event):
+    """`somnia.v1.memory.feedback.<ns>.<session>`: an agent said a recalled memory helped or misled it
+    (`memory_id` set), or that the session's task succeeded or failed (`memory_id` empty)."""
+
+    event_type: Literal["memory.feedback"] = "memory.feedback"
+    feedback_id: str = Field(min_length=1, max_length=128)
+    memory_id: str = ""
+    signal: FeedbackSignal
+    note: str = Field(default="", max_length=4096)
+    reported_at: AwareDatetime
+
+
+class CacheWarmed(Event):
+    """`somnia.v1.cache.warmed.<ns>.<session>`: a warm pack for the session is in the KV bucket."""
+
+    event_type: Literal["cache.warmed"] = "cache.warmed"
+    key: str
+    layer_tokens: dict[str, int]
+    items: int = Field(ge=0)
+    build_ms: float = Field(ge=0)
+    warmed_at: AwareDatetime
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     "session.started": SessionStarted,
     "session.turn": TurnCaptured,
     "session.closed": SessionClosed,
     "memory.indexed": MemoryIndexed,
+    "memory.feedback": MemoryFeedback,
+    "cache.warmed": CacheWarmed,
 }

@@ -22,6 +22,8 @@ class Subjects:
     SESSION_CLOSED_ALL = f"{PREFIX}.session.closed.>"
     MEMORY_ALL = f"{PREFIX}.memory.>"
     MEMORY_INDEXED_ALL = f"{PREFIX}.memory.indexed.>"
+    MEMORY_FEEDBACK_ALL = f"{PREFIX}.memory.feedback.>"
+    CACHE_ALL = f"{PREFIX}.cache.>"
 
     @staticmethod
     def session_started(namespace: str, session_id: str) -> str:
@@ -38,6 +40,14 @@ class Subjects:
     @staticmethod
     def memory_indexed(namespace: str, session_id: str) -> str:
         return f"{PREFIX}.memory.indexed.{namespace}.{session_id}"
+
+    @staticmethod
+    def memory_feedback(namespace: str, session_id: str) -> str:
+        return f"{PREFIX}.memory.feedback.{namespace}.{session_id}"
+
+    @staticmethod
+    def cache_warmed(namespace: str, session_id: str) -> str:
+        return f"{PREFIX}.cache.warmed.{namespace}.{session_id}"
 
 
 class MsgIds:
@@ -58,6 +68,10 @@ class MsgIds:
     @staticmethod
     def memory_indexed(namespace: str, session_id: str, turn_id: str) -> str:
         return f"indexed/{namespace}/{session_id}/{turn_id}"
+
+    @staticmethod
+    def feedback(namespace: str, feedback_id: str) -> str:
+        return f"feedback/{namespace}/{feedback_id}"
 
 
 @dataclass(frozen=True)
@@ -82,4 +96,10 @@ MEMORY_STREAM = StreamSpec(
     subjects=(Subjects.MEMORY_ALL,),
     duplicate_window_s=600.0,
     max_age_s=7 * 24 * 3600.0,
+)
+CACHE_STREAM = StreamSpec(
+    name="SOMNIA_CACHE",
+    subjects=(Subjects.CACHE_ALL,),
+    duplicate_window_s=120.0,
+    max_age_s=24 * 3600.0,
 )

@@ -21,8 +21,43 @@ from somnia_extraction.models import Entity, Extraction, entity_key, time_entity
 
 # Words YAKE keeps that name nothing: greetings and fillers of conversation.
 FILLERS = frozenset(
-    "hey hi hello hiya yo thanks thank thx wow oh ah yeah yes yep no nope ok okay sure lol haha hmm "
-    "great good nice cool awesome amazing glad sorry please really totally absolutely definitely".split()
+    {
+        "hey",
+        "hi",
+        "hello",
+        "hiya",
+        "yo",
+        "thanks",
+        "thank",
+        "thx",
+        "wow",
+        "oh",
+        "ah",
+        "yeah",
+        "yes",
+        "yep",
+        "no",
+        "nope",
+        "ok",
+        "okay",
+        "sure",
+        "lol",
+        "haha",
+        "hmm",
+        "great",
+        "good",
+        "nice",
+        "cool",
+        "awesome",
+        "amazing",
+        "glad",
+        "sorry",
+        "please",
+        "really",
+        "totally",
+        "absolutely",
+        "definitely",
+    }
 )
 # dateparser is only asked about texts with a time word: it costs milliseconds and guesses at anything.
 TIME_WORDS = re.compile(
@@ -61,9 +96,7 @@ class OfflineExtractor:
         return await asyncio.to_thread(self.extract_sync, texts, said_at)
 
     def extract_sync(self, texts: Sequence[str], said_at: Sequence[datetime | None]) -> list[Extraction]:
-        return [
-            self._one(text, said_at[n] if n < len(said_at) else None) for n, text in enumerate(texts)
-        ]
+        return [self._one(text, said_at[n] if n < len(said_at) else None) for n, text in enumerate(texts)]
 
     def _one(self, text: str, said_at: datetime | None) -> Extraction:
         found: dict[str, Entity] = {}

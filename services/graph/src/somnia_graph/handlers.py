@@ -93,11 +93,12 @@ class EventBatchHandler:
 
 
 def register(broker: NatsBroker, handler: EventBatchHandler, settings: GraphServiceSettings) -> list[Any]:
-    """One durable pull consumer per stream (session events, memory events)."""
+    """One durable pull consumer per kind of event (session events, indexed memories, feedback)."""
     subscribers = []
     for stream, subject, durable in (
         (SESSION_STREAM, Subjects.SESSION_ALL, settings.durable + "-sessions"),
         (MEMORY_STREAM, Subjects.MEMORY_INDEXED_ALL, settings.durable + "-memories"),
+        (MEMORY_STREAM, Subjects.MEMORY_FEEDBACK_ALL, settings.durable + "-feedback"),
     ):
         subscriber = broker.subscriber(
             subject,

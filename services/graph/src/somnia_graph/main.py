@@ -9,12 +9,14 @@ from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
 from somnia_bus import close_broker, create_broker, ensure_streams, watch_consumer_lag
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
+from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
+from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
 
 from somnia_graph.handlers import EventBatchHandler, register
-from somnia_graph.service import GraphLinker
+from somnia_graph.service import GraphLinker, SimilarityLinker
 from somnia_graph.settings import GraphServiceSettings
 
 log = logging.getLogger("somnia.graph")
@@ -22,10 +24,18 @@ log = logging.getLogger("somnia.graph")
 
 class GraphApp:
     def __init__(
-        self, settings: GraphServiceSettings, store: GraphStore, tracer_provider: TracerProvider | None = None
+        self,
+        settings: GraphServiceSettings,
+        store: GraphStore,
+        tracer_provider: TracerProvider | None = None,
+        *,
+        extractor: Extractor | None = None,
+        memories: MemoryStore | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
+        self.extractor = extractor
+        self.memories = memories
         self.metrics = create_metrics()
         self._lag_watches: list[asyncio.Task[None]] = []
         self.broker = create_broker(
@@ -36,7 +46,13 @@ class GraphApp:
         )
         tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.graph")
         self.handler = EventBatchHandler(
-            GraphLinker(store),
+            GraphLinker(
+                store,
+                extractor,
+                SimilarityLinker(memories, top=settings.similar_top, threshold=settings.similar_threshold)
+                if memories is not None and settings.similar_top
+                else None,
+            ),
             tracer,
             max_backoff_s=settings.max_backoff_s,
             max_deliver=settings.max_deliver,
@@ -57,6 +73,7 @@ class GraphApp:
         for stream, durable in (
             (SESSION_STREAM.name, self.settings.durable + "-sessions"),
             (MEMORY_STREAM.name, self.settings.durable + "-memories"),
+            (MEMORY_STREAM.name, self.settings.durable + "-feedback"),
         ):
             pending = self.metrics.consumer_pending.labels(stream, durable)
             self._lag_watches.append(asyncio.create_task(watch_consumer_lag(self.broker, stream, durable, pending.set)))
@@ -68,10 +85,20 @@ class GraphApp:
         await self.health.stop()
         await close_broker(self.broker)
         await self.store.aclose()
+        if self.extractor is not None:
+            await self.extractor.aclose()
+        if self.memories is not None:
+            await self.memories.aclose()
 
 
 def create_app(settings: GraphServiceSettings, tracer_provider: TracerProvider | None = None) -> GraphApp:
-    return GraphApp(settings, open_graph_store(GraphStoreSettings()), tracer_provider)
+    return GraphApp(
+        settings,
+        open_graph_store(GraphStoreSettings()),
+        tracer_provider,
+        extractor=create_extractor(ExtractorSettings()) if settings.extract_entities else None,
+        memories=open_memory_store(MemoryStoreSettings()) if settings.similar_top else None,
+    )
 
 
 async def serve() -> None:

@@ -1,25 +1,80 @@
-"""Turn events into graph writes: one idempotent batch per kind of node."""
+"""Turn events into graph writes: one idempotent batch per kind of node or edge.
+
+Turns bring their entities (from the extractor) and tool calls; indexed memories bring SIMILAR_TO
+edges to their nearest memories in the vector store; feedback becomes nodes on the memory or session it
+is about. Every write is a MERGE, so a redelivered batch changes nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from somnia_contracts import MemoryIndexed, SessionClosed, SessionStarted, TurnCaptured
-from somnia_graph_store import GraphStore, MemoryNode, SessionNode, TurnNode
+import numpy as np
+from somnia_contracts import MemoryFeedback, MemoryIndexed, SessionClosed, SessionStarted, TurnCaptured
+from somnia_extraction import Extractor
+from somnia_graph_store import (
+    FeedbackNode,
+    GraphStore,
+    MemoryNode,
+    Mention,
+    SessionNode,
+    Similarity,
+    ToolUse,
+    TurnNode,
+)
+from somnia_memory_store import MemoryStore
 
-GraphEvent = SessionStarted | TurnCaptured | SessionClosed | MemoryIndexed
+GraphEvent = SessionStarted | TurnCaptured | SessionClosed | MemoryIndexed | MemoryFeedback
+
+
+class SimilarityLinker:
+    """Links each new memory to its `top` nearest memories (cosine at least `threshold`) in its namespace."""
+
+    def __init__(self, store: MemoryStore, *, top: int, threshold: float) -> None:
+        self._store = store
+        self._top = top
+        self._threshold = threshold
+
+    async def similar(self, memories: Sequence[MemoryNode]) -> list[Similarity]:
+        pairs: list[Similarity] = []
+        by_namespace: dict[str, list[str]] = {}
+        for m in memories:
+            by_namespace.setdefault(m.namespace, []).append(m.memory_id)
+        for namespace, ids in by_namespace.items():
+            for record in await self._store.get(namespace, ids):
+                vector = record.vector / (np.linalg.norm(record.vector) or 1.0)
+                hits = await self._store.vector_search(namespace, vector, self._top + 1)
+                for hit in hits:
+                    other = hit.record
+                    if other.memory_id == record.memory_id:
+                        continue
+                    score = float(vector @ (other.vector / (np.linalg.norm(other.vector) or 1.0)))
+                    if score >= self._threshold:
+                        pairs.append(
+                            Similarity(
+                                namespace=namespace, memory_id=record.memory_id, other_id=other.memory_id, score=score
+                            )
+                        )
+        return pairs
 
 
 class GraphLinker:
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(
+        self, store: GraphStore, extractor: Extractor | None = None, similarity: SimilarityLinker | None = None
+    ) -> None:
         self._store = store
+        self._extractor = extractor
+        self._similarity = similarity
 
     async def link(self, events: Sequence[GraphEvent], sequences: Sequence[int] = ()) -> None:
         """Write every event's nodes and edges; when this returns, all of it is durable. `sequences` are
         the events' stream sequences (arrival order), when known."""
         sessions: list[SessionNode] = []
         turns: list[TurnNode] = []
+        said: list[TurnCaptured] = []
+        tool_uses: list[ToolUse] = []
         memories: list[MemoryNode] = []
+        feedback: list[FeedbackNode] = []
         for n, event in enumerate(events):
             sequence = sequences[n] if n < len(sequences) else 0
             match event:
@@ -30,6 +85,7 @@ class GraphLinker:
                             session_id=event.session_id,
                             agent=event.agent,
                             started_at=event.started_at,
+                            tools=event.tools,
                         )
                     )
                 case SessionClosed():
@@ -52,6 +108,16 @@ class GraphLinker:
                             sequence=sequence,
                         )
                     )
+                    said.append(event)
+                    if event.tool_call is not None and event.tool_call.name:
+                        tool_uses.append(
+                            ToolUse(
+                                namespace=event.namespace,
+                                session_id=event.session_id,
+                                turn_id=event.turn_id,
+                                tool=event.tool_call.name,
+                            )
+                        )
                 case MemoryIndexed():
                     memories.extend(
                         MemoryNode(
@@ -62,9 +128,48 @@ class GraphLinker:
                         )
                         for memory_id in event.memory_ids
                     )
+                case MemoryFeedback():
+                    feedback.append(
+                        FeedbackNode(
+                            namespace=event.namespace,
+                            feedback_id=event.feedback_id,
+                            target="memory" if event.memory_id else "session",
+                            target_id=event.memory_id or event.session_id,
+                            signal=event.signal,
+                            note=event.note,
+                            reported_at=event.reported_at,
+                        )
+                    )
         if sessions:
             await self._store.upsert_sessions(sessions)
         if turns:
             await self._store.upsert_turns(turns)
+        mentions = await self._mentions(said) if said and self._extractor is not None else []
+        if mentions:
+            await self._store.upsert_mentions(mentions)
+        if tool_uses:
+            await self._store.upsert_tool_uses(tool_uses)
         if memories:
             await self._store.upsert_memories(memories)
+            pairs = await self._similarity.similar(memories) if self._similarity is not None else []
+            if pairs:
+                await self._store.upsert_similarities(pairs)
+        if feedback:
+            await self._store.upsert_feedback(feedback)
+
+    async def _mentions(self, turns: Sequence[TurnCaptured]) -> list[Mention]:
+        assert self._extractor is not None
+        texts = [t.content if t.tool_call is None else f"{t.content}\n{t.tool_call.result}" for t in turns]
+        extractions = await self._extractor.extract(texts, [t.occurred_at for t in turns])
+        return [
+            Mention(
+                namespace=t.namespace,
+                session_id=t.session_id,
+                turn_id=t.turn_id,
+                entity_key=entity.key,
+                name=entity.name,
+                kind=entity.kind,
+            )
+            for t, extraction in zip(turns, extractions, strict=True)
+            for entity in extraction.entities
+        ]

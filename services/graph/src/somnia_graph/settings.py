@@ -21,6 +21,12 @@ class GraphServiceSettings(BaseSettings):
     max_deliver: int = Field(default=20, ge=1, description="attempts before a message is given up (logged)")
     max_backoff_s: float = Field(default=30.0, gt=0)
     shutdown_grace_s: float = Field(default=15.0, gt=0)
+    # Entities (MENTIONS) from the extractor (SOMNIA_EXTRACTOR_*); off links turns by time alone.
+    extract_entities: bool = True
+    # SIMILAR_TO: each new memory links to its `similar_top` nearest memories with cosine at least
+    # `similar_threshold` (all-MiniLM-L6-v2 puts paraphrases above about 0.7, one topic above about 0.5).
+    similar_top: int = Field(default=3, ge=0, le=20)
+    similar_threshold: float = Field(default=0.6, ge=-1.0, le=1.0)
     # SOMNIA_GRPC_HOST sets every service at once (0.0.0.0 in containers).
     health_host: str = Field(
         default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_GRAPH_SERVICE_HEALTH_HOST", "SOMNIA_GRPC_HOST")
