@@ -171,3 +171,18 @@ async def test_status_and_kind_are_stored_filtered_and_updated(store: MemoryStor
     assert {h.record.memory_id for h in await store.vector_search("a/b/c", unit(1, 0), 5, asserted)} == {"m1", "m2"}
     assert {h.record.memory_id for h in await store.keyword_search("a/b/c", "Max", 5, asserted)} == {"m1"}
     assert await store.keyword_search("a/b/c", "Max", 5, SearchFilter(kinds=("insight",))) == []
+
+
+async def test_recorded_before_recalls_what_was_known_then(store: MemoryStore) -> None:
+    early = record("k1", "the launch moved to Friday", unit(1, 0))
+    late = record("k2", "the launch moved to Monday", unit(1, 0.1)).model_copy(
+        update={"recorded_at": T0 + timedelta(days=2)}
+    )
+    await store.upsert([early, late])
+    then = SearchFilter(recorded_before=T0 + timedelta(days=1))
+    for hits in (
+        await store.vector_search("a/b/c", unit(1, 0), 5, then),
+        await store.keyword_search("a/b/c", "launch moved", 5, then),
+        await store.hybrid_search("a/b/c", "launch moved", unit(1, 0), 5, filter=then),
+    ):
+        assert [h.record.memory_id for h in hits] == ["k1"]

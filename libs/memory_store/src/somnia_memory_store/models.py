@@ -41,6 +41,8 @@ class SearchFilter(BaseModel):
     statuses: tuple[str, ...] = ()
     occurred_after: datetime | None = None
     occurred_before: datetime | None = None
+    # What was known at a past time (`as_of`): only memories recorded by then.
+    recorded_before: datetime | None = None
 
 
 class SearchHit(BaseModel):

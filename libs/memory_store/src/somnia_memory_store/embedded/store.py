@@ -437,7 +437,7 @@ class EmbeddedMemoryStore:
         if index is None:
             index = self._indexes[namespace] = NamespaceVectorIndex()
         rows = self._conn.execute(
-            "SELECT rowid, session_id, role, kind, occurred_at, vector, status FROM memory "
+            "SELECT rowid, session_id, role, kind, occurred_at, vector, status, recorded_at FROM memory "
             "WHERE namespace = ? AND rowid > ? ORDER BY rowid",
             (namespace, index.last_rowid),
         ).fetchall()
@@ -501,4 +501,7 @@ def _filter_sql(filter: SearchFilter | None) -> tuple[str, list[object]]:
     if filter.occurred_before is not None:
         clauses.append("m.occurred_at <= ?")
         params.append(filter.occurred_before.timestamp())
+    if filter.recorded_before is not None:
+        clauses.append("m.recorded_at <= ?")
+        params.append(filter.recorded_before.timestamp())
     return "".join(f" AND {c}" for c in clauses), params

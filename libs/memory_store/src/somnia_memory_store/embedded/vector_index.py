@@ -23,6 +23,7 @@ class NamespaceVectorIndex:
         self._vectors: npt.NDArray[np.float32] | None = None
         self._rowids = np.zeros(INITIAL_CAPACITY, dtype=np.int64)
         self._occurred = np.zeros(INITIAL_CAPACITY, dtype=np.float64)
+        self._recorded = np.zeros(INITIAL_CAPACITY, dtype=np.float64)
         self._sessions = np.empty(INITIAL_CAPACITY, dtype=object)
         self._roles = np.empty(INITIAL_CAPACITY, dtype=object)
         self._kinds = np.empty(INITIAL_CAPACITY, dtype=object)
@@ -32,17 +33,19 @@ class NamespaceVectorIndex:
         return self._size
 
     def append(self, rows: Sequence[tuple[object, ...]]) -> None:
-        """Add rows of (rowid, session_id, role, kind, occurred_at, vector blob, status), in rowid order."""
+        """Add rows of (rowid, session_id, role, kind, occurred_at, vector blob, status, recorded_at), in
+        rowid order."""
         first = np.frombuffer(rows[0][5], dtype=np.float32)  # type: ignore[call-overload]
         if self._vectors is None:
             self._vectors = np.zeros((INITIAL_CAPACITY, first.shape[0]), dtype=np.float32)
         self._reserve(self._size + len(rows))
         assert self._vectors is not None
-        for offset, (rowid, session_id, role, kind, occurred_at, blob, status) in enumerate(rows):
+        for offset, (rowid, session_id, role, kind, occurred_at, blob, status, recorded_at) in enumerate(rows):
             i = self._size + offset
             self._vectors[i] = np.frombuffer(blob, dtype=np.float32)  # type: ignore[call-overload]
             self._rowids[i] = int(str(rowid))
             self._occurred[i] = float(str(occurred_at))
+            self._recorded[i] = float(str(recorded_at))
             self._sessions[i] = session_id
             self._roles[i] = role
             self._kinds[i] = kind
@@ -62,6 +65,7 @@ class NamespaceVectorIndex:
         self._vectors = vectors
         self._rowids = _grow(self._rowids, capacity)  # type: ignore[assignment]
         self._occurred = _grow(self._occurred, capacity)  # type: ignore[assignment]
+        self._recorded = _grow(self._recorded, capacity)  # type: ignore[assignment]
         self._sessions = _grow(self._sessions, capacity)
         self._roles = _grow(self._roles, capacity)
         self._kinds = _grow(self._kinds, capacity)
@@ -106,6 +110,8 @@ class NamespaceVectorIndex:
             mask &= self._occurred[:n] >= filter.occurred_after.timestamp()
         if filter.occurred_before is not None:
             mask &= self._occurred[:n] <= filter.occurred_before.timestamp()
+        if filter.recorded_before is not None:
+            mask &= self._recorded[:n] <= filter.recorded_before.timestamp()
         return mask
 
 

@@ -95,6 +95,8 @@ def to_filter(filter: SearchFilter | None) -> _Filters | None:
         parts.append(Filter.by_property("occurred_at").greater_or_equal(filter.occurred_after))
     if filter.occurred_before is not None:
         parts.append(Filter.by_property("occurred_at").less_or_equal(filter.occurred_before))
+    if filter.recorded_before is not None:
+        parts.append(Filter.by_property("recorded_at").less_or_equal(filter.recorded_before))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else Filter.all_of(parts)
