@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import yake
 from dateparser.search import search_dates
 
-from somnia_extraction.models import Entity, Extraction, entity_key, time_entity
+from somnia_extraction.models import Entity, EntityKind, Extraction, entity_key, time_entity
 
 # Words YAKE keeps that name nothing: greetings and fillers of conversation.
 FILLERS = frozenset(
@@ -106,7 +106,7 @@ class OfflineExtractor:
                 key = entity_key(cleaned)
                 if len(key) < MIN_KEY_CHARS or key in found or key.isdigit():
                     continue
-                kind = "name" if all(w[:1].isupper() for w in cleaned.split()) else "topic"
+                kind: EntityKind = "name" if all(w[:1].isupper() for w in cleaned.split()) else "topic"
                 found[key] = Entity(key=key, name=cleaned, kind=kind)
             if self._times:
                 for entity in self._times_in(text, said_at):

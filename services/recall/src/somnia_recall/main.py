@@ -1,4 +1,4 @@
-"""recall's process: embedder for queries, store, gRPC server."""
+"""recall's process: query embedder, stores, NATS (feedback events, warm packs), gRPC server."""
 
 from __future__ import annotations
 
@@ -7,14 +7,24 @@ import logging
 
 from opentelemetry.trace import TracerProvider
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
+from somnia_contracts import MEMORY_STREAM
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
+from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, ServiceBinding, wait_for_shutdown_signal
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
+from somnia_retrieval import (
+    RankingSettings,
+    Retriever,
+    WarmPackBuilder,
+    WarmPackSettings,
+    WarmPackStore,
+)
 from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
 from somnia_tokens import TokenizerSettings, create_token_counter
 
-from somnia_recall.service import RecallService
+from somnia_recall.feedback import FeedbackRecorder
 from somnia_recall.servicer import RecallServicer
 from somnia_recall.settings import RecallSettings
 
@@ -22,6 +32,9 @@ log = logging.getLogger("somnia.recall")
 
 
 class RecallApp:
+    """`nats=False` runs Recall and WarmCache (built on demand, not stored) without a NATS server, for
+    tests of ranking alone; Feedback then answers FAILED_PRECONDITION."""
+
     def __init__(
         self,
         settings: RecallSettings,
@@ -29,20 +42,52 @@ class RecallApp:
         store: MemoryStore,
         tracer_provider: TracerProvider | None = None,
         graph: GraphStore | None = None,
+        *,
+        extractor: Extractor | None = None,
+        ranking: RankingSettings | None = None,
+        warm: WarmPackSettings | None = None,
+        nats: bool = True,
     ) -> None:
         self.settings = settings
         self.metrics = create_metrics()
         self.embedder = embedder
         self.store = store
         self.graph = graph
-        self.service = RecallService(
+        self.extractor = extractor
+        self.warm_settings = warm or WarmPackSettings()
+        tokens = create_token_counter(TokenizerSettings())
+        self.retriever = Retriever(
             embedder,
             store,
+            ranking or RankingSettings(),
             max_k=settings.max_k,
-            alpha=settings.alpha,
-            graph=graph if settings.graph_expansion else None,
-            expand_top=settings.expand_top,
-            neighbour_decay=settings.neighbour_decay,
+            graph=graph,
+            extractor=extractor,
+        )
+        self.broker = (
+            create_broker(settings.nats_url, name="recall", tracer_provider=tracer_provider, graceful_timeout_s=1.0)
+            if nats
+            else None
+        )
+        self.warm_packs: WarmPackStore | None = None
+        self.servicer = RecallServicer(
+            self.retriever,
+            default_k=settings.default_k,
+            max_query_chars=settings.max_query_chars,
+            metrics=self.metrics,
+            tokens=tokens,
+            max_token_budget=settings.max_token_budget,
+            warm_builder=WarmPackBuilder(
+                self.retriever,
+                store,
+                graph,
+                tokens,
+                recent_sessions=self.warm_settings.recent_sessions,
+                related_k=self.warm_settings.related_k,
+            ),
+            warm_budgets=self.warm_settings.budgets(),
+            max_layer_tokens=self.warm_settings.max_layer_tokens,
+            feedback=FeedbackRecorder(store, JetStreamPublisher(self.broker)) if self.broker is not None else None,
         )
         self.server = GrpcServer(
             host=settings.host,
@@ -50,14 +95,7 @@ class RecallApp:
             services=[
                 ServiceBinding(
                     name=recall_pb2.DESCRIPTOR.services_by_name["RecallService"].full_name,
-                    servicer=RecallServicer(
-                        self.service,
-                        default_k=settings.default_k,
-                        max_query_chars=settings.max_query_chars,
-                        metrics=self.metrics,
-                        tokens=create_token_counter(TokenizerSettings()),
-                        max_token_budget=settings.max_token_budget,
-                    ),
+                    servicer=self.servicer,
                     add=recall_pb2_grpc.add_RecallServiceServicer_to_server,
                 )
             ],
@@ -68,6 +106,14 @@ class RecallApp:
     async def start(self) -> int:
         # Queries embedded by another model than the stored vectors would match nothing sensible.
         await self.store.check_embedder(self.embedder.name, self.embedder.dimension)
+        if self.broker is not None:
+            await self.broker.connect()
+            await ensure_streams(self.broker, MEMORY_STREAM)
+            self.warm_packs = WarmPackStore(
+                self.broker.connection.jetstream(), bucket=self.warm_settings.bucket, ttl_s=self.warm_settings.ttl_s
+            )
+            await self.warm_packs.open()
+            self.servicer.use_warm_packs(self.warm_packs)
         port = await self.server.start()
         serve_metrics(self.metrics, self.settings.metrics_port)
         log.info("recall serving gRPC on %s:%s with %s", self.settings.host, port, self.embedder.name)
@@ -75,16 +121,23 @@ class RecallApp:
 
     async def stop(self) -> None:
         await self.server.stop()
+        if self.broker is not None:
+            await close_broker(self.broker)
         if self.graph is not None:
             await self.graph.aclose()
+        if self.extractor is not None:
+            await self.extractor.aclose()
         await self.embedder.aclose()
         await self.store.aclose()
 
 
 async def create_app(settings: RecallSettings, tracer_provider: TracerProvider | None = None) -> RecallApp:
     embedder = await create_embedder(EmbedderSettings())
-    graph = open_graph_store(GraphStoreSettings()) if settings.graph_expansion else None
-    return RecallApp(settings, embedder, open_memory_store(MemoryStoreSettings()), tracer_provider, graph)
+    graph = open_graph_store(GraphStoreSettings()) if settings.use_graph else None
+    extractor = create_extractor(ExtractorSettings(kind="offline")) if settings.use_graph else None
+    return RecallApp(
+        settings, embedder, open_memory_store(MemoryStoreSettings()), tracer_provider, graph, extractor=extractor
+    )
 
 
 async def serve() -> None:

@@ -1,121 +1,98 @@
-"""gRPC RecallService: proto in, service call, proto out."""
+"""gRPC RecallService: Recall, WarmCache and Feedback. Proto in, retrieval lib call, proto out; every
+error becomes a status whose message says what to fix."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
-from somnia_contracts import ROLES, IdentifierError, validate_namespace
+from somnia_contracts import IdentifierError, validate_namespace, validate_session_id
 from somnia_embedder import EmbedderError
 from somnia_graph_store import GraphStoreError
-from somnia_memory_store import SearchFilter, StoreError
+from somnia_memory_store import StoreError
+from somnia_retrieval import (
+    InvalidQuery,
+    LayerName,
+    RankedMemory,
+    Retriever,
+    UnknownNamespace,
+    WarmPackBuilder,
+    WarmPackStore,
+    WarmRequest,
+)
 from somnia_telemetry import ServiceMetrics
 from somnia_tokens import TokenCounter, pack_in_order
 
-from somnia_recall.service import InvalidQuery, RecalledMemory, RecallService
+from somnia_recall.conversions import LAYERS, read_time, to_filter, to_item, to_warm_response
+from somnia_recall.feedback import FeedbackRecorder, UnknownMemory
 
-MAX_FILTER_SESSIONS = 1000
-
-
-def timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
-def to_filter(request: recall_pb2.RecallRequest) -> SearchFilter | None:
-    if not request.HasField("filter"):
-        return None
-    f = request.filter
-    if len(f.session_ids) > MAX_FILTER_SESSIONS:
-        raise InvalidQuery(
-            f"filter.session_ids has {len(f.session_ids)} ids; at most {MAX_FILTER_SESSIONS} are allowed"
-        )
-    bad_roles = [r for r in f.roles if r not in ROLES]
-    if bad_roles:
-        raise InvalidQuery(f"filter.roles has {bad_roles}; use any of {', '.join(ROLES)}")
-
-    def bound(field: str) -> datetime | None:
-        if not f.HasField(field):
-            return None
-        try:
-            return getattr(f, field).ToDatetime(tzinfo=UTC)  # type: ignore[no-any-return]
-        except (ValueError, OverflowError) as exc:
-            raise InvalidQuery(f"filter.{field} is not a valid time: {exc}") from exc
-
-    after, before = bound("occurred_after"), bound("occurred_before")
-    if after and before and after > before:
-        raise InvalidQuery("filter.occurred_after is later than filter.occurred_before; swap them")
-    return SearchFilter(
-        session_ids=tuple(f.session_ids), roles=tuple(f.roles), occurred_after=after, occurred_before=before
-    )
-
-
-def to_item(memory: RecalledMemory, tokens: int) -> recall_pb2.RecalledItem:
-    hit, record = memory.hit, memory.hit.record
-    return recall_pb2.RecalledItem(
-        memory_id=record.memory_id,
-        text=record.text,
-        kind=record.kind,
-        scores=recall_pb2.Scores(
-            fused=hit.score,
-            vector=hit.vector_score,
-            keyword=hit.keyword_score,
-            vector_rank=hit.vector_rank,
-            keyword_rank=hit.keyword_rank,
-        ),
-        session_id=record.session_id,
-        occurred_at=timestamp(record.occurred_at),
-        recorded_at=timestamp(record.recorded_at),
-        provenance=recall_pb2.Provenance(
-            turn_id=record.turn_id, chunk_index=record.chunk_index, role=record.role, embedder=record.embedder
-        ),
-        why=memory.why,
-        tokens=tokens,
-    )
+MAX_TOOLS = 64
 
 
 class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
     def __init__(
         self,
-        service: RecallService,
+        retriever: Retriever,
         *,
         default_k: int,
         max_query_chars: int,
         metrics: ServiceMetrics,
         tokens: TokenCounter,
         max_token_budget: int,
+        warm_builder: WarmPackBuilder | None = None,
+        warm_packs: WarmPackStore | None = None,
+        warm_budgets: dict[str, int] | None = None,
+        max_layer_tokens: int = 256_000,
+        feedback: FeedbackRecorder | None = None,
     ) -> None:
-        self._service = service
+        self._retriever = retriever
         self._metrics = metrics
         self._tokens = tokens
         self._max_token_budget = max_token_budget
         self._default_k = default_k
         self._max_query_chars = max_query_chars
+        self._warm_builder = warm_builder
+        self._warm_packs = warm_packs
+        self._warm_budgets = warm_budgets or {}
+        self._max_layer_tokens = max_layer_tokens
+        self._feedback = feedback
+
+    def use_warm_packs(self, packs: WarmPackStore) -> None:
+        """Store and reuse packs in the KV bucket (once NATS is connected)."""
+        self._warm_packs = packs
+
+    @asynccontextmanager
+    async def _statuses(self, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        """Map what can go wrong to gRPC statuses (abort raises, so nothing after it runs)."""
+        try:
+            yield
+        except (IdentifierError, InvalidQuery) as exc:
+            self._metrics.recall_errors.labels("INVALID_ARGUMENT").inc()
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except (UnknownNamespace, UnknownMemory) as exc:
+            self._metrics.recall_errors.labels("NOT_FOUND").inc()
+            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+        except (StoreError, GraphStoreError, EmbedderError) as exc:
+            self._metrics.recall_errors.labels("UNAVAILABLE").inc()
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"recall could not read its stores ({exc}); retry later")
 
     async def Recall(
         self, request: recall_pb2.RecallRequest, context: grpc.aio.ServicerContext
     ) -> recall_pb2.RecallResponse:
         with self._metrics.recall_latency.time():
-            try:
+            async with self._statuses(context):
                 budget = self._budget(request)
                 memories = await self._recall(request)
-            except (IdentifierError, InvalidQuery) as exc:
-                self._metrics.recall_errors.labels("INVALID_ARGUMENT").inc()
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-            except (StoreError, GraphStoreError, EmbedderError) as exc:
-                self._metrics.recall_errors.labels("UNAVAILABLE").inc()
-                await context.abort(
-                    grpc.StatusCode.UNAVAILABLE, f"recall could not read its stores ({exc}); retry later"
-                )
-            counted = [(m, self._tokens.count(m.hit.record.text)) for m in memories]
+            counted = [(m, self._tokens.count(m.record.text)) for m in memories]
             if budget is not None:
                 counted = [pair for pair, _ in pack_in_order(counted, budget, lambda pair: pair[1]).items]
-            items = [to_item(m, tokens) for m, tokens in counted]
             return recall_pb2.RecallResponse(
-                items=items, token_count=sum(t for _, t in counted), tokenizer=self._tokens.name
+                items=[to_item(m, tokens) for m, tokens in counted],
+                token_count=sum(t for _, t in counted),
+                tokenizer=self._tokens.name,
             )
 
     def _budget(self, request: recall_pb2.RecallRequest) -> int | None:
@@ -128,18 +105,77 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             )
         return int(request.token_budget)
 
-    async def _recall(self, request: recall_pb2.RecallRequest) -> list[RecalledMemory]:
+    async def _recall(self, request: recall_pb2.RecallRequest) -> list[RankedMemory]:
         validate_namespace(request.namespace)
         if len(request.query) > self._max_query_chars:
             raise InvalidQuery(
                 f"query is {len(request.query)} characters, over the limit of {self._max_query_chars}; "
                 "shorten it to the question itself"
             )
-        return await self._service.recall(
+        as_of: datetime | None = read_time(request, "as_of", "as_of")
+        return await self._retriever.recall(
             request.namespace,
             request.query,
             k=request.k or self._default_k,
             alpha=request.alpha if request.HasField("alpha") else None,
             filter=to_filter(request),
-            expand_graph=request.expand_graph if request.HasField("expand_graph") else True,
+            expand_graph=request.expand_graph if request.HasField("expand_graph") else None,
+            as_of=as_of,
         )
+
+    async def WarmCache(
+        self, request: recall_pb2.WarmCacheRequest, context: grpc.aio.ServicerContext
+    ) -> recall_pb2.WarmCacheResponse:
+        if self._warm_builder is None:
+            await context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION, "warm packs need the graph store: set SOMNIA_RECALL_USE_GRAPH=true"
+            )
+        assert self._warm_builder is not None
+        async with self._statuses(context):
+            warm = self._warm_request(request)
+            if self._warm_packs is not None and not request.rebuild:
+                stored = await self._warm_packs.get(warm.namespace, warm.session_id)
+                if stored is not None and {layer.layer: layer.budget for layer in stored.layers} == warm.budgets:
+                    return to_warm_response(stored, from_cache=True)
+            pack = await self._warm_builder.build(warm)
+            if self._warm_packs is not None:
+                await self._warm_packs.put(pack)
+            return to_warm_response(pack, from_cache=False)
+        raise AssertionError("unreachable: every error above aborts the call")
+
+    def _warm_request(self, request: recall_pb2.WarmCacheRequest) -> WarmRequest:
+        validate_namespace(request.namespace)
+        validate_session_id(request.session_id)
+        if len(request.opening) > self._max_query_chars:
+            raise InvalidQuery(f"opening is {len(request.opening)} characters; at most {self._max_query_chars}")
+        if len(request.tools) > MAX_TOOLS or any(not 1 <= len(t) <= 128 for t in request.tools):
+            raise InvalidQuery(f"tools: at most {MAX_TOOLS} names of 1 to 128 characters each")
+        budgets: dict[LayerName, int] = dict(self._warm_budgets)  # type: ignore[assignment]
+        for override in request.budgets:
+            layer = LAYERS.get(override.layer)
+            if layer is None:
+                raise InvalidQuery(
+                    f"budgets names layer {override.layer}, which is not a layer; use LAYER_L1_IMMEDIATE, "
+                    "LAYER_L2_SESSION, LAYER_L3_DOMAIN or LAYER_L4_STRATEGIC"
+                )
+            if not 1 <= override.tokens <= self._max_layer_tokens:
+                raise InvalidQuery(f"budget for {layer} is {override.tokens} tokens; use 1 to {self._max_layer_tokens}")
+            budgets[layer] = int(override.tokens)
+        return WarmRequest(
+            namespace=request.namespace,
+            session_id=request.session_id,
+            agent=request.agent,
+            opening=request.opening,
+            tools=tuple(request.tools),
+            budgets=budgets,
+        )
+
+    async def Feedback(
+        self, request: recall_pb2.FeedbackRequest, context: grpc.aio.ServicerContext
+    ) -> recall_pb2.FeedbackResponse:
+        if self._feedback is None:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "feedback needs NATS; recall runs without it")
+        assert self._feedback is not None
+        async with self._statuses(context):
+            return recall_pb2.FeedbackResponse(feedback_id=await self._feedback.record(request))
+        raise AssertionError("unreachable: every error above aborts the call")

@@ -1,4 +1,5 @@
-"""recall's settings, from SOMNIA_RECALL_* variables (plus SOMNIA_EMBEDDER_*, SOMNIA_STORE_*)."""
+"""recall's settings, from SOMNIA_RECALL_* variables (plus SOMNIA_RANKING_*, SOMNIA_WARM_*,
+SOMNIA_EMBEDDER_*, SOMNIA_STORE_*, SOMNIA_GRAPH_*, SOMNIA_EXTRACTOR_* and SOMNIA_TOKENIZER_*)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,17 @@ class RecallSettings(BaseSettings):
     # SOMNIA_GRPC_HOST sets every service at once (0.0.0.0 in containers).
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_RECALL_HOST", "SOMNIA_GRPC_HOST"))
     port: int = Field(default=50052, ge=0, le=65535)
+    nats_url: str = Field(
+        default="nats://127.0.0.1:14222", validation_alias=AliasChoices("SOMNIA_RECALL_NATS_URL", "SOMNIA_NATS_URL")
+    )
     default_k: int = Field(default=10, ge=1, le=100)
     max_k: int = Field(default=100, ge=1, le=1000)
     max_query_chars: int = Field(default=4096, ge=1)
-    # 0.5 weighs meaning and exact words equally; see docs/architecture.md for the measurements.
-    alpha: float = Field(default=0.5, ge=0.0, le=1.0)
-    shutdown_grace_s: float = Field(default=5.0, ge=0)
-    # Graph expansion: neighbours in time of the best `expand_top` hits join with `neighbour_decay` of
-    # their score. Off means hybrid search alone.
     max_token_budget: int = Field(default=128_000, ge=1)
-    graph_expansion: bool = True
-    expand_top: int = Field(default=5, ge=0, le=50)
-    neighbour_decay: float = Field(default=0.5, ge=0.0, le=1.0)
+    # The graph (expansion, feedback, warm packs) and entity extraction of queries; off means plain
+    # hybrid search with rerank.
+    use_graph: bool = True
+    shutdown_grace_s: float = Field(default=5.0, ge=0)
     # Prometheus /metrics; 0 (the default on one machine) serves none. SOMNIA_METRICS_PORT sets every service.
     metrics_port: int = Field(
         default=0, ge=0, le=65535, validation_alias=AliasChoices("SOMNIA_RECALL_METRICS_PORT", "SOMNIA_METRICS_PORT")

@@ -13,6 +13,7 @@ from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_recall.main import RecallApp
 from somnia_recall.settings import RecallSettings
+from somnia_retrieval import RankingSettings
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 FACTS = [
@@ -45,7 +46,7 @@ async def recall_stub(tmp_path: Path, embedder) -> AsyncIterator[recall_pb2_grpc
             for i, (session, role, text) in enumerate(FACTS)
         ]
     )
-    app = RecallApp(RecallSettings(port=0), embedder, store)
+    app = RecallApp(RecallSettings(port=0), embedder, store, nats=False)
     port = await app.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         yield recall_pb2_grpc.RecallServiceStub(channel)
@@ -70,9 +71,11 @@ async def test_the_turn_that_answers_ranks_first(recall_stub, question: str, exp
     assert top.occurred_at.ToDatetime(tzinfo=UTC) == T0 + timedelta(days=int(expected[1:]))
 
 
-async def test_other_namespaces_see_nothing(recall_stub) -> None:  # type: ignore[no-untyped-def]
-    response = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="x/y/z", query="dog"))
-    assert list(response.items) == []
+async def test_an_unknown_namespace_is_not_found_and_sees_nothing_of_others(recall_stub) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await recall_stub.Recall(recall_pb2.RecallRequest(namespace="x/y/z", query="dog"))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "x/y/z holds no memories" in (caught.value.details() or "")
 
 
 async def test_filters_narrow_by_session_role_and_time(recall_stub) -> None:  # type: ignore[no-untyped-def]
@@ -105,13 +108,36 @@ async def test_filters_narrow_by_session_role_and_time(recall_stub) -> None:  # 
             {"namespace": "a/b/c", "query": "x", "filter": recall_pb2.RecallFilter(roles=["robot"])},
             "filter.roles",
         ),
+        (
+            {"namespace": "a/b/c", "query": "x", "filter": recall_pb2.RecallFilter(kinds=["gossip"])},
+            "filter.kinds",
+        ),
+        ({"namespace": "a/b/c", "query": "x", "token_budget": 0}, "token_budget=0 is out of range"),
+        ({"namespace": "a/b/c", "query": "x", "token_budget": 10**6}, "token_budget=1000000 is out of range"),
+        ({"namespace": "a/b/c", "query": "x", "k": 0, "token_budget": 5}, None),
+        ({"namespace": "a/b/c", "query": "x", "as_of": Timestamp(seconds=4_000_000_000)}, "in the future"),
     ],
 )
 async def test_bad_requests_are_invalid_argument(recall_stub, request_kwargs, message) -> None:  # type: ignore[no-untyped-def]
+    if message is None:  # k=0 means the default k: valid
+        assert (await recall_stub.Recall(recall_pb2.RecallRequest(**request_kwargs))).token_count <= 5
+        return
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await recall_stub.Recall(recall_pb2.RecallRequest(**request_kwargs))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert re.search(message, caught.value.details() or ""), caught.value.details()
+
+
+async def test_as_of_recalls_only_what_was_recorded_by_then(recall_stub) -> None:  # type: ignore[no-untyped-def]
+    before = Timestamp()
+    before.FromDatetime(T0 - timedelta(days=1))
+    response = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="dog", as_of=before))
+    assert list(response.items) == []  # everything was recorded at T0
+    then = Timestamp()
+    then.FromDatetime(T0)
+    response = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="dog", as_of=then))
+    assert response.items[0].memory_id == "m0"
+    assert 0 < response.items[0].scores.recency <= 1 and response.items[0].scores.final > 0
 
 
 async def test_graph_expansion_brings_the_next_turn_in_time(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
@@ -153,7 +179,9 @@ async def test_graph_expansion_brings_the_next_turn_in_time(tmp_path: Path, embe
             for i, (turn_id, role, _) in enumerate(turns)
         ]
     )
-    app = RecallApp(RecallSettings(port=0, expand_top=1), embedder, store, graph=graph)
+    app = RecallApp(
+        RecallSettings(port=0), embedder, store, graph=graph, ranking=RankingSettings(expand_top=1), nats=False
+    )
     port = await app.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

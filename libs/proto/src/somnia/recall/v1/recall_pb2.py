@@ -25,25 +25,41 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsomnia/recall/v1/recall.proto\x12\x10somnia.recall.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x01\n\x0cRecallFilter\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x32\n\x0eoccurred_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0foccurred_before\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05roles\x18\x04 \x03(\t\"\xe2\x01\n\rRecallRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12\t\n\x01k\x18\x03 \x01(\r\x12.\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x1e.somnia.recall.v1.RecallFilter\x12\x12\n\x05\x61lpha\x18\x05 \x01(\x02H\x00\x88\x01\x01\x12\x19\n\x0c\x65xpand_graph\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12\x19\n\x0ctoken_budget\x18\x07 \x01(\rH\x02\x88\x01\x01\x42\x08\n\x06_alphaB\x0f\n\r_expand_graphB\x0f\n\r_token_budget\"c\n\x06Scores\x12\r\n\x05\x66used\x18\x01 \x01(\x02\x12\x0e\n\x06vector\x18\x02 \x01(\x02\x12\x0f\n\x07keyword\x18\x03 \x01(\x02\x12\x13\n\x0bvector_rank\x18\x04 \x01(\r\x12\x14\n\x0ckeyword_rank\x18\x05 \x01(\r\"R\n\nProvenance\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x02 \x01(\r\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x10\n\x08\x65mbedder\x18\x04 \x01(\t\"\xac\x02\n\x0cRecalledItem\x12\x11\n\tmemory_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12(\n\x06scores\x18\x04 \x01(\x0b\x32\x18.somnia.recall.v1.Scores\x12\x12\n\nsession_id\x18\x05 \x01(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brecorded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\nprovenance\x18\x08 \x01(\x0b\x32\x1c.somnia.recall.v1.Provenance\x12\x0b\n\x03why\x18\t \x01(\t\x12\x0e\n\x06tokens\x18\n \x01(\r\"g\n\x0eRecallResponse\x12-\n\x05items\x18\x01 \x03(\x0b\x32\x1e.somnia.recall.v1.RecalledItem\x12\x13\n\x0btoken_count\x18\x02 \x01(\r\x12\x11\n\ttokenizer\x18\x03 \x01(\t2\\\n\rRecallService\x12K\n\x06Recall\x12\x1f.somnia.recall.v1.RecallRequest\x1a .somnia.recall.v1.RecallResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsomnia/recall/v1/recall.proto\x12\x10somnia.recall.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x01\n\x0cRecallFilter\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x32\n\x0eoccurred_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0foccurred_before\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05roles\x18\x04 \x03(\t\x12\r\n\x05kinds\x18\x05 \x03(\t\"\x8d\x02\n\rRecallRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12\t\n\x01k\x18\x03 \x01(\r\x12.\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x1e.somnia.recall.v1.RecallFilter\x12\x12\n\x05\x61lpha\x18\x05 \x01(\x02H\x00\x88\x01\x01\x12\x19\n\x0c\x65xpand_graph\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12\x19\n\x0ctoken_budget\x18\x07 \x01(\rH\x02\x88\x01\x01\x12)\n\x05\x61s_of\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x08\n\x06_alphaB\x0f\n\r_expand_graphB\x0f\n\r_token_budget\"\xaa\x01\n\x06Scores\x12\r\n\x05\x66used\x18\x01 \x01(\x02\x12\x0e\n\x06vector\x18\x02 \x01(\x02\x12\x0f\n\x07keyword\x18\x03 \x01(\x02\x12\x13\n\x0bvector_rank\x18\x04 \x01(\r\x12\x14\n\x0ckeyword_rank\x18\x05 \x01(\r\x12\x11\n\trelevance\x18\x06 \x01(\x02\x12\x0f\n\x07recency\x18\x07 \x01(\x02\x12\x12\n\nimportance\x18\x08 \x01(\x02\x12\r\n\x05\x66inal\x18\t \x01(\x02\"R\n\nProvenance\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x02 \x01(\r\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x10\n\x08\x65mbedder\x18\x04 \x01(\t\"\xcb\x02\n\x0cRecalledItem\x12\x11\n\tmemory_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12(\n\x06scores\x18\x04 \x01(\x0b\x32\x18.somnia.recall.v1.Scores\x12\x12\n\nsession_id\x18\x05 \x01(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brecorded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\nprovenance\x18\x08 \x01(\x0b\x32\x1c.somnia.recall.v1.Provenance\x12\x0b\n\x03why\x18\t \x01(\t\x12\x0e\n\x06tokens\x18\n \x01(\r\x12\r\n\x05paths\x18\x0b \x03(\t\x12\x0e\n\x06status\x18\x0c \x01(\t\"g\n\x0eRecallResponse\x12-\n\x05items\x18\x01 \x03(\x0b\x32\x1e.somnia.recall.v1.RecalledItem\x12\x13\n\x0btoken_count\x18\x02 \x01(\r\x12\x11\n\ttokenizer\x18\x03 \x01(\t\"E\n\x0bLayerBudget\x12&\n\x05layer\x18\x01 \x01(\x0e\x32\x17.somnia.recall.v1.Layer\x12\x0e\n\x06tokens\x18\x02 \x01(\r\"\xa9\x01\n\x10WarmCacheRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12\x0f\n\x07opening\x18\x04 \x01(\t\x12\r\n\x05tools\x18\x05 \x03(\t\x12.\n\x07\x62udgets\x18\x06 \x03(\x0b\x32\x1d.somnia.recall.v1.LayerBudget\x12\x0f\n\x07rebuild\x18\x07 \x01(\x08\"\x87\x01\n\tWarmLayer\x12&\n\x05layer\x18\x01 \x01(\x0e\x32\x17.somnia.recall.v1.Layer\x12\x0e\n\x06\x62udget\x18\x02 \x01(\r\x12\x13\n\x0btoken_count\x18\x03 \x01(\r\x12-\n\x05items\x18\x04 \x03(\x0b\x32\x1e.somnia.recall.v1.RecalledItem\"\xce\x01\n\x11WarmCacheResponse\x12+\n\x06layers\x18\x01 \x03(\x0b\x32\x1b.somnia.recall.v1.WarmLayer\x12\x10\n\x08rendered\x18\x02 \x01(\t\x12\x13\n\x0btoken_count\x18\x03 \x01(\r\x12\x11\n\ttokenizer\x18\x04 \x01(\t\x12\x12\n\nfrom_cache\x18\x05 \x01(\x08\x12,\n\x08\x62uilt_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x62uild_ms\x18\x07 \x01(\x02\"\xa0\x01\n\x0f\x46\x65\x65\x64\x62\x61\x63kRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x11\n\tmemory_id\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x30\n\x06signal\x18\x04 \x01(\x0e\x32 .somnia.recall.v1.FeedbackSignal\x12\x0c\n\x04note\x18\x05 \x01(\t\x12\x13\n\x0b\x66\x65\x65\x64\x62\x61\x63k_id\x18\x06 \x01(\t\"\'\n\x10\x46\x65\x65\x64\x62\x61\x63kResponse\x12\x13\n\x0b\x66\x65\x65\x64\x62\x61\x63k_id\x18\x01 \x01(\t*y\n\x05Layer\x12\x15\n\x11LAYER_UNSPECIFIED\x10\x00\x12\x16\n\x12LAYER_L1_IMMEDIATE\x10\x01\x12\x14\n\x10LAYER_L2_SESSION\x10\x02\x12\x13\n\x0fLAYER_L3_DOMAIN\x10\x03\x12\x16\n\x12LAYER_L4_STRATEGIC\x10\x04*\xa4\x01\n\x0e\x46\x65\x65\x64\x62\x61\x63kSignal\x12\x1f\n\x1b\x46\x45\x45\x44\x42\x41\x43K_SIGNAL_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x46\x45\x45\x44\x42\x41\x43K_SIGNAL_HELPED\x10\x01\x12\x1a\n\x16\x46\x45\x45\x44\x42\x41\x43K_SIGNAL_MISLED\x10\x02\x12\x1d\n\x19\x46\x45\x45\x44\x42\x41\x43K_SIGNAL_SUCCEEDED\x10\x03\x12\x1a\n\x16\x46\x45\x45\x44\x42\x41\x43K_SIGNAL_FAILED\x10\x04\x32\x85\x02\n\rRecallService\x12K\n\x06Recall\x12\x1f.somnia.recall.v1.RecallRequest\x1a .somnia.recall.v1.RecallResponse\x12T\n\tWarmCache\x12\".somnia.recall.v1.WarmCacheRequest\x1a#.somnia.recall.v1.WarmCacheResponse\x12Q\n\x08\x46\x65\x65\x64\x62\x61\x63k\x12!.somnia.recall.v1.FeedbackRequest\x1a\".somnia.recall.v1.FeedbackResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'somnia.recall.v1.recall_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_LAYER']._serialized_start=2019
+  _globals['_LAYER']._serialized_end=2140
+  _globals['_FEEDBACKSIGNAL']._serialized_start=2143
+  _globals['_FEEDBACKSIGNAL']._serialized_end=2307
   _globals['_RECALLFILTER']._serialized_start=85
-  _globals['_RECALLFILTER']._serialized_end=240
-  _globals['_RECALLREQUEST']._serialized_start=243
-  _globals['_RECALLREQUEST']._serialized_end=469
-  _globals['_SCORES']._serialized_start=471
-  _globals['_SCORES']._serialized_end=570
-  _globals['_PROVENANCE']._serialized_start=572
-  _globals['_PROVENANCE']._serialized_end=654
-  _globals['_RECALLEDITEM']._serialized_start=657
-  _globals['_RECALLEDITEM']._serialized_end=957
-  _globals['_RECALLRESPONSE']._serialized_start=959
-  _globals['_RECALLRESPONSE']._serialized_end=1062
-  _globals['_RECALLSERVICE']._serialized_start=1064
-  _globals['_RECALLSERVICE']._serialized_end=1156
+  _globals['_RECALLFILTER']._serialized_end=255
+  _globals['_RECALLREQUEST']._serialized_start=258
+  _globals['_RECALLREQUEST']._serialized_end=527
+  _globals['_SCORES']._serialized_start=530
+  _globals['_SCORES']._serialized_end=700
+  _globals['_PROVENANCE']._serialized_start=702
+  _globals['_PROVENANCE']._serialized_end=784
+  _globals['_RECALLEDITEM']._serialized_start=787
+  _globals['_RECALLEDITEM']._serialized_end=1118
+  _globals['_RECALLRESPONSE']._serialized_start=1120
+  _globals['_RECALLRESPONSE']._serialized_end=1223
+  _globals['_LAYERBUDGET']._serialized_start=1225
+  _globals['_LAYERBUDGET']._serialized_end=1294
+  _globals['_WARMCACHEREQUEST']._serialized_start=1297
+  _globals['_WARMCACHEREQUEST']._serialized_end=1466
+  _globals['_WARMLAYER']._serialized_start=1469
+  _globals['_WARMLAYER']._serialized_end=1604
+  _globals['_WARMCACHERESPONSE']._serialized_start=1607
+  _globals['_WARMCACHERESPONSE']._serialized_end=1813
+  _globals['_FEEDBACKREQUEST']._serialized_start=1816
+  _globals['_FEEDBACKREQUEST']._serialized_end=1976
+  _globals['_FEEDBACKRESPONSE']._serialized_start=1978
+  _globals['_FEEDBACKRESPONSE']._serialized_end=2017
+  _globals['_RECALLSERVICE']._serialized_start=2310
+  _globals['_RECALLSERVICE']._serialized_end=2571
 # @@protoc_insertion_point(module_scope)

@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -19,6 +20,61 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _Layer:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LayerEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Layer.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LAYER_UNSPECIFIED: _Layer.ValueType  # 0
+    LAYER_L1_IMMEDIATE: _Layer.ValueType  # 1
+    """L1 immediate: the current or resumed conversation's tail (8,000 tokens by default)."""
+    LAYER_L2_SESSION: _Layer.ValueType  # 2
+    """L2 session: memories most related to the opening and the agent's recent sessions (24,000)."""
+    LAYER_L3_DOMAIN: _Layer.ValueType  # 3
+    """L3 domain: broader expertise for the predicted domain and tools (64,000)."""
+    LAYER_L4_STRATEGIC: _Layer.ValueType  # 4
+    """L4 strategic: goals, decisions, preferences and pitfalls (32,000)."""
+
+class Layer(_Layer, metaclass=_LayerEnumTypeWrapper):
+    """Layer names the warm pack's layers, most stable last in number and first in the pack."""
+
+LAYER_UNSPECIFIED: Layer.ValueType  # 0
+LAYER_L1_IMMEDIATE: Layer.ValueType  # 1
+"""L1 immediate: the current or resumed conversation's tail (8,000 tokens by default)."""
+LAYER_L2_SESSION: Layer.ValueType  # 2
+"""L2 session: memories most related to the opening and the agent's recent sessions (24,000)."""
+LAYER_L3_DOMAIN: Layer.ValueType  # 3
+"""L3 domain: broader expertise for the predicted domain and tools (64,000)."""
+LAYER_L4_STRATEGIC: Layer.ValueType  # 4
+"""L4 strategic: goals, decisions, preferences and pitfalls (32,000)."""
+Global___Layer: _TypeAlias = Layer  # noqa: Y015
+
+class _FeedbackSignal:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _FeedbackSignalEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_FeedbackSignal.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    FEEDBACK_SIGNAL_UNSPECIFIED: _FeedbackSignal.ValueType  # 0
+    FEEDBACK_SIGNAL_HELPED: _FeedbackSignal.ValueType  # 1
+    """HELPED and MISLED are about a recalled memory (memory_id)."""
+    FEEDBACK_SIGNAL_MISLED: _FeedbackSignal.ValueType  # 2
+    FEEDBACK_SIGNAL_SUCCEEDED: _FeedbackSignal.ValueType  # 3
+    """SUCCEEDED and FAILED are about a session's task (session_id)."""
+    FEEDBACK_SIGNAL_FAILED: _FeedbackSignal.ValueType  # 4
+
+class FeedbackSignal(_FeedbackSignal, metaclass=_FeedbackSignalEnumTypeWrapper): ...
+
+FEEDBACK_SIGNAL_UNSPECIFIED: FeedbackSignal.ValueType  # 0
+FEEDBACK_SIGNAL_HELPED: FeedbackSignal.ValueType  # 1
+"""HELPED and MISLED are about a recalled memory (memory_id)."""
+FEEDBACK_SIGNAL_MISLED: FeedbackSignal.ValueType  # 2
+FEEDBACK_SIGNAL_SUCCEEDED: FeedbackSignal.ValueType  # 3
+"""SUCCEEDED and FAILED are about a session's task (session_id)."""
+FEEDBACK_SIGNAL_FAILED: FeedbackSignal.ValueType  # 4
+Global___FeedbackSignal: _TypeAlias = FeedbackSignal  # noqa: Y015
+
 @_typing.final
 class RecallFilter(_message.Message):
     """RecallFilter narrows the candidates; empty fields do not filter."""
@@ -29,6 +85,7 @@ class RecallFilter(_message.Message):
     OCCURRED_AFTER_FIELD_NUMBER: _builtins.int
     OCCURRED_BEFORE_FIELD_NUMBER: _builtins.int
     ROLES_FIELD_NUMBER: _builtins.int
+    KINDS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def session_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -41,6 +98,10 @@ class RecallFilter(_message.Message):
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """roles keeps memories from turns of these roles: "user", "assistant", "system", "tool"."""
 
+    @_builtins.property
+    def kinds(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """kinds keeps memories of these kinds: "episodic" (captured turns), "semantic", "procedural", "negative"."""
+
     def __init__(
         self,
         *,
@@ -48,10 +109,11 @@ class RecallFilter(_message.Message):
         occurred_after: _timestamp_pb2.Timestamp | None = ...,
         occurred_before: _timestamp_pb2.Timestamp | None = ...,
         roles: _abc.Iterable[_builtins.str] | None = ...,
+        kinds: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_after", b"occurred_after", "occurred_before", b"occurred_before"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["occurred_after", b"occurred_after", "occurred_before", b"occurred_before", "roles", b"roles", "session_ids", b"session_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kinds", b"kinds", "occurred_after", b"occurred_after", "occurred_before", b"occurred_before", "roles", b"roles", "session_ids", b"session_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -68,6 +130,7 @@ class RecallRequest(_message.Message):
     ALPHA_FIELD_NUMBER: _builtins.int
     EXPAND_GRAPH_FIELD_NUMBER: _builtins.int
     TOKEN_BUDGET_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
     namespace: _builtins.str
     """namespace is "tenant/agent/user", each part [a-z0-9_-]{1,64}."""
     query: _builtins.str
@@ -88,6 +151,12 @@ class RecallRequest(_message.Message):
     """
     @_builtins.property
     def filter(self) -> Global___RecallFilter: ...
+    @_builtins.property
+    def as_of(self) -> _timestamp_pb2.Timestamp:
+        """as_of recalls what was known at that time: only memories recorded by then, recency measured from
+        then. It cannot be in the future.
+        """
+
     def __init__(
         self,
         *,
@@ -98,10 +167,11 @@ class RecallRequest(_message.Message):
         alpha: _builtins.float | None = ...,
         expand_graph: _builtins.bool | None = ...,
         token_budget: _builtins.int | None = ...,
+        as_of: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "expand_graph", b"expand_graph", "filter", b"filter", "token_budget", b"token_budget"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "token_budget", b"token_budget"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "expand_graph", b"expand_graph", "filter", b"filter", "k", b"k", "namespace", b"namespace", "query", b"query", "token_budget", b"token_budget"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "k", b"k", "namespace", b"namespace", "query", b"query", "token_budget", b"token_budget"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__alpha: _TypeAlias = _typing.Literal["alpha"]  # noqa: Y015
     _WhichOneofArgType__alpha: _TypeAlias = _typing.Literal["_alpha", b"_alpha"]  # noqa: Y015
@@ -129,12 +199,26 @@ class Scores(_message.Message):
     KEYWORD_FIELD_NUMBER: _builtins.int
     VECTOR_RANK_FIELD_NUMBER: _builtins.int
     KEYWORD_RANK_FIELD_NUMBER: _builtins.int
+    RELEVANCE_FIELD_NUMBER: _builtins.int
+    RECENCY_FIELD_NUMBER: _builtins.int
+    IMPORTANCE_FIELD_NUMBER: _builtins.int
+    FINAL_FIELD_NUMBER: _builtins.int
     fused: _builtins.float
     vector: _builtins.float
     keyword: _builtins.float
     vector_rank: _builtins.int
     """vector_rank and keyword_rank are 1-based ranks in each retriever; 0 when it did not return it."""
     keyword_rank: _builtins.int
+    relevance: _builtins.float
+    """relevance is the best of the search score and every graph path that reached the item."""
+    recency: _builtins.float
+    """recency is 1 for a memory of now (or of as_of), halving every half-life before it."""
+    importance: _builtins.float
+    """importance is -1..1 from feedback (helped raises it, misled lowers it)."""
+    final: _builtins.float
+    """final is what the item was ranked by: relevance raised by recency and importance (before the
+    diversity step, which may place a less redundant item above a higher final score).
+    """
     def __init__(
         self,
         *,
@@ -143,10 +227,14 @@ class Scores(_message.Message):
         keyword: _builtins.float = ...,
         vector_rank: _builtins.int = ...,
         keyword_rank: _builtins.int = ...,
+        relevance: _builtins.float = ...,
+        recency: _builtins.float = ...,
+        importance: _builtins.float = ...,
+        final: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["fused", b"fused", "keyword", b"keyword", "keyword_rank", b"keyword_rank", "vector", b"vector", "vector_rank", b"vector_rank"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["final", b"final", "fused", b"fused", "importance", b"importance", "keyword", b"keyword", "keyword_rank", b"keyword_rank", "recency", b"recency", "relevance", b"relevance", "vector", b"vector", "vector_rank", b"vector_rank"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -197,6 +285,8 @@ class RecalledItem(_message.Message):
     PROVENANCE_FIELD_NUMBER: _builtins.int
     WHY_FIELD_NUMBER: _builtins.int
     TOKENS_FIELD_NUMBER: _builtins.int
+    PATHS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
     memory_id: _builtins.str
     text: _builtins.str
     kind: _builtins.str
@@ -206,6 +296,8 @@ class RecalledItem(_message.Message):
     """why says in words which retrievers returned the item."""
     tokens: _builtins.int
     """tokens is the item's text length in the server's tokenizer."""
+    status: _builtins.str
+    """status is "asserted" unless later knowledge changed it (superseded, disproven, ...)."""
     @_builtins.property
     def scores(self) -> Global___Scores: ...
     @_builtins.property
@@ -214,6 +306,10 @@ class RecalledItem(_message.Message):
     def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def provenance(self) -> Global___Provenance: ...
+    @_builtins.property
+    def paths(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """paths lists every way the item was reached: the search, next in time, similar, same entity."""
+
     def __init__(
         self,
         *,
@@ -227,10 +323,12 @@ class RecalledItem(_message.Message):
         provenance: Global___Provenance | None = ...,
         why: _builtins.str = ...,
         tokens: _builtins.int = ...,
+        paths: _abc.Iterable[_builtins.str] | None = ...,
+        status: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "memory_id", b"memory_id", "occurred_at", b"occurred_at", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "session_id", b"session_id", "text", b"text", "tokens", b"tokens", "why", b"why"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "memory_id", b"memory_id", "occurred_at", b"occurred_at", "paths", b"paths", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "session_id", b"session_id", "status", b"status", "text", b"text", "tokens", b"tokens", "why", b"why"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -263,3 +361,196 @@ class RecallResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecallResponse: _TypeAlias = RecallResponse  # noqa: Y015
+
+@_typing.final
+class LayerBudget(_message.Message):
+    """LayerBudget overrides one layer's token budget (1..the server's maximum per layer)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LAYER_FIELD_NUMBER: _builtins.int
+    TOKENS_FIELD_NUMBER: _builtins.int
+    layer: Global___Layer.ValueType
+    tokens: _builtins.int
+    def __init__(
+        self,
+        *,
+        layer: Global___Layer.ValueType = ...,
+        tokens: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["layer", b"layer", "tokens", b"tokens"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LayerBudget: _TypeAlias = LayerBudget  # noqa: Y015
+
+@_typing.final
+class WarmCacheRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAMESPACE_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    AGENT_FIELD_NUMBER: _builtins.int
+    OPENING_FIELD_NUMBER: _builtins.int
+    TOOLS_FIELD_NUMBER: _builtins.int
+    BUDGETS_FIELD_NUMBER: _builtins.int
+    REBUILD_FIELD_NUMBER: _builtins.int
+    namespace: _builtins.str
+    session_id: _builtins.str
+    agent: _builtins.str
+    """agent, opening and tools describe the session; empty fields are taken from its StartSession."""
+    opening: _builtins.str
+    rebuild: _builtins.bool
+    """rebuild ignores a stored pack and builds (and stores) a new one."""
+    @_builtins.property
+    def tools(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def budgets(self) -> _containers.RepeatedCompositeFieldContainer[Global___LayerBudget]: ...
+    def __init__(
+        self,
+        *,
+        namespace: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        agent: _builtins.str = ...,
+        opening: _builtins.str = ...,
+        tools: _abc.Iterable[_builtins.str] | None = ...,
+        budgets: _abc.Iterable[Global___LayerBudget] | None = ...,
+        rebuild: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent", b"agent", "budgets", b"budgets", "namespace", b"namespace", "opening", b"opening", "rebuild", b"rebuild", "session_id", b"session_id", "tools", b"tools"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WarmCacheRequest: _TypeAlias = WarmCacheRequest  # noqa: Y015
+
+@_typing.final
+class WarmLayer(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LAYER_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
+    TOKEN_COUNT_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    layer: Global___Layer.ValueType
+    budget: _builtins.int
+    token_count: _builtins.int
+    """token_count counts the layer's rendered text (header and items); never above budget."""
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecalledItem]: ...
+    def __init__(
+        self,
+        *,
+        layer: Global___Layer.ValueType = ...,
+        budget: _builtins.int = ...,
+        token_count: _builtins.int = ...,
+        items: _abc.Iterable[Global___RecalledItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "items", b"items", "layer", b"layer", "token_count", b"token_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WarmLayer: _TypeAlias = WarmLayer  # noqa: Y015
+
+@_typing.final
+class WarmCacheResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LAYERS_FIELD_NUMBER: _builtins.int
+    RENDERED_FIELD_NUMBER: _builtins.int
+    TOKEN_COUNT_FIELD_NUMBER: _builtins.int
+    TOKENIZER_FIELD_NUMBER: _builtins.int
+    FROM_CACHE_FIELD_NUMBER: _builtins.int
+    BUILT_AT_FIELD_NUMBER: _builtins.int
+    BUILD_MS_FIELD_NUMBER: _builtins.int
+    rendered: _builtins.str
+    """rendered is the whole pack as one text block, in the same order."""
+    token_count: _builtins.int
+    tokenizer: _builtins.str
+    from_cache: _builtins.bool
+    """from_cache is true when the pack came from the KV bucket (warmed at session start)."""
+    build_ms: _builtins.float
+    @_builtins.property
+    def layers(self) -> _containers.RepeatedCompositeFieldContainer[Global___WarmLayer]:
+        """layers are ordered L4, L3, L2, L1: most stable first, so a prompt cache can reuse the prefix."""
+
+    @_builtins.property
+    def built_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        layers: _abc.Iterable[Global___WarmLayer] | None = ...,
+        rendered: _builtins.str = ...,
+        token_count: _builtins.int = ...,
+        tokenizer: _builtins.str = ...,
+        from_cache: _builtins.bool = ...,
+        built_at: _timestamp_pb2.Timestamp | None = ...,
+        build_ms: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["built_at", b"built_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["build_ms", b"build_ms", "built_at", b"built_at", "from_cache", b"from_cache", "layers", b"layers", "rendered", b"rendered", "token_count", b"token_count", "tokenizer", b"tokenizer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WarmCacheResponse: _TypeAlias = WarmCacheResponse  # noqa: Y015
+
+@_typing.final
+class FeedbackRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAMESPACE_FIELD_NUMBER: _builtins.int
+    MEMORY_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SIGNAL_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    FEEDBACK_ID_FIELD_NUMBER: _builtins.int
+    namespace: _builtins.str
+    memory_id: _builtins.str
+    session_id: _builtins.str
+    signal: Global___FeedbackSignal.ValueType
+    note: _builtins.str
+    """note says why, in the agent's words (at most 4,096 characters)."""
+    feedback_id: _builtins.str
+    """feedback_id makes a retried report count once; the server makes one up when empty."""
+    def __init__(
+        self,
+        *,
+        namespace: _builtins.str = ...,
+        memory_id: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        signal: Global___FeedbackSignal.ValueType = ...,
+        note: _builtins.str = ...,
+        feedback_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["feedback_id", b"feedback_id", "memory_id", b"memory_id", "namespace", b"namespace", "note", b"note", "session_id", b"session_id", "signal", b"signal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FeedbackRequest: _TypeAlias = FeedbackRequest  # noqa: Y015
+
+@_typing.final
+class FeedbackResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FEEDBACK_ID_FIELD_NUMBER: _builtins.int
+    feedback_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        feedback_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["feedback_id", b"feedback_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FeedbackResponse: _TypeAlias = FeedbackResponse  # noqa: Y015

@@ -40,6 +40,16 @@ class RecallServiceStub:
                 request_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.RecallRequest.SerializeToString,
                 response_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.RecallResponse.FromString,
                 _registered_method=True)
+        self.WarmCache = channel.unary_unary(
+                '/somnia.recall.v1.RecallService/WarmCache',
+                request_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheRequest.SerializeToString,
+                response_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheResponse.FromString,
+                _registered_method=True)
+        self.Feedback = channel.unary_unary(
+                '/somnia.recall.v1.RecallService/Feedback',
+                request_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackRequest.SerializeToString,
+                response_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackResponse.FromString,
+                _registered_method=True)
 
 
 class RecallServiceServicer:
@@ -47,7 +57,21 @@ class RecallServiceServicer:
     """
 
     def Recall(self, request, context):
-        """Recall ranks memories for a query by a hybrid of vector and keyword (BM25) search.
+        """Recall ranks memories for a query: hybrid (vector + BM25) search, graph expansion, rerank.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WarmCache(self, request, context):
+        """WarmCache returns the session's L4..L1 warm pack, building it when none is stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Feedback(self, request, context):
+        """Feedback records that a memory helped or misled, or that a session's task succeeded or failed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -60,6 +84,16 @@ def add_RecallServiceServicer_to_server(servicer, server):
                     servicer.Recall,
                     request_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.RecallRequest.FromString,
                     response_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.RecallResponse.SerializeToString,
+            ),
+            'WarmCache': grpc.unary_unary_rpc_method_handler(
+                    servicer.WarmCache,
+                    request_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheRequest.FromString,
+                    response_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheResponse.SerializeToString,
+            ),
+            'Feedback': grpc.unary_unary_rpc_method_handler(
+                    servicer.Feedback,
+                    request_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackRequest.FromString,
+                    response_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +124,60 @@ class RecallService:
             '/somnia.recall.v1.RecallService/Recall',
             somnia_dot_recall_dot_v1_dot_recall__pb2.RecallRequest.SerializeToString,
             somnia_dot_recall_dot_v1_dot_recall__pb2.RecallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WarmCache(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/somnia.recall.v1.RecallService/WarmCache',
+            somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheRequest.SerializeToString,
+            somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Feedback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/somnia.recall.v1.RecallService/Feedback',
+            somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackRequest.SerializeToString,
+            somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -34,7 +34,11 @@ class RecallServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> RecallServiceAsyncStub: ...
     Recall: _grpc.UnaryUnaryMultiCallable[_recall_pb2.RecallRequest, _recall_pb2.RecallResponse]
-    """Recall ranks memories for a query by a hybrid of vector and keyword (BM25) search."""
+    """Recall ranks memories for a query: hybrid (vector + BM25) search, graph expansion, rerank."""
+    WarmCache: _grpc.UnaryUnaryMultiCallable[_recall_pb2.WarmCacheRequest, _recall_pb2.WarmCacheResponse]
+    """WarmCache returns the session's L4..L1 warm pack, building it when none is stored."""
+    Feedback: _grpc.UnaryUnaryMultiCallable[_recall_pb2.FeedbackRequest, _recall_pb2.FeedbackResponse]
+    """Feedback records that a memory helped or misled, or that a session's task succeeded or failed."""
 
 @_typing.type_check_only
 class RecallServiceAsyncStub(RecallServiceStub):
@@ -42,7 +46,11 @@ class RecallServiceAsyncStub(RecallServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Recall: _aio.UnaryUnaryMultiCallable[_recall_pb2.RecallRequest, _recall_pb2.RecallResponse]  # type: ignore[assignment]
-    """Recall ranks memories for a query by a hybrid of vector and keyword (BM25) search."""
+    """Recall ranks memories for a query: hybrid (vector + BM25) search, graph expansion, rerank."""
+    WarmCache: _aio.UnaryUnaryMultiCallable[_recall_pb2.WarmCacheRequest, _recall_pb2.WarmCacheResponse]  # type: ignore[assignment]
+    """WarmCache returns the session's L4..L1 warm pack, building it when none is stored."""
+    Feedback: _aio.UnaryUnaryMultiCallable[_recall_pb2.FeedbackRequest, _recall_pb2.FeedbackResponse]  # type: ignore[assignment]
+    """Feedback records that a memory helped or misled, or that a session's task succeeded or failed."""
 
 class RecallServiceServicer(metaclass=_abc_1.ABCMeta):
     """RecallService answers "what do I know about this?" from everything captured in a namespace."""
@@ -53,6 +61,22 @@ class RecallServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _recall_pb2.RecallRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_recall_pb2.RecallResponse, _abc.Awaitable[_recall_pb2.RecallResponse]]:
-        """Recall ranks memories for a query by a hybrid of vector and keyword (BM25) search."""
+        """Recall ranks memories for a query: hybrid (vector + BM25) search, graph expansion, rerank."""
+
+    @_abc_1.abstractmethod
+    def WarmCache(
+        self,
+        request: _recall_pb2.WarmCacheRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recall_pb2.WarmCacheResponse, _abc.Awaitable[_recall_pb2.WarmCacheResponse]]:
+        """WarmCache returns the session's L4..L1 warm pack, building it when none is stored."""
+
+    @_abc_1.abstractmethod
+    def Feedback(
+        self,
+        request: _recall_pb2.FeedbackRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recall_pb2.FeedbackResponse, _abc.Awaitable[_recall_pb2.FeedbackResponse]]:
+        """Feedback records that a memory helped or misled, or that a session's task succeeded or failed."""
 
 def add_RecallServiceServicer_to_server(servicer: RecallServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

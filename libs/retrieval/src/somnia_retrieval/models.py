@@ -1,0 +1,46 @@
+"""What the pipeline passes between its steps and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from somnia_memory_store import MemoryRecord, SearchHit
+
+
+class InvalidQuery(ValueError):
+    """A query that cannot be answered; the message says what to fix."""
+
+
+class UnknownNamespace(LookupError):
+    """Nothing was ever stored under the namespace."""
+
+
+@dataclass
+class Candidate:
+    """A memory on its way through the pipeline: its best relevance over every path that reached it."""
+
+    record: MemoryRecord
+    relevance: float
+    hit: SearchHit | None = None
+    paths: list[str] = field(default_factory=list)
+
+    def reach(self, relevance: float, path: str) -> None:
+        self.paths.append(path)
+        self.relevance = max(self.relevance, relevance)
+
+
+@dataclass(frozen=True)
+class RankedMemory:
+    """A recalled memory with every signal that placed it."""
+
+    record: MemoryRecord
+    score: float
+    relevance: float
+    recency: float
+    importance: float
+    hit: SearchHit | None
+    paths: tuple[str, ...]
+
+    @property
+    def why(self) -> str:
+        return "; ".join(self.paths) or "returned by hybrid search"

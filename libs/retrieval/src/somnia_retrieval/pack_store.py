@@ -1,0 +1,61 @@
+"""Warm packs in a NATS KV bucket with a TTL: cache-warming puts them, recall's WarmCache gets them."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError
+from nats.js.kv import KeyValue
+
+from somnia_retrieval.warm_pack import WarmPack
+
+# A pack of 128k tokens is about half a megabyte of JSON; compressed it stays far below NATS's 1 MB.
+MAX_VALUE_BYTES = 1024 * 1024
+
+
+def pack_key(namespace: str, session_id: str) -> str:
+    """KV keys allow fewer characters than namespaces and session ids do, so the key is a digest."""
+    return hashlib.sha256(f"{namespace}\x00{session_id}".encode()).hexdigest()[:40]
+
+
+class WarmPackStore:
+    def __init__(self, js: JetStreamContext, *, bucket: str, ttl_s: float) -> None:
+        self._js = js
+        self._bucket = bucket
+        self._ttl_s = ttl_s
+        self._kv: KeyValue | None = None
+
+    async def open(self) -> None:
+        """Bind to the bucket, creating it (with its TTL) if it does not exist yet."""
+        try:
+            self._kv = await self._js.key_value(self._bucket)
+        except BucketNotFoundError:
+            self._kv = await self._js.create_key_value(
+                KeyValueConfig(bucket=self._bucket, ttl=self._ttl_s, history=1, max_value_size=MAX_VALUE_BYTES)
+            )
+
+    @property
+    def _bound(self) -> KeyValue:
+        if self._kv is None:
+            raise RuntimeError("WarmPackStore.open() was not awaited")
+        return self._kv
+
+    async def put(self, pack: WarmPack) -> str:
+        key = pack_key(pack.namespace, pack.session_id)
+        await self._bound.put(key, zlib.compress(pack.model_dump_json().encode(), 6))
+        return key
+
+    async def get(self, namespace: str, session_id: str) -> WarmPack | None:
+        try:
+            entry = await self._bound.get(pack_key(namespace, session_id))
+        except KeyNotFoundError:
+            return None
+        if entry.value is None:
+            return None
+        return WarmPack.model_validate_json(zlib.decompress(entry.value))
+
+    async def delete(self, namespace: str, session_id: str) -> None:
+        await self._bound.delete(pack_key(namespace, session_id))

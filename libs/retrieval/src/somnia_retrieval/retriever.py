@@ -1,0 +1,127 @@
+"""Recall's pipeline: hybrid retrieval -> graph expansion -> rerank with diversity.
+
+Token packing happens at the edge (the RPC), since only the caller knows its budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from opentelemetry import trace
+from somnia_embedder import Embedder
+from somnia_extraction import Extraction, Extractor
+from somnia_graph_store import FeedbackCounts, GraphStore
+from somnia_memory_store import MemoryStore, SearchFilter, SearchHit
+from somnia_telemetry import attributes
+
+from somnia_retrieval.expansion import GraphExpander
+from somnia_retrieval.models import Candidate, InvalidQuery, RankedMemory, UnknownNamespace
+from somnia_retrieval.rerank import rerank
+from somnia_retrieval.settings import RankingSettings
+
+tracer = trace.get_tracer("somnia.retrieval")
+
+
+def search_path(hit: SearchHit) -> str:
+    reasons = []
+    if hit.vector_rank:
+        reasons.append(f"similar in meaning (vector rank {hit.vector_rank})")
+    if hit.keyword_rank:
+        reasons.append(f"shares keywords (BM25 rank {hit.keyword_rank})")
+    return " and ".join(reasons) or "returned by hybrid search"
+
+
+class Retriever:
+    def __init__(
+        self,
+        embedder: Embedder,
+        store: MemoryStore,
+        settings: RankingSettings,
+        *,
+        max_k: int = 100,
+        graph: GraphStore | None = None,
+        extractor: Extractor | None = None,
+    ) -> None:
+        self._embedder = embedder
+        self._store = store
+        self._graph = graph
+        self._extractor = extractor
+        self._settings = settings
+        self._max_k = max_k
+        self._expander = GraphExpander(graph, store, settings) if graph is not None else None
+
+    @property
+    def settings(self) -> RankingSettings:
+        return self._settings
+
+    async def recall(
+        self,
+        namespace: str,
+        query: str,
+        *,
+        k: int,
+        alpha: float | None = None,
+        filter: SearchFilter | None = None,
+        expand_graph: bool | None = None,
+        as_of: datetime | None = None,
+        now: datetime | None = None,
+    ) -> list[RankedMemory]:
+        """The k best memories for `query`. `as_of` keeps only memories recorded by then and measures
+        recency from then; `now` is the clock (for tests and replays)."""
+        if not query.strip():
+            raise InvalidQuery("query is empty; send the question or topic to recall memories for")
+        if not 1 <= k <= self._max_k:
+            raise InvalidQuery(f"k={k} is out of range; ask for 1 to {self._max_k} items")
+        weight = self._settings.alpha if alpha is None else alpha
+        if not 0.0 <= weight <= 1.0:
+            raise InvalidQuery(f"alpha={weight} is out of range; use 0 (keywords only) to 1 (vectors only)")
+        clock = now or datetime.now(UTC)
+        if as_of is not None:
+            if as_of > clock:
+                raise InvalidQuery(
+                    f"as_of={as_of.isoformat()} is in the future; memory can only say what was known up to now"
+                )
+            filter = (filter or SearchFilter()).model_copy(update={"recorded_before": as_of})
+        span = trace.get_current_span()
+        span.set_attributes({attributes.NAMESPACE: namespace, attributes.QUERY_LENGTH: len(query)})
+        expand = self._expander is not None and (
+            self._settings.graph_expansion if expand_graph is None else expand_graph
+        )
+        with tracer.start_as_current_span("retrieval.embed_and_extract"):
+            vectors, extraction = await asyncio.gather(
+                self._embedder.embed([query]), self._extract(query, clock) if expand else _no_extraction()
+            )
+        vector = vectors[0]
+        pool_size = min(max(k * self._settings.candidate_factor, self._settings.min_candidates), 1000)
+        with tracer.start_as_current_span("memory_store.hybrid_search"):
+            hits = await self._store.hybrid_search(namespace, query, vector, pool_size, alpha=weight, filter=filter)
+        if not hits and await self._store.count(namespace) == 0:
+            raise UnknownNamespace(f"namespace {namespace} holds no memories; capture some turns into it first")
+        pool = {
+            h.record.memory_id: Candidate(record=h.record, relevance=h.score, hit=h, paths=[search_path(h)])
+            for h in hits
+        }
+        if expand and pool:
+            assert self._expander is not None
+            with tracer.start_as_current_span("graph.expand"):
+                await self._expander.expand(namespace, pool, vector, extraction.keys, filter)
+        feedback = await self._feedback(namespace, list(pool)) if self._graph is not None and pool else {}
+        with tracer.start_as_current_span("retrieval.rerank"):
+            ranked = rerank(list(pool.values()), k=k, now=as_of or clock, feedback=feedback, settings=self._settings)
+        span.set_attribute(attributes.RESULT_COUNT, len(ranked))
+        return ranked
+
+    async def _extract(self, query: str, said_at: datetime) -> Extraction:
+        if self._extractor is None:
+            return Extraction()
+        (found,) = await self._extractor.extract([query], [said_at])
+        return found
+
+    async def _feedback(self, namespace: str, memory_ids: list[str]) -> dict[str, FeedbackCounts]:
+        assert self._graph is not None
+        return await self._graph.feedback_counts(namespace, memory_ids)
+
+
+async def _no_extraction() -> Extraction:
+    return Extraction()

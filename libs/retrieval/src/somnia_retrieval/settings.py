@@ -1,0 +1,61 @@
+"""Ranking knobs, from SOMNIA_RANKING_* variables; recall and cache-warming read the same ones."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RankingSettings(BaseSettings):
+    """Defaults were chosen on the reasoning in docs/ranking.md, then checked on the LoCoMo development
+    conversations (docs/benchmarks.md); none is fitted to a particular conversation."""
+
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_RANKING_", extra="ignore")
+
+    # Hybrid retrieval: 0.5 weighs meaning and exact words equally.
+    alpha: float = Field(default=0.5, ge=0.0, le=1.0)
+    # How many hybrid hits enter the rerank, as a multiple of k (at least `min_candidates`).
+    candidate_factor: int = Field(default=3, ge=1, le=20)
+    min_candidates: int = Field(default=30, ge=1, le=1000)
+    # Graph expansion on by default; the best `expand_top` hits are the seeds.
+    graph_expansion: bool = True
+    expand_top: int = Field(default=5, ge=0, le=50)
+    # A turn next in time to a seed gets this share of the seed's relevance.
+    neighbour_decay: float = Field(default=0.5, ge=0.0, le=1.0)
+    # A memory SIMILAR_TO a seed gets this share of the seed's relevance, times the similarity.
+    similar_decay: float = Field(default=0.5, ge=0.0, le=1.0)
+    similar_limit: int = Field(default=3, ge=0, le=50)
+    # Same-entity memories: entities of the query pull in up to `entity_limit` turns each; their
+    # relevance is `entity_weight` x the entity's specificity (IDF) x their closeness to the query.
+    entity_weight: float = Field(default=0.6, ge=0.0, le=1.0)
+    entity_limit: int = Field(default=20, ge=0, le=500)
+    # Entities in more turns than this specificity allows (IDF in [0, 1]) link nothing.
+    min_entity_specificity: float = Field(default=0.25, ge=0.0, le=1.0)
+    # Rerank: final = relevance x (1 + recency_weight x recency + importance_weight x importance).
+    recency_half_life_days: float = Field(default=30.0, gt=0)
+    recency_weight: float = Field(default=0.1, ge=0.0, le=1.0)
+    importance_weight: float = Field(default=0.2, ge=0.0, le=1.0)
+    # Maximal marginal relevance: 1 ranks by score alone, lower trades score for diversity.
+    mmr_lambda: float = Field(default=0.85, ge=0.0, le=1.0)
+
+
+class WarmPackSettings(BaseSettings):
+    """The warm pack's budgets and where packs live, from SOMNIA_WARM_* variables (recall and
+    cache-warming read the same ones)."""
+
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_WARM_", extra="ignore")
+
+    l1_tokens: int = Field(default=8_000, ge=1)
+    l2_tokens: int = Field(default=24_000, ge=1)
+    l3_tokens: int = Field(default=64_000, ge=1)
+    l4_tokens: int = Field(default=32_000, ge=1)
+    # The largest budget a WarmCache request may ask for, per layer.
+    max_layer_tokens: int = Field(default=256_000, ge=1)
+    bucket: str = Field(default="somnia_warm_packs", pattern=r"^[a-zA-Z0-9_-]+$")
+    # Packs expire from the bucket after this long; WarmCache then builds a fresh one on demand.
+    ttl_s: float = Field(default=24 * 3600.0, gt=0)
+    recent_sessions: int = Field(default=3, ge=0, le=50)
+    related_k: int = Field(default=100, ge=1, le=100)
+
+    def budgets(self) -> dict[str, int]:
+        return {"L1": self.l1_tokens, "L2": self.l2_tokens, "L3": self.l3_tokens, "L4": self.l4_tokens}

@@ -1,0 +1,249 @@
+"""The warm pack: what a session will probably need, in four layers under token budgets.
+
+Layers are built from the session's opening, the agent's recent sessions and the tools it uses:
+- L1 immediate: the tail of the current conversation (or, for a new one, of the agent's last session);
+- L2 session: the memories most related to the opening, then the tails of the agent's recent sessions;
+- L3 domain: the next tier of related memories and memories about the predicted tools;
+- L4 strategic: goals, decisions, preferences and pitfalls (strategic recall, misled-feedback last).
+
+A memory sits in one layer only. Layers claim memories most stable first (L4, L3, L2, L1), and the pack
+is rendered in that order too, so a provider's prompt cache can reuse the prefix across sessions.
+Each layer's rendered text, header included, is counted with the real tokenizer and kept within its
+budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from somnia_contracts import memory_id_for
+from somnia_graph_store import GraphStore
+from somnia_memory_store import MemoryRecord, MemoryStore
+from somnia_tokens import TokenCounter
+
+from somnia_retrieval.models import RankedMemory, UnknownNamespace
+from somnia_retrieval.retriever import Retriever
+
+LayerName = Literal["L1", "L2", "L3", "L4"]
+LAYER_ORDER: tuple[LayerName, ...] = ("L4", "L3", "L2", "L1")
+DEFAULT_BUDGETS: dict[LayerName, int] = {"L1": 8_000, "L2": 24_000, "L3": 64_000, "L4": 32_000}
+HEADERS: dict[LayerName, str] = {
+    "L4": "## L4 strategic: goals, decisions, preferences, pitfalls",
+    "L3": "## L3 domain: standing knowledge for this kind of work",
+    "L2": "## L2 session: related memories and recent sessions",
+    "L1": "## L1 immediate: the conversation so far",
+}
+STRATEGIC_QUERY = (
+    "preferences, goals, plans and decisions; what to always or never do; lessons learned, mistakes and "
+    "what failed before"
+)
+
+
+class PackItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    memory_id: str
+    text: str
+    kind: str
+    status: str
+    session_id: str
+    turn_id: str
+    role: str
+    chunk_index: int
+    embedder: str
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
+    score: float
+    tokens: int
+    why: str
+
+
+class PackLayer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    layer: LayerName
+    budget: int
+    tokens: int
+    items: tuple[PackItem, ...]
+    rendered: str
+
+
+class WarmPack(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    session_id: str
+    agent: str
+    layers: tuple[PackLayer, ...] = Field(description="L4, L3, L2, L1")
+    rendered: str
+    tokens: int
+    tokenizer: str
+    built_at: AwareDatetime
+    build_ms: float
+
+    @property
+    def memory_ids(self) -> set[str]:
+        return {item.memory_id for layer in self.layers for item in layer.items}
+
+
+class WarmRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    session_id: str
+    agent: str = ""
+    opening: str = ""
+    tools: tuple[str, ...] = ()
+    budgets: dict[LayerName, int] = Field(default_factory=lambda: dict(DEFAULT_BUDGETS))
+
+
+def render_line(record: MemoryRecord) -> str:
+    return f"- [{record.occurred_at.date().isoformat()} {record.role}] {record.text.strip()}"
+
+
+class WarmPackBuilder:
+    def __init__(
+        self,
+        retriever: Retriever,
+        store: MemoryStore,
+        graph: GraphStore | None,
+        tokens: TokenCounter,
+        *,
+        recent_sessions: int = 3,
+        related_k: int = 100,
+        l2_share: int = 40,
+        predicted_tools: int = 5,
+    ) -> None:
+        self._retriever = retriever
+        self._store = store
+        self._graph = graph
+        self._tokens = tokens
+        self._recent_sessions = recent_sessions
+        self._related_k = related_k
+        self._l2_share = l2_share
+        self._predicted_tools = predicted_tools
+
+    async def build(self, request: WarmRequest, now: datetime | None = None) -> WarmPack:
+        """Raises UnknownNamespace when the namespace holds no memories at all."""
+        started = time.perf_counter()
+        clock = now or datetime.now(UTC)
+        ns = request.namespace
+        if await self._store.count(ns) == 0:
+            raise UnknownNamespace(f"namespace {ns} holds no memories yet; nothing to warm a session with")
+        recent, tools = await self._agent_context(request)
+        tails, related, tool_related, strategic = await asyncio.gather(
+            asyncio.gather(*(self._session_tail(ns, sid) for sid in [request.session_id, *recent])),
+            self._recall(ns, request.opening, self._related_k, clock),
+            self._recall(ns, " ".join(tools), 30, clock),
+            self._recall(ns, STRATEGIC_QUERY, 30, clock),
+        )
+        current_tail, recent_tails = tails[0], tails[1:]
+        immediate = current_tail or (recent_tails[0] if recent_tails else [])
+        candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
+            "L4": [(m.record, m.score, f"strategic: {m.why}") for m in strategic],
+            "L3": [(m.record, m.score, f"domain: {m.why}") for m in related[self._l2_share :]]
+            + [(m.record, m.score, f"used tools ({', '.join(tools)}): {m.why}") for m in tool_related],
+            "L2": [(m.record, m.score, f"related to the opening: {m.why}") for m in related[: self._l2_share]]
+            + [(r, 0.0, f"recent session {r.session_id}") for tail in recent_tails for r in reversed(tail)],
+            "L1": [(r, 0.0, "the conversation's tail") for r in reversed(immediate)],
+        }
+        claimed: set[str] = set()
+        layers = []
+        for name in LAYER_ORDER:
+            fresh = [c for c in candidates[name] if c[0].memory_id not in claimed]
+            layer = self._pack(name, request.budgets.get(name, DEFAULT_BUDGETS[name]), fresh)
+            claimed.update(item.memory_id for item in layer.items)
+            layers.append(layer)
+        rendered = "\n\n".join(layer.rendered for layer in layers if layer.items)
+        return WarmPack(
+            namespace=ns,
+            session_id=request.session_id,
+            agent=request.agent,
+            layers=tuple(layers),
+            rendered=rendered,
+            tokens=sum(layer.tokens for layer in layers),
+            tokenizer=self._tokens.name,
+            built_at=clock,
+            build_ms=(time.perf_counter() - started) * 1000.0,
+        )
+
+    async def _agent_context(self, request: WarmRequest) -> tuple[list[str], list[str]]:
+        """The agent's recent sessions (not this one) and its tools: given ones first, then most used."""
+        if self._graph is None or not request.agent:
+            return [], list(request.tools)
+        sessions, used = await asyncio.gather(
+            self._graph.agent_sessions(request.namespace, request.agent, self._recent_sessions + 1),
+            self._graph.agent_tools(request.namespace, request.agent, self._predicted_tools),
+        )
+        recent = [s for s in sessions if s != request.session_id][: self._recent_sessions]
+        tools = list(dict.fromkeys([*request.tools, *(t for t, _ in used)]))[: self._predicted_tools]
+        return recent, tools
+
+    async def _recall(self, namespace: str, query: str, k: int, now: datetime) -> list[RankedMemory]:
+        if not query.strip():
+            return []
+        try:
+            return await self._retriever.recall(namespace, query, k=min(k, 100), now=now)
+        except UnknownNamespace:
+            return []
+
+    async def _session_tail(self, namespace: str, session_id: str) -> list[MemoryRecord]:
+        """A session's memories in conversation order (first chunk of each turn)."""
+        if self._graph is None or not session_id:
+            return []
+        turn_ids = await self._graph.session_turns(namespace, session_id)
+        ids = [memory_id_for(namespace, session_id, t, 0) for t in turn_ids]
+        found = {r.memory_id: r for r in await self._store.get(namespace, ids)} if ids else {}
+        return [found[i] for i in ids if i in found]
+
+    def _pack(self, name: LayerName, budget: int, candidates: Sequence[tuple[MemoryRecord, float, str]]) -> PackLayer:
+        header = HEADERS[name]
+        used = self._tokens.count(header + "\n")
+        chosen: list[tuple[MemoryRecord, float, str, int]] = []
+        seen: set[str] = set()
+        for record, score, why in candidates:
+            if record.memory_id in seen:
+                continue
+            cost = self._tokens.count(render_line(record) + "\n")
+            if used + cost > budget:
+                continue
+            seen.add(record.memory_id)
+            chosen.append((record, score, why, cost))
+            used += cost
+        if name == "L1":  # a conversation reads in order; the tail was packed newest first
+            chosen.reverse()
+
+        def text_of(picked: Sequence[tuple[MemoryRecord, float, str, int]]) -> str:
+            return "\n".join([header, *(render_line(r) for r, _, _, _ in picked)])
+
+        rendered = text_of(chosen)
+        # Token counts of joined text can differ from the sum of the parts; drop until it fits.
+        while chosen and self._tokens.count(rendered) > budget:
+            chosen.pop(0 if name == "L1" else -1)
+            rendered = text_of(chosen)
+        items = tuple(
+            PackItem(
+                memory_id=r.memory_id,
+                text=r.text,
+                kind=r.kind,
+                status=r.status,
+                session_id=r.session_id,
+                turn_id=r.turn_id,
+                role=r.role,
+                chunk_index=r.chunk_index,
+                embedder=r.embedder,
+                occurred_at=r.occurred_at,
+                recorded_at=r.recorded_at,
+                score=score,
+                tokens=self._tokens.count(r.text),
+                why=why,
+            )
+            for r, score, why, _ in chosen
+        )
+        tokens = self._tokens.count(rendered) if items else 0
+        return PackLayer(layer=name, budget=budget, tokens=tokens, items=items, rendered=rendered if items else "")

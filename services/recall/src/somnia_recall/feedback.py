@@ -1,0 +1,73 @@
+"""Feedback: check the report, then publish it as a `memory.feedback` event (the graph service stores
+it on the memory or session; dreaming and forgetting read it later)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from somnia.recall.v1 import recall_pb2
+from somnia_bus import JetStreamPublisher
+from somnia_contracts import MEMORY_STREAM, MemoryFeedback, MsgIds, Subjects, validate_namespace, validate_session_id
+from somnia_memory_store import MemoryStore
+from somnia_retrieval import InvalidQuery
+
+SIGNALS = {
+    recall_pb2.FEEDBACK_SIGNAL_HELPED: "helped",
+    recall_pb2.FEEDBACK_SIGNAL_MISLED: "misled",
+    recall_pb2.FEEDBACK_SIGNAL_SUCCEEDED: "succeeded",
+    recall_pb2.FEEDBACK_SIGNAL_FAILED: "failed",
+}
+MAX_NOTE_CHARS = 4096
+
+
+class UnknownMemory(LookupError):
+    """Feedback about a memory id the namespace does not hold."""
+
+
+class FeedbackRecorder:
+    def __init__(self, store: MemoryStore, publisher: JetStreamPublisher) -> None:
+        self._store = store
+        self._publisher = publisher
+
+    async def record(self, request: recall_pb2.FeedbackRequest) -> str:
+        validate_namespace(request.namespace)
+        signal = SIGNALS.get(request.signal)
+        if signal is None:
+            raise InvalidQuery(
+                f"signal {request.signal} is not a feedback signal; use HELPED or MISLED with a memory_id, "
+                "SUCCEEDED or FAILED with a session_id"
+            )
+        if len(request.note) > MAX_NOTE_CHARS:
+            raise InvalidQuery(f"note is {len(request.note)} characters; at most {MAX_NOTE_CHARS} are kept")
+        if len(request.feedback_id) > 128:
+            raise InvalidQuery("feedback_id is longer than 128 characters")
+        about_memory = signal in ("helped", "misled")
+        if about_memory and not request.memory_id:
+            raise InvalidQuery(f"{signal.upper()} is about a recalled memory: set memory_id")
+        if not about_memory and not request.session_id:
+            raise InvalidQuery(f"{signal.upper()} is about a session's task: set session_id")
+        session_id = request.session_id
+        if about_memory:
+            found = await self._store.get(request.namespace, [request.memory_id])
+            if not found:
+                raise UnknownMemory(f"memory {request.memory_id} is not in namespace {request.namespace}")
+            session_id = session_id or found[0].session_id
+        validate_session_id(session_id)
+        feedback_id = request.feedback_id or uuid.uuid4().hex
+        event = MemoryFeedback(
+            namespace=request.namespace,
+            session_id=session_id,
+            feedback_id=feedback_id,
+            memory_id=request.memory_id if about_memory else "",
+            signal=signal,  # type: ignore[arg-type]
+            note=request.note,
+            reported_at=datetime.now(UTC),
+        )
+        await self._publisher.publish(
+            event,
+            subject=Subjects.memory_feedback(request.namespace, session_id),
+            msg_id=MsgIds.feedback(request.namespace, feedback_id),
+            stream=MEMORY_STREAM.name,
+        )
+        return feedback_id
