@@ -6,8 +6,11 @@ Layers are built from the session's opening, the agent's recent sessions and the
 - L3 domain: the next tier of related memories and memories about the predicted tools;
 - L4 strategic: goals, decisions, preferences and pitfalls (strategic recall, misled-feedback last).
 
-A memory sits in one layer only. Layers claim memories most stable first (L4, L3, L2, L1), and the pack
-is rendered in that order too, so a provider's prompt cache can reuse the prefix across sessions.
+A memory sits in one layer only. The conversation's tail (L1) is claimed first, being certain; then the
+most stable layers claim theirs (L4, L3, L2), so they change least from session to session. The pack is
+rendered L4, L3, L2, L1, so a provider's prompt cache can reuse the prefix across sessions. Recalled
+memories join a layer only above `min_relevance` (search scores are normalised per query, so a small
+namespace would otherwise put everything everywhere).
 Each layer's rendered text, header included, is counted with the real tokenizer and kept within its
 budget.
 """
@@ -31,6 +34,7 @@ from somnia_retrieval.retriever import Retriever
 
 LayerName = Literal["L1", "L2", "L3", "L4"]
 LAYER_ORDER: tuple[LayerName, ...] = ("L4", "L3", "L2", "L1")
+CLAIM_ORDER: tuple[LayerName, ...] = ("L1", "L4", "L3", "L2")
 DEFAULT_BUDGETS: dict[LayerName, int] = {"L1": 8_000, "L2": 24_000, "L3": 64_000, "L4": 32_000}
 HEADERS: dict[LayerName, str] = {
     "L4": "## L4 strategic: goals, decisions, preferences, pitfalls",
@@ -118,6 +122,7 @@ class WarmPackBuilder:
         related_k: int = 100,
         l2_share: int = 40,
         predicted_tools: int = 5,
+        min_relevance: float = 0.3,
     ) -> None:
         self._retriever = retriever
         self._store = store
@@ -127,6 +132,7 @@ class WarmPackBuilder:
         self._related_k = related_k
         self._l2_share = l2_share
         self._predicted_tools = predicted_tools
+        self._min_relevance = min_relevance
 
     async def build(self, request: WarmRequest, now: datetime | None = None) -> WarmPack:
         """Raises UnknownNamespace when the namespace holds no memories at all."""
@@ -143,7 +149,9 @@ class WarmPackBuilder:
             self._recall(ns, STRATEGIC_QUERY, 30, clock),
         )
         current_tail, recent_tails = tails[0], tails[1:]
-        immediate = current_tail or (recent_tails[0] if recent_tails else [])
+        if not current_tail and recent_tails:  # a new session resumes where the agent's last one ended
+            current_tail, recent_tails = recent_tails[0], recent_tails[1:]
+        immediate = current_tail
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
             "L4": [(m.record, m.score, f"strategic: {m.why}") for m in strategic],
             "L3": [(m.record, m.score, f"domain: {m.why}") for m in related[self._l2_share :]]
@@ -153,12 +161,12 @@ class WarmPackBuilder:
             "L1": [(r, 0.0, "the conversation's tail") for r in reversed(immediate)],
         }
         claimed: set[str] = set()
-        layers = []
-        for name in LAYER_ORDER:
+        packed: dict[LayerName, PackLayer] = {}
+        for name in CLAIM_ORDER:
             fresh = [c for c in candidates[name] if c[0].memory_id not in claimed]
-            layer = self._pack(name, request.budgets.get(name, DEFAULT_BUDGETS[name]), fresh)
-            claimed.update(item.memory_id for item in layer.items)
-            layers.append(layer)
+            packed[name] = self._pack(name, request.budgets.get(name, DEFAULT_BUDGETS[name]), fresh)
+            claimed.update(item.memory_id for item in packed[name].items)
+        layers = [packed[name] for name in LAYER_ORDER]
         rendered = "\n\n".join(layer.rendered for layer in layers if layer.items)
         return WarmPack(
             namespace=ns,
@@ -188,9 +196,10 @@ class WarmPackBuilder:
         if not query.strip():
             return []
         try:
-            return await self._retriever.recall(namespace, query, k=min(k, 100), now=now)
+            found = await self._retriever.recall(namespace, query, k=min(k, 100), now=now)
         except UnknownNamespace:
             return []
+        return [m for m in found if m.relevance >= self._min_relevance]
 
     async def _session_tail(self, namespace: str, session_id: str) -> list[MemoryRecord]:
         """A session's memories in conversation order (first chunk of each turn)."""

@@ -1,0 +1,88 @@
+"""Each ranking signal alone, then the pipeline on real memories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from somnia_contracts import memory_id_for
+from somnia_graph_store import FeedbackCounts
+from somnia_retrieval import InvalidQuery, RankingSettings
+from somnia_retrieval.expansion import specificity
+from somnia_retrieval.rerank import importance, mmr_order, recency
+
+from .conftest import NS, World, turn_id
+
+
+def test_recency_halves_every_half_life() -> None:
+    now = datetime(2026, 1, 31, tzinfo=UTC)
+    assert recency(now, now, 30) == pytest.approx(1.0)
+    assert recency(now - timedelta(days=30), now, 30) == pytest.approx(0.5)
+    assert recency(now + timedelta(days=1), now, 30) == pytest.approx(1.0)  # clock skew is not the future
+
+
+def test_importance_moves_with_feedback_and_is_bounded() -> None:
+    assert importance(None) == 0
+    assert importance(FeedbackCounts(helped=1)) == pytest.approx(0.5)
+    assert importance(FeedbackCounts(misled=3)) == pytest.approx(-0.75)
+    assert -1 < importance(FeedbackCounts(misled=1000)) < 0
+
+
+def test_specificity_is_high_for_rare_entities() -> None:
+    assert specificity(1, 1000) > 0.8
+    assert specificity(900, 1000) < 0.05
+
+
+def test_mmr_skips_a_near_duplicate() -> None:
+    unit = np.asarray([[1, 0], [0.999, 0.045], [0, 1]], dtype=np.float32)
+    scores = np.asarray([1.0, 0.99, 0.6])
+    assert mmr_order(scores, unit, 2, lam=1.0) == [0, 1]
+    assert mmr_order(scores, unit, 2, lam=0.6) == [0, 2]
+
+
+async def test_entities_of_the_query_reach_what_search_ranks_low(world: World) -> None:
+    plain = await world.retriever.recall(NS, "build-07", k=10, expand_graph=False, now=world.now)
+    expanded = await world.retriever.recall(NS, "build-07", k=10, now=world.now)
+    fix = memory_id_for(NS, "s2", turn_id("s2", 1), 0)
+    assert fix in [m.record.memory_id for m in expanded]
+    found = next(m for m in expanded if m.record.memory_id == fix)
+    assert found.paths and found.why
+    assert len(expanded) >= len(plain)
+
+
+async def test_feedback_raises_what_helped(world: World) -> None:
+    from somnia_graph_store import FeedbackNode
+
+    before = await world.retriever.recall(NS, "Hannah", k=5, now=world.now)
+    last = before[-1].record.memory_id
+    await world.graph.upsert_feedback(
+        [
+            FeedbackNode(
+                namespace=NS,
+                feedback_id=f"f{i}",
+                target="memory",
+                target_id=last,
+                signal="helped",
+                reported_at=world.now,
+            )
+            for i in range(5)
+        ]
+    )
+    after = await world.retriever.recall(NS, "Hannah", k=5, now=world.now)
+    raised = next(m for m in after if m.record.memory_id == last)
+    assert raised.importance > 0.8
+    assert raised.score == pytest.approx(
+        before[-1].score / (1 + 0.1 * before[-1].recency) * (1 + 0.1 * raised.recency + 0.2 * raised.importance)
+    )
+
+
+async def test_bad_queries_say_what_to_fix(world: World) -> None:
+    with pytest.raises(InvalidQuery, match="k=0"):
+        await world.retriever.recall(NS, "x", k=0)
+    with pytest.raises(InvalidQuery, match="in the future"):
+        await world.retriever.recall(NS, "x", k=3, as_of=datetime.now(UTC) + timedelta(days=1))
+
+
+def test_settings_defaults_are_valid() -> None:
+    assert 0 < RankingSettings().mmr_lambda <= 1
