@@ -1,39 +1,20 @@
-"""A small namespace of real memories: the real embedder, the embedded stores, the offline extractor."""
+"""The retrieval lib's tests rank against the shared test namespace (somnia_retrieval.testing)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from somnia_contracts import memory_id_for
 from somnia_extraction import OfflineExtractor
-from somnia_graph_store import Mention, SessionNode, TurnNode
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
-from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_retrieval import RankingSettings, Retriever
+from somnia_retrieval.testing import NS, T0, seed_namespace, turn_id
 
-NS = "acme/helper/alice"
-T0 = datetime(2026, 3, 1, tzinfo=UTC)
-SESSIONS = {
-    "s1": [
-        ("user", "I always want answers in metric units, never imperial."),
-        ("assistant", "Understood, metric units from now on."),
-        ("user", "My sister Hannah is getting married in Porto next June."),
-    ],
-    "s2": [
-        ("user", "Our staging deploy keeps failing because the disk on build-07 is full."),
-        ("assistant", "Clearing the docker cache on build-07 freed 40 GB and the deploy passed."),
-        ("user", "Decision: we never deploy on Fridays again."),
-    ],
-    "s3": [
-        ("user", "Hannah asked me to give a toast at the wedding."),
-        ("assistant", "A short story about Hannah and a thank-you works well for a toast."),
-    ],
-}
+__all__ = ["NS", "World", "turn_id"]
 
 
 @dataclass
@@ -44,67 +25,13 @@ class World:
     now: datetime
 
 
-def turn_id(session: str, n: int) -> str:
-    return f"{session}-t{n}"
-
-
 @pytest.fixture
 async def world(tmp_path: Path, embedder) -> AsyncIterator[World]:  # type: ignore[no-untyped-def]
     store = EmbeddedMemoryStore(tmp_path / "m.db")
     graph = EmbeddedGraphStore(tmp_path / "g.db")
     await graph.ensure_schema()
-    extractor = OfflineExtractor()
-    rows = [
-        (session, n, role, text, T0 + timedelta(days=day, minutes=n))
-        for day, (session, turns) in enumerate(SESSIONS.items())
-        for n, (role, text) in enumerate(turns)
-    ]
-    vectors = await embedder.embed([text for _, _, _, text, _ in rows])
-    await store.upsert(
-        [
-            MemoryRecord(
-                memory_id=memory_id_for(NS, session, turn_id(session, n), 0),
-                namespace=NS,
-                text=text,
-                session_id=session,
-                turn_id=turn_id(session, n),
-                role=role,
-                occurred_at=at,
-                recorded_at=at,
-                embedder=embedder.name,
-                vector=vectors[i],
-            )
-            for i, (session, n, role, text, at) in enumerate(rows)
-        ]
-    )
-    await graph.upsert_sessions(
-        [
-            SessionNode(namespace=NS, session_id=s, agent="helper", started_at=T0 + timedelta(days=d))
-            for d, s in enumerate(SESSIONS)
-        ]
-    )
-    await graph.upsert_turns(
-        [
-            TurnNode(namespace=NS, session_id=session, turn_id=turn_id(session, n), role=role, occurred_at=at)
-            for session, n, role, _, at in rows
-        ]
-    )
-    extractions = await extractor.extract([text for _, _, _, text, _ in rows], [at for *_, at in rows])
-    await graph.upsert_mentions(
-        [
-            Mention(
-                namespace=NS,
-                session_id=session,
-                turn_id=turn_id(session, n),
-                entity_key=e.key,
-                name=e.name,
-                kind=e.kind,
-            )
-            for (session, n, _, _, _), found in zip(rows, extractions, strict=True)
-            for e in found.entities
-        ]
-    )
-    retriever = Retriever(embedder, store, RankingSettings(), graph=graph, extractor=extractor)
+    await seed_namespace(store, graph, embedder)
+    retriever = Retriever(embedder, store, RankingSettings(), graph=graph, extractor=OfflineExtractor())
     yield World(store=store, graph=graph, retriever=retriever, now=T0 + timedelta(days=10))
     await store.aclose()
     await graph.aclose()

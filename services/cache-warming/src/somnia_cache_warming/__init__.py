@@ -1,0 +1,1 @@
+"""cache-warming: builds a warm pack for every started session and keeps it in NATS KV."""

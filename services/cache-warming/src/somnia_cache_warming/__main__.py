@@ -1,0 +1,3 @@
+from somnia_cache_warming.main import run
+
+run()
