@@ -98,6 +98,7 @@ def somnia(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Somnia]:
             "RECALL_PORT",
             "EMBEDDING_HEALTH_PORT",
             "GRAPH_HEALTH_PORT",
+            "CACHE_WARMING_HEALTH_PORT",
         )
     }
     env = {
@@ -125,7 +126,13 @@ def somnia(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Somnia]:
         env,
         f"127.0.0.1:{ports['CAPTURE_PORT']}",
         f"127.0.0.1:{ports['RECALL_PORT']}",
-        [ports["CAPTURE_PORT"], ports["RECALL_PORT"], ports["EMBEDDING_HEALTH_PORT"], ports["GRAPH_HEALTH_PORT"]],
+        [
+            ports["CAPTURE_PORT"],
+            ports["RECALL_PORT"],
+            ports["EMBEDDING_HEALTH_PORT"],
+            ports["GRAPH_HEALTH_PORT"],
+            ports["CACHE_WARMING_HEALTH_PORT"],
+        ],
     )
     yield system
     if system.process and system.process.poll() is None:
@@ -155,12 +162,21 @@ def capture_sessions(address: str) -> None:
 
 
 def top_answers(address: str) -> dict[str, list[str]]:
+    """Each question's recalled turn ids; none while the namespace holds nothing yet (NOT_FOUND)."""
     with grpc.insecure_channel(address) as channel:
         stub = recall_pb2_grpc.RecallServiceStub(channel)
-        return {
-            q: [i.provenance.turn_id for i in stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=q, k=10)).items]
-            for q in QUESTIONS
-        }
+        try:
+            return {
+                q: [
+                    i.provenance.turn_id
+                    for i in stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=q, k=10)).items
+                ]
+                for q in QUESTIONS
+            }
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
+                raise
+            return {q: [] for q in QUESTIONS}
 
 
 def wait_for_answers(address: str, timeout_s: float = 30) -> dict[str, list[str]]:
@@ -202,6 +218,42 @@ def wait_for_graph(env: dict[str, str], timeout_s: float = 30) -> dict[str, list
     return chains
 
 
+def wait_for_warm_pack(address: str, session_id: str, timeout_s: float = 30) -> recall_pb2.WarmCacheResponse:
+    """The pack cache-warming stored when the session started (WarmCache would build one if asked
+    before that, so wait until it says it came from the store)."""
+    deadline = time.monotonic() + timeout_s
+    with grpc.insecure_channel(address) as channel:
+        stub = recall_pb2_grpc.RecallServiceStub(channel)
+        while True:
+            pack = stub.WarmCache(recall_pb2.WarmCacheRequest(namespace=NS, session_id=session_id))
+            if pack.from_cache or time.monotonic() > deadline:
+                return pack
+            time.sleep(0.3)
+
+
+def check_warm_pack_and_feedback(somnia: Somnia) -> None:
+    with grpc.insecure_channel(somnia.capture) as channel:
+        capture_pb2_grpc.CaptureServiceStub(channel).StartSession(
+            capture_pb2.StartSessionRequest(
+                namespace=NS, session_id="next", agent="e2e", opening="Can you prescribe an antibiotic for me?"
+            )
+        )
+    pack = wait_for_warm_pack(somnia.recall, "next")
+    assert pack.from_cache, "cache-warming did not store a pack for the started session"
+    assert "penicillin" in pack.rendered
+    assert all(layer.token_count <= layer.budget for layer in pack.layers)
+    shown = somnia.cli("warm", "next", "--show")
+    assert shown.returncode == 0 and "stored at session start" in shown.stdout and "penicillin" in shown.stdout
+    with grpc.insecure_channel(somnia.recall) as channel:
+        top = recall_pb2_grpc.RecallServiceStub(channel).Recall(
+            recall_pb2.RecallRequest(namespace=NS, query="penicillin allergy", k=1)
+        )
+    helped = somnia.cli("feedback", "helped", "--memory", top.items[0].memory_id, "--note", "avoided a reaction")
+    assert helped.returncode == 0 and "recorded helped" in helped.stdout, helped
+    unknown = somnia.cli("feedback", "misled", "--memory", "m-does-not-exist")
+    assert unknown.returncode != 0 and "not in namespace" in unknown.stderr, unknown
+
+
 def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -> None:
     somnia.up()
     capture_sessions(somnia.capture)
@@ -210,6 +262,7 @@ def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -
     for question, turn_id in QUESTIONS.items():
         assert answers[question][0] == turn_id, (question, answers[question])
         assert sorted(answers[question]) == sorted(f"{s}-{i}" for s in SESSIONS for i in range(2))  # no duplicates
+    check_warm_pack_and_feedback(somnia)
 
     transcript = tmp_path / "import.jsonl"
     transcript.write_text(

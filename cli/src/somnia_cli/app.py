@@ -1,4 +1,4 @@
-"""`somnia`: up, status, capture, import, recall."""
+"""`somnia`: up, status, capture, import, recall, warm, feedback."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from somnia_contracts import ROLES
 
-from somnia_cli.client import SomniaClient, make_turn
+from somnia_cli.client import LAYER_NAMES, SomniaClient, make_turn
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health, service_specs
 from somnia_cli.transcripts import ParsedLine, parse_chat_text, read_jsonl
@@ -32,6 +33,14 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
+
+
+class FeedbackChoice(StrEnum):
+    helped = "helped"
+    misled = "misled"
+    succeeded = "succeeded"
+    failed = "failed"
+
 
 NamespaceOption = Annotated[
     str | None, typer.Option("--namespace", "-n", help="tenant/agent/user (default: $SOMNIA_NAMESPACE)")
@@ -260,12 +269,17 @@ def recall(
     query: Annotated[str, typer.Argument(help="what to remember")],
     k: Annotated[int, typer.Option("--k", "-k", help="how many items", min=1, max=100)] = 10,
     namespace: NamespaceOption = None,
+    budget: Annotated[int | None, typer.Option(help="pack the items into at most this many tokens", min=1)] = None,
+    as_of: Annotated[
+        datetime | None, typer.Option(help="recall what was known then (ISO time, UTC when no zone is given)")
+    ] = None,
 ) -> None:
     """Recall what Somnia remembers about QUERY, best first."""
     settings = CliSettings()
     client = SomniaClient(settings.capture_address, settings.recall_address)
+    when = as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of is not None else None
     try:
-        response = client.recall(namespace or settings.namespace, query, k)
+        response = client.recall(namespace or settings.namespace, query, k, token_budget=budget, as_of=when)
     except grpc.RpcError as exc:
         raise rpc_error(exc, "recall failed") from exc
     finally:
@@ -281,8 +295,73 @@ def recall(
     for rank, item in enumerate(response.items, start=1):
         when = item.occurred_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
         source = f"{item.session_id}\n{item.provenance.role}, {when}\n[dim]{item.why}[/]"
-        table.add_row(str(rank), f"{item.scores.fused:.3f}", item.text, source)
+        table.add_row(str(rank), f"{item.scores.final:.3f}", item.text, source)
     console.print(table)
+    console.print(f"[dim]{response.token_count} tokens ({response.tokenizer})[/]")
+
+
+@app.command()
+def warm(
+    session_id: Annotated[str, typer.Argument(help="the session to warm (new or resumed)")],
+    namespace: NamespaceOption = None,
+    agent: Annotated[str, typer.Option(help="the agent starting the session")] = "",
+    opening: Annotated[str, typer.Option(help="the opening message or task")] = "",
+    tool: Annotated[list[str] | None, typer.Option(help="a tool the agent has (repeat the option)")] = None,
+    rebuild: Annotated[bool, typer.Option(help="ignore a stored pack and build a new one")] = False,
+    show: Annotated[bool, typer.Option(help="print the rendered pack, not just its layers")] = False,
+) -> None:
+    """Show the warm pack a session starts with: L4..L1 layers under their token budgets."""
+    settings = CliSettings()
+    client = SomniaClient(settings.capture_address, settings.recall_address)
+    try:
+        pack = client.warm_cache(
+            namespace or settings.namespace, session_id, agent=agent, opening=opening, tools=tool or (), rebuild=rebuild
+        )
+    except grpc.RpcError as exc:
+        raise rpc_error(exc, "warm cache failed") from exc
+    finally:
+        client.close()
+    origin = "stored at session start" if pack.from_cache else "built now"
+    table = Table(title=f"warm pack for {session_id} ({origin}, {pack.build_ms:.0f} ms)")
+    for column in ("layer", "items", "tokens", "budget", "fill"):
+        table.add_column(column, justify="left" if column == "layer" else "right")
+    for layer in pack.layers:
+        fill = layer.token_count / layer.budget if layer.budget else 0.0
+        table.add_row(
+            LAYER_NAMES.get(layer.layer, str(layer.layer)),
+            str(len(layer.items)),
+            str(layer.token_count),
+            str(layer.budget),
+            f"{fill:.0%}",
+        )
+    console.print(table)
+    console.print(f"[dim]{pack.token_count} tokens ({pack.tokenizer})[/]")
+    if show:
+        console.print(pack.rendered, markup=False, highlight=False)
+
+
+@app.command()
+def feedback(
+    signal: Annotated[
+        FeedbackChoice, typer.Argument(help="helped / misled (a memory), succeeded / failed (a session)")
+    ],
+    memory_id: Annotated[str, typer.Option("--memory", "-m", help="the recalled memory's id")] = "",
+    session_id: Annotated[str, typer.Option("--session", "-s", help="the session whose task it was")] = "",
+    note: Annotated[str, typer.Option(help="why, in a sentence")] = "",
+    namespace: NamespaceOption = None,
+) -> None:
+    """Tell Somnia a memory helped or misled, or a session's task succeeded or failed."""
+    settings = CliSettings()
+    client = SomniaClient(settings.capture_address, settings.recall_address)
+    try:
+        response = client.feedback(
+            namespace or settings.namespace, signal.value, memory_id=memory_id, session_id=session_id, note=note
+        )
+    except grpc.RpcError as exc:
+        raise rpc_error(exc, "feedback failed") from exc
+    finally:
+        client.close()
+    console.print(f"recorded {signal.value} ({response.feedback_id})")
 
 
 def main() -> None:

@@ -17,6 +17,19 @@ ROLES = {
     "tool": capture_pb2.ROLE_TOOL,
 }
 
+FEEDBACK_SIGNALS = {
+    "helped": recall_pb2.FEEDBACK_SIGNAL_HELPED,
+    "misled": recall_pb2.FEEDBACK_SIGNAL_MISLED,
+    "succeeded": recall_pb2.FEEDBACK_SIGNAL_SUCCEEDED,
+    "failed": recall_pb2.FEEDBACK_SIGNAL_FAILED,
+}
+LAYER_NAMES = {
+    recall_pb2.LAYER_L1_IMMEDIATE: "L1 immediate",
+    recall_pb2.LAYER_L2_SESSION: "L2 session",
+    recall_pb2.LAYER_L3_DOMAIN: "L3 domain",
+    recall_pb2.LAYER_L4_STRATEGIC: "L4 strategic",
+}
+
 
 def timestamp(value: datetime) -> Timestamp:
     ts = Timestamp()
@@ -59,9 +72,50 @@ class SomniaClient:
         response: capture_pb2.CaptureResponse = self.capture_stub.Capture(request, timeout=self._timeout_s)
         return response
 
-    def recall(self, namespace: str, query: str, k: int) -> recall_pb2.RecallResponse:
+    def recall(
+        self,
+        namespace: str,
+        query: str,
+        k: int,
+        *,
+        token_budget: int | None = None,
+        as_of: datetime | None = None,
+    ) -> recall_pb2.RecallResponse:
         request = recall_pb2.RecallRequest(namespace=namespace, query=query, k=k)
+        if token_budget is not None:
+            request.token_budget = token_budget
+        if as_of is not None:
+            request.as_of.CopyFrom(timestamp(as_of))
         response: recall_pb2.RecallResponse = self.recall_stub.Recall(request, timeout=self._timeout_s)
+        return response
+
+    def warm_cache(
+        self,
+        namespace: str,
+        session_id: str,
+        *,
+        agent: str = "",
+        opening: str = "",
+        tools: Sequence[str] = (),
+        rebuild: bool = False,
+    ) -> recall_pb2.WarmCacheResponse:
+        request = recall_pb2.WarmCacheRequest(
+            namespace=namespace, session_id=session_id, agent=agent, opening=opening, tools=list(tools), rebuild=rebuild
+        )
+        response: recall_pb2.WarmCacheResponse = self.recall_stub.WarmCache(request, timeout=self._timeout_s)
+        return response
+
+    def feedback(
+        self, namespace: str, signal: str, *, memory_id: str = "", session_id: str = "", note: str = ""
+    ) -> recall_pb2.FeedbackResponse:
+        request = recall_pb2.FeedbackRequest(
+            namespace=namespace,
+            memory_id=memory_id,
+            session_id=session_id,
+            signal=FEEDBACK_SIGNALS[signal],
+            note=note,
+        )
+        response: recall_pb2.FeedbackResponse = self.recall_stub.Feedback(request, timeout=self._timeout_s)
         return response
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ class CliSettings(BaseSettings):
     recall_port: int = 50052
     embedding_health_port: int = 50053
     graph_health_port: int = 50054
+    cache_warming_health_port: int = 50055
 
     @property
     def capture_address(self) -> str:

@@ -73,6 +73,16 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
             },
         ),
         ServiceSpec(
+            "cache-warming",
+            "somnia_cache_warming",
+            settings.cache_warming_health_port,
+            {
+                **common,
+                "SOMNIA_CACHE_WARMING_HEALTH_HOST": settings.host,
+                "SOMNIA_CACHE_WARMING_HEALTH_PORT": str(settings.cache_warming_health_port),
+            },
+        ),
+        ServiceSpec(
             "recall",
             "somnia_recall",
             settings.recall_port,
