@@ -141,9 +141,9 @@ def test_dashboards_query_only_metrics_the_services_export(helm: Path) -> None:
 
 def test_keda_replaces_the_cpu_autoscaler_of_consumers_only(helm: Path) -> None:
     docs = render(helm, CHART / "ci" / "keda-and-cronjobs-values.yaml")
-    scaled = {d["metadata"]["name"].rsplit("-", 1)[-1] for d in docs if d["kind"] == "ScaledObject"}
-    hpas = {d["metadata"]["name"].rsplit("-", 1)[-1] for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
-    assert scaled == {"embedding", "graph"}
+    scaled = {d["metadata"]["name"].removeprefix("somnia-") for d in docs if d["kind"] == "ScaledObject"}
+    hpas = {d["metadata"]["name"].removeprefix("somnia-") for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
+    assert scaled == {"embedding", "graph", "cache-warming"}
     assert not scaled & hpas and {"capture", "recall"} <= hpas
     (cron,) = [d for d in docs if d["kind"] == "CronJob"]
     pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
