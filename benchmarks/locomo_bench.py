@@ -3,9 +3,14 @@
 Each conversation is imported through gRPC Capture into its own namespace (turn id = LoCoMo dia_id,
 session date as the turn time, the speaker's name in the text), then every question is asked through
 Recall. Evidence recall@k is reported per category, both all-evidence (every evidence turn in the
-top k) and fractional (the share of evidence turns in the top k), for the system (hybrid search plus
-graph expansion) next to plain hybrid search, BM25-only (alpha 0) and dense-only (alpha 1) baselines,
-all computed in the same run through the same Recall API.
+top k) and fractional (the share of evidence turns in the top k).
+
+Systems, all over the same stored data in the same run:
+- through the Recall API: Somnia as configured (hybrid -> graph expansion -> rerank with MMR), and
+  the same with graph expansion off;
+- in process, on the same store and graph files: ablations with one part of the pipeline off
+  (MMR, entity links, SIMILAR_TO), plain hybrid search (no graph, no rerank), and the BM25-only and
+  dense-only baselines straight from the memory store.
 
 The data is read from ../shared/bench/locomo/ (evaluation only; never copied into the repository).
 Writes benchmarks/results/locomo.json and benchmarks/results/locomo.png. Usage:
@@ -23,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,14 +46,19 @@ import skeleton_bench as skeleton
 console = Console()
 RESULTS = Path(__file__).parent / "results"
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
-# name -> (alpha, graph expansion); None means the server's default.
-SYSTEMS: dict[str, tuple[float | None, bool]] = {
-    "somnia (hybrid + graph)": (None, True),
-    "hybrid, no graph": (None, False),
-    "bm25 only": (0.0, False),
-    "dense only": (1.0, False),
+MAIN = "somnia (Recall API)"
+# The four systems the plot shows; the table and results file hold every one.
+PLOTTED = (MAIN, "hybrid only", "bm25 only", "dense only")
+# In-process ablations: RankingSettings overrides with one part off.
+ABLATIONS: dict[str, dict[str, float | bool]] = {
+    "no MMR": {"mmr_lambda": 1.0},
+    "no entities": {"entity_weight": 0.0, "entity_boost": 0.0},
+    "no SIMILAR_TO": {"similar_decay": 0.0},
+    "no spreading (best path)": {"spread": False},
+    "1 hop in time": {"neighbour_hops": 1},
 }
 KS = (1, 5, 10)
+Ask = Callable[[str, str, int], Awaitable[list[str]]]
 DIA_ID = re.compile(r"D\d+:\d+")
 
 
@@ -89,14 +100,65 @@ async def import_conversation(address: str, namespace: str, conversation: dict[s
     return sum(len(t) for t in by_session.values())
 
 
-async def ask(address: str, namespace: str, question: str, system: tuple[float | None, bool], k: int) -> list[str]:
-    alpha, expand = system
-    async with grpc.aio.insecure_channel(address) as channel:
-        request = recall_pb2.RecallRequest(namespace=namespace, query=question, k=k, expand_graph=expand)
-        if alpha is not None:
-            request.alpha = alpha
-        response = await recall_pb2_grpc.RecallServiceStub(channel).Recall(request)
-    return [item.provenance.turn_id for item in response.items]
+class Systems:
+    """Every system under test, each an `ask(namespace, question, k) -> turn ids`."""
+
+    def __init__(self, home: Path, recall_address: str) -> None:
+        from somnia_embedder.onnx_minilm import OnnxMiniLMEmbedder
+        from somnia_extraction import OfflineExtractor
+        from somnia_graph_store.embedded.store import EmbeddedGraphStore
+        from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+        from somnia_retrieval import RankingSettings, Retriever
+
+        self.store = EmbeddedMemoryStore(home / "store" / "memories.sqlite3")
+        self.graph = EmbeddedGraphStore(home / "store" / "graph.sqlite3")
+        self.embedder = OnnxMiniLMEmbedder()
+        self.channel = grpc.aio.insecure_channel(recall_address)
+        self.stub = recall_pb2_grpc.RecallServiceStub(self.channel)
+        extractor = OfflineExtractor()
+        self.asks: dict[str, Ask] = {
+            MAIN: self._api(expand=True),
+            "API, graph expansion off": self._api(expand=False),
+        }
+        for name, overrides in ABLATIONS.items():
+            retriever = Retriever(
+                self.embedder, self.store, RankingSettings(**overrides), graph=self.graph, extractor=extractor
+            )
+            self.asks[name] = self._retriever(retriever)
+        self.asks["hybrid only"] = self._hybrid
+        self.asks["bm25 only"] = self._bm25
+        self.asks["dense only"] = self._dense
+
+    def _api(self, *, expand: bool) -> Ask:
+        async def ask(namespace: str, question: str, k: int) -> list[str]:
+            request = recall_pb2.RecallRequest(namespace=namespace, query=question, k=k, expand_graph=expand)
+            response = await self.stub.Recall(request)
+            return [item.provenance.turn_id for item in response.items]
+
+        return ask
+
+    @staticmethod
+    def _retriever(retriever: Any) -> Ask:
+        async def ask(namespace: str, question: str, k: int) -> list[str]:
+            return [m.record.turn_id for m in await retriever.recall(namespace, question, k=k)]
+
+        return ask
+
+    async def _hybrid(self, namespace: str, question: str, k: int) -> list[str]:
+        (vector,) = await self.embedder.embed([question])
+        return [h.record.turn_id for h in await self.store.hybrid_search(namespace, question, vector, k)]
+
+    async def _bm25(self, namespace: str, question: str, k: int) -> list[str]:
+        return [h.record.turn_id for h in await self.store.keyword_search(namespace, question, k)]
+
+    async def _dense(self, namespace: str, question: str, k: int) -> list[str]:
+        (vector,) = await self.embedder.embed([question])
+        return [h.record.turn_id for h in await self.store.vector_search(namespace, vector, k)]
+
+    async def aclose(self) -> None:
+        await self.channel.close()
+        await self.store.aclose()
+        await self.graph.aclose()
 
 
 def score(ranked: list[str], evidence: set[str], k: int) -> tuple[float, float]:
@@ -113,51 +175,56 @@ def main() -> None:
         raise SystemExit(f"{args.data} not found; pass --data PATH to locomo_dev.json")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     conversations = json.loads(args.data.read_text())
-    # sums[system][category][k] = [all-evidence hits, fractional sum, questions]
-    sums: dict[str, dict[str, dict[int, list[float]]]] = {
-        s: defaultdict(lambda: {k: [0.0, 0.0, 0.0] for k in KS}) for s in SYSTEMS
-    }
     with tempfile.TemporaryDirectory() as tmp:
         supervisor, settings = skeleton.start_somnia(Path(tmp) / "home")
         try:
-            for conv in conversations:
-                namespace = f"locomo/{conv['sample_id']}/eval"
-                started = time.perf_counter()
-                n = asyncio.run(import_conversation(settings.capture_address, namespace, conv["conversation"]))
-                asyncio.run(wait_indexed(settings, namespace, n))
-                console.print(
-                    f"{conv['sample_id']}: {n} turns imported and indexed in {time.perf_counter() - started:.1f}s"
-                )
-                questions = [qa for qa in conv["qa"] if evidence_of(qa)]
-                with Progress(console=console) as progress:
-                    task = progress.add_task(
-                        f"asking {len(questions)} questions x {len(SYSTEMS)}", total=len(questions) * len(SYSTEMS)
-                    )
-                    for qa in questions:
-                        category = CATEGORIES[int(qa["category"])]
-                        for system, config in SYSTEMS.items():
-                            ranked = asyncio.run(
-                                ask(settings.recall_address, namespace, qa["question"], config, max(KS))
-                            )
-                            for k in KS:
-                                all_hit, fraction = score(ranked, evidence_of(qa), k)
-                                cell = sums[system][category][k]
-                                cell[0] += all_hit
-                                cell[1] += fraction
-                                cell[2] += 1
-                            progress.advance(task)
+            sums = asyncio.run(evaluate(conversations, settings))
         finally:
             supervisor.stop()
     report(sums)
 
 
-async def wait_indexed(settings: Any, namespace: str, expected: int) -> None:
-    from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+async def evaluate(conversations: list[dict[str, Any]], settings: Any) -> dict[str, dict[str, dict[int, list[float]]]]:
+    # sums[system][category][k] = [all-evidence hits, fractional sum, questions]
+    sums: dict[str, dict[str, dict[int, list[float]]]] = defaultdict(
+        lambda: defaultdict(lambda: {k: [0.0, 0.0, 0.0] for k in KS})
+    )
+    systems = Systems(Path(settings.home), settings.recall_address)
+    try:
+        for conv in conversations:
+            namespace = f"locomo/{conv['sample_id']}/eval"
+            started = time.perf_counter()
+            n = await import_conversation(settings.capture_address, namespace, conv["conversation"])
+            await wait_linked(systems, namespace, n)
+            console.print(
+                f"{conv['sample_id']}: {n} turns imported, indexed and linked in {time.perf_counter() - started:.1f}s"
+            )
+            questions = [qa for qa in conv["qa"] if evidence_of(qa)]
+            with Progress(console=console) as progress:
+                task = progress.add_task(
+                    f"asking {len(questions)} questions x {len(systems.asks)} systems",
+                    total=len(questions) * len(systems.asks),
+                )
+                for qa in questions:
+                    category = CATEGORIES[int(qa["category"])]
+                    for system, ask in systems.asks.items():
+                        ranked = await ask(namespace, qa["question"], max(KS))
+                        for k in KS:
+                            all_hit, fraction = score(ranked, evidence_of(qa), k)
+                            cell = sums[system][category][k]
+                            cell[0] += all_hit
+                            cell[1] += fraction
+                            cell[2] += 1
+                        progress.advance(task)
+    finally:
+        await systems.aclose()
+    return sums
 
-    store = EmbeddedMemoryStore(Path(settings.home) / "store" / "memories.sqlite3")
-    while await store.count(namespace) < expected:
+
+async def wait_linked(systems: Systems, namespace: str, expected: int) -> None:
+    """Until every turn is in the vector store and its memory in the graph (SIMILAR_TO is written with it)."""
+    while await systems.store.count(namespace) < expected or await systems.graph.count(namespace, "Memory") < expected:
         await asyncio.sleep(0.2)
-    await store.aclose()
 
 
 def report(sums: dict[str, dict[str, dict[int, list[float]]]]) -> None:
@@ -183,15 +250,15 @@ def report(sums: dict[str, dict[str, dict[int, list[float]]]]) -> None:
     (RESULTS / "locomo.json").write_text(json.dumps(results, indent=2) + "\n")
     table = Table(title="LoCoMo dev (3 conversations): evidence recall, fractional @5 / @10 (all-evidence @10)")
     table.add_column("category")
-    for system in SYSTEMS:
+    for system in sums:
         table.add_column(system)
     categories = [*sorted({c for s in sums.values() for c in s}), "all but adversarial"]
     for category in categories:
         cells = []
-        for system in SYSTEMS:
+        for system in sums:
             row = results["systems"][system].get(category)
             cells.append("-" if row is None else f"{row['frac@5']:.2f} / {row['frac@10']:.2f} ({row['all@10']:.2f})")
-        n = results["systems"]["somnia (hybrid + graph)"].get(category, {}).get("questions", 0)
+        n = results["systems"][MAIN].get(category, {}).get("questions", 0)
         table.add_row(f"{category} ({n})", *cells)
     console.print(table)
     plot(results)
@@ -204,7 +271,7 @@ def plot(results: dict[str, Any]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    systems = list(SYSTEMS)
+    systems = list(PLOTTED)
     categories = [c for c in results["systems"][systems[0]] if c != "all but adversarial"] + ["all but adversarial"]
     fig, axes = plt.subplots(1, len(KS), figsize=(5 * len(KS), 4.5), sharey=True)
     width = 0.8 / len(systems)

@@ -70,6 +70,8 @@ def start_somnia(home: Path) -> tuple[Supervisor, CliSettings]:
         capture_port=free_port(),
         recall_port=free_port(),
         embedding_health_port=free_port(),
+        graph_health_port=free_port(),
+        cache_warming_health_port=free_port(),
     )
     supervisor = Supervisor(settings)
     supervisor.start()

@@ -58,9 +58,7 @@ class GraphExpander:
             proposals.setdefault(memory_id, []).append((relevance, path))
 
         neighbours, similar, entities = await asyncio.gather(
-            asyncio.gather(
-                *(self._graph.turn_neighbours(namespace, c.record.session_id, c.record.turn_id, hops=1) for c in seeds)
-            ),
+            asyncio.gather(*(self._neighbours_by_distance(namespace, c) for c in seeds)),
             self._graph.similar_memories(namespace, [c.record.memory_id for c in seeds], s.similar_limit)
             if s.similar_limit and s.similar_decay
             else _nothing(),
@@ -68,12 +66,14 @@ class GraphExpander:
             if entity_keys and s.entity_limit and s.entity_weight
             else _nothing_list(),
         )
-        for seed, turn_ids in zip(seeds, neighbours, strict=True):
-            for turn_id in turn_ids:
+        for seed, by_distance in zip(seeds, neighbours, strict=True):
+            for turn_id, distance in by_distance.items():
                 propose(
                     memory_id_for(namespace, seed.record.session_id, turn_id, 0),
-                    seed.relevance * s.neighbour_decay,
-                    f"next in time to a matching turn ({seed.record.turn_id})",
+                    seed.relevance * s.neighbour_decay**distance,
+                    f"next in time to a matching turn ({seed.record.turn_id})"
+                    if distance == 1
+                    else f"{distance} turns from a matching turn ({seed.record.turn_id})",
                 )
         for seed in seeds:
             for other, score in similar.get(seed.record.memory_id, []):
@@ -101,10 +101,27 @@ class GraphExpander:
             )
         for memory_id, offers in proposals.items():
             relevance, path = max(offers)
+            if s.spread:
+                relevance = sum(r for r, _ in offers)
             if memory_id in pool:
-                pool[memory_id].reach(relevance, path)
+                pool[memory_id].reach(relevance, path, spread=s.spread)
             elif memory_id in records and matches(records[memory_id], filter):
                 pool[memory_id] = Candidate(record=records[memory_id], relevance=relevance, paths=[path])
+
+    async def _neighbours_by_distance(self, namespace: str, seed: Candidate) -> dict[str, int]:
+        """Turn ids within `neighbour_hops` of the seed, each with its distance in turns."""
+        hops = self._settings.neighbour_hops
+        rings = await asyncio.gather(
+            *(
+                self._graph.turn_neighbours(namespace, seed.record.session_id, seed.record.turn_id, hops=h)
+                for h in range(1, hops + 1)
+            )
+        )
+        found: dict[str, int] = {}
+        for distance, ring in enumerate(rings, start=1):
+            for turn_id in ring:
+                found.setdefault(turn_id, distance)
+        return found
 
     @staticmethod
     def _closeness(

@@ -24,9 +24,11 @@ class Candidate:
     hit: SearchHit | None = None
     paths: list[str] = field(default_factory=list)
 
-    def reach(self, relevance: float, path: str) -> None:
+    def reach(self, relevance: float, path: str, *, spread: bool = False) -> None:
+        """Another path reached the memory: with `spread`, its share adds to the relevance (spreading
+        activation: evidence from several paths accumulates); otherwise the best path counts."""
         self.paths.append(path)
-        self.relevance = max(self.relevance, relevance)
+        self.relevance = self.relevance + relevance if spread else max(self.relevance, relevance)
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,8 @@ class Retriever:
             assert self._expander is not None
             with tracer.start_as_current_span("graph.expand"):
                 await self._expander.expand(namespace, pool, vector, extraction.keys, filter)
+        if self._settings.entity_boost and extraction.entities:
+            boost_named(pool, extraction, self._settings.entity_boost)
         feedback = await self._feedback(namespace, list(pool)) if self._graph is not None and pool else {}
         with tracer.start_as_current_span("retrieval.rerank"):
             ranked = rerank(list(pool.values()), k=k, now=as_of or clock, feedback=feedback, settings=self._settings)
@@ -121,6 +123,20 @@ class Retriever:
     async def _feedback(self, namespace: str, memory_ids: list[str]) -> dict[str, FeedbackCounts]:
         assert self._graph is not None
         return await self._graph.feedback_counts(namespace, memory_ids)
+
+
+def boost_named(pool: dict[str, Candidate], extraction: Extraction, weight: float) -> None:
+    """Memories that name what the query names (people, places, topics; not days) rank higher, by the
+    share of the query's entities they mention; common names still tell whose memory it is."""
+    names = [e for e in extraction.entities if e.kind != "time"]
+    if not names:
+        return
+    for candidate in pool.values():
+        text = candidate.record.text.lower()
+        matched = [e.name for e in names if e.key in text]
+        if matched:
+            candidate.relevance *= 1.0 + weight * len(matched) / len(names)
+            candidate.paths.append(f"names {', '.join(repr(m) for m in matched)} from the query")
 
 
 async def _no_extraction() -> Extraction:

@@ -7,21 +7,27 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class RankingSettings(BaseSettings):
-    """Defaults were chosen on the reasoning in docs/ranking.md, then checked on the LoCoMo development
-    conversations (docs/benchmarks.md); none is fitted to a particular conversation."""
+    """Each default has its reasoning in docs/ranking.md. Where reasoning left a choice (alpha, hops,
+    spreading, the entity boost), a few principled variants were compared on the LoCoMo development
+    conversations; docs/ranking.md lists every variant tried and its figure, not only the winner."""
 
     model_config = SettingsConfigDict(env_prefix="SOMNIA_RANKING_", extra="ignore")
 
-    # Hybrid retrieval: 0.5 weighs meaning and exact words equally.
-    alpha: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Hybrid retrieval: 1 is vector only, 0 keywords only. A little under even, since captured turns are
+    # short and all-MiniLM-L6-v2 is a small model (docs/ranking.md has the measurements).
+    alpha: float = Field(default=0.4, ge=0.0, le=1.0)
     # How many hybrid hits enter the rerank, as a multiple of k (at least `min_candidates`).
     candidate_factor: int = Field(default=3, ge=1, le=20)
     min_candidates: int = Field(default=30, ge=1, le=1000)
     # Graph expansion on by default; the best `expand_top` hits are the seeds.
     graph_expansion: bool = True
+    # Spreading activation: what graph paths bring adds to a memory's own search score (True), or only
+    # the best single path counts (False).
+    spread: bool = True
     expand_top: int = Field(default=5, ge=0, le=50)
-    # A turn next in time to a seed gets this share of the seed's relevance.
+    # A turn `d` steps from a seed (d <= neighbour_hops) gets neighbour_decay**d of the seed's relevance.
     neighbour_decay: float = Field(default=0.5, ge=0.0, le=1.0)
+    neighbour_hops: int = Field(default=2, ge=0, le=5)
     # A memory SIMILAR_TO a seed gets this share of the seed's relevance, times the similarity.
     similar_decay: float = Field(default=0.5, ge=0.0, le=1.0)
     similar_limit: int = Field(default=3, ge=0, le=50)
@@ -31,6 +37,8 @@ class RankingSettings(BaseSettings):
     entity_limit: int = Field(default=20, ge=0, le=500)
     # Entities in more turns than this specificity allows (IDF in [0, 1]) link nothing.
     min_entity_specificity: float = Field(default=0.25, ge=0.0, le=1.0)
+    # Memories that mention the query's entities gain up to this share of their relevance.
+    entity_boost: float = Field(default=0.5, ge=0.0, le=2.0)
     # Rerank: final = relevance x (1 + recency_weight x recency + importance_weight x importance).
     recency_half_life_days: float = Field(default=30.0, gt=0)
     recency_weight: float = Field(default=0.1, ge=0.0, le=1.0)
