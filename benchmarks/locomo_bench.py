@@ -9,7 +9,7 @@ Systems, all over the same stored data in the same run:
 - through the Recall API: Somnia as configured (hybrid -> graph expansion -> rerank with MMR), and
   the same with graph expansion off;
 - in process, on the same store and graph files: ablations with one part of the pipeline off
-  (MMR, entity links, SIMILAR_TO), plain hybrid search (no graph, no rerank), and the BM25-only and
+  (MMR, entities, spreading, the second hop in time) or SIMILAR_TO on, plain hybrid search (no graph, no rerank), and the BM25-only and
   dense-only baselines straight from the memory store.
 
 The data is read from ../shared/bench/locomo/ (evaluation only; never copied into the repository).
@@ -53,7 +53,7 @@ PLOTTED = (MAIN, "hybrid only", "bm25 only", "dense only")
 ABLATIONS: dict[str, dict[str, float | bool]] = {
     "no MMR": {"mmr_lambda": 1.0},
     "no entities": {"entity_weight": 0.0, "entity_boost": 0.0},
-    "no SIMILAR_TO": {"similar_decay": 0.0},
+    "with SIMILAR_TO (0.5)": {"similar_decay": 0.5},
     "no spreading (best path)": {"spread": False},
     "1 hop in time": {"neighbour_hops": 1},
 }

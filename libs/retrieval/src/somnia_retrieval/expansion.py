@@ -77,7 +77,10 @@ class GraphExpander:
                 )
         for seed in seeds:
             for other, score in similar.get(seed.record.memory_id, []):
-                propose(other, seed.relevance * s.similar_decay * score, f"similar to a match ({score:.2f})")
+                # Only what search missed: a similar memory already found would be counted twice for
+                # saying the same thing, crowding out different evidence.
+                if other not in pool:
+                    propose(other, seed.relevance * s.similar_decay * score, f"similar to a match ({score:.2f})")
         entity_weights: dict[str, list[tuple[float, str]]] = {}
         if entities:
             turns = await self._turn_count(namespace)

@@ -28,8 +28,10 @@ class RankingSettings(BaseSettings):
     # A turn `d` steps from a seed (d <= neighbour_hops) gets neighbour_decay**d of the seed's relevance.
     neighbour_decay: float = Field(default=0.5, ge=0.0, le=1.0)
     neighbour_hops: int = Field(default=2, ge=0, le=5)
-    # A memory SIMILAR_TO a seed gets this share of the seed's relevance, times the similarity.
-    similar_decay: float = Field(default=0.5, ge=0.0, le=1.0)
+    # A memory SIMILAR_TO a seed (and not found by search) gets this share of the seed's relevance, times
+    # the similarity. Off by default: on the LoCoMo dev set every weight tried (0.1 to 0.5) ranked worse
+    # than none, as near-duplicates of a hit crowd out different evidence (docs/ranking.md).
+    similar_decay: float = Field(default=0.0, ge=0.0, le=1.0)
     similar_limit: int = Field(default=3, ge=0, le=50)
     # Same-entity memories: entities of the query pull in up to `entity_limit` turns each; their
     # relevance is `entity_weight` x the entity's specificity (IDF) x their closeness to the query.
