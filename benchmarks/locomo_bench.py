@@ -9,8 +9,8 @@ Systems, all over the same stored data in the same run:
 - through the Recall API: Somnia as configured (hybrid -> graph expansion -> rerank with MMR), and
   the same with graph expansion off;
 - in process, on the same store and graph files: ablations with one part of the pipeline off
-  (MMR, entities, spreading, the second hop in time) or SIMILAR_TO on, plain hybrid search (no graph, no rerank), and the BM25-only and
-  dense-only baselines straight from the memory store.
+  (MMR, entities, spreading, the second hop in time) or SIMILAR_TO on, plain hybrid search (no graph,
+  no rerank), and the BM25-only and dense-only baselines straight from the memory store.
 
 The data is read from ../shared/bench/locomo/ (evaluation only; never copied into the repository).
 Writes benchmarks/results/locomo.json and benchmarks/results/locomo.png. Usage:

@@ -2,6 +2,7 @@
 
 from somnia_bus.broker import close_broker, create_broker
 from somnia_bus.lag import watch_consumer_lag
+from somnia_bus.lookup import last_event
 from somnia_bus.publisher import JetStreamPublisher, PublishReceipt
 from somnia_bus.redelivery import backoff_s, num_delivered, settle_failed
 from somnia_bus.streams import ensure_streams, stream_config
@@ -13,6 +14,7 @@ __all__ = [
     "close_broker",
     "create_broker",
     "ensure_streams",
+    "last_event",
     "num_delivered",
     "settle_failed",
     "stream_config",

@@ -60,7 +60,8 @@ class GraphStore(Protocol):
         ...
 
     async def session_turns(self, namespace: str, session_id: str) -> list[str]:
-        """Turn ids of a session, following NEXT from the first turn."""
+        """Turn ids of a session in conversation order (the NEXT chain: time, then arrival), as far as
+        its turn events have been linked."""
         ...
 
     async def turn_neighbours(self, namespace: str, session_id: str, turn_id: str, hops: int = 1) -> list[str]:

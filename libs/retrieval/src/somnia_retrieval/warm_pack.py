@@ -2,9 +2,10 @@
 
 Layers are built from the session's opening, the agent's recent sessions and the tools it uses:
 - L1 immediate: the tail of the current conversation (or, for a new one, of the agent's last session);
-- L2 session: the memories most related to the opening, then the tails of the agent's recent sessions;
-- L3 domain: the next tier of related memories and memories about the predicted tools;
-- L4 strategic: goals, decisions, preferences and pitfalls (strategic recall, misled-feedback last).
+- L2 session: the memories most related to the opening, then the agent's recent sessions, newest first;
+- L3 domain: memories that continue the topics of the conversation's tail (its keyphrases as a query),
+  the next tier of memories related to the opening, and memories about the predicted tools;
+- L4 strategic: goals, decisions, preferences and pitfalls: memories that use those words.
 
 A memory sits in one layer only. The conversation's tail (L1) is claimed first, being certain; then the
 most stable layers claim theirs (L4, L3, L2), so they change least from session to session. The pack is
@@ -25,6 +26,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from somnia_contracts import memory_id_for
+from somnia_extraction import OfflineExtractor
 from somnia_graph_store import GraphStore
 from somnia_memory_store import MemoryRecord, MemoryStore
 from somnia_tokens import TokenCounter
@@ -118,11 +120,12 @@ class WarmPackBuilder:
         graph: GraphStore | None,
         tokens: TokenCounter,
         *,
-        recent_sessions: int = 3,
+        recent_sessions: int = 10,
         related_k: int = 100,
         l2_share: int = 40,
         predicted_tools: int = 5,
         min_relevance: float = 0.3,
+        topic_turns: int = 20,
     ) -> None:
         self._retriever = retriever
         self._store = store
@@ -133,6 +136,8 @@ class WarmPackBuilder:
         self._l2_share = l2_share
         self._predicted_tools = predicted_tools
         self._min_relevance = min_relevance
+        self._topic_turns = topic_turns
+        self._topic_extractor = OfflineExtractor(max_keyphrases=8, times=False)
 
     async def build(self, request: WarmRequest, now: datetime | None = None) -> WarmPack:
         """Raises UnknownNamespace when the namespace holds no memories at all."""
@@ -142,19 +147,29 @@ class WarmPackBuilder:
         if await self._store.count(ns) == 0:
             raise UnknownNamespace(f"namespace {ns} holds no memories yet; nothing to warm a session with")
         recent, tools = await self._agent_context(request)
-        tails, related, tool_related, strategic = await asyncio.gather(
-            asyncio.gather(*(self._session_tail(ns, sid) for sid in [request.session_id, *recent])),
+        tails_task = asyncio.ensure_future(
+            asyncio.gather(*(self._session_tail(ns, sid) for sid in [request.session_id, *recent]))
+        )
+        recalls = asyncio.gather(
             self._recall(ns, request.opening, self._related_k, clock),
             self._recall(ns, " ".join(tools), 30, clock),
             self._recall(ns, STRATEGIC_QUERY, 30, clock),
         )
+        tails = await tails_task
         current_tail, recent_tails = tails[0], tails[1:]
         if not current_tail and recent_tails:  # a new session resumes where the agent's last one ended
             current_tail, recent_tails = recent_tails[0], recent_tails[1:]
         immediate = current_tail
+        topics = await self._topics(immediate)
+        (related, tool_related, strategic), continuing = await asyncio.gather(
+            recalls, self._recall(ns, " ".join(topics), 50, clock)
+        )
+        # L4 holds statements of the strategic kind, so it takes only what shares their words.
+        strategic = [m for m in strategic if m.hit is not None and m.hit.keyword_rank]
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
             "L4": [(m.record, m.score, f"strategic: {m.why}") for m in strategic],
-            "L3": [(m.record, m.score, f"domain: {m.why}") for m in related[self._l2_share :]]
+            "L3": [(m.record, m.score, f"continues recent topics ({', '.join(topics)}): {m.why}") for m in continuing]
+            + [(m.record, m.score, f"domain: {m.why}") for m in related[self._l2_share :]]
             + [(m.record, m.score, f"used tools ({', '.join(tools)}): {m.why}") for m in tool_related],
             "L2": [(m.record, m.score, f"related to the opening: {m.why}") for m in related[: self._l2_share]]
             + [(r, 0.0, f"recent session {r.session_id}") for tail in recent_tails for r in reversed(tail)],
@@ -191,6 +206,14 @@ class WarmPackBuilder:
         recent = [s for s in sessions if s != request.session_id][: self._recent_sessions]
         tools = list(dict.fromkeys([*request.tools, *(t for t, _ in used)]))[: self._predicted_tools]
         return recent, tools
+
+    async def _topics(self, tail: Sequence[MemoryRecord]) -> list[str]:
+        """What the conversation was about lately: keyphrases of its last turns, as one query."""
+        text = "\n".join(r.text for r in tail[-self._topic_turns :])
+        if not text.strip():
+            return []
+        (found,) = await self._topic_extractor.extract([text], [None])
+        return [e.name for e in found.entities]
 
     async def _recall(self, namespace: str, query: str, k: int, now: datetime) -> list[RankedMemory]:
         if not query.strip():

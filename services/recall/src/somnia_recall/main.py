@@ -7,8 +7,8 @@ import logging
 
 from opentelemetry.trace import TracerProvider
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
-from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
-from somnia_contracts import MEMORY_STREAM
+from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams, last_event
+from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, SessionStarted, Subjects
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
@@ -108,12 +108,18 @@ class RecallApp:
         await self.store.check_embedder(self.embedder.name, self.embedder.dimension)
         if self.broker is not None:
             await self.broker.connect()
-            await ensure_streams(self.broker, MEMORY_STREAM)
+            await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM)
             self.warm_packs = WarmPackStore(
                 self.broker.connection.jetstream(), bucket=self.warm_settings.bucket, ttl_s=self.warm_settings.ttl_s
             )
             await self.warm_packs.open()
-            self.servicer.use_warm_packs(self.warm_packs)
+            broker = self.broker
+
+            async def session_start(namespace: str, session_id: str) -> SessionStarted | None:
+                subject = Subjects.session_started(namespace, session_id)
+                return await last_event(broker, SESSION_STREAM.name, subject, SessionStarted)
+
+            self.servicer.use_nats(self.warm_packs, session_start)
         port = await self.server.start()
         serve_metrics(self.metrics, self.settings.metrics_port)
         log.info("recall serving gRPC on %s:%s with %s", self.settings.host, port, self.embedder.name)

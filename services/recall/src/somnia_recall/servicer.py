@@ -3,13 +3,13 @@ error becomes a status whose message says what to fix."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
 import grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
-from somnia_contracts import IdentifierError, validate_namespace, validate_session_id
+from somnia_contracts import IdentifierError, SessionStarted, validate_namespace, validate_session_id
 from somnia_embedder import EmbedderError
 from somnia_graph_store import GraphStoreError
 from somnia_memory_store import StoreError
@@ -30,6 +30,7 @@ from somnia_recall.conversions import LAYERS, read_time, to_filter, to_item, to_
 from somnia_recall.feedback import FeedbackRecorder, UnknownMemory
 
 MAX_TOOLS = 64
+SessionStarts = Callable[[str, str], Awaitable[SessionStarted | None]]
 
 
 class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
@@ -59,10 +60,12 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         self._warm_budgets = warm_budgets or {}
         self._max_layer_tokens = max_layer_tokens
         self._feedback = feedback
+        self._session_starts: SessionStarts | None = None
 
-    def use_warm_packs(self, packs: WarmPackStore) -> None:
-        """Store and reuse packs in the KV bucket (once NATS is connected)."""
+    def use_nats(self, packs: WarmPackStore, session_starts: SessionStarts) -> None:
+        """Once NATS is connected: store and reuse packs in the KV bucket, and read how sessions started."""
         self._warm_packs = packs
+        self._session_starts = session_starts
 
     @asynccontextmanager
     async def _statuses(self, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
@@ -133,6 +136,12 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         assert self._warm_builder is not None
         async with self._statuses(context):
             warm = self._warm_request(request)
+            if not (warm.agent or warm.opening or warm.tools) and self._session_starts is not None:
+                started = await self._session_starts(warm.namespace, warm.session_id)
+                if started is not None:  # the session as StartSession described it
+                    warm = warm.model_copy(
+                        update={"agent": started.agent, "opening": started.opening, "tools": started.tools}
+                    )
             if self._warm_packs is not None and not request.rebuild:
                 stored = await self._warm_packs.get(warm.namespace, warm.session_id)
                 if stored is not None and {layer.layer: layer.budget for layer in stored.layers} == warm.budgets:

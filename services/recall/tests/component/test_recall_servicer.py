@@ -180,7 +180,12 @@ async def test_graph_expansion_brings_the_next_turn_in_time(tmp_path: Path, embe
         ]
     )
     app = RecallApp(
-        RecallSettings(port=0), embedder, store, graph=graph, ranking=RankingSettings(expand_top=1, neighbour_hops=1), nats=False
+        RecallSettings(port=0),
+        embedder,
+        store,
+        graph=graph,
+        ranking=RankingSettings(expand_top=1, neighbour_hops=1),
+        nats=False,
     )
     port = await app.start()
     try:

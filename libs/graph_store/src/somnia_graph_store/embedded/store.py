@@ -247,30 +247,15 @@ class EmbeddedGraphStore:
             return self._conn.execute(sql, params).fetchall()
 
     async def session_turns(self, namespace: str, session_id: str) -> list[str]:
-        def run() -> list[str]:
-            members = {
-                str(r[0])[5:]
-                for r in self._read(
-                    "SELECT source FROM edge WHERE namespace = ? AND type = 'PART_OF' AND target = ?",
-                    (namespace, f"Session:{session_id}"),
-                )
-            }
-            nexts = dict(
-                (str(s)[5:], str(t)[5:])
-                for s, t in self._read(
-                    "SELECT source, target FROM edge WHERE namespace = ? AND type = 'NEXT'", (namespace,)
-                )
-                if str(s)[5:] in members
-            )
-            heads = members - set(nexts.values())
-            chain: list[str] = []
-            current = next(iter(heads), None) if len(heads) == 1 else None
-            while current is not None and len(chain) <= len(members):
-                chain.append(current.split("/", 1)[1])
-                current = nexts.get(current)
-            return chain
-
-        return await asyncio.to_thread(run)
+        # The NEXT chain follows the turns' sort keys, so one index range scan reads it in order; turns
+        # known only from their memories (no turn event yet) have no sort key and are not in it yet.
+        rows = await asyncio.to_thread(
+            self._read,
+            "SELECT key FROM node WHERE namespace = ? AND label = 'Turn' AND sort_key >= ? AND sort_key < ? "
+            "ORDER BY sort_key",
+            (namespace, f"{session_id}\x1f", f"{session_id}\x1f{SESSION_END}"),
+        )
+        return [str(r[0]).split("/", 1)[1] for r in rows]
 
     async def turn_neighbours(self, namespace: str, session_id: str, turn_id: str, hops: int = 1) -> list[str]:
         def run() -> list[str]:

@@ -162,13 +162,8 @@ SET m.namespace = row.namespace, m.memory_id = row.memory_id, m.kind = row.kind,
 MERGE (m)-[:PART_OF]->(t)
 """
 SESSION_TURNS = """
-MATCH (:Session {uid: $suid})<-[:PART_OF]-(head:Turn)
-WHERE NOT EXISTS { MATCH (:Turn)-[:NEXT]->(head) }
-WITH collect(head) AS heads
-WHERE size(heads) = 1
-WITH heads[0] AS head
-MATCH p = (head)-[:NEXT*0..]->(t:Turn)
-RETURN t.turn_id AS turn_id ORDER BY length(p)
+MATCH (t:Turn {session_uid: $suid})
+RETURN t.turn_id AS turn_id ORDER BY t.sort_key
 """
 
 
