@@ -6,7 +6,7 @@ Token packing happens at the edge (the RPC), since only the caller knows its bud
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from opentelemetry import trace
 from somnia_embedder import Embedder
@@ -21,6 +21,7 @@ from somnia_retrieval.rerank import rerank
 from somnia_retrieval.settings import RankingSettings
 
 tracer = trace.get_tracer("somnia.retrieval")
+EXTRACTION_CACHE_SIZE = 4096
 
 
 def search_path(hit: SearchHit) -> str:
@@ -50,6 +51,7 @@ class Retriever:
         self._settings = settings
         self._max_k = max_k
         self._expander = GraphExpander(graph, store, settings) if graph is not None else None
+        self._extractions: dict[tuple[str, date], Extraction] = {}
 
     @property
     def settings(self) -> RankingSettings:
@@ -115,9 +117,16 @@ class Retriever:
         return ranked
 
     async def _extract(self, query: str, said_at: datetime) -> Extraction:
+        """The query's entities; remembered per query and day, since agents and warming repeat queries."""
         if self._extractor is None:
             return Extraction()
-        (found,) = await self._extractor.extract([query], [said_at])
+        key = (query, said_at.date())
+        found = self._extractions.get(key)
+        if found is None:
+            (found,) = await self._extractor.extract([query], [said_at])
+            if len(self._extractions) >= EXTRACTION_CACHE_SIZE:
+                self._extractions.pop(next(iter(self._extractions)))
+            self._extractions[key] = found
         return found
 
     async def _feedback(self, namespace: str, memory_ids: list[str]) -> dict[str, FeedbackCounts]:

@@ -333,16 +333,19 @@ class EmbeddedGraphStore:
 
     async def feedback_counts(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, FeedbackCounts]:
         def run() -> dict[str, FeedbackCounts]:
+            targets = [f"Memory:{m}" for m in dict.fromkeys(memory_ids)]
             counts: dict[str, dict[str, int]] = {}
-            for memory_id in dict.fromkeys(memory_ids):
-                for signal, n in self._read(
-                    "SELECT json_extract(n.props, '$.signal'), COUNT(*) FROM edge e INDEXED BY edge_target "
+            for start in range(0, len(targets), 500):  # one query per 500 ids (SQLite's variable limit)
+                chunk = targets[start : start + 500]
+                for target, signal, n in self._read(
+                    "SELECT e.target, json_extract(n.props, '$.signal'), COUNT(*) FROM edge e INDEXED BY edge_target "
                     "JOIN node n ON n.namespace = e.namespace AND n.label = 'Feedback' "
                     "AND n.key = substr(e.source, 10) "
-                    "WHERE e.namespace = ? AND e.type = 'FEEDBACK_ON' AND e.target = ? GROUP BY 1",
-                    (namespace, f"Memory:{memory_id}"),
+                    f"WHERE e.namespace = ? AND e.type = 'FEEDBACK_ON' AND e.target IN ({','.join('?' * len(chunk))}) "
+                    "GROUP BY 1, 2",
+                    (namespace, *chunk),
                 ):
-                    counts.setdefault(memory_id, {})[str(signal)] = int(str(n))
+                    counts.setdefault(str(target).removeprefix("Memory:"), {})[str(signal)] = int(str(n))
             return {m: FeedbackCounts(helped=c.get("helped", 0), misled=c.get("misled", 0)) for m, c in counts.items()}
 
         return await asyncio.to_thread(run)
