@@ -41,6 +41,7 @@ from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health
+from somnia_contracts import memory_id_for
 from somnia_embedder.onnx_minilm import OnnxMiniLMEmbedder
 from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
@@ -278,7 +279,8 @@ def build_store(path: Path, count: int) -> None:
                 write(
                     [
                         MemoryRecord(
-                            memory_id=f"big-{start + i}",
+                            # The pipeline's own ids, so the graph and the warm pack find each turn's memory.
+                            memory_id=memory_id_for(NS, f"s{(start + i) // 40}", f"big-{start + i}", 0),
                             namespace=NS,
                             text=t,
                             session_id=f"s{(start + i) // 40}",
@@ -454,14 +456,14 @@ def main() -> None:
             supervisor.stop()
 
     console.print(f"[bold]4/4[/] Recall over {args.memories:,} memories in one namespace")
-    cache = Path.home() / ".cache" / "somnia" / "bench" / f"store-{args.memories}-v1"
+    cache = Path.home() / ".cache" / "somnia" / "bench" / f"store-{args.memories}-v2"
     if not (cache / "store" / "memories.sqlite3").exists() or not (cache / "complete").exists():
         (cache / "store").mkdir(parents=True, exist_ok=True)
         build_store(cache / "store" / "memories.sqlite3", args.memories)
         (cache / "complete").touch()
-    if not (cache / "graph-v2-complete").exists():
+    if not (cache / "graph-complete").exists():
         build_graph(cache / "store")
-        (cache / "graph-v2-complete").touch()
+        (cache / "graph-complete").touch()
     supervisor, settings = start_somnia(cache)
     try:
         questions = synthetic.questions(args.queries + 20)

@@ -60,10 +60,13 @@ FILLERS = frozenset(
     }
 )
 # dateparser is only asked about texts with a time word: it costs milliseconds and guesses at anything.
+_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_MONTH = r"(?:january|february|april|june|july|august|september|october|november|december|(?-i:May|March))"
 TIME_WORDS = re.compile(
-    r"\b(yesterday|today|tonight|tomorrow|ago|last|next|this (?:week|weekend|month|year)|"
-    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|january|february|april|june|july|august|september|"
-    r"october|november|december|May|March|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|(?:19|20)\d{2})\b",
+    rf"\b(?:yesterday|today|tonight|tomorrow|{_WEEKDAY}|{_MONTH}"
+    rf"|(?:last|next|this|past) (?:week|weekend|month|year|night|summer|winter|spring|fall|autumn|{_WEEKDAY})"
+    r"|(?:\d+|an?|one|two|three|four|five|six|few|couple of) (?:days?|weeks?|months?|years?) ago"
+    r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|(?:19|20)\d{2})\b",
     re.IGNORECASE,
 )
 # "may" and "march" are verbs far more often than months in lower case.

@@ -3,9 +3,9 @@
 Layers are built from the session's opening, the agent's recent sessions and the tools it uses:
 - L1 immediate: the tail of the current conversation (or, for a new one, of the agent's last session);
 - L2 session: the memories most related to the opening, then the agent's recent sessions, newest first;
-- L3 domain: memories that continue the topics of the conversation's tail (its keyphrases as a query),
-  the next tier of memories related to the opening, and memories about the predicted tools;
-- L4 strategic: goals, decisions, preferences and pitfalls: memories that use those words.
+- L3 domain: memories that continue the topics of the conversation's tail (its keyphrases, by BM25),
+  the next tier of memories related to the opening, and memories that name the predicted tools;
+- L4 strategic: goals, decisions, preferences and pitfalls: memories that use those words (BM25).
 
 A memory sits in one layer only. The conversation's tail (L1) is claimed first, being certain; then the
 most stable layers claim theirs (L4, L3, L2), so they change least from session to session. The pack is
@@ -28,7 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from somnia_contracts import memory_id_for
 from somnia_extraction import OfflineExtractor
 from somnia_graph_store import GraphStore
-from somnia_memory_store import MemoryRecord, MemoryStore
+from somnia_memory_store import MemoryRecord, MemoryStore, SearchHit
 from somnia_tokens import TokenCounter
 
 from somnia_retrieval.models import RankedMemory, UnknownNamespace
@@ -44,10 +44,9 @@ HEADERS: dict[LayerName, str] = {
     "L2": "## L2 session: related memories and recent sessions",
     "L1": "## L1 immediate: the conversation so far",
 }
-STRATEGIC_QUERY = (
-    "preferences, goals, plans and decisions; what to always or never do; lessons learned, mistakes and "
-    "what failed before"
-)
+# Words that strategic statements use: preferences, goals, decisions, rules, lessons, failures.
+# (FTS stems them: "preferences" finds "prefer", "plans" finds "plan".)
+STRATEGIC_QUERY = "prefer always never goal plan decided decision rule lesson mistake failed avoid"
 
 
 class PackItem(BaseModel):
@@ -121,11 +120,12 @@ class WarmPackBuilder:
         tokens: TokenCounter,
         *,
         recent_sessions: int = 10,
-        related_k: int = 100,
+        related_k: int = 60,
         l2_share: int = 40,
         predicted_tools: int = 5,
         min_relevance: float = 0.3,
         topic_turns: int = 20,
+        strategic_ttl_s: float = 60.0,
     ) -> None:
         self._retriever = retriever
         self._store = store
@@ -137,6 +137,8 @@ class WarmPackBuilder:
         self._predicted_tools = predicted_tools
         self._min_relevance = min_relevance
         self._topic_turns = topic_turns
+        self._strategic_ttl_s = strategic_ttl_s
+        self._strategic_cache: dict[str, tuple[float, list[SearchHit]]] = {}
         self._topic_extractor = OfflineExtractor(max_keyphrases=8, times=False)
 
     async def build(self, request: WarmRequest, now: datetime | None = None) -> WarmPack:
@@ -144,16 +146,16 @@ class WarmPackBuilder:
         started = time.perf_counter()
         clock = now or datetime.now(UTC)
         ns = request.namespace
-        if await self._store.count(ns) == 0:
-            raise UnknownNamespace(f"namespace {ns} holds no memories yet; nothing to warm a session with")
         recent, tools = await self._agent_context(request)
         tails_task = asyncio.ensure_future(
             asyncio.gather(*(self._session_tail(ns, sid) for sid in [request.session_id, *recent]))
         )
+        # One full recall (the opening is free text); topics, tools and the strategic words are literal,
+        # so BM25 alone finds them, at a fraction of the cost.
         recalls = asyncio.gather(
             self._recall(ns, request.opening, self._related_k, clock),
-            self._recall(ns, " ".join(tools), 30, clock),
-            self._recall(ns, STRATEGIC_QUERY, 30, clock),
+            self._keywords(ns, " ".join(tools), 30),
+            self._strategic(ns),
         )
         tails = await tails_task
         current_tail, recent_tails = tails[0], tails[1:]
@@ -162,15 +164,19 @@ class WarmPackBuilder:
         immediate = current_tail
         topics = await self._topics(immediate)
         (related, tool_related, strategic), continuing = await asyncio.gather(
-            recalls, self._recall(ns, " ".join(topics), 50, clock)
+            recalls, self._keywords(ns, " ".join(topics), 50)
         )
-        # L4 holds statements of the strategic kind, so it takes only what shares their words.
-        strategic = [m for m in strategic if m.hit is not None and m.hit.keyword_rank]
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
-            "L4": [(m.record, m.score, f"strategic: {m.why}") for m in strategic],
-            "L3": [(m.record, m.score, f"continues recent topics ({', '.join(topics)}): {m.why}") for m in continuing]
+            "L4": [(h.record, h.score, f"strategic words (BM25 rank {h.keyword_rank})") for h in strategic],
+            "L3": [
+                (h.record, h.score, f"continues recent topics ({', '.join(topics)}), BM25 rank {h.keyword_rank}")
+                for h in continuing
+            ]
             + [(m.record, m.score, f"domain: {m.why}") for m in related[self._l2_share :]]
-            + [(m.record, m.score, f"used tools ({', '.join(tools)}): {m.why}") for m in tool_related],
+            + [
+                (h.record, h.score, f"about the tools ({', '.join(tools)}), BM25 rank {h.keyword_rank}")
+                for h in tool_related
+            ],
             "L2": [(m.record, m.score, f"related to the opening: {m.why}") for m in related[: self._l2_share]]
             + [(r, 0.0, f"recent session {r.session_id}") for tail in recent_tails for r in reversed(tail)],
             "L1": [(r, 0.0, "the conversation's tail") for r in reversed(immediate)],
@@ -182,6 +188,9 @@ class WarmPackBuilder:
             packed[name] = self._pack(name, request.budgets.get(name, DEFAULT_BUDGETS[name]), fresh)
             claimed.update(item.memory_id for item in packed[name].items)
         layers = [packed[name] for name in LAYER_ORDER]
+        # Counting a namespace costs a scan; only an empty pack needs to know whether it is empty.
+        if not claimed and await self._store.count(ns) == 0:
+            raise UnknownNamespace(f"namespace {ns} holds no memories yet; nothing to warm a session with")
         rendered = "\n\n".join(layer.rendered for layer in layers if layer.items)
         return WarmPack(
             namespace=ns,
@@ -214,6 +223,22 @@ class WarmPackBuilder:
             return []
         (found,) = await self._topic_extractor.extract([text], [None])
         return [e.name for e in found.entities]
+
+    async def _strategic(self, namespace: str) -> list[SearchHit]:
+        """L4's candidates are the same for every session of a namespace until memory changes, and a
+        search over every memory for a dozen common words is the slowest part of a build: reuse them
+        for `strategic_ttl_s`."""
+        cached = self._strategic_cache.get(namespace)
+        if cached is not None and time.monotonic() - cached[0] < self._strategic_ttl_s:
+            return cached[1]
+        hits = await self._keywords(namespace, STRATEGIC_QUERY, 30)
+        self._strategic_cache[namespace] = (time.monotonic(), hits)
+        return hits
+
+    async def _keywords(self, namespace: str, query: str, k: int) -> list[SearchHit]:
+        if not query.strip():
+            return []
+        return await self._store.keyword_search(namespace, query, k)
 
     async def _recall(self, namespace: str, query: str, k: int, now: datetime) -> list[RankedMemory]:
         if not query.strip():
