@@ -30,7 +30,8 @@ async def test_layers_come_most_stable_first_and_hold_each_memory_once(world: Wo
     # The wedding in an earlier session is predicted from the opening.
     assert turn_id("s1", 2) in {i.turn_id for layer in pack.layers[:3] for i in layer.items}
     # The rendered block is the layers in the same order.
-    assert pack.rendered.index("## L4") < pack.rendered.index("## L2") < pack.rendered.index("## L1")
+    positions = [pack.rendered.index(f"## {layer.layer}") for layer in pack.layers if layer.items]
+    assert len(positions) >= 2 and positions == sorted(positions)
     assert pack.tokens == sum(layer.tokens for layer in pack.layers)
 
 

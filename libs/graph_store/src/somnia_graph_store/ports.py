@@ -89,8 +89,9 @@ class GraphStore(Protocol):
         """Session ids the agent RAN, most recently started first."""
         ...
 
-    async def agent_tools(self, namespace: str, agent: str, limit: int) -> list[tuple[str, int]]:
-        """Tools the agent's sessions used (USED_TOOL) or were given, most used first, with counts."""
+    async def agent_tools(self, namespace: str, agent: str, limit: int, sessions: int = 50) -> list[tuple[str, int]]:
+        """Tools the agent's `sessions` most recent sessions used (USED_TOOL) or were given (OFFERED),
+        most used first, with counts."""
         ...
 
     async def count(self, namespace: str, label: Label) -> int: ...

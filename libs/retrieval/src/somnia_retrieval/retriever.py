@@ -116,6 +116,11 @@ class Retriever:
         span.set_attribute(attributes.RESULT_COUNT, len(ranked))
         return ranked
 
+    async def nearest(self, namespace: str, text: str, k: int) -> list[SearchHit]:
+        """Vector search alone: the memories closest in meaning to `text` (no keywords, no graph)."""
+        (vector,) = await self._embedder.embed([text])
+        return await self._store.vector_search(namespace, vector, k)
+
     async def _extract(self, query: str, said_at: datetime) -> Extraction:
         """The query's entities; remembered per query and day, since agents and warming repeat queries."""
         if self._extractor is None:

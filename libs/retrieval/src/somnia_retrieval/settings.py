@@ -64,8 +64,8 @@ class WarmPackSettings(BaseSettings):
     bucket: str = Field(default="somnia_warm_packs", pattern=r"^[a-zA-Z0-9_-]+$")
     # Packs expire from the bucket after this long; WarmCache then builds a fresh one on demand.
     ttl_s: float = Field(default=24 * 3600.0, gt=0)
-    recent_sessions: int = Field(default=10, ge=0, le=50)
-    related_k: int = Field(default=60, ge=1, le=100)
+    recent_sessions: int = Field(default=3, ge=0, le=50)
+    related_k: int = Field(default=40, ge=1, le=100)
 
     def budgets(self) -> dict[str, int]:
         return {"L1": self.l1_tokens, "L2": self.l2_tokens, "L3": self.l3_tokens, "L4": self.l4_tokens}

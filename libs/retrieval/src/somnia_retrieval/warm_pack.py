@@ -3,7 +3,7 @@
 Layers are built from the session's opening, the agent's recent sessions and the tools it uses:
 - L1 immediate: the tail of the current conversation (or, for a new one, of the agent's last session);
 - L2 session: the memories most related to the opening, then the agent's recent sessions, newest first;
-- L3 domain: memories that continue the topics of the conversation's tail (its keyphrases, by BM25),
+- L3 domain: memories that continue the topics of the conversation's tail (its keyphrases, by meaning),
   the next tier of memories related to the opening, and memories that name the predicted tools;
 - L4 strategic: goals, decisions, preferences and pitfalls: memories that use those words (BM25).
 
@@ -119,12 +119,12 @@ class WarmPackBuilder:
         graph: GraphStore | None,
         tokens: TokenCounter,
         *,
-        recent_sessions: int = 10,
-        related_k: int = 60,
-        l2_share: int = 40,
+        recent_sessions: int = 3,
+        related_k: int = 40,
+        l2_share: int = 25,
         predicted_tools: int = 5,
         min_relevance: float = 0.3,
-        topic_turns: int = 20,
+        topic_turns: int = 10,
         strategic_ttl_s: float = 60.0,
     ) -> None:
         self._retriever = retriever
@@ -150,8 +150,8 @@ class WarmPackBuilder:
         tails_task = asyncio.ensure_future(
             asyncio.gather(*(self._session_tail(ns, sid) for sid in [request.session_id, *recent]))
         )
-        # One full recall (the opening is free text); topics, tools and the strategic words are literal,
-        # so BM25 alone finds them, at a fraction of the cost.
+        # One full recall (the opening is free text); tools and the strategic words are literal, so BM25
+        # alone finds them, and the recent topics need only their meaning (one vector search).
         recalls = asyncio.gather(
             self._recall(ns, request.opening, self._related_k, clock),
             self._keywords(ns, " ".join(tools), 30),
@@ -164,12 +164,12 @@ class WarmPackBuilder:
         immediate = current_tail
         topics = await self._topics(immediate)
         (related, tool_related, strategic), continuing = await asyncio.gather(
-            recalls, self._keywords(ns, " ".join(topics), 50)
+            recalls, self._nearest(ns, " ".join(topics), 50)
         )
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
             "L4": [(h.record, h.score, f"strategic words (BM25 rank {h.keyword_rank})") for h in strategic],
             "L3": [
-                (h.record, h.score, f"continues recent topics ({', '.join(topics)}), BM25 rank {h.keyword_rank}")
+                (h.record, h.score, f"continues recent topics ({', '.join(topics)}), vector rank {h.vector_rank}")
                 for h in continuing
             ]
             + [(m.record, m.score, f"domain: {m.why}") for m in related[self._l2_share :]]
@@ -234,6 +234,9 @@ class WarmPackBuilder:
         hits = await self._keywords(namespace, STRATEGIC_QUERY, 30)
         self._strategic_cache[namespace] = (time.monotonic(), hits)
         return hits
+
+    async def _nearest(self, namespace: str, text: str, k: int) -> list[SearchHit]:
+        return await self._retriever.nearest(namespace, text, k) if text.strip() else []
 
     async def _keywords(self, namespace: str, query: str, k: int) -> list[SearchHit]:
         if not query.strip():

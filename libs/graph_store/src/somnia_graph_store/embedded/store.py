@@ -360,17 +360,12 @@ class EmbeddedGraphStore:
         )
         return [str(r[0]) for r in rows]
 
-    async def agent_tools(self, namespace: str, agent: str, limit: int) -> list[tuple[str, int]]:
+    async def agent_tools(self, namespace: str, agent: str, limit: int, sessions: int = 50) -> list[tuple[str, int]]:
+        recent = await self.agent_sessions(namespace, agent, sessions)
+
         def run() -> list[tuple[str, int]]:
-            sessions = [
-                str(r[0]).removeprefix("Session:")
-                for r in self._read(
-                    "SELECT target FROM edge WHERE namespace = ? AND type = 'RAN' AND source = ?",
-                    (namespace, f"Agent:{agent}"),
-                )
-            ]
             counts: dict[str, int] = {}
-            for session in sessions:
+            for session in recent:
                 for (tool,) in self._read(
                     "SELECT target FROM edge WHERE namespace = ? AND type = 'USED_TOOL' AND source >= ? AND source < ?",
                     (namespace, f"Turn:{session}/", f"Turn:{session}/{SESSION_END}"),

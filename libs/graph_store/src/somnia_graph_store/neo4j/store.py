@@ -115,6 +115,7 @@ ORDER BY coalesce(s.started_at, datetime('1970-01-01T00:00:00Z')) DESC, s.sessio
 """
 AGENT_TOOLS = """
 MATCH (:Agent {uid: $uid})-[:RAN]->(s:Session)
+WITH s ORDER BY coalesce(s.started_at, datetime('1970-01-01T00:00:00Z')) DESC LIMIT $sessions
 CALL (s) {
   MATCH (s)<-[:PART_OF]-(:Turn)-[:USED_TOOL]->(t:Tool) RETURN t.name AS tool
   UNION ALL
@@ -361,8 +362,8 @@ class Neo4jGraphStore:
         rows = await self._read(AGENT_SESSIONS, uid=f"{namespace}|agent|{agent}", limit=limit)
         return [str(r["session_id"]) for r in rows]
 
-    async def agent_tools(self, namespace: str, agent: str, limit: int) -> list[tuple[str, int]]:
-        rows = await self._read(AGENT_TOOLS, uid=f"{namespace}|agent|{agent}", limit=limit)
+    async def agent_tools(self, namespace: str, agent: str, limit: int, sessions: int = 50) -> list[tuple[str, int]]:
+        rows = await self._read(AGENT_TOOLS, uid=f"{namespace}|agent|{agent}", limit=limit, sessions=sessions)
         return [(str(r["tool"]), int(r["n"])) for r in rows]
 
     async def count(self, namespace: str, label: Label) -> int:
