@@ -101,6 +101,15 @@ def test_components_reach_only_the_backends(helm: Path) -> None:
         assert ingress_ports - public == {9464}  # and Prometheus only /metrics
 
 
+def test_extra_egress_is_added_to_every_component(helm: Path) -> None:
+    docs = render(helm, CHART / "ci" / "production-values.yaml")
+    policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    assert policies
+    for policy in policies:
+        ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule.get("ports", [])}
+        assert 8000 in ports
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
