@@ -26,6 +26,9 @@ class ServiceMetrics:
     graph_events_linked: Counter
     graph_failures: Counter
     consumer_pending: Gauge
+    warm_pack_build: Histogram
+    warm_packs: Counter
+    feedback_reports: Counter
 
 
 def create_metrics() -> ServiceMetrics:
@@ -57,6 +60,19 @@ def create_metrics() -> ServiceMetrics:
             "Messages a durable consumer has not acknowledged yet (waiting plus in flight)",
             ["stream", "consumer"],
             registry=registry,
+        ),
+        warm_pack_build=Histogram(
+            "somnia_warm_pack_build_seconds", "Time to build one warm pack", buckets=LATENCY_BUCKETS, registry=registry
+        ),
+        warm_packs=Counter(
+            "somnia_warm_packs",
+            "Warm packs served or stored, by source (stored: from the KV bucket; built: built on demand; "
+            "warmed: built at session start)",
+            ["source"],
+            registry=registry,
+        ),
+        feedback_reports=Counter(
+            "somnia_feedback_reports", "Feedback accepted, by signal", ["signal"], registry=registry
         ),
     )
 

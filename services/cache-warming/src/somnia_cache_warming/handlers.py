@@ -15,7 +15,7 @@ from opentelemetry.trace import SpanKind, Tracer
 from pydantic import ValidationError
 from somnia_bus import settle_failed
 from somnia_contracts import SESSION_STREAM, SessionStarted, Subjects
-from somnia_telemetry import attributes, context_from_headers
+from somnia_telemetry import ServiceMetrics, attributes, context_from_headers
 
 from somnia_cache_warming.settings import CacheWarmingSettings
 from somnia_cache_warming.warmer import SessionWarmer
@@ -24,8 +24,11 @@ log = logging.getLogger("somnia.cache_warming")
 
 
 class SessionStartedHandler:
-    def __init__(self, warmer: SessionWarmer, tracer: Tracer, settings: CacheWarmingSettings) -> None:
+    def __init__(
+        self, warmer: SessionWarmer, tracer: Tracer, settings: CacheWarmingSettings, metrics: ServiceMetrics
+    ) -> None:
         self._warmer = warmer
+        self._metrics = metrics
         self._tracer = tracer
         self._settings = settings
         self.warmed = 0
@@ -45,8 +48,11 @@ class SessionStartedHandler:
                 attributes={attributes.NAMESPACE: started.namespace, attributes.SESSION_ID: started.session_id},
             ) as span:
                 try:
-                    if await self._warmer.warm(started):
+                    with self._metrics.warm_pack_build.time():
+                        warmed = await self._warmer.warm(started)
+                    if warmed:
                         self.warmed += 1
+                        self._metrics.warm_packs.labels("warmed").inc()
                 except Exception as exc:
                     log.warning("warming session %s failed, retrying later: %r", started.session_id, exc)
                     span.record_exception(exc)

@@ -74,7 +74,7 @@ class CacheWarmingApp:
         )
         await self.packs.open()
         warmer = SessionWarmer(self.builder, self.packs, JetStreamPublisher(self.broker), self.warm_settings.budgets())
-        self.handler = SessionStartedHandler(warmer, self._tracer, self.settings)
+        self.handler = SessionStartedHandler(warmer, self._tracer, self.settings, self.metrics)
         register(self.broker, self.handler, self.settings)
         await self.broker.start()
         port = await self.health.start()

@@ -145,8 +145,11 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             if self._warm_packs is not None and not request.rebuild:
                 stored = await self._warm_packs.get(warm.namespace, warm.session_id)
                 if stored is not None and {layer.layer: layer.budget for layer in stored.layers} == warm.budgets:
+                    self._metrics.warm_packs.labels("stored").inc()
                     return to_warm_response(stored, from_cache=True)
-            pack = await self._warm_builder.build(warm)
+            with self._metrics.warm_pack_build.time():
+                pack = await self._warm_builder.build(warm)
+            self._metrics.warm_packs.labels("built").inc()
             if self._warm_packs is not None:
                 await self._warm_packs.put(pack)
             return to_warm_response(pack, from_cache=False)
@@ -186,5 +189,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "feedback needs NATS; recall runs without it")
         assert self._feedback is not None
         async with self._statuses(context):
-            return recall_pb2.FeedbackResponse(feedback_id=await self._feedback.record(request))
+            feedback_id = await self._feedback.record(request)
+            self._metrics.feedback_reports.labels(recall_pb2.FeedbackSignal.Name(request.signal)).inc()
+            return recall_pb2.FeedbackResponse(feedback_id=feedback_id)
         raise AssertionError("unreachable: every error above aborts the call")
