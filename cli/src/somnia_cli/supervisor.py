@@ -25,12 +25,21 @@ class ServiceSpec:
     module: str
     port: int
     env: dict[str, str]
-    # Background work (linking, warming) runs at a lower CPU priority, so on a machine of few cores the
-    # hot path (capture, embedding, recall) keeps its latency under load and linking catches up after.
-    nice: int = 0
+    # Background work (linking, warming) runs only on CPU time the hot path leaves idle (SCHED_IDLE on
+    # Linux), so on a machine of few cores capture, embedding and recall keep their speed under load,
+    # and linking catches up when the load eases.
+    background: bool = False
 
 
-BACKGROUND_NICE = 10
+BACKGROUND_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def run_in_background(pid: int) -> None:
+    """SCHED_IDLE where the kernel has it (Linux); elsewhere the lowest nice."""
+    try:
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, pid, 19)
 
 
 @dataclass
@@ -77,7 +86,7 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
                 "SOMNIA_GRAPH_SERVICE_HEALTH_HOST": settings.host,
                 "SOMNIA_GRAPH_SERVICE_HEALTH_PORT": str(settings.graph_health_port),
             },
-            nice=BACKGROUND_NICE,
+            background=True,
         ),
         ServiceSpec(
             "cache-warming",
@@ -88,7 +97,7 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
                 "SOMNIA_CACHE_WARMING_HEALTH_HOST": settings.host,
                 "SOMNIA_CACHE_WARMING_HEALTH_PORT": str(settings.cache_warming_health_port),
             },
-            nice=BACKGROUND_NICE,
+            background=True,
         ),
         ServiceSpec(
             "recall",
@@ -125,6 +134,8 @@ class Supervisor:
 
     def _spawn(self, state: ServiceState) -> None:
         env = {**os.environ, **state.spec.env, "OTEL_SERVICE_NAME": state.spec.name, "PYTHONUNBUFFERED": "1"}
+        if state.spec.background:  # one math thread: a spinning thread pool would still steal the hot path's cores
+            env = {**BACKGROUND_THREADS, **env}
         log = (self.logs / f"{state.spec.name}.log").open("ab")
         state.process = subprocess.Popen(
             [sys.executable, "-m", state.spec.module],
@@ -136,8 +147,8 @@ class Supervisor:
             preexec_fn=die_with_parent(),
         )
         log.close()
-        if state.spec.nice:
-            os.setpriority(os.PRIO_PROCESS, state.process.pid, state.spec.nice)
+        if state.spec.background:
+            run_in_background(state.process.pid)
         state.healthy = False
         state.started_at = time.monotonic()
 

@@ -186,3 +186,14 @@ async def test_recorded_before_recalls_what_was_known_then(store: MemoryStore) -
         await store.hybrid_search("a/b/c", "launch moved", unit(1, 0), 5, filter=then),
     ):
         assert [h.record.memory_id for h in hits] == ["k1"]
+
+
+async def test_nearest_ids_answers_many_queries_like_one_each(store: MemoryStore) -> None:
+    await seed(store)
+    queries = np.vstack([unit(1, 0), unit(0, 1), unit(1, 1)]).astype(np.float32)
+    many = await store.nearest_ids("a/b/c", queries, 2)
+    for query, found in zip(queries, many, strict=True):
+        one = await store.vector_search("a/b/c", query, 2)
+        assert [memory_id for memory_id, _ in found] == [h.record.memory_id for h in one]
+        assert [score for _, score in found] == pytest.approx([h.vector_score for h in one], abs=1e-4)
+    assert await store.nearest_ids("x/y/z", queries, 2) == [[], [], []]

@@ -45,6 +45,13 @@ class MemoryStore(Protocol):
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None = None
     ) -> list[SearchHit]: ...
 
+    async def nearest_ids(
+        self, namespace: str, vectors: npt.NDArray[np.float32], k: int
+    ) -> list[list[tuple[str, float]]]:
+        """For each row of `vectors`, the ids of its k nearest memories with their cosine, best first: one
+        pass for many queries, loading no records (for linking, not for answering)."""
+        ...
+
     async def keyword_search(
         self, namespace: str, query: str, k: int, filter: SearchFilter | None = None
     ) -> list[SearchHit]: ...

@@ -41,19 +41,17 @@ class SimilarityLinker:
         for m in memories:
             by_namespace.setdefault(m.namespace, []).append(m.memory_id)
         for namespace, ids in by_namespace.items():
-            for record in await self._store.get(namespace, ids):
-                vector = record.vector / (np.linalg.norm(record.vector) or 1.0)
-                hits = await self._store.vector_search(namespace, vector, self._top + 1)
-                for hit in hits:
-                    other = hit.record
-                    if other.memory_id == record.memory_id:
-                        continue
-                    score = float(vector @ (other.vector / (np.linalg.norm(other.vector) or 1.0)))
-                    if score >= self._threshold:
+            records = await self._store.get(namespace, ids)
+            if not records:
+                continue
+            vectors = np.vstack([r.vector for r in records]).astype(np.float32)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            nearest = await self._store.nearest_ids(namespace, vectors, self._top + 1)
+            for record, found in zip(records, nearest, strict=True):
+                for other_id, score in found:
+                    if other_id != record.memory_id and score >= self._threshold:
                         pairs.append(
-                            Similarity(
-                                namespace=namespace, memory_id=record.memory_id, other_id=other.memory_id, score=score
-                            )
+                            Similarity(namespace=namespace, memory_id=record.memory_id, other_id=other_id, score=score)
                         )
         return pairs
 

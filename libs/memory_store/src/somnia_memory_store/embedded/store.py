@@ -321,6 +321,25 @@ class EmbeddedMemoryStore:
     ) -> list[SearchHit]:
         return await asyncio.to_thread(self._keyword_sync, namespace, query, k, filter)
 
+    async def nearest_ids(
+        self, namespace: str, vectors: npt.NDArray[np.float32], k: int
+    ) -> list[list[tuple[str, float]]]:
+        def run() -> list[list[tuple[str, float]]]:
+            with self._lock:
+                index = self._fresh_index(namespace)
+                size = len(index)
+            ranked = index.search_many(np.asarray(vectors, dtype=np.float32), k, size=size)
+            rowids = sorted({rowid for found in ranked for rowid, _ in found})
+            marks = ",".join("?" * len(rowids))
+            ids: dict[int, str] = {}
+            if rowids:
+                with self._lock:
+                    sql = f"SELECT rowid, memory_id FROM memory WHERE namespace = ? AND rowid IN ({marks})"
+                    ids = {int(r): str(m) for r, m in self._conn.execute(sql, (namespace, *rowids)).fetchall()}
+            return [[(ids[r], score) for r, score in found if r in ids] for found in ranked]
+
+        return await asyncio.to_thread(run)
+
     async def hybrid_search(
         self,
         namespace: str,

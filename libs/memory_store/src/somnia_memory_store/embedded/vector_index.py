@@ -94,6 +94,25 @@ class NamespaceVectorIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(rowids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
 
+    def search_many(
+        self, queries: npt.NDArray[np.float32], k: int, size: int | None = None
+    ) -> list[list[tuple[int, float]]]:
+        """The k nearest rows for each query row, in one matrix product (unfiltered)."""
+        n = self._size if size is None else min(size, self._size)
+        vectors, rowids = self._vectors, self._rowids
+        if n == 0 or vectors is None or k <= 0 or len(queries) == 0:
+            return [[] for _ in range(len(queries))]
+        if queries.shape[1] != vectors.shape[1]:
+            raise ValueError(f"query vectors have {queries.shape[1]} dims, the index holds {vectors.shape[1]}")
+        scores = vectors[:n] @ queries.T  # (n, queries)
+        k = min(k, n)
+        found = []
+        for column in scores.T:
+            top = np.argpartition(-column, k - 1)[:k]
+            top = top[np.argsort(-column[top], kind="stable")]
+            found.append([(int(rowids[i]), float(column[i])) for i in top])
+        return found
+
     def _mask(self, filter: SearchFilter | None, n: int) -> npt.NDArray[np.bool_] | None:
         if filter is None:
             return None

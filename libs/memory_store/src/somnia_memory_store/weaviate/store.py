@@ -371,6 +371,25 @@ class WeaviateMemoryStore:
         return [SearchHit(record=r, score=s, vector_score=s, vector_rank=i) for i, (_, s, r) in enumerate(ranked, 1)]
 
     @translated
+    async def nearest_ids(
+        self, namespace: str, vectors: npt.NDArray[np.float32], k: int
+    ) -> list[list[tuple[str, float]]]:
+        await self._connected()
+        if not await self._has_tenant(namespace):
+            return [[] for _ in range(len(vectors))]
+
+        async def one(vector: npt.NDArray[np.float32]) -> list[tuple[str, float]]:
+            result = await self._tenant(namespace).query.near_vector(
+                near_vector=np.asarray(vector, dtype=np.float32).tolist(),
+                limit=k,
+                return_metadata=MetadataQuery(distance=True),
+                return_properties=["memory_id"],
+            )
+            return [(str(o.properties["memory_id"]), 1.0 - float(o.metadata.distance)) for o in result.objects]
+
+        return list(await asyncio.gather(*(one(v) for v in vectors)))
+
+    @translated
     async def keyword_search(
         self, namespace: str, query: str, k: int, filter: SearchFilter | None = None
     ) -> list[SearchHit]:
