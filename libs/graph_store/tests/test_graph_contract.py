@@ -180,3 +180,9 @@ async def test_delete_namespace_removes_every_kind_of_node(graph_store: GraphSto
     assert await graph_store.delete_namespace(ns) == 5
     for label in ("Session", "Turn", "Entity", "Tool", "Agent"):
         assert await graph_store.count(ns, label) == 0  # type: ignore[arg-type]
+
+
+async def test_turn_distances_count_steps_both_ways(graph_store: GraphStore, ns: str) -> None:
+    await graph_store.upsert_turns([turn(ns, "s1", f"t{i}", i) for i in range(1, 6)])
+    assert await graph_store.turn_distances(ns, "s1", "t3", hops=2) == {"t2": 1, "t4": 1, "t1": 2, "t5": 2}
+    assert await graph_store.turn_distances(ns, "s1", "t1", hops=1) == {"t2": 1}

@@ -68,6 +68,10 @@ class GraphStore(Protocol):
         """Turn ids within `hops` NEXT steps of a turn, either direction, nearest first."""
         ...
 
+    async def turn_distances(self, namespace: str, session_id: str, turn_id: str, hops: int) -> dict[str, int]:
+        """Turn ids within `hops` NEXT steps of a turn, either direction, each with its distance."""
+        ...
+
     async def memories_of_turn(self, namespace: str, session_id: str, turn_id: str) -> list[str]: ...
 
     async def entity_turns(self, namespace: str, keys: Sequence[str], limit: int) -> list[EntityTurns]:

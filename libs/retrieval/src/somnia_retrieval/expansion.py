@@ -114,17 +114,9 @@ class GraphExpander:
     async def _neighbours_by_distance(self, namespace: str, seed: Candidate) -> dict[str, int]:
         """Turn ids within `neighbour_hops` of the seed, each with its distance in turns."""
         hops = self._settings.neighbour_hops
-        rings = await asyncio.gather(
-            *(
-                self._graph.turn_neighbours(namespace, seed.record.session_id, seed.record.turn_id, hops=h)
-                for h in range(1, hops + 1)
-            )
-        )
-        found: dict[str, int] = {}
-        for distance, ring in enumerate(rings, start=1):
-            for turn_id in ring:
-                found.setdefault(turn_id, distance)
-        return found
+        if not hops:
+            return {}
+        return await self._graph.turn_distances(namespace, seed.record.session_id, seed.record.turn_id, hops)
 
     @staticmethod
     def _closeness(
@@ -132,15 +124,14 @@ class GraphExpander:
     ) -> dict[str, float]:
         """Cosine to the query, scaled to the range the search's own candidates span (0..1)."""
         query = query_vector / (np.linalg.norm(query_vector) or 1.0)
-
-        def cosine(vector: npt.NDArray[np.float32]) -> float:
-            return float(vector @ query / (np.linalg.norm(vector) or 1.0))
-
-        known = [cosine(c.record.vector) for c in pool.values()]
-        low, high = (min(known), max(known)) if known else (0.0, 1.0)
+        ids = [*pool, *(m for m in records if m not in pool)]
+        matrix = np.vstack([pool[m].record.vector if m in pool else records[m].vector for m in ids]).astype(np.float32)
+        cosines = matrix @ query / np.maximum(np.linalg.norm(matrix, axis=1), 1e-12)
+        known = cosines[: len(pool)]
+        low, high = (float(known.min()), float(known.max())) if len(known) else (0.0, 1.0)
         span = high - low if high > low else 1.0
-        vectors = {m: r.vector for m, r in records.items()} | {m: c.record.vector for m, c in pool.items()}
-        return {m: min(1.0, max(0.0, (cosine(v) - low) / span)) for m, v in vectors.items()}
+        scaled = np.clip((cosines - low) / span, 0.0, 1.0)
+        return {m: float(v) for m, v in zip(ids, scaled, strict=True)}
 
     async def _turn_count(self, namespace: str) -> int:
         cached = self._turn_counts.get(namespace)

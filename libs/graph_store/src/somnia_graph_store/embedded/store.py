@@ -258,10 +258,14 @@ class EmbeddedGraphStore:
         return [str(r[0]).split("/", 1)[1] for r in rows]
 
     async def turn_neighbours(self, namespace: str, session_id: str, turn_id: str, hops: int = 1) -> list[str]:
-        def run() -> list[str]:
+        found = await self.turn_distances(namespace, session_id, turn_id, hops)
+        return sorted(found, key=lambda t: (found[t], t))
+
+    async def turn_distances(self, namespace: str, session_id: str, turn_id: str, hops: int) -> dict[str, int]:
+        def run() -> dict[str, int]:
             start = f"Turn:{turn_key(session_id, turn_id)}"
-            seen, frontier, found = {start}, [start], []
-            for _ in range(hops):
+            seen, frontier, found = {start}, [start], {}
+            for distance in range(1, hops + 1):
                 following: list[str] = []
                 for node in frontier:
                     # INDEXED BY: without statistics SQLite would scan every NEXT edge for the reverse lookup.
@@ -274,9 +278,9 @@ class EmbeddedGraphStore:
                         if other not in seen:
                             seen.add(str(other))
                             following.append(str(other))
-                found.extend(sorted(following))
+                            found[str(other).split("/", 1)[1]] = distance
                 frontier = following
-            return [n.split("/", 1)[1] for n in found]
+            return found
 
         return await asyncio.to_thread(run)
 

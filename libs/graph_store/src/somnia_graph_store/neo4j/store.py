@@ -317,14 +317,18 @@ class Neo4jGraphStore:
         return [str(r["turn_id"]) for r in rows]
 
     async def turn_neighbours(self, namespace: str, session_id: str, turn_id: str, hops: int = 1) -> list[str]:
+        found = await self.turn_distances(namespace, session_id, turn_id, hops)
+        return sorted(found, key=lambda t: (found[t], t))
+
+    async def turn_distances(self, namespace: str, session_id: str, turn_id: str, hops: int) -> dict[str, int]:
         if not 1 <= hops <= 10:
             raise ValueError(f"hops must be 1..10, got {hops}")
         rows = await self._read(
             f"MATCH (t:Turn {{uid: $uid}}) MATCH p = (t)-[:NEXT*1..{int(hops)}]-(o:Turn) WHERE o <> t "
-            "WITH o, min(length(p)) AS distance RETURN o.turn_id AS turn_id ORDER BY distance, o.uid",
+            "RETURN o.turn_id AS turn_id, min(length(p)) AS distance",
             uid=turn_uid(namespace, session_id, turn_id),
         )
-        return [str(r["turn_id"]) for r in rows]
+        return {str(r["turn_id"]): int(r["distance"]) for r in rows}
 
     async def memories_of_turn(self, namespace: str, session_id: str, turn_id: str) -> list[str]:
         rows = await self._read(
