@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export SOMNIA_CACHE := $(CACHE)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-fast lint proto proto-check bench clean backends backends-install
+.PHONY: help setup run test test-fast lint proto proto-check bench bench-quality clean backends backends-install
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,9 +57,13 @@ test: lint backends-install ## everything: lint, unit, component, integration an
 test-fast: setup ## unit and component tests only
 	$(UV) run --no-sync pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-bench: setup backends-install ## ingest, latency, recall and memory benchmarks; writes benchmarks/results/
+bench: setup backends-install ## ingest, latency, recall, warm pack and memory benchmarks; writes benchmarks/results/
 	$(UV) run --no-sync python benchmarks/skeleton_bench.py
 	$(UV) run --no-sync python benchmarks/backends_bench.py
+
+bench-quality: setup ## recall and warm-cache quality on ../shared/bench/locomo (evaluation data, not in the repo)
+	$(UV) run --no-sync python benchmarks/locomo_bench.py
+	$(UV) run --no-sync python benchmarks/warm_cache_bench.py
 
 clean: ## remove the virtualenv (caches under ~/.cache/somnia are kept)
 	rm -rf .venv
