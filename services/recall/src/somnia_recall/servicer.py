@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 import grpc
+from nats.errors import Error as NatsError
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_contracts import IdentifierError, SessionStarted, validate_namespace, validate_session_id
 from somnia_embedder import EmbedderError
@@ -78,7 +79,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         except (UnknownNamespace, UnknownMemory) as exc:
             self._metrics.recall_errors.labels("NOT_FOUND").inc()
             await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-        except (StoreError, GraphStoreError, EmbedderError) as exc:
+        except (StoreError, GraphStoreError, EmbedderError, NatsError, TimeoutError) as exc:
             self._metrics.recall_errors.labels("UNAVAILABLE").inc()
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"recall could not read its stores ({exc}); retry later")
 

@@ -129,3 +129,17 @@ async def test_bad_warm_requests_say_what_to_fix(stub, request_kwargs, code, mes
         await stub.WarmCache(recall_pb2.WarmCacheRequest(**fields))
     assert caught.value.code() == code
     assert re.search(message, caught.value.details() or ""), caught.value.details()
+
+
+async def test_feedback_without_nats_is_unavailable_and_recall_still_answers(stub, nats_server: NatsServer) -> None:  # type: ignore[no-untyped-def]
+    nats_server.stop()
+    memory = memory_id_for(NS, "s2", turn_id("s2", 1), 0)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.Feedback(
+            recall_pb2.FeedbackRequest(namespace=NS, memory_id=memory, signal=recall_pb2.FEEDBACK_SIGNAL_HELPED),
+            timeout=30,
+        )
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE, caught.value.details()
+    assert "retry later" in (caught.value.details() or "")
+    answer = await stub.Recall(recall_pb2.RecallRequest(namespace=NS, query="build-07 disk", k=3))
+    assert answer.items
