@@ -150,8 +150,7 @@ class WarmPackBuilder:
         tails_task = asyncio.ensure_future(
             asyncio.gather(*(self._session_tail(ns, sid) for sid in [request.session_id, *recent]))
         )
-        # One recall for the opening (free text; without graph expansion, since the tails and topics
-        # below bring the conversation around it); tools and the strategic words are literal, so BM25
+        # One full recall (the opening is free text); tools and the strategic words are literal, so BM25
         # alone finds them, and the recent topics need only their meaning (one vector search).
         recalls = asyncio.gather(
             self._recall(ns, request.opening, self._related_k, clock),
@@ -248,7 +247,7 @@ class WarmPackBuilder:
         if not query.strip():
             return []
         try:
-            found = await self._retriever.recall(namespace, query, k=min(k, 100), now=now, expand_graph=False)
+            found = await self._retriever.recall(namespace, query, k=min(k, 100), now=now)
         except UnknownNamespace:
             return []
         return [m for m in found if m.relevance >= self._min_relevance]
