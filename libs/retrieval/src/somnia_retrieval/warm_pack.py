@@ -150,8 +150,10 @@ class WarmPackBuilder:
         tails_task = asyncio.ensure_future(
             asyncio.gather(*(self._session_tail(ns, sid) for sid in [request.session_id, *recent]))
         )
-        # One full recall (the opening is free text); tools and the strategic words are literal, so BM25
-        # alone finds them, and the recent topics need only their meaning (one vector search).
+        # One full recall for the opening (free text; with graph expansion, which kept about 3 more points
+        # of hit rate on the LoCoMo replay than without, for about 7 ms); tools and the strategic words are
+        # literal, so BM25 alone finds them, and the recent topics need only their meaning (one vector
+        # search).
         recalls = asyncio.gather(
             self._recall(ns, request.opening, self._related_k, clock),
             self._keywords(ns, " ".join(tools), 30),
