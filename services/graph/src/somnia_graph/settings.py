@@ -15,8 +15,10 @@ class GraphServiceSettings(BaseSettings):
         validation_alias=AliasChoices("SOMNIA_GRAPH_SERVICE_NATS_URL", "SOMNIA_NATS_URL"),
     )
     durable: str = "graph"
-    batch_size: int = Field(default=128, ge=1, le=1024)
-    batch_wait_s: float = Field(default=0.05, gt=0)
+    # Linking is enrichment, not the hot path: larger, less frequent batches mean fewer transactions
+    # competing with embedding's (measured on 2 cores: capture -> recallable p99 859 -> 657 ms).
+    batch_size: int = Field(default=256, ge=1, le=1024)
+    batch_wait_s: float = Field(default=0.5, gt=0)
     ack_wait_s: float = Field(default=60.0, gt=0)
     max_deliver: int = Field(default=20, ge=1, description="attempts before a message is given up (logged)")
     max_backoff_s: float = Field(default=30.0, gt=0)
