@@ -86,3 +86,38 @@ async def test_bad_queries_say_what_to_fix(world: World) -> None:
 
 def test_settings_defaults_are_valid() -> None:
     assert 0 < RankingSettings().mmr_lambda <= 1
+
+
+def test_the_entity_boost_raises_memories_that_name_the_query_entities() -> None:
+    from somnia_extraction import Entity, Extraction
+    from somnia_memory_store import MemoryRecord
+    from somnia_retrieval import Candidate
+    from somnia_retrieval.retriever import boost_named
+
+    def candidate(text: str) -> Candidate:
+        record = MemoryRecord(
+            memory_id=text,
+            namespace=NS,
+            text=text,
+            session_id="s",
+            turn_id=text,
+            role="user",
+            occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+            recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
+            embedder="e",
+            vector=np.ones(3, dtype=np.float32),
+        )
+        return Candidate(record=record, relevance=0.5)
+
+    pool = {c.record.memory_id: c for c in map(candidate, ["Melanie plays the violin", "Caroline paints", "nothing"])}
+    query = Extraction(
+        entities=(
+            Entity(key="melanie", name="Melanie", kind="name"),
+            Entity(key="violin", name="violin", kind="topic"),
+            Entity(key="date:2026-01-01", name="2026-01-01", kind="time"),  # days do not count here
+        )
+    )
+    boost_named(pool, query, 0.5)
+    assert pool["Melanie plays the violin"].relevance == pytest.approx(0.75)
+    assert pool["Caroline paints"].relevance == pytest.approx(0.5)
+    assert "names 'Melanie', 'violin' from the query" in pool["Melanie plays the violin"].paths
