@@ -294,7 +294,7 @@ def recall(
     table.add_column("from", ratio=1, overflow="fold")
     for rank, item in enumerate(response.items, start=1):
         when = item.occurred_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
-        source = f"{item.session_id}\n{item.provenance.role}, {when}\n[dim]{item.why}[/]"
+        source = f"{item.session_id}\n{item.provenance.role}, {when}\n[dim]{item.why}\nid {item.memory_id}[/]"
         table.add_row(str(rank), f"{item.scores.final:.3f}", item.text, source)
     console.print(table)
     console.print(f"[dim]{response.token_count} tokens ({response.tokenizer})[/]")
