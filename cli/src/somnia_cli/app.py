@@ -92,8 +92,9 @@ def up(
     """Start NATS (JetStream, fsync on every write) and all services; Ctrl-C stops them cleanly."""
     settings = CliSettings(home=home) if home else CliSettings()
     supervisor = Supervisor(settings)
-    # SIGTERM and SIGHUP stop as cleanly as Ctrl-C does.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # SIGTERM and SIGHUP stop as cleanly as Ctrl-C does; SIGINT is set too, since a shell that starts
+    # `somnia up &` in the background leaves it ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
     try:
         supervisor.start()
