@@ -1,14 +1,13 @@
 """Recall's pipeline and the warm pack, shared by the recall and cache-warming services."""
 
 from somnia_retrieval.filters import matches
-from somnia_retrieval.models import Candidate, InvalidQuery, RankedMemory, UnknownNamespace
+from somnia_retrieval.models import Candidate, InvalidQuery, LayerName, RankedMemory, UnknownNamespace
 from somnia_retrieval.pack_store import WarmPackStore, pack_key
 from somnia_retrieval.retriever import Retriever
 from somnia_retrieval.settings import RankingSettings, WarmPackSettings
 from somnia_retrieval.warm_pack import (
     DEFAULT_BUDGETS,
     LAYER_ORDER,
-    LayerName,
     PackItem,
     PackLayer,
     WarmPack,

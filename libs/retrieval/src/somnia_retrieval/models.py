@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from somnia_memory_store import MemoryRecord, SearchHit
+
+# The warm pack's layers: L1 immediate, L2 session, L3 domain, L4 strategic.
+LayerName = Literal["L1", "L2", "L3", "L4"]
 
 
 class InvalidQuery(ValueError):

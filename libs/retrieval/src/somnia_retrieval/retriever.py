@@ -53,10 +53,6 @@ class Retriever:
         self._expander = GraphExpander(graph, store, settings) if graph is not None else None
         self._extractions: dict[tuple[str, date], Extraction] = {}
 
-    @property
-    def settings(self) -> RankingSettings:
-        return self._settings
-
     async def recall(
         self,
         namespace: str,

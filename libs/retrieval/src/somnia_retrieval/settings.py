@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from somnia_retrieval.models import LayerName
+
 
 class RankingSettings(BaseSettings):
     """Each default has its reasoning in docs/ranking.md. Where reasoning left a choice (alpha, hops,
@@ -67,5 +69,5 @@ class WarmPackSettings(BaseSettings):
     recent_sessions: int = Field(default=3, ge=0, le=50)
     related_k: int = Field(default=40, ge=1, le=100)
 
-    def budgets(self) -> dict[str, int]:
+    def budgets(self) -> dict[LayerName, int]:
         return {"L1": self.l1_tokens, "L2": self.l2_tokens, "L3": self.l3_tokens, "L4": self.l4_tokens}

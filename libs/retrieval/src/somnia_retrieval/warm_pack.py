@@ -22,7 +22,6 @@ import asyncio
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from somnia_contracts import memory_id_for
@@ -31,10 +30,9 @@ from somnia_graph_store import GraphStore
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchHit
 from somnia_tokens import TokenCounter
 
-from somnia_retrieval.models import RankedMemory, UnknownNamespace
+from somnia_retrieval.models import LayerName, RankedMemory, UnknownNamespace
 from somnia_retrieval.retriever import Retriever
 
-LayerName = Literal["L1", "L2", "L3", "L4"]
 LAYER_ORDER: tuple[LayerName, ...] = ("L4", "L3", "L2", "L1")
 CLAIM_ORDER: tuple[LayerName, ...] = ("L1", "L4", "L3", "L2")
 DEFAULT_BUDGETS: dict[LayerName, int] = {"L1": 8_000, "L2": 24_000, "L3": 64_000, "L4": 32_000}
@@ -147,9 +145,7 @@ class WarmPackBuilder:
         clock = now or datetime.now(UTC)
         ns = request.namespace
         recent, tools = await self._agent_context(request)
-        tails_task = asyncio.ensure_future(
-            asyncio.gather(*(self._session_tail(ns, sid) for sid in [request.session_id, *recent]))
-        )
+        tails_task = asyncio.gather(*(self._session_tail(ns, sid) for sid in [request.session_id, *recent]))
         # One full recall for the opening (free text; with graph expansion, which kept about 3 more points
         # of hit rate on the LoCoMo replay than without, for about 7 ms); tools and the strategic words are
         # literal, so BM25 alone finds them, and the recent topics need only their meaning (one vector

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from somnia_bus import JetStreamPublisher
 from somnia_contracts import CACHE_STREAM, CacheWarmed, SessionStarted, Subjects
-from somnia_retrieval import UnknownNamespace, WarmPackBuilder, WarmPackStore, WarmRequest
+from somnia_retrieval import LayerName, UnknownNamespace, WarmPackBuilder, WarmPackStore, WarmRequest
 
 log = logging.getLogger("somnia.cache_warming")
 
@@ -18,7 +18,7 @@ class SessionWarmer:
         builder: WarmPackBuilder,
         packs: WarmPackStore,
         publisher: JetStreamPublisher,
-        budgets: dict[str, int],
+        budgets: dict[LayerName, int],
     ) -> None:
         self._builder = builder
         self._packs = packs
@@ -34,7 +34,7 @@ class SessionWarmer:
             agent=started.agent,
             opening=started.opening,
             tools=started.tools,
-            budgets=self._budgets,  # type: ignore[arg-type]
+            budgets=self._budgets,
         )
         try:
             pack = await self._builder.build(request)

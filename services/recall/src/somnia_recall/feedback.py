@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from somnia.recall.v1 import recall_pb2
 from somnia_bus import JetStreamPublisher
 from somnia_contracts import MEMORY_STREAM, MemoryFeedback, MsgIds, Subjects, validate_namespace, validate_session_id
+from somnia_contracts.events import FeedbackSignal
 from somnia_memory_store import MemoryStore
 from somnia_retrieval import InvalidQuery
 
-SIGNALS = {
+SIGNALS: dict[int, FeedbackSignal] = {
     recall_pb2.FEEDBACK_SIGNAL_HELPED: "helped",
     recall_pb2.FEEDBACK_SIGNAL_MISLED: "misled",
     recall_pb2.FEEDBACK_SIGNAL_SUCCEEDED: "succeeded",
@@ -60,7 +61,7 @@ class FeedbackRecorder:
             session_id=session_id,
             feedback_id=feedback_id,
             memory_id=request.memory_id if about_memory else "",
-            signal=signal,  # type: ignore[arg-type]
+            signal=signal,
             note=request.note,
             reported_at=datetime.now(UTC),
         )

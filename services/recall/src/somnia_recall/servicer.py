@@ -44,9 +44,8 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         metrics: ServiceMetrics,
         tokens: TokenCounter,
         max_token_budget: int,
-        warm_builder: WarmPackBuilder | None = None,
-        warm_packs: WarmPackStore | None = None,
-        warm_budgets: dict[str, int] | None = None,
+        warm_builder: WarmPackBuilder,
+        warm_budgets: dict[LayerName, int],
         max_layer_tokens: int = 256_000,
         feedback: FeedbackRecorder | None = None,
     ) -> None:
@@ -57,8 +56,8 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         self._default_k = default_k
         self._max_query_chars = max_query_chars
         self._warm_builder = warm_builder
-        self._warm_packs = warm_packs
-        self._warm_budgets = warm_budgets or {}
+        self._warm_packs: WarmPackStore | None = None
+        self._warm_budgets = warm_budgets
         self._max_layer_tokens = max_layer_tokens
         self._feedback = feedback
         self._session_starts: SessionStarts | None = None
@@ -130,11 +129,6 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
     async def WarmCache(
         self, request: recall_pb2.WarmCacheRequest, context: grpc.aio.ServicerContext
     ) -> recall_pb2.WarmCacheResponse:
-        if self._warm_builder is None:
-            await context.abort(
-                grpc.StatusCode.FAILED_PRECONDITION, "warm packs need the graph store: set SOMNIA_RECALL_USE_GRAPH=true"
-            )
-        assert self._warm_builder is not None
         async with self._statuses(context):
             warm = self._warm_request(request)
             if not (warm.agent or warm.opening or warm.tools) and self._session_starts is not None:
@@ -163,7 +157,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             raise InvalidQuery(f"opening is {len(request.opening)} characters; at most {self._max_query_chars}")
         if len(request.tools) > MAX_TOOLS or any(not 1 <= len(t) <= 128 for t in request.tools):
             raise InvalidQuery(f"tools: at most {MAX_TOOLS} names of 1 to 128 characters each")
-        budgets: dict[LayerName, int] = dict(self._warm_budgets)  # type: ignore[assignment]
+        budgets = dict(self._warm_budgets)
         for override in request.budgets:
             layer = LAYERS.get(override.layer)
             if layer is None:
