@@ -197,3 +197,16 @@ async def test_nearest_ids_answers_many_queries_like_one_each(store: MemoryStore
         assert [memory_id for memory_id, _ in found] == [h.record.memory_id for h in one]
         assert [score for _, score in found] == pytest.approx([h.vector_score for h in one], abs=1e-4)
     assert await store.nearest_ids("x/y/z", queries, 2) == [[], [], []]
+
+
+async def test_scan_pages_in_id_order_with_filters_and_vectors(store: MemoryStore) -> None:
+    await seed(store)
+    first = await store.scan("a/b/c", limit=2)
+    assert [r.memory_id for r in first] == ["m1", "m2"]
+    assert np.allclose(first[0].vector, unit(1, 0))
+    rest = await store.scan("a/b/c", after=first[-1].memory_id, limit=2)
+    assert [r.memory_id for r in rest] == ["m3"]
+    assert await store.scan("a/b/c", after="m3") == []
+    only_s1 = await store.scan("a/b/c", SearchFilter(session_ids=("s1",), occurred_after=T0 + timedelta(minutes=2)))
+    assert [r.memory_id for r in only_s1] == ["m3"]
+    assert await store.scan("nobody/b/c") == []

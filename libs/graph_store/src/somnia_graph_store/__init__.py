@@ -1,16 +1,24 @@
-"""The memory graph behind one port: Session, Turn, Memory, Entity, Tool, Agent and Feedback nodes with
-NEXT, PART_OF, RAN, MENTIONS, USED_TOOL, SIMILAR_TO and FEEDBACK_ON edges."""
+"""The memory graph behind one port: Session, Turn, Memory, Entity, Tool, Agent, Feedback, Pattern and
+Community nodes with NEXT, PART_OF, RAN, MENTIONS, USED_TOOL, SIMILAR_TO, FEEDBACK_ON, SUPPORTS and
+MEMBER_OF edges."""
 
 from somnia_graph_store.factory import open_graph_store
 from somnia_graph_store.models import (
+    CommunityKind,
+    CommunityNode,
     EntityTurns,
     FeedbackCounts,
     FeedbackNode,
     MemoryNode,
     Mention,
+    PatternKind,
+    PatternNode,
+    SessionDigest,
     SessionNode,
+    SessionPage,
     Similarity,
     ToolUse,
+    TurnDigest,
     TurnNode,
     TurnRef,
 )
@@ -19,6 +27,8 @@ from somnia_graph_store.settings import GraphStoreSettings
 
 __all__ = [
     "LABELS",
+    "CommunityKind",
+    "CommunityNode",
     "EntityTurns",
     "FeedbackCounts",
     "FeedbackNode",
@@ -28,9 +38,14 @@ __all__ = [
     "Label",
     "MemoryNode",
     "Mention",
+    "PatternKind",
+    "PatternNode",
+    "SessionDigest",
     "SessionNode",
+    "SessionPage",
     "Similarity",
     "ToolUse",
+    "TurnDigest",
     "TurnNode",
     "TurnRef",
     "open_graph_store",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class SessionNode(BaseModel):
@@ -122,3 +122,79 @@ class FeedbackCounts(BaseModel):
 
     helped: int = 0
     misled: int = 0
+
+
+class TurnDigest(BaseModel):
+    """What dreaming needs of a turn: when, who, which tools it used and what it mentioned (no text)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    turn_id: str
+    role: str
+    occurred_at: AwareDatetime
+    tools: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+
+
+class SessionDigest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    agent: str = ""
+    outcome: str = ""
+    turns: tuple[TurnDigest, ...] = Field(description="in conversation order")
+
+
+class SessionPage(BaseModel):
+    """One page of sessions by id; `next_after` is the cursor for the next page, None after the last."""
+
+    model_config = ConfigDict(frozen=True)
+
+    digests: tuple[SessionDigest, ...]
+    next_after: str | None
+
+
+PatternKind = Literal["tool_sequence", "problem_resolution", "topic"]
+
+
+class PatternNode(BaseModel):
+    """A pattern mined across sessions, with its support and its success posterior (Beta). The turns
+    that realise it SUPPORT it; `insight_memory_id` is the memory that states it, when one was made."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    pattern_id: str
+    kind: PatternKind
+    items: tuple[str, ...]
+    description: str
+    support: int
+    confidence: float
+    successes: int = 0
+    failures: int = 0
+    success_mean: float = 0.5
+    success_lower: float = 0.0
+    insight_memory_id: str = ""
+    supporting_turns: tuple[TurnRef, ...] = ()
+    run_id: str = ""
+
+
+CommunityKind = Literal["entities", "cluster"]
+
+
+class CommunityNode(BaseModel):
+    """A group found in the memory's own structure: `entities` from community detection on the entity
+    graph (members are entity keys), `cluster` from clustering memory embeddings (members are memory
+    ids). The id is kept across runs for the same group; members are replaced by each run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    community_id: str
+    kind: CommunityKind
+    label: str
+    members: tuple[str, ...]
+    size: int
+    sessions: int = 0
+    insight_memory_id: str = ""
+    run_id: str = ""

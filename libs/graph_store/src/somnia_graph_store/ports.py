@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal, Protocol
 
 from somnia_graph_store.models import (
+    CommunityKind,
+    CommunityNode,
     EntityTurns,
     FeedbackCounts,
     FeedbackNode,
     MemoryNode,
     Mention,
+    PatternNode,
     SessionNode,
+    SessionPage,
     Similarity,
     ToolUse,
     TurnNode,
+    TurnRef,
 )
 
-Label = Literal["Session", "Turn", "Memory", "Entity", "Tool", "Agent", "Feedback"]
-LABELS: tuple[Label, ...] = ("Session", "Turn", "Memory", "Entity", "Tool", "Agent", "Feedback")
+Label = Literal["Session", "Turn", "Memory", "Entity", "Tool", "Agent", "Feedback", "Pattern", "Community"]
+LABELS: tuple[Label, ...] = (
+    "Session",
+    "Turn",
+    "Memory",
+    "Entity",
+    "Tool",
+    "Agent",
+    "Feedback",
+    "Pattern",
+    "Community",
+)
 
 
 class GraphStoreError(RuntimeError):
@@ -96,6 +112,30 @@ class GraphStore(Protocol):
     async def agent_tools(self, namespace: str, agent: str, limit: int, sessions: int = 50) -> list[tuple[str, int]]:
         """Tools the agent's `sessions` most recent sessions used (USED_TOOL) or were given (OFFERED),
         most used first, with counts."""
+        ...
+
+    async def session_digests(
+        self, namespace: str, *, since: datetime, until: datetime, after: str = "", limit: int = 200
+    ) -> SessionPage:
+        """The next `limit` sessions by id after `after`, each with its turns (tools, entity keys) in
+        order; sessions with no turn in [since, until) are read but left out of the page."""
+        ...
+
+    async def upsert_patterns(self, patterns: Sequence[PatternNode]) -> None:
+        """Merge patterns by id; each replaces its SUPPORTS edges (from its supporting turns)."""
+        ...
+
+    async def upsert_communities(self, communities: Sequence[CommunityNode]) -> None:
+        """Merge communities by id; each replaces its MEMBER_OF edges (from entities or memories)."""
+        ...
+
+    async def communities(self, namespace: str, kind: CommunityKind) -> list[CommunityNode]:
+        """The communities of a kind with their members, for the next run to keep their ids."""
+        ...
+
+    async def pattern_success(self, namespace: str, turns: Sequence[TurnRef]) -> dict[TurnRef, float]:
+        """For each turn that SUPPORTS a pattern, the best lower credible bound of success among them
+        (turns that support none are left out)."""
         ...
 
     async def count(self, namespace: str, label: Label) -> int: ...

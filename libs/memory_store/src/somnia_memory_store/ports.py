@@ -37,6 +37,13 @@ class MemoryStore(Protocol):
 
     async def count(self, namespace: str) -> int: ...
 
+    async def scan(
+        self, namespace: str, filter: SearchFilter | None = None, *, after: str = "", limit: int = 500
+    ) -> list[MemoryRecord]:
+        """Up to `limit` records after memory id `after`, in id order, vectors included: a namespace read
+        page by page (pass the last id back as `after`) so offline jobs never hold it all."""
+        ...
+
     async def delete(self, namespace: str, memory_ids: Sequence[str]) -> int:
         """Delete by id; returns how many existed."""
         ...

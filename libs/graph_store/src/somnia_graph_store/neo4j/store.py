@@ -1,26 +1,33 @@
 """The graph port on Neo4j (async driver): idempotent `UNWIND ... MERGE` batches, every query scoped by
 namespace. Node identity is a `uid` property with a uniqueness constraint (Community edition has no
 node keys): `<ns>|<session>` for sessions, `<ns>|<session>|<turn>` for turns, `<ns>|<memory>` for
-memories, `<ns>|<kind>|<name>` for entities, tools, agents and feedback.
+memories, `<ns>|<kind>|<name>` for entities, tools, agents, feedback, patterns and communities.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from somnia_graph_store.models import (
+    CommunityKind,
+    CommunityNode,
     EntityTurns,
     FeedbackCounts,
     FeedbackNode,
     MemoryNode,
     Mention,
+    PatternNode,
+    SessionDigest,
     SessionNode,
+    SessionPage,
     Similarity,
     ToolUse,
+    TurnDigest,
     TurnNode,
     TurnRef,
     turn_sort_key,
@@ -166,6 +173,64 @@ SESSION_TURNS = """
 MATCH (t:Turn {session_uid: $suid})
 RETURN t.turn_id AS turn_id ORDER BY t.sort_key
 """
+SESSION_DIGESTS = """
+MATCH (s:Session {namespace: $ns}) WHERE s.session_id > $after
+WITH s ORDER BY s.session_id LIMIT $limit
+CALL (s) {
+  MATCH (t:Turn {session_uid: s.uid}) WHERE t.sort_key IS NOT NULL
+  WITH t ORDER BY t.sort_key
+  RETURN collect({
+    turn_id: t.turn_id, role: t.role, occurred_at: t.occurred_at,
+    tools: COLLECT { MATCH (t)-[:USED_TOOL]->(x:Tool) RETURN x.name ORDER BY x.name },
+    entities: COLLECT { MATCH (t)-[:MENTIONS]->(e:Entity) RETURN e.key ORDER BY e.key }
+  }) AS turns
+}
+RETURN s.session_id AS session_id, coalesce(s.agent, '') AS agent, coalesce(s.outcome, '') AS outcome, turns
+"""
+MERGE_PATTERNS = """
+UNWIND $rows AS row
+MERGE (p:Pattern {uid: row.uid})
+SET p += row.props, p.namespace = row.namespace
+"""
+UNLINK_SUPPORTS = """
+UNWIND $uids AS uid
+MATCH (:Turn)-[old:SUPPORTS]->(:Pattern {uid: uid})
+DELETE old
+"""
+LINK_SUPPORTS = """
+UNWIND $rows AS row
+MATCH (p:Pattern {uid: row.uid})
+UNWIND row.turns AS turn_uid
+MATCH (t:Turn {uid: turn_uid})
+MERGE (t)-[:SUPPORTS]->(p)
+"""
+MERGE_COMMUNITIES = """
+UNWIND $rows AS row
+MERGE (c:Community {uid: row.uid})
+SET c = row.props, c.uid = row.uid, c.namespace = row.namespace
+"""
+UNLINK_MEMBERS = """
+UNWIND $uids AS uid
+MATCH ()-[old:MEMBER_OF]->(:Community {uid: uid})
+DELETE old
+"""
+LINK_MEMBERS = """
+UNWIND $rows AS row
+MATCH (c:Community {uid: row.uid})
+UNWIND row.members AS member_uid
+MATCH (m {uid: member_uid}) WHERE m:Entity OR m:Memory
+MERGE (m)-[:MEMBER_OF]->(c)
+"""
+PATTERN_SUCCESS = """
+UNWIND $uids AS uid
+MATCH (t:Turn {uid: uid})-[:SUPPORTS]->(p:Pattern)
+RETURN t.session_id AS session_id, t.turn_id AS turn_id, max(p.success_lower) AS best
+"""
+
+
+def _native(value: Any) -> Any:
+    """neo4j.time values to datetime (the driver returns its own types)."""
+    return value.to_native() if hasattr(value, "to_native") else value
 
 
 def session_uid(namespace: str, session_id: str) -> str:
@@ -369,6 +434,83 @@ class Neo4jGraphStore:
     async def agent_tools(self, namespace: str, agent: str, limit: int, sessions: int = 50) -> list[tuple[str, int]]:
         rows = await self._read(AGENT_TOOLS, uid=f"{namespace}|agent|{agent}", limit=limit, sessions=sessions)
         return [(str(r["tool"]), int(r["n"])) for r in rows]
+
+    async def session_digests(
+        self, namespace: str, *, since: datetime, until: datetime, after: str = "", limit: int = 200
+    ) -> SessionPage:
+        rows = await self._read(SESSION_DIGESTS, ns=namespace, after=after, limit=limit)
+        digests = []
+        for r in rows:
+            turns = tuple(
+                TurnDigest(
+                    turn_id=str(t["turn_id"]),
+                    role=str(t["role"] or ""),
+                    occurred_at=_native(t["occurred_at"]),
+                    tools=tuple(t["tools"]),
+                    entities=tuple(t["entities"]),
+                )
+                for t in r["turns"]
+                if t["turn_id"] is not None and t["occurred_at"] is not None
+            )
+            if any(since <= t.occurred_at < until for t in turns):
+                digests.append(
+                    SessionDigest(session_id=str(r["session_id"]), agent=r["agent"], outcome=r["outcome"], turns=turns)
+                )
+        next_after = str(rows[-1]["session_id"]) if len(rows) == limit else None
+        return SessionPage(digests=tuple(digests), next_after=next_after)
+
+    async def upsert_patterns(self, patterns: Sequence[PatternNode]) -> None:
+        rows = [
+            {
+                "uid": f"{p.namespace}|pattern|{p.pattern_id}",
+                "namespace": p.namespace,
+                "props": p.model_dump(mode="json", exclude={"namespace", "supporting_turns"}),
+                "turns": [turn_uid(p.namespace, t.session_id, t.turn_id) for t in p.supporting_turns],
+            }
+            for p in patterns
+        ]
+        await self._write(
+            (MERGE_PATTERNS, {"rows": rows}),
+            (UNLINK_SUPPORTS, {"uids": [r["uid"] for r in rows]}),
+            (LINK_SUPPORTS, {"rows": rows}),
+        )
+
+    async def upsert_communities(self, communities: Sequence[CommunityNode]) -> None:
+        rows = [
+            {
+                "uid": f"{c.namespace}|community|{c.community_id}",
+                "namespace": c.namespace,
+                "props": c.model_dump(mode="json", exclude={"namespace"}),
+                "members": [
+                    f"{c.namespace}|entity|{m}" if c.kind == "entities" else f"{c.namespace}|{m}" for m in c.members
+                ],
+            }
+            for c in communities
+        ]
+        await self._write(
+            (MERGE_COMMUNITIES, {"rows": rows}),
+            (UNLINK_MEMBERS, {"uids": [r["uid"] for r in rows]}),
+            (LINK_MEMBERS, {"rows": rows}),
+        )
+
+    async def communities(self, namespace: str, kind: CommunityKind) -> list[CommunityNode]:
+        rows = await self._read(
+            "MATCH (c:Community {namespace: $ns}) WHERE c.kind = $kind RETURN properties(c) AS props "
+            "ORDER BY c.community_id",
+            ns=namespace,
+            kind=kind,
+        )
+        fields = set(CommunityNode.model_fields)
+        return [CommunityNode(**{k: v for k, v in r["props"].items() if k in fields}) for r in rows]
+
+    async def pattern_success(self, namespace: str, turns: Sequence[TurnRef]) -> dict[TurnRef, float]:
+        uids = [turn_uid(namespace, t.session_id, t.turn_id) for t in dict.fromkeys(turns)]
+        rows = await self._read(PATTERN_SUCCESS, uids=uids)
+        return {
+            TurnRef(session_id=str(r["session_id"]), turn_id=str(r["turn_id"])): float(r["best"])
+            for r in rows
+            if r["best"] is not None
+        }
 
     async def count(self, namespace: str, label: Label) -> int:
         if label not in LABELS:

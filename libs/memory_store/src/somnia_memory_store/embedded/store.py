@@ -303,6 +303,22 @@ class EmbeddedMemoryStore:
         by_id = {row[1]: self._record(row) for row in rows}
         return [by_id[i] for i in memory_ids if i in by_id]
 
+    async def scan(
+        self, namespace: str, filter: SearchFilter | None = None, *, after: str = "", limit: int = 500
+    ) -> list[MemoryRecord]:
+        where, params = _filter_sql(filter)
+
+        def run() -> list[MemoryRecord]:
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT {COLUMNS} FROM memory m WHERE m.namespace = ? AND m.memory_id > ?{where} "
+                    "ORDER BY m.memory_id LIMIT ?",
+                    (namespace, after, *params, limit),
+                ).fetchall()
+            return [self._record(row) for row in rows]
+
+        return await asyncio.to_thread(run)
+
     async def count(self, namespace: str) -> int:
         def run() -> int:
             with self._lock:

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import weaviate
 from weaviate.classes.config import Configure, DataType, Property, Tokenization, VectorDistances
 from weaviate.classes.data import DataObject
-from weaviate.classes.query import Filter, MetadataQuery
+from weaviate.classes.query import Filter, MetadataQuery, Sort
 from weaviate.classes.tenants import Tenant
 from weaviate.collections.classes.filters import _Filters
 from weaviate.exceptions import WeaviateBaseError
@@ -298,6 +298,23 @@ class WeaviateMemoryStore:
         )
         by_id = {r.memory_id: r for r in (self._record(o) for o in result.objects)}
         return [by_id[i] for i in memory_ids if i in by_id]
+
+    @translated
+    async def scan(
+        self, namespace: str, filter: SearchFilter | None = None, *, after: str = "", limit: int = 500
+    ) -> list[MemoryRecord]:
+        await self._connected()
+        if not await self._has_tenant(namespace):
+            return []
+        where = Filter.by_property("memory_id").greater_than(after)
+        scoped = to_filter(filter)
+        result = await self._tenant(namespace).query.fetch_objects(
+            filters=where if scoped is None else where & scoped,
+            sort=Sort.by_property("memory_id"),
+            limit=limit,
+            include_vector=True,
+        )
+        return [self._record(o) for o in result.objects]
 
     @translated
     async def count(self, namespace: str) -> int:
