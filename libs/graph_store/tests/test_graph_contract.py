@@ -253,6 +253,8 @@ async def test_communities_keep_ids_and_replace_members(graph_store: GraphStore,
         label="disk, logs",
         members=("topic:disk", "topic:logs"),
         size=2,
+        insight_memory_id="i-1",
+        sources=("m-1", "m-2"),
     )
     await graph_store.upsert_communities([community])
     await graph_store.upsert_communities([community.model_copy(update={"members": ("topic:tls",), "size": 1})])
@@ -260,3 +262,4 @@ async def test_communities_keep_ids_and_replace_members(graph_store: GraphStore,
     assert (found.community_id, found.members, found.size) == ("c1", ("topic:tls",), 1)
     assert await graph_store.communities(ns, "cluster") == []
     assert await graph_store.count(ns, "Community") == 1
+    assert await graph_store.insight_sources(ns, ["i-1", "m-1"]) == {"i-1": ["m-1", "m-2"]}

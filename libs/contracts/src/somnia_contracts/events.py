@@ -12,7 +12,7 @@ from typing import Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from somnia_contracts.identifiers import Namespace, SessionId, TurnId
+from somnia_contracts.identifiers import Namespace, RunId, SessionId, TurnId
 
 Role = Literal["user", "assistant", "system", "tool"]
 Outcome = Literal["unspecified", "succeeded", "failed", "abandoned"]
@@ -114,4 +114,75 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "memory.indexed": MemoryIndexed,
     "memory.feedback": MemoryFeedback,
     "cache.warmed": CacheWarmed,
+}
+
+
+DreamJob = Literal["patterns", "success", "communities", "clusters", "consolidate"]
+DREAM_JOBS: tuple[str, ...] = get_args(DreamJob)
+
+
+class DreamEvent(BaseModel):
+    """Fields every dream event carries: dreaming works on a namespace, not on one session."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = 1
+    namespace: Namespace
+    run_id: RunId
+
+
+class DreamRequested(DreamEvent):
+    """`somnia.v1.dream.requested.<ns>.<run>`: dream over the sessions of [since, until). A run id that
+    already finished is not run again; one that was interrupted resumes."""
+
+    event_type: Literal["dream.requested"] = "dream.requested"
+    since: AwareDatetime
+    until: AwareDatetime
+    jobs: tuple[DreamJob, ...] = ()
+    requested_at: AwareDatetime
+
+
+class PatternMined(DreamEvent):
+    """`somnia.v1.dream.pattern.<ns>.<run>`: a pattern recurred across sessions."""
+
+    event_type: Literal["pattern.mined"] = "pattern.mined"
+    pattern_id: str
+    kind: str
+    items: tuple[str, ...]
+    support: int = Field(ge=1)
+    confidence: float = Field(ge=0.0, le=1.0)
+    success_mean: float = Field(ge=0.0, le=1.0)
+    success_lower: float = Field(ge=0.0, le=1.0)
+    mined_at: AwareDatetime
+
+
+class CommunityDetected(DreamEvent):
+    """`somnia.v1.dream.community.<ns>.<run>`: a community of entities or a cluster of memories."""
+
+    event_type: Literal["community.detected"] = "community.detected"
+    community_id: str
+    kind: str
+    label: str
+    size: int = Field(ge=1)
+    sessions: int = Field(ge=0)
+    detected_at: AwareDatetime
+
+
+class InsightConsolidated(DreamEvent):
+    """`somnia.v1.dream.insight.<ns>.<run>`: an insight memory was written (or rewritten) from a pattern,
+    a community or a cluster; it is recallable like any memory."""
+
+    event_type: Literal["insight.consolidated"] = "insight.consolidated"
+    memory_id: str
+    source: str
+    layer: Literal["L3", "L4"]
+    sources: int = Field(ge=0, description="how many memories it was consolidated from")
+    consolidated_at: AwareDatetime
+
+
+DREAM_EVENT_TYPES: dict[str, type[DreamEvent]] = {
+    "dream.requested": DreamRequested,
+    "pattern.mined": PatternMined,
+    "community.detected": CommunityDetected,
+    "insight.consolidated": InsightConsolidated,
 }

@@ -57,6 +57,21 @@ def validate_turn_id(turn_id: str) -> str:
 MEMORY_ID_NAMESPACE = uuid.UUID("6f1c1d0e-8b0a-4c55-9a38-5d7f0c2b9e11")
 
 
+def validate_run_id(run_id: str) -> str:
+    """Return the dream run id if it is 1-128 characters of [A-Za-z0-9_:-] (it is a subject token)."""
+    if not SESSION_ID.fullmatch(run_id):
+        raise IdentifierError(
+            f"run id {run_id[:140]!r} is malformed: use 1-128 characters from A-Z, a-z, 0-9, '_', ':' and '-'"
+        )
+    return run_id
+
+
+def insight_memory_id(namespace: str, source: str) -> str:
+    """The id of the insight that states a pattern or community (`source` is e.g. 'community:c-1a2b'): the
+    same group keeps the same insight across runs, so a rerun replaces it instead of adding another."""
+    return "i-" + uuid.uuid5(MEMORY_ID_NAMESPACE, f"{namespace}/insight/{source}").hex
+
+
 def memory_id_for(namespace: str, session_id: str, turn_id: str, chunk_index: int) -> str:
     """The id of a turn's chunk: deterministic, so redelivery never duplicates and any service can find a
     turn's memories from the turn alone."""
@@ -67,3 +82,4 @@ def memory_id_for(namespace: str, session_id: str, turn_id: str, chunk_index: in
 Namespace = Annotated[str, AfterValidator(validate_namespace)]
 SessionId = Annotated[str, AfterValidator(validate_session_id)]
 TurnId = Annotated[str, AfterValidator(validate_turn_id)]
+RunId = Annotated[str, AfterValidator(validate_run_id)]

@@ -24,6 +24,8 @@ class Subjects:
     MEMORY_INDEXED_ALL = f"{PREFIX}.memory.indexed.>"
     MEMORY_FEEDBACK_ALL = f"{PREFIX}.memory.feedback.>"
     CACHE_ALL = f"{PREFIX}.cache.>"
+    DREAM_ALL = f"{PREFIX}.dream.>"
+    DREAM_REQUESTED_ALL = f"{PREFIX}.dream.requested.>"
 
     @staticmethod
     def session_started(namespace: str, session_id: str) -> str:
@@ -49,6 +51,15 @@ class Subjects:
     def cache_warmed(namespace: str, session_id: str) -> str:
         return f"{PREFIX}.cache.warmed.{namespace}.{session_id}"
 
+    @staticmethod
+    def dream_requested(namespace: str, run_id: str) -> str:
+        return f"{PREFIX}.dream.requested.{namespace}.{run_id}"
+
+    @staticmethod
+    def dream_found(kind: str, namespace: str, run_id: str) -> str:
+        """`kind` is pattern, community or insight."""
+        return f"{PREFIX}.dream.{kind}.{namespace}.{run_id}"
+
 
 class MsgIds:
     """Nats-Msg-Id values: JetStream stores a message once per id within its stream's window."""
@@ -72,6 +83,15 @@ class MsgIds:
     @staticmethod
     def feedback(namespace: str, feedback_id: str) -> str:
         return f"feedback/{namespace}/{feedback_id}"
+
+    @staticmethod
+    def dream_requested(namespace: str, run_id: str) -> str:
+        return f"dream/{namespace}/{run_id}"
+
+    @staticmethod
+    def dream_found(kind: str, namespace: str, run_id: str, found_id: str) -> str:
+        """A resumed run republishes what it found before the crash; the stream stores it once."""
+        return f"{kind}/{namespace}/{run_id}/{found_id}"
 
 
 @dataclass(frozen=True)
@@ -102,4 +122,10 @@ CACHE_STREAM = StreamSpec(
     subjects=(Subjects.CACHE_ALL,),
     duplicate_window_s=120.0,
     max_age_s=24 * 3600.0,
+)
+DREAM_STREAM = StreamSpec(
+    name="SOMNIA_DREAM",
+    subjects=(Subjects.DREAM_ALL,),
+    duplicate_window_s=24 * 3600.0,
+    max_age_s=30 * 24 * 3600.0,
 )

@@ -175,6 +175,8 @@ class PatternNode(BaseModel):
     success_mean: float = 0.5
     success_lower: float = 0.0
     insight_memory_id: str = ""
+    # The memories the insight quotes or was made from: its provenance, and what erasing one rebuilds.
+    sources: tuple[str, ...] = ()
     supporting_turns: tuple[TurnRef, ...] = ()
     run_id: str = ""
 
@@ -197,4 +199,5 @@ class CommunityNode(BaseModel):
     size: int
     sessions: int = 0
     insight_memory_id: str = ""
+    sources: tuple[str, ...] = ()
     run_id: str = ""

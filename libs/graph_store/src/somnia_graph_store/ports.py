@@ -138,6 +138,10 @@ class GraphStore(Protocol):
         (turns that support none are left out)."""
         ...
 
+    async def insight_sources(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, list[str]]:
+        """For each insight memory among `memory_ids`, the memories it was made from (its provenance)."""
+        ...
+
     async def count(self, namespace: str, label: Label) -> int: ...
 
     async def delete_namespace(self, namespace: str) -> int:

@@ -517,6 +517,20 @@ class EmbeddedGraphStore:
 
         return await asyncio.to_thread(run)
 
+    async def insight_sources(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, list[str]]:
+        wanted = [m for m in dict.fromkeys(memory_ids) if m]
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = await asyncio.to_thread(
+            self._read,
+            "SELECT json_extract(props, '$.insight_memory_id'), json_extract(props, '$.sources') FROM node "
+            f"WHERE namespace = ? AND label IN ('Pattern', 'Community') "
+            f"AND json_extract(props, '$.insight_memory_id') IN ({marks})",
+            (namespace, *wanted),
+        )
+        return {str(insight): list(json.loads(str(sources or "[]"))) for insight, sources in rows}
+
     async def count(self, namespace: str, label: Label) -> int:
         rows = await asyncio.to_thread(
             self._read, "SELECT COUNT(*) FROM node WHERE namespace = ? AND label = ?", (namespace, label)

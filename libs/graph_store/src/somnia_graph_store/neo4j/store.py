@@ -512,6 +512,18 @@ class Neo4jGraphStore:
             if r["best"] is not None
         }
 
+    async def insight_sources(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, list[str]]:
+        wanted = [m for m in dict.fromkeys(memory_ids) if m]
+        if not wanted:
+            return {}
+        rows = await self._read(
+            "MATCH (n {namespace: $ns}) WHERE (n:Pattern OR n:Community) AND n.insight_memory_id IN $ids "
+            "RETURN n.insight_memory_id AS insight, n.sources AS sources",
+            ns=namespace,
+            ids=wanted,
+        )
+        return {str(r["insight"]): [str(s) for s in r["sources"] or []] for r in rows}
+
     async def count(self, namespace: str, label: Label) -> int:
         if label not in LABELS:
             raise ValueError(f"unknown label {label!r}; use one of {LABELS}")

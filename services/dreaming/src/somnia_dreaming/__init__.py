@@ -1,0 +1,1 @@
+"""Dreaming: offline jobs that turn stored sessions into knowledge."""

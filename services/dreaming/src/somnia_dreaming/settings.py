@@ -1,0 +1,89 @@
+"""dreaming's settings, from SOMNIA_DREAMING_* variables (plus SOMNIA_NATS_URL and the stores' variables)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MiningSettings(BaseSettings):
+    """What counts as a pattern. Support is a count of sessions; a pattern must recur to be one."""
+
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_DREAMING_", extra="ignore")
+
+    min_support: int = Field(default=3, ge=2, description="sessions a pattern must appear in")
+    min_support_share: float = Field(default=0.0, ge=0.0, le=1.0, description="...or this share of sessions")
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    max_sequence_length: int = Field(default=5, ge=2, le=10)
+    # A topic in more than this share of sessions is the background (the user's own name), not a pattern.
+    max_topic_share: float = Field(default=0.5, gt=0.0, le=1.0)
+    max_patterns: int = Field(default=200, ge=1)
+    # Kept on the graph (SUPPORTS) and in the run checkpoint, which must stay under NATS's 1 MB message.
+    max_supporting_turns: int = Field(default=50, ge=1, le=500)
+
+
+class SuccessSettings(BaseSettings):
+    """The Beta posterior of a pattern's success: prior Beta(a, b), lower bound at `credible_level`."""
+
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_DREAMING_", extra="ignore")
+
+    prior_successes: float = Field(default=1.0, gt=0.0)
+    prior_failures: float = Field(default=1.0, gt=0.0)
+    credible_level: float = Field(default=0.9, gt=0.5, lt=1.0, description="one-sided: the lower bound's level")
+
+
+class GroupSettings(BaseSettings):
+    """Communities (Louvain on the entity graph) and clusters (HDBSCAN on memory vectors)."""
+
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_DREAMING_", extra="ignore")
+
+    min_edge_weight: int = Field(default=2, ge=1, description="co-mentions before two entities are linked")
+    louvain_resolution: float = Field(default=1.0, gt=0.0)
+    min_community_size: int = Field(default=3, ge=2)
+    max_communities: int = Field(default=100, ge=1)
+    # Clustering reads every memory of the window but fits on a uniform sample of at most this many.
+    max_cluster_points: int = Field(default=6000, ge=100)
+    cluster_dimensions: int = Field(default=32, ge=2, description="PCA dimensions HDBSCAN runs in")
+    min_cluster_size: int = Field(default=6, ge=2)
+    min_cluster_sessions: int = Field(default=2, ge=1, description="a cluster inside one session teaches nothing new")
+    max_clusters: int = Field(default=100, ge=1)
+    # A group keeps its id when this share of its members (Jaccard) is the same as last run's.
+    stable_id_overlap: float = Field(default=0.3, gt=0.0, le=1.0)
+
+
+class ConsolidationSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_DREAMING_", extra="ignore")
+
+    quotes_per_insight: int = Field(default=4, ge=1, le=20)
+    quote_chars: int = Field(default=220, ge=40)
+    # Abstractive insights from an OpenAI-compatible chat endpoint; empty = extractive, offline.
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+
+
+class DreamingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_DREAMING_", extra="ignore", populate_by_name=True)
+
+    nats_url: str = Field(
+        default="nats://127.0.0.1:14222",
+        validation_alias=AliasChoices("SOMNIA_DREAMING_NATS_URL", "SOMNIA_NATS_URL"),
+    )
+    window_days: float = Field(default=7.0, gt=0.0, description="a run without a window dreams over these days")
+    page_size: int = Field(default=200, ge=1, le=5000, description="sessions or memories read per page")
+    runs_bucket: str = "somnia_dream_runs"
+    durable: str = "dreaming"
+    ack_wait_s: float = Field(default=1800.0, gt=0, description="a run may take this long before redelivery")
+    max_deliver: int = Field(default=3, ge=1)
+    shutdown_grace_s: float = Field(default=30.0, gt=0)
+    health_host: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_DREAMING_HEALTH_HOST", "SOMNIA_GRPC_HOST")
+    )
+    health_port: int = Field(default=50056, ge=0, le=65535)
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        validation_alias=AliasChoices("SOMNIA_DREAMING_METRICS_PORT", "SOMNIA_METRICS_PORT"),
+    )

@@ -1,0 +1,100 @@
+"""How an insight is worded: extractive offline (a headline and quotes of its sources, each dated), or
+abstractive from an OpenAI-compatible chat model when one is configured, falling back to extractive on
+any failure so a dream run never depends on the model being up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+import httpx
+from somnia_memory_store import MemoryRecord
+
+log = logging.getLogger("somnia.dreaming")
+
+PROMPT = """You consolidate an AI agent's long-term memory. Below is a finding and the memories it rests on.
+Write 2-4 plain sentences stating what they show that holds beyond any single session: facts, preferences,
+what worked and what failed. Name people, places, tools and dates as given. No preamble.
+
+Finding: {headline}
+
+Memories:
+{quotes}"""
+
+
+def quote(record: MemoryRecord, chars: int) -> str:
+    text = " ".join(record.text.split())
+    if len(text) > chars:
+        text = text[: chars - 1].rstrip() + "…"
+    return f"- [{record.occurred_at.date().isoformat()}] {text}"
+
+
+class Summarizer(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    async def summarize(self, headline: str, sources: Sequence[MemoryRecord]) -> str: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ExtractiveSummarizer:
+    def __init__(self, quote_chars: int = 220) -> None:
+        self._chars = quote_chars
+
+    @property
+    def name(self) -> str:
+        return "extractive"
+
+    async def summarize(self, headline: str, sources: Sequence[MemoryRecord]) -> str:
+        return "\n".join([headline, *(quote(r, self._chars) for r in sources)])
+
+    async def aclose(self) -> None:
+        return None
+
+
+class AbstractiveSummarizer:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        api_key: str = "",
+        timeout_s: float = 60.0,
+        fallback: ExtractiveSummarizer | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
+        )
+        self._model = model
+        self._fallback = fallback or ExtractiveSummarizer()
+
+    @property
+    def name(self) -> str:
+        return f"llm:{self._model}"
+
+    async def summarize(self, headline: str, sources: Sequence[MemoryRecord]) -> str:
+        quotes = "\n".join(quote(r, 600) for r in sources)
+        try:
+            response = await self._client.post(
+                "/v1/chat/completions",
+                json={
+                    "model": self._model,
+                    "temperature": 0,
+                    "messages": [{"role": "user", "content": PROMPT.format(headline=headline, quotes=quotes)}],
+                },
+            )
+            response.raise_for_status()
+            content = str(response.json()["choices"][0]["message"]["content"]).strip()
+            if not content:
+                raise ValueError("the model answered with nothing")
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, IndexError) as exc:
+            log.warning("abstractive insight failed (%r); writing it extractively", exc)
+            return await self._fallback.summarize(headline, sources)
+        return f"{headline}\n{content}"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
