@@ -71,6 +71,13 @@ class DreamingSettings(BaseSettings):
         validation_alias=AliasChoices("SOMNIA_DREAMING_NATS_URL", "SOMNIA_NATS_URL"),
     )
     window_days: float = Field(default=7.0, gt=0.0, description="a run without a window dreams over these days")
+    # What a scheduled run (the CronJob) dreams over when not told: comma-separated in the variable.
+    namespaces: str = ""
+
+    @property
+    def namespace_list(self) -> list[str]:
+        return [n.strip() for n in self.namespaces.split(",") if n.strip()]
+
     page_size: int = Field(default=200, ge=1, le=5000, description="sessions or memories read per page")
     runs_bucket: str = "somnia_dream_runs"
     durable: str = "dreaming"
