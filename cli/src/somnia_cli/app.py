@@ -1,8 +1,9 @@
-"""`somnia`: up, status, capture, import, recall, warm, feedback."""
+"""`somnia`: up, status, capture, import, recall, warm, feedback, dream."""
 
 from __future__ import annotations
 
 import signal
+import socket
 import time
 import uuid
 from collections import defaultdict
@@ -21,8 +22,9 @@ from rich.table import Table
 from somnia_contracts import ROLES
 
 from somnia_cli.client import LAYER_NAMES, SomniaClient, make_turn
+from somnia_cli.dream import run_dream, summary_table
 from somnia_cli.settings import CliSettings
-from somnia_cli.supervisor import Supervisor, check_health, service_specs
+from somnia_cli.supervisor import Supervisor, check_health, common_env, service_specs
 from somnia_cli.transcripts import ParsedLine, parse_chat_text, read_jsonl
 
 app = typer.Typer(
@@ -363,6 +365,44 @@ def feedback(
     finally:
         client.close()
     console.print(f"recorded {signal.value} ({response.feedback_id})")
+
+
+@app.command()
+def dream(
+    namespace: NamespaceOption = None,
+    days: Annotated[float, typer.Option(help="dream over this many days back from now")] = 7.0,
+    since: Annotated[str, typer.Option(help="the window's start, ISO 8601 with a zone (overrides --days)")] = "",
+    run_id: Annotated[str, typer.Option(help="resume this run, or name a new one")] = "",
+    job: Annotated[list[str] | None, typer.Option(help="only this job and what it needs (repeat)")] = None,
+    offline: Annotated[bool, typer.Option(help="run without NATS: no events, no resumable checkpoint")] = False,
+) -> None:
+    """Dream over recent sessions: mine patterns, find communities and clusters, consolidate insights."""
+    settings = CliSettings()
+    if not offline and not _nats_up(settings):
+        raise fail(
+            f"NATS is not running on {settings.host}:{settings.nats_port}; start `somnia up` first, "
+            "or pass --offline to dream without events and checkpoints"
+        )
+    args = ["--namespace", namespace or settings.namespace, "--days", str(days)]
+    args += ["--since", since] if since else []
+    args += ["--run-id", run_id] if run_id else []
+    args += [a for j in job or () for a in ("--job", j)]
+    args += ["--no-bus"] if offline else []
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log_path = settings.home / "dream.log"
+    outcome = run_dream(args, common_env(settings), console, str(log_path))
+    console.print(summary_table(outcome))
+    if outcome.error:
+        raise fail(outcome.error)
+    console.print(f"[dim]log: {log_path}; recall now finds the insights (kinds semantic and procedural)[/]")
+
+
+def _nats_up(settings: CliSettings) -> bool:
+    try:
+        with socket.create_connection((settings.host, settings.nats_port), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 def main() -> None:

@@ -52,10 +52,18 @@ class ServiceState:
     started_at: float = field(default_factory=time.monotonic)
 
 
-def service_specs(settings: CliSettings) -> list[ServiceSpec]:
-    nats_url = f"nats://{settings.host}:{settings.nats_port}"
+def common_env(settings: CliSettings) -> dict[str, str]:
+    """What every Somnia process on this machine needs to find NATS and the embedded stores."""
     store_dir = str(settings.home / "store")
-    common = {"SOMNIA_NATS_URL": nats_url, "SOMNIA_STORE_DATA_DIR": store_dir, "SOMNIA_GRAPH_DATA_DIR": store_dir}
+    return {
+        "SOMNIA_NATS_URL": f"nats://{settings.host}:{settings.nats_port}",
+        "SOMNIA_STORE_DATA_DIR": store_dir,
+        "SOMNIA_GRAPH_DATA_DIR": store_dir,
+    }
+
+
+def service_specs(settings: CliSettings) -> list[ServiceSpec]:
+    common = common_env(settings)
     return [
         ServiceSpec(
             "capture",

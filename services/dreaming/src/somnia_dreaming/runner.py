@@ -283,8 +283,9 @@ class DreamRunner:
             await self._events.publish(event, kind=kind, found_id=found_id)
 
 
-def _count(values: Iterable[str]) -> dict[str, int]:
+def _count(values: Iterable[str]) -> str:
+    """'(24 topic, 4 tool_sequence)': what a job found, by kind, for its one-line note."""
     counts: dict[str, int] = {}
     for v in values:
         counts[v] = counts.get(v, 0) + 1
-    return counts
+    return "(" + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda kv: -kv[1])) + ")"
