@@ -152,10 +152,12 @@ def test_keda_replaces_the_cpu_autoscaler_of_consumers_only(helm: Path) -> None:
     docs = render(helm, CHART / "ci" / "keda-and-cronjobs-values.yaml")
     scaled = {d["metadata"]["name"].removeprefix("somnia-") for d in docs if d["kind"] == "ScaledObject"}
     hpas = {d["metadata"]["name"].removeprefix("somnia-") for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
-    assert scaled == {"embedding", "graph", "cache-warming"}
+    assert scaled == {"embedding", "graph", "cache-warming", "dreaming"}
     assert not scaled & hpas and {"capture", "recall"} <= hpas
     (cron,) = [d for d in docs if d["kind"] == "CronJob"]
     pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["containers"][0]["args"][:3] == ["run", "--days", "1"]
+    assert {"name": "SOMNIA_SERVICE", "value": "dreaming"} in pod["containers"][0]["env"]
     assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from opentelemetry import trace
 from somnia_embedder import Embedder
 from somnia_extraction import Extraction, Extractor
-from somnia_graph_store import FeedbackCounts, GraphStore
+from somnia_graph_store import FeedbackCounts, GraphStore, TurnRef
 from somnia_memory_store import MemoryStore, SearchFilter, SearchHit
 from somnia_telemetry import attributes
 
@@ -106,16 +106,18 @@ class Retriever:
                 await self._expander.expand(namespace, pool, vector, extraction.keys, filter)
         if self._settings.entity_boost and extraction.entities:
             boost_named(pool, extraction, self._settings.entity_boost)
+        if self._graph is not None and self._settings.pattern_weight and pool:
+            await self._boost_patterns(namespace, pool)
         feedback = await self._feedback(namespace, list(pool)) if self._graph is not None and pool else {}
         with tracer.start_as_current_span("retrieval.rerank"):
             ranked = rerank(list(pool.values()), k=k, now=as_of or clock, feedback=feedback, settings=self._settings)
         span.set_attribute(attributes.RESULT_COUNT, len(ranked))
         return ranked
 
-    async def nearest(self, namespace: str, text: str, k: int) -> list[SearchHit]:
+    async def nearest(self, namespace: str, text: str, k: int, filter: SearchFilter | None = None) -> list[SearchHit]:
         """Vector search alone: the memories closest in meaning to `text` (no keywords, no graph)."""
         (vector,) = await self._embedder.embed([text])
-        return await self._store.vector_search(namespace, vector, k)
+        return await self._store.vector_search(namespace, vector, k, filter)
 
     async def _extract(self, query: str, said_at: datetime) -> Extraction:
         """The query's entities; remembered per query and day, since agents and warming repeat queries."""
@@ -129,6 +131,19 @@ class Retriever:
                 self._extractions.pop(next(iter(self._extractions)))
             self._extractions[key] = found
         return found
+
+    async def _boost_patterns(self, namespace: str, pool: dict[str, Candidate]) -> None:
+        """Raise memories whose turns realise a pattern by how surely that pattern succeeds."""
+        assert self._graph is not None
+        refs = {
+            c.record.memory_id: TurnRef(session_id=c.record.session_id, turn_id=c.record.turn_id) for c in pool.values()
+        }
+        success = await self._graph.pattern_success(namespace, list(refs.values()))
+        for memory_id, ref in refs.items():
+            lower = success.get(ref)
+            if lower:
+                pool[memory_id].relevance *= 1.0 + self._settings.pattern_weight * lower
+                pool[memory_id].paths.append(f"part of a mined pattern that works (success at least {lower:.0%})")
 
     async def _feedback(self, namespace: str, memory_ids: list[str]) -> dict[str, FeedbackCounts]:
         assert self._graph is not None

@@ -47,6 +47,9 @@ class RankingSettings(BaseSettings):
     recency_half_life_days: float = Field(default=30.0, gt=0)
     recency_weight: float = Field(default=0.1, ge=0.0, le=1.0)
     importance_weight: float = Field(default=0.2, ge=0.0, le=1.0)
+    # A memory whose turn realises a mined pattern (dreaming) is raised by the pattern's proven success:
+    # relevance x (1 + pattern_weight x the lower credible bound of its success).
+    pattern_weight: float = Field(default=0.2, ge=0.0, le=1.0)
     # Maximal marginal relevance: 1 ranks by score alone, lower trades score for diversity.
     mmr_lambda: float = Field(default=0.85, ge=0.0, le=1.0)
 

@@ -3,9 +3,11 @@
 Layers are built from the session's opening, the agent's recent sessions and the tools it uses:
 - L1 immediate: the tail of the current conversation (or, for a new one, of the agent's last session);
 - L2 session: the memories most related to the opening, then the agent's recent sessions, newest first;
-- L3 domain: memories that continue the topics of the conversation's tail (its keyphrases, by meaning),
-  the next tier of memories related to the opening, and memories that name the predicted tools;
-- L4 strategic: goals, decisions, preferences and pitfalls: memories that use those words (BM25).
+- L3 domain: insights dreaming consolidated (communities, clusters) near the opening and recent topics,
+  then memories that continue the topics of the conversation's tail (its keyphrases, by meaning), the
+  next tier of memories related to the opening, and memories that name the predicted tools;
+- L4 strategic: mined procedures and pitfalls (dreaming) for the predicted tools and the opening, then
+  goals, decisions, preferences and pitfalls: memories that use those words (BM25).
 
 A memory sits in one layer only. The conversation's tail (L1) is claimed first, being certain; then the
 most stable layers claim theirs (L4, L3, L2), so they change least from session to session. The pack is
@@ -27,7 +29,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from somnia_contracts import memory_id_for
 from somnia_extraction import OfflineExtractor
 from somnia_graph_store import GraphStore
-from somnia_memory_store import MemoryRecord, MemoryStore, SearchHit
+from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, SearchHit
 from somnia_tokens import TokenCounter
 
 from somnia_retrieval.models import LayerName, RankedMemory, UnknownNamespace
@@ -45,6 +47,10 @@ HEADERS: dict[LayerName, str] = {
 # Words that strategic statements use: preferences, goals, decisions, rules, lessons, failures.
 # (FTS stems them: "preferences" finds "prefer", "plans" finds "plan".)
 STRATEGIC_QUERY = "prefer always never goal plan decided decision rule lesson mistake failed avoid"
+# What dreaming writes: semantic insights (L3) and procedural patterns (L4).
+INSIGHTS = SearchFilter(kinds=("semantic",))
+PROCEDURES = SearchFilter(kinds=("procedural",))
+DREAMT_PER_LAYER = 10
 
 
 class PackItem(BaseModel):
@@ -154,6 +160,7 @@ class WarmPackBuilder:
             self._recall(ns, request.opening, self._related_k, clock),
             self._keywords(ns, " ".join(tools), 30),
             self._strategic(ns),
+            self._keywords(ns, " ".join([*tools, request.opening]), DREAMT_PER_LAYER, PROCEDURES),
         )
         tails = await tails_task
         current_tail, recent_tails = tails[0], tails[1:]
@@ -161,12 +168,22 @@ class WarmPackBuilder:
             current_tail, recent_tails = recent_tails[0], recent_tails[1:]
         immediate = current_tail
         topics = await self._topics(immediate)
-        (related, tool_related, strategic), continuing = await asyncio.gather(
-            recalls, self._nearest(ns, " ".join(topics), 50)
+        (related, tool_related, strategic, procedures), continuing, insights = await asyncio.gather(
+            recalls,
+            self._nearest(ns, " ".join(topics), 50),
+            self._nearest(ns, " ".join([request.opening, *topics]), DREAMT_PER_LAYER, INSIGHTS),
         )
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
-            "L4": [(h.record, h.score, f"strategic words (BM25 rank {h.keyword_rank})") for h in strategic],
+            "L4": [
+                (h.record, h.score, f"mined procedure for the tools and opening (BM25 rank {h.keyword_rank})")
+                for h in procedures
+            ]
+            + [(h.record, h.score, f"strategic words (BM25 rank {h.keyword_rank})") for h in strategic],
             "L3": [
+                (h.record, h.score, f"dreamt insight near the opening and topics (vector rank {h.vector_rank})")
+                for h in insights
+            ]
+            + [
                 (h.record, h.score, f"continues recent topics ({', '.join(topics)}), vector rank {h.vector_rank}")
                 for h in continuing
             ]
@@ -233,13 +250,15 @@ class WarmPackBuilder:
         self._strategic_cache[namespace] = (time.monotonic(), hits)
         return hits
 
-    async def _nearest(self, namespace: str, text: str, k: int) -> list[SearchHit]:
-        return await self._retriever.nearest(namespace, text, k) if text.strip() else []
+    async def _nearest(self, namespace: str, text: str, k: int, filter: SearchFilter | None = None) -> list[SearchHit]:
+        return await self._retriever.nearest(namespace, text, k, filter) if text.strip() else []
 
-    async def _keywords(self, namespace: str, query: str, k: int) -> list[SearchHit]:
+    async def _keywords(
+        self, namespace: str, query: str, k: int, filter: SearchFilter | None = None
+    ) -> list[SearchHit]:
         if not query.strip():
             return []
-        return await self._store.keyword_search(namespace, query, k)
+        return await self._store.keyword_search(namespace, query, k, filter)
 
     async def _recall(self, namespace: str, query: str, k: int, now: datetime) -> list[RankedMemory]:
         if not query.strip():

@@ -12,7 +12,8 @@ class MiningSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOMNIA_DREAMING_", extra="ignore")
 
     min_support: int = Field(default=3, ge=2, description="sessions a pattern must appear in")
-    min_support_share: float = Field(default=0.0, ge=0.0, le=1.0, description="...or this share of sessions")
+    # ...and this share of them: in 10,000 sessions, 3 is chance (noise between the steps of a real one).
+    min_support_share: float = Field(default=0.005, ge=0.0, le=1.0)
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     max_sequence_length: int = Field(default=5, ge=2, le=10)
     # A topic in more than this share of sessions is the background (the user's own name), not a pattern.

@@ -179,3 +179,27 @@ async def test_consolidation_that_fails_half_way_removes_what_it_wrote(world: Wo
         await runner.run(world.window, "run-y")
     assert await world.store.count(NS) == before
     assert await world.store.scan(NS, SearchFilter(kinds=("semantic", "procedural"))) == []
+
+
+async def test_recall_and_warming_use_what_dreaming_made(world: World) -> None:
+    from somnia_retrieval import RankingSettings, Retriever, WarmPackBuilder
+    from somnia_retrieval.warm_pack import WarmRequest
+    from somnia_tokens import TokenizerSettings, create_token_counter
+
+    await world.runner().run(world.window, "run-1")
+    retriever = Retriever(world.embedder, world.store, RankingSettings(), graph=world.graph)  # type: ignore[arg-type]
+    found = await retriever.recall(NS, "Calling prune_logs for the disk full", k=10)
+    assert any("mined pattern that works" in " ".join(m.paths) for m in found)
+    builder = WarmPackBuilder(retriever, world.store, world.graph, create_token_counter(TokenizerSettings()))
+    pack = await builder.build(
+        WarmRequest(
+            namespace=NS,
+            session_id="new-session",
+            agent="agent-1",
+            opening="a disk full problem, and a question about the invoice refund and the stripe webhook",
+            tools=("df",),
+        )
+    )
+    layers = {layer.layer: layer for layer in pack.layers}
+    assert any(i.kind == "procedural" and "prune_logs" in i.text for i in layers["L4"].items)
+    assert any(i.kind == "semantic" and "invoice" in i.text for i in layers["L3"].items)

@@ -503,16 +503,20 @@ class EmbeddedGraphStore:
 
     async def pattern_success(self, namespace: str, turns: Sequence[TurnRef]) -> dict[TurnRef, float]:
         def run() -> dict[TurnRef, float]:
+            by_key = {f"Turn:{turn_key(t.session_id, t.turn_id)}": t for t in turns}
+            keys = list(by_key)
             found: dict[TurnRef, float] = {}
-            for t in dict.fromkeys(turns):
-                rows = self._read(
-                    "SELECT MAX(json_extract(n.props, '$.success_lower')) FROM edge e JOIN node n "
+            for start in range(0, len(keys), 500):  # one query per 500 turns (SQLite's variable limit)
+                chunk = keys[start : start + 500]
+                for source, best in self._read(
+                    "SELECT e.source, MAX(json_extract(n.props, '$.success_lower')) FROM edge e JOIN node n "
                     "ON n.namespace = e.namespace AND n.label = 'Pattern' AND n.key = substr(e.target, 9) "
-                    "WHERE e.namespace = ? AND e.type = 'SUPPORTS' AND e.source = ?",
-                    (namespace, f"Turn:{turn_key(t.session_id, t.turn_id)}"),
-                )
-                if rows and rows[0][0] is not None:
-                    found[t] = float(str(rows[0][0]))
+                    f"WHERE e.namespace = ? AND e.type = 'SUPPORTS' AND e.source IN ({','.join('?' * len(chunk))}) "
+                    "GROUP BY e.source",
+                    (namespace, *chunk),
+                ):
+                    if best is not None:
+                        found[by_key[str(source)]] = float(str(best))
             return found
 
         return await asyncio.to_thread(run)
