@@ -39,24 +39,20 @@ console = Console()
 RESULTS = Path(__file__).parent / "results"
 CACHE = Path(os.environ.get("SOMNIA_CACHE", Path.home() / ".cache" / "somnia")) / "bench"
 SCALE_NS = "bench/dream/scale"
-INSIGHT_SESSION = "dream"  # the session id consolidation gives insights
 K = 10
 
 
 async def ask_all(
-    retriever: Any, store: Any, graph: Any, tokens: Any, namespace: str, questions: list[dict[str, Any]]
+    retriever: Any, store: Any, tokens: Any, namespace: str, questions: list[dict[str, Any]]
 ) -> dict[str, list[float]]:
     """Per category: [fractional recall@K sum, questions, tokens of the K items sum]."""
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for qa in questions:
         found = await retriever.recall(namespace, qa["question"], k=K)
-        insights = [m.record.memory_id for m in found if m.record.session_id == INSIGHT_SESSION]
-        provenance = await graph.insight_sources(namespace, insights) if insights else {}
         turns: set[str] = set()
         for m in found:
-            if m.record.session_id == INSIGHT_SESSION:
-                quoted = await store.get(namespace, provenance.get(m.record.memory_id, []))
-                turns.update(r.turn_id for r in quoted)
+            if m.derived_from:  # an insight: it shows the memories it quotes
+                turns.update(r.turn_id for r in await store.get(namespace, list(m.derived_from)))
             else:
                 turns.add(m.record.turn_id)
         evidence = locomo.evidence_of(qa)
@@ -94,9 +90,7 @@ async def locomo_before_after(conversations: list[dict[str, Any]], settings: Any
             n = await locomo.import_conversation(settings.capture_address, namespace, conv["conversation"])
             await locomo.wait_linked(systems, namespace, n)
             questions = [qa for qa in conv["qa"] if locomo.evidence_of(qa)]
-            for category, cell in (
-                await ask_all(retriever, systems.store, systems.graph, tokens, namespace, questions)
-            ).items():
+            for category, cell in (await ask_all(retriever, systems.store, tokens, namespace, questions)).items():
                 totals["before"][category] = [a + b for a, b in zip(totals["before"][category], cell, strict=True)]
             runner = DreamRunner(
                 systems.graph,
@@ -113,9 +107,7 @@ async def locomo_before_after(conversations: list[dict[str, Any]], settings: Any
                 {"conversation": conv["sample_id"], "seconds": round(time.perf_counter() - started, 1), **notes}
             )
             console.print(f"{conv['sample_id']}: {n} turns; dream {time.perf_counter() - started:.1f}s: {notes}")
-            for category, cell in (
-                await ask_all(retriever, systems.store, systems.graph, tokens, namespace, questions)
-            ).items():
+            for category, cell in (await ask_all(retriever, systems.store, tokens, namespace, questions)).items():
                 totals["after"][category] = [a + b for a, b in zip(totals["after"][category], cell, strict=True)]
     finally:
         await systems.aclose()
@@ -208,6 +200,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=default_data)
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--skip-locomo", action="store_true")
+    parser.add_argument("--skip-scale", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     results: dict[str, Any] = {"when": datetime.now(UTC).isoformat()}
@@ -220,6 +213,8 @@ def main() -> None:
             finally:
                 supervisor.stop()
         report_locomo(results["locomo"]["totals"])
+    if args.skip_scale:
+        return
     home = scale_store(args.sessions)
     baseline = scale_run(home, "read")
     dream = scale_run(home, "dream")

@@ -11,6 +11,10 @@ those turns that were already in the pack. Two references of the same token size
 same turns: the tail of the conversation (a "last N tokens" context), and the share of the history the
 pack holds (what a pack drawn at random would hit on average).
 
+Unless `--no-dream`, every conversation is replayed twice in the same command: as above, and with a
+dream run after each session (a "nightly" dream over everything so far), so the next pack can draw on
+insights; an insight in a pack counts as the turns it quotes.
+
 Budgets are scaled down (default: 1/32 of L1 8k / L2 24k / L3 64k / L4 32k = 4,000 tokens), since the
 default 128k would hold a whole LoCoMo conversation. Writes benchmarks/results/warm_cache.json and
 warm_cache.png. Usage:
@@ -69,13 +73,49 @@ def needs(qas: list[dict[str, Any]], session_turns: dict[str, str]) -> dict[str,
     return needed
 
 
+class NightlyDream:
+    """A dream run over a namespace's whole history, in this process, on the stores `somnia up` uses."""
+
+    def __init__(self, home: Path) -> None:
+        from somnia_dreaming.jobs.consolidate import Consolidator
+        from somnia_dreaming.summarize import ExtractiveSummarizer
+        from somnia_embedder.onnx_minilm import OnnxMiniLMEmbedder
+        from somnia_graph_store.embedded.store import EmbeddedGraphStore
+        from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+
+        self.store = EmbeddedMemoryStore(home / "store" / "memories.sqlite3")
+        self.graph = EmbeddedGraphStore(home / "store" / "graph.sqlite3")
+        self.consolidator = Consolidator(self.store, self.graph, OnnxMiniLMEmbedder(), ExtractiveSummarizer())
+        self.seconds: list[float] = []
+
+    async def __call__(self, namespace: str, run_id: str) -> None:
+        from somnia_dreaming.checkpoints import InProcessCheckpoints
+        from somnia_dreaming.models import DreamWindow
+        from somnia_dreaming.runner import DreamRunner
+        from somnia_dreaming.settings import DreamingSettings
+
+        runner = DreamRunner(self.graph, self.store, self.consolidator, InProcessCheckpoints(), DreamingSettings())
+        window = DreamWindow(namespace=namespace, since=datetime(1970, 1, 1, tzinfo=UTC), until=datetime.now(UTC))
+        started = time.perf_counter()
+        await runner.run(window, run_id)
+        self.seconds.append(time.perf_counter() - started)
+
+
 async def replay(
-    conv: dict[str, Any], settings: Any, tokens: Any, progress: Progress, task: Any
+    conv: dict[str, Any],
+    settings: Any,
+    tokens: Any,
+    progress: Progress,
+    task: Any,
+    dream: NightlyDream | None = None,
 ) -> list[dict[str, Any]]:
-    namespace = f"locomo/{conv['sample_id']}/warm"
+    from somnia_contracts import memory_id_for
+
+    namespace = f"locomo/{conv['sample_id']}/warm" + ("-dream" if dream else "")
     sessions = sessions_of(conv["conversation"])
     session_of = {turn_id: session for session, turns in sessions for turn_id, _, _ in turns}
     needed = needs(conv["qa"], session_of)
+    turn_of_memory = {memory_id_for(namespace, s, t, 0): t for t, s in session_of.items()}
     history: list[tuple[str, str]] = []  # (turn id, text) of sessions captured so far
     rows = []
     async with (
@@ -92,7 +132,10 @@ async def replay(
             await capture.StartSession(started)
             if n and needed.get(session):
                 pack = await stored_pack(recall, namespace, session)
-                in_pack = {item.provenance.turn_id for layer in pack.layers for item in layer.items}
+                items = [item for layer in pack.layers for item in layer.items]
+                in_pack = {item.provenance.turn_id for item in items}
+                # An insight shows the turns it quotes.
+                in_pack |= {turn_of_memory.get(m, "") for item in items for m in item.provenance.derived_from}
                 tail = tail_of(history, pack.token_count, tokens)
                 want = needed[session]
                 history_tokens = sum(tokens.count(text) for _, text in history)
@@ -107,6 +150,7 @@ async def replay(
                         "history_tokens": history_tokens,
                         "build_ms": pack.build_ms,
                         "from_cache": pack.from_cache,
+                        "insights": sum(1 for item in items if item.provenance.derived_from),
                     }
                 )
             request = capture_pb2.CaptureRequest(namespace=namespace, session_id=session)
@@ -117,6 +161,8 @@ async def replay(
             await capture.EndSession(capture_pb2.EndSessionRequest(namespace=namespace, session_id=session))
             history.extend((turn_id, text) for turn_id, _, text in turns)
             await wait_linked(settings, namespace, len(history))
+            if dream is not None:
+                await dream(namespace, f"after-{session}")
             progress.advance(task)
     return rows
 
@@ -165,6 +211,7 @@ def main() -> None:
     default_data = Path(__file__).resolve().parents[2] / "shared" / "bench" / "locomo" / "locomo_dev.json"
     parser.add_argument("--data", type=Path, default=default_data)
     parser.add_argument("--scale", type=int, default=32, help="divide the default layer budgets by this")
+    parser.add_argument("--no-dream", action="store_true", help="skip the replay with nightly dreams")
     args = parser.parse_args()
     if not args.data.is_file():
         raise SystemExit(f"{args.data} not found; pass --data PATH to locomo_dev.json")
@@ -174,6 +221,7 @@ def main() -> None:
     tokens = create_token_counter(TokenizerSettings())
     env = {f"SOMNIA_WARM_{layer}_TOKENS": str(value) for layer, value in budgets.items()}
     rows: list[dict[str, Any]] = []
+    dreamt: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         supervisor, settings = skeleton.start_somnia(Path(tmp) / "home", env)
         try:
@@ -182,14 +230,20 @@ def main() -> None:
                     count = len(sessions_of(conv["conversation"]))
                     task = progress.add_task(f"replaying {conv['sample_id']} ({count} sessions)", total=count)
                     rows += asyncio.run(replay(conv, settings, tokens, progress, task))
+                if not args.no_dream:
+                    dream = NightlyDream(Path(settings.home))
+                    for conv in conversations:
+                        count = len(sessions_of(conv["conversation"]))
+                        task = progress.add_task(f"with dreams: {conv['sample_id']}", total=count)
+                        dreamt += asyncio.run(replay(conv, settings, tokens, progress, task, dream))
         finally:
             supervisor.stop()
-    report(rows, budgets)
+    report(rows, budgets, dreamt)
 
 
-def report(rows: list[dict[str, Any]], budgets: dict[str, int]) -> None:
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     needed = sum(r["needed"] for r in rows)
-    summary = {
+    return {
         "sessions": len(rows),
         "needed_turns": needed,
         "pack_hit_rate": sum(r["pack_hits"] for r in rows) / needed,
@@ -200,8 +254,21 @@ def report(rows: list[dict[str, Any]], budgets: dict[str, int]) -> None:
         "build_p50_ms": statistics.median(r["build_ms"] for r in rows),
         "build_p99_ms": sorted(r["build_ms"] for r in rows)[max(0, int(0.99 * len(rows)) - 1)],
         "stored_at_session_start": sum(r["from_cache"] for r in rows) / len(rows),
+        "insights_per_pack": sum(r["insights"] for r in rows) / len(rows),
     }
-    results = {"when": datetime.now(UTC).isoformat(), "budgets": budgets, "summary": summary, "sessions": rows}
+
+
+def report(rows: list[dict[str, Any]], budgets: dict[str, int], dreamt: list[dict[str, Any]]) -> None:
+    summary = summarize(rows)
+    needed = summary["needed_turns"]
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(),
+        "budgets": budgets,
+        "summary": summary,
+        "sessions": rows,
+    }
+    if dreamt:
+        results["with_nightly_dreams"] = {"summary": summarize(dreamt), "sessions": dreamt}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "warm_cache.json").write_text(json.dumps(results, indent=2) + "\n")
     table = Table(title=f"Warm cache on LoCoMo dev: {len(rows)} sessions, budgets {budgets}")
@@ -213,6 +280,11 @@ def report(rows: list[dict[str, Any]], budgets: dict[str, int]) -> None:
     table.add_row("a random pack of the same size (expected)", f"{summary['random_hit_rate']:.2f}")
     table.add_row("pack build p50 / p99", f"{summary['build_p50_ms']:.0f} / {summary['build_p99_ms']:.0f} ms")
     table.add_row("packs stored by cache-warming at session start", f"{summary['stored_at_session_start']:.0%}")
+    if dreamt:
+        after = results["with_nightly_dreams"]["summary"]
+        table.add_row("with a dream after every session: hit rate", f"{after['pack_hit_rate']:.2f}")
+        table.add_row("  insights per pack", f"{after['insights_per_pack']:.1f}")
+        table.add_row("  pack build p50 / p99", f"{after['build_p50_ms']:.0f} / {after['build_p99_ms']:.0f} ms")
     console.print(table)
     plot(rows)
     console.print(f"results: {RESULTS / 'warm_cache.json'}, {RESULTS / 'warm_cache.png'}")

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -190,15 +191,7 @@ def wait_for_answers(address: str, timeout_s: float = 30) -> dict[str, list[str]
 
 def graph_chains(env: dict[str, str]) -> dict[str, list[str]]:
     """Each captured session's turns as the graph chains them (embedded graph file or Neo4j)."""
-    settings = GraphStoreSettings(
-        _env_file=None,
-        **{  # type: ignore[call-arg]
-            k.removeprefix("SOMNIA_GRAPH_").lower(): v
-            for k, v in env.items()
-            if k.startswith("SOMNIA_GRAPH_") and not k.startswith("SOMNIA_GRAPH_SERVICE_")
-        },
-        data_dir=Path(env["SOMNIA_HOME"]) / "store",
-    )
+    settings = graph_settings(env)
 
     async def read() -> dict[str, list[str]]:
         store = open_graph_store(settings)
@@ -254,6 +247,72 @@ def check_warm_pack_and_feedback(somnia: Somnia) -> None:
     assert unknown.returncode != 0 and "not in namespace" in unknown.stderr, unknown
 
 
+FERRY_SESSIONS = {
+    f"commute-{n}": [("user", f"The Vashon ferry was late again on {day}, so I missed standup.")]
+    for n, day in enumerate(("Monday", "Wednesday", "Friday"))
+}
+
+
+def check_dream(somnia: Somnia) -> None:
+    """A topic that recurs across sessions becomes an insight, recallable with its provenance."""
+    with grpc.insecure_channel(somnia.capture) as channel:
+        stub = capture_pb2_grpc.CaptureServiceStub(channel)
+        for session, turns in FERRY_SESSIONS.items():
+            stub.Capture(
+                capture_pb2.CaptureRequest(
+                    namespace=NS,
+                    session_id=session,
+                    turns=[
+                        capture_pb2.Turn(turn_id=f"{session}-{i}", role=capture_pb2.ROLE_USER, content=text)
+                        for i, (_, text) in enumerate(turns)
+                    ],
+                )
+            )
+    deadline = time.monotonic() + 30
+    while set(FERRY_SESSIONS) - set(graph_sessions(somnia.env)) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    dreamt = somnia.cli("dream", "--run-id", "e2e-1")
+    assert dreamt.returncode == 0, dreamt.stdout + dreamt.stderr
+    assert "dream run e2e-1: finished" in dreamt.stdout and "consolidate insights" in dreamt.stdout
+    with grpc.insecure_channel(somnia.recall) as channel:
+        found = recall_pb2_grpc.RecallServiceStub(channel).Recall(
+            recall_pb2.RecallRequest(namespace=NS, query="vashon ferry late", k=5)
+        )
+    (insight,) = [item for item in found.items if item.kind == "semantic"]
+    assert "Recurring topic across 3 sessions" in insight.text
+    assert len(insight.provenance.derived_from) == 3
+    again = somnia.cli("dream", "--run-id", "e2e-1")  # a finished run is not run twice
+    assert again.returncode == 0 and "finished" in again.stdout
+
+
+def graph_settings(env: dict[str, str]) -> GraphStoreSettings:
+    return GraphStoreSettings(
+        _env_file=None,
+        **{  # type: ignore[call-arg]
+            k.removeprefix("SOMNIA_GRAPH_").lower(): v
+            for k, v in env.items()
+            if k.startswith("SOMNIA_GRAPH_") and not k.startswith("SOMNIA_GRAPH_SERVICE_")
+        },
+        data_dir=Path(env["SOMNIA_HOME"]) / "store",
+    )
+
+
+def graph_sessions(env: dict[str, str]) -> list[str]:
+    """Sessions whose first turn's entities are linked (what dreaming reads)."""
+    settings = graph_settings(env)
+
+    async def read() -> list[str]:
+        store = open_graph_store(settings)
+        try:
+            now = datetime.now(UTC)
+            page = await store.session_digests(NS, since=now - timedelta(days=1), until=now + timedelta(days=1))
+            return [d.session_id for d in page.digests if d.turns and d.turns[0].entities]
+        finally:
+            await store.aclose()
+
+    return asyncio.run(read())
+
+
 def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -> None:
     somnia.up()
     capture_sessions(somnia.capture)
@@ -263,6 +322,7 @@ def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -
         assert answers[question][0] == turn_id, (question, answers[question])
         assert sorted(answers[question]) == sorted(f"{s}-{i}" for s in SESSIONS for i in range(2))  # no duplicates
     check_warm_pack_and_feedback(somnia)
+    check_dream(somnia)
 
     transcript = tmp_path / "import.jsonl"
     transcript.write_text(

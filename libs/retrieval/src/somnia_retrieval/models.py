@@ -35,6 +35,10 @@ class Candidate:
         self.relevance = self.relevance + relevance if spread else max(self.relevance, relevance)
 
 
+# The kinds dreaming writes (insights and procedures); their provenance is on the graph.
+DREAMT_KINDS = ("semantic", "procedural")
+
+
 @dataclass(frozen=True)
 class RankedMemory:
     """A recalled memory with every signal that placed it."""
@@ -46,6 +50,8 @@ class RankedMemory:
     importance: float
     hit: SearchHit | None
     paths: tuple[str, ...]
+    # For an insight or a procedure that dreaming consolidated: the memories it was made from.
+    derived_from: tuple[str, ...] = ()
 
     @property
     def why(self) -> str:

@@ -6,6 +6,7 @@ Token packing happens at the edge (the RPC), since only the caller knows its bud
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from opentelemetry import trace
@@ -16,7 +17,7 @@ from somnia_memory_store import MemoryStore, SearchFilter, SearchHit
 from somnia_telemetry import attributes
 
 from somnia_retrieval.expansion import GraphExpander
-from somnia_retrieval.models import Candidate, InvalidQuery, RankedMemory, UnknownNamespace
+from somnia_retrieval.models import DREAMT_KINDS, Candidate, InvalidQuery, RankedMemory, UnknownNamespace
 from somnia_retrieval.rerank import rerank
 from somnia_retrieval.settings import RankingSettings
 
@@ -111,6 +112,7 @@ class Retriever:
         feedback = await self._feedback(namespace, list(pool)) if self._graph is not None and pool else {}
         with tracer.start_as_current_span("retrieval.rerank"):
             ranked = rerank(list(pool.values()), k=k, now=as_of or clock, feedback=feedback, settings=self._settings)
+        ranked = await self._with_provenance(namespace, ranked)
         span.set_attribute(attributes.RESULT_COUNT, len(ranked))
         return ranked
 
@@ -131,6 +133,13 @@ class Retriever:
                 self._extractions.pop(next(iter(self._extractions)))
             self._extractions[key] = found
         return found
+
+    async def _with_provenance(self, namespace: str, ranked: list[RankedMemory]) -> list[RankedMemory]:
+        dreamt = [m.record.memory_id for m in ranked if m.record.kind in DREAMT_KINDS]
+        if not dreamt or self._graph is None:
+            return ranked
+        sources = await self._graph.insight_sources(namespace, dreamt)
+        return [replace(m, derived_from=tuple(sources.get(m.record.memory_id, ()))) for m in ranked]
 
     async def _boost_patterns(self, namespace: str, pool: dict[str, Candidate]) -> None:
         """Raise memories whose turns realise a pattern by how surely that pattern succeeds."""

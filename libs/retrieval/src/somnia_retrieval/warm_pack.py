@@ -32,7 +32,7 @@ from somnia_graph_store import GraphStore
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, SearchHit
 from somnia_tokens import TokenCounter
 
-from somnia_retrieval.models import LayerName, RankedMemory, UnknownNamespace
+from somnia_retrieval.models import DREAMT_KINDS, LayerName, RankedMemory, UnknownNamespace
 from somnia_retrieval.retriever import Retriever
 
 LAYER_ORDER: tuple[LayerName, ...] = ("L4", "L3", "L2", "L1")
@@ -70,6 +70,8 @@ class PackItem(BaseModel):
     score: float
     tokens: int
     why: str
+    # For an insight or procedure that dreaming consolidated: the memories it was made from.
+    derived_from: tuple[str, ...] = ()
 
 
 class PackLayer(BaseModel):
@@ -196,11 +198,13 @@ class WarmPackBuilder:
             + [(r, 0.0, f"recent session {r.session_id}") for tail in recent_tails for r in reversed(tail)],
             "L1": [(r, 0.0, "the conversation's tail") for r in reversed(immediate)],
         }
+        dreamt = [r.memory_id for layer in candidates.values() for r, _, _ in layer if r.kind in DREAMT_KINDS]
+        sources = await self._graph.insight_sources(ns, dreamt) if dreamt and self._graph is not None else {}
         claimed: set[str] = set()
         packed: dict[LayerName, PackLayer] = {}
         for name in CLAIM_ORDER:
             fresh = [c for c in candidates[name] if c[0].memory_id not in claimed]
-            packed[name] = self._pack(name, request.budgets.get(name, DEFAULT_BUDGETS[name]), fresh)
+            packed[name] = self._pack(name, request.budgets.get(name, DEFAULT_BUDGETS[name]), fresh, sources)
             claimed.update(item.memory_id for item in packed[name].items)
         layers = [packed[name] for name in LAYER_ORDER]
         # Counting a namespace costs a scan; only an empty pack needs to know whether it is empty.
@@ -278,7 +282,13 @@ class WarmPackBuilder:
         found = {r.memory_id: r for r in await self._store.get(namespace, ids)} if ids else {}
         return [found[i] for i in ids if i in found]
 
-    def _pack(self, name: LayerName, budget: int, candidates: Sequence[tuple[MemoryRecord, float, str]]) -> PackLayer:
+    def _pack(
+        self,
+        name: LayerName,
+        budget: int,
+        candidates: Sequence[tuple[MemoryRecord, float, str]],
+        sources: dict[str, list[str]],
+    ) -> PackLayer:
         header = HEADERS[name]
         used = self._tokens.count(header + "\n")
         chosen: list[tuple[MemoryRecord, float, str, int]] = []
@@ -319,6 +329,7 @@ class WarmPackBuilder:
                 score=score,
                 tokens=self._tokens.count(r.text),
                 why=why,
+                derived_from=tuple(sources.get(r.memory_id, ())),
             )
             for r, score, why, _ in chosen
         )

@@ -66,6 +66,7 @@ class Stores:
             self.embedder,
             self.summarizer,
             quotes=consolidation.quotes_per_insight,
+            topic_insights=consolidation.topic_insights,
             credible_level=SuccessSettings().credible_level,
         )
         return DreamRunner(self.graph, self.store, consolidator, checkpoints, settings, events=events)

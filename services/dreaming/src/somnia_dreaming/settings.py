@@ -56,6 +56,9 @@ class ConsolidationSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOMNIA_DREAMING_", extra="ignore")
 
     quotes_per_insight: int = Field(default=4, ge=1, le=20)
+    # Recurring topics become insights too (what was said about one subject across sessions), the most
+    # supported first, up to this many per run.
+    topic_insights: int = Field(default=30, ge=0)
     quote_chars: int = Field(default=220, ge=40)
     # Abstractive insights from an OpenAI-compatible chat endpoint; empty = extractive, offline.
     llm_base_url: str = ""

@@ -85,7 +85,11 @@ def to_item(memory: RankedMemory, tokens: int) -> recall_pb2.RecalledItem:
         occurred_at=timestamp(record.occurred_at),
         recorded_at=timestamp(record.recorded_at),
         provenance=recall_pb2.Provenance(
-            turn_id=record.turn_id, chunk_index=record.chunk_index, role=record.role, embedder=record.embedder
+            turn_id=record.turn_id,
+            chunk_index=record.chunk_index,
+            role=record.role,
+            embedder=record.embedder,
+            derived_from=list(memory.derived_from),
         ),
         why=memory.why,
         paths=list(memory.paths),
@@ -104,7 +108,11 @@ def pack_item(item: PackItem) -> recall_pb2.RecalledItem:
         occurred_at=timestamp(item.occurred_at),
         recorded_at=timestamp(item.recorded_at),
         provenance=recall_pb2.Provenance(
-            turn_id=item.turn_id, chunk_index=item.chunk_index, role=item.role, embedder=item.embedder
+            turn_id=item.turn_id,
+            chunk_index=item.chunk_index,
+            role=item.role,
+            embedder=item.embedder,
+            derived_from=list(item.derived_from),
         ),
         why=item.why,
         paths=[item.why],

@@ -2,7 +2,8 @@
 memory (its headline and its sources) that is embedded, indexed and recallable like any memory.
 
 Procedures (tool sequences, problem -> resolution) become `procedural` memories for L4, worded as a
-pitfall when they mostly fail; communities and clusters become `semantic` memories for L3. An insight's
+pitfall when they mostly fail; recurring topics (what was said of one subject across sessions),
+communities and clusters become `semantic` memories for L3. An insight's
 id comes from its group's stable id, so a rerun rewrites it in place. Its provenance (the memories it
 quotes) is kept on its Pattern or Community node. The write is all or nothing: when the store or the
 graph fails part-way, the insights this attempt created are deleted again and the error is raised.
@@ -72,10 +73,12 @@ class Consolidator:
         *,
         quotes: int = 4,
         credible_level: float = 0.9,
+        topic_insights: int = 30,
     ) -> None:
         self._store, self._graph, self._embedder, self._summarizer = store, graph, embedder, summarizer
         self._quotes = quotes
         self._level = credible_level
+        self._topic_insights = topic_insights
         self._labeler = OfflineExtractor(max_keyphrases=5, times=False)
 
     async def consolidate(
@@ -88,11 +91,14 @@ class Consolidator:
         """`communities` pairs each community or cluster with the memory ids to quote."""
         drafts: list[tuple[str, Literal["L3", "L4"], str, list[MemoryRecord]]] = []
         kept_patterns: list[PatternNode] = []
-        for p in patterns:
-            if p.kind not in PROCEDURAL_KINDS:
-                continue
+        topics = [p for p in patterns if p.kind == "topic"][: self._topic_insights]
+        for p in [*(p for p in patterns if p.kind in PROCEDURAL_KINDS), *topics]:
             sources = await self._records(namespace, self._pattern_quotes(namespace, p))
-            drafts.append((f"pattern:{p.pattern_id}", "L4", pattern_headline(p, self._level), sources))
+            if p.kind == "topic":
+                headline = f"Recurring topic across {p.support} sessions: {p.items[0]}."
+                drafts.append((f"pattern:{p.pattern_id}", "L3", headline, sources))
+            else:
+                drafts.append((f"pattern:{p.pattern_id}", "L4", pattern_headline(p, self._level), sources))
             kept_patterns.append(p)
         kept_communities: list[CommunityNode] = []
         for community, quote_ids in communities:

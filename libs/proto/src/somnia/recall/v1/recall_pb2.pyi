@@ -250,11 +250,16 @@ class Provenance(_message.Message):
     CHUNK_INDEX_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
     EMBEDDER_FIELD_NUMBER: _builtins.int
+    DERIVED_FROM_FIELD_NUMBER: _builtins.int
     turn_id: _builtins.str
     chunk_index: _builtins.int
     """chunk_index is the chunk's position in its turn when a long turn was split."""
     role: _builtins.str
     embedder: _builtins.str
+    @_builtins.property
+    def derived_from(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """derived_from lists, for an insight that dreaming consolidated, the memory ids it was made from."""
+
     def __init__(
         self,
         *,
@@ -262,10 +267,11 @@ class Provenance(_message.Message):
         chunk_index: _builtins.int = ...,
         role: _builtins.str = ...,
         embedder: _builtins.str = ...,
+        derived_from: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk_index", b"chunk_index", "embedder", b"embedder", "role", b"role", "turn_id", b"turn_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk_index", b"chunk_index", "derived_from", b"derived_from", "embedder", b"embedder", "role", b"role", "turn_id", b"turn_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -290,7 +296,9 @@ class RecalledItem(_message.Message):
     memory_id: _builtins.str
     text: _builtins.str
     kind: _builtins.str
-    """kind is the memory kind: "episodic" for captured turns."""
+    """kind is the memory kind: "episodic" for captured turns, "semantic" for insights and "procedural"
+    for patterns that dreaming consolidated.
+    """
     session_id: _builtins.str
     why: _builtins.str
     """why says in words which retrievers returned the item."""
