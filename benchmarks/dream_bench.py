@@ -213,18 +213,24 @@ def main() -> None:
             finally:
                 supervisor.stop()
         report_locomo(results["locomo"]["totals"])
-    if args.skip_scale:
-        return
-    home = scale_store(args.sessions)
+    if not args.skip_scale:
+        results["scale"] = run_scale(args.sessions)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "dream.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    console.print(f"results: {RESULTS / 'dream.json'}")
+
+
+def run_scale(sessions: int) -> dict[str, Any]:
+    home = scale_store(sessions)
     baseline = scale_run(home, "read")
     dream = scale_run(home, "dream")
-    results["scale"] = {
-        "sessions": args.sessions,
+    scale = {
+        "sessions": sessions,
         "read_only": baseline,
         "dream": dream,
         "ratio": dream["seconds"] / baseline["seconds"],
     }
-    table = Table(title=f"a dream run over {args.sessions:,} synthetic sessions")
+    table = Table(title=f"a dream run over {sessions:,} synthetic sessions")
     for column in ("run", "seconds", "peak RSS (MiB)"):
         table.add_column(column)
     table.add_row(
@@ -234,9 +240,7 @@ def main() -> None:
     console.print(table)
     for job, (note, seconds) in dream["notes"].items():
         console.print(f"  {job}: {note} ({seconds:.1f} s)")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "dream.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    console.print(f"results: {RESULTS / 'dream.json'}")
+    return scale
 
 
 def report_locomo(totals: dict[str, dict[str, list[float]]]) -> None:
