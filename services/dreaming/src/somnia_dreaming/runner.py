@@ -114,6 +114,8 @@ class DreamRunner:
         state = await self._checkpoints.get(window.namespace, run_id)
         if state is not None and state.status == "finished":
             log.info("dream run %s of %s already finished; nothing to do", run_id, window.namespace)
+            for job, result in state.done.items():
+                sink.finished(job, result)
             return state
         if state is None:
             state = DreamRunState(
@@ -162,77 +164,92 @@ class DreamRunner:
         else:
             sink.started(job, None)
         if job == "patterns":
-            read = 0
-
-            def counted() -> None:
-                nonlocal read
-                read += 1
-                sink.advanced(job)
-
-            patterns = await mine_patterns(ns, self._digests(window), self._mining, on_session=counted)
-            by_kind = _count(p.kind for p in patterns)
-            return JobResult(job=job, patterns=tuple(patterns), read=read, note=f"{len(patterns)} patterns {by_kind}")
+            return await self._patterns(window, sink)
         if job == "success":
-            scored = await score_patterns(self._graph, state.done["patterns"].patterns, self._success)
-            stamped = [p.model_copy(update={"run_id": state.run_id}) for p in scored]
-            if stamped:
-                await self._graph.upsert_patterns(stamped)
-            now = datetime.now(UTC)
-            for p in stamped:
-                await self._publish(
-                    PatternMined(
-                        namespace=ns,
-                        run_id=state.run_id,
-                        pattern_id=p.pattern_id,
-                        kind=p.kind,
-                        items=p.items,
-                        support=p.support,
-                        confidence=p.confidence,
-                        success_mean=p.success_mean,
-                        success_lower=p.success_lower,
-                        mined_at=now,
-                    ),
-                    "pattern",
-                    p.pattern_id,
-                )
-            scored_ones = sum(1 for p in stamped if p.successes + p.failures)
-            return JobResult(
-                job=job, patterns=tuple(stamped), note=f"{len(stamped)} scored, {scored_ones} with outcomes"
-            )
+            return await self._score(ns, state)
         if job == "communities":
-            previous = await self._graph.communities(ns, "entities")
-            found = await detect_communities(
-                ns, self._digests(window), previous, self._groups, on_session=lambda: sink.advanced(job)
-            )
-            nodes = [
-                d.node.model_copy(
-                    update={
-                        "run_id": state.run_id,
-                        "sources": tuple(memory_id_for(ns, t.session_id, t.turn_id, 0) for t in d.evidence),
-                    }
-                )
-                for d in found
-            ]
-            await self._write_groups(nodes, state.run_id)
-            kept = sum(1 for n in nodes if any(n.community_id == p.community_id for p in previous))
-            return JobResult(job=job, communities=tuple(nodes), note=f"{len(nodes)} communities, {kept} kept their id")
+            return await self._communities(window, state, sink)
         if job == "clusters":
-            previous = await self._graph.communities(ns, "cluster")
-            points, seen = await sample_memories(
-                self._memories(window), self._groups.max_cluster_points, on_memory=lambda: sink.advanced(job)
+            return await self._clusters(window, state, sink)
+        return await self._consolidate(ns, state)
+
+    async def _patterns(self, window: DreamWindow, sink: ProgressSink) -> JobResult:
+        read = 0
+
+        def counted() -> None:
+            nonlocal read
+            read += 1
+            sink.advanced("patterns")
+
+        patterns = await mine_patterns(window.namespace, self._digests(window), self._mining, on_session=counted)
+        note = f"{len(patterns)} patterns {_count(p.kind for p in patterns)}"
+        return JobResult(job="patterns", patterns=tuple(patterns), read=read, note=note)
+
+    async def _score(self, ns: str, state: DreamRunState) -> JobResult:
+        scored = await score_patterns(self._graph, state.done["patterns"].patterns, self._success)
+        stamped = [p.model_copy(update={"run_id": state.run_id}) for p in scored]
+        if stamped:
+            await self._graph.upsert_patterns(stamped)
+        now = datetime.now(UTC)
+        for p in stamped:
+            await self._publish(
+                PatternMined(
+                    namespace=ns,
+                    run_id=state.run_id,
+                    pattern_id=p.pattern_id,
+                    kind=p.kind,
+                    items=p.items,
+                    support=p.support,
+                    confidence=p.confidence,
+                    success_mean=p.success_mean,
+                    success_lower=p.success_lower,
+                    mined_at=now,
+                ),
+                "pattern",
+                p.pattern_id,
             )
-            found_clusters = cluster_points(ns, points, previous, self._groups)
-            nodes = [
-                c.node.model_copy(update={"run_id": state.run_id, "sources": tuple(c.representatives)})
-                for c in found_clusters
-            ]
-            await self._write_groups(nodes, state.run_id)
-            return JobResult(
-                job=job,
-                communities=tuple(nodes),
-                read=seen,
-                note=f"{len(nodes)} clusters from {len(points)} of {seen} memories",
+        with_outcomes = sum(1 for p in stamped if p.successes + p.failures)
+        note = f"{len(stamped)} scored, {with_outcomes} with outcomes"
+        return JobResult(job="success", patterns=tuple(stamped), note=note)
+
+    async def _communities(self, window: DreamWindow, state: DreamRunState, sink: ProgressSink) -> JobResult:
+        ns = window.namespace
+        previous = await self._graph.communities(ns, "entities")
+        found = await detect_communities(
+            ns, self._digests(window), previous, self._groups, on_session=lambda: sink.advanced("communities")
+        )
+        nodes = [
+            d.node.model_copy(
+                update={
+                    "run_id": state.run_id,
+                    "sources": tuple(memory_id_for(ns, t.session_id, t.turn_id, 0) for t in d.evidence),
+                }
             )
+            for d in found
+        ]
+        await self._write_groups(nodes, state.run_id)
+        known = {c.community_id for c in previous}
+        kept = sum(1 for n in nodes if n.community_id in known)
+        return JobResult(
+            job="communities", communities=tuple(nodes), note=f"{len(nodes)} communities, {kept} kept their id"
+        )
+
+    async def _clusters(self, window: DreamWindow, state: DreamRunState, sink: ProgressSink) -> JobResult:
+        previous = await self._graph.communities(window.namespace, "cluster")
+        points, seen = await sample_memories(
+            self._memories(window), self._groups.max_cluster_points, on_memory=lambda: sink.advanced("clusters")
+        )
+        found = cluster_points(window.namespace, points, previous, self._groups)
+        nodes = [c.node.model_copy(update={"run_id": state.run_id, "sources": tuple(c.representatives)}) for c in found]
+        await self._write_groups(nodes, state.run_id)
+        return JobResult(
+            job="clusters",
+            communities=tuple(nodes),
+            read=seen,
+            note=f"{len(nodes)} clusters from {len(points)} of {seen} memories",
+        )
+
+    async def _consolidate(self, ns: str, state: DreamRunState) -> JobResult:
         groups = [(c, c.sources) for c in (*state.done["communities"].communities, *state.done["clusters"].communities)]
         done = await self._consolidator.consolidate(ns, state.done["success"].patterns, groups, state.run_id)
         now = datetime.now(UTC)
@@ -250,11 +267,10 @@ class DreamRunner:
                 "insight",
                 insight.record.memory_id,
             )
-        layers = _count(i.layer for i in done.insights)
         return JobResult(
-            job=job,
+            job="consolidate",
             insights=tuple(i.record.memory_id for i in done.insights),
-            note=f"{len(done.insights)} insights {layers}",
+            note=f"{len(done.insights)} insights {_count(i.layer for i in done.insights)}",
         )
 
     async def _write_groups(self, nodes: list[CommunityNode], run_id: str) -> None:
