@@ -71,6 +71,9 @@ class WarmPackSettings(BaseSettings):
     ttl_s: float = Field(default=24 * 3600.0, gt=0)
     recent_sessions: int = Field(default=3, ge=0, le=50)
     related_k: int = Field(default=40, ge=1, le=100)
+    # Insights and procedures from dreaming may fill at most this share of a layer: under a tight
+    # budget, one insight's quotes cost what several directly relevant memories would.
+    dreamt_share: float = Field(default=0.25, ge=0.0, le=1.0)
 
     def budgets(self) -> dict[LayerName, int]:
         return {"L1": self.l1_tokens, "L2": self.l2_tokens, "L3": self.l3_tokens, "L4": self.l4_tokens}

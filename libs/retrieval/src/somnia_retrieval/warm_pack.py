@@ -132,6 +132,7 @@ class WarmPackBuilder:
         min_relevance: float = 0.3,
         topic_turns: int = 10,
         strategic_ttl_s: float = 60.0,
+        dreamt_share: float = 0.25,
     ) -> None:
         self._retriever = retriever
         self._store = store
@@ -144,6 +145,7 @@ class WarmPackBuilder:
         self._min_relevance = min_relevance
         self._topic_turns = topic_turns
         self._strategic_ttl_s = strategic_ttl_s
+        self._dreamt_share = dreamt_share
         self._strategic_cache: dict[str, tuple[float, list[SearchHit]]] = {}
         self._topic_extractor = OfflineExtractor(max_keyphrases=8, times=False)
 
@@ -293,15 +295,18 @@ class WarmPackBuilder:
         used = self._tokens.count(header + "\n")
         chosen: list[tuple[MemoryRecord, float, str, int]] = []
         seen: set[str] = set()
+        dreamt, dreamt_budget = 0, int(self._dreamt_share * budget)
         for record, score, why in candidates:
             if record.memory_id in seen:
                 continue
             cost = self._tokens.count(render_line(record) + "\n")
-            if used + cost > budget:
+            is_dreamt = record.kind in DREAMT_KINDS
+            if used + cost > budget or (is_dreamt and dreamt + cost > dreamt_budget):
                 continue
             seen.add(record.memory_id)
             chosen.append((record, score, why, cost))
             used += cost
+            dreamt += cost if is_dreamt else 0
         if name == "L1":  # a conversation reads in order; the tail was packed newest first
             chosen.reverse()
 

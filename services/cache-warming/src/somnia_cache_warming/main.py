@@ -57,6 +57,7 @@ class CacheWarmingApp:
             create_token_counter(TokenizerSettings()),
             recent_sessions=self.warm_settings.recent_sessions,
             related_k=self.warm_settings.related_k,
+            dreamt_share=self.warm_settings.dreamt_share,
         )
         self.packs: WarmPackStore | None = None
         self._tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.cache_warming")

@@ -84,6 +84,7 @@ class RecallApp:
                 tokens,
                 recent_sessions=self.warm_settings.recent_sessions,
                 related_k=self.warm_settings.related_k,
+                dreamt_share=self.warm_settings.dreamt_share,
             ),
             warm_budgets=self.warm_settings.budgets(),
             max_layer_tokens=self.warm_settings.max_layer_tokens,
