@@ -4,6 +4,7 @@ MEMBER_OF edges."""
 
 from somnia_graph_store.factory import open_graph_store
 from somnia_graph_store.models import (
+    CitingGroup,
     CommunityKind,
     CommunityNode,
     EntityTurns,
@@ -27,6 +28,7 @@ from somnia_graph_store.settings import GraphStoreSettings
 
 __all__ = [
     "LABELS",
+    "CitingGroup",
     "CommunityKind",
     "CommunityNode",
     "EntityTurns",

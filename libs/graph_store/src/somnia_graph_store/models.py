@@ -201,3 +201,14 @@ class CommunityNode(BaseModel):
     insight_memory_id: str = ""
     sources: tuple[str, ...] = ()
     run_id: str = ""
+
+
+class CitingGroup(BaseModel):
+    """A Pattern or Community whose insight quotes some memory: what erasing that memory must rebuild."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: Literal["Pattern", "Community"]
+    group_id: str
+    insight_memory_id: str
+    sources: tuple[str, ...]

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from somnia_graph_store.models import (
+    CitingGroup,
     CommunityKind,
     CommunityNode,
     EntityTurns,
@@ -140,6 +141,31 @@ class GraphStore(Protocol):
 
     async def insight_sources(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, list[str]]:
         """For each insight memory among `memory_ids`, the memories it was made from (its provenance)."""
+        ...
+
+    async def erase_sessions(self, namespace: str, session_ids: Sequence[str]) -> int:
+        """Erase sessions with their turns, memories and the feedback on them, every edge touching them,
+        and the entities no remaining turn mentions; returns the number of nodes removed."""
+        ...
+
+    async def erase_memories(self, namespace: str, memory_ids: Sequence[str]) -> int:
+        """Erase memories and the feedback on them; a turn left with no memory goes too (its neighbours
+        are chained NEXT again), and so do the entities no remaining turn mentions. Returns nodes removed."""
+        ...
+
+    async def insights_citing(self, namespace: str, memory_ids: Sequence[str]) -> list[CitingGroup]:
+        """The Pattern and Community nodes whose insight quotes any of `memory_ids`."""
+        ...
+
+    async def set_group_insight(
+        self,
+        namespace: str,
+        label: Literal["Pattern", "Community"],
+        group_id: str,
+        insight_memory_id: str,
+        sources: Sequence[str],
+    ) -> None:
+        """Point a group at its (rebuilt) insight and sources; an empty id means it has none any more."""
         ...
 
     async def count(self, namespace: str, label: Label) -> int: ...

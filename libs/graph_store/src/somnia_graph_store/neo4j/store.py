@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from somnia_graph_store.models import (
+    CitingGroup,
     CommunityKind,
     CommunityNode,
     EntityTurns,
@@ -225,6 +226,43 @@ PATTERN_SUCCESS = """
 UNWIND $uids AS uid
 MATCH (t:Turn {uid: uid})-[:SUPPORTS]->(p:Pattern)
 RETURN t.session_id AS session_id, t.turn_id AS turn_id, max(p.success_lower) AS best
+"""
+# Erasure: each query collects what it removes, deletes it and says how many nodes went.
+ERASE_SESSIONS = """
+UNWIND $sessions AS sid
+MATCH (s:Session {uid: $ns + '|' + sid})
+OPTIONAL MATCH (t:Turn) WHERE t.uid STARTS WITH s.uid + '|'
+OPTIONAL MATCH (m:Memory)-[:PART_OF]->(t)
+WITH collect(DISTINCT s) + collect(DISTINCT t) + collect(DISTINCT m) AS nodes
+OPTIONAL MATCH (f:Feedback)-[:FEEDBACK_ON]->(x) WHERE x IN nodes
+WITH nodes, collect(DISTINCT f) AS feedback
+WITH nodes + feedback AS doomed
+FOREACH (n IN doomed | DETACH DELETE n)
+RETURN size(doomed) AS removed
+"""
+ERASE_MEMORIES = """
+UNWIND $uids AS uid
+MATCH (m:Memory {uid: uid})
+OPTIONAL MATCH (f:Feedback)-[:FEEDBACK_ON]->(m)
+OPTIONAL MATCH (m)-[:PART_OF]->(t:Turn)
+WITH collect(DISTINCT m) + collect(DISTINCT f) AS doomed, collect(DISTINCT t.uid) AS turns
+FOREACH (n IN doomed | DETACH DELETE n)
+RETURN size(doomed) AS removed, turns
+"""
+ERASE_BARE_TURN = """
+MATCH (t:Turn {uid: $uid}) WHERE NOT EXISTS { (:Memory)-[:PART_OF]->(t) }
+OPTIONAL MATCH (p:Turn)-[:NEXT]->(t)
+OPTIONAL MATCH (t)-[:NEXT]->(n:Turn)
+DETACH DELETE t
+WITH p, n
+FOREACH (_ IN CASE WHEN p IS NOT NULL AND n IS NOT NULL THEN [1] ELSE [] END | MERGE (p)-[:NEXT]->(n))
+RETURN 1 AS removed
+"""
+ERASE_ORPHAN_ENTITIES = """
+MATCH (e:Entity {namespace: $ns}) WHERE NOT EXISTS { (:Turn)-[:MENTIONS]->(e) }
+WITH collect(e) AS doomed
+FOREACH (n IN doomed | DETACH DELETE n)
+RETURN size(doomed) AS removed
 """
 
 
@@ -523,6 +561,72 @@ class Neo4jGraphStore:
             ids=wanted,
         )
         return {str(r["insight"]): [str(s) for s in r["sources"] or []] for r in rows}
+
+    async def _erase(self, *steps: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run erasure queries in one write transaction and return their single rows."""
+
+        async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
+            rows = []
+            for query, params in steps:
+                rows += [record.data() async for record in await tx.run(query, params)]
+            return rows
+
+        try:
+            async with self._driver.session(database=self._database) as session:
+                return await session.execute_write(work)
+        except ServiceUnavailable as exc:
+            raise GraphStoreError(f"Neo4j at {self._uri} is unavailable: {exc}") from exc
+        except Neo4jError as exc:
+            raise GraphStoreError(f"Neo4j refused an erasure: {exc.message}") from exc
+
+    async def erase_sessions(self, namespace: str, session_ids: Sequence[str]) -> int:
+        rows = await self._erase(
+            (ERASE_SESSIONS, {"ns": namespace, "sessions": list(dict.fromkeys(session_ids))}),
+            (ERASE_ORPHAN_ENTITIES, {"ns": namespace}),
+        )
+        return sum(int(r["removed"]) for r in rows)
+
+    async def erase_memories(self, namespace: str, memory_ids: Sequence[str]) -> int:
+        uids = [f"{namespace}|{m}" for m in dict.fromkeys(memory_ids)]
+        (first,) = await self._erase((ERASE_MEMORIES, {"uids": uids}))
+        bare = [(ERASE_BARE_TURN, {"uid": uid}) for uid in first["turns"] or []]
+        rows = await self._erase(*bare, (ERASE_ORPHAN_ENTITIES, {"ns": namespace}))
+        return int(first["removed"]) + sum(int(r["removed"]) for r in rows)
+
+    async def insights_citing(self, namespace: str, memory_ids: Sequence[str]) -> list[CitingGroup]:
+        rows = await self._read(
+            "MATCH (n {namespace: $ns}) WHERE (n:Pattern OR n:Community) AND coalesce(n.insight_memory_id, '') <> '' "
+            "AND any(s IN coalesce(n.sources, []) WHERE s IN $ids) "
+            "RETURN CASE WHEN n:Pattern THEN 'Pattern' ELSE 'Community' END AS label, "
+            "coalesce(n.pattern_id, n.community_id) AS id, n.insight_memory_id AS insight, n.sources AS sources",
+            ns=namespace,
+            ids=list(memory_ids),
+        )
+        return [
+            CitingGroup(
+                label=r["label"],
+                group_id=str(r["id"]),
+                insight_memory_id=str(r["insight"]),
+                sources=tuple(r["sources"]),
+            )
+            for r in rows
+        ]
+
+    async def set_group_insight(
+        self,
+        namespace: str,
+        label: Literal["Pattern", "Community"],
+        group_id: str,
+        insight_memory_id: str,
+        sources: Sequence[str],
+    ) -> None:
+        kind = "pattern" if label == "Pattern" else "community"
+        await self._write(
+            (
+                f"MATCH (n:{label} {{uid: $uid}}) SET n.insight_memory_id = $insight, n.sources = $sources",
+                {"uid": f"{namespace}|{kind}|{group_id}", "insight": insight_memory_id, "sources": list(sources)},
+            )
+        )
 
     async def count(self, namespace: str, label: Label) -> int:
         if label not in LABELS:
