@@ -12,8 +12,10 @@ from somnia_contracts.events import (
     DreamEvent,
     DreamJob,
     DreamRequested,
+    ForgetTarget,
     InsightConsolidated,
     MemoryFeedback,
+    MemoryForgotten,
     MemoryIndexed,
     PatternMined,
     SessionClosed,
@@ -31,7 +33,10 @@ from somnia_contracts.identifiers import (
     validate_turn_id,
 )
 from somnia_contracts.subjects import (
+    AUDIT_STREAM,
     CACHE_STREAM,
+    CONTENT_STREAMS,
+    DREAM_RUNS_BUCKET,
     DREAM_STREAM,
     MEMORY_STREAM,
     SESSION_STREAM,
@@ -41,9 +46,12 @@ from somnia_contracts.subjects import (
 )
 
 __all__ = [
+    "AUDIT_STREAM",
     "CACHE_STREAM",
+    "CONTENT_STREAMS",
     "DREAM_EVENT_TYPES",
     "DREAM_JOBS",
+    "DREAM_RUNS_BUCKET",
     "DREAM_STREAM",
     "EVENT_TYPES",
     "FEEDBACK_SIGNALS",
@@ -56,9 +64,11 @@ __all__ = [
     "DreamEvent",
     "DreamJob",
     "DreamRequested",
+    "ForgetTarget",
     "IdentifierError",
     "InsightConsolidated",
     "MemoryFeedback",
+    "MemoryForgotten",
     "MemoryIndexed",
     "MsgIds",
     "PatternMined",

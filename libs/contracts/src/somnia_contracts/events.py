@@ -180,6 +180,31 @@ class InsightConsolidated(DreamEvent):
     consolidated_at: AwareDatetime
 
 
+ForgetTarget = Literal["memory", "session", "subject", "namespace"]
+
+
+class MemoryForgotten(BaseModel):
+    """`somnia.v1.audit.forgotten.<ns>.<audit id>` (stream SOMNIA_AUDIT): what an erasure removed, for
+    the audit trail. It never carries content: the target is named by a digest only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = 1
+    event_type: Literal["memory.forgotten"] = "memory.forgotten"
+    namespace: Namespace
+    audit_id: str = Field(min_length=1, max_length=64)
+    target: ForgetTarget
+    target_digest: str = Field(description="sha256 of the memory id, session id or subject; never the text")
+    reason: str = Field(default="", max_length=512)
+    memories: int = Field(ge=0)
+    graph_nodes: int = Field(ge=0)
+    warm_packs: int = Field(ge=0)
+    stream_messages: int = Field(ge=0)
+    insights_deleted: int = Field(ge=0)
+    insights_rebuilt: int = Field(ge=0)
+    forgotten_at: AwareDatetime
+
+
 DREAM_EVENT_TYPES: dict[str, type[DreamEvent]] = {
     "dream.requested": DreamRequested,
     "pattern.mined": PatternMined,

@@ -25,6 +25,7 @@ class Subjects:
     MEMORY_FEEDBACK_ALL = f"{PREFIX}.memory.feedback.>"
     CACHE_ALL = f"{PREFIX}.cache.>"
     DREAM_ALL = f"{PREFIX}.dream.>"
+    AUDIT_ALL = f"{PREFIX}.audit.>"
     DREAM_REQUESTED_ALL = f"{PREFIX}.dream.requested.>"
 
     @staticmethod
@@ -60,6 +61,19 @@ class Subjects:
         """`kind` is pattern, community or insight."""
         return f"{PREFIX}.dream.{kind}.{namespace}.{run_id}"
 
+    @staticmethod
+    def memory_forgotten(namespace: str, audit_id: str) -> str:
+        return f"{PREFIX}.audit.forgotten.{namespace}.{audit_id}"
+
+    @staticmethod
+    def of_session(namespace: str, session_id: str) -> str:
+        """Every subject of one session, in any stream: what erasing the session purges."""
+        return f"{PREFIX}.*.*.{namespace}.{session_id}"
+
+    @staticmethod
+    def of_namespace(namespace: str) -> str:
+        return f"{PREFIX}.*.*.{namespace}.*"
+
 
 class MsgIds:
     """Nats-Msg-Id values: JetStream stores a message once per id within its stream's window."""
@@ -87,6 +101,10 @@ class MsgIds:
     @staticmethod
     def dream_requested(namespace: str, run_id: str) -> str:
         return f"dream/{namespace}/{run_id}"
+
+    @staticmethod
+    def memory_forgotten(namespace: str, audit_id: str) -> str:
+        return f"forgotten/{namespace}/{audit_id}"
 
     @staticmethod
     def dream_found(kind: str, namespace: str, run_id: str, found_id: str) -> str:
@@ -129,3 +147,14 @@ DREAM_STREAM = StreamSpec(
     duplicate_window_s=24 * 3600.0,
     max_age_s=30 * 24 * 3600.0,
 )
+# The KV bucket of dream runs' checkpoints (dreaming writes it; a namespace erasure purges it).
+DREAM_RUNS_BUCKET = "somnia_dream_runs"
+# Erasure's audit trail: kept a year, and never purged by an erasure (it holds no content).
+AUDIT_STREAM = StreamSpec(
+    name="SOMNIA_AUDIT",
+    subjects=(Subjects.AUDIT_ALL,),
+    duplicate_window_s=3600.0,
+    max_age_s=365 * 24 * 3600.0,
+)
+# The streams whose messages carry memory content, and so are purged when it is forgotten.
+CONTENT_STREAMS = (SESSION_STREAM, MEMORY_STREAM, CACHE_STREAM, DREAM_STREAM)

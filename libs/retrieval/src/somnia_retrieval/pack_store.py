@@ -16,9 +16,15 @@ from somnia_retrieval.warm_pack import WarmPack
 MAX_VALUE_BYTES = 1024 * 1024
 
 
+def namespace_prefix(namespace: str) -> str:
+    return hashlib.sha256(namespace.encode()).hexdigest()[:20]
+
+
 def pack_key(namespace: str, session_id: str) -> str:
-    """KV keys allow fewer characters than namespaces and session ids do, so the key is a digest."""
-    return hashlib.sha256(f"{namespace}\x00{session_id}".encode()).hexdigest()[:40]
+    """KV keys allow fewer characters than namespaces and session ids do, so the key is digests; a
+    namespace's packs share the first token, so erasing a namespace's memories can purge them all."""
+    session = hashlib.sha256(f"{namespace}\x00{session_id}".encode()).hexdigest()[:24]
+    return f"{namespace_prefix(namespace)}.{session}"
 
 
 class WarmPackStore:
@@ -59,3 +65,13 @@ class WarmPackStore:
 
     async def delete(self, namespace: str, session_id: str) -> None:
         await self._bound.delete(pack_key(namespace, session_id))
+
+    async def purge_namespace(self, namespace: str) -> int:
+        """Remove every pack of a namespace, old revisions included (a pack may quote any memory of
+        its namespace, so forgetting one memory invalidates them all); returns how many were held."""
+        stream, subject = f"KV_{self._bucket}", f"$KV.{self._bucket}.{namespace_prefix(namespace)}.>"
+        info = await self._js.stream_info(stream, subjects_filter=subject)
+        held = sum((info.state.subjects or {}).values())
+        if held:
+            await self._js.purge_stream(stream, subject=subject)
+        return held

@@ -29,6 +29,7 @@ class ServiceMetrics:
     warm_pack_build: Histogram
     warm_packs: Counter
     feedback_reports: Counter
+    forgotten: Counter
 
 
 def create_metrics() -> ServiceMetrics:
@@ -73,6 +74,12 @@ def create_metrics() -> ServiceMetrics:
         ),
         feedback_reports=Counter(
             "somnia_feedback_reports", "Feedback accepted, by signal", ["signal"], registry=registry
+        ),
+        forgotten=Counter(
+            "somnia_forgotten",
+            "Erasures done by Forget, by target (memory, session, subject, namespace)",
+            ["target"],
+            registry=registry,
         ),
     )
 

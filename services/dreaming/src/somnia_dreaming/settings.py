@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from somnia_contracts import DREAM_RUNS_BUCKET
 
 
 class MiningSettings(BaseSettings):
@@ -83,7 +84,7 @@ class DreamingSettings(BaseSettings):
         return [n.strip() for n in self.namespaces.split(",") if n.strip()]
 
     page_size: int = Field(default=200, ge=1, le=5000, description="sessions or memories read per page")
-    runs_bucket: str = "somnia_dream_runs"
+    runs_bucket: str = DREAM_RUNS_BUCKET
     durable: str = "dreaming"
     ack_wait_s: float = Field(default=1800.0, gt=0, description="a run may take this long before redelivery")
     max_deliver: int = Field(default=3, ge=1)

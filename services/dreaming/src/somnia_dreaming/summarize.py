@@ -10,6 +10,7 @@ from typing import Protocol
 
 import httpx
 from somnia_memory_store import MemoryRecord
+from somnia_retrieval.insights import extractive_insight, quote
 
 log = logging.getLogger("somnia.dreaming")
 
@@ -21,13 +22,6 @@ Finding: {headline}
 
 Memories:
 {quotes}"""
-
-
-def quote(record: MemoryRecord, chars: int) -> str:
-    text = " ".join(record.text.split())
-    if len(text) > chars:
-        text = text[: chars - 1].rstrip() + "…"
-    return f"- [{record.occurred_at.date().isoformat()}] {text}"
 
 
 class Summarizer(Protocol):
@@ -48,7 +42,7 @@ class ExtractiveSummarizer:
         return "extractive"
 
     async def summarize(self, headline: str, sources: Sequence[MemoryRecord]) -> str:
-        return "\n".join([headline, *(quote(r, self._chars) for r in sources)])
+        return extractive_insight(headline, sources, self._chars)
 
     async def aclose(self) -> None:
         return None

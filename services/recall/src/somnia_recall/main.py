@@ -8,7 +8,7 @@ import logging
 from opentelemetry.trace import TracerProvider
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams, last_event
-from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, SessionStarted, Subjects
+from somnia_contracts import AUDIT_STREAM, DREAM_RUNS_BUCKET, MEMORY_STREAM, SESSION_STREAM, SessionStarted, Subjects
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
@@ -25,6 +25,7 @@ from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
 from somnia_tokens import TokenizerSettings, create_token_counter
 
 from somnia_recall.feedback import FeedbackRecorder
+from somnia_recall.forget import Eraser
 from somnia_recall.servicer import RecallServicer
 from somnia_recall.settings import RecallSettings
 
@@ -109,7 +110,7 @@ class RecallApp:
         await self.store.check_embedder(self.embedder.name, self.embedder.dimension)
         if self.broker is not None:
             await self.broker.connect()
-            await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM)
+            await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM, AUDIT_STREAM)
             self.warm_packs = WarmPackStore(
                 self.broker.connection.jetstream(), bucket=self.warm_settings.bucket, ttl_s=self.warm_settings.ttl_s
             )
@@ -120,7 +121,19 @@ class RecallApp:
                 subject = Subjects.session_started(namespace, session_id)
                 return await last_event(broker, SESSION_STREAM.name, subject, SessionStarted)
 
-            self.servicer.use_nats(self.warm_packs, session_start)
+            eraser = None
+            if self.graph is not None:
+                eraser = Eraser(
+                    self.store,
+                    self.graph,
+                    self.embedder,
+                    self.broker.connection.jetstream(),
+                    self.warm_packs,
+                    JetStreamPublisher(self.broker),
+                    extra_buckets=(DREAM_RUNS_BUCKET,),
+                )
+                await eraser.open()
+            self.servicer.use_nats(self.warm_packs, session_start, eraser)
         port = await self.server.start()
         serve_metrics(self.metrics, self.settings.metrics_port)
         log.info("recall serving gRPC on %s:%s with %s", self.settings.host, port, self.embedder.name)

@@ -1,4 +1,4 @@
-"""gRPC RecallService: Recall, WarmCache and Feedback. Proto in, retrieval lib call, proto out; every
+"""gRPC RecallService: Recall, WarmCache, Feedback and Forget. Proto in, retrieval lib call, proto out; every
 error becomes a status whose message says what to fix."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import datetime
 import grpc
 from nats.errors import Error as NatsError
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
-from somnia_contracts import IdentifierError, SessionStarted, validate_namespace, validate_session_id
+from somnia_contracts import ForgetTarget, IdentifierError, SessionStarted, validate_namespace, validate_session_id
 from somnia_embedder import EmbedderError
 from somnia_graph_store import GraphStoreError
 from somnia_memory_store import StoreError
@@ -29,6 +29,7 @@ from somnia_tokens import TokenCounter, pack_in_order
 
 from somnia_recall.conversions import LAYERS, read_time, to_filter, to_item, to_warm_response
 from somnia_recall.feedback import FeedbackRecorder, UnknownMemory
+from somnia_recall.forget import Eraser, NothingToForget
 
 MAX_TOOLS = 64
 SessionStarts = Callable[[str, str], Awaitable[SessionStarted | None]]
@@ -61,11 +62,14 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         self._max_layer_tokens = max_layer_tokens
         self._feedback = feedback
         self._session_starts: SessionStarts | None = None
+        self._eraser: Eraser | None = None
 
-    def use_nats(self, packs: WarmPackStore, session_starts: SessionStarts) -> None:
-        """Once NATS is connected: store and reuse packs in the KV bucket, and read how sessions started."""
+    def use_nats(self, packs: WarmPackStore, session_starts: SessionStarts, eraser: Eraser | None = None) -> None:
+        """Once NATS is connected: store and reuse packs in the KV bucket, read how sessions started, and
+        erase (Forget needs the streams and the buckets)."""
         self._warm_packs = packs
         self._session_starts = session_starts
+        self._eraser = eraser
 
     @asynccontextmanager
     async def _statuses(self, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
@@ -75,7 +79,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         except (IdentifierError, InvalidQuery) as exc:
             self._metrics.recall_errors.labels("INVALID_ARGUMENT").inc()
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except (UnknownNamespace, UnknownMemory) as exc:
+        except (UnknownNamespace, UnknownMemory, NothingToForget) as exc:
             self._metrics.recall_errors.labels("NOT_FOUND").inc()
             await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
         except (StoreError, GraphStoreError, EmbedderError, NatsError, TimeoutError) as exc:
@@ -188,3 +192,40 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             self._metrics.feedback_reports.labels(recall_pb2.FeedbackSignal.Name(request.signal)).inc()
             return recall_pb2.FeedbackResponse(feedback_id=feedback_id)
         raise AssertionError("unreachable: every error above aborts the call")
+
+    async def Forget(
+        self, request: recall_pb2.ForgetRequest, context: grpc.aio.ServicerContext
+    ) -> recall_pb2.ForgetResponse:
+        if self._eraser is None:
+            await context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION, "forgetting needs NATS and the graph; recall runs without them"
+            )
+        assert self._eraser is not None
+        async with self._statuses(context):
+            target, value = forget_target(request)
+            report = await self._eraser.forget(request.namespace, target, value, request.reason)
+            self._metrics.forgotten.labels(target).inc()
+            return recall_pb2.ForgetResponse(**report.model_dump())
+        raise AssertionError("unreachable: every error above aborts the call")
+
+
+def forget_target(request: recall_pb2.ForgetRequest) -> tuple[ForgetTarget, str]:
+    """Which one thing to forget, checked: InvalidQuery says what to set when it is not clear."""
+    validate_namespace(request.namespace)
+    which = request.WhichOneof("target")
+    if which is None or (which == "entire_namespace" and not request.entire_namespace):
+        raise InvalidQuery("say what to forget: set one of memory_id, session_id, subject or entire_namespace")
+    if which == "entire_namespace":
+        if request.confirm_namespace != request.namespace:
+            raise InvalidQuery(
+                "erasing a whole namespace cannot be undone: set confirm_namespace to "
+                f"{request.namespace!r} to confirm it"
+            )
+        return "namespace", ""
+    if which == "session_id":
+        return "session", validate_session_id(request.session_id)
+    if which == "memory_id":
+        if not request.memory_id:
+            raise InvalidQuery("memory_id is empty; pass the id Recall returned for the memory")
+        return "memory", request.memory_id
+    return "subject", request.subject

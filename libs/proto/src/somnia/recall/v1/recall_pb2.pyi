@@ -562,3 +562,86 @@ class FeedbackResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FeedbackResponse: _TypeAlias = FeedbackResponse  # noqa: Y015
+
+@_typing.final
+class ForgetRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAMESPACE_FIELD_NUMBER: _builtins.int
+    MEMORY_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    ENTIRE_NAMESPACE_FIELD_NUMBER: _builtins.int
+    CONFIRM_NAMESPACE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    namespace: _builtins.str
+    memory_id: _builtins.str
+    session_id: _builtins.str
+    subject: _builtins.str
+    """subject is a person, place or topic: every memory that mentions it is forgotten."""
+    entire_namespace: _builtins.bool
+    """entire_namespace erases everything in the namespace; confirm_namespace must repeat it."""
+    confirm_namespace: _builtins.str
+    reason: _builtins.str
+    """reason is kept in the audit event (at most 512 characters; no memory content belongs here)."""
+    def __init__(
+        self,
+        *,
+        namespace: _builtins.str = ...,
+        memory_id: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        entire_namespace: _builtins.bool = ...,
+        confirm_namespace: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["entire_namespace", b"entire_namespace", "memory_id", b"memory_id", "session_id", b"session_id", "subject", b"subject", "target", b"target"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confirm_namespace", b"confirm_namespace", "entire_namespace", b"entire_namespace", "memory_id", b"memory_id", "namespace", b"namespace", "reason", b"reason", "session_id", b"session_id", "subject", b"subject", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_target: _TypeAlias = _typing.Literal["memory_id", "session_id", "subject", "entire_namespace"]  # noqa: Y015
+    _WhichOneofArgType_target: _TypeAlias = _typing.Literal["target", b"target"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_target) -> _WhichOneofReturnType_target | None: ...
+
+Global___ForgetRequest: _TypeAlias = ForgetRequest  # noqa: Y015
+
+@_typing.final
+class ForgetResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUDIT_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_FORGOTTEN_FIELD_NUMBER: _builtins.int
+    MEMORIES_FIELD_NUMBER: _builtins.int
+    GRAPH_NODES_FIELD_NUMBER: _builtins.int
+    WARM_PACKS_FIELD_NUMBER: _builtins.int
+    STREAM_MESSAGES_FIELD_NUMBER: _builtins.int
+    INSIGHTS_DELETED_FIELD_NUMBER: _builtins.int
+    INSIGHTS_REBUILT_FIELD_NUMBER: _builtins.int
+    audit_id: _builtins.str
+    already_forgotten: _builtins.bool
+    """already_forgotten is true when an earlier erasure removed the target; the counts are then 0."""
+    memories: _builtins.int
+    graph_nodes: _builtins.int
+    warm_packs: _builtins.int
+    stream_messages: _builtins.int
+    insights_deleted: _builtins.int
+    insights_rebuilt: _builtins.int
+    def __init__(
+        self,
+        *,
+        audit_id: _builtins.str = ...,
+        already_forgotten: _builtins.bool = ...,
+        memories: _builtins.int = ...,
+        graph_nodes: _builtins.int = ...,
+        warm_packs: _builtins.int = ...,
+        stream_messages: _builtins.int = ...,
+        insights_deleted: _builtins.int = ...,
+        insights_rebuilt: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_forgotten", b"already_forgotten", "audit_id", b"audit_id", "graph_nodes", b"graph_nodes", "insights_deleted", b"insights_deleted", "insights_rebuilt", b"insights_rebuilt", "memories", b"memories", "stream_messages", b"stream_messages", "warm_packs", b"warm_packs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ForgetResponse: _TypeAlias = ForgetResponse  # noqa: Y015

@@ -50,6 +50,11 @@ class RecallServiceStub:
                 request_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackRequest.SerializeToString,
                 response_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackResponse.FromString,
                 _registered_method=True)
+        self.Forget = channel.unary_unary(
+                '/somnia.recall.v1.RecallService/Forget',
+                request_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.ForgetRequest.SerializeToString,
+                response_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.ForgetResponse.FromString,
+                _registered_method=True)
 
 
 class RecallServiceServicer:
@@ -77,6 +82,17 @@ class RecallServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Forget(self, request, context):
+        """Forget erases for good a memory, a session, everything about a subject, or a whole namespace:
+        every copy in the memory store, the graph, the warm packs and the event streams, and the insights
+        made from it (rewritten without it, or deleted when nothing else is left). It leaves an audit
+        event that names the target by a digest only. Forgetting something already forgotten answers
+        with the first erasure's audit id; forgetting what never existed is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RecallServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +110,11 @@ def add_RecallServiceServicer_to_server(servicer, server):
                     servicer.Feedback,
                     request_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackRequest.FromString,
                     response_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackResponse.SerializeToString,
+            ),
+            'Forget': grpc.unary_unary_rpc_method_handler(
+                    servicer.Forget,
+                    request_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.ForgetRequest.FromString,
+                    response_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.ForgetResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +199,33 @@ class RecallService:
             '/somnia.recall.v1.RecallService/Feedback',
             somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackRequest.SerializeToString,
             somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Forget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/somnia.recall.v1.RecallService/Forget',
+            somnia_dot_recall_dot_v1_dot_recall__pb2.ForgetRequest.SerializeToString,
+            somnia_dot_recall_dot_v1_dot_recall__pb2.ForgetResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,6 +39,13 @@ class RecallServiceStub:
     """WarmCache returns the session's L4..L1 warm pack, building it when none is stored."""
     Feedback: _grpc.UnaryUnaryMultiCallable[_recall_pb2.FeedbackRequest, _recall_pb2.FeedbackResponse]
     """Feedback records that a memory helped or misled, or that a session's task succeeded or failed."""
+    Forget: _grpc.UnaryUnaryMultiCallable[_recall_pb2.ForgetRequest, _recall_pb2.ForgetResponse]
+    """Forget erases for good a memory, a session, everything about a subject, or a whole namespace:
+    every copy in the memory store, the graph, the warm packs and the event streams, and the insights
+    made from it (rewritten without it, or deleted when nothing else is left). It leaves an audit
+    event that names the target by a digest only. Forgetting something already forgotten answers
+    with the first erasure's audit id; forgetting what never existed is NOT_FOUND.
+    """
 
 @_typing.type_check_only
 class RecallServiceAsyncStub(RecallServiceStub):
@@ -51,6 +58,13 @@ class RecallServiceAsyncStub(RecallServiceStub):
     """WarmCache returns the session's L4..L1 warm pack, building it when none is stored."""
     Feedback: _aio.UnaryUnaryMultiCallable[_recall_pb2.FeedbackRequest, _recall_pb2.FeedbackResponse]  # type: ignore[assignment]
     """Feedback records that a memory helped or misled, or that a session's task succeeded or failed."""
+    Forget: _aio.UnaryUnaryMultiCallable[_recall_pb2.ForgetRequest, _recall_pb2.ForgetResponse]  # type: ignore[assignment]
+    """Forget erases for good a memory, a session, everything about a subject, or a whole namespace:
+    every copy in the memory store, the graph, the warm packs and the event streams, and the insights
+    made from it (rewritten without it, or deleted when nothing else is left). It leaves an audit
+    event that names the target by a digest only. Forgetting something already forgotten answers
+    with the first erasure's audit id; forgetting what never existed is NOT_FOUND.
+    """
 
 class RecallServiceServicer(metaclass=_abc_1.ABCMeta):
     """RecallService answers "what do I know about this?" from everything captured in a namespace."""
@@ -78,5 +92,18 @@ class RecallServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_recall_pb2.FeedbackResponse, _abc.Awaitable[_recall_pb2.FeedbackResponse]]:
         """Feedback records that a memory helped or misled, or that a session's task succeeded or failed."""
+
+    @_abc_1.abstractmethod
+    def Forget(
+        self,
+        request: _recall_pb2.ForgetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recall_pb2.ForgetResponse, _abc.Awaitable[_recall_pb2.ForgetResponse]]:
+        """Forget erases for good a memory, a session, everything about a subject, or a whole namespace:
+        every copy in the memory store, the graph, the warm packs and the event streams, and the insights
+        made from it (rewritten without it, or deleted when nothing else is left). It leaves an audit
+        event that names the target by a digest only. Forgetting something already forgotten answers
+        with the first erasure's audit id; forgetting what never existed is NOT_FOUND.
+        """
 
 def add_RecallServiceServicer_to_server(servicer: RecallServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

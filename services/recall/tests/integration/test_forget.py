@@ -1,0 +1,301 @@
+"""Forget on a real nats-server with the real embedder and the embedded stores: afterwards no API,
+store, stream or bucket returns any of what was forgotten, insights are rewritten without it, and the
+audit trail names it by a digest only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import grpc
+import nats
+import pytest
+from nats.js.errors import NotFoundError
+from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
+from somnia_contracts import (
+    AUDIT_STREAM,
+    CONTENT_STREAMS,
+    MEMORY_STREAM,
+    SESSION_STREAM,
+    MemoryForgotten,
+    MemoryIndexed,
+    MsgIds,
+    Subjects,
+    TurnCaptured,
+    insight_memory_id,
+    memory_id_for,
+)
+from somnia_extraction import OfflineExtractor
+from somnia_graph_store import CommunityNode, MemoryNode, Mention, TurnNode
+from somnia_graph_store.embedded.store import EmbeddedGraphStore
+from somnia_memory_store import MemoryRecord, SearchFilter
+from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+from somnia_nats_server import NatsServer
+from somnia_recall.main import RecallApp
+from somnia_recall.settings import RecallSettings
+from somnia_retrieval.insights import extractive_insight
+
+pytestmark = pytest.mark.integration
+NS = "acme/helper/dana"
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+SESSIONS = {
+    "s-health": ["My doctor says I am allergic to penicillin.", "I take the Vashon ferry to the clinic."],
+    "s-commute": ["The Vashon ferry was late again this morning.", "Standup moved to 10 because of it."],
+    "s-trip": ["We booked a ryokan in Kyoto for April.", "The Vashon ferry sells out on holiday weekends."],
+}
+SECRET = "penicillin"
+
+
+@dataclass
+class World:
+    stub: recall_pb2_grpc.RecallServiceStub
+    store: EmbeddedMemoryStore
+    graph: EmbeddedGraphStore
+    js: nats.js.JetStreamContext
+    insight_id: str
+
+
+async def seed(url: str, store: EmbeddedMemoryStore, graph: EmbeddedGraphStore, embedder) -> str:  # type: ignore[no-untyped-def]
+    """What capture, embedding, graph and a dream would have left: events, memories, nodes, an insight."""
+    broker = create_broker(url, name="seed")
+    await broker.connect()
+    await ensure_streams(broker, SESSION_STREAM, MEMORY_STREAM)
+    publisher = JetStreamPublisher(broker)
+    records, turns, memories, mentions = [], [], [], []
+    for n, (session, texts) in enumerate(SESSIONS.items()):
+        vectors = await embedder.embed(texts)
+        for i, text in enumerate(texts):
+            turn_id, at = f"{session}-{i}", T0 + timedelta(days=n, minutes=i)
+            memory_id = memory_id_for(NS, session, turn_id, 0)
+            event = TurnCaptured(
+                namespace=NS,
+                session_id=session,
+                turn_id=turn_id,
+                role="user",
+                content=text,
+                occurred_at=at,
+                captured_at=at,
+            )
+            await publisher.publish(
+                event,
+                subject=Subjects.session_turn(NS, session),
+                msg_id=MsgIds.turn(NS, session, turn_id),
+                stream=SESSION_STREAM.name,
+            )
+            indexed = MemoryIndexed(
+                namespace=NS,
+                session_id=session,
+                turn_id=turn_id,
+                memory_ids=(memory_id,),
+                embedder=embedder.name,
+                dimension=embedder.dimension,
+                occurred_at=at,
+                indexed_at=at,
+            )
+            await publisher.publish(
+                indexed,
+                subject=Subjects.memory_indexed(NS, session),
+                msg_id=MsgIds.memory_indexed(NS, session, turn_id),
+                stream=MEMORY_STREAM.name,
+            )
+            records.append(
+                MemoryRecord(
+                    memory_id=memory_id,
+                    namespace=NS,
+                    text=text,
+                    session_id=session,
+                    turn_id=turn_id,
+                    role="user",
+                    occurred_at=at,
+                    recorded_at=at,
+                    embedder=embedder.name,
+                    vector=vectors[i],
+                )
+            )
+            turns.append(TurnNode(namespace=NS, session_id=session, turn_id=turn_id, role="user", occurred_at=at))
+            memories.append(MemoryNode(namespace=NS, session_id=session, turn_id=turn_id, memory_id=memory_id))
+            if "Vashon" in text:
+                mentions.append(
+                    Mention(
+                        namespace=NS,
+                        session_id=session,
+                        turn_id=turn_id,
+                        entity_key="vashon ferry",
+                        name="Vashon ferry",
+                    )
+                )
+            if SECRET in text:
+                mentions.append(
+                    Mention(namespace=NS, session_id=session, turn_id=turn_id, entity_key=SECRET, name=SECRET)
+                )
+    await close_broker(broker)
+    await store.upsert(records)
+    await graph.upsert_turns(turns)
+    await graph.upsert_memories(memories)
+    await graph.upsert_mentions(mentions)
+    # The insight a dream made: it quotes the first turn of each session.
+    quoted = [r for r in records if r.turn_id.endswith("-0")]
+    insight = insight_memory_id(NS, "cluster:k-1")
+    text = extractive_insight("Recurring context across 3 sessions: health, commute, travel.", quoted)
+    (vector,) = await embedder.embed([text])
+    await store.upsert(
+        [
+            MemoryRecord(
+                memory_id=insight,
+                namespace=NS,
+                kind="semantic",
+                text=text,
+                session_id="dream",
+                turn_id="cluster-k-1",
+                role="system",
+                occurred_at=quoted[-1].occurred_at,
+                recorded_at=T0 + timedelta(days=5),
+                embedder=embedder.name,
+                vector=vector,
+            )
+        ]
+    )
+    await graph.upsert_communities(
+        [
+            CommunityNode(
+                namespace=NS,
+                community_id="k-1",
+                kind="cluster",
+                label="health, commute, travel",
+                members=tuple(r.memory_id for r in quoted),
+                size=3,
+                sessions=3,
+                insight_memory_id=insight,
+                sources=tuple(r.memory_id for r in quoted),
+            )
+        ]
+    )
+    return insight
+
+
+@pytest.fixture
+async def world(nats_server: NatsServer, tmp_path: Path, embedder) -> AsyncIterator[World]:  # type: ignore[no-untyped-def]
+    store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
+    await graph.ensure_schema()
+    insight = await seed(nats_server.url, store, graph, embedder)
+    app = RecallApp(
+        RecallSettings(port=0, nats_url=nats_server.url), embedder, store, graph=graph, extractor=OfflineExtractor()
+    )
+    port = await app.start()
+    client = await nats.connect(nats_server.url)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = recall_pb2_grpc.RecallServiceStub(channel)
+        await stub.WarmCache(recall_pb2.WarmCacheRequest(namespace=NS, session_id="s-next", opening="my allergy"))
+        yield World(stub, store, graph, client.jetstream(), insight)
+    await client.close()
+    await app.stop()
+
+
+async def stream_bodies(js: nats.js.JetStreamContext, subject: str = "somnia.>") -> list[bytes]:
+    """Every message body in the content streams (and the warm packs' bucket) under `subject`."""
+    bodies = []
+    for stream in [s.name for s in CONTENT_STREAMS] + ["KV_somnia_warm_packs"]:
+        seq = 1
+        while True:
+            try:
+                msg = await js.get_msg(
+                    stream, seq=seq, subject=subject if not stream.startswith("KV_") else None, next=True
+                )
+            except NotFoundError:
+                break
+            bodies.append(msg.data or b"")
+            seq = (msg.seq or seq) + 1
+    return bodies
+
+
+async def audit(js: nats.js.JetStreamContext) -> list[MemoryForgotten]:
+    found, seq = [], 1
+    while True:
+        try:
+            msg = await js.get_msg(AUDIT_STREAM.name, seq=seq, subject=Subjects.AUDIT_ALL, next=True)
+        except NotFoundError:
+            return found
+        assert SECRET.encode() not in (msg.data or b"") and b"Vashon" not in (msg.data or b"")
+        found.append(MemoryForgotten.model_validate_json(msg.data or b""))
+        seq = (msg.seq or seq) + 1
+
+
+async def test_forgetting_a_session_leaves_nothing_of_it_anywhere(world: World) -> None:
+    assert any(SECRET.encode() in b for b in await stream_bodies(world.js))
+    forgotten = await world.stub.Forget(
+        recall_pb2.ForgetRequest(namespace=NS, session_id="s-health", reason="user asked")
+    )
+    assert forgotten.memories == 2 and forgotten.graph_nodes >= 5
+    assert forgotten.stream_messages == 4 and forgotten.warm_packs >= 1 and forgotten.insights_rebuilt == 1
+    # The stores, the graph, the streams and the packs.
+    assert await world.store.scan(NS, SearchFilter(session_ids=("s-health",))) == []
+    assert await world.graph.session_turns(NS, "s-health") == []
+    assert not [e for e in await world.graph.entity_turns(NS, [SECRET], 10)]
+    assert not any(SECRET.encode() in b for b in await stream_bodies(world.js))
+    # Every API.
+    recalled = await world.stub.Recall(recall_pb2.RecallRequest(namespace=NS, query="penicillin allergy doctor", k=10))
+    assert recalled.items and not any(SECRET in item.text for item in recalled.items)
+    pack = await world.stub.WarmCache(
+        recall_pb2.WarmCacheRequest(namespace=NS, session_id="s-next", opening="my allergy")
+    )
+    assert not pack.from_cache and SECRET not in pack.rendered
+    # The insight is rewritten from its other two quotes.
+    (insight,) = await world.store.get(NS, [world.insight_id])
+    assert SECRET not in insight.text and insight.text.count("\n- [") == 2 and "Vashon ferry was late" in insight.text
+    assert len((await world.graph.insight_sources(NS, [world.insight_id]))[world.insight_id]) == 2
+    # The audit trail, and asking again.
+    (event,) = await audit(world.js)
+    assert event.target == "session" and event.audit_id == forgotten.audit_id and event.memories == 2
+    again = await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, session_id="s-health"))
+    assert again.already_forgotten and again.audit_id == forgotten.audit_id and again.memories == 0
+    with pytest.raises(grpc.aio.AioRpcError) as never:
+        await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, session_id="s-never"))
+    assert never.value.code() == grpc.StatusCode.NOT_FOUND and "nothing was erased" in (never.value.details() or "")
+
+
+async def test_forgetting_one_memory_keeps_the_rest_of_its_session(world: World) -> None:
+    memory = memory_id_for(NS, "s-commute", "s-commute-1", 0)
+    forgotten = await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, memory_id=memory))
+    assert forgotten.memories == 1 and forgotten.stream_messages == 2  # its turn and its indexed event
+    assert [r.turn_id for r in await world.store.scan(NS, SearchFilter(session_ids=("s-commute",)))] == ["s-commute-0"]
+    assert await world.graph.session_turns(NS, "s-commute") == ["s-commute-0"]
+    bodies = await stream_bodies(world.js, Subjects.session_turn(NS, "s-commute"))
+    assert len(bodies) == 1 and b"Standup moved" not in bodies[0]
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, memory_id="m-never-was"))
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_forgetting_a_subject_takes_every_mention_and_the_insights_that_quote_them(world: World) -> None:
+    forgotten = await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, subject="Vashon ferry"))
+    assert forgotten.memories == 3 and forgotten.insights_deleted + forgotten.insights_rebuilt == 1
+    left = [r.text for r in await world.store.scan(NS)]
+    assert left and not any("vashon" in t.lower() for t in left)
+    assert not any(b"Vashon" in b for b in await stream_bodies(world.js))
+    assert await world.graph.entity_turns(NS, ["vashon ferry"], 10) == []
+
+
+async def test_a_namespace_is_erased_only_when_confirmed(world: World) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as unconfirmed:
+        await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, entire_namespace=True))
+    assert unconfirmed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"confirm_namespace to '{NS}'" in (unconfirmed.value.details() or "")
+    assert await world.store.count(NS) == 7  # nothing was touched
+    with pytest.raises(grpc.aio.AioRpcError) as nothing:
+        await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS))
+    assert nothing.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    erased = await world.stub.Forget(
+        recall_pb2.ForgetRequest(namespace=NS, entire_namespace=True, confirm_namespace=NS)
+    )
+    assert erased.memories == 7 and erased.graph_nodes > 0 and erased.stream_messages == 12
+    assert await world.store.count(NS) == 0 and await world.graph.count(NS, "Turn") == 0
+    assert await stream_bodies(world.js, f"somnia.*.*.*.{NS}.>") == []
+    with pytest.raises(grpc.aio.AioRpcError) as gone:
+        await world.stub.Recall(recall_pb2.RecallRequest(namespace=NS, query="ferry", k=3))
+    assert gone.value.code() == grpc.StatusCode.NOT_FOUND
+    again = await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, entire_namespace=True, confirm_namespace=NS))
+    assert again.already_forgotten and again.audit_id == erased.audit_id
+    assert [e.target for e in await audit(world.js)] == ["namespace"]
