@@ -225,6 +225,7 @@ async def test_patterns_replace_their_supporting_turns_and_lift_them(graph_store
             description="grep then restart",
             support=2,
             confidence=1.0,
+            successes=3,
             success_lower=lower,
             supporting_turns=tuple(TurnRef(session_id=s, turn_id=t) for s, t in turns),
         )
@@ -233,10 +234,12 @@ async def test_patterns_replace_their_supporting_turns_and_lift_them(graph_store
         [pattern("p1", 0.4, [("s1", "t1"), ("s2", "u1")]), pattern("p2", 0.7, [("s1", "t1")])]
     )
     await graph_store.upsert_patterns([pattern("p1", 0.5, [("s1", "t2")])])  # a rerun replaces p1's support
+    unproven = pattern("p3", 0.1, [("s2", "u1")]).model_copy(update={"successes": 0})
+    await graph_store.upsert_patterns([unproven])  # no outcome yet: its prior lifts nothing
     refs = [TurnRef(session_id="s1", turn_id=t) for t in ("t1", "t2")] + [TurnRef(session_id="s2", turn_id="u1")]
     found = await graph_store.pattern_success(ns, refs)
     assert found == {refs[0]: pytest.approx(0.7), refs[1]: pytest.approx(0.5)}
-    assert await graph_store.count(ns, "Pattern") == 2
+    assert await graph_store.count(ns, "Pattern") == 3
 
 
 async def test_communities_keep_ids_and_replace_members(graph_store: GraphStore, ns: str) -> None:

@@ -135,8 +135,8 @@ class GraphStore(Protocol):
         ...
 
     async def pattern_success(self, namespace: str, turns: Sequence[TurnRef]) -> dict[TurnRef, float]:
-        """For each turn that SUPPORTS a pattern, the best lower credible bound of success among them
-        (turns that support none are left out)."""
+        """For each turn that SUPPORTS a pattern with reported outcomes, the best lower credible bound of
+        success among them (turns that support none are left out: a prior alone proves nothing)."""
         ...
 
     async def insight_sources(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, list[str]]:

@@ -37,6 +37,8 @@ class Candidate:
 
 # The kinds dreaming writes (insights and procedures); their provenance is on the graph.
 DREAMT_KINDS = ("semantic", "procedural")
+# What was captured (and, later, the negative knowledge drawn from it).
+RAW_KINDS = ("episodic", "negative")
 
 
 @dataclass(frozen=True)

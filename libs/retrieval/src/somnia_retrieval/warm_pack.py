@@ -32,7 +32,7 @@ from somnia_graph_store import GraphStore
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, SearchHit
 from somnia_tokens import TokenCounter
 
-from somnia_retrieval.models import DREAMT_KINDS, LayerName, RankedMemory, UnknownNamespace
+from somnia_retrieval.models import DREAMT_KINDS, RAW_KINDS, LayerName, RankedMemory, UnknownNamespace
 from somnia_retrieval.retriever import Retriever
 
 LAYER_ORDER: tuple[LayerName, ...] = ("L4", "L3", "L2", "L1")
@@ -47,7 +47,9 @@ HEADERS: dict[LayerName, str] = {
 # Words that strategic statements use: preferences, goals, decisions, rules, lessons, failures.
 # (FTS stems them: "preferences" finds "prefer", "plans" finds "plan".)
 STRATEGIC_QUERY = "prefer always never goal plan decided decision rule lesson mistake failed avoid"
-# What dreaming writes: semantic insights (L3) and procedural patterns (L4).
+# What dreaming writes (semantic insights for L3, procedural patterns for L4) enters a pack only through
+# its own searches and share of the budget; every other search looks at what was captured.
+RAW = SearchFilter(kinds=RAW_KINDS)
 INSIGHTS = SearchFilter(kinds=("semantic",))
 PROCEDURES = SearchFilter(kinds=("procedural",))
 DREAMT_PER_LAYER = 10
@@ -162,7 +164,7 @@ class WarmPackBuilder:
         # search).
         recalls = asyncio.gather(
             self._recall(ns, request.opening, self._related_k, clock),
-            self._keywords(ns, " ".join(tools), 30),
+            self._keywords(ns, " ".join(tools), 30, RAW),
             self._strategic(ns),
             self._keywords(ns, " ".join([*tools, request.opening]), DREAMT_PER_LAYER, PROCEDURES),
         )
@@ -174,7 +176,7 @@ class WarmPackBuilder:
         topics = await self._topics(immediate)
         (related, tool_related, strategic, procedures), continuing, insights = await asyncio.gather(
             recalls,
-            self._nearest(ns, " ".join(topics), 50),
+            self._nearest(ns, " ".join(topics), 50, RAW),
             self._nearest(ns, " ".join([request.opening, *topics]), DREAMT_PER_LAYER, INSIGHTS),
         )
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
@@ -252,7 +254,7 @@ class WarmPackBuilder:
         cached = self._strategic_cache.get(namespace)
         if cached is not None and time.monotonic() - cached[0] < self._strategic_ttl_s:
             return cached[1]
-        hits = await self._keywords(namespace, STRATEGIC_QUERY, 30)
+        hits = await self._keywords(namespace, STRATEGIC_QUERY, 30, RAW)
         self._strategic_cache[namespace] = (time.monotonic(), hits)
         return hits
 
@@ -270,7 +272,7 @@ class WarmPackBuilder:
         if not query.strip():
             return []
         try:
-            found = await self._retriever.recall(namespace, query, k=min(k, 100), now=now)
+            found = await self._retriever.recall(namespace, query, k=min(k, 100), now=now, filter=RAW)
         except UnknownNamespace:
             return []
         return [m for m in found if m.relevance >= self._min_relevance]

@@ -528,6 +528,7 @@ class EmbeddedGraphStore:
                     "SELECT e.source, MAX(json_extract(n.props, '$.success_lower')) FROM edge e JOIN node n "
                     "ON n.namespace = e.namespace AND n.label = 'Pattern' AND n.key = substr(e.target, 9) "
                     f"WHERE e.namespace = ? AND e.type = 'SUPPORTS' AND e.source IN ({','.join('?' * len(chunk))}) "
+                    "AND json_extract(n.props, '$.successes') + json_extract(n.props, '$.failures') > 0 "
                     "GROUP BY e.source",
                     (namespace, *chunk),
                 ):

@@ -224,7 +224,7 @@ MERGE (m)-[:MEMBER_OF]->(c)
 """
 PATTERN_SUCCESS = """
 UNWIND $uids AS uid
-MATCH (t:Turn {uid: uid})-[:SUPPORTS]->(p:Pattern)
+MATCH (t:Turn {uid: uid})-[:SUPPORTS]->(p:Pattern) WHERE p.successes + p.failures > 0
 RETURN t.session_id AS session_id, t.turn_id AS turn_id, max(p.success_lower) AS best
 """
 # Erasure: each query collects what it removes, deletes it and says how many nodes went.
