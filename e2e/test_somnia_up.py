@@ -283,6 +283,24 @@ def check_dream(somnia: Somnia) -> None:
     assert len(insight.provenance.derived_from) == 3
     again = somnia.cli("dream", "--run-id", "e2e-1")  # a finished run is not run twice
     assert again.returncode == 0 and "finished" in again.stdout
+    check_forget(somnia)
+
+
+def check_forget(somnia: Somnia) -> None:
+    """Forgetting a session removes it from Recall and from the insight that quoted it."""
+    forgotten = somnia.cli("forget", "--session", "commute-0", "--reason", "e2e")
+    assert forgotten.returncode == 0 and "insights rewritten without it" in forgotten.stdout, forgotten
+    with grpc.insecure_channel(somnia.recall) as channel:
+        found = recall_pb2_grpc.RecallServiceStub(channel).Recall(
+            recall_pb2.RecallRequest(namespace=NS, query="vashon ferry late monday", k=10)
+        )
+    assert not any("Monday" in item.text for item in found.items)
+    (insight,) = [item for item in found.items if item.kind == "semantic"]
+    assert len(insight.provenance.derived_from) == 2
+    again = somnia.cli("forget", "--session", "commute-0")
+    assert again.returncode == 0 and "already forgotten" in again.stdout
+    refused = somnia.cli("forget", "--entire-namespace")
+    assert refused.returncode != 0 and f"confirm_namespace to '{NS}'" in refused.stderr, refused
 
 
 def graph_settings(env: dict[str, str]) -> GraphStoreSettings:

@@ -1,4 +1,4 @@
-"""`somnia`: up, status, capture, import, recall, warm, feedback, dream."""
+"""`somnia`: up, status, capture, import, recall, warm, feedback, dream, forget."""
 
 from __future__ import annotations
 
@@ -395,6 +395,57 @@ def dream(
     if outcome.error:
         raise fail(outcome.error)
     console.print(f"[dim]log: {log_path}; recall now finds the insights (kinds semantic and procedural)[/]")
+
+
+@app.command()
+def forget(
+    memory_id: Annotated[str, typer.Option("--memory", "-m", help="a memory id, as recall shows it")] = "",
+    session_id: Annotated[str, typer.Option("--session", "-s", help="a whole session")] = "",
+    subject: Annotated[str, typer.Option(help="a person, place or topic: every memory that mentions it")] = "",
+    everything: Annotated[
+        bool, typer.Option("--entire-namespace", help="the whole namespace (needs --confirm with its name)")
+    ] = False,
+    confirm: Annotated[str, typer.Option(help="repeat the namespace to erase all of it")] = "",
+    reason: Annotated[str, typer.Option(help="why, for the audit trail (no memory content)")] = "",
+    namespace: NamespaceOption = None,
+) -> None:
+    """Erase for good: from the stores, the graph, warm packs, event streams and insights made from it."""
+    chosen = [bool(memory_id), bool(session_id), bool(subject), everything]
+    if sum(chosen) != 1:
+        raise fail("say what to forget: exactly one of --memory, --session, --subject or --entire-namespace")
+    settings = CliSettings()
+    client = SomniaClient(settings.capture_address, settings.recall_address)
+    ns = namespace or settings.namespace
+    try:
+        response = client.forget(
+            ns,
+            memory_id=memory_id,
+            session_id=session_id,
+            subject=subject,
+            entire_namespace=everything,
+            confirm_namespace=confirm,
+            reason=reason,
+        )
+    except grpc.RpcError as exc:
+        raise rpc_error(exc, "forget failed") from exc
+    finally:
+        client.close()
+    if response.already_forgotten:
+        console.print(f"already forgotten (audit {response.audit_id}); nothing left to erase")
+        return
+    table = Table(title=f"forgotten from {ns} (audit {response.audit_id})")
+    table.add_column("what")
+    table.add_column("erased", justify="right")
+    for label, value in (
+        ("memories", response.memories),
+        ("graph nodes", response.graph_nodes),
+        ("warm packs", response.warm_packs),
+        ("stream messages", response.stream_messages),
+        ("insights deleted", response.insights_deleted),
+        ("insights rewritten without it", response.insights_rebuilt),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
 
 
 def _nats_up(settings: CliSettings) -> bool:

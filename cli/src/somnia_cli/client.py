@@ -118,6 +118,30 @@ class SomniaClient:
         response: recall_pb2.FeedbackResponse = self.recall_stub.Feedback(request, timeout=self._timeout_s)
         return response
 
+    def forget(
+        self,
+        namespace: str,
+        *,
+        memory_id: str = "",
+        session_id: str = "",
+        subject: str = "",
+        entire_namespace: bool = False,
+        confirm_namespace: str = "",
+        reason: str = "",
+    ) -> recall_pb2.ForgetResponse:
+        request = recall_pb2.ForgetRequest(namespace=namespace, confirm_namespace=confirm_namespace, reason=reason)
+        if memory_id:
+            request.memory_id = memory_id
+        elif session_id:
+            request.session_id = session_id
+        elif subject:
+            request.subject = subject
+        elif entire_namespace:
+            request.entire_namespace = True
+        # Erasure touches every store and stream: give it longer than a recall.
+        response: recall_pb2.ForgetResponse = self.recall_stub.Forget(request, timeout=max(self._timeout_s, 120.0))
+        return response
+
     def close(self) -> None:
         self._capture_channel.close()
         self._recall_channel.close()
