@@ -121,6 +121,15 @@ class Retriever:
         (vector,) = await self._embedder.embed([text])
         return await self._store.vector_search(namespace, vector, k, filter)
 
+    async def similar_at_least(
+        self, namespace: str, text: str, k: int, min_cosine: float, filter: SearchFilter | None = None
+    ) -> list[SearchHit]:
+        """The nearest memories whose cosine to `text` is at least `min_cosine`: an absolute bar, where
+        search scores are normalised per query and so always make something look relevant."""
+        (vector,) = await self._embedder.embed([text])
+        hits = await self._store.vector_search(namespace, vector, k, filter)
+        return [h for h in hits if float(h.record.vector @ vector) >= min_cosine]
+
     async def _extract(self, query: str, said_at: datetime) -> Extraction:
         """The query's entities; remembered per query and day, since agents and warming repeat queries."""
         if self._extractor is None:

@@ -74,6 +74,10 @@ class WarmPackSettings(BaseSettings):
     # Insights and procedures from dreaming may fill at most this share of a layer: under a tight
     # budget, one insight's quotes cost what several directly relevant memories would.
     dreamt_share: float = Field(default=0.25, ge=0.0, le=1.0)
+    # ...and an insight joins L3 only when its cosine to the opening and recent topics reaches this
+    # (all-MiniLM-L6-v2: related sentences score about 0.4-0.7, unrelated ones 0-0.2). A greeting
+    # predicts no insight, and then none takes the place of a memory.
+    insight_min_cosine: float = Field(default=0.35, ge=-1.0, le=1.0)
 
     def budgets(self) -> dict[LayerName, int]:
         return {"L1": self.l1_tokens, "L2": self.l2_tokens, "L3": self.l3_tokens, "L4": self.l4_tokens}

@@ -135,6 +135,7 @@ class WarmPackBuilder:
         topic_turns: int = 10,
         strategic_ttl_s: float = 60.0,
         dreamt_share: float = 0.25,
+        insight_min_cosine: float = 0.35,
     ) -> None:
         self._retriever = retriever
         self._store = store
@@ -148,6 +149,7 @@ class WarmPackBuilder:
         self._topic_turns = topic_turns
         self._strategic_ttl_s = strategic_ttl_s
         self._dreamt_share = dreamt_share
+        self._insight_min_cosine = insight_min_cosine
         self._strategic_cache: dict[str, tuple[float, list[SearchHit]]] = {}
         self._topic_extractor = OfflineExtractor(max_keyphrases=8, times=False)
 
@@ -177,7 +179,7 @@ class WarmPackBuilder:
         (related, tool_related, strategic, procedures), continuing, insights = await asyncio.gather(
             recalls,
             self._nearest(ns, " ".join(topics), 50, RAW),
-            self._nearest(ns, " ".join([request.opening, *topics]), DREAMT_PER_LAYER, INSIGHTS),
+            self._insights(ns, " ".join([request.opening, *topics])),
         )
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
             "L4": [
@@ -260,6 +262,13 @@ class WarmPackBuilder:
 
     async def _nearest(self, namespace: str, text: str, k: int, filter: SearchFilter | None = None) -> list[SearchHit]:
         return await self._retriever.nearest(namespace, text, k, filter) if text.strip() else []
+
+    async def _insights(self, namespace: str, text: str) -> list[SearchHit]:
+        if not text.strip():
+            return []
+        return await self._retriever.similar_at_least(
+            namespace, text, DREAMT_PER_LAYER, self._insight_min_cosine, INSIGHTS
+        )
 
     async def _keywords(
         self, namespace: str, query: str, k: int, filter: SearchFilter | None = None

@@ -58,6 +58,7 @@ class CacheWarmingApp:
             recent_sessions=self.warm_settings.recent_sessions,
             related_k=self.warm_settings.related_k,
             dreamt_share=self.warm_settings.dreamt_share,
+            insight_min_cosine=self.warm_settings.insight_min_cosine,
         )
         self.packs: WarmPackStore | None = None
         self._tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.cache_warming")

@@ -86,6 +86,7 @@ class RecallApp:
                 recent_sessions=self.warm_settings.recent_sessions,
                 related_k=self.warm_settings.related_k,
                 dreamt_share=self.warm_settings.dreamt_share,
+                insight_min_cosine=self.warm_settings.insight_min_cosine,
             ),
             warm_budgets=self.warm_settings.budgets(),
             max_layer_tokens=self.warm_settings.max_layer_tokens,
