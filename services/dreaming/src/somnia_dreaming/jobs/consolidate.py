@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+import numpy as np
+
 from somnia_contracts import insight_memory_id, memory_id_for
 from somnia_embedder import Embedder
 from somnia_extraction import OfflineExtractor
@@ -30,6 +32,7 @@ log = logging.getLogger("somnia.dreaming")
 INSIGHT_SESSION = "dream"
 INSIGHT_ROLE = "system"
 PROCEDURAL_KINDS = ("tool_sequence", "problem_resolution")
+EMBED_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,10 @@ class Consolidator:
         if not drafts:
             return Consolidated([], [], [])
         texts = [await self._summarizer.summarize(headline, sources) for _, _, headline, sources in drafts]
-        vectors = await self._embedder.embed(texts)
+        # Insights are long: a few at a time keeps the embedder's working memory small.
+        vectors = np.vstack(
+            [await self._embedder.embed(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)]
+        )
         now = datetime.now(UTC)
         insights = [
             Insight(
