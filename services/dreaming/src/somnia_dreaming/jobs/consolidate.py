@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
-
 from somnia_contracts import insight_memory_id, memory_id_for
 from somnia_embedder import Embedder
 from somnia_extraction import OfflineExtractor
