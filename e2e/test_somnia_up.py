@@ -278,9 +278,9 @@ def check_dream(somnia: Somnia) -> None:
         found = recall_pb2_grpc.RecallServiceStub(channel).Recall(
             recall_pb2.RecallRequest(namespace=NS, query="vashon ferry late", k=5)
         )
-    (insight,) = [item for item in found.items if item.kind == "semantic"]
-    assert "Recurring topic across 3 sessions" in insight.text
-    assert len(insight.provenance.derived_from) == 3
+    topics = [item for item in found.items if item.kind == "semantic" and "Recurring topic across 3" in item.text]
+    assert topics, [item.text for item in found.items]
+    assert len(topics[0].provenance.derived_from) == 3
     again = somnia.cli("dream", "--run-id", "e2e-1")  # a finished run is not run twice
     assert again.returncode == 0 and "finished" in again.stdout
     check_forget(somnia)
@@ -295,8 +295,8 @@ def check_forget(somnia: Somnia) -> None:
             recall_pb2.RecallRequest(namespace=NS, query="vashon ferry late monday", k=10)
         )
     assert not any("Monday" in item.text for item in found.items)
-    (insight,) = [item for item in found.items if item.kind == "semantic"]
-    assert len(insight.provenance.derived_from) == 2
+    topics = [item for item in found.items if item.kind == "semantic" and "Recurring topic across 3" in item.text]
+    assert topics and all(len(item.provenance.derived_from) == 2 for item in topics)
     again = somnia.cli("forget", "--session", "commute-0")
     assert again.returncode == 0 and "already forgotten" in again.stdout
     refused = somnia.cli("forget", "--entire-namespace")
@@ -387,6 +387,7 @@ def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -
     try:
         after = top_answers(somnia.recall)
         assert {q: ids[0] for q, ids in after.items()} == QUESTIONS
-        assert all(len(ids) == 8 for ids in after.values())  # 6 captured + 2 imported, none doubled
+        # 6 captured + 2 imported + 2 ferry turns left after forgetting one + dreamt insights: none doubled.
+        assert all(len(ids) == len(set(ids)) == 10 for ids in after.values())
     finally:
         somnia.down()
