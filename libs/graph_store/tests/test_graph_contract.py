@@ -10,6 +10,7 @@ from somnia_graph_store import (
     FeedbackNode,
     GraphStore,
     MemoryNode,
+    MemoryUse,
     Mention,
     PatternNode,
     SessionNode,
@@ -333,3 +334,18 @@ async def test_insights_citing_a_memory_are_found_and_repointed(graph_store: Gra
     await graph_store.set_group_insight(ns, "Community", "c1", "i-1", ["m-1"])
     assert await graph_store.insights_citing(ns, ["m-2"]) == []
     assert await graph_store.insight_sources(ns, ["i-1"]) == {"i-1": ["m-1"]}
+
+
+async def test_uses_are_counted_once_each_and_the_recent_ones_kept(graph_store: GraphStore, ns: str) -> None:
+    await graph_store.upsert_memories([MemoryNode(namespace=ns, session_id="s1", turn_id="t1", memory_id=f"{ns}-m")])
+
+    def use(n: int) -> MemoryUse:
+        return MemoryUse(namespace=ns, memory_id=f"{ns}-m", use_id=f"r{n}", used_at=T0 + timedelta(hours=n))
+
+    await graph_store.record_uses([use(n) for n in range(10)])
+    await graph_store.record_uses([use(9), MemoryUse(namespace=ns, memory_id="unknown", use_id="x", used_at=T0)])
+    found = await graph_store.memory_uses(ns, [f"{ns}-m", "unknown"])
+    assert list(found) == [f"{ns}-m"]
+    history = found[f"{ns}-m"]
+    assert history.count == 10  # the redelivered r9 counted once
+    assert history.recent == tuple(T0 + timedelta(hours=n) for n in range(2, 10))

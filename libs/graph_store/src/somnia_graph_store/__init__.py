@@ -11,6 +11,7 @@ from somnia_graph_store.models import (
     FeedbackCounts,
     FeedbackNode,
     MemoryNode,
+    MemoryUse,
     Mention,
     PatternKind,
     PatternNode,
@@ -22,12 +23,14 @@ from somnia_graph_store.models import (
     TurnDigest,
     TurnNode,
     TurnRef,
+    UseHistory,
 )
-from somnia_graph_store.ports import LABELS, GraphStore, GraphStoreError, Label
+from somnia_graph_store.ports import LABELS, RECENT_USES, GraphStore, GraphStoreError, Label
 from somnia_graph_store.settings import GraphStoreSettings
 
 __all__ = [
     "LABELS",
+    "RECENT_USES",
     "CitingGroup",
     "CommunityKind",
     "CommunityNode",
@@ -39,6 +42,7 @@ __all__ = [
     "GraphStoreSettings",
     "Label",
     "MemoryNode",
+    "MemoryUse",
     "Mention",
     "PatternKind",
     "PatternNode",
@@ -50,5 +54,6 @@ __all__ = [
     "TurnDigest",
     "TurnNode",
     "TurnRef",
+    "UseHistory",
     "open_graph_store",
 ]

@@ -212,3 +212,24 @@ class CitingGroup(BaseModel):
     group_id: str
     insight_memory_id: str
     sources: tuple[str, ...]
+
+
+class MemoryUse(BaseModel):
+    """A memory was used (returned by Recall): one trace of its base-level activation. `use_id` makes a
+    redelivered use count once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    memory_id: str
+    use_id: str
+    used_at: AwareDatetime
+
+
+class UseHistory(BaseModel):
+    """How often a memory was used, and when, most recent last (at most the last few)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    count: int
+    recent: tuple[AwareDatetime, ...]

@@ -14,6 +14,7 @@ from somnia_graph_store.models import (
     FeedbackCounts,
     FeedbackNode,
     MemoryNode,
+    MemoryUse,
     Mention,
     PatternNode,
     SessionNode,
@@ -22,6 +23,7 @@ from somnia_graph_store.models import (
     ToolUse,
     TurnNode,
     TurnRef,
+    UseHistory,
 )
 
 Label = Literal["Session", "Turn", "Memory", "Entity", "Tool", "Agent", "Feedback", "Pattern", "Community"]
@@ -36,6 +38,11 @@ LABELS: tuple[Label, ...] = (
     "Pattern",
     "Community",
 )
+
+
+# How many use times a memory keeps exactly; older uses are a count (base-level activation's
+# approximation for them needs only that and the memory's age).
+RECENT_USES = 8
 
 
 class GraphStoreError(RuntimeError):
@@ -166,6 +173,15 @@ class GraphStore(Protocol):
         sources: Sequence[str],
     ) -> None:
         """Point a group at its (rebuilt) insight and sources; an empty id means it has none any more."""
+        ...
+
+    async def record_uses(self, uses: Sequence[MemoryUse]) -> None:
+        """Count each use on its memory and keep the last RECENT_USES times (a use id seen among them is
+        not counted again); memories the graph does not know are skipped."""
+        ...
+
+    async def memory_uses(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, UseHistory]:
+        """Use counts and recent use times (memories never used are left out)."""
         ...
 
     async def count(self, namespace: str, label: Label) -> int: ...

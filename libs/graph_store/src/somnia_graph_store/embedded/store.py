@@ -24,6 +24,7 @@ from somnia_graph_store.models import (
     FeedbackCounts,
     FeedbackNode,
     MemoryNode,
+    MemoryUse,
     Mention,
     PatternNode,
     SessionDigest,
@@ -34,9 +35,10 @@ from somnia_graph_store.models import (
     TurnDigest,
     TurnNode,
     TurnRef,
+    UseHistory,
     turn_sort_key,
 )
-from somnia_graph_store.ports import Label
+from somnia_graph_store.ports import RECENT_USES, Label
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS node (
@@ -555,6 +557,7 @@ class EmbeddedGraphStore:
     # -- erasure ---------------------------------------------------------------------------------
 
     def _erase(self, work: Callable[[sqlite3.Cursor], int]) -> int:
+        """Run `work` in one immediate transaction (erasures, and read-modify-writes like uses)."""
         with self._lock:
             cur = self._conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
@@ -711,6 +714,52 @@ class EmbeddedGraphStore:
                 )
             ],
         )
+
+    async def record_uses(self, uses: Sequence[MemoryUse]) -> None:
+        def work(cur: sqlite3.Cursor) -> int:
+            for use in uses:
+                row = cur.execute(
+                    "SELECT props FROM node WHERE namespace = ? AND label = 'Memory' AND key = ?",
+                    (use.namespace, use.memory_id),
+                ).fetchone()
+                if row is None:
+                    continue
+                props = json.loads(str(row[0]))
+                ids, times = list(props.get("use_ids", [])), list(props.get("use_times", []))
+                if use.use_id in ids:
+                    continue  # a redelivered use
+                cur.execute(
+                    "UPDATE node SET props = json_set(props, '$.uses', ?, '$.use_ids', json(?), "
+                    "'$.use_times', json(?)) WHERE namespace = ? AND label = 'Memory' AND key = ?",
+                    (
+                        int(props.get("uses", 0)) + 1,
+                        json.dumps([*ids, use.use_id][-RECENT_USES:]),
+                        json.dumps([*times, use.used_at.isoformat()][-RECENT_USES:]),
+                        use.namespace,
+                        use.memory_id,
+                    ),
+                )
+            return 0
+
+        await asyncio.to_thread(self._erase, work)
+
+    async def memory_uses(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, UseHistory]:
+        def run() -> dict[str, UseHistory]:
+            wanted = list(dict.fromkeys(memory_ids))
+            found: dict[str, UseHistory] = {}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                for key, uses, times in self._read(
+                    "SELECT key, json_extract(props, '$.uses'), json_extract(props, '$.use_times') FROM node "
+                    f"WHERE namespace = ? AND label = 'Memory' AND key IN ({','.join('?' * len(chunk))}) "
+                    "AND json_extract(props, '$.uses') > 0",
+                    (namespace, *chunk),
+                ):
+                    recent = sorted(datetime.fromisoformat(t) for t in json.loads(str(times)))
+                    found[str(key)] = UseHistory(count=int(str(uses)), recent=tuple(recent))
+            return found
+
+        return await asyncio.to_thread(run)
 
     async def count(self, namespace: str, label: Label) -> int:
         rows = await asyncio.to_thread(

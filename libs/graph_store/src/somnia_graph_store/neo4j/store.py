@@ -21,6 +21,7 @@ from somnia_graph_store.models import (
     FeedbackCounts,
     FeedbackNode,
     MemoryNode,
+    MemoryUse,
     Mention,
     PatternNode,
     SessionDigest,
@@ -31,9 +32,10 @@ from somnia_graph_store.models import (
     TurnDigest,
     TurnNode,
     TurnRef,
+    UseHistory,
     turn_sort_key,
 )
-from somnia_graph_store.ports import LABELS, GraphStoreError, Label
+from somnia_graph_store.ports import LABELS, RECENT_USES, GraphStoreError, Label
 
 SCHEMA = [
     *(
@@ -263,6 +265,15 @@ MATCH (e:Entity {namespace: $ns}) WHERE NOT EXISTS { (:Turn)-[:MENTIONS]->(e) }
 WITH collect(e) AS doomed
 FOREACH (n IN doomed | DETACH DELETE n)
 RETURN size(doomed) AS removed
+"""
+
+RECORD_USES = f"""
+UNWIND $rows AS row
+MATCH (m:Memory {{uid: row.uid}})
+WITH m, row WHERE NOT row.use_id IN coalesce(m.use_ids, [])
+SET m.uses = coalesce(m.uses, 0) + 1,
+    m.use_ids = (coalesce(m.use_ids, []) + row.use_id)[-{RECENT_USES}..],
+    m.use_times = (coalesce(m.use_times, []) + row.used_at)[-{RECENT_USES}..]
 """
 
 
@@ -627,6 +638,22 @@ class Neo4jGraphStore:
                 {"uid": f"{namespace}|{kind}|{group_id}", "insight": insight_memory_id, "sources": list(sources)},
             )
         )
+
+    async def record_uses(self, uses: Sequence[MemoryUse]) -> None:
+        rows = [{"uid": f"{u.namespace}|{u.memory_id}", "use_id": u.use_id, "used_at": u.used_at} for u in uses]
+        await self._write((RECORD_USES, {"rows": rows}))
+
+    async def memory_uses(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, UseHistory]:
+        rows = await self._read(
+            "UNWIND $ids AS id MATCH (m:Memory {uid: $ns + '|' + id}) WHERE coalesce(m.uses, 0) > 0 "
+            "RETURN id, m.uses AS uses, m.use_times AS times",
+            ns=namespace,
+            ids=list(dict.fromkeys(memory_ids)),
+        )
+        return {
+            str(r["id"]): UseHistory(count=int(r["uses"]), recent=tuple(sorted(_native(t) for t in r["times"])))
+            for r in rows
+        }
 
     async def count(self, namespace: str, label: Label) -> int:
         if label not in LABELS:
