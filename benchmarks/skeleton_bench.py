@@ -67,8 +67,10 @@ def rss_mib(pid: int) -> float:
 
 
 def start_somnia(home: Path, env: dict[str, str] | None = None) -> tuple[Supervisor, CliSettings]:
-    """`somnia up` on free ports; `env` overrides service settings (the services inherit os.environ)."""
-    os.environ.update(env or {})
+    """`somnia up` on free ports; `env` overrides service settings (the services inherit os.environ).
+    Recall does not record uses here: a benchmark's queries would otherwise strengthen what they find
+    and change the ranking of the questions after them."""
+    os.environ.update({"SOMNIA_RECALL_RECORD_USES": "false", **(env or {})})
     settings = CliSettings(
         home=home,
         nats_port=free_port(),

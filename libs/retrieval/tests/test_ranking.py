@@ -72,8 +72,10 @@ async def test_feedback_raises_what_helped(world: World) -> None:
     after = await world.retriever.recall(NS, "Hannah", k=5, now=world.now)
     raised = next(m for m in after if m.record.memory_id == last)
     assert raised.importance > 0.8
+    relevance = before[-1].score / (1 + 0.1 * before[-1].recency + 0.15 * before[-1].strength)
+    assert raised.strength > before[-1].strength  # importance raises strength too
     assert raised.score == pytest.approx(
-        before[-1].score / (1 + 0.1 * before[-1].recency) * (1 + 0.1 * raised.recency + 0.2 * raised.importance)
+        relevance * (1 + 0.1 * raised.recency + 0.2 * raised.importance + 0.15 * raised.strength)
     )
 
 
@@ -121,3 +123,32 @@ def test_the_entity_boost_raises_memories_that_name_the_query_entities() -> None
     assert pool["Melanie plays the violin"].relevance == pytest.approx(0.75)
     assert pool["Caroline paints"].relevance == pytest.approx(0.5)
     assert "names 'Melanie', 'violin' from the query" in pool["Melanie plays the violin"].paths
+
+
+async def test_uses_strengthen_a_memory_and_rank_it_higher(world: World) -> None:
+    from somnia_graph_store import MemoryNode, MemoryUse
+
+    before = await world.retriever.recall(NS, "Hannah", k=5, now=world.now)
+    last = before[-1]
+    await world.graph.upsert_memories(
+        [
+            MemoryNode(
+                namespace=NS,
+                session_id=last.record.session_id,
+                turn_id=last.record.turn_id,
+                memory_id=last.record.memory_id,
+            )
+        ]
+    )
+    await world.graph.record_uses(
+        [
+            MemoryUse(
+                namespace=NS, memory_id=last.record.memory_id, use_id=f"r{d}", used_at=world.now - timedelta(days=d)
+            )
+            for d in range(6)
+        ]
+    )
+    after = await world.retriever.recall(NS, "Hannah", k=5, now=world.now)
+    used = next(m for m in after if m.record.memory_id == last.record.memory_id)
+    assert used.strength > 0.9 > last.strength
+    assert used.score > last.score

@@ -96,6 +96,16 @@ class MemoryFeedback(Event):
     reported_at: AwareDatetime
 
 
+class MemoryRecalled(Event):
+    """`somnia.v1.memory.recalled.<ns>.<session>`: Recall returned these memories of the session (one
+    event per session of the answer). Each is a use: a trace of its base-level activation."""
+
+    event_type: Literal["memory.recalled"] = "memory.recalled"
+    recall_id: str = Field(min_length=1, max_length=64)
+    memory_ids: tuple[str, ...] = Field(min_length=1)
+    recalled_at: AwareDatetime
+
+
 class CacheWarmed(Event):
     """`somnia.v1.cache.warmed.<ns>.<session>`: a warm pack for the session is in the KV bucket."""
 
@@ -113,6 +123,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "session.closed": SessionClosed,
     "memory.indexed": MemoryIndexed,
     "memory.feedback": MemoryFeedback,
+    "memory.recalled": MemoryRecalled,
     "cache.warmed": CacheWarmed,
 }
 

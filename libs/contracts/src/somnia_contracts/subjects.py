@@ -23,6 +23,7 @@ class Subjects:
     MEMORY_ALL = f"{PREFIX}.memory.>"
     MEMORY_INDEXED_ALL = f"{PREFIX}.memory.indexed.>"
     MEMORY_FEEDBACK_ALL = f"{PREFIX}.memory.feedback.>"
+    MEMORY_RECALLED_ALL = f"{PREFIX}.memory.recalled.>"
     CACHE_ALL = f"{PREFIX}.cache.>"
     DREAM_ALL = f"{PREFIX}.dream.>"
     AUDIT_ALL = f"{PREFIX}.audit.>"
@@ -47,6 +48,10 @@ class Subjects:
     @staticmethod
     def memory_feedback(namespace: str, session_id: str) -> str:
         return f"{PREFIX}.memory.feedback.{namespace}.{session_id}"
+
+    @staticmethod
+    def memory_recalled(namespace: str, session_id: str) -> str:
+        return f"{PREFIX}.memory.recalled.{namespace}.{session_id}"
 
     @staticmethod
     def cache_warmed(namespace: str, session_id: str) -> str:
@@ -97,6 +102,10 @@ class MsgIds:
     @staticmethod
     def feedback(namespace: str, feedback_id: str) -> str:
         return f"feedback/{namespace}/{feedback_id}"
+
+    @staticmethod
+    def recalled(namespace: str, session_id: str, recall_id: str) -> str:
+        return f"recalled/{namespace}/{session_id}/{recall_id}"
 
     @staticmethod
     def dream_requested(namespace: str, run_id: str) -> str:

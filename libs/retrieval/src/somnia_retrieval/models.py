@@ -27,6 +27,8 @@ class Candidate:
     relevance: float
     hit: SearchHit | None = None
     paths: list[str] = field(default_factory=list)
+    # The lower credible bound of the best mined pattern its turn realises (0 without one).
+    success: float = 0.0
 
     def reach(self, relevance: float, path: str, *, spread: bool = False) -> None:
         """Another path reached the memory: with `spread`, its share adds to the relevance (spreading
@@ -52,6 +54,8 @@ class RankedMemory:
     importance: float
     hit: SearchHit | None
     paths: tuple[str, ...]
+    # Base-level activation raised by importance and success (docs/ranking.md), in (0, 1).
+    strength: float = 0.0
     # For an insight or a procedure that dreaming consolidated: the memories it was made from.
     derived_from: tuple[str, ...] = ()
 

@@ -1,4 +1,5 @@
-"""Rerank: relevance raised by recency and importance, then maximal marginal relevance for diversity.
+"""Rerank: relevance raised by recency, importance and strength, then maximal marginal relevance for
+diversity.
 
 Pure functions over candidates, so each signal can be tested alone.
 """
@@ -11,10 +12,11 @@ from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
-from somnia_graph_store import FeedbackCounts
+from somnia_graph_store import FeedbackCounts, UseHistory
 
 from somnia_retrieval.models import Candidate, RankedMemory
-from somnia_retrieval.settings import RankingSettings
+from somnia_retrieval.settings import RankingSettings, activation_law
+from somnia_retrieval.strength import ActivationLaw
 
 
 def recency(occurred_at: datetime, now: datetime, half_life_days: float) -> float:
@@ -29,6 +31,13 @@ def importance(feedback: FeedbackCounts | None) -> float:
     if feedback is None:
         return 0.0
     return (feedback.helped - feedback.misled) / (feedback.helped + feedback.misled + 1)
+
+
+def base_level(law: ActivationLaw, candidate: Candidate, now: datetime, history: UseHistory | None) -> float:
+    """Traces: the memory's recording, then its uses (none recorded yet counts as never used)."""
+    if history is None:
+        return law.base_level(now, candidate.record.recorded_at)
+    return law.base_level(now, candidate.record.recorded_at, history.count, history.recent)
 
 
 def unit_rows(vectors: Sequence[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
@@ -59,16 +68,23 @@ def rerank(
     now: datetime,
     feedback: dict[str, FeedbackCounts],
     settings: RankingSettings,
+    uses: dict[str, UseHistory] | None = None,
 ) -> list[RankedMemory]:
     if not candidates:
         return []
+    law = activation_law(settings)
     ordered = sorted(candidates, key=lambda c: (-c.relevance, c.record.memory_id))
     fresh = [recency(c.record.occurred_at, now, settings.recency_half_life_days) for c in ordered]
     weight = [importance(feedback.get(c.record.memory_id)) for c in ordered]
+    strong = [
+        law.strength(base_level(law, c, now, (uses or {}).get(c.record.memory_id)), w, c.success)
+        for c, w in zip(ordered, weight, strict=True)
+    ]
     scores = np.asarray(
         [
-            c.relevance * (1.0 + settings.recency_weight * r + settings.importance_weight * w)
-            for c, r, w in zip(ordered, fresh, weight, strict=True)
+            c.relevance
+            * (1.0 + settings.recency_weight * r + settings.importance_weight * w + settings.strength_weight * g)
+            for c, r, w, g in zip(ordered, fresh, weight, strong, strict=True)
         ],
         dtype=np.float64,
     )
@@ -83,6 +99,7 @@ def rerank(
             relevance=ordered[i].relevance,
             recency=fresh[i],
             importance=weight[i],
+            strength=strong[i],
             hit=ordered[i].hit,
             paths=tuple(dict.fromkeys(ordered[i].paths)),
         )

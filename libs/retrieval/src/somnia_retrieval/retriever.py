@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from opentelemetry import trace
 from somnia_embedder import Embedder
 from somnia_extraction import Extraction, Extractor
-from somnia_graph_store import FeedbackCounts, GraphStore, TurnRef
+from somnia_graph_store import FeedbackCounts, GraphStore, TurnRef, UseHistory
 from somnia_memory_store import MemoryStore, SearchFilter, SearchHit
 from somnia_telemetry import attributes
 
@@ -109,9 +109,11 @@ class Retriever:
             boost_named(pool, extraction, self._settings.entity_boost)
         if self._graph is not None and self._settings.pattern_weight and pool:
             await self._boost_patterns(namespace, pool)
-        feedback = await self._feedback(namespace, list(pool)) if self._graph is not None and pool else {}
+        feedback, uses = await self._feedback_and_uses(namespace, list(pool))
         with tracer.start_as_current_span("retrieval.rerank"):
-            ranked = rerank(list(pool.values()), k=k, now=as_of or clock, feedback=feedback, settings=self._settings)
+            ranked = rerank(
+                list(pool.values()), k=k, now=as_of or clock, feedback=feedback, settings=self._settings, uses=uses
+            )
         ranked = await self._with_provenance(namespace, ranked)
         span.set_attribute(attributes.RESULT_COUNT, len(ranked))
         return ranked
@@ -160,12 +162,20 @@ class Retriever:
         for memory_id, ref in refs.items():
             lower = success.get(ref)
             if lower:
+                pool[memory_id].success = lower
                 pool[memory_id].relevance *= 1.0 + self._settings.pattern_weight * lower
                 pool[memory_id].paths.append(f"part of a mined pattern that works (success at least {lower:.0%})")
 
-    async def _feedback(self, namespace: str, memory_ids: list[str]) -> dict[str, FeedbackCounts]:
-        assert self._graph is not None
-        return await self._graph.feedback_counts(namespace, memory_ids)
+    async def _feedback_and_uses(
+        self, namespace: str, memory_ids: list[str]
+    ) -> tuple[dict[str, FeedbackCounts], dict[str, UseHistory]]:
+        if self._graph is None or not memory_ids:
+            return {}, {}
+        feedback, uses = await asyncio.gather(
+            self._graph.feedback_counts(namespace, memory_ids),
+            self._graph.memory_uses(namespace, memory_ids) if self._settings.strength_weight else _no_uses(),
+        )
+        return feedback, uses
 
 
 def boost_named(pool: dict[str, Candidate], extraction: Extraction, weight: float) -> None:
@@ -184,3 +194,7 @@ def boost_named(pool: dict[str, Candidate], extraction: Extraction, weight: floa
 
 async def _no_extraction() -> Extraction:
     return Extraction()
+
+
+async def _no_uses() -> dict[str, UseHistory]:
+    return {}

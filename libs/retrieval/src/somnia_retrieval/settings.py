@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from somnia_retrieval.models import LayerName
+from somnia_retrieval.strength import ActivationLaw
 
 
 class RankingSettings(BaseSettings):
@@ -43,13 +44,21 @@ class RankingSettings(BaseSettings):
     min_entity_specificity: float = Field(default=0.25, ge=0.0, le=1.0)
     # Memories that mention the query's entities gain up to this share of their relevance.
     entity_boost: float = Field(default=0.5, ge=0.0, le=2.0)
-    # Rerank: final = relevance x (1 + recency_weight x recency + importance_weight x importance).
+    # Rerank: final = relevance x (1 + recency_weight x recency + importance_weight x importance
+    #                              + strength_weight x strength).
     recency_half_life_days: float = Field(default=30.0, gt=0)
     recency_weight: float = Field(default=0.1, ge=0.0, le=1.0)
     importance_weight: float = Field(default=0.2, ge=0.0, le=1.0)
     # A memory whose turn realises a mined pattern (dreaming) is raised by the pattern's proven success:
     # relevance x (1 + pattern_weight x the lower credible bound of its success).
     pattern_weight: float = Field(default=0.2, ge=0.0, le=1.0)
+    # Strength: base-level activation (each recording and use a trace decaying as age ** -decay) raised
+    # by importance and pattern success, through a sigmoid around `activation_threshold`.
+    strength_weight: float = Field(default=0.15, ge=0.0, le=1.0)
+    activation_decay: float = Field(default=0.5, gt=0.0, lt=1.0)
+    activation_threshold: float = Field(default=-1.5)
+    strength_importance_gain: float = Field(default=1.0, ge=0.0)
+    strength_success_gain: float = Field(default=1.0, ge=0.0)
     # Maximal marginal relevance: 1 ranks by score alone, lower trades score for diversity.
     mmr_lambda: float = Field(default=0.85, ge=0.0, le=1.0)
 
@@ -81,3 +90,12 @@ class WarmPackSettings(BaseSettings):
 
     def budgets(self) -> dict[LayerName, int]:
         return {"L1": self.l1_tokens, "L2": self.l2_tokens, "L3": self.l3_tokens, "L4": self.l4_tokens}
+
+
+def activation_law(settings: RankingSettings) -> ActivationLaw:
+    return ActivationLaw(
+        decay=settings.activation_decay,
+        threshold=settings.activation_threshold,
+        importance_gain=settings.strength_importance_gain,
+        success_gain=settings.strength_success_gain,
+    )

@@ -93,12 +93,13 @@ class EventBatchHandler:
 
 
 def register(broker: NatsBroker, handler: EventBatchHandler, settings: GraphServiceSettings) -> list[Any]:
-    """One durable pull consumer per kind of event (session events, indexed memories, feedback)."""
+    """One durable pull consumer per kind of event (session events, indexed memories, feedback, uses)."""
     subscribers = []
     for stream, subject, durable in (
         (SESSION_STREAM, Subjects.SESSION_ALL, settings.durable + "-sessions"),
         (MEMORY_STREAM, Subjects.MEMORY_INDEXED_ALL, settings.durable + "-memories"),
         (MEMORY_STREAM, Subjects.MEMORY_FEEDBACK_ALL, settings.durable + "-feedback"),
+        (MEMORY_STREAM, Subjects.MEMORY_RECALLED_ALL, settings.durable + "-uses"),
     ):
         subscriber = broker.subscriber(
             subject,

@@ -2,7 +2,8 @@
 
 Turns bring their entities (from the extractor) and tool calls; indexed memories bring SIMILAR_TO
 edges to their nearest memories in the vector store; feedback becomes nodes on the memory or session it
-is about. Every write is a MERGE, so a redelivered batch changes nothing.
+is about; recalls become uses on the memories returned (base-level activation's traces). Every write is
+a MERGE (a use is keyed by its recall), so a redelivered batch changes nothing.
 """
 
 from __future__ import annotations
@@ -10,12 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from somnia_contracts import MemoryFeedback, MemoryIndexed, SessionClosed, SessionStarted, TurnCaptured
+from somnia_contracts import (
+    MemoryFeedback,
+    MemoryIndexed,
+    MemoryRecalled,
+    SessionClosed,
+    SessionStarted,
+    TurnCaptured,
+)
 from somnia_extraction import Extractor
 from somnia_graph_store import (
     FeedbackNode,
     GraphStore,
     MemoryNode,
+    MemoryUse,
     Mention,
     SessionNode,
     Similarity,
@@ -24,7 +33,7 @@ from somnia_graph_store import (
 )
 from somnia_memory_store import MemoryStore
 
-GraphEvent = SessionStarted | TurnCaptured | SessionClosed | MemoryIndexed | MemoryFeedback
+GraphEvent = SessionStarted | TurnCaptured | SessionClosed | MemoryIndexed | MemoryFeedback | MemoryRecalled
 
 
 class SimilarityLinker:
@@ -73,6 +82,7 @@ class GraphLinker:
         tool_uses: list[ToolUse] = []
         memories: list[MemoryNode] = []
         feedback: list[FeedbackNode] = []
+        uses: list[MemoryUse] = []
         for n, event in enumerate(events):
             sequence = sequences[n] if n < len(sequences) else 0
             match event:
@@ -126,6 +136,13 @@ class GraphLinker:
                         )
                         for memory_id in event.memory_ids
                     )
+                case MemoryRecalled():
+                    uses.extend(
+                        MemoryUse(
+                            namespace=event.namespace, memory_id=m, use_id=event.recall_id, used_at=event.recalled_at
+                        )
+                        for m in event.memory_ids
+                    )
                 case MemoryFeedback():
                     feedback.append(
                         FeedbackNode(
@@ -154,6 +171,8 @@ class GraphLinker:
                 await self._store.upsert_similarities(pairs)
         if feedback:
             await self._store.upsert_feedback(feedback)
+        if uses:
+            await self._store.record_uses(uses)
 
     async def _mentions(self, turns: Sequence[TurnCaptured]) -> list[Mention]:
         assert self._extractor is not None

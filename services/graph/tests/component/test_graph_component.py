@@ -4,7 +4,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from faststream.nats import TestNatsBroker
-from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryIndexed, SessionStarted, Subjects, TurnCaptured
+from somnia_contracts import (
+    MEMORY_STREAM,
+    SESSION_STREAM,
+    MemoryIndexed,
+    MemoryRecalled,
+    SessionStarted,
+    Subjects,
+    TurnCaptured,
+)
 from somnia_graph.main import GraphApp
 from somnia_graph.settings import GraphServiceSettings
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
@@ -47,8 +55,14 @@ async def test_session_turn_and_memory_events_become_a_linked_graph(tmp_path: Pa
         await app.broker.publish(
             '{"event_type": "nonsense"}', Subjects.session_turn(NS, "s1"), stream=SESSION_STREAM.name
         )
+        recalled = MemoryRecalled(namespace=NS, session_id="s1", recall_id="r1", memory_ids=("m1",), recalled_at=T0)
+        for _ in range(2):  # a redelivery counts once
+            await app.broker.publish(
+                recalled.model_dump_json(), Subjects.memory_recalled(NS, "s1"), stream=MEMORY_STREAM.name
+            )
     assert await store.session_turns(NS, "s1") == ["t1", "t2", "t3"]
     assert await store.memories_of_turn(NS, "s1", "t1") == ["m1"]
+    assert (await store.memory_uses(NS, ["m1"]))["m1"].count == 1
     assert await store.count(NS, "Session") == 1
 
 

@@ -80,6 +80,7 @@ def to_item(memory: RankedMemory, tokens: int) -> recall_pb2.RecalledItem:
             recency=memory.recency,
             importance=memory.importance,
             final=memory.score,
+            strength=memory.strength,
         ),
         session_id=record.session_id,
         occurred_at=timestamp(record.occurred_at),

@@ -28,6 +28,7 @@ from somnia_recall.feedback import FeedbackRecorder
 from somnia_recall.forget import Eraser
 from somnia_recall.servicer import RecallServicer
 from somnia_recall.settings import RecallSettings
+from somnia_recall.uses import UseRecorder
 
 log = logging.getLogger("somnia.recall")
 
@@ -71,6 +72,11 @@ class RecallApp:
             else None
         )
         self.warm_packs: WarmPackStore | None = None
+        self.uses = (
+            UseRecorder(JetStreamPublisher(self.broker))
+            if self.broker is not None and settings.record_uses and graph is not None
+            else None
+        )
         self.servicer = RecallServicer(
             self.retriever,
             default_k=settings.default_k,
@@ -91,6 +97,7 @@ class RecallApp:
             warm_budgets=self.warm_settings.budgets(),
             max_layer_tokens=self.warm_settings.max_layer_tokens,
             feedback=FeedbackRecorder(store, JetStreamPublisher(self.broker)) if self.broker is not None else None,
+            uses=self.uses,
         )
         self.server = GrpcServer(
             host=settings.host,
@@ -142,6 +149,8 @@ class RecallApp:
 
     async def stop(self) -> None:
         await self.server.stop()
+        if self.uses is not None:
+            await self.uses.drain()
         if self.broker is not None:
             await close_broker(self.broker)
         if self.graph is not None:

@@ -30,6 +30,7 @@ from somnia_tokens import TokenCounter, pack_in_order
 from somnia_recall.conversions import LAYERS, read_time, to_filter, to_item, to_warm_response
 from somnia_recall.feedback import FeedbackRecorder, UnknownMemory
 from somnia_recall.forget import Eraser, NothingToForget
+from somnia_recall.uses import UseRecorder
 
 MAX_TOOLS = 64
 SessionStarts = Callable[[str, str], Awaitable[SessionStarted | None]]
@@ -49,6 +50,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         warm_budgets: dict[LayerName, int],
         max_layer_tokens: int = 256_000,
         feedback: FeedbackRecorder | None = None,
+        uses: UseRecorder | None = None,
     ) -> None:
         self._retriever = retriever
         self._metrics = metrics
@@ -61,6 +63,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         self._warm_budgets = warm_budgets
         self._max_layer_tokens = max_layer_tokens
         self._feedback = feedback
+        self._uses = uses
         self._session_starts: SessionStarts | None = None
         self._eraser: Eraser | None = None
 
@@ -96,6 +99,8 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             counted = [(m, self._tokens.count(m.record.text)) for m in memories]
             if budget is not None:
                 counted = [pair for pair, _ in pack_in_order(counted, budget, lambda pair: pair[1]).items]
+            if self._uses is not None:
+                self._uses.used(request.namespace, [m.record for m, _ in counted])
             return recall_pb2.RecallResponse(
                 items=[to_item(m, tokens) for m, tokens in counted],
                 token_count=sum(t for _, t in counted),

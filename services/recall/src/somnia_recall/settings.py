@@ -23,6 +23,9 @@ class RecallSettings(BaseSettings):
     # The graph (expansion, feedback, warm packs) and entity extraction of queries; off means plain
     # hybrid search with rerank.
     use_graph: bool = True
+    # Publish `memory.recalled` for what Recall returns, so uses strengthen memories (base-level
+    # activation). Benchmarks that must not change the store between queries turn it off.
+    record_uses: bool = True
     shutdown_grace_s: float = Field(default=5.0, ge=0)
     # Prometheus /metrics; 0 (the default on one machine) serves none. SOMNIA_METRICS_PORT sets every service.
     metrics_port: int = Field(

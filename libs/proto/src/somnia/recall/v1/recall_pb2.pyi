@@ -203,6 +203,7 @@ class Scores(_message.Message):
     RECENCY_FIELD_NUMBER: _builtins.int
     IMPORTANCE_FIELD_NUMBER: _builtins.int
     FINAL_FIELD_NUMBER: _builtins.int
+    STRENGTH_FIELD_NUMBER: _builtins.int
     fused: _builtins.float
     vector: _builtins.float
     keyword: _builtins.float
@@ -216,8 +217,12 @@ class Scores(_message.Message):
     importance: _builtins.float
     """importance is -1..1 from feedback (helped raises it, misled lowers it)."""
     final: _builtins.float
-    """final is what the item was ranked by: relevance raised by recency and importance (before the
-    diversity step, which may place a less redundant item above a higher final score).
+    """final is what the item was ranked by: relevance raised by recency, importance and strength
+    (before the diversity step, which may place a less redundant item above a higher final score).
+    """
+    strength: _builtins.float
+    """strength is 0..1: base-level activation (the recording and every use, decaying as a power of age)
+    raised by importance and by the success of the patterns the memory is part of.
     """
     def __init__(
         self,
@@ -231,10 +236,11 @@ class Scores(_message.Message):
         recency: _builtins.float = ...,
         importance: _builtins.float = ...,
         final: _builtins.float = ...,
+        strength: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["final", b"final", "fused", b"fused", "importance", b"importance", "keyword", b"keyword", "keyword_rank", b"keyword_rank", "recency", b"recency", "relevance", b"relevance", "vector", b"vector", "vector_rank", b"vector_rank"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["final", b"final", "fused", b"fused", "importance", b"importance", "keyword", b"keyword", "keyword_rank", b"keyword_rank", "recency", b"recency", "relevance", b"relevance", "strength", b"strength", "vector", b"vector", "vector_rank", b"vector_rank"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

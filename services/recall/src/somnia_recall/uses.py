@@ -1,0 +1,57 @@
+"""Every memory Recall returns has been used: publish `memory.recalled` (one event per session of the
+answer) so the graph counts the use, a trace of the memory's base-level activation. Published after
+the answer, in the background: a recall never waits for it, and a failure costs a trace, not an answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from somnia_bus import JetStreamPublisher
+from somnia_contracts import MEMORY_STREAM, MemoryRecalled, MsgIds, Subjects
+from somnia_memory_store import MemoryRecord
+
+log = logging.getLogger("somnia.recall")
+
+
+class UseRecorder:
+    def __init__(self, publisher: JetStreamPublisher) -> None:
+        self._publisher = publisher
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def used(self, namespace: str, records: Sequence[MemoryRecord]) -> None:
+        if not records:
+            return
+        task = asyncio.create_task(self._publish(namespace, records))
+        self._pending.add(task)  # a reference, so the task is not collected before it runs
+        task.add_done_callback(self._pending.discard)
+
+    async def _publish(self, namespace: str, records: Sequence[MemoryRecord]) -> None:
+        recall_id, now = uuid.uuid4().hex, datetime.now(UTC)
+        by_session: dict[str, list[str]] = {}
+        for r in records:
+            by_session.setdefault(r.session_id, []).append(r.memory_id)
+        for session_id, memory_ids in by_session.items():
+            try:
+                await self._publisher.publish(
+                    MemoryRecalled(
+                        namespace=namespace,
+                        session_id=session_id,
+                        recall_id=recall_id,
+                        memory_ids=tuple(memory_ids),
+                        recalled_at=now,
+                    ),
+                    subject=Subjects.memory_recalled(namespace, session_id),
+                    msg_id=MsgIds.recalled(namespace, session_id, recall_id),
+                    stream=MEMORY_STREAM.name,
+                )
+            except Exception as exc:
+                log.warning("could not record a recall's uses (%r); their strength misses one trace", exc)
+
+    async def drain(self) -> None:
+        """Wait for what is being published (at shutdown)."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
