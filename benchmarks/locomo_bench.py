@@ -114,6 +114,7 @@ class Systems:
         self.graph = EmbeddedGraphStore(home / "store" / "graph.sqlite3")
         self.embedder = OnnxMiniLMEmbedder()
         self.channel = grpc.aio.insecure_channel(recall_address)
+        self.absent: dict[str, bool] = {}
         self.stub = recall_pb2_grpc.RecallServiceStub(self.channel)
         extractor = OfflineExtractor()
         self.asks: dict[str, Ask] = {
@@ -133,6 +134,8 @@ class Systems:
         async def ask(namespace: str, question: str, k: int) -> list[str]:
             request = recall_pb2.RecallRequest(namespace=namespace, query=question, k=k, expand_graph=expand)
             response = await self.stub.Recall(request)
+            if expand:  # the main system: keep its warning that the answer may not be in memory
+                self.absent[question] = response.answer_may_be_absent
             return [item.provenance.turn_id for item in response.items]
 
         return ask
@@ -178,17 +181,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         supervisor, settings = skeleton.start_somnia(Path(tmp) / "home")
         try:
-            sums = asyncio.run(evaluate(conversations, settings))
+            sums, flags = asyncio.run(evaluate(conversations, settings))
         finally:
             supervisor.stop()
-    report(sums)
+    report(sums, flags)
 
 
-async def evaluate(conversations: list[dict[str, Any]], settings: Any) -> dict[str, dict[str, dict[int, list[float]]]]:
+Flags = dict[str, list[int]]
+
+
+async def evaluate(
+    conversations: list[dict[str, Any]], settings: Any
+) -> tuple[dict[str, dict[str, dict[int, list[float]]]], Flags]:
     # sums[system][category][k] = [all-evidence hits, fractional sum, questions]
     sums: dict[str, dict[str, dict[int, list[float]]]] = defaultdict(
         lambda: defaultdict(lambda: {k: [0.0, 0.0, 0.0] for k in KS})
     )
+    # flags[category] = [questions Recall warned may be unanswerable from memory, questions]
+    flags: Flags = defaultdict(lambda: [0, 0])
     systems = Systems(Path(settings.home), settings.recall_address)
     try:
         for conv in conversations:
@@ -216,9 +226,11 @@ async def evaluate(conversations: list[dict[str, Any]], settings: Any) -> dict[s
                             cell[1] += fraction
                             cell[2] += 1
                         progress.advance(task)
+                    flags[category][0] += systems.absent.get(qa["question"], False)
+                    flags[category][1] += 1
     finally:
         await systems.aclose()
-    return sums
+    return sums, flags
 
 
 async def wait_linked(systems: Systems, namespace: str, expected: int) -> None:
@@ -227,8 +239,12 @@ async def wait_linked(systems: Systems, namespace: str, expected: int) -> None:
         await asyncio.sleep(0.2)
 
 
-def report(sums: dict[str, dict[str, dict[int, list[float]]]]) -> None:
-    results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(), "systems": {}}
+def report(sums: dict[str, dict[str, dict[int, list[float]]]], flags: Flags) -> None:
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(),
+        "systems": {},
+        "answer_may_be_absent": {c: {"flagged": f, "questions": n, "share": f / n} for c, (f, n) in flags.items()},
+    }
     for system, by_category in sums.items():
         rows: dict[str, Any] = {}
         totals = {k: [0.0, 0.0, 0.0] for k in KS}
@@ -261,6 +277,12 @@ def report(sums: dict[str, dict[str, dict[int, list[float]]]]) -> None:
         n = results["systems"][MAIN].get(category, {}).get("questions", 0)
         table.add_row(f"{category} ({n})", *cells)
     console.print(table)
+    warned = Table(title="Recall's warning that the answer may not be in memory (answer_may_be_absent)")
+    warned.add_column("category")
+    warned.add_column("questions warned", justify="right")
+    for category, (flagged, n) in sorted(flags.items()):
+        warned.add_row(category, f"{flagged} of {n} ({flagged / n:.0%})")
+    console.print(warned)
     plot(results)
     console.print(f"results: {RESULTS / 'locomo.json'}, {RESULTS / 'locomo.png'}")
 

@@ -62,3 +62,12 @@ class RankedMemory:
     @property
     def why(self) -> str:
         return "; ".join(self.paths) or "returned by hybrid search"
+
+
+@dataclass(frozen=True)
+class AbsenceSignal:
+    """Whether memory seems to hold the answer at all: what an agent should know before trusting items."""
+
+    best_match: float
+    entity_coverage: float
+    may_be_absent: bool

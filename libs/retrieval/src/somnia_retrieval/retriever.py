@@ -17,7 +17,14 @@ from somnia_memory_store import MemoryStore, SearchFilter, SearchHit
 from somnia_telemetry import attributes
 
 from somnia_retrieval.expansion import GraphExpander
-from somnia_retrieval.models import DREAMT_KINDS, Candidate, InvalidQuery, RankedMemory, UnknownNamespace
+from somnia_retrieval.models import (
+    DREAMT_KINDS,
+    AbsenceSignal,
+    Candidate,
+    InvalidQuery,
+    RankedMemory,
+    UnknownNamespace,
+)
 from somnia_retrieval.rerank import rerank
 from somnia_retrieval.settings import RankingSettings
 
@@ -117,6 +124,19 @@ class Retriever:
         ranked = await self._with_provenance(namespace, ranked)
         span.set_attribute(attributes.RESULT_COUNT, len(ranked))
         return ranked
+
+    async def assess(self, query: str, ranked: list[RankedMemory], now: datetime | None = None) -> AbsenceSignal:
+        """Does memory seem to hold the answer? Search scores are normalised per query, so something
+        always ranks first; the raw cosine of the best item and whether the top items name what the
+        query names say whether it is an answer or only the least distant memory."""
+        (vector,) = await self._embedder.embed([query])
+        best = max((float(m.record.vector @ vector) for m in ranked), default=0.0)
+        extraction = await self._extract(query, now or datetime.now(UTC))
+        names = {e.key for e in extraction.entities if e.kind != "time"}
+        top = " ".join(m.record.text.lower() for m in ranked[:3])
+        coverage = sum(1 for key in names if key in top) / len(names) if names else 1.0
+        absent = best < self._settings.absent_below_match or coverage < self._settings.absent_below_coverage
+        return AbsenceSignal(best_match=best, entity_coverage=coverage, may_be_absent=absent)
 
     async def nearest(self, namespace: str, text: str, k: int, filter: SearchFilter | None = None) -> list[SearchHit]:
         """Vector search alone: the memories closest in meaning to `text` (no keywords, no graph)."""

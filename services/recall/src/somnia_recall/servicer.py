@@ -96,6 +96,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             async with self._statuses(context):
                 budget = self._budget(request)
                 memories = await self._recall(request)
+                signal = await self._retriever.assess(request.query, memories)
             counted = [(m, self._tokens.count(m.record.text)) for m in memories]
             if budget is not None:
                 counted = [pair for pair, _ in pack_in_order(counted, budget, lambda pair: pair[1]).items]
@@ -105,6 +106,9 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
                 items=[to_item(m, tokens) for m, tokens in counted],
                 token_count=sum(t for _, t in counted),
                 tokenizer=self._tokens.name,
+                best_match=signal.best_match,
+                entity_coverage=signal.entity_coverage,
+                answer_may_be_absent=signal.may_be_absent,
             )
 
     def _budget(self, request: recall_pb2.RecallRequest) -> int | None:

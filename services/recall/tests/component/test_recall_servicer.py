@@ -71,6 +71,16 @@ async def test_the_turn_that_answers_ranks_first(recall_stub, question: str, exp
     assert top.occurred_at.ToDatetime(tzinfo=UTC) == T0 + timedelta(days=int(expected[1:]))
 
 
+async def test_recall_warns_when_memory_may_not_hold_the_answer(recall_stub) -> None:  # type: ignore[no-untyped-def]
+    held = await recall_stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="What is my dog called?", k=3))
+    assert not held.answer_may_be_absent and held.best_match > 0.45
+    absent = await recall_stub.Recall(
+        recall_pb2.RecallRequest(namespace="a/b/c", query="Which opera did Giuseppe Verdi write in 1871?", k=3)
+    )
+    assert absent.items  # something always ranks first...
+    assert absent.answer_may_be_absent and absent.best_match < held.best_match  # ...but it is flagged
+
+
 async def test_an_unknown_namespace_is_not_found_and_sees_nothing_of_others(recall_stub) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await recall_stub.Recall(recall_pb2.RecallRequest(namespace="x/y/z", query="dog"))

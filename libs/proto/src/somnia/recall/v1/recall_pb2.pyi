@@ -355,10 +355,23 @@ class RecallResponse(_message.Message):
     ITEMS_FIELD_NUMBER: _builtins.int
     TOKEN_COUNT_FIELD_NUMBER: _builtins.int
     TOKENIZER_FIELD_NUMBER: _builtins.int
+    BEST_MATCH_FIELD_NUMBER: _builtins.int
+    ENTITY_COVERAGE_FIELD_NUMBER: _builtins.int
+    ANSWER_MAY_BE_ABSENT_FIELD_NUMBER: _builtins.int
     token_count: _builtins.int
     """token_count is the sum of the items' tokens (never above the request's token_budget)."""
     tokenizer: _builtins.str
     """tokenizer names the tokenizer that counted them."""
+    best_match: _builtins.float
+    """best_match is the highest cosine between the query and a returned memory (all-MiniLM-L6-v2)."""
+    entity_coverage: _builtins.float
+    """entity_coverage is the share of the query's names and topics that the top three items mention
+    (1 when the query names none).
+    """
+    answer_may_be_absent: _builtins.bool
+    """answer_may_be_absent warns that memory may not hold the answer: the best match is weak, or the
+    top items leave most of what the query names unmentioned. Treat the items as context, not proof.
+    """
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecalledItem]: ...
     def __init__(
@@ -367,10 +380,13 @@ class RecallResponse(_message.Message):
         items: _abc.Iterable[Global___RecalledItem] | None = ...,
         token_count: _builtins.int = ...,
         tokenizer: _builtins.str = ...,
+        best_match: _builtins.float = ...,
+        entity_coverage: _builtins.float = ...,
+        answer_may_be_absent: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "token_count", b"token_count", "tokenizer", b"tokenizer"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer_may_be_absent", b"answer_may_be_absent", "best_match", b"best_match", "entity_coverage", b"entity_coverage", "items", b"items", "token_count", b"token_count", "tokenizer", b"tokenizer"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
