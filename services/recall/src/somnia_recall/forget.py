@@ -204,12 +204,13 @@ class Eraser:
         turns = {(r.session_id, r.turn_id) for r in records if r.session_id not in sessions}
         report.stream_messages += await self._delete_turn_messages(namespace, turns, set(memory_ids))
         report.warm_packs += await self._packs.purge_namespace(namespace)
-        for start in range(0, len(memory_ids), PAGE):
-            report.memories += await self._store.delete(namespace, memory_ids[start : start + PAGE])
         if sessions:
             report.graph_nodes += await self._graph.erase_sessions(namespace, sorted(sessions))
         if memory_ids:
             report.graph_nodes += await self._graph.erase_memories(namespace, memory_ids)
+        # The store goes last: it is what says a target exists, so an erasure cut short is found again.
+        for start in range(0, len(memory_ids), PAGE):
+            report.memories += await self._store.delete(namespace, memory_ids[start : start + PAGE])
 
     async def _rewrite_insights(
         self, namespace: str, erased: list[str], report: ErasureReport, *, drop_headlines_with: str

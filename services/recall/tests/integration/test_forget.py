@@ -299,3 +299,49 @@ async def test_a_namespace_is_erased_only_when_confirmed(world: World) -> None:
     again = await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, entire_namespace=True, confirm_namespace=NS))
     assert again.already_forgotten and again.audit_id == erased.audit_id
     assert [e.target for e in await audit(world.js)] == ["namespace"]
+
+
+class GraphOutageOnce:
+    """Fault injection: the real graph, whose first session erasure fails (an outage mid-erasure)."""
+
+    def __init__(self, graph: EmbeddedGraphStore) -> None:
+        self._graph = graph
+        self.failed = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._graph, name)
+
+    async def erase_sessions(self, namespace: str, session_ids: list[str]) -> int:
+        if not self.failed:
+            self.failed = True
+            from somnia_graph_store import GraphStoreError
+
+            raise GraphStoreError("graph unavailable")
+        return await self._graph.erase_sessions(namespace, session_ids)
+
+
+async def test_an_erasure_cut_short_is_completed_by_asking_again(
+    nats_server: NatsServer, tmp_path: Path, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
+    await graph.ensure_schema()
+    await seed(nats_server.url, store, graph, embedder)
+    flaky = GraphOutageOnce(graph)
+    app = RecallApp(RecallSettings(port=0, nats_url=nats_server.url), embedder, store, graph=flaky)  # type: ignore[arg-type]
+    port = await app.start()
+    client = await nats.connect(nats_server.url)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = recall_pb2_grpc.RecallServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as outage:
+                await stub.Forget(recall_pb2.ForgetRequest(namespace=NS, session_id="s-health"))
+            assert outage.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert await store.scan(NS, SearchFilter(session_ids=("s-health",)))  # still there: ask again
+            done = await stub.Forget(recall_pb2.ForgetRequest(namespace=NS, session_id="s-health"))
+            assert done.memories == 2 and not done.already_forgotten
+        assert await store.scan(NS, SearchFilter(session_ids=("s-health",))) == []
+        assert await graph.session_turns(NS, "s-health") == []
+        assert not any(SECRET.encode() in b for b in await stream_bodies(client.jetstream()))
+    finally:
+        await client.close()
+        await app.stop()
