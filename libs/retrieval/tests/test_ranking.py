@@ -72,10 +72,10 @@ async def test_feedback_raises_what_helped(world: World) -> None:
     after = await world.retriever.recall(NS, "Hannah", k=5, now=world.now)
     raised = next(m for m in after if m.record.memory_id == last)
     assert raised.importance > 0.8
-    relevance = before[-1].score / (1 + 0.1 * before[-1].recency + 0.15 * before[-1].strength)
+    relevance = before[-1].score / (1 + 0.1 * before[-1].recency + 0.1 * before[-1].strength)
     assert raised.strength > before[-1].strength  # importance raises strength too
     assert raised.score == pytest.approx(
-        relevance * (1 + 0.1 * raised.recency + 0.2 * raised.importance + 0.15 * raised.strength)
+        relevance * (1 + 0.1 * raised.recency + 0.2 * raised.importance + 0.1 * raised.strength)
     )
 
 

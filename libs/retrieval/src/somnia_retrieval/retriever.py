@@ -9,6 +9,8 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+import numpy as np
+import numpy.typing as npt
 from opentelemetry import trace
 from somnia_embedder import Embedder
 from somnia_extraction import Extraction, Extractor
@@ -30,6 +32,7 @@ from somnia_retrieval.settings import RankingSettings
 
 tracer = trace.get_tracer("somnia.retrieval")
 EXTRACTION_CACHE_SIZE = 4096
+QUERY_VECTOR_CACHE_SIZE = 256
 
 
 def search_path(hit: SearchHit) -> str:
@@ -60,6 +63,8 @@ class Retriever:
         self._max_k = max_k
         self._expander = GraphExpander(graph, store, settings) if graph is not None else None
         self._extractions: dict[tuple[str, date], Extraction] = {}
+        # The last queries' vectors: `assess` follows `recall` with the same query, and need not embed it again.
+        self._query_vectors: dict[str, npt.NDArray[np.float32]] = {}
 
     async def recall(
         self,
@@ -99,6 +104,7 @@ class Retriever:
                 self._embedder.embed([query]), self._extract(query, clock) if expand else _no_extraction()
             )
         vector = vectors[0]
+        self._remember_vector(query, vector)
         pool_size = min(max(k * self._settings.candidate_factor, self._settings.min_candidates), 1000)
         with tracer.start_as_current_span("memory_store.hybrid_search"):
             hits = await self._store.hybrid_search(namespace, query, vector, pool_size, alpha=weight, filter=filter)
@@ -129,7 +135,9 @@ class Retriever:
         """Does memory seem to hold the answer? Search scores are normalised per query, so something
         always ranks first; the raw cosine of the best item and whether the top items name what the
         query names say whether it is an answer or only the least distant memory."""
-        (vector,) = await self._embedder.embed([query])
+        vector = self._query_vectors.get(query)
+        if vector is None:
+            (vector,) = await self._embedder.embed([query])
         best = max((float(m.record.vector @ vector) for m in ranked), default=0.0)
         extraction = await self._extract(query, now or datetime.now(UTC))
         names = {e.key for e in extraction.entities if e.kind != "time"}
@@ -151,6 +159,11 @@ class Retriever:
         (vector,) = await self._embedder.embed([text])
         hits = await self._store.vector_search(namespace, vector, k, filter)
         return [h for h in hits if float(h.record.vector @ vector) >= min_cosine]
+
+    def _remember_vector(self, query: str, vector: npt.NDArray[np.float32]) -> None:
+        if len(self._query_vectors) >= QUERY_VECTOR_CACHE_SIZE:
+            self._query_vectors.pop(next(iter(self._query_vectors)))
+        self._query_vectors[query] = vector
 
     async def _extract(self, query: str, said_at: datetime) -> Extraction:
         """The query's entities; remembered per query and day, since agents and warming repeat queries."""

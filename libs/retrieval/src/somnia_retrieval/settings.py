@@ -54,7 +54,7 @@ class RankingSettings(BaseSettings):
     pattern_weight: float = Field(default=0.2, ge=0.0, le=1.0)
     # Strength: base-level activation (each recording and use a trace decaying as age ** -decay) raised
     # by importance and pattern success, through a sigmoid around `activation_threshold`.
-    strength_weight: float = Field(default=0.15, ge=0.0, le=1.0)
+    strength_weight: float = Field(default=0.1, ge=0.0, le=1.0)
     activation_decay: float = Field(default=0.5, gt=0.0, lt=1.0)
     activation_threshold: float = Field(default=-1.5)
     strength_importance_gain: float = Field(default=1.0, ge=0.0)

@@ -1,5 +1,7 @@
-"""Every memory Recall returns has been used: publish `memory.recalled` (one event per session of the
-answer) so the graph counts the use, a trace of the memory's base-level activation. Published after
+"""The top items Recall returns have been used: publish `memory.recalled` (one event per session of the
+answer) so the graph counts the use, a trace of the memory's base-level activation. Only the top
+USED_TOP, which an agent reads: counting everything returned lets memories that ride along in many
+answers outrank better ones. Published after
 the answer, in the background: a recall never waits for it, and a failure costs a trace, not an answer."""
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from somnia_contracts import MEMORY_STREAM, MemoryRecalled, MsgIds, Subjects
 from somnia_memory_store import MemoryRecord
 
 log = logging.getLogger("somnia.recall")
+USED_TOP = 3
 
 
 class UseRecorder:
@@ -25,7 +28,7 @@ class UseRecorder:
     def used(self, namespace: str, records: Sequence[MemoryRecord]) -> None:
         if not records:
             return
-        task = asyncio.create_task(self._publish(namespace, records))
+        task = asyncio.create_task(self._publish(namespace, records[:USED_TOP]))
         self._pending.add(task)  # a reference, so the task is not collected before it runs
         task.add_done_callback(self._pending.discard)
 
