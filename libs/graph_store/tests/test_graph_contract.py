@@ -15,6 +15,7 @@ from somnia_graph_store import (
     PatternNode,
     SessionNode,
     Similarity,
+    Supersession,
     ToolUse,
     TurnNode,
     TurnRef,
@@ -349,3 +350,18 @@ async def test_uses_are_counted_once_each_and_the_recent_ones_kept(graph_store: 
     history = found[f"{ns}-m"]
     assert history.count == 10  # the redelivered r9 counted once
     assert history.recent == tuple(T0 + timedelta(hours=n) for n in range(2, 10))
+
+
+async def test_supersessions_say_what_replaced_a_memory_and_since_when(graph_store: GraphStore, ns: str) -> None:
+    def replaced(newer: str, older: str, day: int) -> Supersession:
+        return Supersession(
+            namespace=ns, newer_id=newer, older_id=older, reason="correction", recorded_at=T0 + timedelta(days=day)
+        )
+
+    await graph_store.upsert_supersessions([replaced("m2", "m1", 2), replaced("m3", "m1", 5)])
+    await graph_store.upsert_supersessions([replaced("m3", "m1", 5)])  # twice is once
+    now = await graph_store.superseded(ns, ["m1", "m2", "m3"])
+    assert list(now) == ["m1"] and now["m1"].newer_id == "m3" and now["m1"].reason == "correction"
+    then = await graph_store.superseded(ns, ["m1"], as_of=T0 + timedelta(days=3))
+    assert then["m1"].newer_id == "m2" and then["m1"].recorded_at == T0 + timedelta(days=2)
+    assert await graph_store.superseded(ns, ["m1"], as_of=T0 + timedelta(days=1)) == {}

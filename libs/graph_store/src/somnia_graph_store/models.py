@@ -233,3 +233,17 @@ class UseHistory(BaseModel):
 
     count: int
     recent: tuple[AwareDatetime, ...]
+
+
+class Supersession(BaseModel):
+    """A newer memory replaces an older one (a correction, or the same attribute with a new value):
+    stored as `newer SUPERSEDES older`, with when it became known, so `as_of` can say what was
+    believed before."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    newer_id: str
+    older_id: str
+    reason: str
+    recorded_at: AwareDatetime

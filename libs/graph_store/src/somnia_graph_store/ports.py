@@ -20,6 +20,7 @@ from somnia_graph_store.models import (
     SessionNode,
     SessionPage,
     Similarity,
+    Supersession,
     ToolUse,
     TurnNode,
     TurnRef,
@@ -182,6 +183,17 @@ class GraphStore(Protocol):
 
     async def memory_uses(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, UseHistory]:
         """Use counts and recent use times (memories never used are left out)."""
+        ...
+
+    async def upsert_supersessions(self, supersessions: Sequence[Supersession]) -> None:
+        """Merge `newer SUPERSEDES older` edges (both memories are created if unknown)."""
+        ...
+
+    async def superseded(
+        self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
+    ) -> dict[str, Supersession]:
+        """For each of `memory_ids` that a memory recorded by `as_of` (default: any time) supersedes,
+        the most recent such supersession."""
         ...
 
     async def count(self, namespace: str, label: Label) -> int: ...

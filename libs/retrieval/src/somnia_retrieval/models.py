@@ -29,6 +29,8 @@ class Candidate:
     paths: list[str] = field(default_factory=list)
     # The lower credible bound of the best mined pattern its turn realises (0 without one).
     success: float = 0.0
+    # The memory that replaces this one, when something newer does (as known at `as_of`).
+    superseded_by: str = ""
 
     def reach(self, relevance: float, path: str, *, spread: bool = False) -> None:
         """Another path reached the memory: with `spread`, its share adds to the relevance (spreading
@@ -39,8 +41,6 @@ class Candidate:
 
 # The kinds dreaming writes (insights and procedures); their provenance is on the graph.
 DREAMT_KINDS = ("semantic", "procedural")
-# What was captured (and, later, the negative knowledge drawn from it).
-RAW_KINDS = ("episodic", "negative")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class RankedMemory:
     paths: tuple[str, ...]
     # Base-level activation raised by importance and success (docs/ranking.md), in (0, 1).
     strength: float = 0.0
+    superseded_by: str = ""
     # For an insight or a procedure that dreaming consolidated: the memories it was made from.
     derived_from: tuple[str, ...] = ()
 

@@ -19,6 +19,7 @@ from somnia_memory_store import MemoryStore, SearchFilter, SearchHit
 from somnia_telemetry import attributes
 
 from somnia_retrieval.expansion import GraphExpander
+from somnia_retrieval.filters import matches
 from somnia_retrieval.models import (
     DREAMT_KINDS,
     AbsenceSignal,
@@ -120,9 +121,12 @@ class Retriever:
                 await self._expander.expand(namespace, pool, vector, extraction.keys, filter)
         if self._settings.entity_boost and extraction.entities:
             boost_named(pool, extraction, self._settings.entity_boost)
-        if self._graph is not None and self._settings.pattern_weight and pool:
-            await self._boost_patterns(namespace, pool)
-        feedback, uses = await self._feedback_and_uses(namespace, list(pool))
+        # The graph's reads about the pool go out together: each is an independent lookup.
+        _, _, (feedback, uses) = await asyncio.gather(
+            self._boost_patterns(namespace, pool),
+            self._flag_superseded(namespace, pool, filter, as_of),
+            self._feedback_and_uses(namespace, list(pool)),
+        )
         with tracer.start_as_current_span("retrieval.rerank"):
             ranked = rerank(
                 list(pool.values()), k=k, now=as_of or clock, feedback=feedback, settings=self._settings, uses=uses
@@ -185,9 +189,38 @@ class Retriever:
         sources = await self._graph.insight_sources(namespace, dreamt)
         return [replace(m, derived_from=tuple(sources.get(m.record.memory_id, ()))) for m in ranked]
 
+    async def _flag_superseded(
+        self, namespace: str, pool: dict[str, Candidate], filter: SearchFilter | None, as_of: datetime | None
+    ) -> None:
+        """A memory that something newer replaces (as known by `as_of`) stays in the answer, flagged and
+        lowered, and its replacement comes with it at least as high: never silently as if still true."""
+        if self._graph is None or not pool:
+            return
+        replaced = await self._graph.superseded(namespace, list(pool), as_of=as_of)
+        if not replaced:
+            return
+        missing = [s.newer_id for s in replaced.values() if s.newer_id not in pool]
+        newer = {r.memory_id: r for r in await self._store.get(namespace, missing)} if missing else {}
+        for older_id, supersession in replaced.items():
+            old = pool[older_id]
+            when = supersession.recorded_at.date().isoformat()
+            old.superseded_by = supersession.newer_id
+            old.paths.append(f"superseded by {supersession.newer_id} ({supersession.reason}; known since {when})")
+            relevance = old.relevance
+            old.relevance *= 1.0 - self._settings.superseded_penalty
+            replacement = pool.get(supersession.newer_id)
+            if replacement is None:
+                record = newer.get(supersession.newer_id)
+                if record is None or not matches(record, filter):
+                    continue
+                replacement = pool[record.memory_id] = Candidate(record=record, relevance=0.0)
+            replacement.relevance = max(replacement.relevance, relevance)
+            replacement.paths.append(f"replaces {older_id} ({supersession.reason})")
+
     async def _boost_patterns(self, namespace: str, pool: dict[str, Candidate]) -> None:
         """Raise memories whose turns realise a pattern by how surely that pattern succeeds."""
-        assert self._graph is not None
+        if self._graph is None or not self._settings.pattern_weight or not pool:
+            return
         refs = {
             c.record.memory_id: TurnRef(session_id=c.record.session_id, turn_id=c.record.turn_id) for c in pool.values()
         }

@@ -59,6 +59,8 @@ class RankingSettings(BaseSettings):
     activation_threshold: float = Field(default=-1.5)
     strength_importance_gain: float = Field(default=1.0, ge=0.0)
     strength_success_gain: float = Field(default=1.0, ge=0.0)
+    # A superseded memory keeps this share less of its relevance (it still comes back, flagged).
+    superseded_penalty: float = Field(default=0.5, ge=0.0, le=1.0)
     # Recall warns that the answer may not be in memory below either bar (docs/ranking.md).
     absent_below_match: float = Field(default=0.45, ge=-1.0, le=1.0)
     absent_below_coverage: float = Field(default=0.5, ge=0.0, le=1.0)

@@ -32,7 +32,7 @@ from somnia_graph_store import GraphStore
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, SearchHit
 from somnia_tokens import TokenCounter
 
-from somnia_retrieval.models import DREAMT_KINDS, RAW_KINDS, LayerName, RankedMemory, UnknownNamespace
+from somnia_retrieval.models import DREAMT_KINDS, LayerName, RankedMemory, UnknownNamespace
 from somnia_retrieval.retriever import Retriever
 
 LAYER_ORDER: tuple[LayerName, ...] = ("L4", "L3", "L2", "L1")
@@ -48,8 +48,8 @@ HEADERS: dict[LayerName, str] = {
 # (FTS stems them: "preferences" finds "prefer", "plans" finds "plan".)
 STRATEGIC_QUERY = "prefer always never goal plan decided decision rule lesson mistake failed avoid"
 # What dreaming writes (semantic insights for L3, procedural patterns for L4) enters a pack only through
-# its own searches and share of the budget; every other search looks at what was captured.
-RAW = SearchFilter(kinds=RAW_KINDS)
+# its own searches and share of the budget; other searches drop it from their results (dropping after
+# the search: a kind filter inside it costs more over 100,000 memories than the few items it removes).
 INSIGHTS = SearchFilter(kinds=("semantic",))
 PROCEDURES = SearchFilter(kinds=("procedural",))
 DREAMT_PER_LAYER = 10
@@ -166,7 +166,7 @@ class WarmPackBuilder:
         # search).
         recalls = asyncio.gather(
             self._recall(ns, request.opening, self._related_k, clock),
-            self._keywords(ns, " ".join(tools), 30, RAW),
+            self._keywords(ns, " ".join(tools), 30),
             self._strategic(ns),
             self._keywords(ns, " ".join([*tools, request.opening]), DREAMT_PER_LAYER, PROCEDURES),
         )
@@ -178,8 +178,12 @@ class WarmPackBuilder:
         topics = await self._topics(immediate)
         (related, tool_related, strategic, procedures), continuing, insights = await asyncio.gather(
             recalls,
-            self._nearest(ns, " ".join(topics), 50, RAW),
+            self._nearest(ns, " ".join(topics), 50),
             self._insights(ns, " ".join([request.opening, *topics])),
+        )
+        related = [m for m in related if m.record.kind not in DREAMT_KINDS]
+        tool_related, strategic, continuing = (
+            [h for h in hits if h.record.kind not in DREAMT_KINDS] for hits in (tool_related, strategic, continuing)
         )
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
             "L4": [
@@ -256,7 +260,7 @@ class WarmPackBuilder:
         cached = self._strategic_cache.get(namespace)
         if cached is not None and time.monotonic() - cached[0] < self._strategic_ttl_s:
             return cached[1]
-        hits = await self._keywords(namespace, STRATEGIC_QUERY, 30, RAW)
+        hits = await self._keywords(namespace, STRATEGIC_QUERY, 30)
         self._strategic_cache[namespace] = (time.monotonic(), hits)
         return hits
 
@@ -281,7 +285,7 @@ class WarmPackBuilder:
         if not query.strip():
             return []
         try:
-            found = await self._retriever.recall(namespace, query, k=min(k, 100), now=now, filter=RAW)
+            found = await self._retriever.recall(namespace, query, k=min(k, 100), now=now)
         except UnknownNamespace:
             return []
         return [m for m in found if m.relevance >= self._min_relevance]

@@ -18,6 +18,7 @@ from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
 from somnia_graph.handlers import EventBatchHandler, register
 from somnia_graph.service import GraphLinker, SimilarityLinker
 from somnia_graph.settings import GraphServiceSettings
+from somnia_graph.supersession import SupersessionDetector
 
 log = logging.getLogger("somnia.graph")
 
@@ -51,6 +52,9 @@ class GraphApp:
                 extractor,
                 SimilarityLinker(memories, top=settings.similar_top, threshold=settings.similar_threshold)
                 if memories is not None and settings.similar_top
+                else None,
+                SupersessionDetector(memories, min_cosine=settings.supersede_min_cosine)
+                if memories is not None and settings.detect_supersession
                 else None,
             ),
             tracer,

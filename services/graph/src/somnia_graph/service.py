@@ -1,9 +1,10 @@
 """Turn events into graph writes: one idempotent batch per kind of node or edge.
 
 Turns bring their entities (from the extractor) and tool calls; indexed memories bring SIMILAR_TO
-edges to their nearest memories in the vector store; feedback becomes nodes on the memory or session it
-is about; recalls become uses on the memories returned (base-level activation's traces). Every write is
-a MERGE (a use is keyed by its recall), so a redelivered batch changes nothing.
+edges to their nearest memories in the vector store, and SUPERSEDES edges to the older memories they
+replace (a new value, a correction); feedback becomes nodes on the memory or session it is about;
+recalls become uses on the memories returned (base-level activation's traces). Every write is a MERGE
+(a use is keyed by its recall), so a redelivered batch changes nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from somnia_graph_store import (
     TurnNode,
 )
 from somnia_memory_store import MemoryStore
+
+from somnia_graph.supersession import SupersessionDetector
 
 GraphEvent = SessionStarted | TurnCaptured | SessionClosed | MemoryIndexed | MemoryFeedback | MemoryRecalled
 
@@ -67,11 +70,16 @@ class SimilarityLinker:
 
 class GraphLinker:
     def __init__(
-        self, store: GraphStore, extractor: Extractor | None = None, similarity: SimilarityLinker | None = None
+        self,
+        store: GraphStore,
+        extractor: Extractor | None = None,
+        similarity: SimilarityLinker | None = None,
+        supersession: SupersessionDetector | None = None,
     ) -> None:
         self._store = store
         self._extractor = extractor
         self._similarity = similarity
+        self._supersession = supersession
 
     async def link(self, events: Sequence[GraphEvent], sequences: Sequence[int] = ()) -> None:
         """Write every event's nodes and edges; when this returns, all of it is durable. `sequences` are
@@ -169,6 +177,9 @@ class GraphLinker:
             pairs = await self._similarity.similar(memories) if self._similarity is not None else []
             if pairs:
                 await self._store.upsert_similarities(pairs)
+            replaced = await self._supersession.detect(memories) if self._supersession is not None else []
+            if replaced:
+                await self._store.upsert_supersessions(replaced)
         if feedback:
             await self._store.upsert_feedback(feedback)
         if uses:

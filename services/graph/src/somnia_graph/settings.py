@@ -29,6 +29,10 @@ class GraphServiceSettings(BaseSettings):
     # `similar_threshold` (all-MiniLM-L6-v2 puts paraphrases above about 0.7, one topic above about 0.5).
     similar_top: int = Field(default=3, ge=0, le=20)
     similar_threshold: float = Field(default=0.6, ge=-1.0, le=1.0)
+    # A new memory that gives an attribute a new value, or corrects itself, SUPERSEDES the earlier memory
+    # of the same speaker it is nearest to (cosine at least this).
+    detect_supersession: bool = True
+    supersede_min_cosine: float = Field(default=0.55, ge=-1.0, le=1.0)
     # SOMNIA_GRPC_HOST sets every service at once (0.0.0.0 in containers).
     health_host: str = Field(
         default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_GRAPH_SERVICE_HEALTH_HOST", "SOMNIA_GRPC_HOST")

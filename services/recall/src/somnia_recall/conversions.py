@@ -69,7 +69,8 @@ def to_item(memory: RankedMemory, tokens: int) -> recall_pb2.RecalledItem:
         memory_id=record.memory_id,
         text=record.text,
         kind=record.kind,
-        status=record.status,
+        status="superseded" if memory.superseded_by else record.status,
+        superseded_by=memory.superseded_by,
         scores=recall_pb2.Scores(
             fused=hit.score if hit else 0.0,
             vector=hit.vector_score if hit else 0.0,

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +31,7 @@ from somnia_graph_store.models import (
     SessionNode,
     SessionPage,
     Similarity,
+    Supersession,
     ToolUse,
     TurnDigest,
     TurnNode,
@@ -76,6 +77,7 @@ EDGE_TYPES = (
     "FEEDBACK_ON",
     "SUPPORTS",
     "MEMBER_OF",
+    "SUPERSEDES",
 )
 
 
@@ -757,6 +759,56 @@ class EmbeddedGraphStore:
                 ):
                     recent = sorted(datetime.fromisoformat(t) for t in json.loads(str(times)))
                     found[str(key)] = UseHistory(count=int(str(uses)), recent=tuple(recent))
+            return found
+
+        return await asyncio.to_thread(run)
+
+    async def upsert_supersessions(self, supersessions: Sequence[Supersession]) -> None:
+        statements: list[tuple[str, tuple[object, ...]]] = []
+        for s in supersessions:
+            for memory_id in (s.newer_id, s.older_id):
+                statements.append(self._merge_node(s.namespace, "Memory", memory_id, {"memory_id": memory_id}))
+            # The edge's weight holds when it became known (a timestamp), its reason the node's props.
+            statements.append(
+                self._edge(
+                    s.namespace, "SUPERSEDES", f"Memory:{s.newer_id}", f"Memory:{s.older_id}", s.recorded_at.timestamp()
+                )
+            )
+            statements.append(
+                self._merge_node(
+                    s.namespace,
+                    "Memory",
+                    s.older_id,
+                    {"superseded_reason": {s.newer_id: s.reason}},
+                )
+            )
+        await asyncio.to_thread(self._write, statements)
+
+    async def superseded(
+        self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
+    ) -> dict[str, Supersession]:
+        def run() -> dict[str, Supersession]:
+            found: dict[str, Supersession] = {}
+            bound = as_of.timestamp() if as_of is not None else float("inf")
+            for memory_id in dict.fromkeys(memory_ids):
+                target = f"Memory:{memory_id}"
+                rows = self._read(
+                    "SELECT e.source, e.weight, json_extract(n.props, '$.superseded_reason') FROM edge e "
+                    "INDEXED BY edge_target JOIN node n ON n.namespace = e.namespace AND n.label = 'Memory' "
+                    "AND n.key = ? WHERE e.namespace = ? AND e.type = 'SUPERSEDES' AND e.target = ? "
+                    "AND e.weight <= ? ORDER BY e.weight DESC LIMIT 1",
+                    (memory_id, namespace, target, bound),
+                )
+                if rows:
+                    source, at, reasons = rows[0]
+                    newer = str(source).removeprefix("Memory:")
+                    found[memory_id] = Supersession(
+                        namespace=namespace,
+                        newer_id=newer,
+                        older_id=memory_id,
+                        reason=str(json.loads(str(reasons or "{}")).get(newer, "")),
+                        recorded_at=datetime.fromtimestamp(float(str(at)), UTC),
+                    )
             return found
 
         return await asyncio.to_thread(run)

@@ -28,6 +28,7 @@ from somnia_graph_store.models import (
     SessionNode,
     SessionPage,
     Similarity,
+    Supersession,
     ToolUse,
     TurnDigest,
     TurnNode,
@@ -274,6 +275,20 @@ WITH m, row WHERE NOT row.use_id IN coalesce(m.use_ids, [])
 SET m.uses = coalesce(m.uses, 0) + 1,
     m.use_ids = (coalesce(m.use_ids, []) + row.use_id)[-{RECENT_USES}..],
     m.use_times = (coalesce(m.use_times, []) + row.used_at)[-{RECENT_USES}..]
+"""
+MERGE_SUPERSESSIONS = """
+UNWIND $rows AS row
+MERGE (n:Memory {uid: row.newer_uid}) ON CREATE SET n.namespace = row.ns, n.memory_id = row.newer
+MERGE (o:Memory {uid: row.older_uid}) ON CREATE SET o.namespace = row.ns, o.memory_id = row.older
+MERGE (n)-[r:SUPERSEDES]->(o) SET r.recorded_at = row.recorded_at, r.reason = row.reason
+"""
+SUPERSEDED = """
+UNWIND $ids AS id
+MATCH (n:Memory)-[r:SUPERSEDES]->(:Memory {uid: $ns + '|' + id})
+WHERE $as_of IS NULL OR r.recorded_at <= $as_of
+WITH id, n, r ORDER BY r.recorded_at DESC
+WITH id, collect([n.memory_id, r.reason, r.recorded_at])[0] AS best
+RETURN id, best[0] AS newer, best[1] AS reason, best[2] AS recorded_at
 """
 
 
@@ -652,6 +667,36 @@ class Neo4jGraphStore:
         )
         return {
             str(r["id"]): UseHistory(count=int(r["uses"]), recent=tuple(sorted(_native(t) for t in r["times"])))
+            for r in rows
+        }
+
+    async def upsert_supersessions(self, supersessions: Sequence[Supersession]) -> None:
+        rows = [
+            {
+                "ns": s.namespace,
+                "newer": s.newer_id,
+                "older": s.older_id,
+                "newer_uid": f"{s.namespace}|{s.newer_id}",
+                "older_uid": f"{s.namespace}|{s.older_id}",
+                "reason": s.reason,
+                "recorded_at": s.recorded_at,
+            }
+            for s in supersessions
+        ]
+        await self._write((MERGE_SUPERSESSIONS, {"rows": rows}))
+
+    async def superseded(
+        self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
+    ) -> dict[str, Supersession]:
+        rows = await self._read(SUPERSEDED, ns=namespace, ids=list(dict.fromkeys(memory_ids)), as_of=as_of)
+        return {
+            str(r["id"]): Supersession(
+                namespace=namespace,
+                newer_id=str(r["newer"]),
+                older_id=str(r["id"]),
+                reason=str(r["reason"] or ""),
+                recorded_at=_native(r["recorded_at"]),
+            )
             for r in rows
         }
 

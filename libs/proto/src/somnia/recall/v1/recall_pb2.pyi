@@ -299,6 +299,7 @@ class RecalledItem(_message.Message):
     TOKENS_FIELD_NUMBER: _builtins.int
     PATHS_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
+    SUPERSEDED_BY_FIELD_NUMBER: _builtins.int
     memory_id: _builtins.str
     text: _builtins.str
     kind: _builtins.str
@@ -311,7 +312,11 @@ class RecalledItem(_message.Message):
     tokens: _builtins.int
     """tokens is the item's text length in the server's tokenizer."""
     status: _builtins.str
-    """status is "asserted" unless later knowledge changed it (superseded, disproven, ...)."""
+    """status is "asserted" unless later knowledge changed it (superseded, disproven, ...), as known at
+    the request's as_of.
+    """
+    superseded_by: _builtins.str
+    """superseded_by is the memory that replaces this one (a new value, a correction), when one does."""
     @_builtins.property
     def scores(self) -> Global___Scores: ...
     @_builtins.property
@@ -339,10 +344,11 @@ class RecalledItem(_message.Message):
         tokens: _builtins.int = ...,
         paths: _abc.Iterable[_builtins.str] | None = ...,
         status: _builtins.str = ...,
+        superseded_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "memory_id", b"memory_id", "occurred_at", b"occurred_at", "paths", b"paths", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "session_id", b"session_id", "status", b"status", "text", b"text", "tokens", b"tokens", "why", b"why"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "memory_id", b"memory_id", "occurred_at", b"occurred_at", "paths", b"paths", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "session_id", b"session_id", "status", b"status", "superseded_by", b"superseded_by", "text", b"text", "tokens", b"tokens", "why", b"why"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,99 @@
+"""Notice when a new memory replaces an older one, as it arrives (no LLM on this path).
+
+Two cues, both offline:
+- the same attribute with a new value: "my <attribute> is <value>" where an earlier memory of the same
+  speaker said the same attribute with another value ("my favourite colour is blue" -> "... is green");
+- an explicit correction ("actually", "correction", "no longer", "I was wrong", "scratch that", ...):
+  the earlier memory of the same speaker closest in meaning is the one corrected.
+
+Candidates are the new memory's nearest neighbours in the vector store (cosine at least
+`min_cosine`), older than it, from the same role. A supersession is an edge, not an edit: the older
+memory keeps its text and status, and Recall shows it flagged with its replacement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from somnia_graph_store import MemoryNode, Supersession
+from somnia_memory_store import MemoryRecord, MemoryStore
+
+CORRECTION = re.compile(
+    r"\b(actually|correction|i was wrong|not anymore|no longer|scratch that|i meant|changed (?:it )?to|"
+    r"update:|turns out)\b",
+    re.IGNORECASE,
+)
+ATTRIBUTE = re.compile(
+    r"\bmy (?P<attribute>(?:[a-z'-]+ ){0,3}?[a-z'-]+) (?:is|are|was|were) (?:now |actually |still )?"
+    r"(?P<value>[^.,;!?]+)",
+    re.IGNORECASE,
+)
+
+
+def attribute_of(text: str) -> tuple[str, str] | None:
+    """('favourite colour', 'green') from "... my favourite colour is green now."; None without one."""
+    found = ATTRIBUTE.search(text)
+    if found is None:
+        return None
+    value = re.sub(r"\s+(now|again|these days)$", "", found["value"].strip().lower())
+    return " ".join(found["attribute"].lower().split()), value
+
+
+class SupersessionDetector:
+    def __init__(self, store: MemoryStore, *, min_cosine: float = 0.55, candidates: int = 8) -> None:
+        self._store = store
+        self._min_cosine = min_cosine
+        self._candidates = candidates
+
+    async def detect(self, memories: Sequence[MemoryNode]) -> list[Supersession]:
+        found: list[Supersession] = []
+        by_namespace: dict[str, list[str]] = {}
+        for m in memories:
+            by_namespace.setdefault(m.namespace, []).append(m.memory_id)
+        for namespace, ids in by_namespace.items():
+            new = [r for r in await self._store.get(namespace, ids) if r.kind == "episodic"]
+            cued = [r for r in new if attribute_of(r.text) or CORRECTION.search(r.text)]
+            if not cued:
+                continue
+            neighbours = await self._store.nearest_ids(
+                namespace, np.stack([r.vector for r in cued]).astype(np.float32), self._candidates + 1
+            )
+            wanted = {i for row in neighbours for i, score in row if score >= self._min_cosine}
+            known = {r.memory_id: r for r in await self._store.get(namespace, sorted(wanted))}
+            for record, row in zip(cued, neighbours, strict=True):
+                older = [
+                    known[i]
+                    for i, score in row
+                    if score >= self._min_cosine
+                    and i in known
+                    and i != record.memory_id
+                    and known[i].role == record.role
+                    and known[i].occurred_at < record.occurred_at
+                ]
+                replaced = self._replaced(record, older)
+                if replaced is not None:
+                    found.append(
+                        Supersession(
+                            namespace=namespace,
+                            newer_id=record.memory_id,
+                            older_id=replaced[0].memory_id,
+                            reason=replaced[1],
+                            recorded_at=record.recorded_at,  # known since the newer one was recorded
+                        )
+                    )
+        return found
+
+    @staticmethod
+    def _replaced(record: MemoryRecord, older: Sequence[MemoryRecord]) -> tuple[MemoryRecord, str] | None:
+        """The older memory this one replaces (they come nearest first), and why."""
+        said = attribute_of(record.text)
+        if said is not None:
+            for candidate in older:
+                before = attribute_of(candidate.text)
+                if before is not None and before[0] == said[0] and before[1] != said[1]:
+                    return candidate, f"{said[0]} changed from '{before[1]}' to '{said[1]}'"
+        if CORRECTION.search(record.text) and older:
+            return older[0], "corrected"
+        return None
