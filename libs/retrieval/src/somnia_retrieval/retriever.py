@@ -139,9 +139,7 @@ class Retriever:
         """Does memory seem to hold the answer? Search scores are normalised per query, so something
         always ranks first; the raw cosine of the best item and whether the top items name what the
         query names say whether it is an answer or only the least distant memory."""
-        vector = self._query_vectors.get(query)
-        if vector is None:
-            (vector,) = await self._embedder.embed([query])
+        vector = await self.embed_query(query)
         best = max((float(m.record.vector @ vector) for m in ranked), default=0.0)
         extraction = await self._extract(query, now or datetime.now(UTC))
         names = {e.key for e in extraction.entities if e.kind != "time"}
@@ -155,14 +153,13 @@ class Retriever:
         (vector,) = await self._embedder.embed([text])
         return await self._store.vector_search(namespace, vector, k, filter)
 
-    async def similar_at_least(
-        self, namespace: str, text: str, k: int, min_cosine: float, filter: SearchFilter | None = None
-    ) -> list[SearchHit]:
-        """The nearest memories whose cosine to `text` is at least `min_cosine`: an absolute bar, where
-        search scores are normalised per query and so always make something look relevant."""
-        (vector,) = await self._embedder.embed([text])
-        hits = await self._store.vector_search(namespace, vector, k, filter)
-        return [h for h in hits if float(h.record.vector @ vector) >= min_cosine]
+    async def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        """The query's vector, from the last queries' when it was just embedded."""
+        vector = self._query_vectors.get(text)
+        if vector is None:
+            (vector,) = await self._embedder.embed([text])
+            self._remember_vector(text, vector)
+        return vector
 
     def _remember_vector(self, query: str, vector: npt.NDArray[np.float32]) -> None:
         if len(self._query_vectors) >= QUERY_VECTOR_CACHE_SIZE:

@@ -21,6 +21,7 @@ budget.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -50,9 +51,10 @@ STRATEGIC_QUERY = "prefer always never goal plan decided decision rule lesson mi
 # What dreaming writes (semantic insights for L3, procedural patterns for L4) enters a pack only through
 # its own searches and share of the budget; other searches drop it from their results (dropping after
 # the search: a kind filter inside it costs more over 100,000 memories than the few items it removes).
-INSIGHTS = SearchFilter(kinds=("semantic",))
-PROCEDURES = SearchFilter(kinds=("procedural",))
+DREAMT = SearchFilter(kinds=DREAMT_KINDS)
 DREAMT_PER_LAYER = 10
+# A namespace holds a few hundred dreamt items at most; beyond this many, the oldest ids are not read.
+MAX_DREAMT = 2000
 
 
 class PackItem(BaseModel):
@@ -151,6 +153,7 @@ class WarmPackBuilder:
         self._dreamt_share = dreamt_share
         self._insight_min_cosine = insight_min_cosine
         self._strategic_cache: dict[str, tuple[float, list[SearchHit]]] = {}
+        self._dreamt_cache: dict[str, tuple[float, list[MemoryRecord]]] = {}
         self._topic_extractor = OfflineExtractor(max_keyphrases=8, times=False)
 
     async def build(self, request: WarmRequest, now: datetime | None = None) -> WarmPack:
@@ -168,7 +171,7 @@ class WarmPackBuilder:
             self._recall(ns, request.opening, self._related_k, clock),
             self._keywords(ns, " ".join(tools), 30),
             self._strategic(ns),
-            self._keywords(ns, " ".join([*tools, request.opening]), DREAMT_PER_LAYER, PROCEDURES),
+            self._procedures(ns, [*tools, request.opening]),
         )
         tails = await tails_task
         current_tail, recent_tails = tails[0], tails[1:]
@@ -186,14 +189,10 @@ class WarmPackBuilder:
             [h for h in hits if h.record.kind not in DREAMT_KINDS] for hits in (tool_related, strategic, continuing)
         )
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
-            "L4": [
-                (h.record, h.score, f"mined procedure for the tools and opening (BM25 rank {h.keyword_rank})")
-                for h in procedures
-            ]
+            "L4": [(r, score, "mined procedure for the tools and opening") for r, score in procedures]
             + [(h.record, h.score, f"strategic words (BM25 rank {h.keyword_rank})") for h in strategic],
             "L3": [
-                (h.record, h.score, f"dreamt insight near the opening and topics (vector rank {h.vector_rank})")
-                for h in insights
+                (r, score, f"dreamt insight near the opening and topics (cosine {score:.2f})") for r, score in insights
             ]
             + [
                 (h.record, h.score, f"continues recent topics ({', '.join(topics)}), vector rank {h.vector_rank}")
@@ -264,22 +263,47 @@ class WarmPackBuilder:
         self._strategic_cache[namespace] = (time.monotonic(), hits)
         return hits
 
-    async def _nearest(self, namespace: str, text: str, k: int, filter: SearchFilter | None = None) -> list[SearchHit]:
-        return await self._retriever.nearest(namespace, text, k, filter) if text.strip() else []
+    async def _nearest(self, namespace: str, text: str, k: int) -> list[SearchHit]:
+        return await self._retriever.nearest(namespace, text, k) if text.strip() else []
 
-    async def _insights(self, namespace: str, text: str) -> list[SearchHit]:
-        if not text.strip():
+    async def _dreamt(self, namespace: str) -> list[MemoryRecord]:
+        """What dreaming wrote (insights, procedures): few, and the same for a minute, so they are read
+        once and ranked here rather than searched for among every memory of the namespace."""
+        cached = self._dreamt_cache.get(namespace)
+        if cached is not None and time.monotonic() - cached[0] < self._strategic_ttl_s:
+            return cached[1]
+        records: list[MemoryRecord] = []
+        while len(records) < MAX_DREAMT:
+            page = await self._store.scan(namespace, DREAMT, after=records[-1].memory_id if records else "")
+            records += page
+            if not page:
+                break
+        self._dreamt_cache[namespace] = (time.monotonic(), records)
+        return records
+
+    async def _insights(self, namespace: str, text: str) -> list[tuple[MemoryRecord, float]]:
+        """Insights whose cosine to the opening and topics reaches the bar, closest first."""
+        insights = [r for r in await self._dreamt(namespace) if r.kind == "semantic"]
+        if not insights or not text.strip():
             return []
-        return await self._retriever.similar_at_least(
-            namespace, text, DREAMT_PER_LAYER, self._insight_min_cosine, INSIGHTS
-        )
+        vector = await self._retriever.embed_query(text)
+        scored = [(r, float(r.vector @ vector)) for r in insights]
+        near = [pair for pair in scored if pair[1] >= self._insight_min_cosine]
+        return sorted(near, key=lambda pair: -pair[1])[:DREAMT_PER_LAYER]
 
-    async def _keywords(
-        self, namespace: str, query: str, k: int, filter: SearchFilter | None = None
-    ) -> list[SearchHit]:
+    async def _procedures(self, namespace: str, about: Sequence[str]) -> list[tuple[MemoryRecord, float]]:
+        """Procedures and pitfalls that name the predicted tools or the opening's words, most named first."""
+        procedures = [r for r in await self._dreamt(namespace) if r.kind == "procedural"]
+        words = {w for text in about for w in re.findall(r"[a-z0-9_]{3,}", text.lower())}
+        if not procedures or not words:
+            return []
+        scored = [(r, float(len(words & set(re.findall(r"[a-z0-9_]{3,}", r.text.lower()))))) for r in procedures]
+        return sorted((pair for pair in scored if pair[1] > 0), key=lambda pair: -pair[1])[:DREAMT_PER_LAYER]
+
+    async def _keywords(self, namespace: str, query: str, k: int) -> list[SearchHit]:
         if not query.strip():
             return []
-        return await self._store.keyword_search(namespace, query, k, filter)
+        return await self._store.keyword_search(namespace, query, k)
 
     async def _recall(self, namespace: str, query: str, k: int, now: datetime) -> list[RankedMemory]:
         if not query.strip():

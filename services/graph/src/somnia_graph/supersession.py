@@ -6,8 +6,10 @@ Two cues, both offline:
 - an explicit correction ("actually", "correction", "no longer", "I was wrong", "scratch that", ...):
   the earlier memory of the same speaker closest in meaning is the one corrected.
 
-Candidates are the new memory's nearest neighbours in the vector store (cosine at least
-`min_cosine`), older than it, from the same role. A supersession is an edge, not an edit: the older
+Candidates are the new memory's nearest neighbours in the vector store, older than it, from the same
+role: for a correction at least `min_cosine` close (the correction names nothing else to go by), for
+an attribute at least `min_attribute_cosine` (the attribute itself is the evidence; "my car is a red
+Volvo" and "my car is a grey Tesla" are only about 0.5 alike). A supersession is an edge, not an edit: the older
 memory keeps its text and status, and Recall shows it flagged with its replacement.
 """
 
@@ -42,9 +44,12 @@ def attribute_of(text: str) -> tuple[str, str] | None:
 
 
 class SupersessionDetector:
-    def __init__(self, store: MemoryStore, *, min_cosine: float = 0.55, candidates: int = 8) -> None:
+    def __init__(
+        self, store: MemoryStore, *, min_cosine: float = 0.55, min_attribute_cosine: float = 0.3, candidates: int = 8
+    ) -> None:
         self._store = store
         self._min_cosine = min_cosine
+        self._min_attribute_cosine = min_attribute_cosine
         self._candidates = candidates
 
     async def detect(self, memories: Sequence[MemoryNode]) -> list[Supersession]:
@@ -60,13 +65,14 @@ class SupersessionDetector:
             neighbours = await self._store.nearest_ids(
                 namespace, np.stack([r.vector for r in cued]).astype(np.float32), self._candidates + 1
             )
-            wanted = {i for row in neighbours for i, score in row if score >= self._min_cosine}
+            floor = min(self._min_cosine, self._min_attribute_cosine)
+            wanted = {i for row in neighbours for i, score in row if score >= floor}
             known = {r.memory_id: r for r in await self._store.get(namespace, sorted(wanted))}
             for record, row in zip(cued, neighbours, strict=True):
                 older = [
-                    known[i]
+                    (known[i], score)
                     for i, score in row
-                    if score >= self._min_cosine
+                    if score >= floor
                     and i in known
                     and i != record.memory_id
                     and known[i].role == record.role
@@ -85,15 +91,22 @@ class SupersessionDetector:
                     )
         return found
 
-    @staticmethod
-    def _replaced(record: MemoryRecord, older: Sequence[MemoryRecord]) -> tuple[MemoryRecord, str] | None:
+    def _replaced(
+        self, record: MemoryRecord, older: Sequence[tuple[MemoryRecord, float]]
+    ) -> tuple[MemoryRecord, str] | None:
         """The older memory this one replaces (they come nearest first), and why."""
         said = attribute_of(record.text)
         if said is not None:
-            for candidate in older:
+            for candidate, score in older:
                 before = attribute_of(candidate.text)
-                if before is not None and before[0] == said[0] and before[1] != said[1]:
+                if (
+                    score >= self._min_attribute_cosine
+                    and before is not None
+                    and before[0] == said[0]
+                    and before[1] != said[1]
+                ):
                     return candidate, f"{said[0]} changed from '{before[1]}' to '{said[1]}'"
-        if CORRECTION.search(record.text) and older:
-            return older[0], "corrected"
+        corrected = [candidate for candidate, score in older if score >= self._min_cosine]
+        if CORRECTION.search(record.text) and corrected:
+            return corrected[0], "corrected"
         return None
