@@ -188,6 +188,7 @@ class WarmPackBuilder:
         tool_related, strategic, continuing = (
             [h for h in hits if h.record.kind not in DREAMT_KINDS] for hits in (tool_related, strategic, continuing)
         )
+        strategic, procedures, insights = await self._fresh(ns, strategic, procedures, insights)
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
             "L4": [(r, score, "mined procedure for the tools and opening") for r, score in procedures]
             + [(h.record, h.score, f"strategic words (BM25 rank {h.keyword_rank})") for h in strategic],
@@ -265,6 +266,25 @@ class WarmPackBuilder:
 
     async def _nearest(self, namespace: str, text: str, k: int) -> list[SearchHit]:
         return await self._retriever.nearest(namespace, text, k) if text.strip() else []
+
+    async def _fresh(
+        self,
+        namespace: str,
+        strategic: list[SearchHit],
+        procedures: list[tuple[MemoryRecord, float]],
+        insights: list[tuple[MemoryRecord, float]],
+    ) -> tuple[list[SearchHit], list[tuple[MemoryRecord, float]], list[tuple[MemoryRecord, float]]]:
+        """What came from a cache is read again by id before it goes into a pack: a memory forgotten or
+        an insight rewritten since must not come back from a minute-old copy."""
+        ids = [h.record.memory_id for h in strategic] + [r.memory_id for r, _ in [*procedures, *insights]]
+        if not ids:
+            return strategic, procedures, insights
+        now = {r.memory_id: r for r in await self._store.get(namespace, ids)}
+        return (
+            [h.model_copy(update={"record": now[h.record.memory_id]}) for h in strategic if h.record.memory_id in now],
+            [(now[r.memory_id], score) for r, score in procedures if r.memory_id in now],
+            [(now[r.memory_id], score) for r, score in insights if r.memory_id in now],
+        )
 
     async def _dreamt(self, namespace: str) -> list[MemoryRecord]:
         """What dreaming wrote (insights, procedures): few, and the same for a minute, so they are read

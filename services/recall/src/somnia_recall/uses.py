@@ -18,6 +18,8 @@ from somnia_memory_store import MemoryRecord
 
 log = logging.getLogger("somnia.recall")
 USED_TOP = 3
+# A use is not worth waiting for: with NATS down, a publish would wait for a reconnect.
+PUBLISH_S = 2.0
 
 
 class UseRecorder:
@@ -39,22 +41,31 @@ class UseRecorder:
             by_session.setdefault(r.session_id, []).append(r.memory_id)
         for session_id, memory_ids in by_session.items():
             try:
-                await self._publisher.publish(
-                    MemoryRecalled(
-                        namespace=namespace,
-                        session_id=session_id,
-                        recall_id=recall_id,
-                        memory_ids=tuple(memory_ids),
-                        recalled_at=now,
-                    ),
-                    subject=Subjects.memory_recalled(namespace, session_id),
-                    msg_id=MsgIds.recalled(namespace, session_id, recall_id),
-                    stream=MEMORY_STREAM.name,
-                )
-            except Exception as exc:
+                await asyncio.wait_for(self._publish_one(namespace, session_id, recall_id, memory_ids, now), PUBLISH_S)
+            except Exception as exc:  # NATS down or slow: the answer went out; only this trace is lost
                 log.warning("could not record a recall's uses (%r); their strength misses one trace", exc)
 
-    async def drain(self) -> None:
-        """Wait for what is being published (at shutdown)."""
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+    async def _publish_one(
+        self, namespace: str, session_id: str, recall_id: str, memory_ids: list[str], now: datetime
+    ) -> None:
+        await self._publisher.publish(
+            MemoryRecalled(
+                namespace=namespace,
+                session_id=session_id,
+                recall_id=recall_id,
+                memory_ids=tuple(memory_ids),
+                recalled_at=now,
+            ),
+            subject=Subjects.memory_recalled(namespace, session_id),
+            msg_id=MsgIds.recalled(namespace, session_id, recall_id),
+            stream=MEMORY_STREAM.name,
+        )
+
+    async def drain(self, timeout_s: float = PUBLISH_S) -> None:
+        """At shutdown: wait a little for what is being published, then give it up."""
+        if not self._pending:
+            return
+        _, late = await asyncio.wait(set(self._pending), timeout=timeout_s)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
