@@ -65,6 +65,7 @@ bench-quality: setup ## recall, warm-cache and dream quality on ../shared/bench/
 	$(UV) run --no-sync python benchmarks/locomo_bench.py
 	$(UV) run --no-sync python benchmarks/warm_cache_bench.py
 	$(UV) run --no-sync python benchmarks/dream_bench.py
+	$(UV) run --no-sync python benchmarks/changing_facts_bench.py
 
 clean: ## remove the virtualenv (caches under ~/.cache/somnia are kept)
 	rm -rf .venv
