@@ -117,6 +117,14 @@ class WarmRequest(BaseModel):
     budgets: dict[LayerName, int] = Field(default_factory=lambda: dict(DEFAULT_BUDGETS))
 
 
+PITFALLS_HEADER = "### Pitfalls: tried before, and failed"
+
+
+def is_pitfall(record: MemoryRecord) -> bool:
+    """Negative knowledge, and the procedures dreaming found to fail mostly."""
+    return record.kind == "negative" or (record.kind == "procedural" and record.text.startswith("Pitfall"))
+
+
 def render_line(record: MemoryRecord) -> str:
     return f"- [{record.occurred_at.date().isoformat()} {record.role}] {record.text.strip()}"
 
@@ -370,7 +378,11 @@ class WarmPackBuilder:
             chosen.reverse()
 
         def text_of(picked: Sequence[tuple[MemoryRecord, float, str, int]]) -> str:
-            return "\n".join([header, *(render_line(r) for r, _, _, _ in picked)])
+            pitfalls = [r for r, _, _, _ in picked if name == "L4" and is_pitfall(r)]
+            lines = [header, *(render_line(r) for r, _, _, _ in picked if not (name == "L4" and is_pitfall(r)))]
+            if pitfalls:  # what was tried and failed, apart, so an agent reads it as a warning
+                lines += [PITFALLS_HEADER, *(render_line(r) for r in pitfalls)]
+            return "\n".join(lines)
 
         rendered = text_of(chosen)
         # Token counts of joined text can differ from the sum of the parts; drop until it fits.

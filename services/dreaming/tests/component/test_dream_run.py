@@ -203,3 +203,10 @@ async def test_recall_and_warming_use_what_dreaming_made(world: World) -> None:
     layers = {layer.layer: layer for layer in pack.layers}
     assert any(i.kind == "procedural" and "prune_logs" in i.text for i in layers["L4"].items)
     assert any(i.kind == "semantic" and "invoice" in i.text for i in layers["L3"].items)
+    # A procedure that mostly fails is a pitfall, set apart in L4.
+    slow = await builder.build(
+        WarmRequest(namespace=NS, session_id="other", opening="a slow query again", tools=("explain_query",))
+    )
+    (l4,) = [layer for layer in slow.layers if layer.layer == "L4"]
+    pitfalls = l4.rendered.split("### Pitfalls: tried before, and failed\n", 1)
+    assert len(pitfalls) == 2 and "Pitfall seen in" in pitfalls[1] and "add_index" in pitfalls[1]
