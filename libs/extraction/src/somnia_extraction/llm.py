@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from somnia_extraction.chat import ChatEndpoint
 from somnia_extraction.models import Entity, Extraction, entity_key, time_entity
 from somnia_extraction.offline import OfflineExtractor
 
@@ -37,17 +38,15 @@ class LlmExtractor:
         fallback: OfflineExtractor | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
+        self._chat = ChatEndpoint(
+            base_url=base_url, model=model, api_key=api_key, timeout_s=timeout_s, transport=transport
         )
-        self._model = model
         self._limit = asyncio.Semaphore(concurrency)
         self._fallback = fallback or OfflineExtractor()
 
     @property
     def name(self) -> str:
-        return f"llm:{self._model}"
+        return f"llm:{self._chat.model}"
 
     async def extract(self, texts: Sequence[str], said_at: Sequence[datetime | None]) -> list[Extraction]:
         return list(
@@ -62,32 +61,17 @@ class LlmExtractor:
         try:
             async with self._limit:
                 return await self._ask(text, said_at)
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
             log.warning("LLM extraction failed (%r); using the offline extractor for this text", exc)
             (extraction,) = await self._fallback.extract([text], [said_at])
             return extraction
 
     async def _ask(self, text: str, said_at: datetime | None) -> Extraction:
-        response = await self._client.post(
-            "/v1/chat/completions",
-            json={
-                "model": self._model,
-                "temperature": 0,
-                "response_format": {"type": "json_object"},
-                "messages": [
-                    {
-                        "role": "user",
-                        "content": PROMPT.format(said_at=said_at.isoformat() if said_at else "unknown", text=text),
-                    }
-                ],
-            },
-        )
-        response.raise_for_status()
-        content = response.json()["choices"][0]["message"]["content"]
-        return parse_answer(content)
+        prompt = PROMPT.format(said_at=said_at.isoformat() if said_at else "unknown", text=text)
+        return parse_answer(await self._chat.complete(prompt, json_object=True))
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._chat.aclose()
 
 
 def parse_answer(content: str) -> Extraction:

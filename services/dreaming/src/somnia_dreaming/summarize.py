@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import httpx
+from somnia_extraction.chat import ChatEndpoint
 from somnia_memory_store import MemoryRecord
 from somnia_retrieval.insights import extractive_insight, quote
 
@@ -59,30 +60,19 @@ class AbstractiveSummarizer:
         fallback: ExtractiveSummarizer | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
+        self._chat = ChatEndpoint(
+            base_url=base_url, model=model, api_key=api_key, timeout_s=timeout_s, transport=transport
         )
-        self._model = model
         self._fallback = fallback or ExtractiveSummarizer()
 
     @property
     def name(self) -> str:
-        return f"llm:{self._model}"
+        return f"llm:{self._chat.model}"
 
     async def summarize(self, headline: str, sources: Sequence[MemoryRecord]) -> str:
         quotes = "\n".join(quote(r, 600) for r in sources)
         try:
-            response = await self._client.post(
-                "/v1/chat/completions",
-                json={
-                    "model": self._model,
-                    "temperature": 0,
-                    "messages": [{"role": "user", "content": PROMPT.format(headline=headline, quotes=quotes)}],
-                },
-            )
-            response.raise_for_status()
-            content = str(response.json()["choices"][0]["message"]["content"]).strip()
+            content = (await self._chat.complete(PROMPT.format(headline=headline, quotes=quotes))).strip()
             if not content:
                 raise ValueError("the model answered with nothing")
         except (httpx.HTTPError, ValueError, KeyError, TypeError, IndexError) as exc:
@@ -91,4 +81,4 @@ class AbstractiveSummarizer:
         return f"{headline}\n{content}"
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._chat.aclose()
