@@ -44,6 +44,7 @@ from somnia_contracts.subjects import (
     MsgIds,
     StreamSpec,
     Subjects,
+    namespace_key_prefix,
 )
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "TurnCaptured",
     "insight_memory_id",
     "memory_id_for",
+    "namespace_key_prefix",
     "validate_namespace",
     "validate_run_id",
     "validate_session_id",

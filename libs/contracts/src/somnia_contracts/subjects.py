@@ -7,6 +7,7 @@ Namespace parts are joined with '/', which NATS allows inside a token.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 VERSION = "v1"
@@ -119,6 +120,13 @@ class MsgIds:
     def dream_found(kind: str, namespace: str, run_id: str, found_id: str) -> str:
         """A resumed run republishes what it found before the crash; the stream stores it once."""
         return f"{kind}/{namespace}/{run_id}/{found_id}"
+
+
+def namespace_key_prefix(namespace: str) -> str:
+    """The first token of every KV key Somnia writes for a namespace (warm packs, dream runs, erasure
+    tombstones): KV keys allow fewer characters than namespaces, and one prefix per namespace lets an
+    erasure purge all of a namespace's keys by subject."""
+    return hashlib.sha256(namespace.encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ import zlib
 
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
+from somnia_bus import key_prefix_subject, open_key_value, purge_subject
+from somnia_contracts import namespace_key_prefix
 
 from somnia_retrieval.warm_pack import WarmPack
 
@@ -16,15 +18,11 @@ from somnia_retrieval.warm_pack import WarmPack
 MAX_VALUE_BYTES = 1024 * 1024
 
 
-def namespace_prefix(namespace: str) -> str:
-    return hashlib.sha256(namespace.encode()).hexdigest()[:20]
-
-
 def pack_key(namespace: str, session_id: str) -> str:
     """KV keys allow fewer characters than namespaces and session ids do, so the key is digests; a
     namespace's packs share the first token, so erasing a namespace's memories can purge them all."""
     session = hashlib.sha256(f"{namespace}\x00{session_id}".encode()).hexdigest()[:24]
-    return f"{namespace_prefix(namespace)}.{session}"
+    return f"{namespace_key_prefix(namespace)}.{session}"
 
 
 class WarmPackStore:
@@ -36,12 +34,9 @@ class WarmPackStore:
 
     async def open(self) -> None:
         """Bind to the bucket, creating it (with its TTL) if it does not exist yet."""
-        try:
-            self._kv = await self._js.key_value(self._bucket)
-        except BucketNotFoundError:
-            self._kv = await self._js.create_key_value(
-                KeyValueConfig(bucket=self._bucket, ttl=self._ttl_s, history=1, max_value_size=MAX_VALUE_BYTES)
-            )
+        self._kv = await open_key_value(
+            self._js, KeyValueConfig(bucket=self._bucket, ttl=self._ttl_s, history=1, max_value_size=MAX_VALUE_BYTES)
+        )
 
     @property
     def _bound(self) -> KeyValue:
@@ -69,9 +64,4 @@ class WarmPackStore:
     async def purge_namespace(self, namespace: str) -> int:
         """Remove every pack of a namespace, old revisions included (a pack may quote any memory of
         its namespace, so forgetting one memory invalidates them all); returns how many were held."""
-        stream, subject = f"KV_{self._bucket}", f"$KV.{self._bucket}.{namespace_prefix(namespace)}.>"
-        info = await self._js.stream_info(stream, subjects_filter=subject)
-        held = sum((info.state.subjects or {}).values())
-        if held:
-            await self._js.purge_stream(stream, subject=subject)
-        return held
+        return await purge_subject(self._js, *key_prefix_subject(self._bucket, namespace_key_prefix(namespace)))

@@ -13,8 +13,10 @@ from typing import Protocol
 
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
+from somnia_bus import open_key_value
+from somnia_contracts import namespace_key_prefix
 
 from somnia_dreaming.models import DreamRunState
 
@@ -22,10 +24,7 @@ RUN_TTL_S = 30 * 24 * 3600.0
 
 
 def run_key(namespace: str, run_id: str) -> str:
-    def digest(value: str, n: int) -> str:
-        return hashlib.sha256(value.encode()).hexdigest()[:n]
-
-    return f"{digest(namespace, 20)}.{digest(run_id, 24)}"
+    return f"{namespace_key_prefix(namespace)}.{hashlib.sha256(run_id.encode()).hexdigest()[:24]}"
 
 
 class RunCheckpoints(Protocol):
@@ -54,10 +53,7 @@ class KvCheckpoints:
         self._kv: KeyValue | None = None
 
     async def open(self) -> None:
-        try:
-            self._kv = await self._js.key_value(self._bucket)
-        except BucketNotFoundError:
-            self._kv = await self._js.create_key_value(KeyValueConfig(bucket=self._bucket, ttl=RUN_TTL_S, history=1))
+        self._kv = await open_key_value(self._js, KeyValueConfig(bucket=self._bucket, ttl=RUN_TTL_S, history=1))
 
     @property
     def _bound(self) -> KeyValue:

@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, NotFoundError
+from nats.js.errors import KeyNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel
-from somnia_bus import JetStreamPublisher
+from somnia_bus import JetStreamPublisher, key_prefix_subject, open_key_value, purge_subject
 from somnia_contracts import (
     AUDIT_STREAM,
     CONTENT_STREAMS,
@@ -34,6 +34,7 @@ from somnia_contracts import (
     MemoryForgotten,
     MsgIds,
     Subjects,
+    namespace_key_prefix,
 )
 from somnia_embedder import Embedder
 from somnia_extraction.models import entity_key
@@ -41,7 +42,6 @@ from somnia_graph_store import GraphStore
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 from somnia_retrieval import InvalidQuery, WarmPackStore
 from somnia_retrieval.insights import extractive_insight, headline_of
-from somnia_retrieval.pack_store import namespace_prefix
 
 TOMBSTONES_BUCKET = "somnia_forgotten"
 PAGE = 500
@@ -87,10 +87,7 @@ class Eraser:
         self._tombstones: KeyValue | None = None
 
     async def open(self) -> None:
-        try:
-            self._tombstones = await self._js.key_value(TOMBSTONES_BUCKET)
-        except BucketNotFoundError:
-            self._tombstones = await self._js.create_key_value(KeyValueConfig(bucket=TOMBSTONES_BUCKET, history=1))
+        self._tombstones = await open_key_value(self._js, KeyValueConfig(bucket=TOMBSTONES_BUCKET, history=1))
 
     # -- the request -------------------------------------------------------------------------
 
@@ -100,7 +97,7 @@ class Eraser:
             raise InvalidQuery(f"reason is {len(reason)} characters; at most {MAX_REASON_CHARS} are kept")
         if target == "subject" and not 0 < len(value.strip()) <= MAX_SUBJECT_CHARS:
             raise InvalidQuery(f"subject must be 1 to {MAX_SUBJECT_CHARS} characters: the name or topic to forget")
-        tombstone = f"{namespace_prefix(namespace)}.{digest(f'{target}|{value}')[:32]}"
+        tombstone = f"{namespace_key_prefix(namespace)}.{digest(f'{target}|{value}')[:32]}"
         report = ErasureReport(audit_id=uuid.uuid4().hex)
         if target == "namespace":
             found = await self._erase_namespace(namespace, report)
@@ -120,8 +117,7 @@ class Eraser:
                 raise NothingToForget(f"{what}; nothing was erased")
             return ErasureReport(audit_id=earlier, already_forgotten=True)
         if target == "namespace":  # the namespace's own tombstone stands for all of them now
-            prefix = namespace_prefix(namespace)
-            await self._purge(f"$KV.{TOMBSTONES_BUCKET}.{prefix}.>", [f"KV_{TOMBSTONES_BUCKET}"])
+            await purge_subject(self._js, *key_prefix_subject(TOMBSTONES_BUCKET, namespace_key_prefix(namespace)))
         await self._publisher.publish(
             MemoryForgotten(
                 namespace=namespace,
@@ -256,18 +252,9 @@ class Eraser:
             rebuilt.add(group.insight_memory_id)
         return rebuilt
 
-    async def _purge(self, subject: str, streams: Sequence[str] = ()) -> int:
-        purged = 0
-        for stream in streams or [s.name for s in CONTENT_STREAMS]:
-            try:
-                info = await self._js.stream_info(stream, subjects_filter=subject)
-            except NotFoundError:
-                continue
-            held = sum((info.state.subjects or {}).values())
-            if held:
-                await self._js.purge_stream(stream, subject=subject)
-                purged += held
-        return purged
+    async def _purge(self, subject: str) -> int:
+        """`subject`'s messages out of every stream that carries memory content."""
+        return sum([await purge_subject(self._js, spec.name, subject) for spec in CONTENT_STREAMS])
 
     async def _delete_turn_messages(self, namespace: str, turns: set[tuple[str, str]], memory_ids: set[str]) -> int:
         """A single turn's messages among its session's: the turn itself, its memory.indexed event and
@@ -302,7 +289,6 @@ class Eraser:
         report.graph_nodes += await self._graph.delete_namespace(namespace)
         report.stream_messages += await self._purge(Subjects.of_namespace(namespace))
         report.warm_packs += await self._packs.purge_namespace(namespace)
-        prefix = namespace_prefix(namespace)
         for bucket in self._extra_buckets:
-            await self._purge(f"$KV.{bucket}.{prefix}.>", [f"KV_{bucket}"])
+            await purge_subject(self._js, *key_prefix_subject(bucket, namespace_key_prefix(namespace)))
         return bool(report.memories or report.graph_nodes or report.stream_messages or report.warm_packs)
