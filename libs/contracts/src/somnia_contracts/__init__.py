@@ -1,7 +1,6 @@
 """Somnia's event contracts: versioned subjects, streams and pydantic event models shared by services."""
 
 from somnia_contracts.events import (
-    DREAM_EVENT_TYPES,
     DREAM_JOBS,
     EVENT_TYPES,
     FEEDBACK_SIGNALS,
@@ -51,7 +50,6 @@ __all__ = [
     "AUDIT_STREAM",
     "CACHE_STREAM",
     "CONTENT_STREAMS",
-    "DREAM_EVENT_TYPES",
     "DREAM_JOBS",
     "DREAM_RUNS_BUCKET",
     "DREAM_STREAM",

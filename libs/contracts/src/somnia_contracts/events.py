@@ -214,11 +214,3 @@ class MemoryForgotten(BaseModel):
     insights_deleted: int = Field(ge=0)
     insights_rebuilt: int = Field(ge=0)
     forgotten_at: AwareDatetime
-
-
-DREAM_EVENT_TYPES: dict[str, type[DreamEvent]] = {
-    "dream.requested": DreamRequested,
-    "pattern.mined": PatternMined,
-    "community.detected": CommunityDetected,
-    "insight.consolidated": InsightConsolidated,
-}

@@ -148,10 +148,9 @@ class Retriever:
         absent = best < self._settings.absent_below_match or coverage < self._settings.absent_below_coverage
         return AbsenceSignal(best_match=best, entity_coverage=coverage, may_be_absent=absent)
 
-    async def nearest(self, namespace: str, text: str, k: int, filter: SearchFilter | None = None) -> list[SearchHit]:
+    async def nearest(self, namespace: str, text: str, k: int) -> list[SearchHit]:
         """Vector search alone: the memories closest in meaning to `text` (no keywords, no graph)."""
-        (vector,) = await self._embedder.embed([text])
-        return await self._store.vector_search(namespace, vector, k, filter)
+        return await self._store.vector_search(namespace, await self.embed_query(text), k)
 
     async def embed_query(self, text: str) -> npt.NDArray[np.float32]:
         """The query's vector, from the last queries' when it was just embedded."""

@@ -788,28 +788,32 @@ class EmbeddedGraphStore:
         self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
     ) -> dict[str, Supersession]:
         def run() -> dict[str, Supersession]:
-            found: dict[str, Supersession] = {}
             bound = as_of.timestamp() if as_of is not None else float("inf")
-            for memory_id in dict.fromkeys(memory_ids):
-                target = f"Memory:{memory_id}"
-                rows = self._read(
-                    "SELECT e.source, e.weight, json_extract(n.props, '$.superseded_reason') FROM edge e "
+            targets = [f"Memory:{m}" for m in dict.fromkeys(memory_ids)]
+            latest: dict[str, tuple[float, str, str]] = {}
+            for start in range(0, len(targets), 500):  # one query per 500 ids, as Recall asks for its pool
+                chunk = targets[start : start + 500]
+                for target, source, at, reasons in self._read(
+                    "SELECT e.target, e.source, e.weight, json_extract(n.props, '$.superseded_reason') FROM edge e "
                     "INDEXED BY edge_target JOIN node n ON n.namespace = e.namespace AND n.label = 'Memory' "
-                    "AND n.key = ? WHERE e.namespace = ? AND e.type = 'SUPERSEDES' AND e.target = ? "
-                    "AND e.weight <= ? ORDER BY e.weight DESC LIMIT 1",
-                    (memory_id, namespace, target, bound),
+                    "AND n.key = substr(e.target, 8) WHERE e.namespace = ? AND e.type = 'SUPERSEDES' "
+                    f"AND e.target IN ({','.join('?' * len(chunk))}) AND e.weight <= ?",
+                    (namespace, *chunk, bound),
+                ):
+                    older, newer = str(target).removeprefix("Memory:"), str(source).removeprefix("Memory:")
+                    if older not in latest or float(str(at)) > latest[older][0]:
+                        reason = str(json.loads(str(reasons or "{}")).get(newer, ""))
+                        latest[older] = (float(str(at)), newer, reason)
+            return {
+                older: Supersession(
+                    namespace=namespace,
+                    newer_id=newer,
+                    older_id=older,
+                    reason=reason,
+                    recorded_at=datetime.fromtimestamp(at, UTC),
                 )
-                if rows:
-                    source, at, reasons = rows[0]
-                    newer = str(source).removeprefix("Memory:")
-                    found[memory_id] = Supersession(
-                        namespace=namespace,
-                        newer_id=newer,
-                        older_id=memory_id,
-                        reason=str(json.loads(str(reasons or "{}")).get(newer, "")),
-                        recorded_at=datetime.fromtimestamp(float(str(at)), UTC),
-                    )
-            return found
+                for older, (at, newer, reason) in latest.items()
+            }
 
         return await asyncio.to_thread(run)
 
