@@ -210,3 +210,11 @@ async def test_scan_pages_in_id_order_with_filters_and_vectors(store: MemoryStor
     only_s1 = await store.scan("a/b/c", SearchFilter(session_ids=("s1",), occurred_after=T0 + timedelta(minutes=2)))
     assert [r.memory_id for r in only_s1] == ["m3"]
     assert await store.scan("nobody/b/c") == []
+
+
+async def test_scan_all_reads_every_page_and_stops_at_a_limit(store: MemoryStore) -> None:
+    from somnia_memory_store import scan_all
+
+    await seed(store)
+    assert [r.memory_id async for r in scan_all(store, "a/b/c", page_size=2)] == ["m1", "m2", "m3"]
+    assert [r.memory_id async for r in scan_all(store, "a/b/c", page_size=2, limit=2)] == ["m1", "m2"]

@@ -2,6 +2,7 @@
 
 from somnia_memory_store.factory import open_memory_store
 from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
+from somnia_memory_store.paging import scan_all
 from somnia_memory_store.ports import EmbedderMismatchError, MemoryStore, StoreError
 from somnia_memory_store.settings import MemoryStoreSettings
 
@@ -14,4 +15,5 @@ __all__ = [
     "SearchHit",
     "StoreError",
     "open_memory_store",
+    "scan_all",
 ]

@@ -30,7 +30,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from somnia_contracts import memory_id_for
 from somnia_extraction import OfflineExtractor
 from somnia_graph_store import GraphStore
-from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, SearchHit
+from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, SearchHit, scan_all
 from somnia_tokens import TokenCounter
 
 from somnia_retrieval.models import DREAMT_KINDS, LayerName, RankedMemory, UnknownNamespace
@@ -300,12 +300,7 @@ class WarmPackBuilder:
         cached = self._dreamt_cache.get(namespace)
         if cached is not None and time.monotonic() - cached[0] < self._strategic_ttl_s:
             return cached[1]
-        records: list[MemoryRecord] = []
-        while len(records) < MAX_DREAMT:
-            page = await self._store.scan(namespace, DREAMT, after=records[-1].memory_id if records else "")
-            records += page
-            if not page:
-                break
+        records = [r async for r in scan_all(self._store, namespace, DREAMT, limit=MAX_DREAMT)]
         self._dreamt_cache[namespace] = (time.monotonic(), records)
         return records
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 
 from somnia_graph_store import GraphStore, SessionDigest
-from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
+from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, scan_all
 
 from somnia_dreaming.models import DreamWindow
 
@@ -27,15 +26,6 @@ async def session_digests(graph: GraphStore, window: DreamWindow, page_size: int
         after = page.next_after
 
 
-async def memories(
-    store: MemoryStore, window: DreamWindow, page_size: int, *, until: datetime | None = None
-) -> AsyncIterator[MemoryRecord]:
-    where = SearchFilter(kinds=EVIDENCE_KINDS, occurred_after=window.since, occurred_before=until or window.until)
-    after = ""
-    while True:
-        page = await store.scan(window.namespace, where, after=after, limit=page_size)
-        for record in page:
-            yield record
-        if len(page) < page_size:
-            return
-        after = page[-1].memory_id
+def memories(store: MemoryStore, window: DreamWindow, page_size: int) -> AsyncIterator[MemoryRecord]:
+    where = SearchFilter(kinds=EVIDENCE_KINDS, occurred_after=window.since, occurred_before=window.until)
+    return scan_all(store, window.namespace, where, page_size=page_size)

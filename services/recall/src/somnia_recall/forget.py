@@ -39,7 +39,7 @@ from somnia_contracts import (
 from somnia_embedder import Embedder
 from somnia_extraction.models import entity_key
 from somnia_graph_store import GraphStore
-from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
+from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, scan_all
 from somnia_retrieval import InvalidQuery, WarmPackStore
 from somnia_retrieval.insights import extractive_insight, headline_of
 
@@ -171,12 +171,7 @@ class Eraser:
         return list(found), set()
 
     async def _scan(self, namespace: str, where: SearchFilter | None = None) -> list[MemoryRecord]:
-        records: list[MemoryRecord] = []
-        after = ""
-        while page := await self._store.scan(namespace, where, after=after, limit=PAGE):
-            records += page
-            after = page[-1].memory_id
-        return records
+        return [r async for r in scan_all(self._store, namespace, where, page_size=PAGE)]
 
     # -- erasing -----------------------------------------------------------------------------
 
