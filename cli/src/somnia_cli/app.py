@@ -23,6 +23,7 @@ from somnia_contracts import ROLES
 
 from somnia_cli.client import LAYER_NAMES, SomniaClient, make_turn
 from somnia_cli.dream import run_dream, summary_table
+from somnia_cli.forgetting import run_forgetting, sweep_table
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health, common_env, service_specs
 from somnia_cli.transcripts import ParsedLine, parse_chat_text, read_jsonl
@@ -42,6 +43,9 @@ class FeedbackChoice(StrEnum):
     misled = "misled"
     succeeded = "succeeded"
     failed = "failed"
+    disproven = "disproven"
+    retracted = "retracted"
+    checked_absent = "checked_absent"
 
 
 NamespaceOption = Annotated[
@@ -276,13 +280,16 @@ def recall(
     as_of: Annotated[
         datetime | None, typer.Option(help="recall what was known then (ISO time, UTC when no zone is given)")
     ] = None,
+    archived: Annotated[bool, typer.Option(help="search the cold archive too (memories that faded)")] = False,
 ) -> None:
     """Recall what Somnia remembers about QUERY, best first."""
     settings = CliSettings()
     client = SomniaClient(settings.capture_address, settings.recall_address)
     when = as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of is not None else None
     try:
-        response = client.recall(namespace or settings.namespace, query, k, token_budget=budget, as_of=when)
+        response = client.recall(
+            namespace or settings.namespace, query, k, token_budget=budget, as_of=when, include_archived=archived
+        )
     except grpc.RpcError as exc:
         raise rpc_error(exc, "recall failed") from exc
     finally:
@@ -298,6 +305,11 @@ def recall(
     for rank, item in enumerate(response.items, start=1):
         when = item.occurred_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
         source = f"{item.session_id}\n{item.provenance.role}, {when}\n[dim]{item.why}\nid {item.memory_id}[/]"
+        if item.status != "asserted":
+            by = item.superseded_by or item.evidence_memory_id
+            source = f"[bold red]{item.status}[/]{f' by {by}' if by else ''}: {item.status_reason}\n{source}"
+        if item.archived:
+            source = f"[yellow]archived[/]\n{source}"
         table.add_row(str(rank), f"{item.scores.final:.3f}", item.text, source)
     console.print(table)
     console.print(f"[dim]{response.token_count} tokens ({response.tokenizer})[/]")
@@ -346,19 +358,29 @@ def warm(
 @app.command()
 def feedback(
     signal: Annotated[
-        FeedbackChoice, typer.Argument(help="helped / misled (a memory), succeeded / failed (a session)")
+        FeedbackChoice,
+        typer.Argument(
+            help="helped / misled / disproven / retracted (a memory), succeeded / failed / checked_absent (a session)"
+        ),
     ],
     memory_id: Annotated[str, typer.Option("--memory", "-m", help="the recalled memory's id")] = "",
     session_id: Annotated[str, typer.Option("--session", "-s", help="the session whose task it was")] = "",
-    note: Annotated[str, typer.Option(help="why, in a sentence")] = "",
+    note: Annotated[str, typer.Option(help="why, in a sentence; for checked_absent, what was looked for")] = "",
+    evidence: Annotated[str, typer.Option(help="for disproven: the memory id that shows it wrong")] = "",
     namespace: NamespaceOption = None,
 ) -> None:
-    """Tell Somnia a memory helped or misled, or a session's task succeeded or failed."""
+    """Tell Somnia a memory helped, misled, was disproven or retracted; a session's task succeeded or failed;
+    or a search found nothing (checked_absent). Failures and absences become negative memories."""
     settings = CliSettings()
     client = SomniaClient(settings.capture_address, settings.recall_address)
     try:
         response = client.feedback(
-            namespace or settings.namespace, signal.value, memory_id=memory_id, session_id=session_id, note=note
+            namespace or settings.namespace,
+            signal.value,
+            memory_id=memory_id,
+            session_id=session_id,
+            note=note,
+            evidence_memory_id=evidence,
         )
     except grpc.RpcError as exc:
         raise rpc_error(exc, "feedback failed") from exc
@@ -446,6 +468,60 @@ def forget(
     ):
         table.add_row(label, str(value))
     console.print(table)
+
+
+@app.command()
+def sweep(
+    namespace: NamespaceOption = None,
+    now: Annotated[str, typer.Option(help="the clock, ISO 8601 with a zone (for replays); default now")] = "",
+    offline: Annotated[bool, typer.Option(help="run without NATS: no memory.archived events")] = False,
+) -> None:
+    """Forget on purpose now: consolidate what faded into session digests, then archive it out of the hot
+    index (restorable with `somnia restore`). The forgetting service also does this on its own."""
+    settings = CliSettings()
+    if not offline and not _nats_up(settings):
+        raise fail(f"NATS is not running on {settings.host}:{settings.nats_port}; start `somnia up`, or pass --offline")
+    args = ["sweep", "--namespace", namespace or settings.namespace, "--progress", "jsonl"]
+    args += ["--now", now] if now else []
+    args += ["--offline"] if offline else []
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log_path = settings.home / "forgetting.log"
+    code, events = run_forgetting(args, common_env(settings), console, str(log_path))
+    for event in events:
+        if event.get("event") == "swept":
+            console.print(sweep_table(event))
+    if code:
+        raise fail(f"the sweep failed (exit {code}); see {log_path}")
+
+
+@app.command()
+def restore(
+    memory_id: Annotated[
+        list[str] | None, typer.Option("--memory", "-m", help="an archived memory id (repeat)")
+    ] = None,
+    session_id: Annotated[str, typer.Option("--session", "-s", help="every archived memory of a session")] = "",
+    everything: Annotated[bool, typer.Option("--all", help="the namespace's whole archive")] = False,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Bring archived memories back to the hot index (Recall finds them again without --archived)."""
+    if sum([bool(memory_id), bool(session_id), everything]) != 1:
+        raise fail("say what to restore: exactly one of --memory, --session or --all")
+    settings = CliSettings()
+    args = ["restore", "--namespace", namespace or settings.namespace]
+    args += [a for m in memory_id or () for a in ("--memory", m)]
+    args += ["--session", session_id] if session_id else []
+    args += ["--all"] if everything else []
+    args += [] if _nats_up(settings) else ["--offline"]
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log_path = settings.home / "forgetting.log"
+    code, events = run_forgetting(args, common_env(settings), console, str(log_path))
+    if code == 3:
+        raise fail("nothing archived matched; nothing was restored", code=3)
+    if code:
+        raise fail(f"restore failed (exit {code}); see {log_path}")
+    for event in events:
+        if event.get("event") == "restored":
+            console.print(f"restored {event['memories']} memories to the hot index of {event['namespace']}")
 
 
 def _nats_up(settings: CliSettings) -> bool:

@@ -22,6 +22,9 @@ FEEDBACK_SIGNALS = {
     "misled": recall_pb2.FEEDBACK_SIGNAL_MISLED,
     "succeeded": recall_pb2.FEEDBACK_SIGNAL_SUCCEEDED,
     "failed": recall_pb2.FEEDBACK_SIGNAL_FAILED,
+    "disproven": recall_pb2.FEEDBACK_SIGNAL_DISPROVEN,
+    "retracted": recall_pb2.FEEDBACK_SIGNAL_RETRACTED,
+    "checked_absent": recall_pb2.FEEDBACK_SIGNAL_CHECKED_ABSENT,
 }
 LAYER_NAMES = {
     recall_pb2.LAYER_L1_IMMEDIATE: "L1 immediate",
@@ -80,8 +83,9 @@ class SomniaClient:
         *,
         token_budget: int | None = None,
         as_of: datetime | None = None,
+        include_archived: bool = False,
     ) -> recall_pb2.RecallResponse:
-        request = recall_pb2.RecallRequest(namespace=namespace, query=query, k=k)
+        request = recall_pb2.RecallRequest(namespace=namespace, query=query, k=k, include_archived=include_archived)
         if token_budget is not None:
             request.token_budget = token_budget
         if as_of is not None:
@@ -106,7 +110,14 @@ class SomniaClient:
         return response
 
     def feedback(
-        self, namespace: str, signal: str, *, memory_id: str = "", session_id: str = "", note: str = ""
+        self,
+        namespace: str,
+        signal: str,
+        *,
+        memory_id: str = "",
+        session_id: str = "",
+        note: str = "",
+        evidence_memory_id: str = "",
     ) -> recall_pb2.FeedbackResponse:
         request = recall_pb2.FeedbackRequest(
             namespace=namespace,
@@ -114,6 +125,7 @@ class SomniaClient:
             session_id=session_id,
             signal=FEEDBACK_SIGNALS[signal],
             note=note,
+            evidence_memory_id=evidence_memory_id,
         )
         response: recall_pb2.FeedbackResponse = self.recall_stub.Feedback(request, timeout=self._timeout_s)
         return response

@@ -25,6 +25,7 @@ class CliSettings(BaseSettings):
     embedding_health_port: int = 50053
     graph_health_port: int = 50054
     cache_warming_health_port: int = 50055
+    forgetting_health_port: int = 50057
 
     @property
     def capture_address(self) -> str:

@@ -108,6 +108,17 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
             background=True,
         ),
         ServiceSpec(
+            "forgetting",
+            "somnia_forgetting",
+            settings.forgetting_health_port,
+            {
+                **common,
+                "SOMNIA_FORGETTING_HEALTH_HOST": settings.host,
+                "SOMNIA_FORGETTING_HEALTH_PORT": str(settings.forgetting_health_port),
+            },
+            background=True,
+        ),
+        ServiceSpec(
             "recall",
             "somnia_recall",
             settings.recall_port,

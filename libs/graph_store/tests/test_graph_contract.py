@@ -19,6 +19,8 @@ from somnia_graph_store import (
     ToolUse,
     TurnNode,
     TurnRef,
+    Verdict,
+    VerdictStatus,
 )
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
@@ -365,3 +367,27 @@ async def test_supersessions_say_what_replaced_a_memory_and_since_when(graph_sto
     then = await graph_store.superseded(ns, ["m1"], as_of=T0 + timedelta(days=3))
     assert then["m1"].newer_id == "m2" and then["m1"].recorded_at == T0 + timedelta(days=2)
     assert await graph_store.superseded(ns, ["m1"], as_of=T0 + timedelta(days=1)) == {}
+
+
+async def test_verdicts_are_kept_once_newest_first_and_go_with_their_memory(graph_store: GraphStore, ns: str) -> None:
+    def verdict(vid: str, status: VerdictStatus, day: int) -> Verdict:
+        return Verdict(
+            namespace=ns,
+            memory_id="m1",
+            verdict_id=vid,
+            status=status,
+            evidence_id="m9" if status == "disproven" else "",
+            reason=f"{status} on day {day}",
+            recorded_at=T0 + timedelta(days=day),
+        )
+
+    await graph_store.upsert_memories([MemoryNode(namespace=ns, session_id="s1", turn_id="t1", memory_id="m1")])
+    await graph_store.upsert_verdicts([verdict("v1", "downgraded", 1), verdict("v2", "disproven", 4)])
+    await graph_store.upsert_verdicts([verdict("v2", "disproven", 4)])  # redelivered: still one
+    now = await graph_store.verdicts(ns, ["m1", "m2"])
+    assert list(now) == ["m1"] and now["m1"].status == "disproven" and now["m1"].evidence_id == "m9"
+    then = await graph_store.verdicts(ns, ["m1"], as_of=T0 + timedelta(days=2))
+    assert then["m1"].status == "downgraded"
+    assert await graph_store.verdicts(ns, ["m1"], as_of=T0) == {}
+    await graph_store.erase_memories(ns, ["m1"])
+    assert await graph_store.verdicts(ns, ["m1"]) == {}

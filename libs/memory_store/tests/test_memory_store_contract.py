@@ -218,3 +218,18 @@ async def test_scan_all_reads_every_page_and_stops_at_a_limit(store: MemoryStore
     await seed(store)
     assert [r.memory_id async for r in scan_all(store, "a/b/c", page_size=2)] == ["m1", "m2", "m3"]
     assert [r.memory_id async for r in scan_all(store, "a/b/c", page_size=2, limit=2)] == ["m1", "m2"]
+
+
+async def test_move_takes_records_to_another_namespace_with_their_vectors_and_words(store: MemoryStore) -> None:
+    await seed(store)
+    cold = "a/b/c#archive"
+    assert await store.move("a/b/c", cold, ["m1", "m3", "x1", "nope"]) == 2  # x1 lives elsewhere
+    assert [h.record.memory_id for h in await store.keyword_search("a/b/c", "Max", k=5)] == []
+    assert [h.record.memory_id for h in await store.vector_search("a/b/c", unit(1, 0), k=5)] == ["m2"]
+    moved = await store.keyword_search(cold, "Max", k=5)
+    assert sorted(h.record.memory_id for h in moved) == ["m1", "m3"]
+    assert all(h.record.namespace == cold for h in moved)
+    assert (await store.vector_search(cold, unit(1, 0), k=1))[0].record.memory_id == "m1"
+    assert await store.move(cold, "a/b/c", ["m1"]) == 1
+    assert await store.count("a/b/c") == 2 and await store.count(cold) == 1
+    assert await store.move("a/b/c", cold, []) == 0

@@ -80,7 +80,10 @@ class MemoryIndexed(Event):
     indexed_at: AwareDatetime
 
 
-FeedbackSignal = Literal["helped", "misled", "succeeded", "failed"]
+# helped / misled / disproven / retracted are about a memory; succeeded / failed about a session's task;
+# checked_absent says the agent looked for something (the note names it) and it was not there.
+FeedbackSignal = Literal["helped", "misled", "succeeded", "failed", "disproven", "retracted", "checked_absent"]
+MEMORY_SIGNALS: tuple[str, ...] = ("helped", "misled", "disproven", "retracted")
 FEEDBACK_SIGNALS: tuple[str, ...] = get_args(FeedbackSignal)
 
 
@@ -93,6 +96,8 @@ class MemoryFeedback(Event):
     memory_id: str = ""
     signal: FeedbackSignal
     note: str = Field(default="", max_length=4096)
+    # For `disproven`: the memory that shows it wrong (empty when the note alone is the evidence).
+    evidence_id: str = ""
     reported_at: AwareDatetime
 
 
@@ -104,6 +109,25 @@ class MemoryRecalled(Event):
     recall_id: str = Field(min_length=1, max_length=64)
     memory_ids: tuple[str, ...] = Field(min_length=1)
     recalled_at: AwareDatetime
+
+
+class MemoryArchived(Event):
+    """`somnia.v1.memory.archived.<ns>.<session>`: forgetting moved weak memories of the session out of
+    the hot index into the cold archive, after consolidating them into `digest_id` (ids only, no text)."""
+
+    event_type: Literal["memory.archived"] = "memory.archived"
+    memory_ids: tuple[str, ...] = Field(min_length=1)
+    digest_id: str = ""
+    reason: Literal["weak", "budget"]
+    archived_at: AwareDatetime
+
+
+class MemoryRestored(Event):
+    """`somnia.v1.memory.restored.<ns>.<session>`: archived memories were brought back to the hot index."""
+
+    event_type: Literal["memory.restored"] = "memory.restored"
+    memory_ids: tuple[str, ...] = Field(min_length=1)
+    restored_at: AwareDatetime
 
 
 class CacheWarmed(Event):
@@ -124,6 +148,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "memory.indexed": MemoryIndexed,
     "memory.feedback": MemoryFeedback,
     "memory.recalled": MemoryRecalled,
+    "memory.archived": MemoryArchived,
+    "memory.restored": MemoryRestored,
     "cache.warmed": CacheWarmed,
 }
 

@@ -72,6 +72,22 @@ def insight_memory_id(namespace: str, source: str) -> str:
     return "i-" + uuid.uuid5(MEMORY_ID_NAMESPACE, f"{namespace}/insight/{source}").hex
 
 
+def negative_memory_id(namespace: str, feedback_id: str) -> str:
+    """The id of the negative memory a report made ("tried X: failed because ..."): one per report, so a
+    redelivered report rewrites it instead of adding another."""
+    return "n-" + uuid.uuid5(MEMORY_ID_NAMESPACE, f"{namespace}/negative/{feedback_id}").hex
+
+
+# A namespace's cold archive is a partition of the memory store of its own: out of the hot index (a
+# search of the namespace never sees it), read only when asked. '#' cannot occur in a namespace.
+ARCHIVE_SUFFIX = "#archive"
+
+
+def archive_namespace(namespace: str) -> str:
+    """The store partition that holds `namespace`'s archived memories."""
+    return namespace + ARCHIVE_SUFFIX
+
+
 def memory_id_for(namespace: str, session_id: str, turn_id: str, chunk_index: int) -> str:
     """The id of a turn's chunk: deterministic, so redelivery never duplicates and any service can find a
     turn's memories from the turn alone."""

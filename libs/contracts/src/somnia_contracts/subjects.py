@@ -25,6 +25,7 @@ class Subjects:
     MEMORY_INDEXED_ALL = f"{PREFIX}.memory.indexed.>"
     MEMORY_FEEDBACK_ALL = f"{PREFIX}.memory.feedback.>"
     MEMORY_RECALLED_ALL = f"{PREFIX}.memory.recalled.>"
+    MEMORY_ARCHIVED_ALL = f"{PREFIX}.memory.archived.>"
     CACHE_ALL = f"{PREFIX}.cache.>"
     DREAM_ALL = f"{PREFIX}.dream.>"
     AUDIT_ALL = f"{PREFIX}.audit.>"
@@ -53,6 +54,14 @@ class Subjects:
     @staticmethod
     def memory_recalled(namespace: str, session_id: str) -> str:
         return f"{PREFIX}.memory.recalled.{namespace}.{session_id}"
+
+    @staticmethod
+    def memory_archived(namespace: str, session_id: str) -> str:
+        return f"{PREFIX}.memory.archived.{namespace}.{session_id}"
+
+    @staticmethod
+    def memory_restored(namespace: str, session_id: str) -> str:
+        return f"{PREFIX}.memory.restored.{namespace}.{session_id}"
 
     @staticmethod
     def cache_warmed(namespace: str, session_id: str) -> str:
@@ -166,6 +175,8 @@ DREAM_STREAM = StreamSpec(
 )
 # The KV bucket of dream runs' checkpoints (dreaming writes it; a namespace erasure purges it).
 DREAM_RUNS_BUCKET = "somnia_dream_runs"
+# Namespaces due for a forgetting sweep (keys `<namespace prefix>.due`).
+FORGETTING_BUCKET = "somnia_forgetting"
 # Erasure's audit trail: kept a year, and never purged by an erasure (it holds no content).
 AUDIT_STREAM = StreamSpec(
     name="SOMNIA_AUDIT",

@@ -2,6 +2,7 @@
 Community nodes with NEXT, PART_OF, RAN, MENTIONS, USED_TOOL, SIMILAR_TO, FEEDBACK_ON, SUPPORTS and
 MEMBER_OF edges."""
 
+from somnia_graph_store.cascade import cascade_verdicts
 from somnia_graph_store.factory import open_graph_store
 from somnia_graph_store.models import (
     CitingGroup,
@@ -25,6 +26,8 @@ from somnia_graph_store.models import (
     TurnNode,
     TurnRef,
     UseHistory,
+    Verdict,
+    VerdictStatus,
 )
 from somnia_graph_store.ports import LABELS, RECENT_USES, GraphStore, GraphStoreError, Label
 from somnia_graph_store.settings import GraphStoreSettings
@@ -57,5 +60,8 @@ __all__ = [
     "TurnNode",
     "TurnRef",
     "UseHistory",
+    "Verdict",
+    "VerdictStatus",
+    "cascade_verdicts",
     "open_graph_store",
 ]

@@ -181,7 +181,8 @@ class PatternNode(BaseModel):
     run_id: str = ""
 
 
-CommunityKind = Literal["entities", "cluster"]
+# `digest`: the weak memories of one session that forgetting consolidated before archiving them.
+CommunityKind = Literal["entities", "cluster", "digest"]
 
 
 class CommunityNode(BaseModel):
@@ -246,4 +247,24 @@ class Supersession(BaseModel):
     newer_id: str
     older_id: str
     reason: str
+    recorded_at: AwareDatetime
+
+
+VerdictStatus = Literal["disproven", "downgraded", "retracted"]
+
+
+class Verdict(BaseModel):
+    """Later knowledge about a memory that is not a replacement: `disproven` (shown wrong, by
+    `evidence_id` or the reason), `retracted` (its speaker took it back) or `downgraded` (less certain,
+    e.g. an insight one of whose sources was invalidated). Kept with when it became known, so `as_of`
+    can say what was believed before; a memory's newest verdict is its status."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    memory_id: str
+    verdict_id: str = Field(min_length=1, max_length=128)
+    status: VerdictStatus
+    evidence_id: str = ""
+    reason: str = Field(default="", max_length=1024)
     recorded_at: AwareDatetime

@@ -25,6 +25,7 @@ from somnia_graph_store.models import (
     TurnNode,
     TurnRef,
     UseHistory,
+    Verdict,
 )
 
 Label = Literal["Session", "Turn", "Memory", "Entity", "Tool", "Agent", "Feedback", "Pattern", "Community"]
@@ -194,6 +195,17 @@ class GraphStore(Protocol):
     ) -> dict[str, Supersession]:
         """For each of `memory_ids` that a memory recorded by `as_of` (default: any time) supersedes,
         the most recent such supersession."""
+        ...
+
+    async def upsert_verdicts(self, verdicts: Sequence[Verdict]) -> None:
+        """Keep verdicts on their memories (created if unknown), merged by verdict id; they go when the
+        memory is erased."""
+        ...
+
+    async def verdicts(
+        self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
+    ) -> dict[str, Verdict]:
+        """For each of `memory_ids` with a verdict recorded by `as_of` (default: any time), the newest."""
         ...
 
     async def count(self, namespace: str, label: Label) -> int: ...

@@ -48,6 +48,12 @@ class MemoryStore(Protocol):
         """Delete by id; returns how many existed."""
         ...
 
+    async def move(self, namespace: str, to_namespace: str, memory_ids: Sequence[str]) -> int:
+        """Move records (vectors and all) to another namespace, e.g. a namespace's cold archive; ids not
+        in `namespace` are skipped. Returns how many moved. A crash part-way leaves each record in one
+        place or (on stores without transactions) in both, never in neither."""
+        ...
+
     async def vector_search(
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None = None
     ) -> list[SearchHit]: ...

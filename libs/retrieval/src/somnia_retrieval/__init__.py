@@ -1,7 +1,16 @@
 """Recall's pipeline and the warm pack, shared by the recall and cache-warming services."""
 
 from somnia_retrieval.filters import matches
-from somnia_retrieval.models import Candidate, InvalidQuery, LayerName, RankedMemory, UnknownNamespace
+from somnia_retrieval.models import (
+    ASSERTED,
+    Candidate,
+    InvalidQuery,
+    LayerName,
+    RankedMemory,
+    Standing,
+    Status,
+    UnknownNamespace,
+)
 from somnia_retrieval.pack_store import WarmPackStore, pack_key
 from somnia_retrieval.retriever import Retriever
 from somnia_retrieval.settings import RankingSettings, WarmPackSettings
@@ -16,6 +25,7 @@ from somnia_retrieval.warm_pack import (
 )
 
 __all__ = [
+    "ASSERTED",
     "DEFAULT_BUDGETS",
     "LAYER_ORDER",
     "Candidate",
@@ -26,6 +36,8 @@ __all__ = [
     "RankedMemory",
     "RankingSettings",
     "Retriever",
+    "Standing",
+    "Status",
     "UnknownNamespace",
     "WarmPack",
     "WarmPackBuilder",

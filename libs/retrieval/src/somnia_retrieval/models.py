@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from somnia_memory_store import MemoryRecord, SearchHit
@@ -19,6 +20,27 @@ class UnknownNamespace(LookupError):
     """Nothing was ever stored under the namespace."""
 
 
+# A memory's status: what later knowledge says about it.
+Status = Literal["asserted", "superseded", "disproven", "downgraded", "retracted"]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What later knowledge says about a memory, as known at the request's `as_of`."""
+
+    status: Status = "asserted"
+    # The memory that replaces it (superseded) or shows it wrong (disproven), when one does.
+    by: str = ""
+    reason: str = ""
+    # When the change became known (record time).
+    since: datetime | None = None
+    # When it stopped being true in the world (world time); None while it holds.
+    valid_to: datetime | None = None
+
+
+ASSERTED = Standing()
+
+
 @dataclass
 class Candidate:
     """A memory on its way through the pipeline: its best relevance over every path that reached it."""
@@ -29,8 +51,7 @@ class Candidate:
     paths: list[str] = field(default_factory=list)
     # The lower credible bound of the best mined pattern its turn realises (0 without one).
     success: float = 0.0
-    # The memory that replaces this one, when something newer does (as known at `as_of`).
-    superseded_by: str = ""
+    standing: Standing = ASSERTED
 
     def reach(self, relevance: float, path: str, *, spread: bool = False) -> None:
         """Another path reached the memory: with `spread`, its share adds to the relevance (spreading
@@ -56,9 +77,13 @@ class RankedMemory:
     paths: tuple[str, ...]
     # Base-level activation raised by importance and success (docs/ranking.md), in (0, 1).
     strength: float = 0.0
-    superseded_by: str = ""
+    standing: Standing = ASSERTED
     # For an insight or a procedure that dreaming consolidated: the memories it was made from.
     derived_from: tuple[str, ...] = ()
+
+    @property
+    def superseded_by(self) -> str:
+        return self.standing.by if self.standing.status == "superseded" else ""
 
     @property
     def why(self) -> str:

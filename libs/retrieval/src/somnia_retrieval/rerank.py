@@ -100,7 +100,7 @@ def rerank(
             recency=fresh[i],
             importance=weight[i],
             strength=strong[i],
-            superseded_by=ordered[i].superseded_by,
+            standing=ordered[i].standing,
             hit=ordered[i].hit,
             paths=tuple(dict.fromkeys(ordered[i].paths)),
         )

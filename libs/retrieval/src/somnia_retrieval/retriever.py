@@ -26,6 +26,7 @@ from somnia_retrieval.models import (
     Candidate,
     InvalidQuery,
     RankedMemory,
+    Standing,
     UnknownNamespace,
 )
 from somnia_retrieval.rerank import rerank
@@ -188,30 +189,63 @@ class Retriever:
     async def _flag_superseded(
         self, namespace: str, pool: dict[str, Candidate], filter: SearchFilter | None, as_of: datetime | None
     ) -> None:
-        """A memory that something newer replaces (as known by `as_of`) stays in the answer, flagged and
-        lowered, and its replacement comes with it at least as high: never silently as if still true."""
+        """A memory that something newer replaces, or that was disproven, retracted or downgraded (as
+        known by `as_of`), stays in the answer, flagged and lowered; a replacement comes with it at least
+        as high: never silently as if still true."""
         if self._graph is None or not pool:
             return
-        replaced = await self._graph.superseded(namespace, list(pool), as_of=as_of)
-        if not replaced:
+        replaced, judged = await asyncio.gather(
+            self._graph.superseded(namespace, list(pool), as_of=as_of),
+            self._graph.verdicts(namespace, list(pool), as_of=as_of),
+        )
+        if not replaced and not judged:
             return
         missing = [s.newer_id for s in replaced.values() if s.newer_id not in pool]
         newer = {r.memory_id: r for r in await self._store.get(namespace, missing)} if missing else {}
         for older_id, supersession in replaced.items():
             old = pool[older_id]
             when = supersession.recorded_at.date().isoformat()
-            old.superseded_by = supersession.newer_id
+            replacement = pool.get(supersession.newer_id)
+            record = replacement.record if replacement is not None else newer.get(supersession.newer_id)
+            old.standing = Standing(
+                "superseded",
+                by=supersession.newer_id,
+                reason=supersession.reason,
+                since=supersession.recorded_at,
+                valid_to=record.occurred_at if record is not None else None,
+            )
             old.paths.append(f"superseded by {supersession.newer_id} ({supersession.reason}; known since {when})")
             relevance = old.relevance
             old.relevance *= 1.0 - self._settings.superseded_penalty
-            replacement = pool.get(supersession.newer_id)
             if replacement is None:
-                record = newer.get(supersession.newer_id)
                 if record is None or not matches(record, filter):
                     continue
                 replacement = pool[record.memory_id] = Candidate(record=record, relevance=0.0)
             replacement.relevance = max(replacement.relevance, relevance)
             replacement.paths.append(f"replaces {older_id} ({supersession.reason})")
+        for memory_id, verdict in judged.items():
+            old = pool[memory_id]
+            if old.standing.since is not None and old.standing.since > verdict.recorded_at:
+                continue  # superseded after the verdict: the newer knowledge speaks
+            old.standing = Standing(
+                verdict.status,
+                by=verdict.evidence_id,
+                reason=verdict.reason,
+                since=verdict.recorded_at,
+                # Disproven or retracted: it never held. Downgraded: it may still hold.
+                valid_to=None if verdict.status == "downgraded" else old.record.occurred_at,
+            )
+            evidence = f" by {verdict.evidence_id}" if verdict.evidence_id else ""
+            old.paths.append(
+                f"{verdict.status}{evidence} ({verdict.reason or 'no reason given'}; "
+                f"known since {verdict.recorded_at.date().isoformat()})"
+            )
+            penalty = (
+                self._settings.downgraded_penalty
+                if verdict.status == "downgraded"
+                else self._settings.superseded_penalty
+            )
+            old.relevance *= 1.0 - penalty
 
     async def _boost_patterns(self, namespace: str, pool: dict[str, Candidate]) -> None:
         """Raise memories whose turns realise a pattern by how surely that pattern succeeds."""

@@ -59,8 +59,10 @@ class RankingSettings(BaseSettings):
     activation_threshold: float = Field(default=-1.5)
     strength_importance_gain: float = Field(default=1.0, ge=0.0)
     strength_success_gain: float = Field(default=1.0, ge=0.0)
-    # A superseded memory keeps this share less of its relevance (it still comes back, flagged).
+    # A superseded, disproven or retracted memory keeps this share less of its relevance (it still comes
+    # back, flagged); a downgraded one (less certain, not wrong) the smaller downgraded_penalty.
     superseded_penalty: float = Field(default=0.5, ge=0.0, le=1.0)
+    downgraded_penalty: float = Field(default=0.2, ge=0.0, le=1.0)
     # Recall warns that the answer may not be in memory below either bar (docs/ranking.md).
     absent_below_match: float = Field(default=0.45, ge=-1.0, le=1.0)
     absent_below_coverage: float = Field(default=0.5, ge=0.0, le=1.0)

@@ -31,6 +31,7 @@ from somnia_graph_store import (
     Similarity,
     ToolUse,
     TurnNode,
+    cascade_verdicts,
 )
 from somnia_memory_store import MemoryStore
 
@@ -180,6 +181,15 @@ class GraphLinker:
             replaced = await self._supersession.detect(memories) if self._supersession is not None else []
             if replaced:
                 await self._store.upsert_supersessions(replaced)
+                for s in replaced:  # insights quoting the old value are less certain now
+                    await cascade_verdicts(
+                        self._store,
+                        s.namespace,
+                        {s.older_id: "downgraded"},
+                        reason=f"superseded by {s.newer_id} ({s.reason})",
+                        recorded_at=s.recorded_at,
+                        cause_id=s.newer_id,
+                    )
         if feedback:
             await self._store.upsert_feedback(feedback)
         if uses:

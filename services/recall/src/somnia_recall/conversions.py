@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 from somnia.recall.v1 import recall_pb2
 from somnia_contracts import ROLES
+from somnia_contracts.identifiers import ARCHIVE_SUFFIX
 from somnia_memory_store import SearchFilter
 from somnia_retrieval import InvalidQuery, LayerName, PackItem, RankedMemory, WarmPack
 
@@ -69,8 +70,13 @@ def to_item(memory: RankedMemory, tokens: int) -> recall_pb2.RecalledItem:
         memory_id=record.memory_id,
         text=record.text,
         kind=record.kind,
-        status="superseded" if memory.superseded_by else record.status,
+        status=memory.standing.status,
         superseded_by=memory.superseded_by,
+        evidence_memory_id=memory.standing.by if memory.standing.status == "disproven" else "",
+        status_reason=memory.standing.reason,
+        valid_from=timestamp(record.occurred_at),
+        archived=record.namespace.endswith(ARCHIVE_SUFFIX),
+        valid_to=timestamp(memory.standing.valid_to) if memory.standing.valid_to is not None else None,
         scores=recall_pb2.Scores(
             fused=hit.score if hit else 0.0,
             vector=hit.vector_score if hit else 0.0,

@@ -8,9 +8,18 @@ from datetime import UTC, datetime
 
 from somnia.recall.v1 import recall_pb2
 from somnia_bus import JetStreamPublisher
-from somnia_contracts import MEMORY_STREAM, MemoryFeedback, MsgIds, Subjects, validate_namespace, validate_session_id
+from somnia_contracts import (
+    MEMORY_SIGNALS,
+    MEMORY_STREAM,
+    MemoryFeedback,
+    MsgIds,
+    Subjects,
+    archive_namespace,
+    validate_namespace,
+    validate_session_id,
+)
 from somnia_contracts.events import FeedbackSignal
-from somnia_memory_store import MemoryStore
+from somnia_memory_store import MemoryRecord, MemoryStore
 from somnia_retrieval import InvalidQuery
 
 SIGNALS: dict[int, FeedbackSignal] = {
@@ -18,6 +27,9 @@ SIGNALS: dict[int, FeedbackSignal] = {
     recall_pb2.FEEDBACK_SIGNAL_MISLED: "misled",
     recall_pb2.FEEDBACK_SIGNAL_SUCCEEDED: "succeeded",
     recall_pb2.FEEDBACK_SIGNAL_FAILED: "failed",
+    recall_pb2.FEEDBACK_SIGNAL_DISPROVEN: "disproven",
+    recall_pb2.FEEDBACK_SIGNAL_RETRACTED: "retracted",
+    recall_pb2.FEEDBACK_SIGNAL_CHECKED_ABSENT: "checked_absent",
 }
 MAX_NOTE_CHARS = 4096
 
@@ -36,24 +48,32 @@ class FeedbackRecorder:
         signal = SIGNALS.get(request.signal)
         if signal is None:
             raise InvalidQuery(
-                f"signal {request.signal} is not a feedback signal; use HELPED or MISLED with a memory_id, "
-                "SUCCEEDED or FAILED with a session_id"
+                f"signal {request.signal} is not a feedback signal; use HELPED, MISLED, DISPROVEN or RETRACTED "
+                "with a memory_id, SUCCEEDED, FAILED or CHECKED_ABSENT with a session_id"
             )
         if len(request.note) > MAX_NOTE_CHARS:
             raise InvalidQuery(f"note is {len(request.note)} characters; at most {MAX_NOTE_CHARS} are kept")
         if len(request.feedback_id) > 128:
             raise InvalidQuery("feedback_id is longer than 128 characters")
-        about_memory = signal in ("helped", "misled")
+        about_memory = signal in MEMORY_SIGNALS
         if about_memory and not request.memory_id:
             raise InvalidQuery(f"{signal.upper()} is about a recalled memory: set memory_id")
         if not about_memory and not request.session_id:
             raise InvalidQuery(f"{signal.upper()} is about a session's task: set session_id")
+        if signal == "checked_absent" and not request.note.strip():
+            raise InvalidQuery("CHECKED_ABSENT needs a note naming what was looked for and where")
+        if request.evidence_memory_id and signal != "disproven":
+            raise InvalidQuery("evidence_memory_id belongs to DISPROVEN only")
+        if request.evidence_memory_id == request.memory_id and request.memory_id:
+            raise InvalidQuery("a memory cannot be its own evidence: evidence_memory_id must name another memory")
         session_id = request.session_id
         if about_memory:
-            found = await self._store.get(request.namespace, [request.memory_id])
-            if not found:
+            found = await self._find(request.namespace, request.memory_id)
+            if found is None:
                 raise UnknownMemory(f"memory {request.memory_id} is not in namespace {request.namespace}")
-            session_id = session_id or found[0].session_id
+            session_id = session_id or found.session_id
+        if request.evidence_memory_id and await self._find(request.namespace, request.evidence_memory_id) is None:
+            raise UnknownMemory(f"evidence memory {request.evidence_memory_id} is not in namespace {request.namespace}")
         validate_session_id(session_id)
         feedback_id = request.feedback_id or uuid.uuid4().hex
         event = MemoryFeedback(
@@ -63,6 +83,7 @@ class FeedbackRecorder:
             memory_id=request.memory_id if about_memory else "",
             signal=signal,
             note=request.note,
+            evidence_id=request.evidence_memory_id,
             reported_at=datetime.now(UTC),
         )
         await self._publisher.publish(
@@ -72,3 +93,11 @@ class FeedbackRecorder:
             stream=MEMORY_STREAM.name,
         )
         return feedback_id
+
+    async def _find(self, namespace: str, memory_id: str) -> MemoryRecord | None:
+        """The memory, hot or archived (feedback about an archived memory still counts)."""
+        for partition in (namespace, archive_namespace(namespace)):
+            found = await self._store.get(partition, [memory_id])
+            if found:
+                return found[0]
+        return None

@@ -34,6 +34,7 @@ from somnia_contracts import (
     MemoryForgotten,
     MsgIds,
     Subjects,
+    archive_namespace,
     namespace_key_prefix,
 )
 from somnia_embedder import Embedder
@@ -153,9 +154,10 @@ class Eraser:
     async def _resolve(self, namespace: str, target: ForgetTarget, value: str) -> tuple[list[str], set[str]]:
         """The memory ids to erase, and (for a session) the sessions whose every trace goes."""
         if target == "memory":
-            return [r.memory_id for r in await self._store.get(namespace, [value])], set()
+            return [r.memory_id for r in await self._get_any(namespace, [value])], set()
         if target == "session":
-            ids = [r.memory_id for r in await self._scan(namespace, SearchFilter(session_ids=(value,)))]
+            where = SearchFilter(session_ids=(value,))
+            ids = [r.memory_id for partition in self._partitions(namespace) for r in await self._scan(partition, where)]
             known = ids or await self._graph.session_turns(namespace, value)
             return ids, {value} if known else set()
         found: dict[str, None] = {}
@@ -165,10 +167,30 @@ class Eraser:
                     dict.fromkeys(await self._graph.memories_of_turn(namespace, turn.session_id, turn.turn_id))
                 )
         needle = " ".join(value.lower().split())
-        for hit in await self._store.keyword_search(namespace, value, 1000):
-            if needle in " ".join(hit.record.text.lower().split()):
-                found[hit.record.memory_id] = None
+        for partition in self._partitions(namespace):
+            for hit in await self._store.keyword_search(partition, value, 1000):
+                if needle in " ".join(hit.record.text.lower().split()):
+                    found[hit.record.memory_id] = None
         return list(found), set()
+
+    @staticmethod
+    def _partitions(namespace: str) -> tuple[str, str]:
+        """The hot index and the cold archive: erasure covers both."""
+        return namespace, archive_namespace(namespace)
+
+    async def _get_any(self, namespace: str, memory_ids: Sequence[str]) -> list[MemoryRecord]:
+        found: list[MemoryRecord] = []
+        for partition in self._partitions(namespace):
+            for start in range(0, len(memory_ids), PAGE):
+                found.extend(await self._store.get(partition, memory_ids[start : start + PAGE]))
+        return found
+
+    async def _delete_everywhere(self, namespace: str, memory_ids: Sequence[str]) -> int:
+        deleted = 0
+        for partition in self._partitions(namespace):
+            for start in range(0, len(memory_ids), PAGE):
+                deleted += await self._store.delete(partition, memory_ids[start : start + PAGE])
+        return deleted
 
     async def _scan(self, namespace: str, where: SearchFilter | None = None) -> list[MemoryRecord]:
         return [r async for r in scan_all(self._store, namespace, where, page_size=PAGE)]
@@ -189,7 +211,7 @@ class Eraser:
         )
         # An insight that quoted the subject is now rewritten without it: it stays.
         memory_ids = [m for m in memory_ids if m not in rebuilt]
-        records = await self._store.get(namespace, memory_ids)
+        records = await self._get_any(namespace, memory_ids)
         for session in sessions:
             report.stream_messages += await self._purge(Subjects.of_session(namespace, session))
         turns = {(r.session_id, r.turn_id) for r in records if r.session_id not in sessions}
@@ -200,8 +222,7 @@ class Eraser:
         if memory_ids:
             report.graph_nodes += await self._graph.erase_memories(namespace, memory_ids)
         # The store goes last: it is what says a target exists, so an erasure cut short is found again.
-        for start in range(0, len(memory_ids), PAGE):
-            report.memories += await self._store.delete(namespace, memory_ids[start : start + PAGE])
+        report.memories += await self._delete_everywhere(namespace, memory_ids)
 
     async def _rewrite_insights(
         self, namespace: str, erased: list[str], report: ErasureReport, *, drop_headlines_with: str
@@ -212,7 +233,7 @@ class Eraser:
         rebuilt: set[str] = set()
         for group in await self._graph.insights_citing(namespace, erased):
             remaining = [s for s in group.sources if s not in gone]
-            kept = await self._store.get(namespace, remaining) if remaining else []
+            kept = await self._get_any(namespace, remaining) if remaining else []
             found = await self._store.get(namespace, [group.insight_memory_id])
             current = found[0] if found else None
             named = (
@@ -278,9 +299,10 @@ class Eraser:
         return deleted
 
     async def _erase_namespace(self, namespace: str, report: ErasureReport) -> bool:
-        memory_ids = [r.memory_id for r in await self._scan(namespace)]
-        for start in range(0, len(memory_ids), PAGE):
-            report.memories += await self._store.delete(namespace, memory_ids[start : start + PAGE])
+        for partition in self._partitions(namespace):
+            memory_ids = [r.memory_id for r in await self._scan(partition)]
+            for start in range(0, len(memory_ids), PAGE):
+                report.memories += await self._store.delete(partition, memory_ids[start : start + PAGE])
         report.graph_nodes += await self._graph.delete_namespace(namespace)
         report.stream_messages += await self._purge(Subjects.of_namespace(namespace))
         report.warm_packs += await self._packs.purge_namespace(namespace)

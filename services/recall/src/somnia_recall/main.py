@@ -8,7 +8,15 @@ import logging
 from opentelemetry.trace import TracerProvider
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams, last_event
-from somnia_contracts import AUDIT_STREAM, DREAM_RUNS_BUCKET, MEMORY_STREAM, SESSION_STREAM, SessionStarted, Subjects
+from somnia_contracts import (
+    AUDIT_STREAM,
+    DREAM_RUNS_BUCKET,
+    FORGETTING_BUCKET,
+    MEMORY_STREAM,
+    SESSION_STREAM,
+    SessionStarted,
+    Subjects,
+)
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
@@ -138,7 +146,7 @@ class RecallApp:
                     self.broker.connection.jetstream(),
                     self.warm_packs,
                     JetStreamPublisher(self.broker),
-                    extra_buckets=(DREAM_RUNS_BUCKET,),
+                    extra_buckets=(DREAM_RUNS_BUCKET, FORGETTING_BUCKET),
                 )
                 await eraser.open()
             self.servicer.use_nats(self.warm_packs, session_start, eraser)

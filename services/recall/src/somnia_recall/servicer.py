@@ -10,7 +10,14 @@ from datetime import datetime
 import grpc
 from nats.errors import Error as NatsError
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
-from somnia_contracts import ForgetTarget, IdentifierError, SessionStarted, validate_namespace, validate_session_id
+from somnia_contracts import (
+    ForgetTarget,
+    IdentifierError,
+    SessionStarted,
+    archive_namespace,
+    validate_namespace,
+    validate_session_id,
+)
 from somnia_embedder import EmbedderError
 from somnia_graph_store import GraphStoreError
 from somnia_memory_store import StoreError
@@ -129,15 +136,32 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
                 "shorten it to the question itself"
             )
         as_of: datetime | None = read_time(request, "as_of", "as_of")
-        return await self._retriever.recall(
-            request.namespace,
-            request.query,
-            k=request.k or self._default_k,
-            alpha=request.alpha if request.HasField("alpha") else None,
-            filter=to_filter(request),
-            expand_graph=request.expand_graph if request.HasField("expand_graph") else None,
-            as_of=as_of,
-        )
+        k = request.k or self._default_k
+
+        async def recall_in(namespace: str) -> list[RankedMemory]:
+            return await self._retriever.recall(
+                namespace,
+                request.query,
+                k=k,
+                alpha=request.alpha if request.HasField("alpha") else None,
+                filter=to_filter(request),
+                expand_graph=request.expand_graph if request.HasField("expand_graph") else None,
+                as_of=as_of,
+            )
+
+        if not request.include_archived:
+            return await recall_in(request.namespace)
+        # The cold archive is a partition of its own: searched apart, merged by final score.
+        found: list[RankedMemory] = []
+        missing = 0
+        for namespace in (request.namespace, archive_namespace(request.namespace)):
+            try:
+                found.extend(await recall_in(namespace))
+            except UnknownNamespace:
+                missing += 1
+        if missing == 2:
+            raise UnknownNamespace(f"namespace {request.namespace} holds no memories, hot or archived")
+        return sorted(found, key=lambda m: -m.score)[:k]
 
     async def WarmCache(
         self, request: recall_pb2.WarmCacheRequest, context: grpc.aio.ServicerContext

@@ -37,6 +37,7 @@ from somnia_graph_store.models import (
     TurnNode,
     TurnRef,
     UseHistory,
+    Verdict,
     turn_sort_key,
 )
 from somnia_graph_store.ports import RECENT_USES, Label
@@ -814,6 +815,43 @@ class EmbeddedGraphStore:
                 )
                 for older, (at, newer, reason) in latest.items()
             }
+
+        return await asyncio.to_thread(run)
+
+    async def upsert_verdicts(self, verdicts: Sequence[Verdict]) -> None:
+        statements = [
+            self._merge_node(
+                v.namespace,
+                "Memory",
+                v.memory_id,
+                {"memory_id": v.memory_id, "verdicts": {v.verdict_id: v.model_dump(mode="json")}},
+            )
+            for v in verdicts
+        ]
+        await asyncio.to_thread(self._write, statements)
+
+    async def verdicts(
+        self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
+    ) -> dict[str, Verdict]:
+        def run() -> dict[str, Verdict]:
+            wanted = list(dict.fromkeys(memory_ids))
+            newest: dict[str, Verdict] = {}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                for key, raw in self._read(
+                    "SELECT key, json_extract(props, '$.verdicts') FROM node WHERE namespace = ? "
+                    f"AND label = 'Memory' AND key IN ({','.join('?' * len(chunk))}) "
+                    "AND json_extract(props, '$.verdicts') IS NOT NULL",
+                    (namespace, *chunk),
+                ):
+                    for body in json.loads(str(raw)).values():
+                        verdict = Verdict.model_validate(body)
+                        if as_of is not None and verdict.recorded_at > as_of:
+                            continue
+                        known = newest.get(str(key))
+                        if known is None or verdict.recorded_at > known.recorded_at:
+                            newest[str(key)] = verdict
+            return newest
 
         return await asyncio.to_thread(run)
 

@@ -34,6 +34,7 @@ from somnia_graph_store.models import (
     TurnNode,
     TurnRef,
     UseHistory,
+    Verdict,
     turn_sort_key,
 )
 from somnia_graph_store.ports import LABELS, RECENT_USES, GraphStoreError, Label
@@ -281,6 +282,19 @@ UNWIND $rows AS row
 MERGE (n:Memory {uid: row.newer_uid}) ON CREATE SET n.namespace = row.ns, n.memory_id = row.newer
 MERGE (o:Memory {uid: row.older_uid}) ON CREATE SET o.namespace = row.ns, o.memory_id = row.older
 MERGE (n)-[r:SUPERSEDES]->(o) SET r.recorded_at = row.recorded_at, r.reason = row.reason
+"""
+# Verdicts live on the Memory node (a list of JSON bodies, one per verdict id): erasing the memory
+# erases them, and a redelivered verdict is not added twice.
+MERGE_VERDICTS = """
+UNWIND $rows AS row
+MERGE (m:Memory {uid: row.uid}) ON CREATE SET m.namespace = row.ns, m.memory_id = row.id
+WITH m, row WHERE NOT row.vid IN coalesce(m.verdict_ids, [])
+SET m.verdict_ids = coalesce(m.verdict_ids, []) + row.vid, m.verdicts = coalesce(m.verdicts, []) + row.body
+"""
+VERDICTS = """
+UNWIND $ids AS id
+MATCH (m:Memory {uid: $ns + '|' + id}) WHERE m.verdicts IS NOT NULL
+RETURN id, m.verdicts AS verdicts
 """
 SUPERSEDED = """
 UNWIND $ids AS id
@@ -699,6 +713,34 @@ class Neo4jGraphStore:
             )
             for r in rows
         }
+
+    async def upsert_verdicts(self, verdicts: Sequence[Verdict]) -> None:
+        rows = [
+            {
+                "ns": v.namespace,
+                "id": v.memory_id,
+                "uid": f"{v.namespace}|{v.memory_id}",
+                "vid": v.verdict_id,
+                "body": v.model_dump_json(),
+            }
+            for v in verdicts
+        ]
+        await self._write((MERGE_VERDICTS, {"rows": rows}))
+
+    async def verdicts(
+        self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
+    ) -> dict[str, Verdict]:
+        rows = await self._read(VERDICTS, ns=namespace, ids=list(dict.fromkeys(memory_ids)))
+        newest: dict[str, Verdict] = {}
+        for r in rows:
+            for body in r["verdicts"] or []:
+                verdict = Verdict.model_validate_json(body)
+                if as_of is not None and verdict.recorded_at > as_of:
+                    continue
+                known = newest.get(str(r["id"]))
+                if known is None or verdict.recorded_at > known.recorded_at:
+                    newest[str(r["id"])] = verdict
+        return newest
 
     async def count(self, namespace: str, label: Label) -> int:
         if label not in LABELS:

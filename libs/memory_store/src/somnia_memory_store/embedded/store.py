@@ -267,6 +267,33 @@ class EmbeddedMemoryStore:
                 raise
         return deleted
 
+    async def move(self, namespace: str, to_namespace: str, memory_ids: Sequence[str]) -> int:
+        def run() -> int:
+            moved = 0
+            with self._lock:
+                cur = self._conn.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    for start in range(0, len(memory_ids), 500):
+                        chunk = list(memory_ids[start : start + 500])
+                        # `text = text` fires the FTS trigger (UPDATE OF text), which moves the row's
+                        # keyword entry to the new namespace token with it.
+                        cur.execute(
+                            "UPDATE memory SET namespace = ?, ns = ?, text = text WHERE +namespace = ? "
+                            f"AND memory_id IN ({','.join('?' * len(chunk))})",
+                            (to_namespace, namespace_token(to_namespace), namespace, *chunk),
+                        )
+                        moved += cur.rowcount
+                    if moved:
+                        cur.execute("UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+            return moved
+
+        return await asyncio.to_thread(run) if memory_ids else 0
+
     async def delete_where(self, namespace: str, filter: SearchFilter) -> int:
         clauses, params = _filter_sql(filter)
         if not clauses:

@@ -324,6 +324,16 @@ class WeaviateMemoryStore:
         result = await self._tenant(namespace).aggregate.over_all(total_count=True)
         return int(result.total_count or 0)
 
+    async def move(self, namespace: str, to_namespace: str, memory_ids: Sequence[str]) -> int:
+        # Tenants are separate shards: copy, then delete (a crash between leaves both, never neither).
+        moved = 0
+        for start in range(0, len(memory_ids), 500):
+            records = await self.get(namespace, memory_ids[start : start + 500])
+            if records:
+                await self.upsert([r.model_copy(update={"namespace": to_namespace}) for r in records])
+                moved += await self.delete(namespace, [r.memory_id for r in records])
+        return moved
+
     @translated
     async def delete(self, namespace: str, memory_ids: Sequence[str]) -> int:
         await self._connected()

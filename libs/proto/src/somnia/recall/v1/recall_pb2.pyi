@@ -63,6 +63,17 @@ class _FeedbackSignalEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Feedba
     FEEDBACK_SIGNAL_SUCCEEDED: _FeedbackSignal.ValueType  # 3
     """SUCCEEDED and FAILED are about a session's task (session_id)."""
     FEEDBACK_SIGNAL_FAILED: _FeedbackSignal.ValueType  # 4
+    FEEDBACK_SIGNAL_DISPROVEN: _FeedbackSignal.ValueType  # 5
+    """DISPROVEN says a memory (memory_id) is wrong: evidence_memory_id names a memory that shows it, or
+    the note says how it was checked. Recall flags it from then on; what was derived from it is
+    downgraded.
+    """
+    FEEDBACK_SIGNAL_RETRACTED: _FeedbackSignal.ValueType  # 6
+    """RETRACTED says the memory's speaker took it back (memory_id)."""
+    FEEDBACK_SIGNAL_CHECKED_ABSENT: _FeedbackSignal.ValueType  # 7
+    """CHECKED_ABSENT records a search that found nothing: the note names what was looked for and where
+    ("checked the invoice archive for order 1142: not there"). It becomes a negative memory.
+    """
 
 class FeedbackSignal(_FeedbackSignal, metaclass=_FeedbackSignalEnumTypeWrapper): ...
 
@@ -73,6 +84,17 @@ FEEDBACK_SIGNAL_MISLED: FeedbackSignal.ValueType  # 2
 FEEDBACK_SIGNAL_SUCCEEDED: FeedbackSignal.ValueType  # 3
 """SUCCEEDED and FAILED are about a session's task (session_id)."""
 FEEDBACK_SIGNAL_FAILED: FeedbackSignal.ValueType  # 4
+FEEDBACK_SIGNAL_DISPROVEN: FeedbackSignal.ValueType  # 5
+"""DISPROVEN says a memory (memory_id) is wrong: evidence_memory_id names a memory that shows it, or
+the note says how it was checked. Recall flags it from then on; what was derived from it is
+downgraded.
+"""
+FEEDBACK_SIGNAL_RETRACTED: FeedbackSignal.ValueType  # 6
+"""RETRACTED says the memory's speaker took it back (memory_id)."""
+FEEDBACK_SIGNAL_CHECKED_ABSENT: FeedbackSignal.ValueType  # 7
+"""CHECKED_ABSENT records a search that found nothing: the note names what was looked for and where
+("checked the invoice archive for order 1142: not there"). It becomes a negative memory.
+"""
 Global___FeedbackSignal: _TypeAlias = FeedbackSignal  # noqa: Y015
 
 @_typing.final
@@ -131,6 +153,7 @@ class RecallRequest(_message.Message):
     EXPAND_GRAPH_FIELD_NUMBER: _builtins.int
     TOKEN_BUDGET_FIELD_NUMBER: _builtins.int
     AS_OF_FIELD_NUMBER: _builtins.int
+    INCLUDE_ARCHIVED_FIELD_NUMBER: _builtins.int
     namespace: _builtins.str
     """namespace is "tenant/agent/user", each part [a-z0-9_-]{1,64}."""
     query: _builtins.str
@@ -148,6 +171,10 @@ class RecallRequest(_message.Message):
     """token_budget packs the ranked items, best first, into at most this many tokens (counted with the
     server's tokenizer, cl100k by default); an item that does not fit is skipped. 1..the server's
     maximum (128,000 by default); unset means no budget.
+    """
+    include_archived: _builtins.bool
+    """include_archived also searches the namespace's cold archive: memories forgetting moved out of the
+    hot index because they had faded. They come back with archived set. Off by default.
     """
     @_builtins.property
     def filter(self) -> Global___RecallFilter: ...
@@ -168,10 +195,11 @@ class RecallRequest(_message.Message):
         expand_graph: _builtins.bool | None = ...,
         token_budget: _builtins.int | None = ...,
         as_of: _timestamp_pb2.Timestamp | None = ...,
+        include_archived: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "token_budget", b"token_budget"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "k", b"k", "namespace", b"namespace", "query", b"query", "token_budget", b"token_budget"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "include_archived", b"include_archived", "k", b"k", "namespace", b"namespace", "query", b"query", "token_budget", b"token_budget"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__alpha: _TypeAlias = _typing.Literal["alpha"]  # noqa: Y015
     _WhichOneofArgType__alpha: _TypeAlias = _typing.Literal["_alpha", b"_alpha"]  # noqa: Y015
@@ -300,6 +328,11 @@ class RecalledItem(_message.Message):
     PATHS_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     SUPERSEDED_BY_FIELD_NUMBER: _builtins.int
+    EVIDENCE_MEMORY_ID_FIELD_NUMBER: _builtins.int
+    STATUS_REASON_FIELD_NUMBER: _builtins.int
+    VALID_FROM_FIELD_NUMBER: _builtins.int
+    VALID_TO_FIELD_NUMBER: _builtins.int
+    ARCHIVED_FIELD_NUMBER: _builtins.int
     memory_id: _builtins.str
     text: _builtins.str
     kind: _builtins.str
@@ -317,6 +350,12 @@ class RecalledItem(_message.Message):
     """
     superseded_by: _builtins.str
     """superseded_by is the memory that replaces this one (a new value, a correction), when one does."""
+    evidence_memory_id: _builtins.str
+    """evidence_memory_id is the memory that shows this one wrong (status "disproven"), when one does."""
+    status_reason: _builtins.str
+    """status_reason says in words why the status is not "asserted" (what changed, who retracted it)."""
+    archived: _builtins.bool
+    """archived is true for a memory from the cold archive (include_archived)."""
     @_builtins.property
     def scores(self) -> Global___Scores: ...
     @_builtins.property
@@ -328,6 +367,18 @@ class RecalledItem(_message.Message):
     @_builtins.property
     def paths(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """paths lists every way the item was reached: the search, next in time, similar, same entity."""
+
+    @_builtins.property
+    def valid_from(self) -> _timestamp_pb2.Timestamp:
+        """valid_from is when the memory became true in the world (when it was said; for an insight, its
+        newest source), kept apart from recorded_at (when Somnia learnt it).
+        """
+
+    @_builtins.property
+    def valid_to(self) -> _timestamp_pb2.Timestamp:
+        """valid_to is when it stopped being true: its replacement's valid_from, or for a disproven or
+        retracted memory its own valid_from (it never was). Unset while it holds.
+        """
 
     def __init__(
         self,
@@ -345,10 +396,15 @@ class RecalledItem(_message.Message):
         paths: _abc.Iterable[_builtins.str] | None = ...,
         status: _builtins.str = ...,
         superseded_by: _builtins.str = ...,
+        evidence_memory_id: _builtins.str = ...,
+        status_reason: _builtins.str = ...,
+        valid_from: _timestamp_pb2.Timestamp | None = ...,
+        valid_to: _timestamp_pb2.Timestamp | None = ...,
+        archived: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "valid_from", b"valid_from", "valid_to", b"valid_to"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "memory_id", b"memory_id", "occurred_at", b"occurred_at", "paths", b"paths", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "session_id", b"session_id", "status", b"status", "superseded_by", b"superseded_by", "text", b"text", "tokens", b"tokens", "why", b"why"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archived", b"archived", "evidence_memory_id", b"evidence_memory_id", "kind", b"kind", "memory_id", b"memory_id", "occurred_at", b"occurred_at", "paths", b"paths", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "session_id", b"session_id", "status", b"status", "status_reason", b"status_reason", "superseded_by", b"superseded_by", "text", b"text", "tokens", b"tokens", "valid_from", b"valid_from", "valid_to", b"valid_to", "why", b"why"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -546,6 +602,7 @@ class FeedbackRequest(_message.Message):
     SIGNAL_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
     FEEDBACK_ID_FIELD_NUMBER: _builtins.int
+    EVIDENCE_MEMORY_ID_FIELD_NUMBER: _builtins.int
     namespace: _builtins.str
     memory_id: _builtins.str
     session_id: _builtins.str
@@ -554,6 +611,8 @@ class FeedbackRequest(_message.Message):
     """note says why, in the agent's words (at most 4,096 characters)."""
     feedback_id: _builtins.str
     """feedback_id makes a retried report count once; the server makes one up when empty."""
+    evidence_memory_id: _builtins.str
+    """evidence_memory_id, for DISPROVEN, is the memory that shows memory_id wrong."""
     def __init__(
         self,
         *,
@@ -563,10 +622,11 @@ class FeedbackRequest(_message.Message):
         signal: Global___FeedbackSignal.ValueType = ...,
         note: _builtins.str = ...,
         feedback_id: _builtins.str = ...,
+        evidence_memory_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["feedback_id", b"feedback_id", "memory_id", b"memory_id", "namespace", b"namespace", "note", b"note", "session_id", b"session_id", "signal", b"signal"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evidence_memory_id", b"evidence_memory_id", "feedback_id", b"feedback_id", "memory_id", b"memory_id", "namespace", b"namespace", "note", b"note", "session_id", b"session_id", "signal", b"signal"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,1 @@
+"""forgetting: decay, consolidation and archive of faded memories; negative knowledge from reports."""

@@ -1,0 +1,5 @@
+import sys
+
+from somnia_forgetting.cli import main
+
+sys.exit(main())

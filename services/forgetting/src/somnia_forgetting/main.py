@@ -1,0 +1,172 @@
+"""forgetting's process: consumers of feedback, turns and closed sessions; a sweep loop over the
+namespaces due (those whose sessions closed since their last sweep, remembered in a KV bucket so a
+restart forgets none); a gRPC health endpoint. The same sweep runs from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from nats.js.api import KeyValueConfig
+from nats.js.errors import NoKeysError
+from nats.js.kv import KeyValue
+from opentelemetry.trace import TracerProvider
+from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams, open_key_value
+from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryArchived, Subjects, namespace_key_prefix
+from somnia_embedder import Embedder, EmbedderSettings, create_embedder
+from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
+from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
+from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
+from somnia_retrieval import RankingSettings
+from somnia_retrieval.settings import activation_law
+from somnia_telemetry import configure_tracing
+
+from somnia_forgetting.handlers import ForgettingEventHandler, register
+from somnia_forgetting.negative import NegativeKnowledge
+from somnia_forgetting.settings import ForgettingSettings
+from somnia_forgetting.sweep import ArchivedSink, Sweeper
+
+log = logging.getLogger("somnia.forgetting")
+
+
+@dataclass
+class Stores:
+    embedder: Embedder
+    store: MemoryStore
+    graph: GraphStore
+
+    @classmethod
+    async def open(cls) -> Stores:
+        graph = open_graph_store(GraphStoreSettings())
+        await graph.ensure_schema()
+        return cls(await create_embedder(EmbedderSettings()), open_memory_store(MemoryStoreSettings()), graph)
+
+    def sweeper(self, settings: ForgettingSettings, on_archived: ArchivedSink | None = None) -> Sweeper:
+        law = activation_law(RankingSettings())
+        return Sweeper(self.store, self.graph, self.embedder, law, settings, on_archived=on_archived)
+
+    async def aclose(self) -> None:
+        await self.graph.aclose()
+        await self.embedder.aclose()
+        await self.store.aclose()
+
+
+def archived_publisher(publisher: JetStreamPublisher) -> ArchivedSink:
+    async def publish(namespace: str, session_id: str, ids: Sequence[str], digest: str, why: str) -> None:
+        event = MemoryArchived(
+            namespace=namespace,
+            session_id=session_id,
+            memory_ids=tuple(ids),
+            digest_id=digest,
+            reason="budget" if why == "budget" else "weak",
+            archived_at=datetime.now(UTC),
+        )
+        await publisher.publish(
+            event,
+            subject=Subjects.memory_archived(namespace, session_id),
+            msg_id=f"archived/{namespace}/{session_id}/{ids[0]}/{len(ids)}",
+            stream=MEMORY_STREAM.name,
+        )
+
+    return publish
+
+
+class DueBucket:
+    """Namespaces due for a sweep, one key each (`<namespace prefix>.due`), so erasing a namespace purges
+    its key with the rest."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self._kv = kv
+
+    async def mark_due(self, namespace: str) -> None:
+        await self._kv.put(f"{namespace_key_prefix(namespace)}.due", json.dumps({"namespace": namespace}).encode())
+
+    async def due(self) -> list[tuple[str, str]]:
+        try:
+            keys = await self._kv.keys()
+        except NoKeysError:
+            return []
+        found = []
+        for key in keys:
+            entry = await self._kv.get(key)
+            if entry.value:
+                found.append((key, str(json.loads(entry.value)["namespace"])))
+        return found
+
+    async def done(self, key: str) -> None:
+        await self._kv.delete(key)
+
+
+class ForgettingApp:
+    def __init__(self, settings: ForgettingSettings, stores: Stores, tracer_provider: TracerProvider | None = None):
+        self.settings = settings
+        self.stores = stores
+        self.broker = create_broker(
+            settings.nats_url,
+            name="forgetting",
+            tracer_provider=tracer_provider,
+            graceful_timeout_s=settings.shutdown_grace_s,
+        )
+        self.health = GrpcServer(
+            host=settings.health_host, port=settings.health_port, services=[], tracer_provider=tracer_provider
+        )
+        self.handler: ForgettingEventHandler | None = None
+        self.due: DueBucket | None = None
+        self.sweeps = 0
+        self._loop: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.stores.store.check_embedder(self.stores.embedder.name, self.stores.embedder.dimension)
+        await self.broker.connect()
+        await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM)
+        js = self.broker.connection.jetstream()
+        self.due = DueBucket(await open_key_value(js, KeyValueConfig(bucket=self.settings.bucket, history=1)))
+        negative = NegativeKnowledge(self.stores.store, self.stores.graph, self.stores.embedder)
+        self.handler = ForgettingEventHandler(negative, self.due, self.settings)
+        register(self.broker, self.handler, self.settings)
+        await self.broker.start()
+        self._sweeper = self.stores.sweeper(self.settings, archived_publisher(JetStreamPublisher(self.broker)))
+        self._loop = asyncio.create_task(self._sweep_forever())
+        port = await self.health.start()
+        log.info("forgetting on %s and %s; health on %s", SESSION_STREAM.name, MEMORY_STREAM.name, port)
+
+    async def sweep_due(self) -> int:
+        """Sweep every namespace due now; returns how many were swept."""
+        assert self.due is not None
+        swept = 0
+        for key, namespace in await self.due.due():
+            await self._sweeper.sweep(namespace)
+            await self.due.done(key)
+            swept += 1
+        self.sweeps += swept
+        return swept
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.sweep_interval_s)
+            try:
+                await self.sweep_due()
+            except Exception as exc:  # the stores are down: the namespaces stay due for the next round
+                log.warning("sweep failed, retrying in %.0f s: %r", self.settings.sweep_interval_s, exc)
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+        await self.health.stop()
+        await close_broker(self.broker)
+        await self.stores.aclose()
+
+
+async def serve() -> None:
+    settings = ForgettingSettings()
+    app = ForgettingApp(settings, await Stores.open(), configure_tracing("forgetting"))
+    await app.start()
+    await wait_for_shutdown_signal()
+    await app.stop()

@@ -1,0 +1,174 @@
+"""Negative knowledge from what agents report and what tools return: a memory of its own for a failed
+attempt ("tried X on <date>: failed because ...") and for a search that found nothing ("checked X on
+<date>: not there"); a verdict for a memory reported disproven or retracted, cascaded to the insights
+made from it. Everything is keyed by the report (or the turn), so a redelivery rewrites, never adds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from somnia_contracts import MemoryFeedback, TurnCaptured, archive_namespace, negative_memory_id
+from somnia_embedder import Embedder
+from somnia_graph_store import GraphStore, MemoryNode, Verdict, cascade_verdicts
+from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
+
+NEGATIVE_ROLE = "system"
+EXCERPT_CHARS = 200
+# What a failed tool result looks like, in any tool's words: an error, an exception, a refusal, a
+# not-found, an HTTP 4xx/5xx status. A result that merely mentions "error" in passing can match: a
+# spurious pitfall costs less than a repeated failure.
+FAILED_RESULT = re.compile(
+    r"^\s*(error|exception|traceback|failed|failure|fatal)\b|\b(error|exception)\s*[:=]|\btraceback \(most recent"
+    r"|\b(permission|access) denied\b|\bnot found\b|\btimed? ?out\b|\bstatus(?:_code)?\W{0,3}[45]\d\d\b"
+    r"|\"(?:ok|success)\"\s*:\s*false",
+    re.IGNORECASE,
+)
+
+
+def excerpt(text: str, chars: int = EXCERPT_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= chars else flat[: chars - 1].rstrip() + "…"
+
+
+def failed_tool_result(turn: TurnCaptured) -> bool:
+    call = turn.tool_call
+    return call is not None and bool(call.name) and bool(FAILED_RESULT.search(call.result or ""))
+
+
+@dataclass(frozen=True)
+class Drafted:
+    memory_id: str
+    namespace: str
+    session_id: str
+    text: str
+    occurred_at: datetime
+
+
+class NegativeKnowledge:
+    def __init__(self, store: MemoryStore, graph: GraphStore, embedder: Embedder) -> None:
+        self._store, self._graph, self._embedder = store, graph, embedder
+
+    async def from_feedback(self, reports: Sequence[MemoryFeedback]) -> int:
+        """Negative memories and verdicts for a batch of reports; returns how many were written."""
+        drafts: list[Drafted] = []
+        written = 0
+        for report in reports:
+            day = report.reported_at.date().isoformat()
+            if report.signal == "failed":
+                task = await self._task_of(report.namespace, report.session_id)
+                because = (
+                    f"failed because {excerpt(report.note)}" if report.note.strip() else "failed (no reason given)"
+                )
+                drafts.append(self._draft(report, f"Tried {task} on {day}: {because}."))
+            elif report.signal == "checked_absent":
+                drafts.append(self._draft(report, f"Checked on {day}: {excerpt(report.note)} — not there."))
+            elif report.signal == "misled" and report.note.strip():
+                said = await self._text_of(report.namespace, report.memory_id)
+                drafts.append(
+                    self._draft(
+                        report, f'Relied on "{excerpt(said, 120)}" on {day}: it misled — {excerpt(report.note)}.'
+                    )
+                )
+            elif report.signal in ("disproven", "retracted") and report.memory_id:
+                written += await self._judge(report)
+        written += await self._write(drafts)
+        return written
+
+    async def from_turns(self, turns: Sequence[TurnCaptured]) -> int:
+        """A negative memory for each tool call whose result reads as a failure."""
+        drafts = []
+        for turn in turns:
+            if not failed_tool_result(turn):
+                continue
+            assert turn.tool_call is not None
+            call = turn.tool_call
+            args = f"({excerpt(call.arguments_json, 80)})" if call.arguments_json else ""
+            drafts.append(
+                Drafted(
+                    negative_memory_id(turn.namespace, f"tool/{turn.session_id}/{turn.turn_id}"),
+                    turn.namespace,
+                    turn.session_id,
+                    f"Tried {call.name}{args} on {turn.occurred_at.date().isoformat()}: failed because "
+                    f"{excerpt(call.result)}.",
+                    turn.occurred_at,
+                )
+            )
+        return await self._write(drafts)
+
+    def _draft(self, report: MemoryFeedback, text: str) -> Drafted:
+        return Drafted(
+            negative_memory_id(report.namespace, report.feedback_id),
+            report.namespace,
+            report.session_id,
+            text,
+            report.reported_at,
+        )
+
+    async def _judge(self, report: MemoryFeedback) -> int:
+        verdict = Verdict(
+            namespace=report.namespace,
+            memory_id=report.memory_id,
+            verdict_id=report.feedback_id,
+            status="disproven" if report.signal == "disproven" else "retracted",
+            evidence_id=report.evidence_id,
+            reason=excerpt(report.note, 1000) or report.signal,
+            recorded_at=report.reported_at,
+        )
+        await self._graph.upsert_verdicts([verdict])
+        cascaded = await cascade_verdicts(
+            self._graph,
+            report.namespace,
+            {report.memory_id: verdict.status},
+            reason=f"{verdict.status} ({verdict.reason})",
+            recorded_at=report.reported_at,
+            cause_id=report.feedback_id,
+        )
+        return 1 + len(cascaded)
+
+    async def _write(self, drafts: Sequence[Drafted]) -> int:
+        if not drafts:
+            return 0
+        vectors = await self._embedder.embed([d.text for d in drafts])
+        records = [
+            MemoryRecord(
+                memory_id=d.memory_id,
+                namespace=d.namespace,
+                kind="negative",
+                text=d.text,
+                session_id=d.session_id,
+                turn_id=d.memory_id,
+                role=NEGATIVE_ROLE,
+                occurred_at=d.occurred_at,
+                recorded_at=d.occurred_at,
+                embedder=self._embedder.name,
+                vector=vectors[n],
+            )
+            for n, d in enumerate(drafts)
+        ]
+        await self._store.upsert(records)
+        await self._graph.upsert_memories(
+            [
+                MemoryNode(namespace=d.namespace, session_id=d.session_id, turn_id=d.memory_id, memory_id=d.memory_id)
+                for d in drafts
+            ]
+        )
+        return len(records)
+
+    async def _task_of(self, namespace: str, session_id: str) -> str:
+        """What the session set out to do, in its own words: its first user turn."""
+        where = SearchFilter(session_ids=(session_id,), roles=("user",), kinds=("episodic",))
+        for partition in (namespace, archive_namespace(namespace)):
+            first = sorted(await self._store.scan(partition, where, limit=200), key=lambda r: r.occurred_at)
+            if first:
+                return f'"{excerpt(first[0].text, 160)}"'
+        return f"the task of session {session_id}"
+
+    async def _text_of(self, namespace: str, memory_id: str) -> str:
+        for partition in (namespace, archive_namespace(namespace)):
+            found = await self._store.get(partition, [memory_id])
+            if found:
+                return found[0].text
+        return memory_id

@@ -1,0 +1,43 @@
+"""forgetting's settings, from SOMNIA_FORGETTING_* variables (plus SOMNIA_NATS_URL, the stores' variables
+and the strength law's SOMNIA_RANKING_* parameters, which Recall reads too: both must agree on what a
+memory's strength is)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from somnia_contracts import FORGETTING_BUCKET
+
+
+class ForgettingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOMNIA_FORGETTING_", extra="ignore", populate_by_name=True)
+
+    nats_url: str = Field(
+        default="nats://127.0.0.1:14222",
+        validation_alias=AliasChoices("SOMNIA_FORGETTING_NATS_URL", "SOMNIA_NATS_URL"),
+    )
+    # Below this strength an episodic memory fades: consolidated into its session's digest, then
+    # archived. 0.3 is a memory about three months old that was never used again (docs/forgetting.md).
+    archive_below: float = Field(default=0.3, gt=0.0, lt=1.0)
+    # Nothing younger than this is archived for weakness, however weak (a week of grace to be used).
+    min_age_days: float = Field(default=14.0, ge=0.0)
+    # The most memories a namespace keeps hot; beyond it the weakest episodic memories are archived
+    # even above `archive_below`. Insights, procedures and negative memories are never archived.
+    hot_budget: int = Field(default=200_000, ge=100)
+    # A digest quotes at most this many of the session's faded memories (it keeps all their ids).
+    digest_quotes: int = Field(default=6, ge=1, le=50)
+    # How often the service sweeps the namespaces that had sessions close since their last sweep.
+    sweep_interval_s: float = Field(default=3600.0, gt=0.0)
+    page_size: int = Field(default=500, ge=10, le=5000)
+    bucket: str = FORGETTING_BUCKET
+    durable: str = "forgetting"
+    batch_size: int = Field(default=64, ge=1, le=1024)
+    batch_wait_s: float = Field(default=0.5, gt=0.0)
+    ack_wait_s: float = Field(default=60.0, gt=0.0)
+    max_deliver: int = Field(default=10, ge=1)
+    max_backoff_s: float = Field(default=30.0, gt=0.0)
+    shutdown_grace_s: float = Field(default=10.0, gt=0.0)
+    health_host: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_FORGETTING_HEALTH_HOST", "SOMNIA_GRPC_HOST")
+    )
+    health_port: int = Field(default=50057, ge=0, le=65535)

@@ -1,0 +1,184 @@
+"""One sweep of a namespace: score every hot memory, pick the faded (below the strength threshold and
+past the grace age) and, when the namespace is over its hot budget, the weakest beyond it; consolidate
+each session's picks into that session's digest (an insight that keeps every picked id as provenance),
+then archive them. Idempotent: a sweep cut short is completed by the next."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+from somnia_contracts import insight_memory_id
+from somnia_embedder import Embedder
+from somnia_graph_store import CommunityNode, GraphStore
+from somnia_memory_store import MemoryRecord, MemoryStore
+from somnia_retrieval.insights import extractive_insight
+from somnia_retrieval.strength import ActivationLaw
+
+from somnia_forgetting.archive import ColdArchive
+from somnia_forgetting.decay import score_namespace
+from somnia_forgetting.settings import ForgettingSettings
+
+log = logging.getLogger("somnia.forgetting")
+DIGEST_ROLE = "system"
+
+# (namespace, session id, archived ids, digest id, why) -> published as memory.archived
+ArchivedSink = Callable[[str, str, Sequence[str], str, str], Awaitable[None]]
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class SweepReport:
+    namespace: str
+    hot_before: int = 0
+    faded: int = 0
+    over_budget: int = 0
+    archived: int = 0
+    digests: int = 0
+    hot_after: int = 0
+    sessions: list[str] = field(default_factory=list)
+
+
+def digest_id(namespace: str, session_id: str) -> str:
+    return insight_memory_id(namespace, f"digest:{session_id}")
+
+
+class Sweeper:
+    def __init__(
+        self,
+        store: MemoryStore,
+        graph: GraphStore,
+        embedder: Embedder,
+        law: ActivationLaw,
+        settings: ForgettingSettings,
+        *,
+        on_archived: ArchivedSink | None = None,
+    ) -> None:
+        self._store, self._graph, self._embedder, self._law = store, graph, embedder, law
+        self._settings = settings
+        self._archive = ColdArchive(store, graph)
+        self._on_archived = on_archived
+
+    async def sweep(self, namespace: str, now: datetime | None = None, progress: Progress | None = None) -> SweepReport:
+        clock = now or datetime.now(UTC)
+        strengths = await score_namespace(
+            self._store, self._graph, self._law, namespace, clock, page_size=self._settings.page_size
+        )
+        report = SweepReport(namespace, hot_before=strengths.hot)
+        faded = [
+            s
+            for s in strengths.scored
+            if s.strength < self._settings.archive_below and s.age_days >= self._settings.min_age_days
+        ]
+        picked = {s.memory_id: s for s in faded}
+        digests = {c.community_id: c for c in await self._graph.communities(namespace, "digest")}
+        # Each session archived into for the first time gains a digest, which is hot too.
+        new_digests = {s.session_id for s in faded if f"digest-{s.session_id}" not in digests}
+        for s in strengths.scored:  # weakest first
+            if strengths.hot - len(picked) + len(new_digests) <= self._settings.hot_budget:
+                break
+            if s.memory_id not in picked:
+                picked[s.memory_id] = s
+                report.over_budget += 1
+                if f"digest-{s.session_id}" not in digests:
+                    new_digests.add(s.session_id)
+        report.faded = len(faded)
+        faded_ids = {s.memory_id for s in faded}
+        by_session: dict[str, list[str]] = {}
+        for s in picked.values():
+            by_session.setdefault(s.session_id, []).append(s.memory_id)
+        for n, (session_id, ids) in enumerate(sorted(by_session.items())):
+            if progress is not None:
+                progress(namespace, n, len(by_session))
+            records = sorted(await self._store.get(namespace, ids), key=lambda r: (r.occurred_at, r.memory_id))
+            if not records:
+                continue
+            digest = await self._consolidate(namespace, session_id, records, digests.get(f"digest-{session_id}"), clock)
+            moved = await self._archive.archive(namespace, [r.memory_id for r in records])
+            report.archived += len(moved)
+            report.digests += 1
+            report.sessions.append(session_id)
+            if self._on_archived is not None and moved:
+                why = "weak" if any(r.memory_id in faded_ids for r in moved) else "budget"
+                await self._on_archived(namespace, session_id, [r.memory_id for r in moved], digest, why)
+        if progress is not None:
+            progress(namespace, len(by_session), len(by_session))
+        report.hot_after = strengths.hot - report.archived + len(new_digests)
+        log.info(
+            "swept %s: %d hot, %d faded, %d over budget, %d archived into %d digests",
+            namespace,
+            report.hot_before,
+            report.faded,
+            report.over_budget,
+            report.archived,
+            report.digests,
+        )
+        return report
+
+    async def _consolidate(
+        self,
+        namespace: str,
+        session_id: str,
+        records: Sequence[MemoryRecord],
+        earlier: CommunityNode | None,
+        now: datetime,
+    ) -> str:
+        """Write (or extend) the session's digest: a headline, the most telling quotes, and every archived
+        id as provenance, so the session stays findable in the hot index after its detail is cold."""
+        sources = tuple(dict.fromkeys([*(earlier.sources if earlier else ()), *(r.memory_id for r in records)]))
+        quoted = most_telling(records, self._settings.digest_quotes)
+        first, last = records[0].occurred_at.date().isoformat(), records[-1].occurred_at.date().isoformat()
+        span = first if first == last else f"{first} to {last}"
+        headline = f"Digest of session {session_id} ({span}): {len(sources)} memories that faded are archived."
+        text = extractive_insight(headline, quoted)
+        (vector,) = await self._embedder.embed([text])
+        memory_id = digest_id(namespace, session_id)
+        await self._store.upsert(
+            [
+                MemoryRecord(
+                    memory_id=memory_id,
+                    namespace=namespace,
+                    kind="semantic",
+                    text=text,
+                    session_id=session_id,
+                    turn_id=f"digest-{session_id}"[:128],
+                    role=DIGEST_ROLE,
+                    occurred_at=records[-1].occurred_at,
+                    recorded_at=now,
+                    embedder=self._embedder.name,
+                    vector=vector,
+                )
+            ]
+        )
+        await self._graph.upsert_communities(
+            [
+                CommunityNode(
+                    namespace=namespace,
+                    community_id=f"digest-{session_id}",
+                    kind="digest",
+                    label=f"session {session_id}",
+                    members=sources,
+                    size=len(sources),
+                    sessions=1,
+                    insight_memory_id=memory_id,
+                    sources=sources,
+                )
+            ]
+        )
+        return memory_id
+
+
+def most_telling(records: Sequence[MemoryRecord], quotes: int) -> list[MemoryRecord]:
+    """The quotes a digest keeps: the memories nearest the session's centroid (what it was about) that
+    say something (longest first among ties), in time order."""
+    if len(records) <= quotes:
+        return list(records)
+    vectors = np.vstack([r.vector for r in records]).astype(np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    centre = vectors.mean(axis=0)
+    scores = vectors @ centre + 0.002 * np.array([min(len(r.text), 200) for r in records])
+    keep = sorted(np.argsort(-scores)[:quotes].tolist())
+    return [records[i] for i in keep]
