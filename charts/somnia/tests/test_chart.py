@@ -152,13 +152,18 @@ def test_keda_replaces_the_cpu_autoscaler_of_consumers_only(helm: Path) -> None:
     docs = render(helm, CHART / "ci" / "keda-and-cronjobs-values.yaml")
     scaled = {d["metadata"]["name"].removeprefix("somnia-") for d in docs if d["kind"] == "ScaledObject"}
     hpas = {d["metadata"]["name"].removeprefix("somnia-") for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
-    assert scaled == {"embedding", "graph", "cache-warming", "dreaming"}
+    assert scaled == {"embedding", "graph", "cache-warming", "dreaming", "forgetting"}
     assert not scaled & hpas and {"capture", "recall"} <= hpas
-    (cron,) = [d for d in docs if d["kind"] == "CronJob"]
-    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    assert pod["containers"][0]["args"][:3] == ["run", "--days", "1"]
-    assert {"name": "SOMNIA_SERVICE", "value": "dreaming"} in pod["containers"][0]["env"]
-    assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
+    crons = {d["metadata"]["name"].removeprefix("somnia-"): d for d in docs if d["kind"] == "CronJob"}
+    assert set(crons) == {"nightly-dream", "weekly-sweep"}
+    for name, service, args in (
+        ("nightly-dream", "dreaming", ["run", "--days", "1"]),
+        ("weekly-sweep", "forgetting", ["sweep"]),
+    ):
+        pod = crons[name]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        assert pod["containers"][0]["args"][: len(args)] == args
+        assert {"name": "SOMNIA_SERVICE", "value": service} in pod["containers"][0]["env"]
+        assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
 
 
 def test_one_name_everywhere_folder_image_component() -> None:

@@ -10,17 +10,31 @@ from opentelemetry.trace import TracerProvider
 from somnia_bus import close_broker, create_broker, ensure_streams, watch_consumer_lag
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
+from somnia_extraction.chat import ChatEndpoint
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
 
 from somnia_graph.handlers import EventBatchHandler, register
+from somnia_graph.judge import ContradictionJudge
 from somnia_graph.service import GraphLinker, SimilarityLinker
 from somnia_graph.settings import GraphServiceSettings
 from somnia_graph.supersession import SupersessionDetector
 
 log = logging.getLogger("somnia.graph")
+
+
+def create_judge(settings: GraphServiceSettings) -> ContradictionJudge | None:
+    if not settings.judge_base_url:
+        return None
+    endpoint = ChatEndpoint(
+        base_url=settings.judge_base_url,
+        model=settings.judge_model,
+        api_key=settings.judge_api_key,
+        timeout_s=settings.judge_timeout_s,
+    )
+    return ContradictionJudge(endpoint, max_pairs=settings.judge_max_pairs)
 
 
 class GraphApp:
@@ -37,6 +51,7 @@ class GraphApp:
         self.store = store
         self.extractor = extractor
         self.memories = memories
+        self.judge = create_judge(settings)
         self.metrics = create_metrics()
         self._lag_watches: list[asyncio.Task[None]] = []
         self.broker = create_broker(
@@ -53,7 +68,12 @@ class GraphApp:
                 SimilarityLinker(memories, top=settings.similar_top, threshold=settings.similar_threshold)
                 if memories is not None and settings.similar_top
                 else None,
-                SupersessionDetector(memories, min_cosine=settings.supersede_min_cosine)
+                SupersessionDetector(
+                    memories,
+                    min_cosine=settings.supersede_min_cosine,
+                    judge=self.judge,
+                    judge_min_cosine=settings.judge_min_cosine,
+                )
                 if memories is not None and settings.detect_supersession
                 else None,
             ),
@@ -91,6 +111,8 @@ class GraphApp:
         await self.store.aclose()
         if self.extractor is not None:
             await self.extractor.aclose()
+        if self.judge is not None:
+            await self.judge.aclose()
         if self.memories is not None:
             await self.memories.aclose()
 

@@ -35,7 +35,7 @@ from somnia_graph_store import (
 )
 from somnia_memory_store import MemoryStore
 
-from somnia_graph.supersession import SupersessionDetector
+from somnia_graph.supersession import Detected, SupersessionDetector
 
 GraphEvent = SessionStarted | TurnCaptured | SessionClosed | MemoryIndexed | MemoryFeedback | MemoryRecalled
 
@@ -178,7 +178,19 @@ class GraphLinker:
             pairs = await self._similarity.similar(memories) if self._similarity is not None else []
             if pairs:
                 await self._store.upsert_similarities(pairs)
-            replaced = await self._supersession.detect(memories) if self._supersession is not None else []
+            detected = await self._supersession.detect_all(memories) if self._supersession is not None else Detected()
+            replaced = detected.supersessions
+            if detected.verdicts:
+                await self._store.upsert_verdicts(detected.verdicts)
+                for v in detected.verdicts:
+                    await cascade_verdicts(
+                        self._store,
+                        v.namespace,
+                        {v.memory_id: "disproven"},
+                        reason=v.reason,
+                        recorded_at=v.recorded_at,
+                        cause_id=v.verdict_id,
+                    )
             if replaced:
                 await self._store.upsert_supersessions(replaced)
                 for s in replaced:  # insights quoting the old value are less certain now

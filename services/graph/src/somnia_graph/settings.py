@@ -33,6 +33,15 @@ class GraphServiceSettings(BaseSettings):
     # of the same speaker it is nearest to (cosine at least this).
     detect_supersession: bool = True
     supersede_min_cosine: float = Field(default=0.55, ge=-1.0, le=1.0)
+    # An LLM judge (any OpenAI-compatible endpoint) for supersessions and contradictions the cues miss:
+    # off unless judge_base_url is set. It reads each new memory against its nearest older memory of the
+    # same speaker (cosine at least judge_min_cosine), at most judge_max_pairs per batch.
+    judge_base_url: str = ""
+    judge_model: str = "gpt-4o-mini"
+    judge_api_key: str = ""
+    judge_timeout_s: float = Field(default=20.0, gt=0)
+    judge_min_cosine: float = Field(default=0.5, ge=-1.0, le=1.0)
+    judge_max_pairs: int = Field(default=16, ge=1, le=1000)
     # SOMNIA_GRPC_HOST sets every service at once (0.0.0.0 in containers).
     health_host: str = Field(
         default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_GRAPH_SERVICE_HEALTH_HOST", "SOMNIA_GRPC_HOST")

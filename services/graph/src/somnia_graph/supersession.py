@@ -6,6 +6,9 @@ Two cues, both offline:
 - an explicit correction ("actually", "correction", "no longer", "I was wrong", "scratch that", ...):
   the earlier memory of the same speaker closest in meaning is the one corrected.
 
+With a judge configured (an LLM, opt-in), the nearest older memories of the same speaker that neither
+cue decided are asked about too: a supersession, or a contradiction that disproves the older memory.
+
 Candidates are the new memory's nearest neighbours in the vector store, older than it, from the same
 role: for a correction at least `min_cosine` close (the correction names nothing else to go by), for
 an attribute at least `min_attribute_cosine` (the attribute itself is the evidence; "my car is a red
@@ -17,10 +20,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
-from somnia_graph_store import MemoryNode, Supersession
+from somnia_graph_store import MemoryNode, Supersession, Verdict
 from somnia_memory_store import MemoryRecord, MemoryStore
+
+from somnia_graph.judge import ContradictionJudge
 
 CORRECTION = re.compile(
     r"\b(actually|correction|i was wrong|not anymore|no longer|scratch that|i meant|changed (?:it )?to|"
@@ -43,29 +49,57 @@ def attribute_of(text: str) -> tuple[str, str] | None:
     return " ".join(found["attribute"].lower().split()), value
 
 
+@dataclass
+class Detected:
+    supersessions: list[Supersession] = field(default_factory=list)
+    # Older memories a judge found contradicted (disproven, with the newer memory as evidence).
+    verdicts: list[Verdict] = field(default_factory=list)
+
+
 class SupersessionDetector:
     def __init__(
-        self, store: MemoryStore, *, min_cosine: float = 0.55, min_attribute_cosine: float = 0.3, candidates: int = 8
+        self,
+        store: MemoryStore,
+        *,
+        min_cosine: float = 0.55,
+        min_attribute_cosine: float = 0.3,
+        candidates: int = 8,
+        judge: ContradictionJudge | None = None,
+        judge_min_cosine: float = 0.5,
     ) -> None:
         self._store = store
         self._min_cosine = min_cosine
         self._min_attribute_cosine = min_attribute_cosine
         self._candidates = candidates
+        self._judge = judge
+        self._judge_min_cosine = judge_min_cosine
 
     async def detect(self, memories: Sequence[MemoryNode]) -> list[Supersession]:
-        found: list[Supersession] = []
+        """What the offline cues find (no judge)."""
+        return (await self.detect_all(memories)).supersessions
+
+    async def detect_all(self, memories: Sequence[MemoryNode]) -> Detected:
+        detected = Detected()
+        found = detected.supersessions
+        asked = 0
         by_namespace: dict[str, list[str]] = {}
         for m in memories:
             by_namespace.setdefault(m.namespace, []).append(m.memory_id)
         for namespace, ids in by_namespace.items():
             new = [r for r in await self._store.get(namespace, ids) if r.kind == "episodic"]
-            cued = [r for r in new if attribute_of(r.text) or CORRECTION.search(r.text)]
+            cued = (
+                new
+                if self._judge is not None
+                else [r for r in new if attribute_of(r.text) or CORRECTION.search(r.text)]
+            )
             if not cued:
                 continue
             neighbours = await self._store.nearest_ids(
                 namespace, np.stack([r.vector for r in cued]).astype(np.float32), self._candidates + 1
             )
             floor = min(self._min_cosine, self._min_attribute_cosine)
+            if self._judge is not None:
+                floor = min(floor, self._judge_min_cosine)
             wanted = {i for row in neighbours for i, score in row if score >= floor}
             known = {r.memory_id: r for r in await self._store.get(namespace, sorted(wanted))}
             for record, row in zip(cued, neighbours, strict=True):
@@ -79,6 +113,27 @@ class SupersessionDetector:
                     and known[i].occurred_at < record.occurred_at
                 ]
                 replaced = self._replaced(record, older)
+                if replaced is None and self._judge is not None and asked < self._judge.max_pairs:
+                    judged = [(c, s) for c, s in older if s >= self._judge_min_cosine][:1]
+                    for candidate, _ in judged:
+                        asked += 1
+                        judgement = await self._judge.judge(candidate, record)
+                        if judgement is None:
+                            continue
+                        if judgement.relation == "supersedes":
+                            replaced = (candidate, f"judged: {judgement.reason or 'a new value'}")
+                        elif judgement.relation == "contradicts":
+                            detected.verdicts.append(
+                                Verdict(
+                                    namespace=namespace,
+                                    memory_id=candidate.memory_id,
+                                    verdict_id=f"judge:{record.memory_id}"[:128],
+                                    status="disproven",
+                                    evidence_id=record.memory_id,
+                                    reason=f"contradicted: {judgement.reason}"[:1024],
+                                    recorded_at=record.recorded_at,
+                                )
+                            )
                 if replaced is not None:
                     found.append(
                         Supersession(
@@ -89,7 +144,7 @@ class SupersessionDetector:
                             recorded_at=record.recorded_at,  # known since the newer one was recorded
                         )
                     )
-        return found
+        return detected
 
     def _replaced(
         self, record: MemoryRecord, older: Sequence[tuple[MemoryRecord, float]]

@@ -25,6 +25,7 @@ from somnia_contracts import (
     MsgIds,
     Subjects,
     TurnCaptured,
+    archive_namespace,
     insight_memory_id,
     memory_id_for,
 )
@@ -345,3 +346,21 @@ async def test_an_erasure_cut_short_is_completed_by_asking_again(
     finally:
         await client.close()
         await app.stop()
+
+
+async def test_recall_searches_the_archive_on_request_and_erasure_reaches_it(world: World) -> None:
+    health = [memory_id_for(NS, "s-health", f"s-health-{i}", 0) for i in range(2)]
+    assert await world.store.move(NS, archive_namespace(NS), health) == 2  # what a forgetting sweep does
+    query = "penicillin allergy doctor"
+    hot = await world.stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=query, k=10))
+    assert not {i.memory_id for i in hot.items} & set(health)
+    both = await world.stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=query, k=10, include_archived=True))
+    archived = [i for i in both.items if i.archived]
+    assert {i.memory_id for i in archived} == set(health) and SECRET in archived[0].text
+    assert all(not i.archived for i in both.items if i.memory_id not in health)
+
+    forgotten = await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, session_id="s-health"))
+    assert forgotten.memories == 2
+    assert await world.store.count(archive_namespace(NS)) == 0
+    after = await world.stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=query, k=10, include_archived=True))
+    assert not any(SECRET in i.text for i in after.items)

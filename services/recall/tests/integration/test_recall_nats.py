@@ -77,6 +77,28 @@ async def test_feedback_is_published_once_per_report(stub, nats_server: NatsServ
             grpc.StatusCode.INVALID_ARGUMENT,
             "at most 4096",
         ),
+        ({"namespace": NS, "signal": 7, "session_id": "s1"}, grpc.StatusCode.INVALID_ARGUMENT, "needs a note"),
+        ({"namespace": NS, "signal": 5}, grpc.StatusCode.INVALID_ARGUMENT, "set memory_id"),
+        (
+            {"namespace": NS, "signal": 1, "memory_id": "m", "evidence_memory_id": "m2"},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "DISPROVEN only",
+        ),
+        (
+            {"namespace": NS, "signal": 5, "memory_id": "m", "evidence_memory_id": "m"},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "its own evidence",
+        ),
+        (
+            {
+                "namespace": NS,
+                "signal": 5,
+                "memory_id": memory_id_for(NS, "s2", turn_id("s2", 1), 0),
+                "evidence_memory_id": "m-gone",
+            },
+            grpc.StatusCode.NOT_FOUND,
+            "evidence memory m-gone",
+        ),
     ],
 )
 async def test_bad_feedback_says_what_to_fix(stub, request_kwargs, code, message) -> None:  # type: ignore[no-untyped-def]

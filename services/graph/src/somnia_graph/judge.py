@@ -1,0 +1,69 @@
+"""An LLM judge for what the offline cues miss (opt-in: SOMNIA_GRAPH_SERVICE_JUDGE_BASE_URL). For a new
+memory and the older memories of the same speaker nearest to it, it asks an OpenAI-compatible model
+whether the new one replaces an older one (the world changed: a supersession) or shows it was wrong
+(a contradiction: the older is disproven, with the new one as evidence). It reads pairs the regex cues
+did not decide, at most `max_pairs` per batch, and never fails a batch: an endpoint that is down or an
+answer that is not the JSON asked for decides nothing (logged)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+from somnia_extraction.chat import ChatEndpoint
+from somnia_memory_store import MemoryRecord
+
+log = logging.getLogger("somnia.graph.judge")
+Relation = Literal["supersedes", "contradicts", "consistent", "unrelated"]
+RELATIONS: tuple[Relation, ...] = ("supersedes", "contradicts", "consistent", "unrelated")
+
+PROMPT = """Two statements from the same speaker's memory, the earlier first.
+
+Earlier ({earlier_at}): {earlier}
+Later ({later_at}): {later}
+
+Decide how the later statement relates to the earlier one:
+- "supersedes": both are about the same thing, and the later gives a new value that replaced the old one
+  (the world changed: a new address, a new favourite, a rescheduled date);
+- "contradicts": the later shows the earlier was wrong all along (a correction of a mistake, a refutation);
+- "consistent": both can be true together;
+- "unrelated": they are about different things.
+Answer with a JSON object only: {{"relation": "<one of the four>", "reason": "<at most 20 words>"}}"""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    relation: Relation
+    reason: str
+
+
+class ContradictionJudge:
+    def __init__(self, endpoint: ChatEndpoint, *, max_pairs: int = 16) -> None:
+        self._endpoint = endpoint
+        self.max_pairs = max_pairs
+
+    async def judge(self, earlier: MemoryRecord, later: MemoryRecord) -> Judgement | None:
+        prompt = PROMPT.format(
+            earlier=earlier.text[:1000],
+            later=later.text[:1000],
+            earlier_at=earlier.occurred_at.date().isoformat(),
+            later_at=later.occurred_at.date().isoformat(),
+        )
+        try:
+            answer = await self._endpoint.complete(prompt, json_object=True)
+            body = json.loads(answer)
+            relation = str(body["relation"]).strip().lower()
+            reason = " ".join(str(body.get("reason", "")).split())[:300]
+        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+            log.warning("the contradiction judge gave no usable answer (%r); the pair stays undecided", exc)
+            return None
+        if relation not in RELATIONS:
+            log.warning("the contradiction judge answered %r, not one of %s", relation, RELATIONS)
+            return None
+        return Judgement(relation, reason)
+
+    async def aclose(self) -> None:
+        await self._endpoint.aclose()

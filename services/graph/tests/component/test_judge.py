@@ -1,0 +1,115 @@
+"""The LLM contradiction judge, against a fake chat endpoint (no LLM runs here; the fake answers what a
+model would, in the wire format of an OpenAI-compatible server): its verdicts become supersessions or
+disproven memories that Recall flags, and an endpoint that fails decides nothing without failing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from somnia_contracts import MemoryIndexed, memory_id_for
+from somnia_extraction.chat import ChatEndpoint
+from somnia_graph.judge import ContradictionJudge
+from somnia_graph.service import GraphLinker
+from somnia_graph.supersession import SupersessionDetector
+from somnia_graph_store import MemoryNode
+from somnia_graph_store.embedded.store import EmbeddedGraphStore
+from somnia_memory_store import MemoryRecord
+from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+from somnia_retrieval import RankingSettings, Retriever
+
+NS = "acme/helper/erin"
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+EARLIER = "The quarterly review with the board is on Tuesday the 14th."
+LATER = "The quarterly review with the board happens on Thursday the 16th."
+
+
+def fake_chat(answer: Callable[[str], dict[str, str]] | None, status: int = 200) -> httpx.MockTransport:
+    """A stand-in for an OpenAI-compatible server: answers each prompt with `answer(prompt)` as JSON."""
+    asked: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        prompt = json.loads(request.content)["messages"][0]["content"]
+        asked.append(prompt)
+        if answer is None:
+            return httpx.Response(status, json={"error": "down"})
+        content = json.dumps(answer(prompt))
+        return httpx.Response(status, json={"choices": [{"message": {"content": content}}]})
+
+    transport = httpx.MockTransport(handle)
+    transport.asked = asked  # type: ignore[attr-defined]
+    return transport
+
+
+async def remember_and_link(tmp_path: Path, embedder, transport: httpx.MockTransport):  # type: ignore[no-untyped-def]
+    store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
+    await graph.ensure_schema()
+    judge = ContradictionJudge(ChatEndpoint(base_url="http://judge.test", model="m", transport=transport))
+    linker = GraphLinker(graph, supersession=SupersessionDetector(store, judge=judge))
+    ids = []
+    for n, text in enumerate([EARLIER, LATER]):
+        at = T0 + timedelta(days=n)
+        memory_id = memory_id_for(NS, f"s{n}", "t0", 0)
+        ids.append(memory_id)
+        (vector,) = await embedder.embed([text])
+        await store.upsert(
+            [
+                MemoryRecord(
+                    memory_id=memory_id,
+                    namespace=NS,
+                    text=text,
+                    session_id=f"s{n}",
+                    turn_id="t0",
+                    role="user",
+                    occurred_at=at,
+                    recorded_at=at,
+                    embedder=embedder.name,
+                    vector=vector,
+                )
+            ]
+        )
+        await graph.upsert_memories([MemoryNode(namespace=NS, session_id=f"s{n}", turn_id="t0", memory_id=memory_id)])
+        indexed = MemoryIndexed(
+            namespace=NS,
+            session_id=f"s{n}",
+            turn_id="t0",
+            memory_ids=(memory_id,),
+            embedder=embedder.name,
+            dimension=embedder.dimension,
+            occurred_at=at,
+            indexed_at=at,
+        )
+        await linker.link([indexed])
+    retriever = Retriever(embedder, store, RankingSettings(), graph=graph)
+    found = {m.record.memory_id: m for m in await retriever.recall(NS, "when is the board review?", k=5)}
+    await judge.aclose()
+    await store.aclose()
+    await graph.aclose()
+    return ids, found
+
+
+async def test_a_judged_new_value_supersedes_the_old_one(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    transport = fake_chat(lambda prompt: {"relation": "supersedes", "reason": "the review was moved"})
+    (old, new), found = await remember_and_link(tmp_path, embedder, transport)
+    assert len(transport.asked) == 1  # type: ignore[attr-defined]
+    assert EARLIER in transport.asked[0] and LATER in transport.asked[0]  # type: ignore[attr-defined]
+    assert found[old].superseded_by == new and "judged: the review was moved" in found[old].standing.reason
+    assert found[new].standing.status == "asserted"
+
+
+async def test_a_judged_contradiction_disproves_the_older_memory(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    transport = fake_chat(lambda prompt: {"relation": "contradicts", "reason": "the date was wrong"})
+    (old, new), found = await remember_and_link(tmp_path, embedder, transport)
+    assert found[old].standing.status == "disproven" and found[old].standing.by == new
+    assert "the date was wrong" in found[old].standing.reason
+
+
+async def test_a_judge_that_fails_or_rambles_decides_nothing(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    (old, _), found = await remember_and_link(tmp_path / "down", embedder, fake_chat(None, status=503))
+    assert found[old].standing.status == "asserted"
+    rambling = fake_chat(lambda prompt: {"relation": "maybe", "reason": ""})
+    (old, _), found = await remember_and_link(tmp_path / "rambling", embedder, rambling)
+    assert found[old].standing.status == "asserted"
