@@ -1,13 +1,15 @@
 """Every hot memory's strength, read page by page: the same law Recall ranks with (base-level activation
 from the recording and each use, raised by importance from feedback and by the success of the patterns
-the memory's turn realises)."""
+the memory's turn realises); and whether a stronger near-duplicate of it is hot (then it is redundant:
+forgetting it loses nothing the other does not still say)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+import numpy as np
 from somnia_graph_store import GraphStore, TurnRef
 from somnia_memory_store import MemoryRecord, MemoryStore, scan_all
 from somnia_retrieval.rerank import importance
@@ -23,6 +25,9 @@ class Scored:
     session_id: str
     strength: float
     age_days: float
+    # Near-duplicates (cosine at least the duplicate bar) among its nearest hot memories.
+    near: tuple[str, ...] = ()
+    redundant: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,21 @@ class NamespaceStrengths:
     scored: list[Scored]  # the episodic ones, weakest first
 
 
+@dataclass(frozen=True)
+class Duplicates:
+    cosine: float = 0.9  # all-MiniLM-L6-v2: the same sentence with a word or a name changed
+    neighbours: int = 8
+
+
 async def score_namespace(
-    store: MemoryStore, graph: GraphStore, law: ActivationLaw, namespace: str, now: datetime, *, page_size: int
+    store: MemoryStore,
+    graph: GraphStore,
+    law: ActivationLaw,
+    namespace: str,
+    now: datetime,
+    *,
+    page_size: int,
+    duplicates: Duplicates | None = None,
 ) -> NamespaceStrengths:
     hot = 0
     scored: list[Scored] = []
@@ -42,17 +60,43 @@ async def score_namespace(
         if record.kind in FADING_KINDS:
             page.append(record)
         if len(page) >= page_size:
-            scored.extend(await _score(graph, law, namespace, page, now))
+            scored.extend(await _score(store, graph, law, namespace, page, now, duplicates))
             page = []
     if page:
-        scored.extend(await _score(graph, law, namespace, page, now))
+        scored.extend(await _score(store, graph, law, namespace, page, now, duplicates))
+    # Redundant: a near-duplicate is stronger (ties by id), so of each group of copies the strongest
+    # stays and says what they all said.
+    rank = {s.memory_id: (s.strength, s.memory_id) for s in scored}
+    scored = [
+        replace(s, redundant=any(rank.get(n, (-1.0, "")) > rank[s.memory_id] for n in s.near)) if s.near else s
+        for s in scored
+    ]
     scored.sort(key=lambda s: (s.strength, s.memory_id))
     return NamespaceStrengths(hot, scored)
 
 
+async def _near_duplicates(
+    store: MemoryStore, namespace: str, records: Sequence[MemoryRecord], duplicates: Duplicates
+) -> list[tuple[str, ...]]:
+    vectors = np.vstack([r.vector for r in records]).astype(np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    found = await store.nearest_ids(namespace, vectors, duplicates.neighbours + 1)
+    return [
+        tuple(i for i, score in row if i != r.memory_id and score >= duplicates.cosine)
+        for r, row in zip(records, found, strict=True)
+    ]
+
+
 async def _score(
-    graph: GraphStore, law: ActivationLaw, namespace: str, records: Sequence[MemoryRecord], now: datetime
+    store: MemoryStore,
+    graph: GraphStore,
+    law: ActivationLaw,
+    namespace: str,
+    records: Sequence[MemoryRecord],
+    now: datetime,
+    duplicates: Duplicates | None,
 ) -> list[Scored]:
+    near = await _near_duplicates(store, namespace, records, duplicates) if duplicates else [()] * len(records)
     ids = [r.memory_id for r in records]
     uses = await graph.memory_uses(namespace, ids)
     feedback = await graph.feedback_counts(namespace, ids)
@@ -60,7 +104,7 @@ async def _score(
         namespace, list({TurnRef(session_id=r.session_id, turn_id=r.turn_id) for r in records})
     )
     out: list[Scored] = []
-    for r in records:
+    for r, copies in zip(records, near, strict=True):
         history = uses.get(r.memory_id)
         base = (
             law.base_level(now, r.recorded_at, history.count, history.recent)
@@ -72,5 +116,6 @@ async def _score(
             importance(feedback.get(r.memory_id)),
             success.get(TurnRef(session_id=r.session_id, turn_id=r.turn_id), 0.0),
         )
-        out.append(Scored(r.memory_id, r.session_id, strength, (now - r.recorded_at).total_seconds() / 86400.0))
+        age_days = (now - r.recorded_at).total_seconds() / 86400.0
+        out.append(Scored(r.memory_id, r.session_id, strength, age_days, copies))
     return out

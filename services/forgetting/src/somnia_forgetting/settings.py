@@ -17,12 +17,19 @@ class ForgettingSettings(BaseSettings):
         validation_alias=AliasChoices("SOMNIA_FORGETTING_NATS_URL", "SOMNIA_NATS_URL"),
     )
     # Below this strength an episodic memory fades: consolidated into its session's digest, then
-    # archived. 0.3 is a memory about three months old that was never used again (docs/forgetting.md).
+    # archived. 0.3 is a memory about 110 days old that was never used again (docs/forgetting.md).
     archive_below: float = Field(default=0.3, gt=0.0, lt=1.0)
-    # Nothing younger than this is archived for weakness, however weak (a week of grace to be used).
+    # A faded memory is archived when a stronger near-duplicate of it stays hot (it is redundant), or
+    # when it is weaker still than this (about a year old, never used): unique detail is kept longer.
+    archive_unique_below: float = Field(default=0.2, gt=0.0, lt=1.0)
+    # Near-duplicates: cosine at least this among a memory's `duplicate_neighbours` nearest hot memories.
+    duplicate_cosine: float = Field(default=0.9, gt=0.0, le=1.0)
+    duplicate_neighbours: int = Field(default=8, ge=1, le=100)
+    # Nothing younger than this is archived for weakness, however weak (two weeks of grace to be used).
     min_age_days: float = Field(default=14.0, ge=0.0)
     # The most memories a namespace keeps hot; beyond it the weakest episodic memories are archived
-    # even above `archive_below`. Insights, procedures and negative memories are never archived.
+    # even above `archive_below`, redundant ones first. Insights, procedures and negative memories are
+    # never archived.
     hot_budget: int = Field(default=200_000, ge=100)
     # A digest quotes at most this many of the session's faded memories (it keeps all their ids).
     digest_quotes: int = Field(default=6, ge=1, le=50)

@@ -19,7 +19,7 @@ from somnia_retrieval.insights import extractive_insight
 from somnia_retrieval.strength import ActivationLaw
 
 from somnia_forgetting.archive import ColdArchive
-from somnia_forgetting.decay import score_namespace
+from somnia_forgetting.decay import Duplicates, score_namespace
 from somnia_forgetting.settings import ForgettingSettings
 
 log = logging.getLogger("somnia.forgetting")
@@ -64,20 +64,30 @@ class Sweeper:
 
     async def sweep(self, namespace: str, now: datetime | None = None, progress: Progress | None = None) -> SweepReport:
         clock = now or datetime.now(UTC)
+        settings = self._settings
         strengths = await score_namespace(
-            self._store, self._graph, self._law, namespace, clock, page_size=self._settings.page_size
+            self._store,
+            self._graph,
+            self._law,
+            namespace,
+            clock,
+            page_size=settings.page_size,
+            duplicates=Duplicates(settings.duplicate_cosine, settings.duplicate_neighbours),
         )
         report = SweepReport(namespace, hot_before=strengths.hot)
         faded = [
             s
             for s in strengths.scored
-            if s.strength < self._settings.archive_below and s.age_days >= self._settings.min_age_days
+            if s.strength < settings.archive_below
+            and s.age_days >= settings.min_age_days
+            and (s.redundant or s.strength < settings.archive_unique_below)
         ]
         picked = {s.memory_id: s for s in faded}
         digests = {c.community_id: c for c in await self._graph.communities(namespace, "digest")}
         # Each session archived into for the first time gains a digest, which is hot too.
         new_digests = {s.session_id for s in faded if f"digest-{s.session_id}" not in digests}
-        for s in strengths.scored:  # weakest first
+        # Over budget: the redundant first, weakest first; then the rest, weakest first.
+        for s in sorted(strengths.scored, key=lambda s: (not s.redundant, s.strength, s.memory_id)):
             if strengths.hot - len(picked) + len(new_digests) <= self._settings.hot_budget:
                 break
             if s.memory_id not in picked:

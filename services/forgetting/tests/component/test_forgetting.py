@@ -236,3 +236,21 @@ async def test_failed_tool_results_become_pitfalls(world: World) -> None:
     (pitfall,) = await world.store.scan(NS, None, limit=10)
     assert pitfall.kind == "negative"
     assert pitfall.text.startswith('Tried kubectl_apply({"file": "billing.yaml"}) on 2026-11-20: failed because Error:')
+
+
+async def test_of_faded_copies_the_strongest_stays_and_unique_detail_is_kept_longer(world: World) -> None:
+    copies = await world.remember(
+        "chat-a", ["Thanks so much, that is really kind of you!"] * 2, NOW - timedelta(days=150)
+    )
+    later = await world.remember("chat-b", ["Thanks so much, that is really kind of you!"], NOW - timedelta(days=120))
+    unique = await world.remember(
+        "facts", ["My passport number ends in 4471 and expires in 2031."], NOW - timedelta(days=150)
+    )
+    report = await world.sweeper().sweep(NS, NOW)
+    # All four faded (below 0.3): the two weaker copies go; the strongest copy and the unique fact stay.
+    assert report.archived == 2
+    assert {r.memory_id for r in await world.store.get(NS, [*copies, *later, *unique])} == {later[0], unique[0]}
+    # A year on, the unique fact is weaker than 0.2 and goes too (with the last copy, now unique).
+    await world.sweeper().sweep(NS, NOW + timedelta(days=300))
+    assert await world.store.get(NS, unique) == []
+    assert len(await world.store.get(archive_namespace(NS), unique)) == 1

@@ -42,7 +42,7 @@ async def test_reports_become_negative_memories_and_closed_sessions_are_swept(
     store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
     await graph.ensure_schema()
     now = datetime.now(UTC)
-    old = now - timedelta(days=300)
+    old = now - timedelta(days=500)
     texts = ["The old VPN gateway was vpn1.example.net.", "We rotated its certificate in spring."]
     vectors = await embedder.embed(texts)
     records = [

@@ -4,7 +4,7 @@ error becomes a status whose message says what to fix."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 
 import grpc
@@ -31,6 +31,7 @@ from somnia_retrieval import (
     WarmPackStore,
     WarmRequest,
 )
+from somnia_retrieval.tiers import merge_tiers
 from somnia_telemetry import ServiceMetrics
 from somnia_tokens import TokenCounter, pack_in_order
 
@@ -151,17 +152,14 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
 
         if not request.include_archived:
             return await recall_in(request.namespace)
-        # The cold archive is a partition of its own: searched apart, merged by final score.
-        found: list[RankedMemory] = []
-        missing = 0
+        # The cold archive is a partition of its own: searched apart, merged on one scale.
+        tiers: list[list[RankedMemory]] = []
         for namespace in (request.namespace, archive_namespace(request.namespace)):
-            try:
-                found.extend(await recall_in(namespace))
-            except UnknownNamespace:
-                missing += 1
-        if missing == 2:
+            with suppress(UnknownNamespace):  # an empty tier
+                tiers.append(await recall_in(namespace))
+        if not tiers:
             raise UnknownNamespace(f"namespace {request.namespace} holds no memories, hot or archived")
-        return sorted(found, key=lambda m: -m.score)[:k]
+        return merge_tiers(await self._retriever.embed_query(request.query), tiers, k)
 
     async def WarmCache(
         self, request: recall_pb2.WarmCacheRequest, context: grpc.aio.ServicerContext
