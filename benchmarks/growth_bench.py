@@ -13,9 +13,13 @@ top 3, exactly what the recall service records. LoCoMo and distractor sessions a
 
 Then, asked on the day after the last session, every question with evidence is put to Recall (k=10):
 - without forgetting;
-- with forgetting: one sweep with the default settings (strength below 0.3 and older than 14 days:
-  consolidated into session digests, then archived), Recall on the hot index (its default);
-- with forgetting, archive included: the same store, Recall with include_archived.
+- with forgetting: one sweep with the default settings (faded: strength below 0.3, older than 14 days,
+  and redundant or below 0.2; consolidated into session digests, then archived), Recall on the hot
+  index (its default);
+- with forgetting, archive included: the same store, Recall with include_archived (the two tiers
+  merged as the recall service merges them);
+- with forgetting and a hot budget of 5,000 memories per namespace (an operator's setting, the same for
+  every conversation), Recall on the hot index.
 A digest counts for the evidence it quotes. Reported: fractional evidence recall@10 per category, and
 the hot index size. Builds are cached under ~/.cache/somnia/bench/growth-*, so a rerun only asks.
 
@@ -55,7 +59,13 @@ VERSION = "v1"
 K = 10
 USES_PER_SESSION = 3
 CATEGORIES = ("multi-hop", "temporal", "open-domain", "single-hop")
-SYSTEMS = ("without forgetting", "with forgetting", "with forgetting, archive included")
+HOT_BUDGET = 5000
+SYSTEMS = (
+    "without forgetting",
+    "with forgetting",
+    "with forgetting, archive included",
+    f"with forgetting, hot budget {HOT_BUDGET:,}",
+)
 
 Session = tuple[str, datetime, list[tuple[str, str]]]  # (session id, start, [(turn id, text)])
 
@@ -95,7 +105,6 @@ async def build(namespace: str, sessions: Sequence[Session], home: Path, progres
     from somnia_memory_store.embedded.store import EmbeddedMemoryStore
     from somnia_retrieval import RankingSettings, Retriever
 
-    home.mkdir(parents=True, exist_ok=True)
     store = EmbeddedMemoryStore(home / "memories.sqlite3")
     graph = EmbeddedGraphStore(home / "graph.sqlite3")
     await graph.ensure_schema()
@@ -159,6 +168,7 @@ def cached_build(conv: dict[str, Any], scale: int, progress: Progress) -> tuple[
     home = CACHE / f"growth-{VERSION}-{conv['sample_id']}-x{scale}"
     if not (home / "done").exists():
         shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
         asyncio.run(build(namespace_of(conv), sessions, home, progress))
         (home / "done").write_text(datetime.now(UTC).isoformat())
     return home, sessions
@@ -169,7 +179,7 @@ def namespace_of(conv: dict[str, Any]) -> str:
 
 
 async def ask(
-    conv: dict[str, Any], home: Path, now: datetime, *, forget: bool
+    conv: dict[str, Any], home: Path, now: datetime, *, mode: str
 ) -> tuple[dict[str, dict[str, list[float]]], dict[str, int]]:
     """Per system: per category [fractional recall@K sum, questions]; and the store's sizes."""
     from somnia_contracts import archive_namespace
@@ -182,6 +192,7 @@ async def ask(
     from somnia_retrieval import RankingSettings, Retriever, UnknownNamespace
     from somnia_retrieval.insights import quote
     from somnia_retrieval.settings import activation_law
+    from somnia_retrieval.tiers import merge_tiers
 
     namespace = namespace_of(conv)
     cold = archive_namespace(namespace)
@@ -189,8 +200,10 @@ async def ask(
     graph = EmbeddedGraphStore(home / "graph.sqlite3")
     embedder = OnnxMiniLMEmbedder()
     sizes: dict[str, int] = {"hot before": await store.count(namespace)}
+    forget = mode != "without"
     if forget:
-        sweeper = Sweeper(store, graph, embedder, activation_law(RankingSettings()), ForgettingSettings())
+        settings = ForgettingSettings(hot_budget=HOT_BUDGET) if mode == "budget" else ForgettingSettings()
+        sweeper = Sweeper(store, graph, embedder, activation_law(RankingSettings()), settings)
         report = await sweeper.sweep(namespace, now)
         sizes.update(archived=report.archived, digests=report.digests)
     sizes["hot"] = await store.count(namespace)
@@ -206,7 +219,7 @@ async def ask(
                 turns.add(m.record.turn_id)
         return turns
 
-    systems = ("with forgetting", "with forgetting, archive included") if forget else ("without forgetting",)
+    systems = {"without": SYSTEMS[:1], "default": SYSTEMS[1:3], "budget": SYSTEMS[3:]}[mode]
     sums: dict[str, dict[str, list[float]]] = {s: defaultdict(lambda: [0.0, 0.0]) for s in systems}
     for qa in conv["qa"]:
         evidence = locomo.evidence_of(qa)
@@ -215,12 +228,12 @@ async def ask(
             continue
         hot = await retriever.recall(namespace, qa["question"], k=K, now=now)
         found = {systems[0]: await turns_of(hot, namespace)}
-        if forget:
+        if mode == "default":
             try:
                 archived = await retriever.recall(cold, qa["question"], k=K, now=now)
             except UnknownNamespace:
                 archived = []
-            merged = sorted([*hot, *archived], key=lambda m: -m.score)[:K]  # as Recall merges them
+            merged = merge_tiers(await retriever.embed_query(qa["question"]), [hot, archived], K)
             found[systems[1]] = await turns_of(merged, namespace)
         for system, turns in found.items():
             cell = sums[system][category]
@@ -255,17 +268,17 @@ def main() -> None:
             for conv in conversations:
                 home, sessions = cached_build(conv, scale, progress)
                 now = max(start for _, start, _ in sessions) + timedelta(days=1)
-                for forget in (False, True):
+                for mode in ("without", "default", "budget"):
                     with tempfile.TemporaryDirectory() as tmp:  # a sweep changes the store: work on a copy
                         shutil.copytree(home, Path(tmp) / "s")
-                        sums, counted = asyncio.run(ask(conv, Path(tmp) / "s", now, forget=forget))
+                        sums, counted = asyncio.run(ask(conv, Path(tmp) / "s", now, mode=mode))
                     for system, by_category in sums.items():
                         for category, (got, n) in by_category.items():
                             cell = totals[scale][system][category]
                             cell[0] += got
                             cell[1] += n
                     for key, value in counted.items():
-                        sizes[scale][f"{key} ({'with' if forget else 'without'} forgetting)"] += value
+                        sizes[scale][f"{key} ({mode})"] += value
                 console.print(f"x{scale} {conv['sample_id']}: {len(sessions)} sessions done")
     results = report(totals, sizes, time.perf_counter() - started)
     RESULTS.mkdir(exist_ok=True)
@@ -299,7 +312,8 @@ def report(
             if system not in systems:
                 continue
             per, overall = recall_of(systems[system])
-            hot_key = f"hot ({'without' if system == 'without forgetting' else 'with'} forgetting)"
+            mode = "without" if system == SYSTEMS[0] else "budget" if system == SYSTEMS[3] else "default"
+            hot_key = f"hot ({mode})"
             table.add_row(
                 f"x{scale}",
                 system,
@@ -326,7 +340,7 @@ def plot(results: dict[str, Any]) -> None:
 
     scales = sorted(int(s) for s in results["scales"])
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for system, style in zip(SYSTEMS, ("o-", "s--", "^:"), strict=True):
+    for system, style in zip(SYSTEMS, ("o-", "s--", "^:", "d-."), strict=True):
         points = [
             (s, results["scales"][str(s)]["systems"][system]["overall"])
             for s in scales

@@ -19,6 +19,7 @@ import pytest
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_graph_store import GraphStoreSettings, open_graph_store
+from somnia_memory_store import MemoryStoreSettings, SearchFilter, open_memory_store
 from somnia_nats_server import free_port, port_is_open
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -247,6 +248,34 @@ def check_warm_pack_and_feedback(somnia: Somnia) -> None:
     assert unknown.returncode != 0 and "not in namespace" in unknown.stderr, unknown
 
 
+def check_negative_knowledge_and_archive(somnia: Somnia) -> None:
+    """Reports become negative memories (the forgetting service); a sweep and a restore run from the CLI."""
+    failed = somnia.cli("feedback", "failed", "--session", "next", "--note", "the printer on floor 3 jammed twice")
+    assert failed.returncode == 0 and "recorded failed" in failed.stdout, failed
+    note = "looked for the gym membership card in the hall drawer"
+    absent = somnia.cli("feedback", "checked_absent", "--session", "next", "--note", note)
+    assert absent.returncode == 0, absent
+    vague = somnia.cli("feedback", "checked_absent", "--session", "next")
+    assert vague.returncode != 0 and "needs a note" in vague.stderr, vague
+    # Polled in the store: every Recall is a use that strengthens what it returns.
+    deadline = time.monotonic() + 90  # forgetting runs at idle priority: a busy machine delays it
+    while len(negative_memories(somnia.env)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert len(negative_memories(somnia.env)) == 2, "the forgetting service wrote no negative memories in 90 s"
+    with grpc.insecure_channel(somnia.recall) as channel:
+        stub = recall_pb2_grpc.RecallServiceStub(channel)
+        for query, words in {
+            "what went wrong with the printer?": "failed because the printer",
+            "gym card": "not there",
+        }.items():
+            items = stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=query, k=3)).items
+            assert items[0].kind == "negative" and words in items[0].text, (query, items[0])
+    swept = somnia.cli("sweep")
+    assert swept.returncode == 0 and "hot after" in swept.stdout, swept  # nothing is old enough to fade
+    nothing = somnia.cli("restore", "--all")
+    assert nothing.returncode == 3 and "nothing archived matched" in nothing.stderr, nothing
+
+
 FERRY_SESSIONS = {
     f"commute-{n}": [("user", f"The Vashon ferry was late again on {day}, so I missed standup.")]
     for n, day in enumerate(("Monday", "Wednesday", "Friday"))
@@ -303,6 +332,17 @@ def check_forget(somnia: Somnia) -> None:
     assert refused.returncode != 0 and f"confirm_namespace to '{NS}'" in refused.stderr, refused
 
 
+def negative_memories(env: dict[str, str]) -> list[str]:
+    async def read() -> list[str]:
+        store = open_memory_store(MemoryStoreSettings(_env_file=None, data_dir=Path(env["SOMNIA_HOME"]) / "store"))  # type: ignore[call-arg]
+        try:
+            return [r.text for r in await store.scan(NS, SearchFilter(kinds=("negative",)))]
+        finally:
+            await store.aclose()
+
+    return asyncio.run(read())
+
+
 def graph_settings(env: dict[str, str]) -> GraphStoreSettings:
     return GraphStoreSettings(
         _env_file=None,
@@ -340,6 +380,7 @@ def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -
         assert answers[question][0] == turn_id, (question, answers[question])
         assert sorted(answers[question]) == sorted(f"{s}-{i}" for s in SESSIONS for i in range(2))  # no duplicates
     check_warm_pack_and_feedback(somnia)
+    check_negative_knowledge_and_archive(somnia)
     check_dream(somnia)
 
     transcript = tmp_path / "import.jsonl"

@@ -1,11 +1,12 @@
 """Forget: erase for good a memory, a session, everything about a subject, or a whole namespace.
 
-Every copy goes: the memory store, the graph (nodes, edges, entities nothing mentions any more), the
-warm packs (all of the namespace's: a pack may quote any of its memories), the event streams (a
-session's subjects are purged; a single memory's messages are deleted one by one) and the insights
-made from it (rewritten from their other sources, or deleted when none is left). What was erased is
-published as an audit event that names the target by a digest only, and remembered as a tombstone, so
-forgetting the same thing again answers with the first audit id instead of NOT_FOUND.
+Every copy goes: the memory store (the hot index and the namespace's cold archive), the graph
+(nodes, edges, entities nothing mentions any more), the warm packs (all of the namespace's: a pack
+may quote any of its memories), the event streams (a session's subjects are purged; a single
+memory's messages are deleted one by one) and the insights made from it (rewritten from their
+other sources, or deleted when none is left). What was erased is published as an audit event that
+names the target by a digest only, and remembered as a tombstone, so forgetting the same thing again
+answers with the first audit id instead of NOT_FOUND.
 
 Each step is idempotent, and the tombstone is written last: an erasure cut short by a crash or an
 outage is completed by asking again.
