@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from somnia_embedder.onnx_minilm import MODEL_NAME
+from somnia_memory_store import MemoryRecord
 from somnia_retrieval import LAYER_ORDER, UnknownNamespace, WarmPackBuilder, WarmRequest
 from somnia_tokens import TokenizerSettings, create_token_counter
 
@@ -65,3 +67,32 @@ async def test_a_new_session_starts_from_the_agents_last_conversation(world: Wor
 async def test_an_empty_namespace_is_unknown(world: World) -> None:
     with pytest.raises(UnknownNamespace):
         await builder(world).build(WarmRequest(namespace="other/ns/x", session_id="s1"), now=world.now)
+
+
+async def test_a_failed_attempt_with_the_sessions_tool_is_an_l4_pitfall(world: World) -> None:
+    text = "Tried kubectl_apply on 2026-01-20: failed because the admission webhook denied the request."
+    vector = await world.retriever.embed_query(text)
+    await world.store.upsert(
+        [
+            MemoryRecord(
+                memory_id="n-pitfall",
+                namespace=NS,
+                kind="negative",
+                text=text,
+                session_id="s1",
+                turn_id="n-pitfall",
+                role="system",
+                occurred_at=world.now,
+                recorded_at=world.now,
+                embedder=MODEL_NAME,
+                vector=vector,
+            )
+        ]
+    )
+    pack = await builder(world).build(
+        WarmRequest(namespace=NS, session_id="s9", agent="helper", opening="deploy the app", tools=("kubectl_apply",)),
+        now=world.now,
+    )
+    l4 = pack.layers[0]
+    assert "n-pitfall" in [i.memory_id for i in l4.items]
+    assert l4.rendered.index("### Pitfalls: tried before, and failed") < l4.rendered.index("admission webhook")

@@ -6,7 +6,8 @@ Layers are built from the session's opening, the agent's recent sessions and the
 - L3 domain: insights dreaming consolidated (communities, clusters) near the opening and recent topics,
   then memories that continue the topics of the conversation's tail (its keyphrases, by meaning), the
   next tier of memories related to the opening, and memories that name the predicted tools;
-- L4 strategic: mined procedures and pitfalls (dreaming) for the predicted tools and the opening, then
+- L4 strategic: mined procedures and pitfalls (dreaming; failed attempts and absences the forgetting
+  service recorded) for the predicted tools and the opening, then
   goals, decisions, preferences and pitfalls: memories that use those words (BM25).
 
 A memory sits in one layer only. The conversation's tail (L1) is claimed first, being certain; then the
@@ -52,6 +53,9 @@ STRATEGIC_QUERY = "prefer always never goal plan decided decision rule lesson mi
 # its own searches and share of the budget; other searches drop it from their results (dropping after
 # the search: a kind filter inside it costs more over 100,000 memories than the few items it removes).
 DREAMT = SearchFilter(kinds=DREAMT_KINDS)
+# What L4 reads once a minute and ranks in process: dreamt items, and negative memories (failed
+# attempts, absences), which join procedures as pitfalls when they name the session's tools or words.
+STANDING = SearchFilter(kinds=(*DREAMT_KINDS, "negative"))
 DREAMT_PER_LAYER = 10
 # A namespace holds a few hundred dreamt items at most; beyond this many, the oldest ids are not read.
 MAX_DREAMT = 2000
@@ -198,7 +202,10 @@ class WarmPackBuilder:
         )
         strategic, procedures, insights = await self._fresh(ns, strategic, procedures, insights)
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
-            "L4": [(r, score, "mined procedure for the tools and opening") for r, score in procedures]
+            "L4": [
+                (r, score, "tried before with these tools or words" if r.kind == "negative" else "mined procedure")
+                for r, score in procedures
+            ]
             + [(h.record, h.score, f"strategic words (BM25 rank {h.keyword_rank})") for h in strategic],
             "L3": [
                 (r, score, f"dreamt insight near the opening and topics (cosine {score:.2f})") for r, score in insights
@@ -300,7 +307,7 @@ class WarmPackBuilder:
         cached = self._dreamt_cache.get(namespace)
         if cached is not None and time.monotonic() - cached[0] < self._strategic_ttl_s:
             return cached[1]
-        records = [r async for r in scan_all(self._store, namespace, DREAMT, limit=MAX_DREAMT)]
+        records = [r async for r in scan_all(self._store, namespace, STANDING, limit=MAX_DREAMT)]
         self._dreamt_cache[namespace] = (time.monotonic(), records)
         return records
 
@@ -315,8 +322,9 @@ class WarmPackBuilder:
         return sorted(near, key=lambda pair: -pair[1])[:DREAMT_PER_LAYER]
 
     async def _procedures(self, namespace: str, about: Sequence[str]) -> list[tuple[MemoryRecord, float]]:
-        """Procedures and pitfalls that name the predicted tools or the opening's words, most named first."""
-        procedures = [r for r in await self._dreamt(namespace) if r.kind == "procedural"]
+        """Procedures and pitfalls (failing procedures, negative memories) that name the predicted tools or
+        the opening's words, most named first."""
+        procedures = [r for r in await self._dreamt(namespace) if r.kind in ("procedural", "negative")]
         words = {w for text in about for w in re.findall(r"[a-z0-9_]{3,}", text.lower())}
         if not procedures or not words:
             return []
