@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
-from somnia_contracts import insight_memory_id
+from somnia_contracts import archive_namespace, insight_memory_id
 from somnia_embedder import Embedder
 from somnia_graph_store import CommunityNode, GraphStore
 from somnia_memory_store import MemoryRecord, MemoryStore
@@ -139,6 +139,9 @@ class Sweeper:
         """Write (or extend) the session's digest: a headline, the most telling quotes, and every archived
         id as provenance, so the session stays findable in the hot index after its detail is cold."""
         sources = tuple(dict.fromkeys([*(earlier.sources if earlier else ()), *(r.memory_id for r in records)]))
+        if earlier is not None:  # extending: quote from everything the digest stands for
+            archived = await self._store.get(archive_namespace(namespace), list(earlier.sources))
+            records = sorted({r.memory_id: r for r in [*archived, *records]}.values(), key=lambda r: r.occurred_at)
         quoted = most_telling(records, self._settings.digest_quotes)
         first, last = records[0].occurred_at.date().isoformat(), records[-1].occurred_at.date().isoformat()
         span = first if first == last else f"{first} to {last}"

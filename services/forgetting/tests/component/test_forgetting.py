@@ -41,15 +41,15 @@ class World:
             ForgettingSettings(**settings),  # type: ignore[arg-type]
         )
 
-    async def remember(self, session: str, texts: Sequence[str], at: datetime) -> list[str]:
+    async def remember(self, session: str, texts: Sequence[str], at: datetime, first_turn: int = 0) -> list[str]:
         vectors = await self.embedder.embed(list(texts))  # type: ignore[attr-defined]
         records = [
             MemoryRecord(
-                memory_id=memory_id_for(NS, session, f"t{n}", 0),
+                memory_id=memory_id_for(NS, session, f"t{first_turn + n}", 0),
                 namespace=NS,
                 text=text,
                 session_id=session,
-                turn_id=f"t{n}",
+                turn_id=f"t{first_turn + n}",
                 role="user",
                 occurred_at=at + timedelta(minutes=n),
                 recorded_at=at + timedelta(minutes=n),
@@ -254,3 +254,18 @@ async def test_of_faded_copies_the_strongest_stays_and_unique_detail_is_kept_lon
     await world.sweeper().sweep(NS, NOW + timedelta(days=300))
     assert await world.store.get(NS, unique) == []
     assert len(await world.store.get(archive_namespace(NS), unique)) == 1
+
+
+async def test_a_later_sweep_extends_the_sessions_digest(world: World) -> None:
+    first = await world.remember("trip", OLD_TRIP, NOW - timedelta(days=400))
+    await world.sweeper().sweep(NS, NOW)
+    # The same session gets one more memory (as if restored, then faded again).
+    later = await world.remember(
+        "trip", ["We took the sleeper train back to London."], NOW - timedelta(days=390), first_turn=3
+    )
+    report = await world.sweeper().sweep(NS, NOW)
+    assert report.archived == 1 and report.digests == 1
+    (digest,) = await world.store.get(NS, [digest_id(NS, "trip")])
+    sources = (await world.graph.insight_sources(NS, [digest.memory_id]))[digest.memory_id]
+    assert set(sources) == {*first, *later}
+    assert "Cornwall" in digest.text and "sleeper train" in digest.text
