@@ -204,8 +204,11 @@ async def ask(
     if forget:
         settings = ForgettingSettings(hot_budget=HOT_BUDGET) if mode == "budget" else ForgettingSettings()
         sweeper = Sweeper(store, graph, embedder, activation_law(RankingSettings()), settings)
+        started = time.perf_counter()
         report = await sweeper.sweep(namespace, now)
-        sizes.update(archived=report.archived, digests=report.digests)
+        sizes.update(
+            archived=report.archived, digests=report.digests, sweep_ms=int(1000 * (time.perf_counter() - started))
+        )
     sizes["hot"] = await store.count(namespace)
     retriever = Retriever(embedder, store, RankingSettings(), graph=graph, extractor=OfflineExtractor())
 

@@ -33,6 +33,8 @@ from somnia_retrieval.rerank import rerank
 from somnia_retrieval.settings import RankingSettings
 
 tracer = trace.get_tracer("somnia.retrieval")
+# How a negative memory of a search that found nothing begins (the forgetting service writes them).
+ABSENCE_PREFIX = "Checked on "
 EXTRACTION_CACHE_SIZE = 4096
 QUERY_VECTOR_CACHE_SIZE = 256
 
@@ -147,7 +149,14 @@ class Retriever:
         top = " ".join(m.record.text.lower() for m in ranked[:3])
         coverage = sum(1 for key in names if key in top) / len(names) if names else 1.0
         absent = best < self._settings.absent_below_match or coverage < self._settings.absent_below_coverage
-        return AbsenceSignal(best_match=best, entity_coverage=coverage, may_be_absent=absent)
+        # Someone already looked and found nothing: a recorded absence near the query says so outright.
+        checked = any(
+            m.record.kind == "negative"
+            and m.record.text.startswith(ABSENCE_PREFIX)
+            and float(m.record.vector @ vector) >= self._settings.absent_below_match
+            for m in ranked[:3]
+        )
+        return AbsenceSignal(best_match=best, entity_coverage=coverage, may_be_absent=absent or checked)
 
     async def nearest(self, namespace: str, text: str, k: int) -> list[SearchHit]:
         """Vector search alone: the memories closest in meaning to `text` (no keywords, no graph)."""

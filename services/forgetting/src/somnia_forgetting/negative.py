@@ -14,6 +14,7 @@ from somnia_contracts import MemoryFeedback, TurnCaptured, archive_namespace, ne
 from somnia_embedder import Embedder
 from somnia_graph_store import GraphStore, MemoryNode, Verdict, cascade_verdicts
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
+from somnia_retrieval.retriever import ABSENCE_PREFIX
 
 NEGATIVE_ROLE = "system"
 EXCERPT_CHARS = 200
@@ -64,7 +65,7 @@ class NegativeKnowledge:
                 )
                 drafts.append(self._draft(report, f"Tried {task} on {day}: {because}."))
             elif report.signal == "checked_absent":
-                drafts.append(self._draft(report, f"Checked on {day}: {excerpt(report.note)} — not there."))
+                drafts.append(self._draft(report, f"{ABSENCE_PREFIX}{day}: {excerpt(report.note)} — not there."))
             elif report.signal == "misled" and report.note.strip():
                 said = await self._text_of(report.namespace, report.memory_id)
                 drafts.append(

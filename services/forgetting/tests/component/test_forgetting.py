@@ -210,6 +210,12 @@ async def test_reports_become_negative_memories_and_verdicts_that_recall_shows(w
     assert found[claims[1]].standing.status == "asserted"
     before = await retriever.recall(NS, "which Postgres does staging run?", k=10, as_of=NOW + timedelta(minutes=30))
     assert all(m.standing.status == "asserted" for m in before)
+    # A recorded absence near the query is Recall's signal that the answer is not in memory.
+    question = "where is the staging VPN key?"
+    looked = await retriever.recall(NS, question, k=5, now=NOW + timedelta(hours=2))
+    signal = await retriever.assess(question, looked)
+    assert looked[0].record.kind == "negative" and signal.may_be_absent
+    assert signal.best_match >= 0.45 and signal.entity_coverage >= 0.5  # the match alone would not warn
 
 
 async def test_failed_tool_results_become_pitfalls(world: World) -> None:
