@@ -49,6 +49,8 @@ TOMBSTONES_BUCKET = "somnia_forgotten"
 PAGE = 500
 MAX_SUBJECT_CHARS = 200
 MAX_REASON_CHARS = 512
+# A negative memory quotes at least this much of the memory it is about (forgetting's excerpts).
+QUOTED_CHARS = 60
 
 
 class NothingToForget(LookupError):
@@ -213,6 +215,9 @@ class Eraser:
         # An insight that quoted the subject is now rewritten without it: it stays.
         memory_ids = [m for m in memory_ids if m not in rebuilt]
         records = await self._get_any(namespace, memory_ids)
+        quoting = await self._negatives_quoting(namespace, records)
+        memory_ids += [r.memory_id for r in quoting]
+        records += quoting
         for session in sessions:
             report.stream_messages += await self._purge(Subjects.of_session(namespace, session))
         turns = {(r.session_id, r.turn_id) for r in records if r.session_id not in sessions}
@@ -224,6 +229,19 @@ class Eraser:
             report.graph_nodes += await self._graph.erase_memories(namespace, memory_ids)
         # The store goes last: it is what says a target exists, so an erasure cut short is found again.
         report.memories += await self._delete_everywhere(namespace, memory_ids)
+
+    async def _negatives_quoting(self, namespace: str, records: Sequence[MemoryRecord]) -> list[MemoryRecord]:
+        """Negative memories that quote an erased memory ('Tried "<its words>" ...', 'Relied on "<its
+        words>" ...'): they go with it. They quote the start of its text, so that is what is looked for."""
+        erased = {r.memory_id for r in records}
+        needles = {" ".join(r.text.split())[:QUOTED_CHARS] for r in records if r.kind != "negative" and r.text.strip()}
+        if not needles:
+            return []
+        return [
+            r
+            async for r in scan_all(self._store, namespace, SearchFilter(kinds=("negative",)), page_size=PAGE)
+            if r.memory_id not in erased and any(n in " ".join(r.text.split()) for n in needles)
+        ]
 
     async def _rewrite_insights(
         self, namespace: str, erased: list[str], report: ErasureReport, *, drop_headlines_with: str

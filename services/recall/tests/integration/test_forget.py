@@ -364,3 +364,28 @@ async def test_recall_searches_the_archive_on_request_and_erasure_reaches_it(wor
     assert await world.store.count(archive_namespace(NS)) == 0
     after = await world.stub.Recall(recall_pb2.RecallRequest(namespace=NS, query=query, k=10, include_archived=True))
     assert not any(SECRET in i.text for i in after.items)
+
+
+async def test_a_negative_memory_that_quotes_a_forgotten_memory_goes_with_it(world: World, embedder) -> None:  # type: ignore[no-untyped-def]
+    said = SESSIONS["s-commute"][1]
+    text = f'Relied on "{said}" on 2026-11-05: it misled — standup did not move.'
+    (vector,) = await embedder.embed([text])
+    negative = MemoryRecord(
+        memory_id="n-quotes-commute",
+        namespace=NS,
+        kind="negative",
+        text=text,
+        session_id="s-trip",  # reported from another session
+        turn_id="n-quotes-commute",
+        role="system",
+        occurred_at=T0 + timedelta(days=4),
+        recorded_at=T0 + timedelta(days=4),
+        embedder=embedder.name,
+        vector=vector,
+    )
+    await world.store.upsert([negative])
+    forgotten = await world.stub.Forget(
+        recall_pb2.ForgetRequest(namespace=NS, memory_id=memory_id_for(NS, "s-commute", "s-commute-1", 0))
+    )
+    assert forgotten.memories == 2
+    assert await world.store.get(NS, ["n-quotes-commute"]) == []
