@@ -113,27 +113,29 @@ class SupersessionDetector:
                     and known[i].occurred_at < record.occurred_at
                 ]
                 replaced = self._replaced(record, older)
-                if replaced is None and self._judge is not None and asked < self._judge.max_pairs:
-                    judged = [(c, s) for c, s in older if s >= self._judge_min_cosine][:1]
-                    for candidate, _ in judged:
-                        asked += 1
-                        judgement = await self._judge.judge(candidate, record)
-                        if judgement is None:
-                            continue
-                        if judgement.relation == "supersedes":
-                            replaced = (candidate, f"judged: {judgement.reason or 'a new value'}")
-                        elif judgement.relation == "contradicts":
-                            detected.verdicts.append(
-                                Verdict(
-                                    namespace=namespace,
-                                    memory_id=candidate.memory_id,
-                                    verdict_id=f"judge:{record.memory_id}"[:128],
-                                    status="disproven",
-                                    evidence_id=record.memory_id,
-                                    reason=f"contradicted: {judgement.reason}"[:1024],
-                                    recorded_at=record.recorded_at,
-                                )
+                nearest = next((c for c, score in older if score >= self._judge_min_cosine), None)
+                if (
+                    replaced is None
+                    and nearest is not None
+                    and self._judge is not None
+                    and asked < self._judge.max_pairs
+                ):
+                    asked += 1
+                    judgement = await self._judge.judge(nearest, record)
+                    if judgement is not None and judgement.relation == "supersedes":
+                        replaced = (nearest, f"judged: {judgement.reason or 'a new value'}")
+                    elif judgement is not None and judgement.relation == "contradicts":
+                        detected.verdicts.append(
+                            Verdict(
+                                namespace=namespace,
+                                memory_id=nearest.memory_id,
+                                verdict_id=f"judge:{record.memory_id}"[:128],
+                                status="disproven",
+                                evidence_id=record.memory_id,
+                                reason=f"contradicted: {judgement.reason}"[:1024],
+                                recorded_at=record.recorded_at,
                             )
+                        )
                 if replaced is not None:
                     found.append(
                         Supersession(
