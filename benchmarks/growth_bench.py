@@ -236,7 +236,7 @@ async def ask(
                 archived = await retriever.recall(cold, qa["question"], k=K, now=now)
             except UnknownNamespace:
                 archived = []
-            merged = merge_tiers(await retriever.embed_query(qa["question"]), [hot, archived], K)
+            merged = merge_tiers(await retriever.embed_query(qa["question"]), hot, archived, K)
             found[systems[1]] = await turns_of(merged, namespace)
         for system, turns in found.items():
             cell = sums[system][category]

@@ -152,14 +152,15 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
 
         if not request.include_archived:
             return await recall_in(request.namespace)
-        # The cold archive is a partition of its own: searched apart, merged on one scale.
-        tiers: list[list[RankedMemory]] = []
+        # The cold archive is a partition of its own: searched apart, then merged (libs/retrieval tiers).
+        tiers: dict[str, list[RankedMemory]] = {}
         for namespace in (request.namespace, archive_namespace(request.namespace)):
             with suppress(UnknownNamespace):  # an empty tier
-                tiers.append(await recall_in(namespace))
+                tiers[namespace] = await recall_in(namespace)
         if not tiers:
             raise UnknownNamespace(f"namespace {request.namespace} holds no memories, hot or archived")
-        return merge_tiers(await self._retriever.embed_query(request.query), tiers, k)
+        hot, cold = tiers.get(request.namespace, []), tiers.get(archive_namespace(request.namespace), [])
+        return merge_tiers(await self._retriever.embed_query(request.query), hot, cold, k)
 
     async def WarmCache(
         self, request: recall_pb2.WarmCacheRequest, context: grpc.aio.ServicerContext
