@@ -40,6 +40,8 @@ class NamespaceStrengths:
 class Duplicates:
     cosine: float = 0.9  # all-MiniLM-L6-v2: the same sentence with a word or a name changed
     neighbours: int = 8
+    # Only memories weaker than this are checked (1.0: all, as when the namespace is over budget).
+    below: float = 1.0
 
 
 async def score_namespace(
@@ -96,7 +98,6 @@ async def _score(
     now: datetime,
     duplicates: Duplicates | None,
 ) -> list[Scored]:
-    near = await _near_duplicates(store, namespace, records, duplicates) if duplicates else [()] * len(records)
     ids = [r.memory_id for r in records]
     uses = await graph.memory_uses(namespace, ids)
     feedback = await graph.feedback_counts(namespace, ids)
@@ -104,7 +105,7 @@ async def _score(
         namespace, list({TurnRef(session_id=r.session_id, turn_id=r.turn_id) for r in records})
     )
     out: list[Scored] = []
-    for r, copies in zip(records, near, strict=True):
+    for r in records:
         history = uses.get(r.memory_id)
         base = (
             law.base_level(now, r.recorded_at, history.count, history.recent)
@@ -117,5 +118,13 @@ async def _score(
             success.get(TurnRef(session_id=r.session_id, turn_id=r.turn_id), 0.0),
         )
         age_days = (now - r.recorded_at).total_seconds() / 86400.0
-        out.append(Scored(r.memory_id, r.session_id, strength, age_days, copies))
+        out.append(Scored(r.memory_id, r.session_id, strength, age_days))
+    if duplicates is None:
+        return out
+    # Copies are looked for only where they can matter: memories weak enough to be archived.
+    weak = [n for n, s in enumerate(out) if s.strength < duplicates.below]
+    if weak:
+        near = await _near_duplicates(store, namespace, [records[n] for n in weak], duplicates)
+        for n, copies in zip(weak, near, strict=True):
+            out[n] = replace(out[n], near=copies)
     return out

@@ -24,6 +24,9 @@ from somnia_forgetting.settings import ForgettingSettings
 
 log = logging.getLogger("somnia.forgetting")
 DIGEST_ROLE = "system"
+# Sessions consolidated and archived per step, and digests embedded per call (bounds working memory).
+SESSIONS_PER_CHUNK = 64
+EMBED_BATCH = 32
 
 # (namespace, session id, archived ids, digest id, why) -> published as memory.archived
 ArchivedSink = Callable[[str, str, Sequence[str], str, str], Awaitable[None]]
@@ -65,6 +68,8 @@ class Sweeper:
     async def sweep(self, namespace: str, now: datetime | None = None, progress: Progress | None = None) -> SweepReport:
         clock = now or datetime.now(UTC)
         settings = self._settings
+        # Over budget, any memory may be archived and its copies count; otherwise only the faded.
+        check_below = 1.0 if await self._store.count(namespace) > settings.hot_budget else settings.archive_below
         strengths = await score_namespace(
             self._store,
             self._graph,
@@ -72,7 +77,7 @@ class Sweeper:
             namespace,
             clock,
             page_size=settings.page_size,
-            duplicates=Duplicates(settings.duplicate_cosine, settings.duplicate_neighbours),
+            duplicates=Duplicates(settings.duplicate_cosine, settings.duplicate_neighbours, below=check_below),
         )
         report = SweepReport(namespace, hot_before=strengths.hot)
         faded = [
@@ -100,20 +105,32 @@ class Sweeper:
         by_session: dict[str, list[str]] = {}
         for s in picked.values():
             by_session.setdefault(s.session_id, []).append(s.memory_id)
-        for n, (session_id, ids) in enumerate(sorted(by_session.items())):
+        sessions = sorted(by_session.items())
+        # Sessions go a chunk at a time: their digests embedded and written together, then their
+        # memories moved in one transaction (digests first, so nothing is cold without its digest).
+        for start in range(0, len(sessions), SESSIONS_PER_CHUNK):
             if progress is not None:
-                progress(namespace, n, len(by_session))
-            records = sorted(await self._store.get(namespace, ids), key=lambda r: (r.occurred_at, r.memory_id))
+                progress(namespace, start, len(sessions))
+            chunk = sessions[start : start + SESSIONS_PER_CHUNK]
+            found = await self._store.get(namespace, [m for _, ids in chunk for m in ids])
+            records: dict[str, list[MemoryRecord]] = {}
+            for r in sorted(found, key=lambda r: (r.occurred_at, r.memory_id)):
+                records.setdefault(r.session_id, []).append(r)
             if not records:
                 continue
-            digest = await self._consolidate(namespace, session_id, records, digests.get(f"digest-{session_id}"), clock)
-            moved = await self._archive.archive(namespace, [r.memory_id for r in records])
+            written = await self._consolidate(namespace, records, digests, clock)
+            moved = await self._archive.archive(namespace, [r.memory_id for rs in records.values() for r in rs])
+            moved_ids = {r.memory_id for r in moved}
             report.archived += len(moved)
-            report.digests += 1
-            report.sessions.append(session_id)
-            if self._on_archived is not None and moved:
-                why = "weak" if any(r.memory_id in faded_ids for r in moved) else "budget"
-                await self._on_archived(namespace, session_id, [r.memory_id for r in moved], digest, why)
+            report.digests += len(written)
+            report.sessions.extend(records)
+            if self._on_archived is None:
+                continue
+            for session_id, rs in records.items():
+                ids = [r.memory_id for r in rs if r.memory_id in moved_ids]
+                if ids:
+                    why = "weak" if any(i in faded_ids for i in ids) else "budget"
+                    await self._on_archived(namespace, session_id, ids, written[session_id], why)
         if progress is not None:
             progress(namespace, len(by_session), len(by_session))
         report.hot_after = strengths.hot - report.archived + len(new_digests)
@@ -131,41 +148,49 @@ class Sweeper:
     async def _consolidate(
         self,
         namespace: str,
-        session_id: str,
-        records: Sequence[MemoryRecord],
-        earlier: CommunityNode | None,
+        records: dict[str, list[MemoryRecord]],
+        earlier: dict[str, CommunityNode],
         now: datetime,
-    ) -> str:
-        """Write (or extend) the session's digest: a headline, the most telling quotes, and every archived
-        id as provenance, so the session stays findable in the hot index after its detail is cold."""
-        sources = tuple(dict.fromkeys([*(earlier.sources if earlier else ()), *(r.memory_id for r in records)]))
-        if earlier is not None:  # extending: quote from everything the digest stands for
-            archived = await self._store.get(archive_namespace(namespace), list(earlier.sources))
-            records = sorted({r.memory_id: r for r in [*archived, *records]}.values(), key=lambda r: r.occurred_at)
-        quoted = most_telling(records, self._settings.digest_quotes)
-        first, last = records[0].occurred_at.date().isoformat(), records[-1].occurred_at.date().isoformat()
-        span = first if first == last else f"{first} to {last}"
-        headline = f"Digest of session {session_id} ({span}): {len(sources)} memories that faded are archived."
-        text = extractive_insight(headline, quoted)
-        (vector,) = await self._embedder.embed([text])
-        memory_id = digest_id(namespace, session_id)
-        await self._store.upsert(
-            [
-                MemoryRecord(
-                    memory_id=memory_id,
-                    namespace=namespace,
-                    kind="semantic",
-                    text=text,
-                    session_id=session_id,
-                    turn_id=f"digest-{session_id}"[:128],
-                    role=DIGEST_ROLE,
-                    occurred_at=records[-1].occurred_at,
-                    recorded_at=now,
-                    embedder=self._embedder.name,
-                    vector=vector,
-                )
-            ]
-        )
+    ) -> dict[str, str]:
+        """Write (or extend) each session's digest: a headline, the most telling quotes, and every
+        archived id as provenance, so the session stays findable in the hot index after its detail is
+        cold. Returns each session's digest id."""
+        cold = archive_namespace(namespace)
+        drafts: list[tuple[str, tuple[str, ...], list[MemoryRecord], str]] = []
+        for session_id, fresh in records.items():
+            before = earlier.get(f"digest-{session_id}")
+            sources = tuple(dict.fromkeys([*(before.sources if before else ()), *(r.memory_id for r in fresh)]))
+            quotable = fresh
+            if before is not None:  # extending: quote from everything the digest stands for
+                archived = await self._store.get(cold, list(before.sources))
+                quotable = sorted({r.memory_id: r for r in [*archived, *fresh]}.values(), key=lambda r: r.occurred_at)
+            first, last = quotable[0].occurred_at.date().isoformat(), quotable[-1].occurred_at.date().isoformat()
+            span = first if first == last else f"{first} to {last}"
+            headline = f"Digest of session {session_id} ({span}): {len(sources)} memories that faded are archived."
+            text = extractive_insight(headline, most_telling(quotable, self._settings.digest_quotes))
+            drafts.append((session_id, sources, quotable, text))
+        vectors = [
+            v
+            for at in range(0, len(drafts), EMBED_BATCH)
+            for v in await self._embedder.embed([text for *_, text in drafts[at : at + EMBED_BATCH]])
+        ]
+        digests = [
+            MemoryRecord(
+                memory_id=digest_id(namespace, session_id),
+                namespace=namespace,
+                kind="semantic",
+                text=text,
+                session_id=session_id,
+                turn_id=f"digest-{session_id}"[:128],
+                role=DIGEST_ROLE,
+                occurred_at=quotable[-1].occurred_at,
+                recorded_at=now,
+                embedder=self._embedder.name,
+                vector=vectors[n],
+            )
+            for n, (session_id, _, quotable, text) in enumerate(drafts)
+        ]
+        await self._store.upsert(digests)
         await self._graph.upsert_communities(
             [
                 CommunityNode(
@@ -176,12 +201,13 @@ class Sweeper:
                     members=sources,
                     size=len(sources),
                     sessions=1,
-                    insight_memory_id=memory_id,
+                    insight_memory_id=digest_id(namespace, session_id),
                     sources=sources,
                 )
+                for session_id, sources, _, _ in drafts
             ]
         )
-        return memory_id
+        return {session_id: digest_id(namespace, session_id) for session_id, *_ in drafts}
 
 
 def most_telling(records: Sequence[MemoryRecord], quotes: int) -> list[MemoryRecord]:
