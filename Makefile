@@ -61,11 +61,12 @@ bench: setup backends-install ## ingest, latency, recall, warm pack and memory b
 	$(UV) run --no-sync python benchmarks/skeleton_bench.py
 	$(UV) run --no-sync python benchmarks/backends_bench.py
 
-bench-quality: setup ## recall, warm-cache and dream quality on ../shared/bench/locomo (not in the repo); dreams at 10k sessions
+bench-quality: setup ## quality on ../shared/bench/locomo (not in the repo): recall, warm cache, dreams, changing facts, growth
 	$(UV) run --no-sync python benchmarks/locomo_bench.py
 	$(UV) run --no-sync python benchmarks/warm_cache_bench.py
 	$(UV) run --no-sync python benchmarks/dream_bench.py
 	$(UV) run --no-sync python benchmarks/changing_facts_bench.py
+	$(UV) run --no-sync python benchmarks/growth_bench.py
 
 clean: ## remove the virtualenv (caches under ~/.cache/somnia are kept)
 	rm -rf .venv
