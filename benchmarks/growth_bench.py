@@ -351,6 +351,10 @@ def plot(results: dict[str, Any]) -> None:
         ]
         if points:
             ax.plot([p[0] for p in points], [p[1] for p in points], style, label=system)
+    base = results["scales"][str(results["baseline_scale"])]["systems"][SYSTEMS[0]]["overall"]
+    ax.axhline(
+        0.95 * base, color="grey", linestyle=":", linewidth=1, label=f"target: 95% of x{results['baseline_scale']}"
+    )
     ax.set_xscale("symlog", linthresh=1)
     ax.set_xticks(scales, [f"x{s}" for s in scales])
     ax.set_xlabel("distractor sessions per conversation session")
