@@ -334,7 +334,16 @@ def check_forget(somnia: Somnia) -> None:
 
 def negative_memories(env: dict[str, str]) -> list[str]:
     async def read() -> list[str]:
-        store = open_memory_store(MemoryStoreSettings(_env_file=None, data_dir=Path(env["SOMNIA_HOME"]) / "store"))  # type: ignore[call-arg]
+        settings = MemoryStoreSettings(
+            _env_file=None,
+            **{  # type: ignore[call-arg]
+                k.removeprefix("SOMNIA_STORE_").lower(): v
+                for k, v in env.items()
+                if k.startswith("SOMNIA_STORE_") and k != "SOMNIA_STORE_DATA_DIR"
+            },
+            data_dir=Path(env["SOMNIA_HOME"]) / "store",
+        )
+        store = open_memory_store(settings)  # the stores somnia up runs on (Weaviate under make test)
         try:
             return [r.text for r in await store.scan(NS, SearchFilter(kinds=("negative",)))]
         finally:
