@@ -233,7 +233,7 @@ async def ask(
         found = {systems[0]: await turns_of(hot, namespace)}
         if mode == "default":
             try:
-                archived = await retriever.recall(cold, qa["question"], k=K, now=now)
+                archived = await retriever.recall(namespace, qa["question"], k=K, now=now, partition=cold)
             except UnknownNamespace:
                 archived = []
             merged = merge_tiers(await retriever.embed_query(qa["question"]), hot, archived, K)

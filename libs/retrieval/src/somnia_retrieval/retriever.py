@@ -81,9 +81,13 @@ class Retriever:
         expand_graph: bool | None = None,
         as_of: datetime | None = None,
         now: datetime | None = None,
+        partition: str | None = None,
     ) -> list[RankedMemory]:
         """The k best memories for `query`. `as_of` keeps only memories recorded by then and measures
-        recency from then; `now` is the clock (for tests and replays)."""
+        recency from then; `now` is the clock (for tests and replays). `partition` searches another
+        store partition of the namespace (its cold archive): the graph is not partitioned, so what it
+        knows (statuses, feedback, uses, provenance) still applies, but its neighbours in time are hot
+        and are not expanded to."""
         if not query.strip():
             raise InvalidQuery("query is empty; send the question or topic to recall memories for")
         if not 1 <= k <= self._max_k:
@@ -100,8 +104,10 @@ class Retriever:
             filter = (filter or SearchFilter()).model_copy(update={"recorded_before": as_of})
         span = trace.get_current_span()
         span.set_attributes({attributes.NAMESPACE: namespace, attributes.QUERY_LENGTH: len(query)})
-        expand = self._expander is not None and (
-            self._settings.graph_expansion if expand_graph is None else expand_graph
+        expand = (
+            self._expander is not None
+            and partition is None
+            and (self._settings.graph_expansion if expand_graph is None else expand_graph)
         )
         with tracer.start_as_current_span("retrieval.embed_and_extract"):
             vectors, extraction = await asyncio.gather(
@@ -111,9 +117,12 @@ class Retriever:
         self._remember_vector(query, vector)
         pool_size = min(max(k * self._settings.candidate_factor, self._settings.min_candidates), 1000)
         with tracer.start_as_current_span("memory_store.hybrid_search"):
-            hits = await self._store.hybrid_search(namespace, query, vector, pool_size, alpha=weight, filter=filter)
-        if not hits and await self._store.count(namespace) == 0:
-            raise UnknownNamespace(f"namespace {namespace} holds no memories; capture some turns into it first")
+            hits = await self._store.hybrid_search(
+                partition or namespace, query, vector, pool_size, alpha=weight, filter=filter
+            )
+        if not hits and await self._store.count(partition or namespace) == 0:
+            where = f"partition {partition} of namespace {namespace}" if partition else f"namespace {namespace}"
+            raise UnknownNamespace(f"{where} holds no memories; capture some turns into it first")
         pool = {
             h.record.memory_id: Candidate(record=h.record, relevance=h.score, hit=h, paths=[search_path(h)])
             for h in hits

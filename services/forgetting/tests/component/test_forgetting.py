@@ -109,7 +109,7 @@ async def test_a_sweep_archives_what_faded_into_a_digest_and_restore_brings_it_b
     found = await retriever.recall(NS, "where did we stay in St Ives?", k=5, now=NOW)
     assert digest.memory_id in [m.record.memory_id for m in found]
     assert not set(old) & {m.record.memory_id for m in found}
-    cold = await retriever.recall(archive_namespace(NS), "where did we stay in St Ives?", k=1, now=NOW)
+    cold = await retriever.recall(NS, "where did we stay in St Ives?", k=1, now=NOW, partition=archive_namespace(NS))
     assert cold[0].record.memory_id == old[1]
 
     # Sweeping again changes nothing; restoring the session brings it back with a fresh use.
@@ -208,6 +208,11 @@ async def test_reports_become_negative_memories_and_verdicts_that_recall_shows(w
     assert wrong.standing.valid_to == wrong.record.occurred_at and "Postgres 15" in wrong.standing.reason
     assert found[insight].standing.status == "downgraded"
     assert found[claims[1]].standing.status == "asserted"
+    # Archived, it is still known to be wrong: the graph is not partitioned.
+    await world.store.move(NS, archive_namespace(NS), [claims[0]])
+    (cold,) = await retriever.recall(NS, "which Postgres does staging run?", k=1, partition=archive_namespace(NS))
+    assert cold.record.memory_id == claims[0] and cold.standing.status == "disproven"
+    await world.store.move(archive_namespace(NS), NS, [claims[0]])
     before = await retriever.recall(NS, "which Postgres does staging run?", k=10, as_of=NOW + timedelta(minutes=30))
     assert all(m.standing.status == "asserted" for m in before)
     # A recorded absence near the query is Recall's signal that the answer is not in memory.

@@ -139,28 +139,29 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         as_of: datetime | None = read_time(request, "as_of", "as_of")
         k = request.k or self._default_k
 
-        async def recall_in(namespace: str) -> list[RankedMemory]:
+        async def recall_in(partition: str | None = None) -> list[RankedMemory]:
             return await self._retriever.recall(
-                namespace,
+                request.namespace,
                 request.query,
                 k=k,
                 alpha=request.alpha if request.HasField("alpha") else None,
                 filter=to_filter(request),
                 expand_graph=request.expand_graph if request.HasField("expand_graph") else None,
                 as_of=as_of,
+                partition=partition,
             )
 
         if not request.include_archived:
-            return await recall_in(request.namespace)
+            return await recall_in()
         # The cold archive is a partition of its own: searched apart, then merged (libs/retrieval tiers).
         tiers: dict[str, list[RankedMemory]] = {}
-        for namespace in (request.namespace, archive_namespace(request.namespace)):
+        for tier, partition in (("hot", None), ("cold", archive_namespace(request.namespace))):
             with suppress(UnknownNamespace):  # an empty tier
-                tiers[namespace] = await recall_in(namespace)
+                tiers[tier] = await recall_in(partition)
         if not tiers:
             raise UnknownNamespace(f"namespace {request.namespace} holds no memories, hot or archived")
-        hot, cold = tiers.get(request.namespace, []), tiers.get(archive_namespace(request.namespace), [])
-        return merge_tiers(await self._retriever.embed_query(request.query), hot, cold, k)
+        query = await self._retriever.embed_query(request.query)
+        return merge_tiers(query, tiers.get("hot", []), tiers.get("cold", []), k)
 
     async def WarmCache(
         self, request: recall_pb2.WarmCacheRequest, context: grpc.aio.ServicerContext
