@@ -4,7 +4,7 @@ memory's strength is)."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from somnia_contracts import FORGETTING_BUCKET
 
@@ -31,6 +31,37 @@ class ForgettingSettings(BaseSettings):
     # even above `archive_below`, redundant ones first. Insights, procedures and negative memories are
     # never archived.
     hot_budget: int = Field(default=200_000, ge=100)
+    # Budgets of their own, comma-separated `pattern=budget`: a namespace ("acme/bot/alice=50000"), or
+    # every namespace of a tenant or an agent ("acme/*=500000", "acme/bot/*=100000"). The most specific
+    # pattern wins; namespaces no pattern names get `hot_budget`.
+    hot_budgets: str = ""
+
+    @field_validator("hot_budgets")
+    @classmethod
+    def _budgets_parse(cls, value: str) -> str:
+        cls.model_construct(hot_budgets=value).parsed_budgets()  # fail at start, with what to fix
+        return value
+
+    def budget_for(self, namespace: str) -> int:
+        budgets = self.parsed_budgets()
+        tenant, agent, _ = [*namespace.split("/"), "", "", ""][:3]
+        for pattern in (namespace, f"{tenant}/{agent}/*", f"{tenant}/*"):
+            if pattern in budgets:
+                return budgets[pattern]
+        return self.hot_budget
+
+    def parsed_budgets(self) -> dict[str, int]:
+        budgets: dict[str, int] = {}
+        for item in (i.strip() for i in self.hot_budgets.split(",") if i.strip()):
+            pattern, _, value = item.partition("=")
+            if not value.strip().isdigit() or int(value) < 100 or not pattern.strip():
+                raise ValueError(
+                    f"SOMNIA_FORGETTING_HOT_BUDGETS: {item!r} is not 'namespace-or-pattern=budget' with a budget "
+                    "of at least 100 (e.g. 'acme/*=500000,acme/bot/alice=50000')"
+                )
+            budgets[pattern.strip()] = int(value)
+        return budgets
+
     # A digest quotes at most this many of the session's faded memories (it keeps all their ids).
     digest_quotes: int = Field(default=6, ge=1, le=50)
     # How often the service sweeps the namespaces that had sessions close since their last sweep.

@@ -68,8 +68,9 @@ class Sweeper:
     async def sweep(self, namespace: str, now: datetime | None = None, progress: Progress | None = None) -> SweepReport:
         clock = now or datetime.now(UTC)
         settings = self._settings
+        budget = settings.budget_for(namespace)
         # Over budget, any memory may be archived and its copies count; otherwise only the faded.
-        check_below = 1.0 if await self._store.count(namespace) > settings.hot_budget else settings.archive_below
+        check_below = 1.0 if await self._store.count(namespace) > budget else settings.archive_below
         strengths = await score_namespace(
             self._store,
             self._graph,
@@ -93,7 +94,7 @@ class Sweeper:
         new_digests = {s.session_id for s in faded if f"digest-{s.session_id}" not in digests}
         # Over budget: the redundant first, weakest first; then the rest, weakest first.
         for s in sorted(strengths.scored, key=lambda s: (not s.redundant, s.strength, s.memory_id)):
-            if strengths.hot - len(picked) + len(new_digests) <= self._settings.hot_budget:
+            if strengths.hot - len(picked) + len(new_digests) <= budget:
                 break
             if s.memory_id not in picked:
                 picked[s.memory_id] = s
