@@ -13,10 +13,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
-from somnia_contracts import MEMORY_STREAM, IdentifierError, MemoryRestored, Subjects, validate_namespace
+from somnia_contracts import (
+    MEMORY_STREAM,
+    IdentifierError,
+    MemoryRestored,
+    Subjects,
+    validate_namespace,
+    validate_session_id,
+)
 
 from somnia_forgetting.archive import ColdArchive
-from somnia_forgetting.main import Stores, archived_publisher, serve
+from somnia_forgetting.main import IDS_PER_EVENT, Stores, archived_publisher, serve
 from somnia_forgetting.settings import ForgettingSettings
 
 
@@ -90,13 +97,17 @@ async def restore_command(args: argparse.Namespace, settings: ForgettingSettings
                 await ensure_streams(broker, MEMORY_STREAM)
                 publisher = JetStreamPublisher(broker)
                 for session in sorted({r.session_id for r in records}):
-                    ids = tuple(r.memory_id for r in records if r.session_id == session)
-                    await publisher.publish(
-                        MemoryRestored(namespace=args.namespace, session_id=session, memory_ids=ids, restored_at=now),
-                        subject=Subjects.memory_restored(args.namespace, session),
-                        msg_id=f"restored/{args.namespace}/{session}/{now.timestamp()}",
-                        stream=MEMORY_STREAM.name,
-                    )
+                    ids = [r.memory_id for r in records if r.session_id == session]
+                    for start in range(0, len(ids), IDS_PER_EVENT):  # events stay far below NATS's 1 MB
+                        chunk = tuple(ids[start : start + IDS_PER_EVENT])
+                        await publisher.publish(
+                            MemoryRestored(
+                                namespace=args.namespace, session_id=session, memory_ids=chunk, restored_at=now
+                            ),
+                            subject=Subjects.memory_restored(args.namespace, session),
+                            msg_id=f"restored/{args.namespace}/{session}/{now.timestamp()}/{start}",
+                            stream=MEMORY_STREAM.name,
+                        )
             finally:
                 await close_broker(broker)
         emit(event="restored", namespace=args.namespace, memories=len(records))
@@ -123,11 +134,13 @@ async def status_command(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    settings = ForgettingSettings()
     try:
+        settings = ForgettingSettings()
         named = getattr(args, "namespace", None) or []
         for namespace in named if isinstance(named, list) else [named]:
             validate_namespace(namespace)
+        if getattr(args, "session", ""):
+            validate_session_id(args.session)
         if args.command == "sweep":
             return asyncio.run(sweep_command(args, settings))
         if args.command == "restore":

@@ -32,6 +32,8 @@ from somnia_forgetting.settings import ForgettingSettings
 from somnia_forgetting.sweep import ArchivedSink, Sweeper
 
 log = logging.getLogger("somnia.forgetting")
+# Memory ids per memory.archived / memory.restored event (about 34 bytes each).
+IDS_PER_EVENT = 1000
 
 
 @dataclass
@@ -58,20 +60,22 @@ class Stores:
 
 def archived_publisher(publisher: JetStreamPublisher) -> ArchivedSink:
     async def publish(namespace: str, session_id: str, ids: Sequence[str], digest: str, why: str) -> None:
-        event = MemoryArchived(
-            namespace=namespace,
-            session_id=session_id,
-            memory_ids=tuple(ids),
-            digest_id=digest,
-            reason="budget" if why == "budget" else "weak",
-            archived_at=datetime.now(UTC),
-        )
-        await publisher.publish(
-            event,
-            subject=Subjects.memory_archived(namespace, session_id),
-            msg_id=f"archived/{namespace}/{session_id}/{ids[0]}/{len(ids)}",
-            stream=MEMORY_STREAM.name,
-        )
+        for start in range(0, len(ids), IDS_PER_EVENT):  # events stay far below NATS's 1 MB
+            chunk = tuple(ids[start : start + IDS_PER_EVENT])
+            event = MemoryArchived(
+                namespace=namespace,
+                session_id=session_id,
+                memory_ids=chunk,
+                digest_id=digest,
+                reason="budget" if why == "budget" else "weak",
+                archived_at=datetime.now(UTC),
+            )
+            await publisher.publish(
+                event,
+                subject=Subjects.memory_archived(namespace, session_id),
+                msg_id=f"archived/{namespace}/{session_id}/{chunk[0]}/{len(chunk)}",
+                stream=MEMORY_STREAM.name,
+            )
 
     return publish
 
