@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import get_args
 
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
@@ -29,6 +31,7 @@ from somnia_bus import JetStreamPublisher, key_prefix_subject, open_key_value, p
 from somnia_contracts import (
     AUDIT_STREAM,
     CONTENT_STREAMS,
+    DREAM_STREAM,
     MEMORY_STREAM,
     SESSION_STREAM,
     ForgetTarget,
@@ -40,7 +43,7 @@ from somnia_contracts import (
 )
 from somnia_embedder import Embedder
 from somnia_extraction.models import entity_key
-from somnia_graph_store import GraphStore
+from somnia_graph_store import CommunityKind, GraphStore
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, scan_all
 from somnia_retrieval import InvalidQuery, WarmPackStore
 from somnia_retrieval.insights import extractive_insight, headline_of
@@ -223,12 +226,48 @@ class Eraser:
         turns = {(r.session_id, r.turn_id) for r in records if r.session_id not in sessions}
         report.stream_messages += await self._delete_turn_messages(namespace, turns, set(memory_ids))
         report.warm_packs += await self._packs.purge_namespace(namespace)
+        if target == "subject":  # dreams name subjects in what they found, not only in memories
+            report.stream_messages += await self._delete_dream_messages(namespace, value)
+            await self._scrub_communities(namespace, value)
+            for bucket in self._extra_buckets:  # run checkpoints hold what the runs found
+                await purge_subject(self._js, *key_prefix_subject(bucket, namespace_key_prefix(namespace)))
         if sessions:
             report.graph_nodes += await self._graph.erase_sessions(namespace, sorted(sessions))
         if memory_ids:
             report.graph_nodes += await self._graph.erase_memories(namespace, memory_ids)
         # The store goes last: it is what says a target exists, so an erasure cut short is found again.
         report.memories += await self._delete_everywhere(namespace, memory_ids)
+
+    async def _delete_dream_messages(self, namespace: str, subject: str) -> int:
+        """The namespace's dream events (patterns, communities, insights found) that name the subject."""
+        needle = " ".join(subject.lower().split())
+        deleted, seq = 0, 1
+        while True:
+            try:
+                msg = await self._js.get_msg(
+                    DREAM_STREAM.name, seq=seq, subject=Subjects.of_namespace(namespace), next=True
+                )
+            except NotFoundError:
+                return deleted
+            if msg.seq is None:
+                return deleted
+            if needle in " ".join((msg.data or b"").decode(errors="replace").lower().split()):
+                await self._js.delete_msg(DREAM_STREAM.name, msg.seq)
+                deleted += 1
+            seq = msg.seq + 1
+
+    async def _scrub_communities(self, namespace: str, subject: str) -> None:
+        """Communities labelled with the subject, or with it among their members, lose it."""
+        key, pattern = entity_key(subject), re.compile(re.escape(subject.strip()), re.IGNORECASE)
+        for kind in get_args(CommunityKind):
+            for c in await self._graph.communities(namespace, kind):
+                members = tuple(m for m in c.members if m != key)
+                if members == c.members and not pattern.search(c.label):
+                    continue
+                label = ", ".join(p for p in (part.strip() for part in pattern.sub("", c.label).split(",")) if p)
+                await self._graph.upsert_communities(
+                    [c.model_copy(update={"label": label, "members": members, "size": len(members)})]
+                )
 
     async def _negatives_quoting(self, namespace: str, records: Sequence[MemoryRecord]) -> list[MemoryRecord]:
         """Negative memories that quote an erased memory ('Tried "<its words>" ...', 'Relied on "<its

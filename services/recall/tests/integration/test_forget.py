@@ -18,8 +18,10 @@ from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_s
 from somnia_contracts import (
     AUDIT_STREAM,
     CONTENT_STREAMS,
+    DREAM_STREAM,
     MEMORY_STREAM,
     SESSION_STREAM,
+    CommunityDetected,
     MemoryForgotten,
     MemoryIndexed,
     MsgIds,
@@ -52,6 +54,7 @@ SECRET = "penicillin"
 
 @dataclass
 class World:
+    url: str
     stub: recall_pb2_grpc.RecallServiceStub
     store: EmbeddedMemoryStore
     graph: EmbeddedGraphStore
@@ -190,7 +193,7 @@ async def world(nats_server: NatsServer, tmp_path: Path, embedder) -> AsyncItera
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = recall_pb2_grpc.RecallServiceStub(channel)
         await stub.WarmCache(recall_pb2.WarmCacheRequest(namespace=NS, session_id="s-next", opening="my allergy"))
-        yield World(stub, store, graph, client.jetstream(), insight)
+        yield World(nats_server.url, stub, store, graph, client.jetstream(), insight)
     await client.close()
     await app.stop()
 
@@ -271,12 +274,49 @@ async def test_forgetting_one_memory_keeps_the_rest_of_its_session(world: World)
 
 
 async def test_forgetting_a_subject_takes_every_mention_and_the_insights_that_quote_them(world: World) -> None:
+    # What a dream found about it: an entity community and its event on SOMNIA_DREAM.
+    community = CommunityNode(
+        namespace=NS,
+        community_id="e-1",
+        kind="entities",
+        label="Vashon ferry, standup",
+        members=("vashon ferry", "standup"),
+        size=2,
+        sessions=2,
+    )
+    await world.graph.upsert_communities([community])
+    broker = create_broker(world.url, name="dream")
+    await broker.connect()
+    await ensure_streams(broker, DREAM_STREAM)
+    now = datetime.now(UTC)
+    for label, found in (("Vashon ferry, standup", "e-1"), ("Kyoto, ryokan", "e-2")):
+        event = CommunityDetected(
+            namespace=NS,
+            run_id="r-1",
+            community_id=found,
+            kind="entities",
+            label=label,
+            size=2,
+            sessions=2,
+            detected_at=now,
+        )
+        await JetStreamPublisher(broker).publish(
+            event,
+            subject=Subjects.dream_found("community", NS, "r-1"),
+            msg_id=f"dream/{found}",
+            stream=DREAM_STREAM.name,
+        )
+    await close_broker(broker)
     forgotten = await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, subject="Vashon ferry"))
     assert forgotten.memories == 3 and forgotten.insights_deleted + forgotten.insights_rebuilt == 1
     left = [r.text for r in await world.store.scan(NS)]
     assert left and not any("vashon" in t.lower() for t in left)
     assert not any(b"Vashon" in b for b in await stream_bodies(world.js))
+    assert any(b"Kyoto" in b for b in await stream_bodies(world.js))  # the other dream event stays
+    assert forgotten.stream_messages >= 1
     assert await world.graph.entity_turns(NS, ["vashon ferry"], 10) == []
+    (scrubbed,) = await world.graph.communities(NS, "entities")
+    assert scrubbed.label == "standup" and scrubbed.members == ("standup",)
 
 
 async def test_a_namespace_is_erased_only_when_confirmed(world: World) -> None:
