@@ -25,6 +25,7 @@ from somnia_contracts.events import (
     SessionStarted,
     ToolCallPayload,
     TurnCaptured,
+    parse_event,
 )
 from somnia_contracts.identifiers import (
     IdentifierError,
@@ -94,6 +95,7 @@ __all__ = [
     "memory_id_for",
     "namespace_key_prefix",
     "negative_memory_id",
+    "parse_event",
     "validate_namespace",
     "validate_run_id",
     "validate_session_id",

@@ -7,6 +7,7 @@ model and a new subject version (`somnia.v2...`), never an edited one.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Literal, get_args
 
@@ -152,6 +153,16 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "memory.restored": MemoryRestored,
     "cache.warmed": CacheWarmed,
 }
+
+
+def parse_event(data: bytes) -> Event:
+    """The event in a message body, by its `event_type`; ValueError (or pydantic's ValidationError, a
+    ValueError) for anything no contract explains."""
+    body = json.loads(data)
+    model = EVENT_TYPES.get(body.get("event_type", "")) if isinstance(body, dict) else None
+    if model is None:
+        raise ValueError(f"unknown event_type {body.get('event_type') if isinstance(body, dict) else body!r}")
+    return model.model_validate(body)
 
 
 DreamJob = Literal["patterns", "success", "communities", "clusters", "consolidate"]

@@ -4,7 +4,6 @@ writes; a failed batch is nacked with a growing delay (writes are keyed, so rede
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Annotated, Any, Protocol
 
@@ -15,13 +14,13 @@ from faststream.nats.message import NatsBatchMessage
 from pydantic import ValidationError
 from somnia_bus import settle_failed
 from somnia_contracts import (
-    EVENT_TYPES,
     MEMORY_STREAM,
     SESSION_STREAM,
     MemoryFeedback,
     SessionClosed,
     Subjects,
     TurnCaptured,
+    parse_event,
 )
 from somnia_contracts.events import Event
 
@@ -35,14 +34,6 @@ class DueNamespaces(Protocol):
     async def mark_due(self, namespace: str) -> None: ...
 
 
-def parse(data: bytes) -> Event:
-    body = json.loads(data)
-    model = EVENT_TYPES.get(body.get("event_type", "")) if isinstance(body, dict) else None
-    if model is None:
-        raise ValueError(f"unknown event_type {body.get('event_type') if isinstance(body, dict) else body!r}")
-    return model.model_validate(body)
-
-
 class ForgettingEventHandler:
     def __init__(self, negative: NegativeKnowledge, due: DueNamespaces, settings: ForgettingSettings) -> None:
         self._negative = negative
@@ -54,7 +45,7 @@ class ForgettingEventHandler:
         good: list[tuple[Any, Event]] = []
         for raw in message.raw_message:
             try:
-                good.append((raw, parse(raw.data)))
+                good.append((raw, parse_event(raw.data)))
             except (ValueError, ValidationError) as exc:
                 log.error("dropping malformed event on %s: %s", raw.subject, exc)
                 await raw.term()

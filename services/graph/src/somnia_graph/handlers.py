@@ -6,9 +6,8 @@ a crash means redelivery. Writes are MERGEs, so redelivery never duplicates.
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from faststream import Context
 from faststream.middlewares import AckPolicy
@@ -18,7 +17,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 from pydantic import ValidationError
 from somnia_bus import settle_failed
-from somnia_contracts import EVENT_TYPES, MEMORY_STREAM, SESSION_STREAM, Subjects
+from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, Subjects, parse_event
 from somnia_telemetry import ServiceMetrics, attributes, context_from_headers
 
 from somnia_graph.service import GraphEvent, GraphLinker
@@ -35,15 +34,6 @@ def stream_sequence(raw: Any) -> int:
         return 0
 
 
-def parse(data: bytes) -> GraphEvent:
-    """The event in a body, by its `event_type`; ValueError for anything no contract explains."""
-    body = json.loads(data)
-    model = EVENT_TYPES.get(body.get("event_type", "")) if isinstance(body, dict) else None
-    if model is None:
-        raise ValueError(f"unknown event_type {body.get('event_type') if isinstance(body, dict) else body!r}")
-    return model.model_validate(body)  # type: ignore[return-value]
-
-
 class EventBatchHandler:
     def __init__(
         self, linker: GraphLinker, tracer: Tracer, *, max_backoff_s: float, max_deliver: int, metrics: ServiceMetrics
@@ -58,7 +48,7 @@ class EventBatchHandler:
         good: list[tuple[Any, GraphEvent]] = []
         for raw in message.raw_message:
             try:
-                good.append((raw, parse(raw.data)))
+                good.append((raw, cast(GraphEvent, parse_event(raw.data))))
             except (ValueError, ValidationError) as exc:
                 log.error("dropping malformed event on %s: %s", raw.subject, exc)
                 await raw.term()
