@@ -3,9 +3,6 @@ service) and draws its JSON-lines progress as one bar per job, then a summary ta
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +10,8 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from somnia_cli.child import JsonLinesChild
 
 JOB_TITLES = {
     "patterns": "mine session patterns",
@@ -49,15 +48,8 @@ def run_dream(args: Sequence[str], env: dict[str, str], console: Console, log_pa
         ) as progress,
     ):
         tasks: dict[str, TaskID] = {}
-        child = subprocess.Popen(
-            dream_command(args), stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, **env}
-        )
-        assert child.stdout is not None
-        for line in child.stdout:
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+        child = JsonLinesChild(dream_command(args), env, log)
+        for event in child.events():
             kind, job = event.get("event"), event.get("job", "")
             if kind == "run":
                 outcome.run_id = event["run_id"]
@@ -76,9 +68,9 @@ def run_dream(args: Sequence[str], env: dict[str, str], console: Console, log_pa
                 outcome.error = event["error"]
             elif kind == "done":
                 outcome.status = event["status"]
-        child.wait()
-    if child.returncode and not outcome.error:
-        outcome.error = f"the dream run exited with status {child.returncode}; see {log_path}"
+        returncode = child.wait()
+    if returncode and not outcome.error:
+        outcome.error = f"the dream run exited with status {returncode}; see {log_path}"
     return outcome
 
 

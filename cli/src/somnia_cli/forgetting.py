@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from somnia_cli.child import JsonLinesChild
 
 
 def forgetting_command(args: Sequence[str]) -> list[str]:
@@ -35,15 +34,8 @@ def run_forgetting(
         ) as progress,
     ):
         bars: dict[str, Any] = {}
-        child = subprocess.Popen(
-            forgetting_command(args), stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, **env}
-        )
-        assert child.stdout is not None
-        for line in child.stdout:
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+        child = JsonLinesChild(forgetting_command(args), env, log)
+        for event in child.events():
             if event.get("event") == "progress":
                 ns = event["namespace"]
                 if ns not in bars:
@@ -51,8 +43,8 @@ def run_forgetting(
                 progress.update(bars[ns], completed=event["done"], total=event["total"] or 1)
             else:
                 events.append(event)
-        child.wait()
-    return child.returncode, events
+        returncode = child.wait()
+    return returncode, events
 
 
 def sweep_table(event: dict[str, Any]) -> Table:
