@@ -178,7 +178,7 @@ class GraphLinker:
             pairs = await self._similarity.similar(memories) if self._similarity is not None else []
             if pairs:
                 await self._store.upsert_similarities(pairs)
-            detected = await self._supersession.detect_all(memories) if self._supersession is not None else Detected()
+            detected = await self._supersession.detect(memories) if self._supersession is not None else Detected()
             replaced = detected.supersessions
             if detected.verdicts:
                 await self._store.upsert_verdicts(detected.verdicts)

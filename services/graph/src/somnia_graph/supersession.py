@@ -74,11 +74,7 @@ class SupersessionDetector:
         self._judge = judge
         self._judge_min_cosine = judge_min_cosine
 
-    async def detect(self, memories: Sequence[MemoryNode]) -> list[Supersession]:
-        """What the offline cues find (no judge)."""
-        return (await self.detect_all(memories)).supersessions
-
-    async def detect_all(self, memories: Sequence[MemoryNode]) -> Detected:
+    async def detect(self, memories: Sequence[MemoryNode]) -> Detected:
         detected = Detected()
         found = detected.supersessions
         asked = 0
