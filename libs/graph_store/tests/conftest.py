@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from somnia_graph_store import GraphStore
+
+
+@pytest.fixture
+def ns() -> str:
+    """A namespace of this test's own: one Neo4j serves the whole run."""
+    return f"t{uuid.uuid4().hex[:12]}/agent/user"
 
 
 async def wait_for_neo4j(store: GraphStore, timeout_s: float = 60.0) -> None:

@@ -143,15 +143,6 @@ async def test_switching_embedders_is_refused_with_a_clear_error(store: MemorySt
     assert await store.count("a/b/c") == 1
 
 
-async def test_delete_where_removes_what_the_filter_matches(store: MemoryStore) -> None:
-    await seed(store)
-    assert await store.delete_where("a/b/c", SearchFilter(session_ids=("s2",))) == 1
-    assert await store.count("a/b/c") == 2
-    assert await store.count("other/b/c") == 1
-    with pytest.raises(ValueError, match="non-empty filter"):
-        await store.delete_where("a/b/c", SearchFilter())
-
-
 async def test_an_unknown_namespace_is_empty_not_an_error(store: MemoryStore) -> None:
     assert await store.count("nobody/was/here") == 0
     assert await store.vector_search("nobody/was/here", unit(1, 0), 5) == []

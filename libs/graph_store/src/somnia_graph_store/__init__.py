@@ -29,7 +29,19 @@ from somnia_graph_store.models import (
     Verdict,
     VerdictStatus,
 )
-from somnia_graph_store.ports import LABELS, RECENT_USES, GraphStore, GraphStoreError, Label
+from somnia_graph_store.ports import (
+    LABELS,
+    RECENT_USES,
+    DreamStore,
+    ErasureStore,
+    GraphLifecycle,
+    GraphStore,
+    GraphStoreError,
+    Label,
+    LinkWriter,
+    RecallReader,
+    UsesAndVerdicts,
+)
 from somnia_graph_store.settings import GraphStoreSettings
 
 __all__ = [
@@ -38,18 +50,23 @@ __all__ = [
     "CitingGroup",
     "CommunityKind",
     "CommunityNode",
+    "DreamStore",
     "EntityTurns",
+    "ErasureStore",
     "FeedbackCounts",
     "FeedbackNode",
+    "GraphLifecycle",
     "GraphStore",
     "GraphStoreError",
     "GraphStoreSettings",
     "Label",
+    "LinkWriter",
     "MemoryNode",
     "MemoryUse",
     "Mention",
     "PatternKind",
     "PatternNode",
+    "RecallReader",
     "SessionDigest",
     "SessionNode",
     "SessionPage",
@@ -60,6 +77,7 @@ __all__ = [
     "TurnNode",
     "TurnRef",
     "UseHistory",
+    "UsesAndVerdicts",
     "Verdict",
     "VerdictStatus",
     "cascade_verdicts",

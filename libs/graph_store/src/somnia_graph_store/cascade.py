@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from somnia_graph_store.models import Verdict, VerdictStatus
-from somnia_graph_store.ports import GraphStore
+from somnia_graph_store.ports import UsesAndVerdicts
 
 
 async def cascade_verdicts(
-    graph: GraphStore,
+    graph: UsesAndVerdicts,
     namespace: str,
     invalidated: Mapping[str, VerdictStatus],
     *,

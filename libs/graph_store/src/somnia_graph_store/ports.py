@@ -1,4 +1,7 @@
-"""The graph port. Every method is scoped by namespace; writes are idempotent (MERGE semantics)."""
+"""The graph port, by role. Every method is scoped by namespace; writes are idempotent (MERGE semantics).
+
+A service names only the roles it uses (its own `ports.py`); `GraphStore` is every role at once, what
+the factory opens and each adapter implements (`embedded/<role>.py` and `neo4j/<role>.py`)."""
 
 from __future__ import annotations
 
@@ -51,10 +54,20 @@ class GraphStoreError(RuntimeError):
     """The graph store could not do what was asked; the message says why."""
 
 
-class GraphStore(Protocol):
+class GraphLifecycle(Protocol):
+    """What every user of the graph does: create the schema, count nodes, close."""
+
     async def ensure_schema(self) -> None:
         """Create constraints and indexes (idempotent)."""
         ...
+
+    async def count(self, namespace: str, label: Label) -> int: ...
+
+    async def aclose(self) -> None: ...
+
+
+class LinkWriter(Protocol):
+    """The graph service's writes: what sessions, turns and memories are and how they connect."""
 
     async def upsert_sessions(self, sessions: Sequence[SessionNode]) -> None:
         """Merge sessions (and the Agent that RAN each); empty/None fields never overwrite known values."""
@@ -85,13 +98,13 @@ class GraphStore(Protocol):
         succeeded/failed report also sets its outcome."""
         ...
 
+
+class RecallReader(Protocol):
+    """The reads that ranking and warm packs make."""
+
     async def session_turns(self, namespace: str, session_id: str) -> list[str]:
         """Turn ids of a session in conversation order (the NEXT chain: time, then arrival), as far as
         its turn events have been linked."""
-        ...
-
-    async def turn_neighbours(self, namespace: str, session_id: str, turn_id: str, hops: int = 1) -> list[str]:
-        """Turn ids within `hops` NEXT steps of a turn, either direction, nearest first."""
         ...
 
     async def turn_distances(self, namespace: str, session_id: str, turn_id: str, hops: int) -> dict[str, int]:
@@ -124,6 +137,19 @@ class GraphStore(Protocol):
         most used first, with counts."""
         ...
 
+    async def insight_sources(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, list[str]]:
+        """For each insight memory among `memory_ids`, the memories it was made from (its provenance)."""
+        ...
+
+    async def pattern_success(self, namespace: str, turns: Sequence[TurnRef]) -> dict[TurnRef, float]:
+        """For each turn that SUPPORTS a pattern with reported outcomes, the best lower credible bound of
+        success among them (turns that support none are left out: a prior alone proves nothing)."""
+        ...
+
+
+class DreamStore(Protocol):
+    """What dreaming reads and writes: session digests, patterns, communities."""
+
     async def session_digests(
         self, namespace: str, *, since: datetime, until: datetime, after: str = "", limit: int = 200
     ) -> SessionPage:
@@ -143,14 +169,9 @@ class GraphStore(Protocol):
         """The communities of a kind with their members, for the next run to keep their ids."""
         ...
 
-    async def pattern_success(self, namespace: str, turns: Sequence[TurnRef]) -> dict[TurnRef, float]:
-        """For each turn that SUPPORTS a pattern with reported outcomes, the best lower credible bound of
-        success among them (turns that support none are left out: a prior alone proves nothing)."""
-        ...
 
-    async def insight_sources(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, list[str]]:
-        """For each insight memory among `memory_ids`, the memories it was made from (its provenance)."""
-        ...
+class ErasureStore(Protocol):
+    """What erasure removes or rewrites."""
 
     async def erase_sessions(self, namespace: str, session_ids: Sequence[str]) -> int:
         """Erase sessions with their turns, memories and the feedback on them, every edge touching them,
@@ -162,10 +183,6 @@ class GraphStore(Protocol):
         are chained NEXT again), and so do the entities no remaining turn mentions. Returns nodes removed."""
         ...
 
-    async def insights_citing(self, namespace: str, memory_ids: Sequence[str]) -> list[CitingGroup]:
-        """The Pattern and Community nodes whose insight quotes any of `memory_ids`."""
-        ...
-
     async def set_group_insight(
         self,
         namespace: str,
@@ -175,6 +192,19 @@ class GraphStore(Protocol):
         sources: Sequence[str],
     ) -> None:
         """Point a group at its (rebuilt) insight and sources; an empty id means it has none any more."""
+        ...
+
+    async def delete_namespace(self, namespace: str) -> int:
+        """Remove every node and edge of a namespace; returns the number of nodes removed."""
+        ...
+
+
+class UsesAndVerdicts(Protocol):
+    """What is known about a memory after it was written: its uses, supersessions and verdicts, and the
+    insights made from it (which a verdict on it cascades to)."""
+
+    async def insights_citing(self, namespace: str, memory_ids: Sequence[str]) -> list[CitingGroup]:
+        """The Pattern and Community nodes whose insight quotes any of `memory_ids`."""
         ...
 
     async def record_uses(self, uses: Sequence[MemoryUse]) -> None:
@@ -208,10 +238,6 @@ class GraphStore(Protocol):
         """For each of `memory_ids` with a verdict recorded by `as_of` (default: any time), the newest."""
         ...
 
-    async def count(self, namespace: str, label: Label) -> int: ...
 
-    async def delete_namespace(self, namespace: str) -> int:
-        """Remove every node and edge of a namespace; returns the number of nodes removed."""
-        ...
-
-    async def aclose(self) -> None: ...
+class GraphStore(GraphLifecycle, LinkWriter, RecallReader, DreamStore, ErasureStore, UsesAndVerdicts, Protocol):
+    """Every role at once: what `open_graph_store` returns."""

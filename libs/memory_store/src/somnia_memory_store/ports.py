@@ -81,10 +81,6 @@ class MemoryStore(Protocol):
         """Relative-score fusion: alpha * vector + (1 - alpha) * keyword, each min-max normalised."""
         ...
 
-    async def delete_where(self, namespace: str, filter: SearchFilter) -> int:
-        """Delete every record the filter matches (an empty filter is refused); returns how many."""
-        ...
-
     async def check_embedder(self, name: str, dimension: int) -> None:
         """Raise EmbedderMismatchError when the store holds vectors of another embedder."""
         ...

@@ -12,6 +12,7 @@ from somnia_retrieval.models import (
     UnknownNamespace,
 )
 from somnia_retrieval.pack_store import WarmPackStore, pack_key
+from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.retriever import Retriever
 from somnia_retrieval.settings import RankingSettings, WarmPackSettings
 from somnia_retrieval.warm_pack import (
@@ -34,6 +35,7 @@ __all__ = [
     "PackItem",
     "PackLayer",
     "RankedMemory",
+    "RankingGraph",
     "RankingSettings",
     "Retriever",
     "Standing",

@@ -17,11 +17,12 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 from somnia_contracts import memory_id_for
-from somnia_graph_store import EntityTurns, GraphStore
+from somnia_graph_store import EntityTurns
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
 from somnia_retrieval.filters import matches
 from somnia_retrieval.models import Candidate
+from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.settings import RankingSettings
 
 TURN_COUNT_TTL_S = 60.0
@@ -35,7 +36,7 @@ def specificity(mentions: int, turns: int) -> float:
 
 
 class GraphExpander:
-    def __init__(self, graph: GraphStore, store: MemoryStore, settings: RankingSettings) -> None:
+    def __init__(self, graph: RankingGraph, store: MemoryStore, settings: RankingSettings) -> None:
         self._graph = graph
         self._store = store
         self._settings = settings

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from opentelemetry import trace
 from somnia_embedder import Embedder
 from somnia_extraction import Extraction, Extractor
-from somnia_graph_store import FeedbackCounts, GraphStore, TurnRef, UseHistory
+from somnia_graph_store import FeedbackCounts, TurnRef, UseHistory
 from somnia_memory_store import MemoryStore, SearchFilter, SearchHit
 from somnia_telemetry import attributes
 
@@ -29,6 +29,7 @@ from somnia_retrieval.models import (
     Standing,
     UnknownNamespace,
 )
+from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.rerank import rerank
 from somnia_retrieval.settings import RankingSettings
 
@@ -56,7 +57,7 @@ class Retriever:
         settings: RankingSettings,
         *,
         max_k: int = 100,
-        graph: GraphStore | None = None,
+        graph: RankingGraph | None = None,
         extractor: Extractor | None = None,
     ) -> None:
         self._embedder = embedder

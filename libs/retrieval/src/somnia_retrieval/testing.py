@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from somnia_contracts import memory_id_for
 from somnia_embedder import Embedder
 from somnia_extraction import OfflineExtractor
-from somnia_graph_store import GraphStore, Mention, SessionNode, TurnNode
+from somnia_graph_store import LinkWriter, Mention, SessionNode, TurnNode
 from somnia_memory_store import MemoryRecord, MemoryStore
 
 NS = "acme/helper/alice"
@@ -35,7 +35,7 @@ def turn_id(session: str, n: int) -> str:
     return f"{session}-t{n}"
 
 
-async def seed_namespace(store: MemoryStore, graph: GraphStore, embedder: Embedder, namespace: str = NS) -> None:
+async def seed_namespace(store: MemoryStore, graph: LinkWriter, embedder: Embedder, namespace: str = NS) -> None:
     """Write SESSIONS as memories, turns, sessions of agent "helper" and extracted entity mentions."""
     extractor = OfflineExtractor()
     rows = [

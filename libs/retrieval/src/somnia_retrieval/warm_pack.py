@@ -30,11 +30,11 @@ from datetime import UTC, datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from somnia_contracts import memory_id_for
 from somnia_extraction import OfflineExtractor
-from somnia_graph_store import GraphStore
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, SearchHit, scan_all
 from somnia_tokens import TokenCounter
 
 from somnia_retrieval.models import DREAMT_KINDS, LayerName, RankedMemory, UnknownNamespace
+from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.retriever import Retriever
 
 LAYER_ORDER: tuple[LayerName, ...] = ("L4", "L3", "L2", "L1")
@@ -138,7 +138,7 @@ class WarmPackBuilder:
         self,
         retriever: Retriever,
         store: MemoryStore,
-        graph: GraphStore | None,
+        graph: RankingGraph | None,
         tokens: TokenCounter,
         *,
         recent_sessions: int = 3,

@@ -11,10 +11,10 @@ from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_s
 from somnia_contracts import CACHE_STREAM, SESSION_STREAM
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
-from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
+from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
-from somnia_retrieval import RankingSettings, Retriever, WarmPackBuilder, WarmPackSettings, WarmPackStore
+from somnia_retrieval import RankingGraph, RankingSettings, Retriever, WarmPackBuilder, WarmPackSettings, WarmPackStore
 from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
 from somnia_tokens import TokenizerSettings, create_token_counter
 
@@ -31,7 +31,7 @@ class CacheWarmingApp:
         settings: CacheWarmingSettings,
         embedder: Embedder,
         store: MemoryStore,
-        graph: GraphStore,
+        graph: RankingGraph,
         extractor: Extractor | None = None,
         tracer_provider: TracerProvider | None = None,
         *,

@@ -11,7 +11,7 @@ from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import DREAM_STREAM, DreamJob
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
-from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
+from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_telemetry import configure_tracing
@@ -20,6 +20,7 @@ from somnia_dreaming.checkpoints import InProcessCheckpoints, KvCheckpoints, Run
 from somnia_dreaming.handlers import DreamRequestedHandler, JetStreamDreamEvents, register
 from somnia_dreaming.jobs.consolidate import Consolidator
 from somnia_dreaming.models import DreamRunState, DreamWindow
+from somnia_dreaming.ports import DreamingGraph
 from somnia_dreaming.runner import DreamRunner, EventSink, ProgressSink
 from somnia_dreaming.settings import ConsolidationSettings, DreamingSettings, SuccessSettings
 from somnia_dreaming.summarize import AbstractiveSummarizer, ExtractiveSummarizer, Summarizer
@@ -44,7 +45,7 @@ def create_summarizer(settings: ConsolidationSettings) -> Summarizer:
 class Stores:
     embedder: Embedder
     store: MemoryStore
-    graph: GraphStore
+    graph: DreamingGraph
     summarizer: Summarizer
 
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from somnia_graph_store import GraphStore, SessionDigest
+from somnia_graph_store import DreamStore, SessionDigest
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, scan_all
 
 from somnia_dreaming.models import DreamWindow
@@ -13,7 +13,7 @@ from somnia_dreaming.models import DreamWindow
 EVIDENCE_KINDS = ("episodic",)
 
 
-async def session_digests(graph: GraphStore, window: DreamWindow, page_size: int) -> AsyncIterator[SessionDigest]:
+async def session_digests(graph: DreamStore, window: DreamWindow, page_size: int) -> AsyncIterator[SessionDigest]:
     after = ""
     while True:
         page = await graph.session_digests(

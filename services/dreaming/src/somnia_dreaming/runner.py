@@ -19,7 +19,7 @@ from somnia_contracts import (
     PatternMined,
     memory_id_for,
 )
-from somnia_graph_store import CommunityNode, GraphStore, SessionDigest
+from somnia_graph_store import CommunityNode, SessionDigest
 from somnia_memory_store import MemoryRecord, MemoryStore
 
 from somnia_dreaming import reader
@@ -30,6 +30,7 @@ from somnia_dreaming.jobs.consolidate import Consolidator
 from somnia_dreaming.jobs.patterns import mine_patterns
 from somnia_dreaming.jobs.success import score_patterns
 from somnia_dreaming.models import DreamRunState, DreamWindow, JobResult
+from somnia_dreaming.ports import DreamingGraph
 from somnia_dreaming.settings import DreamingSettings, GroupSettings, MiningSettings, SuccessSettings
 
 log = logging.getLogger("somnia.dreaming")
@@ -86,7 +87,7 @@ class SilentProgress:
 class DreamRunner:
     def __init__(
         self,
-        graph: GraphStore,
+        graph: DreamingGraph,
         store: MemoryStore,
         consolidator: Consolidator,
         checkpoints: RunCheckpoints,

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 from somnia_contracts import memory_id_for
-from somnia_graph_store import GraphStore, Mention, SessionNode, ToolUse, TurnNode
+from somnia_graph_store import LinkWriter, Mention, SessionNode, ToolUse, TurnNode
 from somnia_memory_store import MemoryRecord, MemoryStore
 
 SYNTHETIC_EMBEDDER = "synthetic-topic-centres"
@@ -179,7 +179,7 @@ class TopicVectors:
 async def write(
     namespace: str,
     sessions: Sequence[SyntheticSession],
-    graph: GraphStore,
+    graph: LinkWriter,
     store: MemoryStore,
     vectors: TopicVectors,
     *,

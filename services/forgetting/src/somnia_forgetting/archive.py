@@ -10,14 +10,16 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from somnia_contracts import archive_namespace
-from somnia_graph_store import GraphStore, MemoryUse
+from somnia_graph_store import MemoryUse
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, scan_all
+
+from somnia_forgetting.ports import StrengthGraph
 
 PAGE = 500
 
 
 class ColdArchive:
-    def __init__(self, store: MemoryStore, graph: GraphStore) -> None:
+    def __init__(self, store: MemoryStore, graph: StrengthGraph) -> None:
         self._store = store
         self._graph = graph
 

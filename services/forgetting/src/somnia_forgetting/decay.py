@@ -10,10 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
-from somnia_graph_store import GraphStore, TurnRef
+from somnia_graph_store import TurnRef
 from somnia_memory_store import MemoryRecord, MemoryStore, scan_all
 from somnia_retrieval.rerank import importance
 from somnia_retrieval.strength import ActivationLaw
+
+from somnia_forgetting.ports import StrengthGraph
 
 # Only what was captured fades: insights, procedures and negative memories are what forgetting keeps.
 FADING_KINDS = ("episodic",)
@@ -46,7 +48,7 @@ class Duplicates:
 
 async def score_namespace(
     store: MemoryStore,
-    graph: GraphStore,
+    graph: StrengthGraph,
     law: ActivationLaw,
     namespace: str,
     now: datetime,
@@ -91,7 +93,7 @@ async def _near_duplicates(
 
 async def _score(
     store: MemoryStore,
-    graph: GraphStore,
+    graph: StrengthGraph,
     law: ActivationLaw,
     namespace: str,
     records: Sequence[MemoryRecord],

@@ -12,9 +12,11 @@ from datetime import datetime
 
 from somnia_contracts import MemoryFeedback, TurnCaptured, archive_namespace, negative_memory_id
 from somnia_embedder import Embedder
-from somnia_graph_store import GraphStore, MemoryNode, Verdict, cascade_verdicts
+from somnia_graph_store import MemoryNode, Verdict, cascade_verdicts
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 from somnia_retrieval.retriever import ABSENCE_PREFIX
+
+from somnia_forgetting.ports import NegativeGraph
 
 NEGATIVE_ROLE = "system"
 EXCERPT_CHARS = 200
@@ -49,7 +51,7 @@ class Drafted:
 
 
 class NegativeKnowledge:
-    def __init__(self, store: MemoryStore, graph: GraphStore, embedder: Embedder) -> None:
+    def __init__(self, store: MemoryStore, graph: NegativeGraph, embedder: Embedder) -> None:
         self._store, self._graph, self._embedder = store, graph, embedder
 
     async def from_feedback(self, reports: Sequence[MemoryFeedback]) -> int:

@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 import numpy as np
 from somnia_contracts import archive_namespace, insight_memory_id
 from somnia_embedder import Embedder
-from somnia_graph_store import CommunityNode, GraphStore
+from somnia_graph_store import CommunityNode
 from somnia_memory_store import MemoryRecord, MemoryStore
 from somnia_retrieval.insights import extractive_insight
 from somnia_retrieval.strength import ActivationLaw
 
 from somnia_forgetting.archive import ColdArchive
 from somnia_forgetting.decay import Duplicates, score_namespace
+from somnia_forgetting.ports import SweepGraph
 from somnia_forgetting.settings import ForgettingSettings
 
 log = logging.getLogger("somnia.forgetting")
@@ -53,7 +54,7 @@ class Sweeper:
     def __init__(
         self,
         store: MemoryStore,
-        graph: GraphStore,
+        graph: SweepGraph,
         embedder: Embedder,
         law: ActivationLaw,
         settings: ForgettingSettings,

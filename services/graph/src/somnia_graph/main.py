@@ -11,13 +11,14 @@ from somnia_bus import close_broker, create_broker, ensure_streams, watch_consum
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_extraction.chat import ChatEndpoint
-from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
+from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
 
 from somnia_graph.handlers import EventBatchHandler, register
 from somnia_graph.judge import ContradictionJudge
+from somnia_graph.ports import LinkingGraph
 from somnia_graph.service import GraphLinker, SimilarityLinker
 from somnia_graph.settings import GraphServiceSettings
 from somnia_graph.supersession import SupersessionDetector
@@ -41,7 +42,7 @@ class GraphApp:
     def __init__(
         self,
         settings: GraphServiceSettings,
-        store: GraphStore,
+        store: LinkingGraph,
         tracer_provider: TracerProvider | None = None,
         *,
         extractor: Extractor | None = None,

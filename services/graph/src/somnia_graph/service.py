@@ -23,7 +23,6 @@ from somnia_contracts import (
 from somnia_extraction import Extractor
 from somnia_graph_store import (
     FeedbackNode,
-    GraphStore,
     MemoryNode,
     MemoryUse,
     Mention,
@@ -35,6 +34,7 @@ from somnia_graph_store import (
 )
 from somnia_memory_store import MemoryStore
 
+from somnia_graph.ports import LinkingGraph
 from somnia_graph.supersession import Detected, SupersessionDetector
 
 GraphEvent = SessionStarted | TurnCaptured | SessionClosed | MemoryIndexed | MemoryFeedback | MemoryRecalled
@@ -72,7 +72,7 @@ class SimilarityLinker:
 class GraphLinker:
     def __init__(
         self,
-        store: GraphStore,
+        store: LinkingGraph,
         extractor: Extractor | None = None,
         similarity: SimilarityLinker | None = None,
         supersession: SupersessionDetector | None = None,

@@ -294,24 +294,6 @@ class EmbeddedMemoryStore:
 
         return await asyncio.to_thread(run) if memory_ids else 0
 
-    async def delete_where(self, namespace: str, filter: SearchFilter) -> int:
-        clauses, params = _filter_sql(filter)
-        if not clauses:
-            raise ValueError("delete_where needs a non-empty filter; use delete() for ids")
-
-        def run() -> int:
-            with self._lock:
-                ids = [
-                    str(r[0])
-                    for r in self._conn.execute(
-                        f"SELECT m.memory_id FROM memory m WHERE m.namespace = ?{clauses}",
-                        (namespace, *params),
-                    )
-                ]
-            return self._delete_sync(namespace, ids)
-
-        return await asyncio.to_thread(run)
-
     # -- reads ---------------------------------------------------------------------------------
 
     async def get(self, namespace: str, memory_ids: Sequence[str]) -> list[MemoryRecord]:

@@ -344,17 +344,6 @@ class WeaviateMemoryStore:
         )
         return int(result.successful)
 
-    @translated
-    async def delete_where(self, namespace: str, filter: SearchFilter) -> int:
-        where = to_filter(filter)
-        if where is None:
-            raise ValueError("delete_where needs a non-empty filter; use delete() for ids")
-        await self._connected()
-        if not await self._has_tenant(namespace):
-            return 0
-        result = await self._tenant(namespace).data.delete_many(where=where)
-        return int(result.successful)
-
     async def _vector_ranked(
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None
     ) -> list[tuple[str, float, MemoryRecord]]:

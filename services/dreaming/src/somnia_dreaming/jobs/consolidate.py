@@ -21,9 +21,10 @@ import numpy as np
 from somnia_contracts import insight_memory_id, memory_id_for
 from somnia_embedder import Embedder
 from somnia_extraction import OfflineExtractor
-from somnia_graph_store import CommunityNode, GraphStore, PatternNode, TurnRef
+from somnia_graph_store import CommunityNode, PatternNode, TurnRef
 from somnia_memory_store import MemoryRecord, MemoryStore
 
+from somnia_dreaming.ports import DreamingGraph
 from somnia_dreaming.summarize import Summarizer
 
 log = logging.getLogger("somnia.dreaming")
@@ -69,7 +70,7 @@ class Consolidator:
     def __init__(
         self,
         store: MemoryStore,
-        graph: GraphStore,
+        graph: DreamingGraph,
         embedder: Embedder,
         summarizer: Summarizer,
         *,

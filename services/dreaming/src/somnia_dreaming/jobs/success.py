@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from scipy.stats import beta
 from somnia_contracts import memory_id_for
-from somnia_graph_store import GraphStore, PatternNode
+from somnia_graph_store import PatternNode, RecallReader
 
 from somnia_dreaming.settings import SuccessSettings
 
@@ -21,7 +21,7 @@ def posterior(successes: float, failures: float, settings: SuccessSettings) -> t
 
 
 async def score_patterns(
-    graph: GraphStore, patterns: Sequence[PatternNode], settings: SuccessSettings
+    graph: RecallReader, patterns: Sequence[PatternNode], settings: SuccessSettings
 ) -> list[PatternNode]:
     """Add helped/misled feedback to the outcome counts mining took, then score each pattern."""
     scored = []

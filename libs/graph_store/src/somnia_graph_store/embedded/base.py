@@ -1,0 +1,128 @@
+"""The embedded graph: nodes and edges in one SQLite file, for one machine.
+
+Nodes are keyed by (namespace, label, key); edges by (namespace, type, source, target). NEXT edges of a
+session are rebuilt from its turns' order whenever turns arrive, so out-of-order delivery still yields
+one chain.
+
+The connection, its schema and the helpers every role shares; the roles are mixins over it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from somnia_graph_store.ports import Label
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS node (
+    namespace TEXT NOT NULL,
+    label TEXT NOT NULL,
+    key TEXT NOT NULL,
+    props TEXT NOT NULL,
+    sort_key TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (namespace, label, key)
+);
+CREATE TABLE IF NOT EXISTS edge (
+    namespace TEXT NOT NULL,
+    type TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    weight REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (namespace, type, source, target)
+);
+CREATE INDEX IF NOT EXISTS edge_target ON edge(namespace, type, target);
+CREATE INDEX IF NOT EXISTS node_sort ON node(namespace, label, sort_key);
+"""
+
+
+# A turn's sort key starts with its session, so a session's turns are one contiguous index range and
+# a new turn finds its neighbours in time with two index seeks.
+SESSION_END = "\U0010ffff"
+
+
+def turn_key(session_id: str, turn_id: str) -> str:
+    return f"{session_id}/{turn_id}"
+
+
+class EmbeddedGraphBase:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._lock = threading.Lock()
+
+    async def ensure_schema(self) -> None:
+        def run() -> None:
+            with self._lock:
+                self._conn.executescript(SCHEMA)
+                columns = {row[1] for row in self._conn.execute("PRAGMA table_info(edge)")}
+                if "weight" not in columns:  # graphs written before SIMILAR_TO carried a score
+                    self._conn.execute("ALTER TABLE edge ADD COLUMN weight REAL NOT NULL DEFAULT 0")
+
+        await asyncio.to_thread(run)
+
+    def _write(self, statements: list[tuple[str, tuple[object, ...]]]) -> None:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    cur.execute(sql, params)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def _transact(self, work: Callable[[sqlite3.Cursor], int]) -> int:
+        """Run `work` in one immediate transaction (erasures, and read-modify-writes like uses); returns its count."""
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                removed = work(cur)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            return removed
+
+    def _merge_node(
+        self, namespace: str, label: str, key: str, props: dict[str, object], sort_key: str = ""
+    ) -> tuple[str, tuple[object, ...]]:
+        # json_patch merges new non-null properties into the old ones, like Cypher's SET n += $props.
+        return (
+            "INSERT INTO node(namespace, label, key, props, sort_key) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(namespace, label, key) DO UPDATE SET "
+            "props = json_patch(node.props, excluded.props), "
+            "sort_key = CASE WHEN excluded.sort_key = '' THEN node.sort_key ELSE excluded.sort_key END",
+            (namespace, label, key, json.dumps(props), sort_key),
+        )
+
+    @staticmethod
+    def _edge(
+        namespace: str, type_: str, source: str, target: str, weight: float = 0.0
+    ) -> tuple[str, tuple[object, ...]]:
+        return (
+            "INSERT INTO edge(namespace, type, source, target, weight) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(namespace, type, source, target) DO UPDATE SET weight = excluded.weight",
+            (namespace, type_, source, target, weight),
+        )
+
+    def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    async def count(self, namespace: str, label: Label) -> int:
+        rows = await asyncio.to_thread(
+            self._read, "SELECT COUNT(*) FROM node WHERE namespace = ? AND label = ?", (namespace, label)
+        )
+        return int(str(rows[0][0]))
+
+    async def aclose(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,82 @@
+"""The graph port on Neo4j (async driver): idempotent `UNWIND ... MERGE` batches, every query scoped by
+namespace. Node identity is a `uid` property with a uniqueness constraint (Community edition has no
+node keys): `<ns>|<session>` for sessions, `<ns>|<session>|<turn>` for turns, `<ns>|<memory>` for
+memories, `<ns>|<kind>|<name>` for entities, tools, agents, feedback, patterns and communities.
+
+The connection, its schema and the helpers every role shares; the roles are mixins over it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+from somnia_graph_store.ports import LABELS, GraphStoreError, Label
+
+SCHEMA = [
+    *(
+        f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS FOR (n:{label}) REQUIRE n.uid IS UNIQUE"
+        for label in LABELS
+    ),
+    *(f"CREATE INDEX {label.lower()}_namespace IF NOT EXISTS FOR (n:{label}) ON (n.namespace)" for label in LABELS),
+    "CREATE INDEX turn_session_order IF NOT EXISTS FOR (n:Turn) ON (n.session_uid, n.sort_key)",
+]
+
+
+def _native(value: Any) -> Any:
+    """neo4j.time values to datetime (the driver returns its own types)."""
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
+def session_uid(namespace: str, session_id: str) -> str:
+    return f"{namespace}|{session_id}"
+
+
+def turn_uid(namespace: str, session_id: str, turn_id: str) -> str:
+    return f"{namespace}|{session_id}|{turn_id}"
+
+
+class Neo4jGraphBase:
+    def __init__(self, uri: str, *, user: str, password: str, database: str = "neo4j") -> None:
+        self._driver = AsyncGraphDatabase.driver(uri, auth=(user, password))
+        self._database = database
+        self._uri = uri
+
+    async def _write(self, *steps: tuple[str, dict[str, Any]]) -> None:
+        async def work(tx: AsyncManagedTransaction) -> None:
+            for query, params in steps:
+                await (await tx.run(query, params)).consume()
+
+        try:
+            async with self._driver.session(database=self._database) as session:
+                await session.execute_write(work)
+        except ServiceUnavailable as exc:
+            raise GraphStoreError(f"Neo4j at {self._uri} is unavailable: {exc}") from exc
+        except Neo4jError as exc:
+            raise GraphStoreError(f"Neo4j refused a write: {exc.message}") from exc
+
+    async def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        try:
+            records, _, _ = await self._driver.execute_query(query, params, database_=self._database, routing_="r")
+        except ServiceUnavailable as exc:
+            raise GraphStoreError(f"Neo4j at {self._uri} is unavailable: {exc}") from exc
+        except Neo4jError as exc:
+            raise GraphStoreError(f"Neo4j refused a read: {exc.message}") from exc
+        return [record.data() for record in records]
+
+    async def ensure_schema(self) -> None:
+        try:
+            for statement in SCHEMA:
+                await self._driver.execute_query(statement, database_=self._database)
+        except (ServiceUnavailable, Neo4jError) as exc:
+            raise GraphStoreError(f"Neo4j at {self._uri} refused the schema: {exc}") from exc
+
+    async def count(self, namespace: str, label: Label) -> int:
+        if label not in LABELS:
+            raise ValueError(f"unknown label {label!r}; use one of {LABELS}")
+        rows = await self._read(f"MATCH (n:{label} {{namespace: $ns}}) RETURN count(n) AS n", ns=namespace)
+        return int(rows[0]["n"])
+
+    async def aclose(self) -> None:
+        await self._driver.close()

@@ -1,0 +1,11 @@
+"""The graph roles dreaming uses: session digests, patterns and communities, and feedback to score them."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from somnia_graph_store import DreamStore, GraphLifecycle, RecallReader
+
+
+class DreamingGraph(GraphLifecycle, DreamStore, RecallReader, Protocol):
+    """Dreams read digests and feedback and write patterns and communities."""
