@@ -156,7 +156,8 @@ CHILD = """
 import asyncio, json, sys, time
 from datetime import UTC, datetime, timedelta
 from somnia_dreaming import reader
-from somnia_dreaming.main import Stores
+from somnia_dreaming.main import DreamSettings, create_runner, create_summarizer
+from somnia_service_runtime import Stores
 from somnia_dreaming.checkpoints import InProcessCheckpoints
 from somnia_dreaming.models import DreamWindow
 from somnia_dreaming.settings import DreamingSettings
@@ -180,7 +181,10 @@ async def main(mode):
             n += 1
         notes = {"read": n}
     else:
-        state = await stores.runner(InProcessCheckpoints(), settings, None).run(window, "scale")
+        dream = DreamSettings.from_env(settings)
+        summarizer = create_summarizer(dream.consolidation)
+        state = await create_runner(stores, summarizer, dream, InProcessCheckpoints(), None).run(window, "scale")
+        await summarizer.aclose()
         notes = {job: [r.note, r.seconds] for job, r in state.done.items()}
     seconds = time.perf_counter() - started
     _, peak = memory_mib()

@@ -1,6 +1,17 @@
-"""NATS JetStream plumbing shared by services: the broker, the streams, publishing with receipts, KV."""
+"""NATS JetStream plumbing shared by services: the broker, the streams, publishing with receipts, KV, and
+the one consumer runtime (specs bound to durable consumers, one batch handler)."""
 
 from somnia_bus.broker import close_broker, create_broker
+from somnia_bus.consumer import (
+    BatchConsumer,
+    ConsumerSpec,
+    Delivery,
+    DeliveryOpener,
+    Retry,
+    ack_deliveries,
+    fail_deliveries,
+    subscribe_batches,
+)
 from somnia_bus.kv import key_prefix_subject, open_key_value, purge_subject
 from somnia_bus.lag import watch_consumer_lag
 from somnia_bus.lookup import last_event
@@ -9,12 +20,19 @@ from somnia_bus.redelivery import backoff_s, num_delivered, settle_failed
 from somnia_bus.streams import ensure_streams, stream_config
 
 __all__ = [
+    "BatchConsumer",
+    "ConsumerSpec",
+    "Delivery",
+    "DeliveryOpener",
     "JetStreamPublisher",
     "PublishReceipt",
+    "Retry",
+    "ack_deliveries",
     "backoff_s",
     "close_broker",
     "create_broker",
     "ensure_streams",
+    "fail_deliveries",
     "key_prefix_subject",
     "last_event",
     "num_delivered",
@@ -22,5 +40,6 @@ __all__ = [
     "purge_subject",
     "settle_failed",
     "stream_config",
+    "subscribe_batches",
     "watch_consumer_lag",
 ]

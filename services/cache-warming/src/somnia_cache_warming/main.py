@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
-from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
-from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams, watch_consumer_lag
-from somnia_contracts import CACHE_STREAM, SESSION_STREAM
+from somnia_bus import BatchConsumer, JetStreamPublisher
+from somnia_contracts import CACHE_STREAM, SESSION_STREAM, SessionStarted
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStoreSettings, open_graph_store
-from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_retrieval import RankingGraph, RankingSettings, Retriever, WarmPackBuilder, WarmPackSettings, WarmPackStore
-from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
+from somnia_service_runtime import ConsumerProcess
+from somnia_service_runtime import run as run_service
 from somnia_tokens import TokenizerSettings, create_token_counter
 
-from somnia_cache_warming.handlers import SessionStartedHandler, register
+from somnia_cache_warming.handlers import consumer_specs, create_consumer
 from somnia_cache_warming.settings import CacheWarmingSettings
 from somnia_cache_warming.warmer import SessionWarmer
-
-log = logging.getLogger("somnia.cache_warming")
 
 
 class CacheWarmingApp:
@@ -41,14 +35,8 @@ class CacheWarmingApp:
         self.settings = settings
         self.warm_settings = warm or WarmPackSettings()
         self.embedder, self.store, self.graph, self.extractor = embedder, store, graph, extractor
-        self.metrics = create_metrics()
-        self._lag_watch: asyncio.Task[None] | None = None
-        self.broker = create_broker(
-            settings.nats_url,
-            name="cache-warming",
-            tracer_provider=tracer_provider,
-            graceful_timeout_s=settings.shutdown_grace_s,
-        )
+        self.process = ConsumerProcess("cache-warming", settings, (SESSION_STREAM, CACHE_STREAM), tracer_provider)
+        self.broker, self.metrics = self.process.broker, self.process.metrics
         retriever = Retriever(embedder, store, ranking or RankingSettings(), graph=graph, extractor=extractor)
         self.builder = WarmPackBuilder(
             retriever,
@@ -61,39 +49,22 @@ class CacheWarmingApp:
             insight_min_cosine=self.warm_settings.insight_min_cosine,
         )
         self.packs: WarmPackStore | None = None
-        self._tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.cache_warming")
-        self.handler: SessionStartedHandler | None = None
-        self.health = GrpcServer(
-            host=settings.health_host, port=settings.health_port, services=[], tracer_provider=tracer_provider
-        )
+        self.consumer: BatchConsumer[SessionStarted] | None = None
 
-    async def start(self) -> None:
+    async def start(self) -> int:
         await self.store.check_embedder(self.embedder.name, self.embedder.dimension)
-        await self.broker.connect()
-        await ensure_streams(self.broker, SESSION_STREAM, CACHE_STREAM)
+        await self.process.connect()
         self.packs = WarmPackStore(
             self.broker.connection.jetstream(), bucket=self.warm_settings.bucket, ttl_s=self.warm_settings.ttl_s
         )
         await self.packs.open()
         warmer = SessionWarmer(self.builder, self.packs, JetStreamPublisher(self.broker), self.warm_settings.budgets())
-        self.handler = SessionStartedHandler(warmer, self._tracer, self.settings, self.metrics)
-        register(self.broker, self.handler, self.settings)
-        await self.broker.start()
-        port = await self.health.start()
-        serve_metrics(self.metrics, self.settings.metrics_port)
-        pending = self.metrics.consumer_pending.labels(SESSION_STREAM.name, self.settings.durable)
-        self._lag_watch = asyncio.create_task(
-            watch_consumer_lag(self.broker, SESSION_STREAM.name, self.settings.durable, pending.set)
-        )
-        log.info(
-            "cache-warming on %s into KV bucket %s; health on %s", SESSION_STREAM.name, self.warm_settings.bucket, port
-        )
+        self.consumer = create_consumer(warmer, self.process.tracer, self.settings, self.metrics)
+        self.process.consume(consumer_specs(self.settings), self.consumer.handle)
+        return await self.process.start()
 
     async def stop(self) -> None:
-        if self._lag_watch is not None:
-            self._lag_watch.cancel()
-        await self.health.stop()
-        await close_broker(self.broker)
+        await self.process.stop()
         await self.graph.aclose()
         if self.extractor is not None:
             await self.extractor.aclose()
@@ -112,13 +83,5 @@ async def create_app(settings: CacheWarmingSettings, tracer_provider: TracerProv
     )
 
 
-async def serve() -> None:
-    app = await create_app(CacheWarmingSettings(), configure_tracing("cache-warming"))
-    await app.start()
-    await wait_for_shutdown_signal()
-    await app.stop()
-
-
 def run() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve())
+    run_service("cache-warming", create_app, CacheWarmingSettings)

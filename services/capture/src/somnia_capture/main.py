@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from opentelemetry.trace import TracerProvider
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import SESSION_STREAM
-from somnia_grpc_runtime import GrpcServer, ServiceBinding, wait_for_shutdown_signal
-from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
+from somnia_grpc_runtime import GrpcServer, ServiceBinding
+from somnia_service_runtime import run as run_service
+from somnia_telemetry import create_metrics, serve_metrics
 
 from somnia_capture.service import CaptureService
 from somnia_capture.servicer import CaptureServicer
@@ -69,13 +69,5 @@ def create_app(settings: CaptureSettings, tracer_provider: TracerProvider | None
     return CaptureApp(settings, tracer_provider)
 
 
-async def serve() -> None:
-    app = create_app(CaptureSettings(), configure_tracing("capture"))
-    await app.start()
-    await wait_for_shutdown_signal()
-    await app.stop()
-
-
 def run() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve())
+    run_service("capture", create_app, CaptureSettings)

@@ -4,15 +4,13 @@ finishes; a failed job naks with a growing delay, and the redelivered request re
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Any
 
-from faststream import Context
-from faststream.middlewares import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
-from faststream.nats.message import NatsBatchMessage
-from pydantic import ValidationError
-from somnia_bus import JetStreamPublisher, settle_failed
+from opentelemetry.trace import Tracer
+from somnia_bus import BatchConsumer, ConsumerSpec, Delivery, DeliveryOpener, JetStreamPublisher
 from somnia_contracts import DREAM_STREAM, DreamEvent, DreamRequested, MsgIds, Subjects
+from somnia_telemetry import attributes
 
 from somnia_dreaming.models import DreamWindow
 from somnia_dreaming.runner import DreamRunner
@@ -36,48 +34,42 @@ class JetStreamDreamEvents:
         )
 
 
-class DreamRequestedHandler:
-    def __init__(self, runner: DreamRunner, settings: DreamingSettings) -> None:
-        self._runner = runner
-        self._settings = settings
+def consumer_specs(settings: DreamingSettings) -> list[ConsumerSpec]:
+    return [settings.consumer(DREAM_STREAM, Subjects.DREAM_REQUESTED_ALL, pending_batches=1)]
+
+
+def _parse(body: bytes) -> DreamRequested:
+    request = DreamRequested.model_validate_json(body)
+    DreamWindow(namespace=request.namespace, since=request.since, until=request.until)  # a window that can run
+    return request
+
+
+def _span_attributes(request: DreamRequested) -> Mapping[str, Any]:
+    return {attributes.NAMESPACE: request.namespace, attributes.DREAM_RUN_ID: request.run_id}
+
+
+class DreamRunCounter:
+    """Runs this process finished (tests and logs read it)."""
+
+    def __init__(self) -> None:
         self.finished = 0
 
-    async def handle(self, message: NatsBatchMessage) -> None:
-        for raw in message.raw_message:
-            try:
-                request = DreamRequested.model_validate_json(raw.data)
-                window = DreamWindow(namespace=request.namespace, since=request.since, until=request.until)
-            except ValidationError as exc:
-                log.error("dropping malformed dream.requested on %s: %s", raw.subject, exc)
-                await raw.term()
-                continue
-            try:
-                state = await self._runner.run(window, request.run_id, request.jobs)
-            except Exception as exc:
-                log.warning("dream run %s failed, retrying later: %r", request.run_id, exc)
-                await settle_failed([raw], exc, max_backoff_s=300.0, max_deliver=self._settings.max_deliver, log=log)
-                continue
-            self.finished += 1
-            log.info("dream run %s of %s finished: %s", state.run_id, state.namespace, _summary(state.done))
-            await raw.ack()
 
+def create_consumer(
+    runner: DreamRunner, tracer: Tracer, settings: DreamingSettings, counter: DreamRunCounter
+) -> BatchConsumer[DreamRequested]:
+    async def dream(one: list[Delivery[DreamRequested]]) -> None:
+        request = one[0].event
+        window = DreamWindow(namespace=request.namespace, since=request.since, until=request.until)
+        state = await runner.run(window, request.run_id, request.jobs)
+        counter.finished += 1
+        summary = "; ".join(f"{job}: {result.note}" for job, result in state.done.items())
+        log.info("dream run %s of %s finished: %s", state.run_id, state.namespace, summary)
 
-def _summary(done: dict[str, Any]) -> str:
-    return "; ".join(f"{job}: {result.note}" for job, result in done.items())
-
-
-def register(broker: NatsBroker, handler: DreamRequestedHandler, settings: DreamingSettings) -> Any:
-    subscriber = broker.subscriber(
-        Subjects.DREAM_REQUESTED_ALL,
-        stream=JStream(DREAM_STREAM.name, declare=False),
-        durable=settings.durable,
-        pull_sub=PullSub(batch_size=1, timeout=1.0, batch=True),
-        config=ConsumerConfig(ack_wait=settings.ack_wait_s, max_ack_pending=1),
-        ack_policy=AckPolicy.MANUAL,
+    return BatchConsumer(
+        DeliveryOpener(_parse, tracer, "dreaming.run", _span_attributes, log),
+        dream,
+        settings.retry,
+        log,
+        per_message=True,
     )
-
-    @subscriber
-    async def on_requested(body: Any, message: Annotated[NatsBatchMessage, Context("message")]) -> None:
-        await handler.handle(message)
-
-    return subscriber

@@ -3,29 +3,21 @@ line (the chart's CronJob and `somnia dream` both call `python -m somnia_dreamin
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
 
 from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import DREAM_STREAM, DreamJob
-from somnia_embedder import Embedder, EmbedderSettings, create_embedder
-from somnia_graph_store import GraphStoreSettings, open_graph_store
-from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
-from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
-from somnia_telemetry import configure_tracing
+from somnia_service_runtime import ConsumerProcess, Stores
+from somnia_service_runtime import run as run_service
 
 from somnia_dreaming.checkpoints import InProcessCheckpoints, KvCheckpoints, RunCheckpoints
-from somnia_dreaming.handlers import DreamRequestedHandler, JetStreamDreamEvents, register
+from somnia_dreaming.handlers import DreamRunCounter, JetStreamDreamEvents, consumer_specs, create_consumer
 from somnia_dreaming.jobs.consolidate import Consolidator
 from somnia_dreaming.models import DreamRunState, DreamWindow
-from somnia_dreaming.ports import DreamingGraph
 from somnia_dreaming.runner import DreamRunner, EventSink, ProgressSink
 from somnia_dreaming.settings import ConsolidationSettings, DreamingSettings, SuccessSettings
 from somnia_dreaming.summarize import AbstractiveSummarizer, ExtractiveSummarizer, Summarizer
-
-log = logging.getLogger("somnia.dreaming")
 
 
 def create_summarizer(settings: ConsolidationSettings) -> Summarizer:
@@ -41,76 +33,73 @@ def create_summarizer(settings: ConsolidationSettings) -> Summarizer:
     )
 
 
-@dataclass
-class Stores:
-    embedder: Embedder
-    store: MemoryStore
-    graph: DreamingGraph
-    summarizer: Summarizer
+@dataclass(frozen=True)
+class DreamSettings:
+    """Every setting a run reads, read once where the process starts."""
+
+    service: DreamingSettings
+    consolidation: ConsolidationSettings
+    success: SuccessSettings
 
     @classmethod
-    async def open(cls) -> Stores:
-        graph = open_graph_store(GraphStoreSettings())
-        await graph.ensure_schema()
-        return cls(
-            await create_embedder(EmbedderSettings()),
-            open_memory_store(MemoryStoreSettings()),
-            graph,
-            create_summarizer(ConsolidationSettings()),
-        )
+    def from_env(cls, service: DreamingSettings | None = None) -> DreamSettings:
+        return cls(service or DreamingSettings(), ConsolidationSettings(), SuccessSettings())
 
-    def runner(self, checkpoints: RunCheckpoints, settings: DreamingSettings, events: EventSink | None) -> DreamRunner:
-        consolidation = ConsolidationSettings()
-        consolidator = Consolidator(
-            self.store,
-            self.graph,
-            self.embedder,
-            self.summarizer,
-            quotes=consolidation.quotes_per_insight,
-            topic_insights=consolidation.topic_insights,
-            credible_level=SuccessSettings().credible_level,
-        )
-        return DreamRunner(self.graph, self.store, consolidator, checkpoints, settings, events=events)
 
-    async def aclose(self) -> None:
-        await self.summarizer.aclose()
-        await self.graph.aclose()
-        await self.embedder.aclose()
-        await self.store.aclose()
+def create_runner(
+    stores: Stores,
+    summarizer: Summarizer,
+    settings: DreamSettings,
+    checkpoints: RunCheckpoints,
+    events: EventSink | None,
+) -> DreamRunner:
+    consolidator = Consolidator(
+        stores.store,
+        stores.graph,
+        stores.embedder,
+        summarizer,
+        quotes=settings.consolidation.quotes_per_insight,
+        topic_insights=settings.consolidation.topic_insights,
+        credible_level=settings.success.credible_level,
+    )
+    return DreamRunner(stores.graph, stores.store, consolidator, checkpoints, settings.service, events=events)
 
 
 class DreamingApp:
-    def __init__(self, settings: DreamingSettings, stores: Stores, tracer_provider: TracerProvider | None = None):
+    def __init__(
+        self,
+        settings: DreamSettings,
+        stores: Stores,
+        summarizer: Summarizer,
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
         self.settings = settings
         self.stores = stores
-        self.broker = create_broker(
-            settings.nats_url,
-            name="dreaming",
-            tracer_provider=tracer_provider,
-            graceful_timeout_s=settings.shutdown_grace_s,
-        )
-        self.handler: DreamRequestedHandler | None = None
-        self.health = GrpcServer(
-            host=settings.health_host, port=settings.health_port, services=[], tracer_provider=tracer_provider
-        )
+        self.summarizer = summarizer
+        self.process = ConsumerProcess("dreaming", settings.service, (DREAM_STREAM,), tracer_provider)
+        self.broker = self.process.broker
+        self.runs = DreamRunCounter()
 
-    async def start(self) -> None:
-        await self.stores.store.check_embedder(self.stores.embedder.name, self.stores.embedder.dimension)
-        await self.broker.connect()
-        await ensure_streams(self.broker, DREAM_STREAM)
-        checkpoints = KvCheckpoints(self.broker.connection.jetstream(), bucket=self.settings.runs_bucket)
+    async def start(self) -> int:
+        await self.stores.check_embedder()
+        await self.process.connect()
+        checkpoints = KvCheckpoints(self.broker.connection.jetstream(), bucket=self.settings.service.runs_bucket)
         await checkpoints.open()
         events = JetStreamDreamEvents(JetStreamPublisher(self.broker))
-        self.handler = DreamRequestedHandler(self.stores.runner(checkpoints, self.settings, events), self.settings)
-        register(self.broker, self.handler, self.settings)
-        await self.broker.start()
-        port = await self.health.start()
-        log.info("dreaming on %s; health on %s", DREAM_STREAM.name, port)
+        runner = create_runner(self.stores, self.summarizer, self.settings, checkpoints, events)
+        consumer = create_consumer(runner, self.process.tracer, self.settings.service, self.runs)
+        self.process.consume(consumer_specs(self.settings.service), consumer.handle)
+        return await self.process.start()
 
     async def stop(self) -> None:
-        await self.health.stop()
-        await close_broker(self.broker)
+        await self.process.stop()
+        await self.summarizer.aclose()
         await self.stores.aclose()
+
+
+async def create_app(settings: DreamingSettings, tracer_provider: TracerProvider | None = None) -> DreamingApp:
+    dream = DreamSettings.from_env(settings)
+    return DreamingApp(dream, await Stores.open(), create_summarizer(dream.consolidation), tracer_provider)
 
 
 async def run_once(
@@ -124,7 +113,9 @@ async def run_once(
 ) -> DreamRunState:
     """One run. With the bus: checkpoints in NATS KV (resumable from anywhere) and events published;
     without: checkpoints in process and no events (for a machine with no NATS running)."""
+    dream = DreamSettings.from_env(settings)
     stores = await Stores.open()
+    summarizer = create_summarizer(dream.consolidation)
     broker = create_broker(settings.nats_url, name="dreaming-run") if bus else None
     try:
         checkpoints: RunCheckpoints = InProcessCheckpoints()
@@ -135,22 +126,14 @@ async def run_once(
             kv = KvCheckpoints(broker.connection.jetstream(), bucket=settings.runs_bucket)
             await kv.open()
             checkpoints, events = kv, JetStreamDreamEvents(JetStreamPublisher(broker))
-        runner = stores.runner(checkpoints, settings, events)
+        runner = create_runner(stores, summarizer, dream, checkpoints, events)
         return await runner.run(window, run_id, jobs, progress)
     finally:
         if broker is not None:
             await close_broker(broker)
+        await summarizer.aclose()
         await stores.aclose()
 
 
-async def serve() -> None:
-    settings = DreamingSettings()
-    app = DreamingApp(settings, await Stores.open(), configure_tracing("dreaming"))
-    await app.start()
-    await wait_for_shutdown_signal()
-    await app.stop()
-
-
 def run() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve())
+    run_service("dreaming", create_app, DreamingSettings)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from somnia_contracts import DREAM_RUNS_BUCKET
+from somnia_service_runtime import ConsumerSettings
 
 
 class MiningSettings(BaseSettings):
@@ -68,13 +69,9 @@ class ConsolidationSettings(BaseSettings):
     llm_timeout_s: float = Field(default=60.0, gt=0)
 
 
-class DreamingSettings(BaseSettings):
+class DreamingSettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="SOMNIA_DREAMING_", extra="ignore", populate_by_name=True)
 
-    nats_url: str = Field(
-        default="nats://127.0.0.1:14222",
-        validation_alias=AliasChoices("SOMNIA_DREAMING_NATS_URL", "SOMNIA_NATS_URL"),
-    )
     window_days: float = Field(default=7.0, gt=0.0, description="a run without a window dreams over these days")
     # What a scheduled run (the CronJob) dreams over when not told: comma-separated in the variable.
     namespaces: str = ""
@@ -86,16 +83,11 @@ class DreamingSettings(BaseSettings):
     page_size: int = Field(default=200, ge=1, le=5000, description="sessions or memories read per page")
     runs_bucket: str = DREAM_RUNS_BUCKET
     durable: str = "dreaming"
+    # One run at a time: a run is long, and its checkpoint makes a redelivered request resume it.
+    batch_size: int = Field(default=1, ge=1, le=1)
+    batch_wait_s: float = Field(default=1.0, gt=0)
     ack_wait_s: float = Field(default=1800.0, gt=0, description="a run may take this long before redelivery")
     max_deliver: int = Field(default=3, ge=1)
+    max_backoff_s: float = Field(default=300.0, gt=0)
     shutdown_grace_s: float = Field(default=30.0, gt=0)
-    health_host: str = Field(
-        default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_DREAMING_HEALTH_HOST", "SOMNIA_GRPC_HOST")
-    )
     health_port: int = Field(default=50056, ge=0, le=65535)
-    metrics_port: int = Field(
-        default=0,
-        ge=0,
-        le=65535,
-        validation_alias=AliasChoices("SOMNIA_DREAMING_METRICS_PORT", "SOMNIA_METRICS_PORT"),
-    )

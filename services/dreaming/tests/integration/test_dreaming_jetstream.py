@@ -14,12 +14,13 @@ from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_s
 from somnia_contracts import DREAM_STREAM, DreamRequested, MsgIds, Subjects
 from somnia_dreaming import synthetic
 from somnia_dreaming.checkpoints import KvCheckpoints
-from somnia_dreaming.main import DreamingApp, Stores
+from somnia_dreaming.main import DreamingApp, DreamSettings
 from somnia_dreaming.settings import DreamingSettings
 from somnia_dreaming.summarize import ExtractiveSummarizer
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import NatsServer
+from somnia_service_runtime import Stores
 
 pytestmark = pytest.mark.integration
 NS = "acme/ops-bot/team"
@@ -47,17 +48,16 @@ async def test_a_requested_dream_runs_checkpoints_and_publishes_once(
     sessions = list(synthetic.generate(120, start=datetime.now(UTC) - timedelta(days=2)))
     await synthetic.write(NS, sessions, graph, store, synthetic.TopicVectors(), embedder=embedder.name)
     settings = DreamingSettings(nats_url=nats_server.url, health_port=0, runs_bucket="test_runs")
-    app = DreamingApp(settings, Stores(embedder, store, graph, ExtractiveSummarizer()))
+    app = DreamingApp(DreamSettings.from_env(settings), Stores(embedder, store, graph), ExtractiveSummarizer())
     await app.start()
     client = await nats.connect(nats_server.url)
     try:
         await request(nats_server.url, "nightly-1", MsgIds.dream_requested(NS, "nightly-1"))
-        assert app.handler is not None
         for _ in range(600):
-            if app.handler.finished:
+            if app.runs.finished:
                 break
             await asyncio.sleep(0.1)
-        assert app.handler.finished == 1, "the run did not finish"
+        assert app.runs.finished == 1, "the run did not finish"
         checkpoints = KvCheckpoints(client.jetstream(), bucket="test_runs")
         await checkpoints.open()
         state = await checkpoints.get(NS, "nightly-1")
@@ -88,10 +88,10 @@ async def test_a_requested_dream_runs_checkpoints_and_publishes_once(
         count = await store.count(NS)
         await request(nats_server.url, "nightly-1", "a-second-request-for-the-same-run")
         for _ in range(100):
-            if app.handler.finished == 2:
+            if app.runs.finished == 2:
                 break
             await asyncio.sleep(0.1)
-        assert app.handler.finished == 2
+        assert app.runs.finished == 2
         again = await published()
         assert again == first + Counter(requested=1)  # a finished run publishes nothing new
         assert await store.count(NS) == count

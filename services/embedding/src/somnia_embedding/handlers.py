@@ -10,20 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from faststream import Context
-from faststream.middlewares import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.message import NatsBatchMessage
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Tracer
-from pydantic import ValidationError
-from somnia_bus import JetStreamPublisher, settle_failed
+from opentelemetry.trace import Span, Tracer
+from somnia_bus import ConsumerSpec, Delivery, DeliveryOpener, JetStreamPublisher, Retry, fail_deliveries
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryIndexed, MsgIds, Subjects, TurnCaptured
-from somnia_telemetry import ServiceMetrics, attributes, context_from_headers
+from somnia_telemetry import ServiceMetrics, attributes
 
 from somnia_embedding.service import IndexingService, IndexResult, PreparedBatch
 from somnia_embedding.settings import EmbeddingSettings
@@ -31,11 +27,16 @@ from somnia_embedding.settings import EmbeddingSettings
 log = logging.getLogger("somnia.embedding")
 
 
-@dataclass
-class _Delivery:
-    raw: Any
-    turn: TurnCaptured
-    span: Span
+def consumer_specs(settings: EmbeddingSettings) -> list[ConsumerSpec]:
+    return [settings.consumer(SESSION_STREAM, Subjects.SESSION_TURN_ALL)]
+
+
+def _span_attributes(turn: TurnCaptured) -> Mapping[str, Any]:
+    return {
+        attributes.NAMESPACE: turn.namespace,
+        attributes.SESSION_ID: turn.session_id,
+        attributes.TURN_ID: turn.turn_id,
+    }
 
 
 class TurnBatchHandler:
@@ -49,8 +50,7 @@ class TurnBatchHandler:
         publisher: JetStreamPublisher,
         tracer: Tracer,
         *,
-        max_backoff_s: float,
-        max_deliver: int,
+        retry: Retry,
         embedder_name: str,
         metrics: ServiceMetrics,
         max_in_flight: int = 2,
@@ -58,19 +58,23 @@ class TurnBatchHandler:
         self._service = service
         self._publisher = publisher
         self._tracer = tracer
-        self._max_backoff_s = max_backoff_s
-        self._max_deliver = max_deliver
+        self._retry = retry
+        self._opener = DeliveryOpener(
+            TurnCaptured.model_validate_json, tracer, "embedding.index_turn", _span_attributes, log
+        )
         self._embedder_name = embedder_name
         self._metrics = metrics
         self._slots = asyncio.Semaphore(max_in_flight)
         self._commits: set[asyncio.Task[None]] = set()
 
     async def handle(self, message: NatsBatchMessage) -> None:
-        deliveries = await self._open(message)
+        deliveries = await self._opener.open(message)
         if not deliveries:
             return
+        for d in deliveries:
+            d.span.set_attribute(attributes.BATCH_SIZE, len(message.raw_message))
         try:
-            batch = await self._service.prepare([d.turn for d in deliveries])
+            batch = await self._service.prepare([d.event for d in deliveries])
         except Exception as exc:
             await self._fail(deliveries, exc)
             return
@@ -84,31 +88,7 @@ class TurnBatchHandler:
         if self._commits:
             await asyncio.gather(*self._commits, return_exceptions=True)
 
-    async def _open(self, message: NatsBatchMessage) -> list[_Delivery]:
-        deliveries: list[_Delivery] = []
-        for raw in message.raw_message:
-            try:
-                turn = TurnCaptured.model_validate_json(raw.data)
-            except ValidationError as exc:
-                # A body no schema version explains can never succeed: drop it loudly, keep the rest.
-                log.error("dropping malformed session.turn on %s: %s", raw.subject, exc)
-                await raw.term()
-                continue
-            span = self._tracer.start_span(
-                "embedding.index_turn", context=context_from_headers(raw.headers), kind=SpanKind.CONSUMER
-            )
-            span.set_attributes(
-                {
-                    attributes.NAMESPACE: turn.namespace,
-                    attributes.SESSION_ID: turn.session_id,
-                    attributes.TURN_ID: turn.turn_id,
-                    attributes.BATCH_SIZE: len(message.raw_message),
-                }
-            )
-            deliveries.append(_Delivery(raw, turn, span))
-        return deliveries
-
-    async def _commit(self, deliveries: list[_Delivery], batch: PreparedBatch) -> None:
+    async def _commit(self, deliveries: list[Delivery[TurnCaptured]], batch: PreparedBatch) -> None:
         try:
             started = time.perf_counter()
             result = await self._service.commit(batch)
@@ -119,7 +99,7 @@ class TurnBatchHandler:
             self._metrics.turns_indexed.inc(len(deliveries))
             indexed_at = datetime.now(UTC)
             for d in deliveries:
-                self._metrics.capture_to_indexed.observe(max(0.0, (indexed_at - d.turn.captured_at).total_seconds()))
+                self._metrics.capture_to_indexed.observe(max(0.0, (indexed_at - d.event.captured_at).total_seconds()))
             t = result.timings
             log.debug(
                 "batch of %d: embed %.0f ms, store %.0f ms, store+publish+ack %.0f ms",
@@ -133,18 +113,12 @@ class TurnBatchHandler:
         finally:
             self._slots.release()
 
-    async def _fail(self, deliveries: list[_Delivery], exc: Exception) -> None:
+    async def _fail(self, deliveries: list[Delivery[TurnCaptured]], exc: Exception) -> None:
         log.warning("indexing %d turns failed, retrying later: %r", len(deliveries), exc)
         self._metrics.indexing_failures.inc()
-        for d in deliveries:
-            d.span.record_exception(exc)
-            d.span.set_status(trace.StatusCode.ERROR, str(exc))
-            d.span.end()
-        await settle_failed(
-            [d.raw for d in deliveries], exc, max_backoff_s=self._max_backoff_s, max_deliver=self._max_deliver, log=log
-        )
+        await fail_deliveries(deliveries, exc, self._retry, log)
 
-    async def _publish_indexed(self, deliveries: list[_Delivery], result: IndexResult) -> None:
+    async def _publish_indexed(self, deliveries: list[Delivery[TurnCaptured]], result: IndexResult) -> None:
         t = result.timings
         publishes = []
         for delivery, event in zip(deliveries, result.events, strict=True):
@@ -173,23 +147,3 @@ class TurnBatchHandler:
                 msg_id=MsgIds.memory_indexed(event.namespace, event.session_id, event.turn_id),
                 stream=MEMORY_STREAM.name,
             )
-
-
-def register(broker: NatsBroker, handler: TurnBatchHandler, settings: EmbeddingSettings) -> Any:
-    """Bind the durable pull consumer on every session.turn subject to the handler; returns the
-    subscriber so that shutdown can stop it before draining the handler."""
-
-    subscriber = broker.subscriber(
-        Subjects.SESSION_TURN_ALL,
-        stream=JStream(SESSION_STREAM.name, declare=False),
-        durable=settings.durable,
-        pull_sub=PullSub(batch_size=settings.batch_size, timeout=settings.batch_wait_s, batch=True),
-        config=ConsumerConfig(ack_wait=settings.ack_wait_s, max_ack_pending=settings.batch_size * 16),
-        ack_policy=AckPolicy.MANUAL,
-    )
-
-    @subscriber
-    async def on_turns(body: Any, message: Annotated[NatsBatchMessage, Context("message")]) -> None:
-        await handler.handle(message)
-
-    return subscriber

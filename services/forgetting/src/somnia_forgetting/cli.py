@@ -21,9 +21,12 @@ from somnia_contracts import (
     validate_namespace,
     validate_session_id,
 )
+from somnia_retrieval import RankingSettings
+from somnia_retrieval.settings import activation_law
+from somnia_service_runtime import Stores
 
 from somnia_forgetting.archive import ColdArchive
-from somnia_forgetting.main import IDS_PER_EVENT, Stores, archived_publisher, serve
+from somnia_forgetting.main import IDS_PER_EVENT, archived_publisher, create_sweeper, run
 from somnia_forgetting.settings import ForgettingSettings
 
 
@@ -64,7 +67,7 @@ async def sweep_command(args: argparse.Namespace, settings: ForgettingSettings) 
             await broker.connect()
             await ensure_streams(broker, MEMORY_STREAM)
             sink = archived_publisher(JetStreamPublisher(broker))
-        sweeper = stores.sweeper(settings, sink)
+        sweeper = create_sweeper(stores, settings, activation_law(RankingSettings()), sink)
         for namespace in args.namespace:
 
             def progress(ns: str, done: int, total: int) -> None:
@@ -150,5 +153,5 @@ def main(argv: list[str] | None = None) -> int:
     except (IdentifierError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(serve())
+    run()
     return 0

@@ -9,24 +9,21 @@ import contextlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nats.js.api import KeyValueConfig
 from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 from opentelemetry.trace import TracerProvider
-from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams, open_key_value
+from somnia_bus import JetStreamPublisher, open_key_value
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryArchived, Subjects, namespace_key_prefix
-from somnia_embedder import Embedder, EmbedderSettings, create_embedder
-from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
-from somnia_grpc_runtime import GrpcServer, wait_for_shutdown_signal
-from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_retrieval import RankingSettings
 from somnia_retrieval.settings import activation_law
-from somnia_telemetry import configure_tracing
+from somnia_retrieval.strength import ActivationLaw
+from somnia_service_runtime import ConsumerProcess, Stores
+from somnia_service_runtime import run as run_service
 
-from somnia_forgetting.handlers import ForgettingEventHandler, register
+from somnia_forgetting.handlers import NegativeCounter, consumer_specs, create_consumer
 from somnia_forgetting.negative import NegativeKnowledge
 from somnia_forgetting.settings import ForgettingSettings
 from somnia_forgetting.sweep import ArchivedSink, Sweeper
@@ -36,26 +33,10 @@ log = logging.getLogger("somnia.forgetting")
 IDS_PER_EVENT = 1000
 
 
-@dataclass
-class Stores:
-    embedder: Embedder
-    store: MemoryStore
-    graph: GraphStore
-
-    @classmethod
-    async def open(cls) -> Stores:
-        graph = open_graph_store(GraphStoreSettings())
-        await graph.ensure_schema()
-        return cls(await create_embedder(EmbedderSettings()), open_memory_store(MemoryStoreSettings()), graph)
-
-    def sweeper(self, settings: ForgettingSettings, on_archived: ArchivedSink | None = None) -> Sweeper:
-        law = activation_law(RankingSettings())
-        return Sweeper(self.store, self.graph, self.embedder, law, settings, on_archived=on_archived)
-
-    async def aclose(self) -> None:
-        await self.graph.aclose()
-        await self.embedder.aclose()
-        await self.store.aclose()
+def create_sweeper(
+    stores: Stores, settings: ForgettingSettings, law: ActivationLaw, on_archived: ArchivedSink | None = None
+) -> Sweeper:
+    return Sweeper(stores.store, stores.graph, stores.embedder, law, settings, on_archived=on_archived)
 
 
 def archived_publisher(publisher: JetStreamPublisher) -> ArchivedSink:
@@ -107,41 +88,42 @@ class DueBucket:
 
 
 class ForgettingApp:
-    def __init__(self, settings: ForgettingSettings, stores: Stores, tracer_provider: TracerProvider | None = None):
+    def __init__(
+        self,
+        settings: ForgettingSettings,
+        stores: Stores,
+        law: ActivationLaw,
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
         self.settings = settings
         self.stores = stores
-        self.broker = create_broker(
-            settings.nats_url,
-            name="forgetting",
-            tracer_provider=tracer_provider,
-            graceful_timeout_s=settings.shutdown_grace_s,
-        )
-        self.health = GrpcServer(
-            host=settings.health_host, port=settings.health_port, services=[], tracer_provider=tracer_provider
-        )
-        self.handler: ForgettingEventHandler | None = None
+        self.law = law
+        self.process = ConsumerProcess("forgetting", settings, (SESSION_STREAM, MEMORY_STREAM), tracer_provider)
+        self.broker = self.process.broker
+        self.negative = NegativeCounter()
         self.due: DueBucket | None = None
         self.sweeps = 0
+        self._sweeper: Sweeper | None = None
         self._loop: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        await self.stores.store.check_embedder(self.stores.embedder.name, self.stores.embedder.dimension)
-        await self.broker.connect()
-        await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM)
+    async def start(self) -> int:
+        await self.stores.check_embedder()
+        await self.process.connect()
         js = self.broker.connection.jetstream()
         self.due = DueBucket(await open_key_value(js, KeyValueConfig(bucket=self.settings.bucket, history=1)))
         negative = NegativeKnowledge(self.stores.store, self.stores.graph, self.stores.embedder)
-        self.handler = ForgettingEventHandler(negative, self.due, self.settings)
-        register(self.broker, self.handler, self.settings)
-        await self.broker.start()
-        self._sweeper = self.stores.sweeper(self.settings, archived_publisher(JetStreamPublisher(self.broker)))
+        consumer = create_consumer(negative, self.due, self.process.tracer, self.settings, self.negative)
+        self.process.consume(consumer_specs(self.settings), consumer.handle)
+        port = await self.process.start()
+        publisher = archived_publisher(JetStreamPublisher(self.broker))
+        self._sweeper = create_sweeper(self.stores, self.settings, self.law, publisher)
         self._loop = asyncio.create_task(self._sweep_forever())
-        port = await self.health.start()
-        log.info("forgetting on %s and %s; health on %s", SESSION_STREAM.name, MEMORY_STREAM.name, port)
+        return port
 
     async def sweep_due(self) -> int:
         """Sweep every namespace due now; returns how many were swept."""
-        assert self.due is not None
+        if self.due is None or self._sweeper is None:
+            raise RuntimeError("ForgettingApp.start() was not awaited")
         swept = 0
         for key, namespace in await self.due.due():
             await self._sweeper.sweep(namespace)
@@ -163,14 +145,13 @@ class ForgettingApp:
             self._loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
-        await self.health.stop()
-        await close_broker(self.broker)
+        await self.process.stop()
         await self.stores.aclose()
 
 
-async def serve() -> None:
-    settings = ForgettingSettings()
-    app = ForgettingApp(settings, await Stores.open(), configure_tracing("forgetting"))
-    await app.start()
-    await wait_for_shutdown_signal()
-    await app.stop()
+async def create_app(settings: ForgettingSettings, tracer_provider: TracerProvider | None = None) -> ForgettingApp:
+    return ForgettingApp(settings, await Stores.open(), activation_law(RankingSettings()), tracer_provider)
+
+
+def run() -> None:
+    run_service("forgetting", create_app, ForgettingSettings)

@@ -4,18 +4,15 @@ memory's strength is)."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
 from somnia_contracts import FORGETTING_BUCKET
+from somnia_service_runtime import ConsumerSettings
 
 
-class ForgettingSettings(BaseSettings):
+class ForgettingSettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="SOMNIA_FORGETTING_", extra="ignore", populate_by_name=True)
 
-    nats_url: str = Field(
-        default="nats://127.0.0.1:14222",
-        validation_alias=AliasChoices("SOMNIA_FORGETTING_NATS_URL", "SOMNIA_NATS_URL"),
-    )
     # Below this strength an episodic memory fades: consolidated into its session's digest, then
     # archived. 0.3 is a memory about 110 days old that was never used again (docs/forgetting.md).
     archive_below: float = Field(default=0.3, gt=0.0, lt=1.0)
@@ -69,13 +66,7 @@ class ForgettingSettings(BaseSettings):
     page_size: int = Field(default=500, ge=10, le=5000)
     bucket: str = FORGETTING_BUCKET
     durable: str = "forgetting"
-    batch_size: int = Field(default=64, ge=1, le=1024)
     batch_wait_s: float = Field(default=0.5, gt=0.0)
-    ack_wait_s: float = Field(default=60.0, gt=0.0)
     max_deliver: int = Field(default=10, ge=1)
-    max_backoff_s: float = Field(default=30.0, gt=0.0)
     shutdown_grace_s: float = Field(default=10.0, gt=0.0)
-    health_host: str = Field(
-        default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_FORGETTING_HEALTH_HOST", "SOMNIA_GRPC_HOST")
-    )
     health_port: int = Field(default=50057, ge=0, le=65535)

@@ -3,26 +3,19 @@ the store)."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+from somnia_service_runtime import ConsumerSettings
 
 
-class GraphServiceSettings(BaseSettings):
+class GraphServiceSettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="SOMNIA_GRAPH_SERVICE_", extra="ignore", populate_by_name=True)
 
-    nats_url: str = Field(
-        default="nats://127.0.0.1:14222",
-        validation_alias=AliasChoices("SOMNIA_GRAPH_SERVICE_NATS_URL", "SOMNIA_NATS_URL"),
-    )
     durable: str = "graph"
     # Linking is enrichment, not the hot path: larger, less frequent batches mean fewer transactions
     # competing with embedding's (measured on 2 cores: capture -> recallable p99 859 -> 657 ms).
     batch_size: int = Field(default=256, ge=1, le=1024)
     batch_wait_s: float = Field(default=0.5, gt=0)
-    ack_wait_s: float = Field(default=60.0, gt=0)
-    max_deliver: int = Field(default=20, ge=1, description="attempts before a message is given up (logged)")
-    max_backoff_s: float = Field(default=30.0, gt=0)
-    shutdown_grace_s: float = Field(default=15.0, gt=0)
     # Entities (MENTIONS) from the extractor (SOMNIA_EXTRACTOR_*); off links turns by time alone.
     extract_entities: bool = True
     # SIMILAR_TO: each new memory links to its `similar_top` nearest memories with cosine at least
@@ -42,15 +35,4 @@ class GraphServiceSettings(BaseSettings):
     judge_timeout_s: float = Field(default=20.0, gt=0)
     judge_min_cosine: float = Field(default=0.5, ge=-1.0, le=1.0)
     judge_max_pairs: int = Field(default=16, ge=1, le=1000)
-    # SOMNIA_GRPC_HOST sets every service at once (0.0.0.0 in containers).
-    health_host: str = Field(
-        default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_GRAPH_SERVICE_HEALTH_HOST", "SOMNIA_GRPC_HOST")
-    )
     health_port: int = Field(default=50054, ge=0, le=65535)
-    # Prometheus /metrics; 0 (the default on one machine) serves none. SOMNIA_METRICS_PORT sets every service.
-    metrics_port: int = Field(
-        default=0,
-        ge=0,
-        le=65535,
-        validation_alias=AliasChoices("SOMNIA_GRAPH_SERVICE_METRICS_PORT", "SOMNIA_METRICS_PORT"),
-    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from opentelemetry.trace import TracerProvider
@@ -20,7 +19,7 @@ from somnia_contracts import (
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
-from somnia_grpc_runtime import GrpcServer, ServiceBinding, wait_for_shutdown_signal
+from somnia_grpc_runtime import GrpcServer, ServiceBinding
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_retrieval import (
     RankingSettings,
@@ -29,7 +28,8 @@ from somnia_retrieval import (
     WarmPackSettings,
     WarmPackStore,
 )
-from somnia_telemetry import configure_tracing, create_metrics, serve_metrics
+from somnia_service_runtime import run as run_service
+from somnia_telemetry import create_metrics, serve_metrics
 from somnia_tokens import TokenizerSettings, create_token_counter
 
 from somnia_recall.feedback import FeedbackRecorder
@@ -178,13 +178,5 @@ async def create_app(settings: RecallSettings, tracer_provider: TracerProvider |
     )
 
 
-async def serve() -> None:
-    app = await create_app(RecallSettings(), configure_tracing("recall"))
-    await app.start()
-    await wait_for_shutdown_signal()
-    await app.stop()
-
-
 def run() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve())
+    run_service("recall", create_app, RecallSettings)

@@ -3,19 +3,16 @@ SOMNIA_EMBEDDER_*, SOMNIA_STORE_*, SOMNIA_GRAPH_*, SOMNIA_EXTRACTOR_* and SOMNIA
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+from somnia_service_runtime import ServiceSettings
 
 
-class RecallSettings(BaseSettings):
+class RecallSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SOMNIA_RECALL_", extra="ignore", populate_by_name=True)
 
-    # SOMNIA_GRPC_HOST sets every service at once (0.0.0.0 in containers).
-    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("SOMNIA_RECALL_HOST", "SOMNIA_GRPC_HOST"))
+    host: str = "127.0.0.1"
     port: int = Field(default=50052, ge=0, le=65535)
-    nats_url: str = Field(
-        default="nats://127.0.0.1:14222", validation_alias=AliasChoices("SOMNIA_RECALL_NATS_URL", "SOMNIA_NATS_URL")
-    )
     default_k: int = Field(default=10, ge=1, le=100)
     max_k: int = Field(default=100, ge=1, le=1000)
     max_query_chars: int = Field(default=4096, ge=1)
@@ -27,7 +24,3 @@ class RecallSettings(BaseSettings):
     # activation). Benchmarks that must not change the store between queries turn it off.
     record_uses: bool = True
     shutdown_grace_s: float = Field(default=5.0, ge=0)
-    # Prometheus /metrics; 0 (the default on one machine) serves none. SOMNIA_METRICS_PORT sets every service.
-    metrics_port: int = Field(
-        default=0, ge=0, le=65535, validation_alias=AliasChoices("SOMNIA_RECALL_METRICS_PORT", "SOMNIA_METRICS_PORT")
-    )
