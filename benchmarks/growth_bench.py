@@ -188,9 +188,9 @@ async def ask(
     from somnia_forgetting.settings import ForgettingSettings
     from somnia_forgetting.sweep import Sweeper
     from somnia_graph_store.embedded.store import EmbeddedGraphStore
+    from somnia_memory_model.insights import quote
     from somnia_memory_store.embedded.store import EmbeddedMemoryStore
     from somnia_retrieval import RankingSettings, Retriever, UnknownNamespace
-    from somnia_retrieval.insights import quote
     from somnia_retrieval.settings import activation_law
     from somnia_retrieval.tiers import merge_tiers
 

@@ -98,3 +98,23 @@ async def test_insights_citing_a_memory_are_found_and_repointed(graph_store: Gra
     await graph_store.set_group_insight(ns, "Community", "c1", "i-1", ["m-1"])
     assert await graph_store.insights_citing(ns, ["m-2"]) == []
     assert await graph_store.insight_sources(ns, ["i-1"]) == {"i-1": ["m-1"]}
+
+
+async def test_what_quotes_a_memory_is_found_by_link_and_the_link_goes_with_it(
+    graph_store: GraphStore, ns: str
+) -> None:
+    await graph_store.upsert_memories(
+        [
+            MemoryNode(namespace=ns, session_id="s1", turn_id="t1", memory_id="m1"),
+            MemoryNode(namespace=ns, session_id="s1", turn_id="t2", memory_id="m2"),
+            MemoryNode(namespace=ns, session_id="s1", turn_id="n1", memory_id="n1", kind="negative", quotes=("m1",)),
+            MemoryNode(
+                namespace=ns, session_id="s1", turn_id="n2", memory_id="n2", kind="negative", quotes=("m1", "m2")
+            ),
+        ]
+    )
+    assert await graph_store.memories_quoting(ns, ["m1"]) == ["n1", "n2"]
+    assert await graph_store.memories_quoting(ns, ["m2", "never-was"]) == ["n2"]
+    assert await graph_store.memories_quoting(ns.replace("/agent/", "/other/"), ["m1"]) == []
+    await graph_store.erase_memories(ns, ["n2"])
+    assert await graph_store.memories_quoting(ns, ["m1", "m2"]) == ["n1"]

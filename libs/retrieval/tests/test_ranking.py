@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from somnia_contracts import memory_id_for
 from somnia_graph_store import FeedbackCounts
+from somnia_memory_model import importance
 from somnia_retrieval import InvalidQuery, RankingSettings
 from somnia_retrieval.expansion import specificity
-from somnia_retrieval.rerank import importance, mmr_order, recency
+from somnia_retrieval.rerank import mmr_order, recency
 
 from .conftest import NS, World, turn_id
 

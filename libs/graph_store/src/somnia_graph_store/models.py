@@ -47,6 +47,9 @@ class MemoryNode(BaseModel):
     turn_id: str
     memory_id: str
     kind: str = "episodic"
+    # The memories this one quotes (a negative memory's "Tried <first turn>", "Relied on <memory>"): a
+    # QUOTES edge each, so erasing a memory finds what quotes it by link, not by matching its words.
+    quotes: tuple[str, ...] = ()
 
 
 class Mention(BaseModel):

@@ -173,6 +173,10 @@ class DreamStore(Protocol):
 class ErasureStore(Protocol):
     """What erasure removes or rewrites."""
 
+    async def memories_quoting(self, namespace: str, memory_ids: Sequence[str]) -> list[str]:
+        """The memories that QUOTE any of `memory_ids` (negative memories about them), sorted."""
+        ...
+
     async def erase_sessions(self, namespace: str, session_ids: Sequence[str]) -> int:
         """Erase sessions with their turns, memories and the feedback on them, every edge touching them,
         and the entities no remaining turn mentions; returns the number of nodes removed."""

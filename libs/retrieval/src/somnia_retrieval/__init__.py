@@ -1,26 +1,21 @@
-"""Recall's pipeline and the warm pack, shared by the recall and cache-warming services."""
+"""Recall's pipeline and the warm pack builder, shared by the recall and cache-warming services."""
 
 from somnia_retrieval.filters import matches
 from somnia_retrieval.models import (
     ASSERTED,
     Candidate,
     InvalidQuery,
-    LayerName,
     RankedMemory,
     Standing,
     Status,
     UnknownNamespace,
 )
-from somnia_retrieval.pack_store import WarmPackStore, pack_key
 from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.retriever import Retriever
 from somnia_retrieval.settings import RankingSettings, WarmPackSettings
 from somnia_retrieval.warm_pack import (
     DEFAULT_BUDGETS,
     LAYER_ORDER,
-    PackItem,
-    PackLayer,
-    WarmPack,
     WarmPackBuilder,
     WarmRequest,
 )
@@ -31,9 +26,6 @@ __all__ = [
     "LAYER_ORDER",
     "Candidate",
     "InvalidQuery",
-    "LayerName",
-    "PackItem",
-    "PackLayer",
     "RankedMemory",
     "RankingGraph",
     "RankingSettings",
@@ -41,11 +33,8 @@ __all__ = [
     "Standing",
     "Status",
     "UnknownNamespace",
-    "WarmPack",
     "WarmPackBuilder",
     "WarmPackSettings",
-    "WarmPackStore",
     "WarmRequest",
     "matches",
-    "pack_key",
 ]

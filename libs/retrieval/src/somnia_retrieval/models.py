@@ -9,7 +9,6 @@ from typing import Literal
 from somnia_memory_store import MemoryRecord, SearchHit
 
 # The warm pack's layers: L1 immediate, L2 session, L3 domain, L4 strategic.
-LayerName = Literal["L1", "L2", "L3", "L4"]
 
 
 class InvalidQuery(ValueError):
@@ -58,10 +57,6 @@ class Candidate:
         activation: evidence from several paths accumulates); otherwise the best path counts."""
         self.paths.append(path)
         self.relevance = self.relevance + relevance if spread else max(self.relevance, relevance)
-
-
-# The kinds dreaming writes (insights and procedures); their provenance is on the graph.
-DREAMT_KINDS = ("semantic", "procedural")
 
 
 @dataclass(frozen=True)

@@ -13,24 +13,16 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 from somnia_graph_store import FeedbackCounts, UseHistory
+from somnia_memory_model import ActivationLaw, importance
 
 from somnia_retrieval.models import Candidate, RankedMemory
 from somnia_retrieval.settings import RankingSettings, activation_law
-from somnia_retrieval.strength import ActivationLaw
 
 
 def recency(occurred_at: datetime, now: datetime, half_life_days: float) -> float:
     """1 for a memory of `now`, halving every `half_life_days` before it (0..1)."""
     age_days = max((now - occurred_at).total_seconds(), 0.0) / 86400.0
     return math.exp(-math.log(2) * age_days / half_life_days)
-
-
-def importance(feedback: FeedbackCounts | None) -> float:
-    """-1..1 from what agents reported: helped raises, misled lowers, with a prior of one neutral vote
-    so a single report moves it by half, not all the way."""
-    if feedback is None:
-        return 0.0
-    return (feedback.helped - feedback.misled) / (feedback.helped + feedback.misled + 1)
 
 
 def base_level(law: ActivationLaw, candidate: Candidate, now: datetime, history: UseHistory | None) -> float:

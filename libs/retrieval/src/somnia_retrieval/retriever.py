@@ -15,13 +15,13 @@ from opentelemetry import trace
 from somnia_embedder import Embedder
 from somnia_extraction import Extraction, Extractor
 from somnia_graph_store import FeedbackCounts, TurnRef, UseHistory
+from somnia_memory_model import ABSENCE_PREFIX, DREAMT_KINDS
 from somnia_memory_store import MemoryStore, SearchFilter, SearchHit
 from somnia_telemetry import attributes
 
 from somnia_retrieval.expansion import GraphExpander
 from somnia_retrieval.filters import matches
 from somnia_retrieval.models import (
-    DREAMT_KINDS,
     AbsenceSignal,
     Candidate,
     InvalidQuery,
@@ -35,7 +35,6 @@ from somnia_retrieval.settings import RankingSettings
 
 tracer = trace.get_tracer("somnia.retrieval")
 # How a negative memory of a search that found nothing begins (the forgetting service writes them).
-ABSENCE_PREFIX = "Checked on "
 EXTRACTION_CACHE_SIZE = 4096
 QUERY_VECTOR_CACHE_SIZE = 256
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from somnia_memory_model import ActivationLaw, StrengthSettings
+from somnia_warm_packs import LayerName
 
-from somnia_retrieval.models import LayerName
-from somnia_retrieval.strength import ActivationLaw
 
-
-class RankingSettings(BaseSettings):
+class RankingSettings(StrengthSettings):
     """Each default has its reasoning in docs/ranking.md. Where reasoning left a choice (alpha, hops,
     spreading, the entity boost), a few principled variants were compared on the LoCoMo development
     conversations; docs/ranking.md lists every variant tried and its figure, not only the winner."""
@@ -52,13 +51,8 @@ class RankingSettings(BaseSettings):
     # A memory whose turn realises a mined pattern (dreaming) is raised by the pattern's proven success:
     # relevance x (1 + pattern_weight x the lower credible bound of its success).
     pattern_weight: float = Field(default=0.2, ge=0.0, le=1.0)
-    # Strength: base-level activation (each recording and use a trace decaying as age ** -decay) raised
-    # by importance and pattern success, through a sigmoid around `activation_threshold`.
+    # How much a memory's strength (StrengthSettings: the law's parameters, shared with forgetting) weighs.
     strength_weight: float = Field(default=0.1, ge=0.0, le=1.0)
-    activation_decay: float = Field(default=0.5, gt=0.0, lt=1.0)
-    activation_threshold: float = Field(default=-1.5)
-    strength_importance_gain: float = Field(default=1.0, ge=0.0)
-    strength_success_gain: float = Field(default=1.0, ge=0.0)
     # A superseded, disproven or retracted memory keeps this share less of its relevance (it still comes
     # back, flagged); a downgraded one (less certain, not wrong) the smaller downgraded_penalty.
     superseded_penalty: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -99,10 +93,5 @@ class WarmPackSettings(BaseSettings):
         return {"L1": self.l1_tokens, "L2": self.l2_tokens, "L3": self.l3_tokens, "L4": self.l4_tokens}
 
 
-def activation_law(settings: RankingSettings) -> ActivationLaw:
-    return ActivationLaw(
-        decay=settings.activation_decay,
-        threshold=settings.activation_threshold,
-        importance_gain=settings.strength_importance_gain,
-        success_gain=settings.strength_success_gain,
-    )
+def activation_law(settings: StrengthSettings) -> ActivationLaw:
+    return settings.law()

@@ -27,13 +27,15 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from somnia_contracts import memory_id_for
 from somnia_extraction import OfflineExtractor
+from somnia_memory_model import DREAMT_KINDS, NEGATIVE
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, SearchHit, scan_all
 from somnia_tokens import TokenCounter
+from somnia_warm_packs import LayerName, PackItem, PackLayer, WarmPack
 
-from somnia_retrieval.models import DREAMT_KINDS, LayerName, RankedMemory, UnknownNamespace
+from somnia_retrieval.models import RankedMemory, UnknownNamespace
 from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.retriever import Retriever
 
@@ -55,59 +57,10 @@ STRATEGIC_QUERY = "prefer always never goal plan decided decision rule lesson mi
 DREAMT = SearchFilter(kinds=DREAMT_KINDS)
 # What L4 reads once a minute and ranks in process: dreamt items, and negative memories (failed
 # attempts, absences), which join procedures as pitfalls when they name the session's tools or words.
-STANDING = SearchFilter(kinds=(*DREAMT_KINDS, "negative"))
+STANDING = SearchFilter(kinds=(*DREAMT_KINDS, NEGATIVE))
 DREAMT_PER_LAYER = 10
 # A namespace holds a few hundred dreamt items at most; beyond this many, the oldest ids are not read.
 MAX_DREAMT = 2000
-
-
-class PackItem(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    memory_id: str
-    text: str
-    kind: str
-    status: str
-    session_id: str
-    turn_id: str
-    role: str
-    chunk_index: int
-    embedder: str
-    occurred_at: AwareDatetime
-    recorded_at: AwareDatetime
-    score: float
-    tokens: int
-    why: str
-    # For an insight or procedure that dreaming consolidated: the memories it was made from.
-    derived_from: tuple[str, ...] = ()
-
-
-class PackLayer(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    layer: LayerName
-    budget: int
-    tokens: int
-    items: tuple[PackItem, ...]
-    rendered: str
-
-
-class WarmPack(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    namespace: str
-    session_id: str
-    agent: str
-    layers: tuple[PackLayer, ...] = Field(description="L4, L3, L2, L1")
-    rendered: str
-    tokens: int
-    tokenizer: str
-    built_at: AwareDatetime
-    build_ms: float
-
-    @property
-    def memory_ids(self) -> set[str]:
-        return {item.memory_id for layer in self.layers for item in layer.items}
 
 
 class WarmRequest(BaseModel):

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from somnia_bus import JetStreamPublisher
 from somnia_contracts import CACHE_STREAM, CacheWarmed, SessionStarted, Subjects
-from somnia_retrieval import LayerName, UnknownNamespace, WarmPackBuilder, WarmPackStore, WarmRequest
+from somnia_retrieval import UnknownNamespace, WarmPackBuilder, WarmRequest
+from somnia_warm_packs import LayerName, WarmPackStore
 
 log = logging.getLogger("somnia.cache_warming")
 

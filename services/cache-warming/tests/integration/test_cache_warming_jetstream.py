@@ -21,8 +21,9 @@ from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import NatsServer
 from somnia_recall.main import RecallApp
 from somnia_recall.settings import RecallSettings
-from somnia_retrieval import WarmPackSettings, WarmPackStore
+from somnia_retrieval import WarmPackSettings
 from somnia_retrieval.testing import NS, seed_namespace
+from somnia_warm_packs import WarmPackStore
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from typing import Protocol
 
 import httpx
 from somnia_extraction.chat import ChatEndpoint
+from somnia_memory_model.insights import extractive_insight, quote
 from somnia_memory_store import MemoryRecord
-from somnia_retrieval.insights import extractive_insight, quote
 
 log = logging.getLogger("somnia.dreaming")
 

@@ -103,7 +103,7 @@ async def test_a_consumer_that_dies_before_acking_loses_nothing(
     await publish_turns(nats_server.url, turns(12))
     await asyncio.sleep(0.5)
     await close_broker(frozen.broker)  # dies holding un-acked messages
-    await frozen.health.stop()
+    await frozen.process.health.stop()
 
     store = EmbeddedMemoryStore(tmp_path / "m.db")
     revived = EmbeddingApp(settings, embedder, store)

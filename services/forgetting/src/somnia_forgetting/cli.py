@@ -21,8 +21,7 @@ from somnia_contracts import (
     validate_namespace,
     validate_session_id,
 )
-from somnia_retrieval import RankingSettings
-from somnia_retrieval.settings import activation_law
+from somnia_memory_model import StrengthSettings
 from somnia_service_runtime import Stores
 
 from somnia_forgetting.archive import ColdArchive
@@ -67,7 +66,7 @@ async def sweep_command(args: argparse.Namespace, settings: ForgettingSettings) 
             await broker.connect()
             await ensure_streams(broker, MEMORY_STREAM)
             sink = archived_publisher(JetStreamPublisher(broker))
-        sweeper = create_sweeper(stores, settings, activation_law(RankingSettings()), sink)
+        sweeper = create_sweeper(stores, settings, StrengthSettings().law(), sink)
         for namespace in args.namespace:
 
             def progress(ns: str, done: int, total: int) -> None:

@@ -17,9 +17,8 @@ from nats.js.kv import KeyValue
 from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, open_key_value
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryArchived, Subjects, namespace_key_prefix
-from somnia_retrieval import RankingSettings
-from somnia_retrieval.settings import activation_law
-from somnia_retrieval.strength import ActivationLaw
+from somnia_memory_model import StrengthSettings
+from somnia_memory_model.strength import ActivationLaw
 from somnia_service_runtime import ConsumerProcess, Stores
 from somnia_service_runtime import run as run_service
 
@@ -150,7 +149,7 @@ class ForgettingApp:
 
 
 async def create_app(settings: ForgettingSettings, tracer_provider: TracerProvider | None = None) -> ForgettingApp:
-    return ForgettingApp(settings, await Stores.open(), activation_law(RankingSettings()), tracer_provider)
+    return ForgettingApp(settings, await Stores.open(), StrengthSettings().law(), tracer_provider)
 
 
 def run() -> None:

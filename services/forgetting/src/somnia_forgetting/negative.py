@@ -10,16 +10,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from somnia_contracts import MemoryFeedback, TurnCaptured, archive_namespace, negative_memory_id
+from somnia_contracts import MemoryFeedback, TurnCaptured, archive_namespace, memory_id_for, negative_memory_id
 from somnia_embedder import Embedder
 from somnia_graph_store import MemoryNode, Verdict, cascade_verdicts
+from somnia_memory_model import NEGATIVE, excerpt
+from somnia_memory_model.negative import checked_absent, failed_attempt, failed_tool_call, misled_by
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
-from somnia_retrieval.retriever import ABSENCE_PREFIX
 
 from somnia_forgetting.ports import NegativeGraph
 
 NEGATIVE_ROLE = "system"
-EXCERPT_CHARS = 200
 # What a failed tool result looks like, in any tool's words: an error, an exception, a refusal, a
 # not-found, an HTTP 4xx/5xx status. A result that merely mentions "error" in passing can match: a
 # spurious pitfall costs less than a repeated failure.
@@ -29,11 +29,6 @@ FAILED_RESULT = re.compile(
     r"|\"(?:ok|success)\"\s*:\s*false",
     re.IGNORECASE,
 )
-
-
-def excerpt(text: str, chars: int = EXCERPT_CHARS) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= chars else flat[: chars - 1].rstrip() + "…"
 
 
 def failed_tool_result(turn: TurnCaptured) -> bool:
@@ -48,6 +43,8 @@ class Drafted:
     session_id: str
     text: str
     occurred_at: datetime
+    # The memories it quotes: linked (QUOTES), so that erasing one of them takes this one too.
+    quotes: tuple[str, ...] = ()
 
 
 class NegativeKnowledge:
@@ -61,20 +58,13 @@ class NegativeKnowledge:
         for report in reports:
             day = report.reported_at.date().isoformat()
             if report.signal == "failed":
-                task = await self._task_of(report.namespace, report.session_id)
-                because = (
-                    f"failed because {excerpt(report.note)}" if report.note.strip() else "failed (no reason given)"
-                )
-                drafts.append(self._draft(report, f"Tried {task} on {day}: {because}."))
+                task, first = await self._task_of(report.namespace, report.session_id)
+                drafts.append(self._draft(report, failed_attempt(task, day, report.note), quotes=first))
             elif report.signal == "checked_absent":
-                drafts.append(self._draft(report, f"{ABSENCE_PREFIX}{day}: {excerpt(report.note)} — not there."))
+                drafts.append(self._draft(report, checked_absent(day, report.note)))
             elif report.signal == "misled" and report.note.strip():
                 said = await self._text_of(report.namespace, report.memory_id)
-                drafts.append(
-                    self._draft(
-                        report, f'Relied on "{excerpt(said, 120)}" on {day}: it misled — {excerpt(report.note)}.'
-                    )
-                )
+                drafts.append(self._draft(report, misled_by(said, day, report.note), quotes=(report.memory_id,)))
             elif report.signal in ("disproven", "retracted") and report.memory_id:
                 written += await self._judge(report)
         written += await self._write(drafts)
@@ -88,26 +78,27 @@ class NegativeKnowledge:
                 continue
             assert turn.tool_call is not None
             call = turn.tool_call
-            args = f"({excerpt(call.arguments_json, 80)})" if call.arguments_json else ""
             drafts.append(
                 Drafted(
                     negative_memory_id(turn.namespace, f"tool/{turn.session_id}/{turn.turn_id}"),
                     turn.namespace,
                     turn.session_id,
-                    f"Tried {call.name}{args} on {turn.occurred_at.date().isoformat()}: failed because "
-                    f"{excerpt(call.result)}.",
+                    failed_tool_call(call.name, call.arguments_json, turn.occurred_at.date().isoformat(), call.result),
                     turn.occurred_at,
+                    # The turn that carried the failed call (its first chunk's id, as embedding derives it).
+                    quotes=(memory_id_for(turn.namespace, turn.session_id, turn.turn_id, 0),),
                 )
             )
         return await self._write(drafts)
 
-    def _draft(self, report: MemoryFeedback, text: str) -> Drafted:
+    def _draft(self, report: MemoryFeedback, text: str, quotes: tuple[str, ...] = ()) -> Drafted:
         return Drafted(
             negative_memory_id(report.namespace, report.feedback_id),
             report.namespace,
             report.session_id,
             text,
             report.reported_at,
+            quotes,
         )
 
     async def _judge(self, report: MemoryFeedback) -> int:
@@ -139,7 +130,7 @@ class NegativeKnowledge:
             MemoryRecord(
                 memory_id=d.memory_id,
                 namespace=d.namespace,
-                kind="negative",
+                kind=NEGATIVE,
                 text=d.text,
                 session_id=d.session_id,
                 turn_id=d.memory_id,
@@ -154,20 +145,27 @@ class NegativeKnowledge:
         await self._store.upsert(records)
         await self._graph.upsert_memories(
             [
-                MemoryNode(namespace=d.namespace, session_id=d.session_id, turn_id=d.memory_id, memory_id=d.memory_id)
+                MemoryNode(
+                    namespace=d.namespace,
+                    session_id=d.session_id,
+                    turn_id=d.memory_id,
+                    memory_id=d.memory_id,
+                    kind=NEGATIVE,
+                    quotes=d.quotes,
+                )
                 for d in drafts
             ]
         )
         return len(records)
 
-    async def _task_of(self, namespace: str, session_id: str) -> str:
-        """What the session set out to do, in its own words: its first user turn."""
+    async def _task_of(self, namespace: str, session_id: str) -> tuple[str, tuple[str, ...]]:
+        """What the session set out to do, in its own words (its first user turn), and that memory's id."""
         where = SearchFilter(session_ids=(session_id,), roles=("user",), kinds=("episodic",))
         for partition in (namespace, archive_namespace(namespace)):
             first = sorted(await self._store.scan(partition, where, limit=200), key=lambda r: r.occurred_at)
             if first:
-                return f'"{excerpt(first[0].text, 160)}"'
-        return f"the task of session {session_id}"
+                return f'"{excerpt(first[0].text, 160)}"', (first[0].memory_id,)
+        return f"the task of session {session_id}", ()
 
     async def _text_of(self, namespace: str, memory_id: str) -> str:
         for partition in (namespace, archive_namespace(namespace)):

@@ -14,9 +14,9 @@ import numpy as np
 from somnia_contracts import archive_namespace, insight_memory_id
 from somnia_embedder import Embedder
 from somnia_graph_store import CommunityNode
+from somnia_memory_model.insights import extractive_insight
+from somnia_memory_model.strength import ActivationLaw
 from somnia_memory_store import MemoryRecord, MemoryStore
-from somnia_retrieval.insights import extractive_insight
-from somnia_retrieval.strength import ActivationLaw
 
 from somnia_forgetting.archive import ColdArchive
 from somnia_forgetting.decay import Duplicates, score_namespace

@@ -200,6 +200,9 @@ async def test_reports_become_negative_memories_and_verdicts_that_recall_shows(w
     assert len(texts) == 2
     assert texts[0].startswith("Checked on 2026-11-20: looked in the runbook wiki") and texts[0].endswith("not there.")
     assert texts[1].startswith('Tried "Please deploy the billing service to staging." on 2026-11-20: failed because')
+    # The failed attempt is linked to the turn it quotes, so erasing that turn takes it too.
+    tried = next(r.memory_id for r in negatives if r.text.startswith("Tried"))
+    assert await world.graph.memories_quoting(NS, [task]) == [tried]
 
     retriever = Retriever(world.embedder, world.store, RankingSettings(), graph=world.graph)  # type: ignore[arg-type]
     found = {m.record.memory_id: m for m in await retriever.recall(NS, "which Postgres does staging run?", k=10)}
@@ -247,6 +250,7 @@ async def test_failed_tool_results_become_pitfalls(world: World) -> None:
     (pitfall,) = await world.store.scan(NS, None, limit=10)
     assert pitfall.kind == "negative"
     assert pitfall.text.startswith('Tried kubectl_apply({"file": "billing.yaml"}) on 2026-11-20: failed because Error:')
+    assert await world.graph.memories_quoting(NS, [memory_id_for(NS, "ops", "t1", 0)]) == [pitfall.memory_id]
 
 
 async def test_of_faded_copies_the_strongest_stays_and_unique_detail_is_kept_longer(world: World) -> None:

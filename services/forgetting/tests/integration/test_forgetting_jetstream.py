@@ -28,11 +28,10 @@ from somnia_forgetting.main import ForgettingApp
 from somnia_forgetting.settings import ForgettingSettings
 from somnia_graph_store import MemoryNode
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
+from somnia_memory_model import StrengthSettings
 from somnia_memory_store import MemoryRecord, SearchFilter
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import NatsServer
-from somnia_retrieval import RankingSettings
-from somnia_retrieval.settings import activation_law
 from somnia_service_runtime import Stores
 
 pytestmark = pytest.mark.integration
@@ -68,7 +67,7 @@ async def test_reports_become_negative_memories_and_closed_sessions_are_swept(
         [MemoryNode(namespace=NS, session_id="s-old", turn_id=r.turn_id, memory_id=r.memory_id) for r in records]
     )
     settings = ForgettingSettings(nats_url=nats_server.url, health_port=0, sweep_interval_s=3600, bucket="test_due")
-    app = ForgettingApp(settings, Stores(embedder, store, graph), activation_law(RankingSettings()))
+    app = ForgettingApp(settings, Stores(embedder, store, graph), StrengthSettings().law())
     await app.start()
     broker = create_broker(nats_server.url, name="test")
     await broker.connect()

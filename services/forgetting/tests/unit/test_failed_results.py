@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 from somnia_contracts import ToolCallPayload, TurnCaptured
-from somnia_forgetting.negative import excerpt, failed_tool_result
+from somnia_forgetting.negative import failed_tool_result
+from somnia_memory_model import excerpt
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 

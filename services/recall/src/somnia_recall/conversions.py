@@ -9,7 +9,8 @@ from somnia.recall.v1 import recall_pb2
 from somnia_contracts import ROLES
 from somnia_contracts.identifiers import ARCHIVE_SUFFIX
 from somnia_memory_store import SearchFilter
-from somnia_retrieval import InvalidQuery, LayerName, PackItem, RankedMemory, WarmPack
+from somnia_retrieval import InvalidQuery, RankedMemory
+from somnia_warm_packs import LayerName, PackItem, WarmPack
 
 MAX_FILTER_SESSIONS = 1000
 KINDS = ("episodic", "semantic", "procedural", "negative")

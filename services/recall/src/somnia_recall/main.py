@@ -17,23 +17,18 @@ from somnia_contracts import (
     Subjects,
 )
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
+from somnia_erasure import Eraser
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
-from somnia_retrieval import (
-    RankingSettings,
-    Retriever,
-    WarmPackBuilder,
-    WarmPackSettings,
-    WarmPackStore,
-)
+from somnia_retrieval import RankingSettings, Retriever, WarmPackBuilder, WarmPackSettings
 from somnia_service_runtime import run as run_service
 from somnia_telemetry import create_metrics, serve_metrics
 from somnia_tokens import TokenizerSettings, create_token_counter
+from somnia_warm_packs import WarmPackStore
 
 from somnia_recall.feedback import FeedbackRecorder
-from somnia_recall.forget import Eraser
 from somnia_recall.servicer import RecallServicer
 from somnia_recall.settings import RecallSettings
 from somnia_recall.uses import UseRecorder

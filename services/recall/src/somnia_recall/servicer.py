@@ -19,25 +19,17 @@ from somnia_contracts import (
     validate_session_id,
 )
 from somnia_embedder import EmbedderError
+from somnia_erasure import Eraser, InvalidErasure, NothingToForget
 from somnia_graph_store import GraphStoreError
 from somnia_memory_store import StoreError
-from somnia_retrieval import (
-    InvalidQuery,
-    LayerName,
-    RankedMemory,
-    Retriever,
-    UnknownNamespace,
-    WarmPackBuilder,
-    WarmPackStore,
-    WarmRequest,
-)
+from somnia_retrieval import InvalidQuery, RankedMemory, Retriever, UnknownNamespace, WarmPackBuilder, WarmRequest
 from somnia_retrieval.tiers import merge_tiers
 from somnia_telemetry import ServiceMetrics
 from somnia_tokens import TokenCounter, pack_in_order
+from somnia_warm_packs import LayerName, WarmPackStore
 
 from somnia_recall.conversions import LAYERS, read_time, to_filter, to_item, to_warm_response
 from somnia_recall.feedback import FeedbackRecorder, UnknownMemory
-from somnia_recall.forget import Eraser, NothingToForget
 from somnia_recall.uses import UseRecorder
 
 MAX_TOOLS = 64
@@ -87,7 +79,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         """Map what can go wrong to gRPC statuses (abort raises, so nothing after it runs)."""
         try:
             yield
-        except (IdentifierError, InvalidQuery) as exc:
+        except (IdentifierError, InvalidQuery, InvalidErasure) as exc:
             self._metrics.recall_errors.labels("INVALID_ARGUMENT").inc()
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except (UnknownNamespace, UnknownMemory, NothingToForget) as exc:

@@ -34,12 +34,12 @@ from somnia_contracts import (
 from somnia_extraction import OfflineExtractor
 from somnia_graph_store import CommunityNode, MemoryNode, Mention, TurnNode
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
+from somnia_memory_model.insights import extractive_insight
 from somnia_memory_store import MemoryRecord, SearchFilter
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import NatsServer
 from somnia_recall.main import RecallApp
 from somnia_recall.settings import RecallSettings
-from somnia_retrieval.insights import extractive_insight
 
 pytestmark = pytest.mark.integration
 NS = "acme/helper/dana"
@@ -406,26 +406,45 @@ async def test_recall_searches_the_archive_on_request_and_erasure_reaches_it(wor
     assert not any(SECRET in i.text for i in after.items)
 
 
-async def test_a_negative_memory_that_quotes_a_forgotten_memory_goes_with_it(world: World, embedder) -> None:  # type: ignore[no-untyped-def]
+async def test_a_negative_memory_goes_with_the_memory_it_quotes_by_link_not_by_its_words(
+    world: World, embedder
+) -> None:  # type: ignore[no-untyped-def]
     said = SESSIONS["s-commute"][1]
+    quoted = memory_id_for(NS, "s-commute", "s-commute-1", 0)
     text = f'Relied on "{said}" on 2026-11-05: it misled — standup did not move.'
     (vector,) = await embedder.embed([text])
-    negative = MemoryRecord(
-        memory_id="n-quotes-commute",
-        namespace=NS,
-        kind="negative",
-        text=text,
-        session_id="s-trip",  # reported from another session
-        turn_id="n-quotes-commute",
-        role="system",
-        occurred_at=T0 + timedelta(days=4),
-        recorded_at=T0 + timedelta(days=4),
-        embedder=embedder.name,
-        vector=vector,
+
+    def negative(memory_id: str) -> MemoryRecord:
+        return MemoryRecord(
+            memory_id=memory_id,
+            namespace=NS,
+            kind="negative",
+            text=text,
+            session_id="s-trip",  # reported from another session
+            turn_id=memory_id,
+            role="system",
+            occurred_at=T0 + timedelta(days=4),
+            recorded_at=T0 + timedelta(days=4),
+            embedder=embedder.name,
+            vector=vector,
+        )
+
+    # Two negatives with the same words; only one is linked to the memory (as forgetting writes them).
+    await world.store.upsert([negative("n-quotes-commute"), negative("n-same-words")])
+    await world.graph.upsert_memories(
+        [
+            MemoryNode(
+                namespace=NS,
+                session_id="s-trip",
+                turn_id="n-quotes-commute",
+                memory_id="n-quotes-commute",
+                kind="negative",
+                quotes=(quoted,),
+            ),
+            MemoryNode(namespace=NS, session_id="s-trip", turn_id="n-same-words", memory_id="n-same-words"),
+        ]
     )
-    await world.store.upsert([negative])
-    forgotten = await world.stub.Forget(
-        recall_pb2.ForgetRequest(namespace=NS, memory_id=memory_id_for(NS, "s-commute", "s-commute-1", 0))
-    )
+    forgotten = await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, memory_id=quoted))
     assert forgotten.memories == 2
     assert await world.store.get(NS, ["n-quotes-commute"]) == []
+    assert [r.memory_id for r in await world.store.get(NS, ["n-same-words"])] == ["n-same-words"]

@@ -22,6 +22,7 @@ EDGE_TYPES = (
     "SUPPORTS",
     "MEMBER_OF",
     "SUPERSEDES",
+    "QUOTES",
 )
 
 
@@ -163,5 +164,14 @@ class EmbeddedErasure(EmbeddedGraphBase):
                     cur.execute("ROLLBACK")
                     raise
                 return removed
+
+        return await asyncio.to_thread(run)
+
+    async def memories_quoting(self, namespace: str, memory_ids: Sequence[str]) -> list[str]:
+        def run() -> list[str]:
+            targets = [f"Memory:{m}" for m in dict.fromkeys(memory_ids)]
+            with self._lock:
+                found = self._sources_of(self._conn.cursor(), namespace, "QUOTES", targets)
+            return sorted({s.removeprefix("Memory:") for s in found})
 
         return await asyncio.to_thread(run)

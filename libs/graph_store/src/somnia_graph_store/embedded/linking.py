@@ -147,7 +147,11 @@ class EmbeddedLinking(EmbeddedGraphBase):
                 self._merge_node(m.namespace, "Turn", key, {"session_id": m.session_id, "turn_id": m.turn_id})
             )
             statements.append(
-                self._merge_node(m.namespace, "Memory", m.memory_id, m.model_dump(mode="json", exclude={"namespace"}))
+                self._merge_node(
+                    m.namespace, "Memory", m.memory_id, m.model_dump(mode="json", exclude={"namespace", "quotes"})
+                )
             )
             statements.append(self._edge(m.namespace, "PART_OF", f"Memory:{m.memory_id}", f"Turn:{key}"))
+            for quoted in m.quotes:
+                statements.append(self._edge(m.namespace, "QUOTES", f"Memory:{m.memory_id}", f"Memory:{quoted}"))
         await asyncio.to_thread(self._write, statements)

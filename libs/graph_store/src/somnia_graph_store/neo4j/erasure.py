@@ -120,3 +120,10 @@ class Neo4jErasure(Neo4jGraphBase):
             except (ServiceUnavailable, Neo4jError) as exc:
                 raise GraphStoreError(f"Neo4j could not delete namespace {namespace}: {exc}") from exc
         return removed
+
+    async def memories_quoting(self, namespace: str, memory_ids: Sequence[str]) -> list[str]:
+        rows = await self._read(
+            "UNWIND $uids AS uid MATCH (n:Memory)-[:QUOTES]->(:Memory {uid: uid}) RETURN DISTINCT n.memory_id AS id",
+            uids=[f"{namespace}|{m}" for m in dict.fromkeys(memory_ids)],
+        )
+        return sorted(str(r["id"]) for r in rows)

@@ -126,6 +126,10 @@ MERGE (m:Memory {uid: row.uid})
 SET m.namespace = row.namespace, m.memory_id = row.memory_id, m.kind = row.kind,
     m.session_id = row.session_id, m.turn_id = row.turn_id
 MERGE (m)-[:PART_OF]->(t)
+FOREACH (quoted IN row.quotes |
+    MERGE (q:Memory {uid: row.namespace + '|' + quoted})
+    ON CREATE SET q.namespace = row.namespace, q.memory_id = quoted
+    MERGE (m)-[:QUOTES]->(q))
 """
 
 
@@ -226,6 +230,7 @@ class Neo4jLinking(Neo4jGraphBase):
                 "turn_id": m.turn_id,
                 "memory_id": m.memory_id,
                 "kind": m.kind,
+                "quotes": list(m.quotes),
             }
             for m in memories
         ]

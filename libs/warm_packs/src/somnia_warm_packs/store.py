@@ -12,7 +12,7 @@ from nats.js.kv import KeyValue
 from somnia_bus import key_prefix_subject, open_key_value, purge_subject
 from somnia_contracts import namespace_key_prefix
 
-from somnia_retrieval.warm_pack import WarmPack
+from somnia_warm_packs.models import WarmPack
 
 # A pack of 128k tokens is about half a megabyte of JSON; compressed it stays far below NATS's 1 MB.
 MAX_VALUE_BYTES = 1024 * 1024

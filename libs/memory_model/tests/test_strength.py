@@ -4,7 +4,7 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from somnia_retrieval.strength import ActivationLaw
+from somnia_memory_model.strength import ActivationLaw
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from somnia_graph_store import FeedbackCounts
+
 SECONDS_PER_DAY = 86400.0
 
 
@@ -54,3 +56,11 @@ class ActivationLaw:
 
     def _age(self, now: datetime, then: datetime) -> float:
         return max((now - then).total_seconds() / SECONDS_PER_DAY, self.floor_days)
+
+
+def importance(feedback: FeedbackCounts | None) -> float:
+    """-1..1 from what agents reported: helped raises, misled lowers, with a prior of one neutral vote
+    so a single report moves it by half, not all the way."""
+    if feedback is None:
+        return 0.0
+    return (feedback.helped - feedback.misled) / (feedback.helped + feedback.misled + 1)

@@ -43,21 +43,25 @@ from somnia_contracts import (
 )
 from somnia_embedder import Embedder
 from somnia_extraction.models import entity_key
-from somnia_graph_store import CommunityKind, GraphStore
+from somnia_graph_store import CommunityKind
+from somnia_memory_model import NEGATIVE, extractive_insight, headline_of
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, scan_all
-from somnia_retrieval import InvalidQuery, WarmPackStore
-from somnia_retrieval.insights import extractive_insight, headline_of
+from somnia_warm_packs import WarmPackStore
+
+from somnia_erasure.ports import ErasureGraph
 
 TOMBSTONES_BUCKET = "somnia_forgotten"
 PAGE = 500
 MAX_SUBJECT_CHARS = 200
 MAX_REASON_CHARS = 512
-# A negative memory quotes at least this much of the memory it is about (forgetting's excerpts).
-QUOTED_CHARS = 60
 
 
 class NothingToForget(LookupError):
     """The target never existed in the namespace (and was not forgotten before)."""
+
+
+class InvalidErasure(ValueError):
+    """The request cannot be carried out as asked; the message says what to fix."""
 
 
 class ErasureReport(BaseModel):
@@ -79,7 +83,7 @@ class Eraser:
     def __init__(
         self,
         store: MemoryStore,
-        graph: GraphStore,
+        graph: ErasureGraph,
         embedder: Embedder,
         js: JetStreamContext,
         packs: WarmPackStore,
@@ -101,9 +105,9 @@ class Eraser:
     async def forget(self, namespace: str, target: ForgetTarget, value: str, reason: str = "") -> ErasureReport:
         """`value` is the memory id, session id or subject (ignored for a namespace)."""
         if len(reason) > MAX_REASON_CHARS:
-            raise InvalidQuery(f"reason is {len(reason)} characters; at most {MAX_REASON_CHARS} are kept")
+            raise InvalidErasure(f"reason is {len(reason)} characters; at most {MAX_REASON_CHARS} are kept")
         if target == "subject" and not 0 < len(value.strip()) <= MAX_SUBJECT_CHARS:
-            raise InvalidQuery(f"subject must be 1 to {MAX_SUBJECT_CHARS} characters: the name or topic to forget")
+            raise InvalidErasure(f"subject must be 1 to {MAX_SUBJECT_CHARS} characters: the name or topic to forget")
         tombstone = f"{namespace_key_prefix(namespace)}.{digest(f'{target}|{value}')[:32]}"
         report = ErasureReport(audit_id=uuid.uuid4().hex)
         if target == "namespace":
@@ -271,16 +275,13 @@ class Eraser:
 
     async def _negatives_quoting(self, namespace: str, records: Sequence[MemoryRecord]) -> list[MemoryRecord]:
         """Negative memories that quote an erased memory ('Tried "<its words>" ...', 'Relied on "<its
-        words>" ...'): they go with it. They quote the start of its text, so that is what is looked for."""
+        words>" ...'): they go with it. Each is linked to what it quotes (QUOTES) when it is written."""
         erased = {r.memory_id for r in records}
-        needles = {" ".join(r.text.split())[:QUOTED_CHARS] for r in records if r.kind != "negative" and r.text.strip()}
-        if not needles:
+        quoted = [r.memory_id for r in records if r.kind != NEGATIVE]
+        if not quoted:
             return []
-        return [
-            r
-            async for r in scan_all(self._store, namespace, SearchFilter(kinds=("negative",)), page_size=PAGE)
-            if r.memory_id not in erased and any(n in " ".join(r.text.split()) for n in needles)
-        ]
+        quoting = [m for m in await self._graph.memories_quoting(namespace, quoted) if m not in erased]
+        return await self._get_any(namespace, quoting)
 
     async def _rewrite_insights(
         self, namespace: str, erased: list[str], report: ErasureReport, *, drop_headlines_with: str
