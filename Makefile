@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export SOMNIA_CACHE := $(CACHE)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-fast lint proto proto-check bench bench-quality clean backends backends-install
+.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench bench-quality clean backends backends-install
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,9 +35,13 @@ run: setup ## start Somnia: NATS + every service, embedded stores under ~/.local
 proto: $(UV) ## regenerate libs/proto from proto/
 	$(UV) run --no-sync python scripts/gen_proto.py libs/proto/src
 
+asyncapi: setup ## regenerate docs/asyncapi.yaml from the event registry (libs/contracts)
+	$(UV) run --no-sync python scripts/gen_asyncapi.py
+
 proto-check: setup $(BUF) ## fail when proto/ is not lint-clean or libs/proto is stale
 	cd proto && $(BUF) lint
 	$(UV) run --no-sync python scripts/gen_proto.py --check libs/proto/src
+	$(UV) run --no-sync python scripts/gen_asyncapi.py --check
 
 lint: setup proto-check ## ruff + mypy + buf
 	$(UV) run --no-sync ruff check .

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from faststream.nats import NatsBroker
 from pydantic import BaseModel
+from somnia_contracts.registry import route
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,11 @@ class JetStreamPublisher:
     def __init__(self, broker: NatsBroker, *, timeout_s: float = 5.0) -> None:
         self._broker = broker
         self._timeout_s = timeout_s
+
+    async def publish_event(self, event: BaseModel) -> PublishReceipt:
+        """Publish a registered event where the registry says it goes (subject, msg id, stream)."""
+        where = route(event)
+        return await self.publish(event, subject=where.subject, msg_id=where.msg_id, stream=where.stream)
 
     async def publish(self, event: BaseModel, *, subject: str, msg_id: str, stream: str) -> PublishReceipt:
         ack = await self._broker.publish(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from somnia_contracts import SESSION_STREAM, MsgIds, Subjects, TurnCaptured
+from somnia_contracts import SESSION_STREAM, TurnCaptured
 
 from somnia_bus.broker import close_broker, create_broker
 from somnia_bus.publisher import JetStreamPublisher
@@ -19,15 +19,5 @@ async def publish_turns(url: str, events: Sequence[TurnCaptured], *, concurrency
     await ensure_streams(broker, SESSION_STREAM)
     publisher = JetStreamPublisher(broker)
     for start in range(0, len(events), concurrency):
-        await asyncio.gather(
-            *(
-                publisher.publish(
-                    e,
-                    subject=Subjects.session_turn(e.namespace, e.session_id),
-                    msg_id=MsgIds.turn(e.namespace, e.session_id, e.turn_id),
-                    stream=SESSION_STREAM.name,
-                )
-                for e in events[start : start + concurrency]
-            )
-        )
+        await asyncio.gather(*(publisher.publish_event(e) for e in events[start : start + concurrency]))
     await close_broker(broker)

@@ -193,7 +193,7 @@ class DreamRequested(DreamEvent):
 class PatternMined(DreamEvent):
     """`somnia.v1.dream.pattern.<ns>.<run>`: a pattern recurred across sessions."""
 
-    event_type: Literal["pattern.mined"] = "pattern.mined"
+    event_type: Literal["dream.pattern"] = "dream.pattern"
     pattern_id: str
     kind: str
     items: tuple[str, ...]
@@ -207,7 +207,7 @@ class PatternMined(DreamEvent):
 class CommunityDetected(DreamEvent):
     """`somnia.v1.dream.community.<ns>.<run>`: a community of entities or a cluster of memories."""
 
-    event_type: Literal["community.detected"] = "community.detected"
+    event_type: Literal["dream.community"] = "dream.community"
     community_id: str
     kind: str
     label: str
@@ -220,7 +220,7 @@ class InsightConsolidated(DreamEvent):
     """`somnia.v1.dream.insight.<ns>.<run>`: an insight memory was written (or rewritten) from a pattern,
     a community or a cluster; it is recallable like any memory."""
 
-    event_type: Literal["insight.consolidated"] = "insight.consolidated"
+    event_type: Literal["dream.insight"] = "dream.insight"
     memory_id: str
     source: str
     layer: Literal["L3", "L4"]
@@ -238,7 +238,7 @@ class MemoryForgotten(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: Literal[1] = 1
-    event_type: Literal["memory.forgotten"] = "memory.forgotten"
+    event_type: Literal["audit.forgotten"] = "audit.forgotten"
     namespace: Namespace
     audit_id: str = Field(min_length=1, max_length=64)
     target: ForgetTarget

@@ -29,14 +29,12 @@ from nats.js.kv import KeyValue
 from pydantic import BaseModel
 from somnia_bus import JetStreamPublisher, key_prefix_subject, open_key_value, purge_subject
 from somnia_contracts import (
-    AUDIT_STREAM,
     CONTENT_STREAMS,
     DREAM_STREAM,
     MEMORY_STREAM,
     SESSION_STREAM,
     ForgetTarget,
     MemoryForgotten,
-    MsgIds,
     Subjects,
     archive_namespace,
     namespace_key_prefix,
@@ -129,7 +127,7 @@ class Eraser:
             return ErasureReport(audit_id=earlier, already_forgotten=True)
         if target == "namespace":  # the namespace's own tombstone stands for all of them now
             await purge_subject(self._js, *key_prefix_subject(TOMBSTONES_BUCKET, namespace_key_prefix(namespace)))
-        await self._publisher.publish(
+        await self._publisher.publish_event(
             MemoryForgotten(
                 namespace=namespace,
                 audit_id=report.audit_id,
@@ -139,9 +137,6 @@ class Eraser:
                 forgotten_at=datetime.now(UTC),
                 **report.model_dump(exclude={"audit_id", "already_forgotten"}),
             ),
-            subject=Subjects.memory_forgotten(namespace, report.audit_id),
-            msg_id=MsgIds.memory_forgotten(namespace, report.audit_id),
-            stream=AUDIT_STREAM.name,
         )
         await self._bound.put(tombstone, report.audit_id.encode())
         return report

@@ -6,19 +6,21 @@ from somnia_retrieval.models import (
     Candidate,
     InvalidQuery,
     RankedMemory,
+    RecallAnswer,
     Standing,
     Status,
     UnknownNamespace,
 )
 from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.retriever import Retriever
-from somnia_retrieval.settings import RankingSettings, WarmPackSettings
+from somnia_retrieval.settings import RankingSettings, RetrievalConfig, WarmPackSettings
 from somnia_retrieval.warm_pack import (
     DEFAULT_BUDGETS,
     LAYER_ORDER,
     WarmPackBuilder,
     WarmRequest,
 )
+from somnia_retrieval.warming import get_or_build
 
 __all__ = [
     "ASSERTED",
@@ -29,6 +31,8 @@ __all__ = [
     "RankedMemory",
     "RankingGraph",
     "RankingSettings",
+    "RecallAnswer",
+    "RetrievalConfig",
     "Retriever",
     "Standing",
     "Status",
@@ -36,5 +40,6 @@ __all__ = [
     "WarmPackBuilder",
     "WarmPackSettings",
     "WarmRequest",
+    "get_or_build",
     "matches",
 ]

@@ -92,3 +92,11 @@ class AbsenceSignal:
     best_match: float
     entity_coverage: float
     may_be_absent: bool
+
+
+@dataclass(frozen=True)
+class RecallAnswer:
+    """What Recall returns: the memories, best first, and whether memory seems to hold the answer."""
+
+    memories: list[RankedMemory]
+    absence: AbsenceSignal

@@ -6,12 +6,14 @@ Token packing happens at the edge (the RPC), since only the caller knows its bud
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import numpy as np
 import numpy.typing as npt
 from opentelemetry import trace
+from somnia_contracts import archive_namespace
 from somnia_embedder import Embedder
 from somnia_extraction import Extraction, Extractor
 from somnia_graph_store import FeedbackCounts, TurnRef, UseHistory
@@ -26,17 +28,17 @@ from somnia_retrieval.models import (
     Candidate,
     InvalidQuery,
     RankedMemory,
+    RecallAnswer,
     Standing,
     UnknownNamespace,
 )
 from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.rerank import rerank
 from somnia_retrieval.settings import RankingSettings
+from somnia_retrieval.tiers import merge_tiers
 
 tracer = trace.get_tracer("somnia.retrieval")
-# How a negative memory of a search that found nothing begins (the forgetting service writes them).
 EXTRACTION_CACHE_SIZE = 4096
-QUERY_VECTOR_CACHE_SIZE = 256
 
 
 def search_path(hit: SearchHit) -> str:
@@ -67,8 +69,51 @@ class Retriever:
         self._max_k = max_k
         self._expander = GraphExpander(graph, store, settings) if graph is not None else None
         self._extractions: dict[tuple[str, date], Extraction] = {}
-        # The last queries' vectors: `assess` follows `recall` with the same query, and need not embed it again.
-        self._query_vectors: dict[str, npt.NDArray[np.float32]] = {}
+
+    async def answer(
+        self,
+        namespace: str,
+        query: str,
+        *,
+        k: int,
+        alpha: float | None = None,
+        filter: SearchFilter | None = None,
+        expand_graph: bool | None = None,
+        as_of: datetime | None = None,
+        include_archived: bool = False,
+        now: datetime | None = None,
+    ) -> RecallAnswer:
+        """Recall's whole answer: the k best memories (the cold archive merged in when asked) and whether
+        memory seems to hold the answer at all. The query is embedded once for all of it."""
+        self._check(query, k)
+        vector = await self.embed_query(query)
+
+        async def ranked(partition: str | None = None) -> list[RankedMemory]:
+            return await self.recall(
+                namespace,
+                query,
+                k=k,
+                alpha=alpha,
+                filter=filter,
+                expand_graph=expand_graph,
+                as_of=as_of,
+                now=now,
+                partition=partition,
+                vector=vector,
+            )
+
+        if include_archived:
+            # The cold archive is a partition of its own: searched apart, then merged (tiers.py).
+            tiers: dict[str, list[RankedMemory]] = {}
+            for tier, partition in (("hot", None), ("cold", archive_namespace(namespace))):
+                with suppress(UnknownNamespace):  # an empty tier
+                    tiers[tier] = await ranked(partition)
+            if not tiers:
+                raise UnknownNamespace(f"namespace {namespace} holds no memories, hot or archived")
+            memories = merge_tiers(vector, tiers.get("hot", []), tiers.get("cold", []), k)
+        else:
+            memories = await ranked()
+        return RecallAnswer(memories, await self.assess(query, memories, now, vector=vector))
 
     async def recall(
         self,
@@ -82,16 +127,14 @@ class Retriever:
         as_of: datetime | None = None,
         now: datetime | None = None,
         partition: str | None = None,
+        vector: npt.NDArray[np.float32] | None = None,
     ) -> list[RankedMemory]:
         """The k best memories for `query`. `as_of` keeps only memories recorded by then and measures
         recency from then; `now` is the clock (for tests and replays). `partition` searches another
         store partition of the namespace (its cold archive): the graph is not partitioned, so what it
         knows (statuses, feedback, uses, provenance) still applies, but its neighbours in time are hot
-        and are not expanded to."""
-        if not query.strip():
-            raise InvalidQuery("query is empty; send the question or topic to recall memories for")
-        if not 1 <= k <= self._max_k:
-            raise InvalidQuery(f"k={k} is out of range; ask for 1 to {self._max_k} items")
+        and are not expanded to. `vector` is the query's, when the caller has embedded it already."""
+        self._check(query, k)
         weight = self._settings.alpha if alpha is None else alpha
         if not 0.0 <= weight <= 1.0:
             raise InvalidQuery(f"alpha={weight} is out of range; use 0 (keywords only) to 1 (vectors only)")
@@ -111,10 +154,10 @@ class Retriever:
         )
         with tracer.start_as_current_span("retrieval.embed_and_extract"):
             vectors, extraction = await asyncio.gather(
-                self._embedder.embed([query]), self._extract(query, clock) if expand else _no_extraction()
+                self._embedder.embed([query]) if vector is None else _given(vector),
+                self._extract(query, clock) if expand else _no_extraction(),
             )
         vector = vectors[0]
-        self._remember_vector(query, vector)
         pool_size = min(max(k * self._settings.candidate_factor, self._settings.min_candidates), 1000)
         with tracer.start_as_current_span("memory_store.hybrid_search"):
             hits = await self._store.hybrid_search(
@@ -147,11 +190,25 @@ class Retriever:
         span.set_attribute(attributes.RESULT_COUNT, len(ranked))
         return ranked
 
-    async def assess(self, query: str, ranked: list[RankedMemory], now: datetime | None = None) -> AbsenceSignal:
+    def _check(self, query: str, k: int) -> None:
+        if not query.strip():
+            raise InvalidQuery("query is empty; send the question or topic to recall memories for")
+        if not 1 <= k <= self._max_k:
+            raise InvalidQuery(f"k={k} is out of range; ask for 1 to {self._max_k} items")
+
+    async def assess(
+        self,
+        query: str,
+        ranked: list[RankedMemory],
+        now: datetime | None = None,
+        *,
+        vector: npt.NDArray[np.float32] | None = None,
+    ) -> AbsenceSignal:
         """Does memory seem to hold the answer? Search scores are normalised per query, so something
         always ranks first; the raw cosine of the best item and whether the top items name what the
         query names say whether it is an answer or only the least distant memory."""
-        vector = await self.embed_query(query)
+        if vector is None:
+            vector = await self.embed_query(query)
         best = max((float(m.record.vector @ vector) for m in ranked), default=0.0)
         extraction = await self._extract(query, now or datetime.now(UTC))
         names = {e.key for e in extraction.entities if e.kind != "time"}
@@ -172,17 +229,8 @@ class Retriever:
         return await self._store.vector_search(namespace, await self.embed_query(text), k)
 
     async def embed_query(self, text: str) -> npt.NDArray[np.float32]:
-        """The query's vector, from the last queries' when it was just embedded."""
-        vector = self._query_vectors.get(text)
-        if vector is None:
-            (vector,) = await self._embedder.embed([text])
-            self._remember_vector(text, vector)
+        vector: npt.NDArray[np.float32] = (await self._embedder.embed([text]))[0]
         return vector
-
-    def _remember_vector(self, query: str, vector: npt.NDArray[np.float32]) -> None:
-        if len(self._query_vectors) >= QUERY_VECTOR_CACHE_SIZE:
-            self._query_vectors.pop(next(iter(self._query_vectors)))
-        self._query_vectors[query] = vector
 
     async def _extract(self, query: str, said_at: datetime) -> Extraction:
         """The query's entities; remembered per query and day, since agents and warming repeat queries."""
@@ -304,6 +352,11 @@ def boost_named(pool: dict[str, Candidate], extraction: Extraction, weight: floa
         if matched:
             candidate.relevance *= 1.0 + weight * len(matched) / len(names)
             candidate.paths.append(f"names {', '.join(repr(m) for m in matched)} from the query")
+
+
+async def _given(vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """A vector the caller embedded, shaped as the embedder returns one."""
+    return vector.reshape(1, -1)
 
 
 async def _no_extraction() -> Extraction:

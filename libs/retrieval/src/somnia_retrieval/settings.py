@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from somnia_memory_model import ActivationLaw, StrengthSettings
+from somnia_tokens import TokenCounter, TokenizerSettings, create_token_counter
 from somnia_warm_packs import LayerName
 
 
@@ -95,3 +98,23 @@ class WarmPackSettings(BaseSettings):
 
 def activation_law(settings: StrengthSettings) -> ActivationLaw:
     return settings.law()
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """What a ranking process (recall, cache-warming) reads from the environment, read once where it
+    starts and handed to what it builds: ranking knobs, warm pack knobs, and the token counter."""
+
+    ranking: RankingSettings
+    warm: WarmPackSettings
+    tokens: TokenCounter
+
+    @classmethod
+    def from_env(
+        cls, *, ranking: RankingSettings | None = None, warm: WarmPackSettings | None = None
+    ) -> RetrievalConfig:
+        return cls(
+            ranking or RankingSettings(),
+            warm or WarmPackSettings(),
+            create_token_counter(TokenizerSettings()),
+        )

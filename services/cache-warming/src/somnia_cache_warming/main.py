@@ -9,10 +9,9 @@ from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
-from somnia_retrieval import RankingGraph, RankingSettings, Retriever, WarmPackBuilder, WarmPackSettings
+from somnia_retrieval import RankingGraph, RetrievalConfig, Retriever, WarmPackBuilder
 from somnia_service_runtime import ConsumerProcess
 from somnia_service_runtime import run as run_service
-from somnia_tokens import TokenizerSettings, create_token_counter
 from somnia_warm_packs import WarmPackStore
 
 from somnia_cache_warming.handlers import consumer_specs, create_consumer
@@ -30,20 +29,19 @@ class CacheWarmingApp:
         extractor: Extractor | None = None,
         tracer_provider: TracerProvider | None = None,
         *,
-        warm: WarmPackSettings | None = None,
-        ranking: RankingSettings | None = None,
+        config: RetrievalConfig,
     ) -> None:
         self.settings = settings
-        self.warm_settings = warm or WarmPackSettings()
+        self.warm_settings = config.warm
         self.embedder, self.store, self.graph, self.extractor = embedder, store, graph, extractor
         self.process = ConsumerProcess("cache-warming", settings, (SESSION_STREAM, CACHE_STREAM), tracer_provider)
         self.broker, self.metrics = self.process.broker, self.process.metrics
-        retriever = Retriever(embedder, store, ranking or RankingSettings(), graph=graph, extractor=extractor)
+        retriever = Retriever(embedder, store, config.ranking, graph=graph, extractor=extractor)
         self.builder = WarmPackBuilder(
             retriever,
             store,
             graph,
-            create_token_counter(TokenizerSettings()),
+            config.tokens,
             recent_sessions=self.warm_settings.recent_sessions,
             related_k=self.warm_settings.related_k,
             dreamt_share=self.warm_settings.dreamt_share,
@@ -81,6 +79,7 @@ async def create_app(settings: CacheWarmingSettings, tracer_provider: TracerProv
         open_graph_store(GraphStoreSettings()),
         create_extractor(ExtractorSettings(kind="offline")),
         tracer_provider,
+        config=RetrievalConfig.from_env(),
     )
 
 

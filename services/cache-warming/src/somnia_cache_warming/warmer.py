@@ -6,9 +6,9 @@ import logging
 from datetime import UTC, datetime
 
 from somnia_bus import JetStreamPublisher
-from somnia_contracts import CACHE_STREAM, CacheWarmed, SessionStarted, Subjects
-from somnia_retrieval import UnknownNamespace, WarmPackBuilder, WarmRequest
-from somnia_warm_packs import LayerName, WarmPackStore
+from somnia_contracts import CacheWarmed, SessionStarted
+from somnia_retrieval import UnknownNamespace, WarmPackBuilder, WarmRequest, get_or_build
+from somnia_warm_packs import LayerName, WarmPackStore, pack_key
 
 log = logging.getLogger("somnia.cache_warming")
 
@@ -27,8 +27,8 @@ class SessionWarmer:
         self._budgets = budgets
 
     async def warm(self, started: SessionStarted) -> bool:
-        """Build and store the pack; False when the namespace has nothing to warm with yet (a first
-        session), which is not an error."""
+        """Build and store the pack (a redelivered start finds it stored); False when the namespace has
+        nothing to warm with yet (a first session), which is not an error."""
         request = WarmRequest(
             namespace=started.namespace,
             session_id=started.session_id,
@@ -38,12 +38,12 @@ class SessionWarmer:
             budgets=self._budgets,
         )
         try:
-            pack = await self._builder.build(request)
+            pack, _ = await get_or_build(self._builder, self._packs, request)
         except UnknownNamespace:
             log.info("nothing to warm session %s with: namespace %s is empty", started.session_id, started.namespace)
             return False
-        key = await self._packs.put(pack)
-        await self._publisher.publish(
+        key = pack_key(pack.namespace, pack.session_id)
+        await self._publisher.publish_event(
             CacheWarmed(
                 namespace=pack.namespace,
                 session_id=pack.session_id,
@@ -53,8 +53,5 @@ class SessionWarmer:
                 build_ms=pack.build_ms,
                 warmed_at=datetime.now(UTC),
             ),
-            subject=Subjects.cache_warmed(pack.namespace, pack.session_id),
-            msg_id=f"warmed/{key}/{pack.built_at.isoformat()}",
-            stream=CACHE_STREAM.name,
         )
         return True

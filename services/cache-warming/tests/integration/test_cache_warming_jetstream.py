@@ -21,7 +21,7 @@ from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import NatsServer
 from somnia_recall.main import RecallApp
 from somnia_recall.settings import RecallSettings
-from somnia_retrieval import WarmPackSettings
+from somnia_retrieval import RetrievalConfig, WarmPackSettings
 from somnia_retrieval.testing import NS, seed_namespace
 from somnia_warm_packs import WarmPackStore
 
@@ -57,7 +57,7 @@ async def test_a_started_session_is_warmed_into_kv_and_served_by_recall(
         store,
         graph,
         OfflineExtractor(),
-        warm=warm,
+        config=RetrievalConfig.from_env(warm=warm),
     )
     await app.start()
     client = await nats.connect(nats_server.url)
@@ -91,7 +91,7 @@ async def test_a_started_session_is_warmed_into_kv_and_served_by_recall(
         EmbeddedMemoryStore(tmp_path / "m.db"),
         graph=EmbeddedGraphStore(tmp_path / "g.db"),
         extractor=OfflineExtractor(),
-        warm=warm,
+        config=RetrievalConfig.from_env(warm=warm),
     )
     port = await recall.start()
     try:

@@ -9,4 +9,6 @@ from somnia_bus import PublishReceipt
 
 
 class EventPublisher(Protocol):
-    async def publish(self, event: BaseModel, *, subject: str, msg_id: str, stream: str) -> PublishReceipt: ...
+    async def publish_event(self, event: BaseModel) -> PublishReceipt:
+        """Publish where the event registry says it goes (subject, msg id, stream)."""
+        ...

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from opentelemetry import trace
-from somnia_contracts import OUTCOMES, SESSION_STREAM, MsgIds, SessionClosed, SessionStarted, Subjects, TurnCaptured
+from somnia_contracts import OUTCOMES, SessionClosed, SessionStarted, TurnCaptured
 from somnia_telemetry import attributes
 
 from somnia_capture.ports import EventPublisher
@@ -96,17 +96,7 @@ class CaptureService:
             span.set_attribute(attributes.NAMESPACE, events[0].namespace)
             span.set_attribute(attributes.SESSION_ID, events[0].session_id)
         # One connection keeps publish order, so gathering is still in order per session.
-        receipts = await asyncio.gather(
-            *(
-                self._publisher.publish(
-                    event,
-                    subject=Subjects.session_turn(event.namespace, event.session_id),
-                    msg_id=MsgIds.turn(event.namespace, event.session_id, event.turn_id),
-                    stream=SESSION_STREAM.name,
-                )
-                for event in events
-            )
-        )
+        receipts = await asyncio.gather(*(self._publisher.publish_event(event) for event in events))
         return [
             TurnAck(turn_id=e.turn_id, sequence=r.sequence, duplicate=r.duplicate)
             for e, r in zip(events, receipts, strict=True)
@@ -144,12 +134,7 @@ class CaptureService:
             tools=tuple(tools),
             started_at=check_time(started_at, "started_at") or self._clock(),
         )
-        await self._publisher.publish(
-            event,
-            subject=Subjects.session_started(namespace, session_id),
-            msg_id=MsgIds.session_started(namespace, session_id),
-            stream=SESSION_STREAM.name,
-        )
+        await self._publisher.publish_event(event)
         return session_id
 
     async def end_session(self, namespace: str, session_id: str, *, outcome: str, ended_at: datetime | None) -> None:
@@ -163,9 +148,4 @@ class CaptureService:
             outcome=outcome,  # type: ignore[arg-type]
             ended_at=check_time(ended_at, "ended_at") or self._clock(),
         )
-        await self._publisher.publish(
-            event,
-            subject=Subjects.session_closed(namespace, session_id),
-            msg_id=MsgIds.session_closed(namespace, session_id),
-            stream=SESSION_STREAM.name,
-        )
+        await self._publisher.publish_event(event)

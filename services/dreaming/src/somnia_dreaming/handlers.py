@@ -9,7 +9,7 @@ from typing import Any
 
 from opentelemetry.trace import Tracer
 from somnia_bus import BatchConsumer, ConsumerSpec, Delivery, DeliveryOpener, JetStreamPublisher
-from somnia_contracts import DREAM_STREAM, DreamEvent, DreamRequested, MsgIds, Subjects
+from somnia_contracts import DREAM_STREAM, DreamEvent, DreamRequested, Subjects
 from somnia_telemetry import attributes
 
 from somnia_dreaming.models import DreamWindow
@@ -25,13 +25,8 @@ class JetStreamDreamEvents:
     def __init__(self, publisher: JetStreamPublisher) -> None:
         self._publisher = publisher
 
-    async def publish(self, event: DreamEvent, *, kind: str, found_id: str) -> None:
-        await self._publisher.publish(
-            event,
-            subject=Subjects.dream_found(kind, event.namespace, event.run_id),
-            msg_id=MsgIds.dream_found(kind, event.namespace, event.run_id, found_id),
-            stream=DREAM_STREAM.name,
-        )
+    async def publish(self, event: DreamEvent) -> None:
+        await self._publisher.publish_event(event)
 
 
 def consumer_specs(settings: DreamingSettings) -> list[ConsumerSpec]:

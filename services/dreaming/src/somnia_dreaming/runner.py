@@ -70,7 +70,7 @@ class ProgressSink(Protocol):
 
 
 class EventSink(Protocol):
-    async def publish(self, event: DreamEvent, *, kind: str, found_id: str) -> None: ...
+    async def publish(self, event: DreamEvent) -> None: ...
 
 
 class SilentProgress:
@@ -205,9 +205,7 @@ class DreamRunner:
                     success_mean=p.success_mean,
                     success_lower=p.success_lower,
                     mined_at=now,
-                ),
-                "pattern",
-                p.pattern_id,
+                )
             )
         with_outcomes = sum(1 for p in stamped if p.successes + p.failures)
         note = f"{len(stamped)} scored, {with_outcomes} with outcomes"
@@ -264,9 +262,7 @@ class DreamRunner:
                     layer=insight.layer,
                     sources=len(insight.sources),
                     consolidated_at=now,
-                ),
-                "insight",
-                insight.record.memory_id,
+                )
             )
         return JobResult(
             job="consolidate",
@@ -290,14 +286,12 @@ class DreamRunner:
                     size=n.size,
                     sessions=n.sessions,
                     detected_at=now,
-                ),
-                "community",
-                n.community_id,
+                )
             )
 
-    async def _publish(self, event: DreamEvent, kind: str, found_id: str) -> None:
+    async def _publish(self, event: DreamEvent) -> None:
         if self._events is not None:
-            await self._events.publish(event, kind=kind, found_id=found_id)
+            await self._events.publish(event)
 
 
 def _count(values: Iterable[str]) -> str:

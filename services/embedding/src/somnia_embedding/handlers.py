@@ -18,7 +18,7 @@ from faststream.nats.message import NatsBatchMessage
 from opentelemetry import trace
 from opentelemetry.trace import Span, Tracer
 from somnia_bus import ConsumerSpec, Delivery, DeliveryOpener, JetStreamPublisher, Retry, fail_deliveries
-from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryIndexed, MsgIds, Subjects, TurnCaptured
+from somnia_contracts import SESSION_STREAM, MemoryIndexed, Subjects, TurnCaptured
 from somnia_telemetry import ServiceMetrics, attributes
 
 from somnia_embedding.service import IndexingService, IndexResult, PreparedBatch
@@ -141,9 +141,4 @@ class TurnBatchHandler:
 
     async def _publish_one(self, span: Span, event: MemoryIndexed) -> None:
         with trace.use_span(span, end_on_exit=False):
-            await self._publisher.publish(
-                event,
-                subject=Subjects.memory_indexed(event.namespace, event.session_id),
-                msg_id=MsgIds.memory_indexed(event.namespace, event.session_id, event.turn_id),
-                stream=MEMORY_STREAM.name,
-            )
+            await self._publisher.publish_event(event)

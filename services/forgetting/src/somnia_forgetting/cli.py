@@ -17,7 +17,6 @@ from somnia_contracts import (
     MEMORY_STREAM,
     IdentifierError,
     MemoryRestored,
-    Subjects,
     validate_namespace,
     validate_session_id,
 )
@@ -102,13 +101,10 @@ async def restore_command(args: argparse.Namespace, settings: ForgettingSettings
                     ids = [r.memory_id for r in records if r.session_id == session]
                     for start in range(0, len(ids), IDS_PER_EVENT):  # events stay far below NATS's 1 MB
                         chunk = tuple(ids[start : start + IDS_PER_EVENT])
-                        await publisher.publish(
+                        await publisher.publish_event(
                             MemoryRestored(
                                 namespace=args.namespace, session_id=session, memory_ids=chunk, restored_at=now
                             ),
-                            subject=Subjects.memory_restored(args.namespace, session),
-                            msg_id=f"restored/{args.namespace}/{session}/{now.timestamp()}/{start}",
-                            stream=MEMORY_STREAM.name,
                         )
             finally:
                 await close_broker(broker)

@@ -16,7 +16,7 @@ from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, open_key_value
-from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryArchived, Subjects, namespace_key_prefix
+from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryArchived, namespace_key_prefix
 from somnia_memory_model import StrengthSettings
 from somnia_memory_model.strength import ActivationLaw
 from somnia_service_runtime import ConsumerProcess, Stores
@@ -50,12 +50,7 @@ def archived_publisher(publisher: JetStreamPublisher) -> ArchivedSink:
                 reason="budget" if why == "budget" else "weak",
                 archived_at=datetime.now(UTC),
             )
-            await publisher.publish(
-                event,
-                subject=Subjects.memory_archived(namespace, session_id),
-                msg_id=f"archived/{namespace}/{session_id}/{chunk[0]}/{len(chunk)}",
-                stream=MEMORY_STREAM.name,
-            )
+            await publisher.publish_event(event)
 
     return publish
 

@@ -12,6 +12,8 @@ from somnia_memory_store import SearchFilter
 from somnia_retrieval import InvalidQuery, RankedMemory
 from somnia_warm_packs import LayerName, PackItem, WarmPack
 
+from somnia_recall.service import RecallQuery, WarmQuery
+
 MAX_FILTER_SESSIONS = 1000
 KINDS = ("episodic", "semantic", "procedural", "negative")
 LAYERS: dict[int, LayerName] = {
@@ -146,4 +148,39 @@ def to_warm_response(pack: WarmPack, *, from_cache: bool) -> recall_pb2.WarmCach
         from_cache=from_cache,
         built_at=timestamp(pack.built_at),
         build_ms=pack.build_ms,
+    )
+
+
+def to_recall_query(request: recall_pb2.RecallRequest) -> RecallQuery:
+    return RecallQuery(
+        namespace=request.namespace,
+        query=request.query,
+        k=request.k,
+        alpha=request.alpha if request.HasField("alpha") else None,
+        filter=to_filter(request),
+        expand_graph=request.expand_graph if request.HasField("expand_graph") else None,
+        as_of=read_time(request, "as_of", "as_of"),
+        include_archived=request.include_archived,
+        token_budget=request.token_budget if request.HasField("token_budget") else None,
+    )
+
+
+def to_warm_query(request: recall_pb2.WarmCacheRequest) -> WarmQuery:
+    budgets: dict[LayerName, int] = {}
+    for override in request.budgets:
+        layer = LAYERS.get(override.layer)
+        if layer is None:
+            raise InvalidQuery(
+                f"budgets names layer {override.layer}, which is not a layer; use LAYER_L1_IMMEDIATE, "
+                "LAYER_L2_SESSION, LAYER_L3_DOMAIN or LAYER_L4_STRATEGIC"
+            )
+        budgets[layer] = int(override.tokens)
+    return WarmQuery(
+        namespace=request.namespace,
+        session_id=request.session_id,
+        agent=request.agent,
+        opening=request.opening,
+        tools=tuple(request.tools),
+        budgets=budgets,
+        rebuild=request.rebuild,
     )

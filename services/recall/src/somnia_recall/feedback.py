@@ -10,10 +10,7 @@ from somnia.recall.v1 import recall_pb2
 from somnia_bus import JetStreamPublisher
 from somnia_contracts import (
     MEMORY_SIGNALS,
-    MEMORY_STREAM,
     MemoryFeedback,
-    MsgIds,
-    Subjects,
     archive_namespace,
     validate_namespace,
     validate_session_id,
@@ -86,12 +83,7 @@ class FeedbackRecorder:
             evidence_id=request.evidence_memory_id,
             reported_at=datetime.now(UTC),
         )
-        await self._publisher.publish(
-            event,
-            subject=Subjects.memory_feedback(request.namespace, session_id),
-            msg_id=MsgIds.feedback(request.namespace, feedback_id),
-            stream=MEMORY_STREAM.name,
-        )
+        await self._publisher.publish_event(event)
         return feedback_id
 
     async def _find(self, namespace: str, memory_id: str) -> MemoryRecord | None:

@@ -22,13 +22,13 @@ from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
-from somnia_retrieval import RankingSettings, Retriever, WarmPackBuilder, WarmPackSettings
+from somnia_retrieval import RetrievalConfig, Retriever, WarmPackBuilder
 from somnia_service_runtime import run as run_service
 from somnia_telemetry import create_metrics, serve_metrics
-from somnia_tokens import TokenizerSettings, create_token_counter
 from somnia_warm_packs import WarmPackStore
 
 from somnia_recall.feedback import FeedbackRecorder
+from somnia_recall.service import RecallLimits, RecallService
 from somnia_recall.servicer import RecallServicer
 from somnia_recall.settings import RecallSettings
 from somnia_recall.uses import UseRecorder
@@ -49,8 +49,7 @@ class RecallApp:
         graph: GraphStore | None = None,
         *,
         extractor: Extractor | None = None,
-        ranking: RankingSettings | None = None,
-        warm: WarmPackSettings | None = None,
+        config: RetrievalConfig,
         nats: bool = True,
     ) -> None:
         self.settings = settings
@@ -59,12 +58,11 @@ class RecallApp:
         self.store = store
         self.graph = graph
         self.extractor = extractor
-        self.warm_settings = warm or WarmPackSettings()
-        tokens = create_token_counter(TokenizerSettings())
+        self.warm_settings = config.warm
         self.retriever = Retriever(
             embedder,
             store,
-            ranking or RankingSettings(),
+            config.ranking,
             max_k=settings.max_k,
             graph=graph,
             extractor=extractor,
@@ -80,27 +78,32 @@ class RecallApp:
             if self.broker is not None and settings.record_uses and graph is not None
             else None
         )
-        self.servicer = RecallServicer(
+        self.service = RecallService(
             self.retriever,
-            default_k=settings.default_k,
-            max_query_chars=settings.max_query_chars,
-            metrics=self.metrics,
-            tokens=tokens,
-            max_token_budget=settings.max_token_budget,
-            warm_builder=WarmPackBuilder(
+            WarmPackBuilder(
                 self.retriever,
                 store,
                 graph,
-                tokens,
+                config.tokens,
                 recent_sessions=self.warm_settings.recent_sessions,
                 related_k=self.warm_settings.related_k,
                 dreamt_share=self.warm_settings.dreamt_share,
                 insight_min_cosine=self.warm_settings.insight_min_cosine,
             ),
-            warm_budgets=self.warm_settings.budgets(),
-            max_layer_tokens=self.warm_settings.max_layer_tokens,
-            feedback=FeedbackRecorder(store, JetStreamPublisher(self.broker)) if self.broker is not None else None,
+            config.tokens,
+            RecallLimits(
+                default_k=settings.default_k,
+                max_query_chars=settings.max_query_chars,
+                max_token_budget=settings.max_token_budget,
+                max_layer_tokens=self.warm_settings.max_layer_tokens,
+            ),
+            self.warm_settings.budgets(),
             uses=self.uses,
+        )
+        self.servicer = RecallServicer(
+            self.service,
+            self.metrics,
+            feedback=FeedbackRecorder(store, JetStreamPublisher(self.broker)) if self.broker is not None else None,
         )
         self.server = GrpcServer(
             host=settings.host,
@@ -144,7 +147,7 @@ class RecallApp:
                     extra_buckets=(DREAM_RUNS_BUCKET, FORGETTING_BUCKET),
                 )
                 await eraser.open()
-            self.servicer.use_nats(self.warm_packs, session_start, eraser)
+            self.service.use_nats(self.warm_packs, session_start, eraser)
         port = await self.server.start()
         serve_metrics(self.metrics, self.settings.metrics_port)
         log.info("recall serving gRPC on %s:%s with %s", self.settings.host, port, self.embedder.name)
@@ -169,7 +172,13 @@ async def create_app(settings: RecallSettings, tracer_provider: TracerProvider |
     graph = open_graph_store(GraphStoreSettings()) if settings.use_graph else None
     extractor = create_extractor(ExtractorSettings(kind="offline")) if settings.use_graph else None
     return RecallApp(
-        settings, embedder, open_memory_store(MemoryStoreSettings()), tracer_provider, graph, extractor=extractor
+        settings,
+        embedder,
+        open_memory_store(MemoryStoreSettings()),
+        tracer_provider,
+        graph,
+        extractor=extractor,
+        config=RetrievalConfig.from_env(),
     )
 
 

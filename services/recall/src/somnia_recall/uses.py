@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from somnia_bus import JetStreamPublisher
-from somnia_contracts import MEMORY_STREAM, MemoryRecalled, MsgIds, Subjects
+from somnia_contracts import MemoryRecalled
 from somnia_memory_store import MemoryRecord
 
 log = logging.getLogger("somnia.recall")
@@ -48,7 +48,7 @@ class UseRecorder:
     async def _publish_one(
         self, namespace: str, session_id: str, recall_id: str, memory_ids: list[str], now: datetime
     ) -> None:
-        await self._publisher.publish(
+        await self._publisher.publish_event(
             MemoryRecalled(
                 namespace=namespace,
                 session_id=session_id,
@@ -56,9 +56,6 @@ class UseRecorder:
                 memory_ids=tuple(memory_ids),
                 recalled_at=now,
             ),
-            subject=Subjects.memory_recalled(namespace, session_id),
-            msg_id=MsgIds.recalled(namespace, session_id, recall_id),
-            stream=MEMORY_STREAM.name,
         )
 
     async def drain(self, timeout_s: float = PUBLISH_S) -> None:

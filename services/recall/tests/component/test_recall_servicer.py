@@ -13,7 +13,7 @@ from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_recall.main import RecallApp
 from somnia_recall.settings import RecallSettings
-from somnia_retrieval import RankingSettings
+from somnia_retrieval import RankingSettings, RetrievalConfig
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 FACTS = [
@@ -46,7 +46,7 @@ async def recall_stub(tmp_path: Path, embedder) -> AsyncIterator[recall_pb2_grpc
             for i, (session, role, text) in enumerate(FACTS)
         ]
     )
-    app = RecallApp(RecallSettings(port=0), embedder, store, nats=False)
+    app = RecallApp(RecallSettings(port=0), embedder, store, config=RetrievalConfig.from_env(), nats=False)
     port = await app.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         yield recall_pb2_grpc.RecallServiceStub(channel)
@@ -194,7 +194,7 @@ async def test_graph_expansion_brings_the_next_turn_in_time(tmp_path: Path, embe
         embedder,
         store,
         graph=graph,
-        ranking=RankingSettings(expand_top=1, neighbour_hops=1),
+        config=RetrievalConfig.from_env(ranking=RankingSettings(expand_top=1, neighbour_hops=1)),
         nats=False,
     )
     port = await app.start()

@@ -40,6 +40,7 @@ from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import NatsServer
 from somnia_recall.main import RecallApp
 from somnia_recall.settings import RecallSettings
+from somnia_retrieval import RetrievalConfig
 
 pytestmark = pytest.mark.integration
 NS = "acme/helper/dana"
@@ -186,7 +187,12 @@ async def world(nats_server: NatsServer, tmp_path: Path, embedder) -> AsyncItera
     await graph.ensure_schema()
     insight = await seed(nats_server.url, store, graph, embedder)
     app = RecallApp(
-        RecallSettings(port=0, nats_url=nats_server.url), embedder, store, graph=graph, extractor=OfflineExtractor()
+        RecallSettings(port=0, nats_url=nats_server.url),
+        embedder,
+        store,
+        graph=graph,
+        extractor=OfflineExtractor(),
+        config=RetrievalConfig.from_env(),
     )
     port = await app.start()
     client = await nats.connect(nats_server.url)
@@ -368,7 +374,13 @@ async def test_an_erasure_cut_short_is_completed_by_asking_again(
     await graph.ensure_schema()
     await seed(nats_server.url, store, graph, embedder)
     flaky = GraphOutageOnce(graph)
-    app = RecallApp(RecallSettings(port=0, nats_url=nats_server.url), embedder, store, graph=flaky)  # type: ignore[arg-type]
+    app = RecallApp(
+        RecallSettings(port=0, nats_url=nats_server.url),
+        embedder,
+        store,
+        graph=flaky,
+        config=RetrievalConfig.from_env(),
+    )  # type: ignore[arg-type]
     port = await app.start()
     client = await nats.connect(nats_server.url)
     try:

@@ -18,6 +18,7 @@ from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import NatsServer
 from somnia_recall.main import RecallApp
 from somnia_recall.settings import RecallSettings
+from somnia_retrieval import RetrievalConfig
 from somnia_retrieval.testing import NS, seed_namespace, turn_id
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,12 @@ async def stub(nats_server: NatsServer, tmp_path: Path, embedder) -> AsyncIterat
     await graph.ensure_schema()
     await seed_namespace(store, graph, embedder)
     app = RecallApp(
-        RecallSettings(port=0, nats_url=nats_server.url), embedder, store, graph=graph, extractor=OfflineExtractor()
+        RecallSettings(port=0, nats_url=nats_server.url),
+        embedder,
+        store,
+        graph=graph,
+        extractor=OfflineExtractor(),
+        config=RetrievalConfig.from_env(),
     )
     port = await app.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

@@ -1,0 +1,25 @@
+"""Get a session's warm pack, or build it: one function for recall's WarmCache and for cache-warming."""
+
+from __future__ import annotations
+
+from somnia_warm_packs import WarmPack, WarmPackStore
+
+from somnia_retrieval.warm_pack import WarmPackBuilder, WarmRequest
+
+
+async def get_or_build(
+    builder: WarmPackBuilder, packs: WarmPackStore | None, request: WarmRequest, *, rebuild: bool = False
+) -> tuple[WarmPack, bool]:
+    """The session's stored pack when one was built for the same budgets (and `rebuild` is not asked),
+    else a new pack, stored when there is a store. Returns the pack and whether it came from the store.
+
+    A pack is a pure function of the stores and the session's start, so two builders racing for the same
+    session write equivalent packs and the last write wins harmlessly."""
+    if packs is not None and not rebuild:
+        stored = await packs.get(request.namespace, request.session_id)
+        if stored is not None and {layer.layer: layer.budget for layer in stored.layers} == request.budgets:
+            return stored, True
+    pack = await builder.build(request)
+    if packs is not None:
+        await packs.put(pack)
+    return pack, False

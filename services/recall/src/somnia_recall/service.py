@@ -1,0 +1,177 @@
+"""What recall does, without gRPC: answer a query within a token budget, get or build a session's warm pack,
+record feedback, erase. The servicer converts protos to these calls and errors to statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from somnia_contracts import ForgetTarget, SessionStarted, validate_namespace, validate_session_id
+from somnia_erasure import Eraser, ErasureReport
+from somnia_memory_store import SearchFilter
+from somnia_retrieval import (
+    InvalidQuery,
+    RankedMemory,
+    Retriever,
+    WarmPackBuilder,
+    WarmRequest,
+    get_or_build,
+)
+from somnia_retrieval.models import AbsenceSignal
+from somnia_tokens import TokenCounter, pack_in_order
+from somnia_warm_packs import LayerName, WarmPack, WarmPackStore
+
+from somnia_recall.uses import UseRecorder
+
+MAX_TOOLS = 64
+SessionStarts = Callable[[str, str], Awaitable[SessionStarted | None]]
+
+
+@dataclass(frozen=True)
+class RecallLimits:
+    """What one call may ask for; larger requests are refused with what to send instead."""
+
+    default_k: int
+    max_query_chars: int
+    max_token_budget: int
+    max_layer_tokens: int = 256_000
+
+
+@dataclass(frozen=True)
+class RecallQuery:
+    namespace: str
+    query: str
+    k: int = 0
+    alpha: float | None = None
+    filter: SearchFilter | None = None
+    expand_graph: bool | None = None
+    as_of: datetime | None = None
+    include_archived: bool = False
+    token_budget: int | None = None
+
+
+@dataclass(frozen=True)
+class RecallResult:
+    """The memories that fit the budget, each with its token count, and the absence signal."""
+
+    items: list[tuple[RankedMemory, int]]
+    absence: AbsenceSignal
+
+    @property
+    def token_count(self) -> int:
+        return sum(tokens for _, tokens in self.items)
+
+
+@dataclass(frozen=True)
+class WarmQuery:
+    namespace: str
+    session_id: str
+    agent: str = ""
+    opening: str = ""
+    tools: tuple[str, ...] = ()
+    budgets: dict[LayerName, int] | None = None  # overrides per layer
+    rebuild: bool = False
+
+
+class RecallService:
+    def __init__(
+        self,
+        retriever: Retriever,
+        warm_builder: WarmPackBuilder,
+        tokens: TokenCounter,
+        limits: RecallLimits,
+        warm_budgets: dict[LayerName, int],
+        *,
+        uses: UseRecorder | None = None,
+    ) -> None:
+        self._retriever = retriever
+        self._warm_builder = warm_builder
+        self._tokens = tokens
+        self._limits = limits
+        self._warm_budgets = warm_budgets
+        self._uses = uses
+        self.warm_packs: WarmPackStore | None = None
+        self.eraser: Eraser | None = None
+        self._session_starts: SessionStarts | None = None
+
+    @property
+    def tokenizer(self) -> str:
+        return self._tokens.name
+
+    def use_nats(self, packs: WarmPackStore, session_starts: SessionStarts, eraser: Eraser | None = None) -> None:
+        """Once NATS is connected: store and reuse packs in the KV bucket, read how sessions started, and
+        erase (Forget needs the streams and the buckets)."""
+        self.warm_packs = packs
+        self._session_starts = session_starts
+        self.eraser = eraser
+
+    async def recall(self, q: RecallQuery) -> RecallResult:
+        validate_namespace(q.namespace)
+        if len(q.query) > self._limits.max_query_chars:
+            raise InvalidQuery(
+                f"query is {len(q.query)} characters, over the limit of {self._limits.max_query_chars}; "
+                "shorten it to the question itself"
+            )
+        if q.token_budget is not None and not 1 <= q.token_budget <= self._limits.max_token_budget:
+            raise InvalidQuery(
+                f"token_budget={q.token_budget} is out of range; use 1 to {self._limits.max_token_budget} tokens "
+                "(or leave it unset for no budget)"
+            )
+        answer = await self._retriever.answer(
+            q.namespace,
+            q.query,
+            k=q.k or self._limits.default_k,
+            alpha=q.alpha,
+            filter=q.filter,
+            expand_graph=q.expand_graph,
+            as_of=q.as_of,
+            include_archived=q.include_archived,
+        )
+        counted = [(m, self._tokens.count(m.record.text)) for m in answer.memories]
+        if q.token_budget is not None:
+            counted = [pair for pair, _ in pack_in_order(counted, q.token_budget, lambda pair: pair[1]).items]
+        if self._uses is not None:
+            self._uses.used(q.namespace, [m.record for m, _ in counted])
+        return RecallResult(counted, answer.absence)
+
+    async def warm(self, q: WarmQuery) -> tuple[WarmPack, bool]:
+        """The session's pack and whether it came from the bucket (built when it was not there)."""
+        request = self._warm_request(q)
+        if not (request.agent or request.opening or request.tools) and self._session_starts is not None:
+            started = await self._session_starts(request.namespace, request.session_id)
+            if started is not None:  # the session as StartSession described it
+                request = request.model_copy(
+                    update={"agent": started.agent, "opening": started.opening, "tools": started.tools}
+                )
+        return await get_or_build(self._warm_builder, self.warm_packs, request, rebuild=q.rebuild)
+
+    def _warm_request(self, q: WarmQuery) -> WarmRequest:
+        validate_namespace(q.namespace)
+        validate_session_id(q.session_id)
+        if len(q.opening) > self._limits.max_query_chars:
+            raise InvalidQuery(f"opening is {len(q.opening)} characters; at most {self._limits.max_query_chars}")
+        if len(q.tools) > MAX_TOOLS or any(not 1 <= len(t) <= 128 for t in q.tools):
+            raise InvalidQuery(f"tools: at most {MAX_TOOLS} names of 1 to 128 characters each")
+        budgets = dict(self._warm_budgets)
+        for layer, tokens in (q.budgets or {}).items():
+            if not 1 <= tokens <= self._limits.max_layer_tokens:
+                raise InvalidQuery(f"budget for {layer} is {tokens} tokens; use 1 to {self._limits.max_layer_tokens}")
+            budgets[layer] = tokens
+        return WarmRequest(
+            namespace=q.namespace,
+            session_id=q.session_id,
+            agent=q.agent,
+            opening=q.opening,
+            tools=q.tools,
+            budgets=budgets,
+        )
+
+    async def forget(self, namespace: str, target: ForgetTarget, value: str, reason: str) -> ErasureReport:
+        if self.eraser is None:
+            raise ErasureUnavailable("forgetting needs NATS and the graph; recall runs without them")
+        return await self.eraser.forget(namespace, target, value, reason)
+
+
+class ErasureUnavailable(RuntimeError):
+    """This recall process runs without NATS or the graph, so it cannot erase."""
