@@ -43,8 +43,9 @@ proto-check: setup $(BUF) ## fail when proto/ is not lint-clean or libs/proto is
 	$(UV) run --no-sync python scripts/gen_proto.py --check libs/proto/src
 	$(UV) run --no-sync python scripts/gen_asyncapi.py --check
 
-lint: setup proto-check ## ruff + mypy + buf
+lint: setup proto-check ## ruff, the architecture (import-linter), mypy, buf, hadolint, stale protos and AsyncAPI
 	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync lint-imports
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync hadolint services/Dockerfile
 	$(UV) run --no-sync mypy $(filter-out libs/proto/src,$(wildcard libs/*/src)) services/*/src cli/src

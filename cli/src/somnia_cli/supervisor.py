@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from somnia_grpc_runtime.probe import serving
+from somnia_grpc_runtime import serving
 from somnia_nats_server import NatsServer, die_with_parent
 
 from somnia_cli.settings import CliSettings

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from somnia_contracts import ROLES
-from somnia_contracts.events import Role
-from somnia_contracts.identifiers import Namespace, SessionId
+from somnia_contracts import ROLES, Namespace, Role, SessionId
 
 
 class TranscriptLine(BaseModel):

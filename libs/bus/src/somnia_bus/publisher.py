@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from faststream.nats import NatsBroker
 from pydantic import BaseModel
-from somnia_contracts.registry import route
+from somnia_contracts import route
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from somnia_contracts.events import (
     DreamEvent,
     DreamJob,
     DreamRequested,
+    Event,
+    FeedbackSignal,
     ForgetTarget,
     InsightConsolidated,
     MemoryArchived,
@@ -21,6 +23,7 @@ from somnia_contracts.events import (
     MemoryRecalled,
     MemoryRestored,
     PatternMined,
+    Role,
     SessionClosed,
     SessionStarted,
     ToolCallPayload,
@@ -28,7 +31,10 @@ from somnia_contracts.events import (
     parse_event,
 )
 from somnia_contracts.identifiers import (
+    ARCHIVE_SUFFIX,
     IdentifierError,
+    Namespace,
+    SessionId,
     archive_namespace,
     insight_memory_id,
     memory_id_for,
@@ -55,6 +61,7 @@ from somnia_contracts.subjects import (
 )
 
 __all__ = [
+    "ARCHIVE_SUFFIX",
     "AUDIT_STREAM",
     "CACHE_STREAM",
     "CONTENT_STREAMS",
@@ -75,7 +82,9 @@ __all__ = [
     "DreamEvent",
     "DreamJob",
     "DreamRequested",
+    "Event",
     "EventKind",
+    "FeedbackSignal",
     "ForgetTarget",
     "IdentifierError",
     "InsightConsolidated",
@@ -86,9 +95,12 @@ __all__ = [
     "MemoryRecalled",
     "MemoryRestored",
     "MsgIds",
+    "Namespace",
     "PatternMined",
+    "Role",
     "Route",
     "SessionClosed",
+    "SessionId",
     "SessionStarted",
     "StreamSpec",
     "Subjects",

@@ -70,11 +70,16 @@ class SessionClosed(Event):
 
 
 class MemoryIndexed(Event):
-    """`somnia.v1.memory.indexed.<ns>.<session>`: a turn's memories are durable in the vector store."""
+    """`somnia.v1.memory.indexed.<ns>.<session>`: new memories are durable in the vector store: a captured
+    turn's chunks (embedding), or a negative memory, digest or insight (forgetting, dreaming). The graph
+    service links each the same way (SIMILAR_TO, supersession checks)."""
 
     event_type: Literal["memory.indexed"] = "memory.indexed"
     turn_id: str
     memory_ids: tuple[str, ...] = Field(min_length=1)
+    kind: Literal["episodic", "semantic", "procedural", "negative"] = "episodic"
+    # The memories these quote (a negative memory's "Tried <first turn>"): linked QUOTES in the graph.
+    quotes: tuple[str, ...] = ()
     embedder: str
     dimension: int = Field(gt=0)
     occurred_at: datetime

@@ -40,7 +40,7 @@ from somnia_contracts import (
     namespace_key_prefix,
 )
 from somnia_embedder import Embedder
-from somnia_extraction.models import entity_key
+from somnia_extraction import entity_key
 from somnia_graph_store import CommunityKind
 from somnia_memory_model import NEGATIVE, extractive_insight, headline_of
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, scan_all

@@ -3,9 +3,17 @@ activation law, importance), and how insights and negative memories read."""
 
 from somnia_memory_model.insights import extractive_insight, headline_of, quote
 from somnia_memory_model.kinds import DREAMT_KINDS, EPISODIC, NEGATIVE, MemoryKind
-from somnia_memory_model.negative import ABSENCE_PREFIX, excerpt
+from somnia_memory_model.negative import (
+    ABSENCE_PREFIX,
+    checked_absent,
+    excerpt,
+    failed_attempt,
+    failed_tool_call,
+    misled_by,
+)
 from somnia_memory_model.settings import StrengthSettings
 from somnia_memory_model.strength import ActivationLaw, importance
+from somnia_memory_model.writer import EventAnnouncer, MemoryWriter
 
 __all__ = [
     "ABSENCE_PREFIX",
@@ -13,11 +21,17 @@ __all__ = [
     "EPISODIC",
     "NEGATIVE",
     "ActivationLaw",
+    "EventAnnouncer",
     "MemoryKind",
+    "MemoryWriter",
     "StrengthSettings",
+    "checked_absent",
     "excerpt",
     "extractive_insight",
+    "failed_attempt",
+    "failed_tool_call",
     "headline_of",
     "importance",
+    "misled_by",
     "quote",
 ]

@@ -3,6 +3,7 @@
 from somnia_retrieval.filters import matches
 from somnia_retrieval.models import (
     ASSERTED,
+    AbsenceSignal,
     Candidate,
     InvalidQuery,
     RankedMemory,
@@ -26,6 +27,7 @@ __all__ = [
     "ASSERTED",
     "DEFAULT_BUDGETS",
     "LAYER_ORDER",
+    "AbsenceSignal",
     "Candidate",
     "InvalidQuery",
     "RankedMemory",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
-from somnia_contracts import DREAM_STREAM, DreamJob
+from somnia_contracts import DREAM_STREAM, MEMORY_STREAM, DreamJob
 from somnia_service_runtime import ConsumerProcess, Stores
 from somnia_service_runtime import run as run_service
 
@@ -52,7 +52,9 @@ def create_runner(
     settings: DreamSettings,
     checkpoints: RunCheckpoints,
     events: EventSink | None,
+    announcer: JetStreamPublisher | None = None,
 ) -> DreamRunner:
+    """`announcer` publishes the insights' memory.indexed, so the graph service links them."""
     consolidator = Consolidator(
         stores.store,
         stores.graph,
@@ -61,6 +63,7 @@ def create_runner(
         quotes=settings.consolidation.quotes_per_insight,
         topic_insights=settings.consolidation.topic_insights,
         credible_level=settings.success.credible_level,
+        announcer=announcer,
     )
     return DreamRunner(stores.graph, stores.store, consolidator, checkpoints, settings.service, events=events)
 
@@ -76,7 +79,7 @@ class DreamingApp:
         self.settings = settings
         self.stores = stores
         self.summarizer = summarizer
-        self.process = ConsumerProcess("dreaming", settings.service, (DREAM_STREAM,), tracer_provider)
+        self.process = ConsumerProcess("dreaming", settings.service, (DREAM_STREAM, MEMORY_STREAM), tracer_provider)
         self.broker = self.process.broker
         self.runs = DreamRunCounter()
 
@@ -85,8 +88,10 @@ class DreamingApp:
         await self.process.connect()
         checkpoints = KvCheckpoints(self.broker.connection.jetstream(), bucket=self.settings.service.runs_bucket)
         await checkpoints.open()
-        events = JetStreamDreamEvents(JetStreamPublisher(self.broker))
-        runner = create_runner(self.stores, self.summarizer, self.settings, checkpoints, events)
+        publisher = JetStreamPublisher(self.broker)
+        runner = create_runner(
+            self.stores, self.summarizer, self.settings, checkpoints, JetStreamDreamEvents(publisher), publisher
+        )
         consumer = create_consumer(runner, self.process.tracer, self.settings.service, self.runs)
         self.process.consume(consumer_specs(self.settings.service), consumer.handle)
         return await self.process.start()
@@ -120,13 +125,15 @@ async def run_once(
     try:
         checkpoints: RunCheckpoints = InProcessCheckpoints()
         events: EventSink | None = None
+        publisher: JetStreamPublisher | None = None
         if broker is not None:
             await broker.connect()
-            await ensure_streams(broker, DREAM_STREAM)
+            await ensure_streams(broker, DREAM_STREAM, MEMORY_STREAM)
             kv = KvCheckpoints(broker.connection.jetstream(), bucket=settings.runs_bucket)
             await kv.open()
-            checkpoints, events = kv, JetStreamDreamEvents(JetStreamPublisher(broker))
-        runner = create_runner(stores, summarizer, dream, checkpoints, events)
+            publisher = JetStreamPublisher(broker)
+            checkpoints, events = kv, JetStreamDreamEvents(publisher)
+        runner = create_runner(stores, summarizer, dream, checkpoints, events, publisher)
         return await runner.run(window, run_id, jobs, progress)
     finally:
         if broker is not None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from somnia_graph_store import DreamStore, GraphLifecycle, RecallReader
+from somnia_graph_store import DreamStore, GraphLifecycle, LinkWriter, RecallReader
 
 
-class DreamingGraph(GraphLifecycle, DreamStore, RecallReader, Protocol):
-    """Dreams read digests and feedback and write patterns and communities."""
+class DreamingGraph(GraphLifecycle, DreamStore, RecallReader, LinkWriter, Protocol):
+    """Dreams read digests and feedback and write patterns, communities and their insights' nodes."""

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import httpx
-from somnia_extraction.chat import ChatEndpoint
-from somnia_memory_model.insights import extractive_insight, quote
+from somnia_extraction import ChatEndpoint
+from somnia_memory_model import extractive_insight, quote
 from somnia_memory_store import MemoryRecord
 
 log = logging.getLogger("somnia.dreaming")

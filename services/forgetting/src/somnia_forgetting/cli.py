@@ -24,7 +24,7 @@ from somnia_memory_model import StrengthSettings
 from somnia_service_runtime import Stores
 
 from somnia_forgetting.archive import ColdArchive
-from somnia_forgetting.main import IDS_PER_EVENT, archived_publisher, create_sweeper, run
+from somnia_forgetting.main import IDS_PER_EVENT, create_sweeper, run
 from somnia_forgetting.settings import ForgettingSettings
 
 
@@ -60,12 +60,10 @@ async def sweep_command(args: argparse.Namespace, settings: ForgettingSettings) 
     stores = await Stores.open()
     broker = None if args.offline else create_broker(settings.nats_url, name="forgetting-sweep")
     try:
-        sink = None
         if broker is not None:
             await broker.connect()
             await ensure_streams(broker, MEMORY_STREAM)
-            sink = archived_publisher(JetStreamPublisher(broker))
-        sweeper = create_sweeper(stores, settings, StrengthSettings().law(), sink)
+        sweeper = create_sweeper(stores, settings, StrengthSettings().law(), broker)
         for namespace in args.namespace:
 
             def progress(ns: str, done: int, total: int) -> None:

@@ -11,8 +11,7 @@ from datetime import datetime
 
 import numpy as np
 from somnia_graph_store import TurnRef
-from somnia_memory_model import importance
-from somnia_memory_model.strength import ActivationLaw
+from somnia_memory_model import ActivationLaw, importance
 from somnia_memory_store import MemoryRecord, MemoryStore, scan_all
 
 from somnia_forgetting.ports import StrengthGraph

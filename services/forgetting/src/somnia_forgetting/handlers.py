@@ -13,13 +13,13 @@ from somnia_bus import BatchConsumer, ConsumerSpec, Delivery, DeliveryOpener
 from somnia_contracts import (
     MEMORY_STREAM,
     SESSION_STREAM,
+    Event,
     MemoryFeedback,
     SessionClosed,
     Subjects,
     TurnCaptured,
     parse_event,
 )
-from somnia_contracts.events import Event
 from somnia_telemetry import attributes
 
 from somnia_forgetting.negative import NegativeKnowledge

@@ -11,14 +11,14 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from faststream.nats import NatsBroker
 from nats.js.api import KeyValueConfig
 from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, open_key_value
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryArchived, namespace_key_prefix
-from somnia_memory_model import StrengthSettings
-from somnia_memory_model.strength import ActivationLaw
+from somnia_memory_model import ActivationLaw, StrengthSettings
 from somnia_service_runtime import ConsumerProcess, Stores
 from somnia_service_runtime import run as run_service
 
@@ -32,10 +32,18 @@ log = logging.getLogger("somnia.forgetting")
 IDS_PER_EVENT = 1000
 
 
-def create_sweeper(
-    stores: Stores, settings: ForgettingSettings, law: ActivationLaw, on_archived: ArchivedSink | None = None
-) -> Sweeper:
-    return Sweeper(stores.store, stores.graph, stores.embedder, law, settings, on_archived=on_archived)
+def create_sweeper(stores: Stores, settings: ForgettingSettings, law: ActivationLaw, bus: NatsBroker | None) -> Sweeper:
+    """A sweeper that announces what it archives and the digests it writes when there is a bus."""
+    publisher = JetStreamPublisher(bus) if bus is not None else None
+    return Sweeper(
+        stores.store,
+        stores.graph,
+        stores.embedder,
+        law,
+        settings,
+        on_archived=archived_publisher(publisher) if publisher is not None else None,
+        announcer=publisher,
+    )
 
 
 def archived_publisher(publisher: JetStreamPublisher) -> ArchivedSink:
@@ -105,12 +113,12 @@ class ForgettingApp:
         await self.process.connect()
         js = self.broker.connection.jetstream()
         self.due = DueBucket(await open_key_value(js, KeyValueConfig(bucket=self.settings.bucket, history=1)))
-        negative = NegativeKnowledge(self.stores.store, self.stores.graph, self.stores.embedder)
+        publisher = JetStreamPublisher(self.broker)
+        negative = NegativeKnowledge(self.stores.store, self.stores.graph, self.stores.embedder, publisher)
         consumer = create_consumer(negative, self.due, self.process.tracer, self.settings, self.negative)
         self.process.consume(consumer_specs(self.settings), consumer.handle)
         port = await self.process.start()
-        publisher = archived_publisher(JetStreamPublisher(self.broker))
-        self._sweeper = create_sweeper(self.stores, self.settings, self.law, publisher)
+        self._sweeper = create_sweeper(self.stores, self.settings, self.law, self.broker)
         self._loop = asyncio.create_task(self._sweep_forever())
         return port
 

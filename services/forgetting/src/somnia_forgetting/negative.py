@@ -12,9 +12,17 @@ from datetime import datetime
 
 from somnia_contracts import MemoryFeedback, TurnCaptured, archive_namespace, memory_id_for, negative_memory_id
 from somnia_embedder import Embedder
-from somnia_graph_store import MemoryNode, Verdict, cascade_verdicts
-from somnia_memory_model import NEGATIVE, excerpt
-from somnia_memory_model.negative import checked_absent, failed_attempt, failed_tool_call, misled_by
+from somnia_graph_store import Verdict, cascade_verdicts
+from somnia_memory_model import (
+    NEGATIVE,
+    EventAnnouncer,
+    MemoryWriter,
+    checked_absent,
+    excerpt,
+    failed_attempt,
+    failed_tool_call,
+    misled_by,
+)
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
 from somnia_forgetting.ports import NegativeGraph
@@ -48,8 +56,11 @@ class Drafted:
 
 
 class NegativeKnowledge:
-    def __init__(self, store: MemoryStore, graph: NegativeGraph, embedder: Embedder) -> None:
+    def __init__(
+        self, store: MemoryStore, graph: NegativeGraph, embedder: Embedder, announcer: EventAnnouncer | None = None
+    ) -> None:
         self._store, self._graph, self._embedder = store, graph, embedder
+        self._writer = MemoryWriter(store, graph, announcer)
 
     async def from_feedback(self, reports: Sequence[MemoryFeedback]) -> int:
         """Negative memories and verdicts for a batch of reports; returns how many were written."""
@@ -142,20 +153,7 @@ class NegativeKnowledge:
             )
             for n, d in enumerate(drafts)
         ]
-        await self._store.upsert(records)
-        await self._graph.upsert_memories(
-            [
-                MemoryNode(
-                    namespace=d.namespace,
-                    session_id=d.session_id,
-                    turn_id=d.memory_id,
-                    memory_id=d.memory_id,
-                    kind=NEGATIVE,
-                    quotes=d.quotes,
-                )
-                for d in drafts
-            ]
-        )
+        await self._writer.write(records, {d.memory_id: d.quotes for d in drafts if d.quotes})
         return len(records)
 
     async def _task_of(self, namespace: str, session_id: str) -> tuple[str, tuple[str, ...]]:

@@ -16,5 +16,5 @@ class NegativeGraph(LinkWriter, UsesAndVerdicts, Protocol):
     """Where negative memories and their verdicts are written."""
 
 
-class SweepGraph(StrengthGraph, DreamStore, Protocol):
-    """A sweep scores memories and keeps its digests as communities."""
+class SweepGraph(StrengthGraph, DreamStore, LinkWriter, Protocol):
+    """A sweep scores memories, writes digests (memory nodes) and keeps them as communities."""

@@ -14,8 +14,7 @@ import numpy as np
 from somnia_contracts import archive_namespace, insight_memory_id
 from somnia_embedder import Embedder
 from somnia_graph_store import CommunityNode
-from somnia_memory_model.insights import extractive_insight
-from somnia_memory_model.strength import ActivationLaw
+from somnia_memory_model import ActivationLaw, EventAnnouncer, MemoryWriter, extractive_insight
 from somnia_memory_store import MemoryRecord, MemoryStore
 
 from somnia_forgetting.archive import ColdArchive
@@ -60,9 +59,11 @@ class Sweeper:
         settings: ForgettingSettings,
         *,
         on_archived: ArchivedSink | None = None,
+        announcer: EventAnnouncer | None = None,
     ) -> None:
         self._store, self._graph, self._embedder, self._law = store, graph, embedder, law
         self._settings = settings
+        self._writer = MemoryWriter(store, graph, announcer)
         self._archive = ColdArchive(store, graph)
         self._on_archived = on_archived
 
@@ -192,7 +193,7 @@ class Sweeper:
             )
             for n, (session_id, _, quotable, text) in enumerate(drafts)
         ]
-        await self._store.upsert(digests)
+        await self._writer.write(digests)
         await self._graph.upsert_communities(
             [
                 CommunityNode(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import httpx
-from somnia_extraction.chat import ChatEndpoint
+from somnia_extraction import ChatEndpoint
 from somnia_memory_store import MemoryRecord
 
 log = logging.getLogger("somnia.graph.judge")

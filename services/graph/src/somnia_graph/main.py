@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from opentelemetry.trace import TracerProvider
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
-from somnia_extraction import Extractor, ExtractorSettings, create_extractor
-from somnia_extraction.chat import ChatEndpoint
+from somnia_extraction import ChatEndpoint, Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_service_runtime import ConsumerProcess

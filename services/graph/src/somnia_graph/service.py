@@ -142,6 +142,8 @@ class GraphLinker:
                             session_id=event.session_id,
                             turn_id=event.turn_id,
                             memory_id=memory_id,
+                            kind=event.kind,
+                            quotes=event.quotes,
                         )
                         for memory_id in event.memory_ids
                     )

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from somnia.recall.v1 import recall_pb2
-from somnia_contracts import ROLES
-from somnia_contracts.identifiers import ARCHIVE_SUFFIX
+from somnia_contracts import ARCHIVE_SUFFIX, ROLES
 from somnia_memory_store import SearchFilter
 from somnia_retrieval import InvalidQuery, RankedMemory
 from somnia_warm_packs import LayerName, PackItem, WarmPack

@@ -10,12 +10,12 @@ from somnia.recall.v1 import recall_pb2
 from somnia_bus import JetStreamPublisher
 from somnia_contracts import (
     MEMORY_SIGNALS,
+    FeedbackSignal,
     MemoryFeedback,
     archive_namespace,
     validate_namespace,
     validate_session_id,
 )
-from somnia_contracts.events import FeedbackSignal
 from somnia_memory_store import MemoryRecord, MemoryStore
 from somnia_retrieval import InvalidQuery
 

@@ -11,6 +11,7 @@ from somnia_contracts import ForgetTarget, SessionStarted, validate_namespace, v
 from somnia_erasure import Eraser, ErasureReport
 from somnia_memory_store import SearchFilter
 from somnia_retrieval import (
+    AbsenceSignal,
     InvalidQuery,
     RankedMemory,
     Retriever,
@@ -18,7 +19,6 @@ from somnia_retrieval import (
     WarmRequest,
     get_or_build,
 )
-from somnia_retrieval.models import AbsenceSignal
 from somnia_tokens import TokenCounter, pack_in_order
 from somnia_warm_packs import LayerName, WarmPack, WarmPackStore
 

@@ -22,6 +22,7 @@ from somnia_contracts import insight_memory_id, memory_id_for
 from somnia_embedder import Embedder
 from somnia_extraction import OfflineExtractor
 from somnia_graph_store import CommunityNode, PatternNode, TurnRef
+from somnia_memory_model import EventAnnouncer, MemoryWriter
 from somnia_memory_store import MemoryRecord, MemoryStore
 
 from somnia_dreaming.ports import DreamingGraph
@@ -77,8 +78,10 @@ class Consolidator:
         quotes: int = 4,
         credible_level: float = 0.9,
         topic_insights: int = 30,
+        announcer: EventAnnouncer | None = None,
     ) -> None:
         self._store, self._graph, self._embedder, self._summarizer = store, graph, embedder, summarizer
+        self._writer = MemoryWriter(store, graph, announcer)
         self._quotes = quotes
         self._level = credible_level
         self._topic_insights = topic_insights
@@ -160,7 +163,7 @@ class Consolidator:
         ids = [i.record.memory_id for i in done.insights]
         existed = {r.memory_id for r in await self._store.get(namespace, ids)}
         try:
-            await self._store.upsert([i.record for i in done.insights])
+            await self._writer.write([i.record for i in done.insights])
             if done.patterns:
                 await self._graph.upsert_patterns(done.patterns)
             if done.communities:
