@@ -4,6 +4,11 @@ run) and the real embedder."""
 from __future__ import annotations
 
 import os
+
+# Tests start servers (nats-server, Weaviate, Neo4j) as child processes from a process that holds live
+# gRPC channels; grpcio's fork handlers can then abort the child before it execs (grpc/grpc#43055).
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 from pathlib import Path
 
 import pytest

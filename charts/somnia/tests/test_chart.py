@@ -91,7 +91,14 @@ def test_pods_are_locked_down_probed_and_pinned(helm: Path, values: Path | None)
 
 def test_components_reach_only_the_backends(helm: Path) -> None:
     docs = render(helm, None)
-    for policy in (d for d in docs if d["kind"] == "NetworkPolicy"):
+    policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    components = {
+        d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] for d in docs if d["kind"] == "Deployment"
+    }
+    # Checked below one by one: a chart that renders none (or misses a component) must fail here.
+    assert policies, "the chart renders no NetworkPolicy"
+    assert {p["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in policies} >= components
+    for policy in policies:
         egress_ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
         assert egress_ports <= {53, 4222, 80, 8080, 50051, 7687, 4317}
         name = policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"]

@@ -8,6 +8,7 @@ SOMNIA_NATS_URL, SOMNIA_GRPC_HOST (0.0.0.0 in containers) and SOMNIA_METRICS_POR
 
 from __future__ import annotations
 
+from copy import copy
 from typing import Any, ClassVar
 
 from pydantic import AliasChoices, Field
@@ -37,14 +38,16 @@ class ServiceSettings(BaseSettings):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         prefix = str(cls.model_config.get("env_prefix", ""))
-        changed = False
+        if not prefix:  # a base without a service of its own (ConsumerSettings)
+            return
+        fields = cls.__pydantic_fields__
         for name, machine_wide in cls.SHARED_ENV.items():
-            field = cls.model_fields.get(name)
-            if field is not None and field.validation_alias is None:
+            if name in fields:
+                # A copy: the parent's FieldInfo is shared with every sibling service's settings.
+                field = copy(fields[name])
                 field.validation_alias = AliasChoices(f"{prefix}{name}".upper(), machine_wide, name)
-                changed = True
-        if changed:
-            cls.model_rebuild(force=True)
+                fields[name] = field
+        cls.model_rebuild(force=True)
 
 
 class ConsumerSettings(ServiceSettings):
