@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export SOMNIA_CACHE := $(CACHE)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench bench-quality clean backends backends-install
+.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench-compare bench bench-quality clean backends backends-install
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ bench-quality: setup ## quality on ../shared/bench/locomo (not in the repo): rec
 	$(UV) run --no-sync python benchmarks/dream_bench.py
 	$(UV) run --no-sync python benchmarks/changing_facts_bench.py
 	$(UV) run --no-sync python benchmarks/growth_bench.py
+
+bench-compare: setup ## LoCoMo and changing-facts quality on BASE (default HEAD) and on this tree, side by side
+	$(UV) run --no-sync python benchmarks/compare_revisions.py --base $(or $(BASE),HEAD)
 
 clean: ## remove the virtualenv (caches under ~/.cache/somnia are kept)
 	rm -rf .venv

@@ -68,7 +68,7 @@ async def locomo_before_after(conversations: list[dict[str, Any]], settings: Any
     from somnia_dreaming.jobs.consolidate import Consolidator
     from somnia_dreaming.models import DreamWindow
     from somnia_dreaming.runner import DreamRunner
-    from somnia_dreaming.settings import DreamingSettings
+    from somnia_dreaming.settings import DreamSettings
     from somnia_dreaming.summarize import ExtractiveSummarizer
     from somnia_extraction import OfflineExtractor
     from somnia_retrieval import RankingSettings, Retriever
@@ -97,7 +97,7 @@ async def locomo_before_after(conversations: list[dict[str, Any]], settings: Any
                 systems.store,
                 Consolidator(systems.store, systems.graph, systems.embedder, ExtractiveSummarizer()),
                 InProcessCheckpoints(),
-                DreamingSettings(),
+                DreamSettings.from_env(),
             )
             started = time.perf_counter()
             window = DreamWindow(namespace=namespace, since=datetime(1970, 1, 1, tzinfo=UTC), until=datetime.now(UTC))
@@ -156,11 +156,11 @@ CHILD = """
 import asyncio, json, sys, time
 from datetime import UTC, datetime, timedelta
 from somnia_dreaming import reader
-from somnia_dreaming.main import DreamSettings, create_runner, create_summarizer
+from somnia_dreaming.main import create_runner, create_summarizer
 from somnia_service_runtime import Stores
 from somnia_dreaming.checkpoints import InProcessCheckpoints
 from somnia_dreaming.models import DreamWindow
-from somnia_dreaming.settings import DreamingSettings
+from somnia_dreaming.settings import DreamingSettings, DreamSettings
 
 def memory_mib():
     status = dict(line.split(":", 1) for line in open("/proc/self/status"))

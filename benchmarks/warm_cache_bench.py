@@ -92,9 +92,11 @@ class NightlyDream:
         from somnia_dreaming.checkpoints import InProcessCheckpoints
         from somnia_dreaming.models import DreamWindow
         from somnia_dreaming.runner import DreamRunner
-        from somnia_dreaming.settings import DreamingSettings
+        from somnia_dreaming.settings import DreamSettings
 
-        runner = DreamRunner(self.graph, self.store, self.consolidator, InProcessCheckpoints(), DreamingSettings())
+        runner = DreamRunner(
+            self.graph, self.store, self.consolidator, InProcessCheckpoints(), DreamSettings.from_env()
+        )
         window = DreamWindow(namespace=namespace, since=datetime(1970, 1, 1, tzinfo=UTC), until=datetime.now(UTC))
         started = time.perf_counter()
         await runner.run(window, run_id)

@@ -21,7 +21,7 @@ from somnia_retrieval.warm_pack import (
     WarmPackBuilder,
     WarmRequest,
 )
-from somnia_retrieval.warming import get_or_build
+from somnia_retrieval.warming import create_warm_builder, get_or_build
 
 __all__ = [
     "ASSERTED",
@@ -42,6 +42,7 @@ __all__ = [
     "WarmPackBuilder",
     "WarmPackSettings",
     "WarmRequest",
+    "create_warm_builder",
     "get_or_build",
     "matches",
 ]

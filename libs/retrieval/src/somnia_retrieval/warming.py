@@ -1,10 +1,32 @@
-"""Get a session's warm pack, or build it: one function for recall's WarmCache and for cache-warming."""
+"""Get a session's warm pack, or build it: one builder and one function for recall's WarmCache and for
+cache-warming."""
 
 from __future__ import annotations
 
+from somnia_memory_store import MemoryStore
 from somnia_warm_packs import WarmPack, WarmPackStore
 
+from somnia_retrieval.ports import RankingGraph
+from somnia_retrieval.retriever import Retriever
+from somnia_retrieval.settings import RetrievalConfig
 from somnia_retrieval.warm_pack import WarmPackBuilder, WarmRequest
+
+
+def create_warm_builder(
+    retriever: Retriever, store: MemoryStore, graph: RankingGraph | None, config: RetrievalConfig
+) -> WarmPackBuilder:
+    """The warm pack builder recall and cache-warming both run, from the same settings."""
+    warm = config.warm
+    return WarmPackBuilder(
+        retriever,
+        store,
+        graph,
+        config.tokens,
+        recent_sessions=warm.recent_sessions,
+        related_k=warm.related_k,
+        dreamt_share=warm.dreamt_share,
+        insight_min_cosine=warm.insight_min_cosine,
+    )
 
 
 async def get_or_build(

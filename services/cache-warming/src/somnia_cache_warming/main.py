@@ -9,7 +9,7 @@ from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
-from somnia_retrieval import RankingGraph, RetrievalConfig, Retriever, WarmPackBuilder
+from somnia_retrieval import RankingGraph, RetrievalConfig, Retriever, create_warm_builder
 from somnia_service_runtime import ConsumerProcess
 from somnia_service_runtime import run as run_service
 from somnia_warm_packs import WarmPackStore
@@ -37,16 +37,7 @@ class CacheWarmingApp:
         self.process = ConsumerProcess("cache-warming", settings, (SESSION_STREAM, CACHE_STREAM), tracer_provider)
         self.broker, self.metrics = self.process.broker, self.process.metrics
         retriever = Retriever(embedder, store, config.ranking, graph=graph, extractor=extractor)
-        self.builder = WarmPackBuilder(
-            retriever,
-            store,
-            graph,
-            config.tokens,
-            recent_sessions=self.warm_settings.recent_sessions,
-            related_k=self.warm_settings.related_k,
-            dreamt_share=self.warm_settings.dreamt_share,
-            insight_min_cosine=self.warm_settings.insight_min_cosine,
-        )
+        self.builder = create_warm_builder(retriever, store, graph, config)
         self.packs: WarmPackStore | None = None
         self.consumer: BatchConsumer[SessionStarted] | None = None
 

@@ -3,8 +3,6 @@ line (the chart's CronJob and `somnia dream` both call `python -m somnia_dreamin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import DREAM_STREAM, MEMORY_STREAM, DreamJob
@@ -16,7 +14,7 @@ from somnia_dreaming.handlers import DreamRunCounter, JetStreamDreamEvents, cons
 from somnia_dreaming.jobs.consolidate import Consolidator
 from somnia_dreaming.models import DreamRunState, DreamWindow
 from somnia_dreaming.runner import DreamRunner, EventSink, ProgressSink
-from somnia_dreaming.settings import ConsolidationSettings, DreamingSettings, SuccessSettings
+from somnia_dreaming.settings import ConsolidationSettings, DreamingSettings, DreamSettings
 from somnia_dreaming.summarize import AbstractiveSummarizer, ExtractiveSummarizer, Summarizer
 
 
@@ -31,19 +29,6 @@ def create_summarizer(settings: ConsolidationSettings) -> Summarizer:
         timeout_s=settings.llm_timeout_s,
         fallback=extractive,
     )
-
-
-@dataclass(frozen=True)
-class DreamSettings:
-    """Every setting a run reads, read once where the process starts."""
-
-    service: DreamingSettings
-    consolidation: ConsolidationSettings
-    success: SuccessSettings
-
-    @classmethod
-    def from_env(cls, service: DreamingSettings | None = None) -> DreamSettings:
-        return cls(service or DreamingSettings(), ConsolidationSettings(), SuccessSettings())
 
 
 def create_runner(
@@ -65,7 +50,7 @@ def create_runner(
         credible_level=settings.success.credible_level,
         announcer=announcer,
     )
-    return DreamRunner(stores.graph, stores.store, consolidator, checkpoints, settings.service, events=events)
+    return DreamRunner(stores.graph, stores.store, consolidator, checkpoints, settings, events=events)
 
 
 class DreamingApp:

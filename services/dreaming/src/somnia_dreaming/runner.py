@@ -31,7 +31,7 @@ from somnia_dreaming.jobs.patterns import mine_patterns
 from somnia_dreaming.jobs.success import score_patterns
 from somnia_dreaming.models import DreamRunState, DreamWindow, JobResult
 from somnia_dreaming.ports import DreamingGraph
-from somnia_dreaming.settings import DreamingSettings, GroupSettings, MiningSettings, SuccessSettings
+from somnia_dreaming.settings import DreamSettings
 
 log = logging.getLogger("somnia.dreaming")
 
@@ -91,18 +91,13 @@ class DreamRunner:
         store: MemoryStore,
         consolidator: Consolidator,
         checkpoints: RunCheckpoints,
-        settings: DreamingSettings,
+        settings: DreamSettings,
         *,
         events: EventSink | None = None,
-        mining: MiningSettings | None = None,
-        success: SuccessSettings | None = None,
-        groups: GroupSettings | None = None,
     ) -> None:
         self._graph, self._store, self._consolidator = graph, store, consolidator
-        self._checkpoints, self._events, self._settings = checkpoints, events, settings
-        self._mining = mining or MiningSettings()
-        self._success = success or SuccessSettings()
-        self._groups = groups or GroupSettings()
+        self._checkpoints, self._events, self._settings = checkpoints, events, settings.service
+        self._mining, self._success, self._groups = settings.mining, settings.success, settings.groups
 
     async def run(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from somnia_contracts import DREAM_RUNS_BUCKET
@@ -91,3 +93,24 @@ class DreamingSettings(ConsumerSettings):
     max_backoff_s: float = Field(default=300.0, gt=0)
     shutdown_grace_s: float = Field(default=30.0, gt=0)
     health_port: int = Field(default=50056, ge=0, le=65535)
+
+
+@dataclass(frozen=True)
+class DreamSettings:
+    """Every setting a dream run reads, read once where the process (or the command) starts."""
+
+    service: DreamingSettings
+    mining: MiningSettings
+    success: SuccessSettings
+    groups: GroupSettings
+    consolidation: ConsolidationSettings
+
+    @classmethod
+    def from_env(cls, service: DreamingSettings | None = None) -> DreamSettings:
+        return cls(
+            service or DreamingSettings(),
+            MiningSettings(),
+            SuccessSettings(),
+            GroupSettings(),
+            ConsolidationSettings(),
+        )

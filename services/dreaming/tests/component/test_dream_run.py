@@ -14,7 +14,7 @@ from somnia_dreaming.checkpoints import InProcessCheckpoints
 from somnia_dreaming.jobs.consolidate import Consolidator
 from somnia_dreaming.models import DreamWindow
 from somnia_dreaming.runner import DreamJobFailed, DreamRunner
-from somnia_dreaming.settings import DreamingSettings
+from somnia_dreaming.settings import DreamSettings
 from somnia_dreaming.summarize import ExtractiveSummarizer
 from somnia_graph_store import SessionPage
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
@@ -36,7 +36,7 @@ class World:
     def runner(self, graph: object | None = None, checkpoints: InProcessCheckpoints | None = None) -> DreamRunner:
         g = graph or self.graph
         consolidator = Consolidator(self.store, g, self.embedder, ExtractiveSummarizer())  # type: ignore[arg-type]
-        return DreamRunner(g, self.store, consolidator, checkpoints or InProcessCheckpoints(), DreamingSettings())  # type: ignore[arg-type]
+        return DreamRunner(g, self.store, consolidator, checkpoints or InProcessCheckpoints(), DreamSettings.from_env())  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_s
 from somnia_contracts import DREAM_STREAM, DreamRequested, MsgIds, Subjects
 from somnia_dreaming import synthetic
 from somnia_dreaming.checkpoints import KvCheckpoints
-from somnia_dreaming.main import DreamingApp, DreamSettings
-from somnia_dreaming.settings import DreamingSettings
+from somnia_dreaming.main import DreamingApp
+from somnia_dreaming.settings import DreamingSettings, DreamSettings
 from somnia_dreaming.summarize import ExtractiveSummarizer
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore

@@ -22,7 +22,7 @@ from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
-from somnia_retrieval import RetrievalConfig, Retriever, WarmPackBuilder
+from somnia_retrieval import RetrievalConfig, Retriever, create_warm_builder
 from somnia_service_runtime import run as run_service
 from somnia_telemetry import create_metrics, serve_metrics
 from somnia_warm_packs import WarmPackStore
@@ -80,16 +80,7 @@ class RecallApp:
         )
         self.service = RecallService(
             self.retriever,
-            WarmPackBuilder(
-                self.retriever,
-                store,
-                graph,
-                config.tokens,
-                recent_sessions=self.warm_settings.recent_sessions,
-                related_k=self.warm_settings.related_k,
-                dreamt_share=self.warm_settings.dreamt_share,
-                insight_min_cosine=self.warm_settings.insight_min_cosine,
-            ),
+            create_warm_builder(self.retriever, store, graph, config),
             config.tokens,
             RecallLimits(
                 default_k=settings.default_k,
