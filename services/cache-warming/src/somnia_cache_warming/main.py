@@ -9,12 +9,13 @@ from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
-from somnia_retrieval import RankingGraph, RetrievalConfig, Retriever, create_warm_builder
+from somnia_retrieval import RetrievalConfig, Retriever, create_warm_builder
 from somnia_service_runtime import ConsumerProcess
 from somnia_service_runtime import run as run_service
 from somnia_warm_packs import WarmPackStore
 
 from somnia_cache_warming.handlers import consumer_specs, create_consumer
+from somnia_cache_warming.ports import RankingGraph
 from somnia_cache_warming.settings import CacheWarmingSettings
 from somnia_cache_warming.warmer import SessionWarmer
 

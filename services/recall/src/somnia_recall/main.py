@@ -19,7 +19,7 @@ from somnia_contracts import (
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_erasure import Eraser
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
-from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
+from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_retrieval import RetrievalConfig, Retriever, create_warm_builder
@@ -28,6 +28,7 @@ from somnia_telemetry import create_metrics, serve_metrics
 from somnia_warm_packs import WarmPackStore
 
 from somnia_recall.feedback import FeedbackRecorder
+from somnia_recall.ports import RecallGraph
 from somnia_recall.service import RecallLimits, RecallService
 from somnia_recall.servicer import RecallServicer
 from somnia_recall.settings import RecallSettings
@@ -46,7 +47,7 @@ class RecallApp:
         embedder: Embedder,
         store: MemoryStore,
         tracer_provider: TracerProvider | None = None,
-        graph: GraphStore | None = None,
+        graph: RecallGraph | None = None,
         *,
         extractor: Extractor | None = None,
         config: RetrievalConfig,
