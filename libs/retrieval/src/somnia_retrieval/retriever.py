@@ -224,9 +224,14 @@ class Retriever:
         )
         return AbsenceSignal(best_match=best, entity_coverage=coverage, may_be_absent=absent or checked)
 
-    async def nearest(self, namespace: str, text: str, k: int) -> list[SearchHit]:
-        """Vector search alone: the memories closest in meaning to `text` (no keywords, no graph)."""
-        return await self._store.vector_search(namespace, await self.embed_query(text), k)
+    async def nearest(
+        self, namespace: str, text: str, k: int, *, vector: npt.NDArray[np.float32] | None = None
+    ) -> list[SearchHit]:
+        """Vector search alone: the memories closest in meaning to `text` (no keywords, no graph);
+        `vector` is the text's, when the caller has embedded it already."""
+        return await self._store.vector_search(
+            namespace, vector if vector is not None else await self.embed_query(text), k
+        )
 
     async def embed_query(self, text: str) -> npt.NDArray[np.float32]:
         vector: npt.NDArray[np.float32] = (await self._embedder.embed([text]))[0]

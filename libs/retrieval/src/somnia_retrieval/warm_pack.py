@@ -27,6 +27,8 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 from somnia_contracts import memory_id_for
 from somnia_extraction import OfflineExtractor
@@ -86,6 +88,21 @@ def render_line(record: MemoryRecord) -> str:
     return f"- [{record.occurred_at.date().isoformat()} {record.role}] {record.text.strip()}"
 
 
+class QueryVectors:
+    """One build's query vectors: each distinct text is embedded once (the opening is recalled and, when
+    the conversation has no topics yet, also the text insights are matched against)."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        self._retriever = retriever
+        self._vectors: dict[str, asyncio.Task[npt.NDArray[np.float32]]] = {}
+
+    async def of(self, text: str) -> npt.NDArray[np.float32]:
+        task = self._vectors.get(text)
+        if task is None:
+            task = self._vectors[text] = asyncio.create_task(self._retriever.embed_query(text))
+        return await task
+
+
 class WarmPackBuilder:
     def __init__(
         self,
@@ -126,6 +143,7 @@ class WarmPackBuilder:
         started = time.perf_counter()
         clock = now or datetime.now(UTC)
         ns = request.namespace
+        vectors = QueryVectors(self._retriever)
         recent, tools = await self._agent_context(request)
         tails_task = asyncio.gather(*(self._session_tail(ns, sid) for sid in [request.session_id, *recent]))
         # One full recall for the opening (free text; with graph expansion, which kept about 3 more points
@@ -133,7 +151,7 @@ class WarmPackBuilder:
         # literal, so BM25 alone finds them, and the recent topics need only their meaning (one vector
         # search).
         recalls = asyncio.gather(
-            self._recall(ns, request.opening, self._related_k, clock),
+            self._recall(ns, request.opening, self._related_k, clock, vectors),
             self._keywords(ns, " ".join(tools), 30),
             self._strategic(ns),
             self._procedures(ns, [*tools, request.opening]),
@@ -146,8 +164,8 @@ class WarmPackBuilder:
         topics = await self._topics(immediate)
         (related, tool_related, strategic, procedures), continuing, insights = await asyncio.gather(
             recalls,
-            self._nearest(ns, " ".join(topics), 50),
-            self._insights(ns, " ".join([request.opening, *topics])),
+            self._nearest(ns, " ".join(topics), 50, vectors),
+            self._insights(ns, " ".join([request.opening, *topics]), vectors),
         )
         related = [m for m in related if m.record.kind not in DREAMT_KINDS]
         tool_related, strategic, continuing = (
@@ -232,8 +250,10 @@ class WarmPackBuilder:
         self._strategic_cache[namespace] = (time.monotonic(), hits)
         return hits
 
-    async def _nearest(self, namespace: str, text: str, k: int) -> list[SearchHit]:
-        return await self._retriever.nearest(namespace, text, k) if text.strip() else []
+    async def _nearest(self, namespace: str, text: str, k: int, vectors: QueryVectors) -> list[SearchHit]:
+        if not text.strip():
+            return []
+        return await self._retriever.nearest(namespace, text, k, vector=await vectors.of(text))
 
     async def _fresh(
         self,
@@ -264,12 +284,12 @@ class WarmPackBuilder:
         self._dreamt_cache[namespace] = (time.monotonic(), records)
         return records
 
-    async def _insights(self, namespace: str, text: str) -> list[tuple[MemoryRecord, float]]:
+    async def _insights(self, namespace: str, text: str, vectors: QueryVectors) -> list[tuple[MemoryRecord, float]]:
         """Insights whose cosine to the opening and topics reaches the bar, closest first."""
         insights = [r for r in await self._dreamt(namespace) if r.kind == "semantic"]
         if not insights or not text.strip():
             return []
-        vector = await self._retriever.embed_query(text)
+        vector = await vectors.of(text)
         scored = [(r, float(r.vector @ vector)) for r in insights]
         near = [pair for pair in scored if pair[1] >= self._insight_min_cosine]
         return sorted(near, key=lambda pair: -pair[1])[:DREAMT_PER_LAYER]
@@ -289,11 +309,14 @@ class WarmPackBuilder:
             return []
         return await self._store.keyword_search(namespace, query, k)
 
-    async def _recall(self, namespace: str, query: str, k: int, now: datetime) -> list[RankedMemory]:
+    async def _recall(
+        self, namespace: str, query: str, k: int, now: datetime, vectors: QueryVectors
+    ) -> list[RankedMemory]:
         if not query.strip():
             return []
         try:
-            found = await self._retriever.recall(namespace, query, k=min(k, 100), now=now)
+            vector = await vectors.of(query)
+            found = await self._retriever.recall(namespace, query, k=min(k, 100), now=now, vector=vector)
         except UnknownNamespace:
             return []
         return [m for m in found if m.relevance >= self._min_relevance]
