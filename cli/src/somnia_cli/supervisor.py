@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from somnia_grpc_runtime import serving
-from somnia_nats_server import NatsServer, die_with_parent
+from somnia_nats_server import NatsServer, NatsServerError, die_with_parent
 
 from somnia_cli.settings import CliSettings
 
@@ -144,6 +144,9 @@ class Supervisor:
         )
         self.services = [ServiceState(spec) for spec in service_specs(settings)]
         self._stopping = False
+        # NATS is supervised like a service: restarted (same port, same JetStream directory) with backoff.
+        self.nats_restarts = 0
+        self._nats_next_start: float | None = None
 
     def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -171,9 +174,33 @@ class Supervisor:
         state.healthy = False
         state.started_at = time.monotonic()
 
+    def poll_nats(self) -> list[str]:
+        """Reap a nats-server that exited and start it again after a growing delay; acknowledged messages
+        are on disk (sync_interval: always), so the services' consumers carry on where they were."""
+        if self._stopping:
+            return []
+        if self._nats_next_start is None:
+            code = self.nats.exit_code()
+            if code is None:
+                return []
+            delay = min(30.0, 2.0**self.nats_restarts) if self.nats_restarts else 0.0
+            self._nats_next_start = time.monotonic() + delay
+            self.nats_restarts += 1
+            return [f"nats-server exited with {code}; restarting in {delay:.0f}s (log: {self.nats.log_file})"]
+        if time.monotonic() < self._nats_next_start:
+            return []
+        try:
+            self.nats.start()
+        except NatsServerError as exc:
+            self._nats_next_start = time.monotonic() + min(30.0, 2.0**self.nats_restarts)
+            self.nats_restarts += 1
+            return [f"nats-server did not come back ({exc}); trying again"]
+        self._nats_next_start = None
+        return [f"nats-server is serving again on {self.nats.url}"]
+
     def poll(self) -> list[str]:
-        """Check every child once; restart the dead with backoff. Returns events worth printing."""
-        events = []
+        """Check every child once (NATS first); restart the dead with backoff. Returns events worth printing."""
+        events = self.poll_nats()
         for state in self.services:
             process = state.process
             if process is not None and process.poll() is not None and not self._stopping:
@@ -196,7 +223,7 @@ class Supervisor:
         return events
 
     def all_healthy(self) -> bool:
-        return all(s.healthy for s in self.services)
+        return self._nats_next_start is None and all(s.healthy for s in self.services)
 
     def stop(self, timeout_s: float = 15.0) -> None:
         self._stopping = True

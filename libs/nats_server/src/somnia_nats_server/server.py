@@ -121,6 +121,12 @@ class NatsServer:
         self.stop()
         raise NatsServerError(f"nats-server did not become healthy in {timeout_s}s; see {self.log_file}")
 
+    def exit_code(self) -> int | None:
+        """The exit status when the server has exited (and it is reaped, never left a zombie), else None."""
+        if self._process is None:
+            return None
+        return self._process.poll()
+
     def version(self) -> str:
         with urllib.request.urlopen(f"http://{self.host}:{self.monitor_port}/varz", timeout=2) as response:
             return str(json.load(response).get("version", "unknown"))
