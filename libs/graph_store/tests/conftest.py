@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from somnia_graph_store import GraphStore
+from somnia_graph_store.testing import wait_for_neo4j
 
 
 @pytest.fixture
 def ns() -> str:
     """A namespace of this test's own: one Neo4j serves the whole run."""
     return f"t{uuid.uuid4().hex[:12]}/agent/user"
-
-
-async def wait_for_neo4j(store: GraphStore, timeout_s: float = 60.0) -> None:
-    """Bolt accepts connections a little before the database serves queries."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        try:
-            await store.ensure_schema()
-            return
-        except Exception:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.5)
 
 
 @pytest.fixture(params=["embedded", "neo4j"])

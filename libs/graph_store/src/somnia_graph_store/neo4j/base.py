@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j import AsyncGraphDatabase, AsyncManagedTransaction, NotificationMinimumSeverity
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from somnia_graph_store.ports import LABELS, GraphStoreError, Label
@@ -37,9 +37,21 @@ def turn_uid(namespace: str, session_id: str, turn_id: str) -> str:
     return f"{namespace}|{session_id}|{turn_id}"
 
 
+SCHEMA_ALREADY_THERE = frozenset(
+    {
+        "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+        "Neo.ClientError.Schema.ConstraintAlreadyExists",
+        "Neo.ClientError.Schema.IndexAlreadyExists",
+    }
+)
+
+
 class Neo4jGraphBase:
     def __init__(self, uri: str, *, user: str, password: str, database: str = "neo4j") -> None:
-        self._driver = AsyncGraphDatabase.driver(uri, auth=(user, password))
+        # Warnings only: "already exists" notices from every replica's schema run would flood INFO logs.
+        self._driver = AsyncGraphDatabase.driver(
+            uri, auth=(user, password), notifications_min_severity=NotificationMinimumSeverity.WARNING
+        )
         self._database = database
         self._uri = uri
 
@@ -66,11 +78,16 @@ class Neo4jGraphBase:
         return [record.data() for record in records]
 
     async def ensure_schema(self) -> None:
-        try:
-            for statement in SCHEMA:
+        """Safe when every replica runs it at once: `IF NOT EXISTS` still races inside Neo4j (two
+        creations of one rule, one refused as already existing), and that refusal means it is there."""
+        for statement in SCHEMA:
+            try:
                 await self._driver.execute_query(statement, database_=self._database)
-        except (ServiceUnavailable, Neo4jError) as exc:
-            raise GraphStoreError(f"Neo4j at {self._uri} refused the schema: {exc}") from exc
+            except Neo4jError as exc:
+                if exc.code not in SCHEMA_ALREADY_THERE:
+                    raise GraphStoreError(f"Neo4j at {self._uri} refused the schema: {exc}") from exc
+            except ServiceUnavailable as exc:
+                raise GraphStoreError(f"Neo4j at {self._uri} refused the schema: {exc}") from exc
 
     async def count(self, namespace: str, label: Label) -> int:
         if label not in LABELS:
