@@ -83,6 +83,8 @@ def test_pods_are_locked_down_probed_and_pinned(helm: Path, values: Path | None)
             assert not container["image"].endswith(":latest") and ":" in container["image"]
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
                 assert "grpc" in container[probe], f"{name} lacks a gRPC {probe}"
+            assert container["readinessProbe"]["grpc"]["service"] == "readiness"
+            assert "service" not in container["livenessProbe"]["grpc"]
             env = {e["name"]: e for e in container["env"]}
             assert env["SOMNIA_SERVICE"]["value"] == env["OTEL_SERVICE_NAME"]["value"] == name
     service_accounts = [d for d in docs if d["kind"] == "ServiceAccount"]

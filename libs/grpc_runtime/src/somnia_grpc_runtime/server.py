@@ -22,6 +22,10 @@ class ServiceBinding:
     add: Callable[[Any, grpc.aio.Server], None]
 
 
+# The health service name readiness probes ask for (Kubernetes' gRPC probe `service: readiness`).
+READINESS = "readiness"
+
+
 class GrpcServer:
     """Start serving with `start()`; `stop()` reports NOT_SERVING, then drains calls for `grace_s`."""
 
@@ -61,9 +65,16 @@ class GrpcServer:
         if self.port == 0:
             raise OSError(f"cannot bind gRPC server to {self._address}")
         await self._server.start()
-        for name in ["", *names]:
+        for name in ["", READINESS, *names]:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         return self.port
+
+    async def set_ready(self, ready: bool) -> None:
+        """Readiness (health service "readiness"): NOT_SERVING while what the process needs is out of
+        reach. Liveness ("" and the API's own name) stays SERVING: the process is fine, restarting it
+        would not bring NATS or a store back."""
+        status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+        await self._health.set(READINESS, status)
 
     async def stop(self) -> None:
         await self._health.enter_graceful_shutdown()

@@ -2,6 +2,7 @@
 consumers, health, metrics, lag), and serve()/run() around the service's `create_app`."""
 
 from somnia_service_runtime.process import ConsumerProcess
+from somnia_service_runtime.readiness import ReadinessWatch
 from somnia_service_runtime.runtime import AppFactory, ServiceApp, build, run, serve
 from somnia_service_runtime.settings import ConsumerSettings, ServiceSettings
 from somnia_service_runtime.stores import Stores
@@ -10,6 +11,7 @@ __all__ = [
     "AppFactory",
     "ConsumerProcess",
     "ConsumerSettings",
+    "ReadinessWatch",
     "ServiceApp",
     "ServiceSettings",
     "Stores",

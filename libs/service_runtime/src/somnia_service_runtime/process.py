@@ -17,6 +17,7 @@ from somnia_contracts import StreamSpec
 from somnia_grpc_runtime import GrpcServer
 from somnia_telemetry import ServiceMetrics, create_metrics, serve_metrics
 
+from somnia_service_runtime.readiness import ReadinessWatch
 from somnia_service_runtime.settings import ConsumerSettings
 
 
@@ -54,6 +55,7 @@ class ConsumerProcess:
         self._subscribers: list[Any] = []
         self._lag_watches: list[asyncio.Task[None]] = []
         self._log = logging.getLogger(f"somnia.{name.replace('-', '_')}")
+        self.readiness = ReadinessWatch(self.health, {"NATS": self._nats_connected}, self._log)
 
     def consume(self, specs: Sequence[ConsumerSpec], handle: Callable[[NatsBatchMessage], Awaitable[None]]) -> None:
         """Bind durable consumers to a batch handler (before `start()`)."""
@@ -74,6 +76,7 @@ class ConsumerProcess:
             gauge = self.metrics.consumer_pending.labels(spec.stream.name, spec.durable)
             watch = watch_consumer_lag(self.broker, spec.stream.name, spec.durable, gauge.set)
             self._lag_watches.append(asyncio.create_task(watch))
+        self.readiness.start()
         self._log.info(
             "%s consuming %s; health on port %s",
             self.name,
@@ -82,7 +85,11 @@ class ConsumerProcess:
         )
         return port
 
+    async def _nats_connected(self) -> bool:
+        return bool(self.broker.connection.is_connected)
+
     async def stop(self, drain: Callable[[], Awaitable[None]] | None = None) -> None:
+        await self.readiness.stop()
         for watch in self._lag_watches:
             watch.cancel()
         await self.health.stop()

@@ -9,6 +9,7 @@ from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import SESSION_STREAM
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
+from somnia_service_runtime import ReadinessWatch
 from somnia_service_runtime import run as run_service
 from somnia_telemetry import create_metrics, serve_metrics
 
@@ -46,11 +47,13 @@ class CaptureApp:
             # gRPC's own cap: room for a few turns at the size limit (larger requests get RESOURCE_EXHAUSTED).
             max_message_bytes=max(4 * 1024 * 1024, settings.max_turn_bytes * 4),
         )
+        self.readiness = ReadinessWatch(self.server, {"NATS": self._nats_connected}, log)
 
     async def start(self) -> int:
         await self.broker.connect()
         await ensure_streams(self.broker, SESSION_STREAM)
         port = await self.server.start()
+        self.readiness.start()
         serve_metrics(self.metrics, self.settings.metrics_port)
         log.info(
             "capture serving gRPC on %s:%s, publishing to %s",
@@ -60,7 +63,11 @@ class CaptureApp:
         )
         return port
 
+    async def _nats_connected(self) -> bool:
+        return bool(self.broker.connection.is_connected)
+
     async def stop(self) -> None:
+        await self.readiness.stop()
         await self.server.stop()
         await close_broker(self.broker)
 

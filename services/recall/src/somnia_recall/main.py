@@ -23,6 +23,7 @@ from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_retrieval import RetrievalConfig, Retriever, create_warm_builder
+from somnia_service_runtime import ReadinessWatch
 from somnia_service_runtime import run as run_service
 from somnia_telemetry import create_metrics, serve_metrics
 from somnia_warm_packs import WarmPackStore
@@ -74,6 +75,7 @@ class RecallApp:
             else None
         )
         self.warm_packs: WarmPackStore | None = None
+        self.readiness: ReadinessWatch | None = None
         self.uses = (
             UseRecorder(JetStreamPublisher(self.broker))
             if self.broker is not None and settings.record_uses and graph is not None
@@ -141,11 +143,19 @@ class RecallApp:
                 await eraser.open()
             self.service.use_nats(self.warm_packs, session_start, eraser)
         port = await self.server.start()
+        if self.broker is not None:
+            self.readiness = ReadinessWatch(self.server, {"NATS": self._nats_connected}, log)
+            self.readiness.start()
         serve_metrics(self.metrics, self.settings.metrics_port)
         log.info("recall serving gRPC on %s:%s with %s", self.settings.host, port, self.embedder.name)
         return port
 
+    async def _nats_connected(self) -> bool:
+        return self.broker is not None and bool(self.broker.connection.is_connected)
+
     async def stop(self) -> None:
+        if self.readiness is not None:
+            await self.readiness.stop()
         await self.server.stop()
         if self.uses is not None:
             await self.uses.drain()
