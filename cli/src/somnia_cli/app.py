@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import time
@@ -21,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from somnia_contracts import ROLES
 
+from somnia_cli.backlog import consumer_backlogs
 from somnia_cli.client import LAYER_NAMES, SomniaClient, make_turn
 from somnia_cli.dream import run_dream, summary_table
 from somnia_cli.forgetting import run_forgetting, sweep_table
@@ -71,7 +73,15 @@ def status_table(supervisor: Supervisor) -> Table:
     for column in ("service", "pid", "address", "health", "restarts", "log"):
         table.add_column(column)
     nats = supervisor.nats
-    table.add_row("nats-server", str(nats.pid), nats.url, "[green]running[/]", "-", str(nats.log_file))
+    running = nats.exit_code() is None
+    table.add_row(
+        "nats-server",
+        str(nats.pid),
+        nats.url,
+        "[green]running[/]" if running else "[red]restarting[/]",
+        str(supervisor.nats_restarts),
+        str(nats.log_file),
+    )
     for state in supervisor.services:
         health = "[green]serving[/]" if state.healthy else "[yellow]starting[/]"
         if state.process is None:
@@ -133,7 +143,8 @@ def up(
 
 @app.command()
 def status() -> None:
-    """Show whether each service answers its gRPC health check."""
+    """Show whether each service is alive and ready (it reaches NATS and its stores), and each consumer's
+    backlog: the messages waiting for it."""
     settings = CliSettings()
     table = Table(title="somnia status")
     table.add_column("service")
@@ -141,10 +152,23 @@ def status() -> None:
     table.add_column("health")
     healthy = True
     for spec in service_specs(settings):
-        ok = check_health(settings.host, spec.port)
-        healthy &= ok
-        table.add_row(spec.name, f"{settings.host}:{spec.port}", "[green]serving[/]" if ok else "[red]down[/]")
+        alive = check_health(settings.host, spec.port)
+        ready = alive and check_health(settings.host, spec.port, service="readiness")
+        healthy &= ready
+        health = "[green]serving[/]" if ready else "[yellow]alive, not ready[/]" if alive else "[red]down[/]"
+        table.add_row(spec.name, f"{settings.host}:{spec.port}", health)
     console.print(table)
+    try:
+        backlogs = asyncio.run(consumer_backlogs(f"nats://{settings.host}:{settings.nats_port}"))
+    except Exception as exc:  # NATS itself is down: say so, the table above already shows who cannot work
+        console.print(f"[red]NATS at {settings.host}:{settings.nats_port} is not reachable: {exc!r}[/]")
+        raise typer.Exit(1) from exc
+    waiting = Table(title="consumers")
+    for column in ("stream", "consumer", "pending", "unacknowledged"):
+        waiting.add_column(column, justify="left" if column in ("stream", "consumer") else "right")
+    for stream, durable, pending, unacked in backlogs:
+        waiting.add_row(stream, durable, str(pending), str(unacked))
+    console.print(waiting)
     if not healthy:
         raise typer.Exit(1)
 

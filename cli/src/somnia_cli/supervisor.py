@@ -127,8 +127,9 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
     ]
 
 
-def check_health(host: str, port: int, timeout_s: float = 1.0) -> bool:
-    return serving(f"{host}:{port}", timeout_s)
+def check_health(host: str, port: int, timeout_s: float = 1.0, service: str = "") -> bool:
+    """Liveness by default; `service="readiness"` asks whether the process reaches what it needs."""
+    return serving(f"{host}:{port}", timeout_s, service)
 
 
 class Supervisor:
