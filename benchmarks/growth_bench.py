@@ -191,7 +191,6 @@ async def ask(
     from somnia_memory_model.insights import quote
     from somnia_memory_store.embedded.store import EmbeddedMemoryStore
     from somnia_retrieval import RankingSettings, Retriever, UnknownNamespace
-    from somnia_retrieval.settings import activation_law
     from somnia_retrieval.tiers import merge_tiers
 
     namespace = namespace_of(conv)
@@ -203,7 +202,7 @@ async def ask(
     forget = mode != "without"
     if forget:
         settings = ForgettingSettings(hot_budget=HOT_BUDGET) if mode == "budget" else ForgettingSettings()
-        sweeper = Sweeper(store, graph, embedder, activation_law(RankingSettings()), settings)
+        sweeper = Sweeper(store, graph, embedder, RankingSettings().law(), settings)
         started = time.perf_counter()
         report = await sweeper.sweep(namespace, now)
         sizes.update(

@@ -16,6 +16,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from somnia_contracts.identifiers import Namespace, RunId, SessionId, TurnId
 
 Role = Literal["user", "assistant", "system", "tool"]
+# What a memory is: said (episodic), made offline (semantic insights, procedural), or what did not work.
+MemoryKind = Literal["episodic", "semantic", "procedural", "negative"]
+MEMORY_KINDS: tuple[str, ...] = get_args(MemoryKind)
 Outcome = Literal["unspecified", "succeeded", "failed", "abandoned"]
 ROLES: tuple[str, ...] = get_args(Role)
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
@@ -77,7 +80,7 @@ class MemoryIndexed(Event):
     event_type: Literal["memory.indexed"] = "memory.indexed"
     turn_id: str
     memory_ids: tuple[str, ...] = Field(min_length=1)
-    kind: Literal["episodic", "semantic", "procedural", "negative"] = "episodic"
+    kind: MemoryKind = "episodic"
     # The memories these quote (a negative memory's "Tried <first turn>"): linked QUOTES in the graph.
     quotes: tuple[str, ...] = ()
     embedder: str

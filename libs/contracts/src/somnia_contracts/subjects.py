@@ -56,18 +56,6 @@ class Subjects:
         return f"{PREFIX}.memory.recalled.{namespace}.{session_id}"
 
     @staticmethod
-    def memory_archived(namespace: str, session_id: str) -> str:
-        return f"{PREFIX}.memory.archived.{namespace}.{session_id}"
-
-    @staticmethod
-    def memory_restored(namespace: str, session_id: str) -> str:
-        return f"{PREFIX}.memory.restored.{namespace}.{session_id}"
-
-    @staticmethod
-    def cache_warmed(namespace: str, session_id: str) -> str:
-        return f"{PREFIX}.cache.warmed.{namespace}.{session_id}"
-
-    @staticmethod
     def dream_requested(namespace: str, run_id: str) -> str:
         return f"{PREFIX}.dream.requested.{namespace}.{run_id}"
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from somnia_contracts import MemoryKind
 
-MemoryKind = Literal["episodic", "semantic", "procedural", "negative"]
+__all__ = ["DREAMT_KINDS", "EPISODIC", "NEGATIVE", "MemoryKind"]
+
 EPISODIC: MemoryKind = "episodic"
 NEGATIVE: MemoryKind = "negative"
 # The kinds dreaming writes (insights and procedures); their provenance is on the graph.

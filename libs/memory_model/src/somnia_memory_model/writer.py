@@ -5,6 +5,7 @@ supersession checks). Captured turns take the same last step from the embedding 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -51,18 +52,23 @@ class MemoryWriter:
         if self._announcer is None:
             return
         now = datetime.now(UTC)
-        for r in records:
-            await self._announcer.publish_event(
-                MemoryIndexed(
-                    namespace=r.namespace,
-                    session_id=r.session_id,
-                    turn_id=r.turn_id,
-                    memory_ids=(r.memory_id,),
-                    kind=r.kind,  # type: ignore[arg-type]
-                    quotes=quoted.get(r.memory_id, ()),
-                    embedder=r.embedder,
-                    dimension=int(r.vector.shape[-1]),
-                    occurred_at=r.occurred_at,
-                    indexed_at=now,
+        announcer = self._announcer
+        await asyncio.gather(
+            *(
+                announcer.publish_event(
+                    MemoryIndexed(
+                        namespace=r.namespace,
+                        session_id=r.session_id,
+                        turn_id=r.turn_id,
+                        memory_ids=(r.memory_id,),
+                        kind=r.kind,  # type: ignore[arg-type]
+                        quotes=quoted.get(r.memory_id, ()),
+                        embedder=r.embedder,
+                        dimension=int(r.vector.shape[-1]),
+                        occurred_at=r.occurred_at,
+                        indexed_at=now,
+                    )
                 )
+                for r in records
             )
+        )

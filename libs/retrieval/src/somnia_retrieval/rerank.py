@@ -16,7 +16,7 @@ from somnia_graph_store import FeedbackCounts, UseHistory
 from somnia_memory_model import ActivationLaw, importance
 
 from somnia_retrieval.models import Candidate, RankedMemory
-from somnia_retrieval.settings import RankingSettings, activation_law
+from somnia_retrieval.settings import RankingSettings
 
 
 def recency(occurred_at: datetime, now: datetime, half_life_days: float) -> float:
@@ -64,7 +64,7 @@ def rerank(
 ) -> list[RankedMemory]:
     if not candidates:
         return []
-    law = activation_law(settings)
+    law = settings.law()
     ordered = sorted(candidates, key=lambda c: (-c.relevance, c.record.memory_id))
     fresh = [recency(c.record.occurred_at, now, settings.recency_half_life_days) for c in ordered]
     weight = [importance(feedback.get(c.record.memory_id)) for c in ordered]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from somnia_memory_model import ActivationLaw, StrengthSettings
+from somnia_memory_model import StrengthSettings
 from somnia_tokens import TokenCounter, TokenizerSettings, create_token_counter
 from somnia_warm_packs import LayerName
 
@@ -94,10 +94,6 @@ class WarmPackSettings(BaseSettings):
 
     def budgets(self) -> dict[LayerName, int]:
         return {"L1": self.l1_tokens, "L2": self.l2_tokens, "L3": self.l3_tokens, "L4": self.l4_tokens}
-
-
-def activation_law(settings: StrengthSettings) -> ActivationLaw:
-    return settings.law()
 
 
 @dataclass(frozen=True)

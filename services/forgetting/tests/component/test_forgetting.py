@@ -20,7 +20,6 @@ from somnia_graph_store.embedded.store import EmbeddedGraphStore
 from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_retrieval import RankingSettings, Retriever
-from somnia_retrieval.settings import activation_law
 
 NS = "acme/helper/alice"
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -37,7 +36,7 @@ class World:
             self.store,
             self.graph,
             self.embedder,  # type: ignore[arg-type]
-            activation_law(RankingSettings()),
+            RankingSettings().law(),
             ForgettingSettings(**settings),  # type: ignore[arg-type]
         )
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from somnia.recall.v1 import recall_pb2
-from somnia_contracts import ARCHIVE_SUFFIX, ROLES
+from somnia_contracts import ARCHIVE_SUFFIX, MEMORY_KINDS, ROLES
 from somnia_memory_store import SearchFilter
 from somnia_retrieval import InvalidQuery, RankedMemory
 from somnia_warm_packs import LayerName, PackItem, WarmPack
@@ -14,7 +14,6 @@ from somnia_warm_packs import LayerName, PackItem, WarmPack
 from somnia_recall.service import RecallQuery, WarmQuery
 
 MAX_FILTER_SESSIONS = 1000
-KINDS = ("episodic", "semantic", "procedural", "negative")
 LAYERS: dict[int, LayerName] = {
     recall_pb2.LAYER_L1_IMMEDIATE: "L1",
     recall_pb2.LAYER_L2_SESSION: "L2",
@@ -50,9 +49,9 @@ def to_filter(request: recall_pb2.RecallRequest) -> SearchFilter | None:
     bad_roles = [r for r in f.roles if r not in ROLES]
     if bad_roles:
         raise InvalidQuery(f"filter.roles has {bad_roles}; use any of {', '.join(ROLES)}")
-    bad_kinds = [k for k in f.kinds if k not in KINDS]
+    bad_kinds = [k for k in f.kinds if k not in MEMORY_KINDS]
     if bad_kinds:
-        raise InvalidQuery(f"filter.kinds has {bad_kinds}; use any of {', '.join(KINDS)}")
+        raise InvalidQuery(f"filter.kinds has {bad_kinds}; use any of {', '.join(MEMORY_KINDS)}")
     after = read_time(f, "occurred_after", "filter.occurred_after")
     before = read_time(f, "occurred_before", "filter.occurred_before")
     if after and before and after > before:
