@@ -26,6 +26,7 @@ from somnia_cli.backlog import consumer_backlogs
 from somnia_cli.client import LAYER_NAMES, SomniaClient, make_turn
 from somnia_cli.dream import run_dream, summary_table
 from somnia_cli.forgetting import run_forgetting, sweep_table
+from somnia_cli.keys import keys_app
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health, common_env, service_specs
 from somnia_cli.transcripts import ParsedLine, parse_chat_text, read_jsonl
@@ -36,6 +37,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(keys_app, name="keys")
 console = Console()
 err = Console(stderr=True)
 
@@ -65,6 +67,11 @@ def rpc_error(exc: grpc.RpcError, what: str) -> typer.Exit:
     details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
     if code == grpc.StatusCode.UNAVAILABLE:
         return fail(f"{what}: Somnia is not reachable ({details}). Is `somnia up` running?")
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return fail(
+            f"{what}: {details}. Set SOMNIA_API_KEY to a key (`somnia keys create`) or a token; "
+            "`somnia up` makes a local key on first start"
+        )
     return fail(f"{what}: {code.name if code else 'error'}: {details}")
 
 
@@ -200,7 +207,7 @@ def capture(
         raise fail("nothing to capture: the text is empty")
     session_id = session or f"cli-{uuid.uuid4().hex[:12]}"
     now = datetime.now(UTC)
-    client = SomniaClient(settings.capture_address, settings.recall_address)
+    client = SomniaClient.from_settings(settings)
     try:
         # Each turn a microsecond after the one before, so a transcript keeps its order.
         turns = [
@@ -246,7 +253,7 @@ def import_(
     groups: dict[tuple[str, str], list[ParsedLine]] = defaultdict(list)
     for line in lines:
         groups[(line.turn.namespace, line.turn.session_id)].append(line)
-    client = SomniaClient(settings.capture_address, settings.recall_address)
+    client = SomniaClient.from_settings(settings)
     accepted = duplicates = 0
     progress = Progress(
         TextColumn("[bold]importing[/] {task.fields[session]}"),
@@ -308,7 +315,7 @@ def recall(
 ) -> None:
     """Recall what Somnia remembers about QUERY, best first."""
     settings = CliSettings()
-    client = SomniaClient(settings.capture_address, settings.recall_address)
+    client = SomniaClient.from_settings(settings)
     when = as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of is not None else None
     try:
         response = client.recall(
@@ -351,7 +358,7 @@ def warm(
 ) -> None:
     """Show the warm pack a session starts with: L4..L1 layers under their token budgets."""
     settings = CliSettings()
-    client = SomniaClient(settings.capture_address, settings.recall_address)
+    client = SomniaClient.from_settings(settings)
     try:
         pack = client.warm_cache(
             namespace or settings.namespace, session_id, agent=agent, opening=opening, tools=tool or (), rebuild=rebuild
@@ -396,7 +403,7 @@ def feedback(
     """Tell Somnia a memory helped, misled, was disproven or retracted; a session's task succeeded or failed;
     or a search found nothing (checked_absent). Failures and absences become negative memories."""
     settings = CliSettings()
-    client = SomniaClient(settings.capture_address, settings.recall_address)
+    client = SomniaClient.from_settings(settings)
     try:
         response = client.feedback(
             namespace or settings.namespace,
@@ -460,7 +467,7 @@ def forget(
     if sum(chosen) != 1:
         raise fail("say what to forget: exactly one of --memory, --session, --subject or --entire-namespace")
     settings = CliSettings()
-    client = SomniaClient(settings.capture_address, settings.recall_address)
+    client = SomniaClient.from_settings(settings)
     ns = namespace or settings.namespace
     try:
         response = client.forget(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import ClientTls, open_channel, read_local_key
+
+from somnia_cli.settings import CliSettings
 
 ROLES = {
     "user": capture_pb2.ROLE_USER,
@@ -61,9 +63,17 @@ def make_turn(
 
 
 class SomniaClient:
-    def __init__(self, capture_address: str, recall_address: str, timeout_s: float = 30.0) -> None:
-        self._capture_channel = grpc.insecure_channel(capture_address)
-        self._recall_channel = grpc.insecure_channel(recall_address)
+    def __init__(
+        self,
+        capture_address: str,
+        recall_address: str,
+        timeout_s: float = 30.0,
+        *,
+        token: str = "",
+        tls: ClientTls | None = None,
+    ) -> None:
+        self._capture_channel = open_channel(capture_address, token=token, tls=tls)
+        self._recall_channel = open_channel(recall_address, token=token, tls=tls)
         self.capture_stub = capture_pb2_grpc.CaptureServiceStub(self._capture_channel)
         self.recall_stub = recall_pb2_grpc.RecallServiceStub(self._recall_channel)
         self._timeout_s = timeout_s
@@ -153,6 +163,16 @@ class SomniaClient:
         # Erasure touches every store and stream: give it longer than a recall.
         response: recall_pb2.ForgetResponse = self.recall_stub.Forget(request, timeout=max(self._timeout_s, 120.0))
         return response
+
+    @classmethod
+    def from_settings(cls, settings: CliSettings) -> SomniaClient:
+        tls = (
+            ClientTls(settings.ca_file, settings.client_cert_file, settings.client_key_file)
+            if settings.ca_file is not None
+            else None
+        )
+        token = settings.api_key or read_local_key(settings.auth_dir)
+        return cls(settings.capture_address, settings.recall_address, token=token, tls=tls)
 
     def close(self) -> None:
         self._capture_channel.close()

@@ -26,6 +26,20 @@ class CliSettings(BaseSettings):
     graph_health_port: int = 50054
     cache_warming_health_port: int = 50055
     forgetting_health_port: int = 50057
+    # How the CLI proves who it is: SOMNIA_API_KEY (an API key or a JWT), else the local key `somnia up`
+    # made under <home>/auth. SOMNIA_CA_FILE turns on TLS; a client certificate and key add mTLS.
+    api_key: str = Field(default="", repr=False)
+    ca_file: Path | None = None
+    client_cert_file: Path | None = None
+    client_key_file: Path | None = None
+
+    @property
+    def auth_dir(self) -> Path:
+        return self.home / "auth"
+
+    @property
+    def keys_file(self) -> Path:
+        return self.auth_dir / "api-keys.json"
 
     @property
     def capture_address(self) -> str:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from somnia_auth import ensure_local_key
 from somnia_grpc_runtime import serving
 from somnia_nats_server import NatsServer, NatsServerError, die_with_parent
 
@@ -59,6 +60,8 @@ def common_env(settings: CliSettings) -> dict[str, str]:
         "SOMNIA_NATS_URL": f"nats://{settings.host}:{settings.nats_port}",
         "SOMNIA_STORE_DATA_DIR": store_dir,
         "SOMNIA_GRAPH_DATA_DIR": store_dir,
+        # The key file `somnia up` keeps, unless the operator points at their own.
+        "SOMNIA_AUTH_API_KEYS_FILE": os.environ.get("SOMNIA_AUTH_API_KEYS_FILE", str(settings.keys_file)),
     }
 
 
@@ -151,6 +154,10 @@ class Supervisor:
 
     def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
+        # First start: an admin key over every namespace, which the CLI on this machine then uses
+        # (unless the operator brings their own key file).
+        if "SOMNIA_AUTH_API_KEYS_FILE" not in os.environ:
+            ensure_local_key(self.settings.auth_dir)
         self.nats.start()
         for state in self.services:
             self._spawn(state)

@@ -8,11 +8,12 @@ import sys
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from somnia_auth import ServerSecurity
 from somnia_grpc_runtime import GrpcServer, serving
 
 
 async def test_health_and_reflection_while_serving_then_not_serving_on_stop() -> None:
-    server = GrpcServer(host="127.0.0.1", port=0, services=[], grace_s=0.2)
+    server = GrpcServer(host="127.0.0.1", port=0, services=[], security=ServerSecurity.disabled(), grace_s=0.2)
     port = await server.start()
     assert port > 0
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

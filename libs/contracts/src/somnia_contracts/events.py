@@ -252,6 +252,9 @@ class MemoryForgotten(BaseModel):
     target: ForgetTarget
     target_digest: str = Field(description="sha256 of the memory id, session id or subject; never the text")
     reason: str = Field(default="", max_length=512)
+    requested_by: str = Field(
+        default="", max_length=256, description="who asked: `key:<name>`, `jwt:<sub>` or `cert:<identity>`"
+    )
     memories: int = Field(ge=0)
     graph_nodes: int = Field(ge=0)
     warm_packs: int = Field(ge=0)

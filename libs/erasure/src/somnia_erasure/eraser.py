@@ -98,8 +98,11 @@ class Eraser:
 
     # -- the request -------------------------------------------------------------------------
 
-    async def forget(self, namespace: str, target: ForgetTarget, value: str, reason: str = "") -> ErasureReport:
-        """`value` is the memory id, session id or subject (ignored for a namespace)."""
+    async def forget(
+        self, namespace: str, target: ForgetTarget, value: str, reason: str = "", *, requested_by: str = ""
+    ) -> ErasureReport:
+        """`value` is the memory id, session id or subject (ignored for a namespace); `requested_by`
+        names the caller in the audit event."""
         if len(reason) > MAX_REASON_CHARS:
             raise InvalidErasure(f"reason is {len(reason)} characters; at most {MAX_REASON_CHARS} are kept")
         if target == "subject" and not 0 < len(value.strip()) <= MAX_SUBJECT_CHARS:
@@ -132,6 +135,7 @@ class Eraser:
                 target=target,
                 target_digest=digest(value if target != "namespace" else namespace),
                 reason=reason,
+                requested_by=requested_by,
                 forgotten_at=datetime.now(UTC),
                 **report.model_dump(exclude={"audit_id", "already_forgotten"}),
             ),

@@ -1,4 +1,5 @@
-"""A grpc.aio server with the standard health and reflection services and OTel server spans."""
+"""A grpc.aio server with the standard health and reflection services, OTel server spans, and the
+caller checks of `somnia_auth` (authentication, rate limits, TLS) on everything but health."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.trace import TracerProvider
+from somnia_auth import ServerSecurity
 
 
 @dataclass(frozen=True)
@@ -35,21 +37,38 @@ class GrpcServer:
         host: str,
         port: int,
         services: list[ServiceBinding],
+        security: ServerSecurity,
         tracer_provider: TracerProvider | None = None,
         grace_s: float = 5.0,
         max_message_bytes: int = 4 * 1024 * 1024,
+        max_concurrent_rpcs: int | None = None,
     ) -> None:
+        self._host = host
         self._address = f"{host}:{port}"
         self._grace_s = grace_s
         self._services = services
+        self._security = security
         self._health = health.aio.HealthServicer()
         options = [
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
         ]
         tracing = aio_server_interceptor(tracer_provider=tracer_provider)  # type: ignore[no-untyped-call]
-        self._server = grpc.aio.server(interceptors=[tracing], options=options)
+        # Past max_concurrent_rpcs a call is refused at once with RESOURCE_EXHAUSTED: a flood meets
+        # backpressure instead of queueing until memory runs out.
+        self._server = grpc.aio.server(
+            interceptors=[tracing, security.interceptor()],
+            options=options,
+            maximum_concurrent_rpcs=max_concurrent_rpcs,
+        )
+        # Probes that cannot speak TLS (the kubelet's) ask a plaintext health-only server.
+        self._health_server: grpc.aio.Server | None = None
         self.port = 0
+        self.health_port = 0
+
+    @property
+    def security(self) -> ServerSecurity:
+        return self._security
 
     async def start(self) -> int:
         """Bind, register everything and start; returns the bound port (useful with port 0)."""
@@ -61,9 +80,18 @@ class GrpcServer:
             [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
             self._server,
         )
-        self.port = self._server.add_insecure_port(self._address)
+        if self._security.credentials is not None:
+            self.port = self._server.add_secure_port(self._address, self._security.credentials)
+        else:
+            self.port = self._server.add_insecure_port(self._address)
         if self.port == 0:
             raise OSError(f"cannot bind gRPC server to {self._address}")
+        if self._security.plaintext_health_port:
+            self._health_server = grpc.aio.server()
+            health_pb2_grpc.add_HealthServicer_to_server(self._health, self._health_server)
+            address = f"{self._host}:{self._security.plaintext_health_port}"
+            self.health_port = self._health_server.add_insecure_port(address)
+            await self._health_server.start()
         await self._server.start()
         for name in ["", READINESS, *names]:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -79,3 +107,5 @@ class GrpcServer:
     async def stop(self) -> None:
         await self._health.enter_graceful_shutdown()
         await self._server.stop(self._grace_s)
+        if self._health_server is not None:
+            await self._health_server.stop(0)

@@ -12,6 +12,7 @@ from faststream.nats import NatsBroker
 from faststream.nats.message import NatsBatchMessage
 from opentelemetry import trace
 from opentelemetry.trace import Tracer, TracerProvider
+from somnia_auth import ServerSecurity
 from somnia_bus import ConsumerSpec, close_broker, create_broker, ensure_streams, subscribe_batches, watch_consumer_lag
 from somnia_contracts import StreamSpec
 from somnia_grpc_runtime import GrpcServer
@@ -48,8 +49,13 @@ class ConsumerProcess:
         self.tracer: Tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(
             f"somnia.{name.replace('-', '_')}"
         )
+        # Health alone, no data: plaintext and open, as the kubelet's probes need.
         self.health = GrpcServer(
-            host=settings.health_host, port=settings.health_port, services=[], tracer_provider=tracer_provider
+            host=settings.health_host,
+            port=settings.health_port,
+            services=[],
+            security=ServerSecurity.disabled(),
+            tracer_provider=tracer_provider,
         )
         self.specs: list[ConsumerSpec] = []
         self._subscribers: list[Any] = []

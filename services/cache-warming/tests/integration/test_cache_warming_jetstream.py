@@ -7,10 +7,11 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-import grpc
 import nats
 import pytest
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import open_aio_channel
+from somnia_auth.testing import admin_security
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_cache_warming.main import CacheWarmingApp
 from somnia_cache_warming.settings import CacheWarmingSettings
@@ -85,6 +86,7 @@ async def test_a_started_session_is_warmed_into_kv_and_served_by_recall(
     finally:
         await app.stop()
 
+    security, token = admin_security(tmp_path)
     recall = RecallApp(
         RecallSettings(port=0, nats_url=nats_server.url),
         embedder,
@@ -92,10 +94,11 @@ async def test_a_started_session_is_warmed_into_kv_and_served_by_recall(
         graph=EmbeddedGraphStore(tmp_path / "g.db"),
         extractor=OfflineExtractor(),
         config=RetrievalConfig.from_env(warm=warm),
+        security=security,
     )
     port = await recall.start()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with open_aio_channel(f"127.0.0.1:{port}", token=token) as channel:
             stub = recall_pb2_grpc.RecallServiceStub(channel)
             cached = await stub.WarmCache(recall_pb2.WarmCacheRequest(namespace=NS, session_id="s4"))
             assert cached.from_cache and cached.rendered == pack.rendered

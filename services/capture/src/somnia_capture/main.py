@@ -6,6 +6,7 @@ import logging
 
 from opentelemetry.trace import TracerProvider
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia_auth import ServerSecurity
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import SESSION_STREAM
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
@@ -23,7 +24,9 @@ log = logging.getLogger("somnia.capture")
 class CaptureApp:
     """Everything capture runs, started and stopped as one."""
 
-    def __init__(self, settings: CaptureSettings, tracer_provider: TracerProvider | None = None) -> None:
+    def __init__(
+        self, settings: CaptureSettings, security: ServerSecurity, tracer_provider: TracerProvider | None = None
+    ) -> None:
         self.settings = settings
         self.metrics = create_metrics()
         self.broker = create_broker(settings.nats_url, name="capture", tracer_provider=tracer_provider)
@@ -42,8 +45,10 @@ class CaptureApp:
                     add=capture_pb2_grpc.add_CaptureServiceServicer_to_server,
                 )
             ],
+            security=security,
             tracer_provider=tracer_provider,
             grace_s=settings.shutdown_grace_s,
+            max_concurrent_rpcs=settings.max_concurrent_rpcs,
             # gRPC's own cap: room for a few turns at the size limit (larger requests get RESOURCE_EXHAUSTED).
             max_message_bytes=max(4 * 1024 * 1024, settings.max_turn_bytes * 4),
         )
@@ -61,6 +66,7 @@ class CaptureApp:
             port,
             self.settings.nats_url,
         )
+        self.server.security.announce(log, "capture")
         return port
 
     async def _nats_connected(self) -> bool:
@@ -73,7 +79,7 @@ class CaptureApp:
 
 
 def create_app(settings: CaptureSettings, tracer_provider: TracerProvider | None = None) -> CaptureApp:
-    return CaptureApp(settings, tracer_provider)
+    return CaptureApp(settings, ServerSecurity.from_env(), tracer_provider)
 
 
 def run() -> None:

@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from nats.errors import Error as NatsError
 from nats.errors import MaxPayloadError
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia_auth import RETRY_AFTER_KEY, PermissionDenied, QuotaExceeded, authorize
 from somnia_telemetry import ServiceMetrics
 
 from somnia_capture.service import CaptureService, TurnAck
@@ -73,6 +74,15 @@ async def guarded(
     """Run a use case, turning our exceptions into gRPC statuses with messages."""
     try:
         return await call()
+    except PermissionDenied as exc:
+        if metrics:
+            metrics.capture_rejected.labels("PERMISSION_DENIED").inc()
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
+    except QuotaExceeded as exc:
+        if metrics:
+            metrics.capture_rejected.labels("RESOURCE_EXHAUSTED").inc()
+        context.set_trailing_metadata(((RETRY_AFTER_KEY, str(max(1, round(exc.retry_after_s * 1000)))),))
+        await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
     except InvalidInput as exc:
         if metrics:
             metrics.capture_rejected.labels("INVALID_ARGUMENT").inc()
@@ -105,6 +115,7 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         self, request: capture_pb2.StartSessionRequest, context: grpc.aio.ServicerContext
     ) -> capture_pb2.StartSessionResponse:
         async def call() -> str:
+            authorize("capture", request.namespace)
             return await self._service.start_session(
                 request.namespace,
                 request.session_id,
@@ -120,6 +131,7 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         self, request: capture_pb2.CaptureRequest, context: grpc.aio.ServicerContext
     ) -> capture_pb2.CaptureResponse:
         async def call() -> list[TurnAck]:
+            authorize("capture", request.namespace)
             turns = [to_turn_input(t, f"turns[{i}]") for i, t in enumerate(request.turns)]
             return await self._service.capture(request.namespace, request.session_id, turns)
 
@@ -135,10 +147,13 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         # Each turn is published as it arrives: a bad turn ends the stream, but every turn before it
         # stays accepted, and the error says how many that was.
         response = capture_pb2.CaptureStreamResponse()
+        opened: set[str] = set()  # namespaces this stream was admitted to (counted once by the rate limit)
         async for request in request_iterator:
             position = f"message {len(response.acks)}"
 
             async def call(request: capture_pb2.CaptureStreamRequest = request, position: str = position) -> TurnAck:
+                authorize("capture", request.namespace, count=request.namespace not in opened)
+                opened.add(request.namespace)
                 try:
                     turn = to_turn_input(request.turn, position)
                     event = self._service.prepare_turn(request.namespace, request.session_id, turn, position)
@@ -162,6 +177,7 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         self, request: capture_pb2.EndSessionRequest, context: grpc.aio.ServicerContext
     ) -> capture_pb2.EndSessionResponse:
         async def call() -> None:
+            authorize("capture", request.namespace)
             if request.outcome not in OUTCOME_NAMES:
                 raise InvalidInput(f"outcome {request.outcome} is unknown; use a SessionOutcome value")
             await self._service.end_session(

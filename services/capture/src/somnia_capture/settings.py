@@ -16,3 +16,5 @@ class CaptureSettings(ServiceSettings):
     max_turns_per_request: int = Field(default=1000, gt=0)
     publish_timeout_s: float = Field(default=5.0, gt=0)
     shutdown_grace_s: float = Field(default=5.0, ge=0)
+    # Calls in flight at once; more are refused with RESOURCE_EXHAUSTED (backpressure, not memory growth).
+    max_concurrent_rpcs: int = Field(default=256, ge=1)

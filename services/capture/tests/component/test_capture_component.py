@@ -1,12 +1,15 @@
 """The capture servicer over a real in-process gRPC channel, publishing into FastStream's TestNatsBroker."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 from faststream.nats import NatsBroker, TestNatsBroker
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia_auth import open_aio_channel
+from somnia_auth.testing import admin_security
 from somnia_bus import JetStreamPublisher
 from somnia_capture.service import CaptureService
 from somnia_capture.servicer import CaptureServicer
@@ -16,7 +19,8 @@ from somnia_telemetry import create_metrics
 
 
 @pytest.fixture
-async def harness() -> AsyncIterator[tuple[capture_pb2_grpc.CaptureServiceStub, list[dict[str, Any]]]]:
+async def harness(tmp_path: Path) -> AsyncIterator[tuple[capture_pb2_grpc.CaptureServiceStub, list[dict[str, Any]]]]:
+    security, token = admin_security(tmp_path)
     broker = NatsBroker()
     received: list[dict[str, Any]] = []
 
@@ -37,9 +41,10 @@ async def harness() -> AsyncIterator[tuple[capture_pb2_grpc.CaptureServiceStub, 
                     capture_pb2_grpc.add_CaptureServiceServicer_to_server,
                 )
             ],
+            security=security,
         )
         port = await server.start()
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with open_aio_channel(f"127.0.0.1:{port}", token=token) as channel:
             yield capture_pb2_grpc.CaptureServiceStub(channel), received
         await server.stop()
 

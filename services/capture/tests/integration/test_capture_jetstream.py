@@ -1,9 +1,13 @@
 """capture against a real nats-server: streams, sequence numbers and de-duplication by turn id."""
 
+from pathlib import Path
+
 import grpc
 import nats
 import pytest
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia_auth import open_aio_channel
+from somnia_auth.testing import write_keys
 from somnia_capture.main import create_app
 from somnia_capture.settings import CaptureSettings
 from somnia_contracts import SESSION_STREAM
@@ -12,11 +16,19 @@ from somnia_nats_server import NatsServer
 pytestmark = pytest.mark.integration
 
 
-async def test_repeated_turn_ids_are_acknowledged_but_stored_once(nats_server: NatsServer) -> None:
+@pytest.fixture
+def token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """create_app reads its keys from the environment, as a deployed capture does."""
+    path = tmp_path / "api-keys.json"
+    monkeypatch.setenv("SOMNIA_AUTH_API_KEYS_FILE", str(path))
+    return write_keys(path, {"tester": (["a/*"], ["capture"])})["tester"]
+
+
+async def test_repeated_turn_ids_are_acknowledged_but_stored_once(nats_server: NatsServer, token: str) -> None:
     app = create_app(CaptureSettings(port=0, nats_url=nats_server.url))
     port = await app.start()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with open_aio_channel(f"127.0.0.1:{port}", token=token) as channel:
             stub = capture_pb2_grpc.CaptureServiceStub(channel)
             turns = [
                 capture_pb2.Turn(turn_id=f"t{i}", role=capture_pb2.ROLE_USER, content=f"turn {i}") for i in range(3)
@@ -38,12 +50,12 @@ async def test_repeated_turn_ids_are_acknowledged_but_stored_once(nats_server: N
     assert info.config.duplicate_window == SESSION_STREAM.duplicate_window_s
 
 
-async def test_capture_reports_unavailable_when_nats_is_gone(nats_server: NatsServer) -> None:
+async def test_capture_reports_unavailable_when_nats_is_gone(nats_server: NatsServer, token: str) -> None:
     app = create_app(CaptureSettings(port=0, nats_url=nats_server.url, publish_timeout_s=0.5))
     port = await app.start()
     nats_server.kill()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with open_aio_channel(f"127.0.0.1:{port}", token=token) as channel:
             stub = capture_pb2_grpc.CaptureServiceStub(channel)
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await stub.Capture(

@@ -6,6 +6,7 @@ import logging
 
 from opentelemetry.trace import TracerProvider
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import ServerSecurity
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams, last_event
 from somnia_contracts import (
     AUDIT_STREAM,
@@ -52,6 +53,7 @@ class RecallApp:
         *,
         extractor: Extractor | None = None,
         config: RetrievalConfig,
+        security: ServerSecurity,
         nats: bool = True,
     ) -> None:
         self.settings = settings
@@ -109,8 +111,10 @@ class RecallApp:
                     add=recall_pb2_grpc.add_RecallServiceServicer_to_server,
                 )
             ],
+            security=security,
             tracer_provider=tracer_provider,
             grace_s=settings.shutdown_grace_s,
+            max_concurrent_rpcs=settings.max_concurrent_rpcs,
         )
 
     async def start(self) -> int:
@@ -148,6 +152,7 @@ class RecallApp:
             self.readiness.start()
         serve_metrics(self.metrics, self.settings.metrics_port)
         log.info("recall serving gRPC on %s:%s with %s", self.settings.host, port, self.embedder.name)
+        self.server.security.announce(log, "recall")
         return port
 
     async def _nats_connected(self) -> bool:
@@ -181,6 +186,7 @@ async def create_app(settings: RecallSettings, tracer_provider: TracerProvider |
         graph,
         extractor=extractor,
         config=RetrievalConfig.from_env(),
+        security=ServerSecurity.from_env(),
     )
 
 

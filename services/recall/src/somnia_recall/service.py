@@ -167,11 +167,13 @@ class RecallService:
             budgets=budgets,
         )
 
-    async def forget(self, namespace: str, target: ForgetTarget, value: str, reason: str) -> ErasureReport:
+    async def forget(
+        self, namespace: str, target: ForgetTarget, value: str, reason: str, *, requested_by: str = ""
+    ) -> ErasureReport:
         if self.eraser is None:
             raise ErasureUnavailable("forgetting needs NATS and the graph; recall runs without them")
-        return await self.eraser.forget(namespace, target, value, reason)
+        return await self.eraser.forget(namespace, target, value, reason, requested_by=requested_by)
 
 
 class ErasureUnavailable(RuntimeError):
-    """This recall process runs without NATS or the graph, so it cannot erase."""
+    """This recall process runs without NATS or the graph, so it cannot erase (or record feedback)."""

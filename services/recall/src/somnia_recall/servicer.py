@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import grpc
 from nats.errors import Error as NatsError
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import RETRY_AFTER_KEY, PermissionDenied, QuotaExceeded, Scope, authorize
 from somnia_contracts import (
     ForgetTarget,
     IdentifierError,
@@ -44,6 +45,13 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         """Map what can go wrong to gRPC statuses (abort raises, so nothing after it runs)."""
         try:
             yield
+        except PermissionDenied as exc:
+            self._metrics.recall_errors.labels("PERMISSION_DENIED").inc()
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
+        except QuotaExceeded as exc:
+            self._metrics.recall_errors.labels("RESOURCE_EXHAUSTED").inc()
+            context.set_trailing_metadata(((RETRY_AFTER_KEY, str(max(1, round(exc.retry_after_s * 1000)))),))
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except (IdentifierError, InvalidQuery, InvalidErasure) as exc:
             self._metrics.recall_errors.labels("INVALID_ARGUMENT").inc()
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
@@ -61,6 +69,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
     ) -> recall_pb2.RecallResponse:
         with self._metrics.recall_latency.time():
             async with self._statuses(context):
+                authorize("recall", request.namespace)
                 result = await self._service.recall(to_recall_query(request))
                 return recall_pb2.RecallResponse(
                     items=[to_item(m, tokens) for m, tokens in result.items],
@@ -76,6 +85,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         self, request: recall_pb2.WarmCacheRequest, context: grpc.aio.ServicerContext
     ) -> recall_pb2.WarmCacheResponse:
         async with self._statuses(context):
+            authorize("recall", request.namespace)
             query = to_warm_query(request)
             with self._metrics.warm_pack_build.time():
                 pack, stored = await self._service.warm(query)
@@ -86,10 +96,10 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
     async def Feedback(
         self, request: recall_pb2.FeedbackRequest, context: grpc.aio.ServicerContext
     ) -> recall_pb2.FeedbackResponse:
-        if self._feedback is None:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "feedback needs NATS; recall runs without it")
-        assert self._feedback is not None
         async with self._statuses(context):
+            authorize("feedback", request.namespace)
+            if self._feedback is None:
+                raise ErasureUnavailable("feedback needs NATS; recall runs without it")
             feedback_id = await self._feedback.record(request)
             self._metrics.feedback_reports.labels(recall_pb2.FeedbackSignal.Name(request.signal)).inc()
             return recall_pb2.FeedbackResponse(feedback_id=feedback_id)
@@ -99,8 +109,13 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
         self, request: recall_pb2.ForgetRequest, context: grpc.aio.ServicerContext
     ) -> recall_pb2.ForgetResponse:
         async with self._statuses(context):
+            # Erasing a whole namespace is an operator's act, not an agent's.
+            scope: Scope = "admin" if request.WhichOneof("target") == "entire_namespace" else "forget"
+            caller = authorize(scope, request.namespace)
             target, value = forget_target(request)
-            report = await self._service.forget(request.namespace, target, value, request.reason)
+            report = await self._service.forget(
+                request.namespace, target, value, request.reason, requested_by=caller.subject
+            )
             self._metrics.forgotten.labels(target).inc()
             return recall_pb2.ForgetResponse(**report.model_dump())
         raise AssertionError("unreachable: every error above aborts the call")

@@ -24,3 +24,5 @@ class RecallSettings(ServiceSettings):
     # activation). Benchmarks that must not change the store between queries turn it off.
     record_uses: bool = True
     shutdown_grace_s: float = Field(default=5.0, ge=0)
+    # Calls in flight at once; more are refused with RESOURCE_EXHAUSTED (backpressure, not memory growth).
+    max_concurrent_rpcs: int = Field(default=256, ge=1)

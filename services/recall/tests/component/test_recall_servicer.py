@@ -9,6 +9,8 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import open_aio_channel
+from somnia_auth.testing import admin_security
 from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_recall.main import RecallApp
@@ -46,9 +48,12 @@ async def recall_stub(tmp_path: Path, embedder) -> AsyncIterator[recall_pb2_grpc
             for i, (session, role, text) in enumerate(FACTS)
         ]
     )
-    app = RecallApp(RecallSettings(port=0), embedder, store, config=RetrievalConfig.from_env(), nats=False)
+    security, token = admin_security(tmp_path)
+    app = RecallApp(
+        RecallSettings(port=0), embedder, store, config=RetrievalConfig.from_env(), security=security, nats=False
+    )
     port = await app.start()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+    async with open_aio_channel(f"127.0.0.1:{port}", token=token) as channel:
         yield recall_pb2_grpc.RecallServiceStub(channel)
     await app.server.stop()
 
@@ -189,17 +194,19 @@ async def test_graph_expansion_brings_the_next_turn_in_time(tmp_path: Path, embe
             for i, (turn_id, role, _) in enumerate(turns)
         ]
     )
+    security, token = admin_security(tmp_path)
     app = RecallApp(
         RecallSettings(port=0),
         embedder,
         store,
         graph=graph,
         config=RetrievalConfig.from_env(ranking=RankingSettings(expand_top=1, neighbour_hops=1)),
+        security=security,
         nats=False,
     )
     port = await app.start()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with open_aio_channel(f"127.0.0.1:{port}", token=token) as channel:
             stub = recall_pb2_grpc.RecallServiceStub(channel)
             # Only keywords (alpha 0): "holiday" matches t1 alone; the answer, t2, comes through the graph.
             response = await stub.Recall(recall_pb2.RecallRequest(namespace="a/b/c", query="holiday", k=3, alpha=0.0))

@@ -14,6 +14,8 @@ import nats
 import pytest
 from nats.js.errors import NotFoundError
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import open_aio_channel
+from somnia_auth.testing import admin_security
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import (
     AUDIT_STREAM,
@@ -186,6 +188,7 @@ async def world(nats_server: NatsServer, tmp_path: Path, embedder) -> AsyncItera
     store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
     await graph.ensure_schema()
     insight = await seed(nats_server.url, store, graph, embedder)
+    security, token = admin_security(tmp_path)
     app = RecallApp(
         RecallSettings(port=0, nats_url=nats_server.url),
         embedder,
@@ -193,10 +196,11 @@ async def world(nats_server: NatsServer, tmp_path: Path, embedder) -> AsyncItera
         graph=graph,
         extractor=OfflineExtractor(),
         config=RetrievalConfig.from_env(),
+        security=security,
     )
     port = await app.start()
     client = await nats.connect(nats_server.url)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+    async with open_aio_channel(f"127.0.0.1:{port}", token=token) as channel:
         stub = recall_pb2_grpc.RecallServiceStub(channel)
         await stub.WarmCache(recall_pb2.WarmCacheRequest(namespace=NS, session_id="s-next", opening="my allergy"))
         yield World(nats_server.url, stub, store, graph, client.jetstream(), insight)
@@ -374,17 +378,19 @@ async def test_an_erasure_cut_short_is_completed_by_asking_again(
     await graph.ensure_schema()
     await seed(nats_server.url, store, graph, embedder)
     flaky = GraphOutageOnce(graph)
+    security, token = admin_security(tmp_path)
     app = RecallApp(
         RecallSettings(port=0, nats_url=nats_server.url),
         embedder,
         store,
         graph=flaky,
         config=RetrievalConfig.from_env(),
+        security=security,
     )  # type: ignore[arg-type]
     port = await app.start()
     client = await nats.connect(nats_server.url)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with open_aio_channel(f"127.0.0.1:{port}", token=token) as channel:
             stub = recall_pb2_grpc.RecallServiceStub(channel)
             with pytest.raises(grpc.aio.AioRpcError) as outage:
                 await stub.Forget(recall_pb2.ForgetRequest(namespace=NS, session_id="s-health"))

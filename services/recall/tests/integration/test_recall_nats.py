@@ -11,6 +11,8 @@ import grpc
 import nats
 import pytest
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import open_aio_channel
+from somnia_auth.testing import admin_security
 from somnia_contracts import MEMORY_STREAM, MemoryFeedback, Subjects, memory_id_for
 from somnia_extraction import OfflineExtractor
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
@@ -29,6 +31,7 @@ async def stub(nats_server: NatsServer, tmp_path: Path, embedder) -> AsyncIterat
     store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
     await graph.ensure_schema()
     await seed_namespace(store, graph, embedder)
+    security, token = admin_security(tmp_path)
     app = RecallApp(
         RecallSettings(port=0, nats_url=nats_server.url),
         embedder,
@@ -36,9 +39,10 @@ async def stub(nats_server: NatsServer, tmp_path: Path, embedder) -> AsyncIterat
         graph=graph,
         extractor=OfflineExtractor(),
         config=RetrievalConfig.from_env(),
+        security=security,
     )
     port = await app.start()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+    async with open_aio_channel(f"127.0.0.1:{port}", token=token) as channel:
         yield recall_pb2_grpc.RecallServiceStub(channel)
     await app.stop()
 
