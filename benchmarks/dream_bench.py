@@ -30,6 +30,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from somnia_auth import read_local_key
 
 sys.path.insert(0, str(Path(__file__).parent))
 import locomo_bench as locomo
@@ -87,7 +88,9 @@ async def locomo_before_after(conversations: list[dict[str, Any]], settings: Any
     try:
         for conv in conversations:
             namespace = f"locomo/{conv['sample_id']}/dream"
-            n = await locomo.import_conversation(settings.capture_address, namespace, conv["conversation"])
+            n = await locomo.import_conversation(
+                settings.capture_address, namespace, conv["conversation"], read_local_key(settings.auth_dir)
+            )
             await locomo.wait_linked(systems, namespace, n)
             questions = [qa for qa in conv["qa"] if locomo.evidence_of(qa)]
             for category, cell in (await ask_all(retriever, systems.store, tokens, namespace, questions)).items():

@@ -33,12 +33,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import grpc
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import open_aio_channel, read_local_key
 
 sys.path.insert(0, str(Path(__file__).parent))
 import skeleton_bench as skeleton
@@ -87,13 +87,13 @@ def evidence_of(qa: dict[str, Any]) -> set[str]:
     return {m for item in qa.get("evidence", []) for m in DIA_ID.findall(str(item))}
 
 
-async def import_conversation(address: str, namespace: str, conversation: dict[str, Any]) -> int:
+async def import_conversation(address: str, namespace: str, conversation: dict[str, Any], token: str = "") -> int:
     by_session: dict[str, list[capture_pb2.Turn]] = defaultdict(list)
     for session, turn_id, when, text in turns_of(conversation):
         turn = capture_pb2.Turn(turn_id=turn_id, role=capture_pb2.ROLE_USER, content=text)
         turn.occurred_at.FromDatetime(when)
         by_session[session].append(turn)
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with open_aio_channel(address, token=token) as channel:
         stub = capture_pb2_grpc.CaptureServiceStub(channel)
         for session, turns in by_session.items():
             await stub.Capture(capture_pb2.CaptureRequest(namespace=namespace, session_id=session, turns=turns))
@@ -113,7 +113,7 @@ class Systems:
         self.store = EmbeddedMemoryStore(home / "store" / "memories.sqlite3")
         self.graph = EmbeddedGraphStore(home / "store" / "graph.sqlite3")
         self.embedder = OnnxMiniLMEmbedder()
-        self.channel = grpc.aio.insecure_channel(recall_address)
+        self.channel = open_aio_channel(recall_address, token=read_local_key(home / "auth"))
         self.absent: dict[str, bool] = {}
         self.stub = recall_pb2_grpc.RecallServiceStub(self.channel)
         extractor = OfflineExtractor()
@@ -204,7 +204,9 @@ async def evaluate(
         for conv in conversations:
             namespace = f"locomo/{conv['sample_id']}/eval"
             started = time.perf_counter()
-            n = await import_conversation(settings.capture_address, namespace, conv["conversation"])
+            n = await import_conversation(
+                settings.capture_address, namespace, conv["conversation"], read_local_key(settings.auth_dir)
+            )
             await wait_linked(systems, namespace, n)
             console.print(
                 f"{conv['sample_id']}: {n} turns imported, indexed and linked in {time.perf_counter() - started:.1f}s"

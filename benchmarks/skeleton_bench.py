@@ -31,7 +31,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import grpc
 import nats
 import numpy as np
 from rich.console import Console
@@ -39,6 +38,7 @@ from rich.progress import Progress
 from rich.table import Table
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import open_aio_channel, read_local_key
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health
 from somnia_contracts import memory_id_for
@@ -112,7 +112,7 @@ def turn(i: int, text: str) -> capture_pb2.Turn:
 async def bench_ingest_send(settings: CliSettings, texts: list[str]) -> float:
     """Send every text as turns, 20 requests of 100 at once; returns the seconds capture took."""
     start = time.perf_counter()
-    async with grpc.aio.insecure_channel(settings.capture_address) as channel:
+    async with open_aio_channel(settings.capture_address, token=read_local_key(settings.auth_dir)) as channel:
         stub = capture_pb2_grpc.CaptureServiceStub(channel)
         batch = 100
         sends = [
@@ -171,7 +171,7 @@ async def bench_latency(settings: CliSettings, texts: list[str], rate: float, of
                 done.set()
 
     await client.subscribe("somnia.v1.memory.indexed.>", cb=on_indexed)
-    async with grpc.aio.insecure_channel(settings.capture_address) as channel:
+    async with open_aio_channel(settings.capture_address, token=read_local_key(settings.auth_dir)) as channel:
         stub = capture_pb2_grpc.CaptureServiceStub(channel)
         start = time.perf_counter()
         calls = []
@@ -311,7 +311,7 @@ async def bench_recall(
         embedder.embed_sync([q])
         embed_ms.append((time.perf_counter() - start) * 1000)
     recall_ms = []
-    async with grpc.aio.insecure_channel(settings.recall_address) as channel:
+    async with open_aio_channel(settings.recall_address, token=read_local_key(settings.auth_dir)) as channel:
         stub = recall_pb2_grpc.RecallServiceStub(channel)
         for i, q in enumerate(queries):
             start = time.perf_counter()
@@ -335,7 +335,7 @@ async def bench_warm(settings: CliSettings, openings: list[str], warmup: int) ->
     """WarmCache with rebuild=True: a full four-layer pack built from the 100k memories every call.
     build_ms is the server's own build time; client_ms adds gRPC and the pack's transfer."""
     build_ms, client_ms, tokens = [], [], []
-    async with grpc.aio.insecure_channel(settings.recall_address) as channel:
+    async with open_aio_channel(settings.recall_address, token=read_local_key(settings.auth_dir)) as channel:
         stub = recall_pb2_grpc.RecallServiceStub(channel)
         for i, opening in enumerate(openings):
             start = time.perf_counter()

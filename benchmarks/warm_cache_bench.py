@@ -36,12 +36,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import grpc
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import open_aio_channel, read_local_key
 from somnia_tokens import TokenizerSettings, create_token_counter
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -121,8 +121,8 @@ async def replay(
     history: list[tuple[str, str]] = []  # (turn id, text) of sessions captured so far
     rows = []
     async with (
-        grpc.aio.insecure_channel(settings.capture_address) as capture_channel,
-        grpc.aio.insecure_channel(settings.recall_address) as recall_channel,
+        open_aio_channel(settings.capture_address, token=read_local_key(settings.auth_dir)) as capture_channel,
+        open_aio_channel(settings.recall_address, token=read_local_key(settings.auth_dir)) as recall_channel,
     ):
         capture = capture_pb2_grpc.CaptureServiceStub(capture_channel)
         recall = recall_pb2_grpc.RecallServiceStub(recall_channel)

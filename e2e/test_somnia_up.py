@@ -18,6 +18,7 @@ import grpc
 import pytest
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import open_channel, read_local_key
 from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_memory_store import MemoryStoreSettings, SearchFilter, open_memory_store
 from somnia_nats_server import free_port, port_is_open
@@ -52,6 +53,10 @@ class Somnia:
     recall: str
     ports: list[int]
     process: subprocess.Popen[str] | None = None
+
+    def channel(self, address: str) -> grpc.Channel:
+        """A channel carrying the local key `somnia up` made on its first start, as the CLI's does."""
+        return open_channel(address, token=read_local_key(Path(self.env["SOMNIA_HOME"]) / "auth"))
 
     def up(self) -> None:
         self.process = subprocess.Popen(
@@ -141,8 +146,8 @@ def somnia(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Somnia]:
         system.process.kill()
 
 
-def capture_sessions(address: str) -> None:
-    with grpc.insecure_channel(address) as channel:
+def capture_sessions(somnia: Somnia) -> None:
+    with somnia.channel(somnia.capture) as channel:
         stub = capture_pb2_grpc.CaptureServiceStub(channel)
         for session, turns in SESSIONS.items():
             stub.StartSession(capture_pb2.StartSessionRequest(namespace=NS, session_id=session, agent="e2e"))
@@ -163,9 +168,9 @@ def capture_sessions(address: str) -> None:
             stub.EndSession(capture_pb2.EndSessionRequest(namespace=NS, session_id=session))
 
 
-def top_answers(address: str) -> dict[str, list[str]]:
+def top_answers(somnia: Somnia) -> dict[str, list[str]]:
     """Each question's recalled turn ids; none while the namespace holds nothing yet (NOT_FOUND)."""
-    with grpc.insecure_channel(address) as channel:
+    with somnia.channel(somnia.recall) as channel:
         stub = recall_pb2_grpc.RecallServiceStub(channel)
         try:
             return {
@@ -181,10 +186,10 @@ def top_answers(address: str) -> dict[str, list[str]]:
             return {q: [] for q in QUESTIONS}
 
 
-def wait_for_answers(address: str, timeout_s: float = 30) -> dict[str, list[str]]:
+def wait_for_answers(somnia: Somnia, timeout_s: float = 30) -> dict[str, list[str]]:
     deadline = time.monotonic() + timeout_s
     while True:
-        answers = top_answers(address)
+        answers = top_answers(somnia)
         if all(len(ids) == 6 for ids in answers.values()) or time.monotonic() > deadline:
             return answers
         time.sleep(0.2)
@@ -212,11 +217,11 @@ def wait_for_graph(env: dict[str, str], timeout_s: float = 30) -> dict[str, list
     return chains
 
 
-def wait_for_warm_pack(address: str, session_id: str, timeout_s: float = 30) -> recall_pb2.WarmCacheResponse:
+def wait_for_warm_pack(somnia: Somnia, session_id: str, timeout_s: float = 30) -> recall_pb2.WarmCacheResponse:
     """The pack cache-warming stored when the session started (WarmCache would build one if asked
     before that, so wait until it says it came from the store)."""
     deadline = time.monotonic() + timeout_s
-    with grpc.insecure_channel(address) as channel:
+    with somnia.channel(somnia.recall) as channel:
         stub = recall_pb2_grpc.RecallServiceStub(channel)
         while True:
             pack = stub.WarmCache(recall_pb2.WarmCacheRequest(namespace=NS, session_id=session_id))
@@ -226,19 +231,19 @@ def wait_for_warm_pack(address: str, session_id: str, timeout_s: float = 30) -> 
 
 
 def check_warm_pack_and_feedback(somnia: Somnia) -> None:
-    with grpc.insecure_channel(somnia.capture) as channel:
+    with somnia.channel(somnia.capture) as channel:
         capture_pb2_grpc.CaptureServiceStub(channel).StartSession(
             capture_pb2.StartSessionRequest(
                 namespace=NS, session_id="next", agent="e2e", opening="Can you prescribe an antibiotic for me?"
             )
         )
-    pack = wait_for_warm_pack(somnia.recall, "next")
+    pack = wait_for_warm_pack(somnia, "next")
     assert pack.from_cache, "cache-warming did not store a pack for the started session"
     assert "penicillin" in pack.rendered
     assert all(layer.token_count <= layer.budget for layer in pack.layers)
     shown = somnia.cli("warm", "next", "--show")
     assert shown.returncode == 0 and "stored at session start" in shown.stdout and "penicillin" in shown.stdout
-    with grpc.insecure_channel(somnia.recall) as channel:
+    with somnia.channel(somnia.recall) as channel:
         top = recall_pb2_grpc.RecallServiceStub(channel).Recall(
             recall_pb2.RecallRequest(namespace=NS, query="penicillin allergy", k=1)
         )
@@ -262,7 +267,7 @@ def check_negative_knowledge_and_archive(somnia: Somnia) -> None:
     while len(negative_memories(somnia.env)) < 2 and time.monotonic() < deadline:
         time.sleep(0.5)
     assert len(negative_memories(somnia.env)) == 2, "the forgetting service wrote no negative memories in 90 s"
-    with grpc.insecure_channel(somnia.recall) as channel:
+    with somnia.channel(somnia.recall) as channel:
         stub = recall_pb2_grpc.RecallServiceStub(channel)
         for query, words in {
             "what went wrong with the printer?": "failed because the printer",
@@ -284,7 +289,7 @@ FERRY_SESSIONS = {
 
 def check_dream(somnia: Somnia) -> None:
     """A topic that recurs across sessions becomes an insight, recallable with its provenance."""
-    with grpc.insecure_channel(somnia.capture) as channel:
+    with somnia.channel(somnia.capture) as channel:
         stub = capture_pb2_grpc.CaptureServiceStub(channel)
         for session, turns in FERRY_SESSIONS.items():
             stub.Capture(
@@ -303,7 +308,7 @@ def check_dream(somnia: Somnia) -> None:
     dreamt = somnia.cli("dream", "--run-id", "e2e-1")
     assert dreamt.returncode == 0, dreamt.stdout + dreamt.stderr
     assert "dream run e2e-1: finished" in dreamt.stdout and "consolidate insights" in dreamt.stdout
-    with grpc.insecure_channel(somnia.recall) as channel:
+    with somnia.channel(somnia.recall) as channel:
         found = recall_pb2_grpc.RecallServiceStub(channel).Recall(
             recall_pb2.RecallRequest(namespace=NS, query="vashon ferry late", k=5)
         )
@@ -319,7 +324,7 @@ def check_forget(somnia: Somnia) -> None:
     """Forgetting a session removes it from Recall and from the insight that quoted it."""
     forgotten = somnia.cli("forget", "--session", "commute-0", "--reason", "e2e")
     assert forgotten.returncode == 0 and "insights rewritten without it" in forgotten.stdout, forgotten
-    with grpc.insecure_channel(somnia.recall) as channel:
+    with somnia.channel(somnia.recall) as channel:
         found = recall_pb2_grpc.RecallServiceStub(channel).Recall(
             recall_pb2.RecallRequest(namespace=NS, query="vashon ferry late monday", k=10)
         )
@@ -330,6 +335,41 @@ def check_forget(somnia: Somnia) -> None:
     assert again.returncode == 0 and "already forgotten" in again.stdout
     refused = somnia.cli("forget", "--entire-namespace")
     assert refused.returncode != 0 and f"confirm_namespace to '{NS}'" in refused.stderr, refused
+
+
+def check_identity(somnia: Somnia) -> None:
+    """No key: refused. Another tenant's key from `somnia keys create`: refused here, the same way as for
+    a namespace nobody has. Revoked: refused from the next call on, without a restart."""
+    recall = recall_pb2.RecallRequest(namespace=NS, query="penicillin", k=3)
+    with grpc.insecure_channel(somnia.recall) as channel, pytest.raises(grpc.RpcError) as anonymous:
+        recall_pb2_grpc.RecallServiceStub(channel).Recall(recall)
+    assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+    created = somnia.cli("keys", "create", "globex-bot", "--namespace", "globex/*", "--scope", "recall")
+    assert created.returncode == 0, created
+    key = created.stdout.strip()
+    assert (
+        key.startswith("somnia_")
+        and key not in (Path(somnia.env["SOMNIA_HOME"]) / "auth" / "api-keys.json").read_text()
+    )
+    refusals = []
+    for namespace in (NS, "nobody/at/all"):
+        with open_channel(somnia.recall, token=key) as channel, pytest.raises(grpc.RpcError) as refused:
+            recall_pb2_grpc.RecallServiceStub(channel).Recall(recall_pb2.RecallRequest(namespace=namespace, query="x"))
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED  # type: ignore[attr-defined]
+        refusals.append(refused.value.details().replace(namespace, "<ns>"))  # type: ignore[attr-defined]
+    assert refusals[0] == refusals[1]
+    with open_channel(somnia.recall, token=key) as channel:
+        with pytest.raises(grpc.RpcError) as unknown:
+            recall_pb2_grpc.RecallServiceStub(channel).Recall(
+                recall_pb2.RecallRequest(namespace="globex/a/b", query="x")
+            )
+        assert unknown.value.code() == grpc.StatusCode.NOT_FOUND  # its own tenant: allowed to learn it is empty
+        assert somnia.cli("keys", "revoke", "globex-bot").returncode == 0
+        with pytest.raises(grpc.RpcError) as revoked:
+            recall_pb2_grpc.RecallServiceStub(channel).Recall(
+                recall_pb2.RecallRequest(namespace="globex/a/b", query="x")
+            )
+        assert revoked.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
 
 
 def negative_memories(env: dict[str, str]) -> list[str]:
@@ -382,12 +422,13 @@ def graph_sessions(env: dict[str, str]) -> list[str]:
 
 def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -> None:
     somnia.up()
-    capture_sessions(somnia.capture)
-    answers = wait_for_answers(somnia.recall)
+    capture_sessions(somnia)
+    answers = wait_for_answers(somnia)
     assert wait_for_graph(somnia.env) == {s: [f"{s}-{i}" for i in range(len(t))] for s, t in SESSIONS.items()}
     for question, turn_id in QUESTIONS.items():
         assert answers[question][0] == turn_id, (question, answers[question])
         assert sorted(answers[question]) == sorted(f"{s}-{i}" for s in SESSIONS for i in range(2))  # no duplicates
+    check_identity(somnia)
     check_warm_pack_and_feedback(somnia)
     check_negative_knowledge_and_archive(somnia)
     check_dream(somnia)
@@ -435,7 +476,7 @@ def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -
 
     somnia.up()
     try:
-        after = top_answers(somnia.recall)
+        after = top_answers(somnia)
         assert {q: ids[0] for q, ids in after.items()} == QUESTIONS
         # 6 captured + 2 imported + 2 ferry turns left after forgetting one + dreamt insights: none doubled.
         assert all(len(ids) == len(set(ids)) == 10 for ids in after.values())

@@ -5,13 +5,14 @@ spans collected by an in-memory exporter."""
 import asyncio
 from pathlib import Path
 
-import grpc
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia_auth import open_aio_channel
+from somnia_auth.testing import write_keys
 from somnia_capture.main import create_app as create_capture
 from somnia_capture.settings import CaptureSettings
 from somnia_embedding.main import EmbeddingApp
@@ -35,7 +36,10 @@ async def test_a_captured_turn_is_one_trace_across_services(
     nats_server: NatsServer,
     tmp_path: Path,
     embedder,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("SOMNIA_AUTH_API_KEYS_FILE", str(tmp_path / "keys.json"))
+    token = write_keys(tmp_path / "keys.json", {"tracer": (["a/*"], ["capture"])})["tracer"]
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -53,7 +57,7 @@ async def test_a_captured_turn_is_one_trace_across_services(
     await embedding.start()
     await graph.start()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with open_aio_channel(f"127.0.0.1:{port}", token=token) as channel:
             await capture_pb2_grpc.CaptureServiceStub(channel).Capture(
                 capture_pb2.CaptureRequest(
                     namespace="a/b/c",

@@ -33,14 +33,14 @@ class AuthSettings(BaseSettings):
 
 
 class TlsSettings(BaseSettings):
-    """Server side: its certificate and key; `client_ca_file` verifies client certificates (mTLS)."""
+    """Server side: its certificate and key. With `client_ca_file` every client must present a certificate
+    that CA signed (mTLS): gRPC Python cannot ask for one without requiring it."""
 
     model_config = SettingsConfigDict(env_prefix="SOMNIA_TLS_", extra="ignore")
 
     cert_file: Path | None = None
     key_file: Path | None = None
     client_ca_file: Path | None = None
-    require_client_cert: bool = False
     # With TLS on, health is served in plaintext on this port for probes that cannot speak TLS.
     health_port: int = Field(default=0, ge=0, le=65535, description="0: health stays on the API port only")
 

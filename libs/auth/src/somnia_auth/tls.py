@@ -22,8 +22,6 @@ class RotatingServerCertificate:
     def __init__(self, settings: TlsSettings) -> None:
         if settings.cert_file is None or settings.key_file is None:
             raise InvalidGrant("TLS needs both SOMNIA_TLS_CERT_FILE and SOMNIA_TLS_KEY_FILE")
-        if settings.require_client_cert and settings.client_ca_file is None:
-            raise InvalidGrant("requiring client certificates needs SOMNIA_TLS_CLIENT_CA_FILE to verify them")
         self._settings = settings
         self._files = [p for p in (settings.cert_file, settings.key_file, settings.client_ca_file) if p is not None]
         self._stamp = self._stamps()
@@ -54,7 +52,7 @@ class RotatingServerCertificate:
         return grpc.dynamic_ssl_server_credentials(
             self._initial,
             self._fetch,
-            require_client_authentication=self._settings.require_client_cert,
+            require_client_authentication=self._settings.client_ca_file is not None,
         )
 
 
