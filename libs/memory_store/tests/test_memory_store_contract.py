@@ -224,3 +224,38 @@ async def test_move_takes_records_to_another_namespace_with_their_vectors_and_wo
     assert await store.move(cold, "a/b/c", ["m1"]) == 1
     assert await store.count("a/b/c") == 2 and await store.count(cold) == 1
     assert await store.move("a/b/c", cold, []) == 0
+
+
+async def test_one_namespace_never_moves_another_namespaces_scores(store: MemoryStore) -> None:
+    """BM25's statistics are the namespace's own: flooding another tenant with the query's words (and
+    with many short documents, which would move the average length) changes nothing here."""
+    await seed(store)
+    queries = [("what did Max do?", unit(1, 0)), ("disk full deploy", unit(0, 1)), ("running shoes", unit(1, 1))]
+
+    async def scores() -> list[list[tuple[str, float, float, float]]]:
+        found = []
+        for text, vector in queries:
+            keyword = await store.keyword_search("a/b/c", text, k=10)
+            hybrid = await store.hybrid_search("a/b/c", text, vector, k=10, alpha=0.5)
+            found.append([(h.record.memory_id, round(h.score, 6), 0.0, 0.0) for h in keyword])
+            found.append(
+                [
+                    (
+                        h.record.memory_id,
+                        round(h.score, 6),
+                        round(h.keyword_score or 0, 6),
+                        round(h.vector_score or 0, 6),
+                    )
+                    for h in hybrid
+                ]
+            )
+        return found
+
+    before = await scores()
+    assert any(before), "the queries must find something for the comparison to mean anything"
+    flood = [
+        record(f"o{i}", text, unit(1, i % 3), namespace=f"tenant{i % 4}/b/c")
+        for i, text in enumerate(["Max", "disk full", "Max Max Max beach", "shoes", "deploy failed"] * 40)
+    ]
+    await store.upsert(flood)
+    assert await scores() == before

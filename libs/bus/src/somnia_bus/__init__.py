@@ -12,7 +12,7 @@ from somnia_bus.consumer import (
     fail_deliveries,
     subscribe_batches,
 )
-from somnia_bus.kv import key_prefix_subject, open_key_value, purge_subject
+from somnia_bus.kv import erase_subject, key_prefix_subject, open_key_value
 from somnia_bus.lag import watch_consumer_lag
 from somnia_bus.lookup import last_event
 from somnia_bus.publisher import JetStreamPublisher, PublishReceipt
@@ -32,12 +32,12 @@ __all__ = [
     "close_broker",
     "create_broker",
     "ensure_streams",
+    "erase_subject",
     "fail_deliveries",
     "key_prefix_subject",
     "last_event",
     "num_delivered",
     "open_key_value",
-    "purge_subject",
     "settle_failed",
     "stream_config",
     "subscribe_batches",

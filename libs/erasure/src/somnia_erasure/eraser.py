@@ -2,8 +2,9 @@
 
 Every copy goes: the memory store (the hot index and the namespace's cold archive), the graph
 (nodes, edges, entities nothing mentions any more), the warm packs (all of the namespace's: a pack
-may quote any of its memories), the event streams (a session's subjects are purged; a single
-memory's messages are deleted one by one) and the insights made from it (rewritten from their
+may quote any of its memories), the event streams (every message of a session or memory is erased:
+NATS overwrites it on disk), the disk itself (keyword indexes rewritten, WALs emptied: `scrub`) and
+the insights made from it (rewritten from their
 other sources, or deleted when none is left). What was erased is published as an audit event that
 names the target by a digest only, and remembered as a tombstone, so forgetting the same thing again
 answers with the first audit id instead of NOT_FOUND.
@@ -26,7 +27,7 @@ from nats.js.api import KeyValueConfig
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel
-from somnia_bus import JetStreamPublisher, key_prefix_subject, open_key_value, purge_subject
+from somnia_bus import JetStreamPublisher, erase_subject, key_prefix_subject, open_key_value
 from somnia_contracts import (
     ForgetTarget,
     MemoryForgotten,
@@ -126,8 +127,9 @@ class Eraser:
                 )
                 raise NothingToForget(f"{what}; nothing was erased")
             return ErasureReport(audit_id=earlier, already_forgotten=True)
+        await self._scrub(namespace)
         if target == "namespace":  # the namespace's own tombstone stands for all of them now
-            await purge_subject(self._js, *key_prefix_subject(TOMBSTONES_BUCKET, namespace_key_prefix(namespace)))
+            await erase_subject(self._js, *key_prefix_subject(TOMBSTONES_BUCKET, namespace_key_prefix(namespace)))
         await self._publisher.publish_event(
             MemoryForgotten(
                 namespace=namespace,
@@ -205,21 +207,27 @@ class Eraser:
         memory_ids += [r.memory_id for r in quoting]
         records += quoting
         for session in sessions:
-            report.stream_messages += await self._streams.purge(Subjects.of_session(namespace, session))
+            report.stream_messages += await self._streams.erase(Subjects.of_session(namespace, session))
         turns = {(r.session_id, r.turn_id) for r in records if r.session_id not in sessions}
         report.stream_messages += await self._streams.delete_turn_messages(namespace, turns, set(memory_ids))
-        report.warm_packs += await self._packs.purge_namespace(namespace)
+        report.warm_packs += await self._packs.erase_namespace(namespace)
         if target == "subject":  # dreams name subjects in what they found, not only in memories
             report.stream_messages += await self._streams.delete_dream_messages(namespace, value)
             await self._scrub_communities(namespace, value)
             for bucket in self._extra_buckets:  # run checkpoints hold what the runs found
-                await purge_subject(self._js, *key_prefix_subject(bucket, namespace_key_prefix(namespace)))
+                await erase_subject(self._js, *key_prefix_subject(bucket, namespace_key_prefix(namespace)))
         if sessions:
             report.graph_nodes += await self._graph.erase_sessions(namespace, sorted(sessions))
         if memory_ids:
             report.graph_nodes += await self._graph.erase_memories(namespace, memory_ids)
         # The store goes last: it is what says a target exists, so an erasure cut short is found again.
         report.memories += await delete_everywhere(self._store, namespace, memory_ids)
+
+    async def _scrub(self, namespace: str) -> None:
+        """What was deleted leaves the disk too: indexes rewritten without it, the WAL emptied."""
+        for partition in partitions(namespace):
+            await self._store.scrub(partition)
+        await self._graph.scrub(namespace)
 
     async def _scrub_communities(self, namespace: str, subject: str) -> None:
         """Communities labelled with the subject, or with it among their members, lose it."""
@@ -250,8 +258,8 @@ class Eraser:
             for start in range(0, len(memory_ids), PAGE):
                 report.memories += await self._store.delete(partition, memory_ids[start : start + PAGE])
         report.graph_nodes += await self._graph.delete_namespace(namespace)
-        report.stream_messages += await self._streams.purge(Subjects.of_namespace(namespace))
-        report.warm_packs += await self._packs.purge_namespace(namespace)
+        report.stream_messages += await self._streams.erase(Subjects.of_namespace(namespace))
+        report.warm_packs += await self._packs.erase_namespace(namespace)
         for bucket in self._extra_buckets:
-            await purge_subject(self._js, *key_prefix_subject(bucket, namespace_key_prefix(namespace)))
+            await erase_subject(self._js, *key_prefix_subject(bucket, namespace_key_prefix(namespace)))
         return bool(report.memories or report.graph_nodes or report.stream_messages or report.warm_packs)

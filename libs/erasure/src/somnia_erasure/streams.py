@@ -1,5 +1,6 @@
-"""Erasure's reach into the event streams: a subject purged from every stream that carries memory
-content, and single messages deleted where a subject also holds what stays."""
+"""Erasure's reach into the event streams: a subject erased from every stream that carries memory
+content, and single messages erased where a subject also holds what stays. NATS overwrites an erased
+message on disk (a purge would leave it in the block file until compaction)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
-from somnia_bus import purge_subject
+from somnia_bus import erase_subject
 from somnia_contracts import CONTENT_STREAMS, DREAM_STREAM, MEMORY_STREAM, SESSION_STREAM, Subjects
 
 
@@ -15,9 +16,9 @@ class StreamScrubber:
     def __init__(self, js: JetStreamContext) -> None:
         self._js = js
 
-    async def purge(self, subject: str) -> int:
+    async def erase(self, subject: str) -> int:
         """`subject`'s messages out of every stream that carries memory content."""
-        return sum([await purge_subject(self._js, spec.name, subject) for spec in CONTENT_STREAMS])
+        return sum([await erase_subject(self._js, spec.name, subject) for spec in CONTENT_STREAMS])
 
     async def delete_turn_messages(self, namespace: str, turns: set[tuple[str, str]], memory_ids: set[str]) -> int:
         """A single turn's messages among its session's: the turn itself, its memory.indexed event and

@@ -202,6 +202,11 @@ class ErasureStore(Protocol):
         """Remove every node and edge of a namespace; returns the number of nodes removed."""
         ...
 
+    async def scrub(self, namespace: str) -> None:
+        """Make what was erased from `namespace` unreadable on disk as far as the store allows (see
+        docs/security.md); erasure calls it last. Idempotent."""
+        ...
+
 
 class UsesAndVerdicts(Protocol):
     """What is known about a memory after it was written: its uses, supersessions and verdicts, and the

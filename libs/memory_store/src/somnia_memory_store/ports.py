@@ -48,6 +48,11 @@ class MemoryStore(Protocol):
         """Delete by id; returns how many existed."""
         ...
 
+    async def scrub(self, namespace: str) -> None:
+        """Make what was deleted from `namespace` unreadable on disk, as far as the store allows (see
+        docs/security.md): erasure calls it after deleting. Idempotent; may take time on a large namespace."""
+        ...
+
     async def move(self, namespace: str, to_namespace: str, memory_ids: Sequence[str]) -> int:
         """Move records (vectors and all) to another namespace, e.g. a namespace's cold archive; ids not
         in `namespace` are skipped. Returns how many moved. A crash part-way leaves each record in one

@@ -6,10 +6,10 @@ import hashlib
 import zlib
 
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig
+from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
-from somnia_bus import key_prefix_subject, open_key_value, purge_subject
+from somnia_bus import erase_subject, key_prefix_subject, open_key_value
 from somnia_contracts import namespace_key_prefix
 
 from somnia_warm_packs.models import WarmPack
@@ -33,9 +33,18 @@ class WarmPackStore:
         self._kv: KeyValue | None = None
 
     async def open(self) -> None:
-        """Bind to the bucket, creating it (with its TTL) if it does not exist yet."""
+        """Bind to the bucket, creating it (with its TTL) if it does not exist yet. Packs are a cache held
+        in memory only: a replaced revision quoting memories never sits in a block file, where erasure
+        could not reach it (a restart loses the packs; they are rebuilt on the next WarmCache)."""
         self._kv = await open_key_value(
-            self._js, KeyValueConfig(bucket=self._bucket, ttl=self._ttl_s, history=1, max_value_size=MAX_VALUE_BYTES)
+            self._js,
+            KeyValueConfig(
+                bucket=self._bucket,
+                ttl=self._ttl_s,
+                history=1,
+                max_value_size=MAX_VALUE_BYTES,
+                storage=StorageType.MEMORY,
+            ),
         )
 
     @property
@@ -61,7 +70,7 @@ class WarmPackStore:
     async def delete(self, namespace: str, session_id: str) -> None:
         await self._bound.delete(pack_key(namespace, session_id))
 
-    async def purge_namespace(self, namespace: str) -> int:
+    async def erase_namespace(self, namespace: str) -> int:
         """Remove every pack of a namespace, old revisions included (a pack may quote any memory of
         its namespace, so forgetting one memory invalidates them all); returns how many were held."""
-        return await purge_subject(self._js, *key_prefix_subject(self._bucket, namespace_key_prefix(namespace)))
+        return await erase_subject(self._js, *key_prefix_subject(self._bucket, namespace_key_prefix(namespace)))

@@ -54,6 +54,8 @@ class EmbeddedGraphBase:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
+        # Freed pages are zeroed: erased entities and props do not linger in the file's free space.
+        self._conn.execute("PRAGMA secure_delete=ON")
         self._lock = threading.Lock()
 
     async def ensure_schema(self) -> None:

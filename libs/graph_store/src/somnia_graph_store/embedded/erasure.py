@@ -150,6 +150,16 @@ class EmbeddedErasure(EmbeddedGraphBase):
             ],
         )
 
+    async def scrub(self, namespace: str) -> None:
+        """Deleted rows' pages were zeroed as they were freed (secure_delete); copying the WAL into the
+        file and truncating it removes the old page images the WAL still holds."""
+
+        def run() -> None:
+            with self._lock:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+        await asyncio.to_thread(run)
+
     async def delete_namespace(self, namespace: str) -> int:
         def run() -> int:
             with self._lock:

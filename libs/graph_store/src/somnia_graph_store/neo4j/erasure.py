@@ -104,6 +104,10 @@ class Neo4jErasure(Neo4jGraphBase):
             )
         )
 
+    async def scrub(self, namespace: str) -> None:
+        """Nothing to ask of Neo4j here: a deleted record's store space is marked free and reused, and
+        the transaction log keeps it until rotation (docs/security.md: what an operator can do)."""
+
     async def delete_namespace(self, namespace: str) -> int:
         removed = 0
         for label in LABELS:

@@ -1,5 +1,10 @@
 """The embedded memory store: one SQLite file (WAL, fsync on commit) holding records, their vectors
-and an FTS5 index for BM25, with an in-process vector index per namespace.
+and one FTS5 index per namespace for BM25, with an in-process vector index per namespace.
+
+Each namespace has its own keyword index so that BM25's statistics (document count, average length,
+term frequencies) are the namespace's own: one tenant's data never moves another tenant's scores.
+Deleted content is overwritten on disk (secure_delete) and `scrub()` rewrites a namespace's keyword
+index without the deleted entries and empties the WAL, so erased words do not stay readable.
 
 Several processes share the file (embedding writes, recall reads). Each keeps its own vector index and
 tops it up by rowid before a search, so a write is searchable by every process as soon as it commits.
@@ -48,24 +53,10 @@ CREATE INDEX IF NOT EXISTS memory_namespace_rowid ON memory(namespace, rowid);
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO store_meta(key, value) VALUES ('generation', '0');
 """
-# The FTS index carries a one-token hash of the namespace (`ns`), so keyword search filters by
-# namespace inside the index instead of joining every match back to its (large) row.
-FTS_SCHEMA = [
-    """CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5(
-        text, ns, content='memory', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
-    )""",
-    """CREATE TRIGGER IF NOT EXISTS memory_ai AFTER INSERT ON memory BEGIN
-        INSERT INTO memory_fts(rowid, text, ns) VALUES (new.rowid, new.text, new.ns);
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS memory_ad AFTER DELETE ON memory BEGIN
-        INSERT INTO memory_fts(memory_fts, rowid, text, ns) VALUES ('delete', old.rowid, old.text, old.ns);
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS memory_au AFTER UPDATE OF text ON memory BEGIN
-        INSERT INTO memory_fts(memory_fts, rowid, text, ns) VALUES ('delete', old.rowid, old.text, old.ns);
-        INSERT INTO memory_fts(rowid, text, ns) VALUES (new.rowid, new.text, new.ns);
-    END""",
-]
-SCHEMA_VERSION = 3
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+# Before v4 one FTS table served every namespace, kept in step by these triggers.
+OLD_TRIGGERS = ("memory_ai", "memory_ad", "memory_au")
+SCHEMA_VERSION = 4
 
 COLUMNS = (
     "rowid, memory_id, namespace, kind, text, session_id, turn_id, role, chunk_index, "
@@ -75,6 +66,34 @@ COLUMNS = (
 
 def namespace_token(namespace: str) -> str:
     return "n" + hashlib.sha256(namespace.encode()).hexdigest()[:24]
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the WAL into the database and truncate it, so old page images do not stay in the WAL file.
+    A reader holding an old snapshot can block it; the next scrub (or SQLite's own checkpoints) finishes."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+
+def fts_table(namespace: str) -> str:
+    """The namespace's keyword index: a hex name, safe to put in SQL."""
+    return f"fts_{namespace_token(namespace)}"
+
+
+def ensure_fts(cur: sqlite3.Cursor, namespace: str) -> str:
+    table = fts_table(namespace)
+    # Contentless: the text lives once, in `memory`; entries are removed with FTS5's 'delete' command.
+    cur.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(text, content='', tokenize='{FTS_TOKENIZER}')")
+    return table
+
+
+def fts_insert(cur: sqlite3.Cursor, namespace: str, rowid: int, text: str) -> None:
+    table = ensure_fts(cur, namespace)
+    cur.execute(f"INSERT INTO {table}(rowid, text) VALUES (?, ?)", (rowid, text))
+
+
+def fts_delete(cur: sqlite3.Cursor, namespace: str, rowid: int, text: str) -> None:
+    table = ensure_fts(cur, namespace)
+    cur.execute(f"INSERT INTO {table}({table}, rowid, text) VALUES ('delete', ?, ?)", (rowid, text))
 
 
 def _ts(value: datetime) -> float:
@@ -94,6 +113,8 @@ class EmbeddedMemoryStore:
         self._candidates = candidates
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        # Freed pages are zeroed: a deleted memory's text does not linger in the file's free space.
+        self._conn.execute("PRAGMA secure_delete=ON")
         # FULL: a commit is on disk before upsert returns, so a consumer may ack right after.
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(SCHEMA)
@@ -106,6 +127,8 @@ class EmbeddedMemoryStore:
         """Bring a store written by an older version to SCHEMA_VERSION, in one transaction."""
         row = self._conn.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else (1 if self._has_table("memory_fts") else SCHEMA_VERSION)
+        if row and version == SCHEMA_VERSION:
+            return
         cur = self._conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -119,17 +142,21 @@ class EmbeddedMemoryStore:
                         "UPDATE memory SET ns = ? WHERE namespace = ?",
                         (namespace_token(namespace), namespace),
                     )
-                for trigger in ("memory_ai", "memory_ad", "memory_au"):
-                    cur.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-                cur.execute("DROP TABLE IF EXISTS memory_fts")
             if version < 3:
                 columns = {r[1] for r in cur.execute("PRAGMA table_info(memory)")}
                 if "status" not in columns:
                     cur.execute("ALTER TABLE memory ADD COLUMN status TEXT NOT NULL DEFAULT 'asserted'")
-            for statement in FTS_SCHEMA:
-                cur.execute(statement)
-            if version < 2:
-                cur.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
+            if version < 4:
+                # v4: the shared keyword index becomes one per namespace, filled from the records.
+                for trigger in OLD_TRIGGERS:
+                    cur.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+                cur.execute("DROP TABLE IF EXISTS memory_fts")
+                for (namespace,) in cur.execute("SELECT DISTINCT namespace FROM memory").fetchall():
+                    table = ensure_fts(cur, namespace)
+                    cur.execute(
+                        f"INSERT INTO {table}(rowid, text) SELECT rowid, text FROM memory WHERE namespace = ?",
+                        (namespace,),
+                    )
             cur.execute(
                 "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
@@ -194,15 +221,15 @@ class EmbeddedMemoryStore:
     def _write_records(self, cur: sqlite3.Cursor, records: Sequence[MemoryRecord]) -> bool:
         """Insert new records; update changed ones in place. Returns whether an existing row changed."""
         ids = [r.memory_id for r in records]
-        existing: dict[str, tuple[str, str, str, str]] = {}
+        existing: dict[str, tuple[str, str, str, str, int]] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for memory_id, namespace, text, embedder, status in cur.execute(
-                f"SELECT memory_id, namespace, text, embedder, status FROM memory WHERE memory_id IN ({marks})",
+            for memory_id, namespace, text, embedder, status, rowid in cur.execute(
+                f"SELECT memory_id, namespace, text, embedder, status, rowid FROM memory WHERE memory_id IN ({marks})",
                 chunk,
             ):
-                existing[memory_id] = (namespace, text, embedder, status)
+                existing[memory_id] = (namespace, text, embedder, status, int(rowid))
         changed = False
         for record in records:
             values = (
@@ -228,10 +255,15 @@ class EmbeddedMemoryStore:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*values, record.memory_id, namespace_token(record.namespace)),
                 )
-                existing[record.memory_id] = (record.namespace, record.text, record.embedder, record.status)
+                rowid = int(cur.lastrowid or 0)
+                fts_insert(cur, record.namespace, rowid, record.text)
+                existing[record.memory_id] = (record.namespace, record.text, record.embedder, record.status, rowid)
             elif before[0] != record.namespace:
                 raise StoreError(f"memory id {record.memory_id} already exists in another namespace; ids are global")
-            elif before[1:] != (record.text, record.embedder, record.status):
+            elif before[1:4] != (record.text, record.embedder, record.status):
+                if before[1] != record.text:
+                    fts_delete(cur, record.namespace, before[4], before[1])
+                    fts_insert(cur, record.namespace, before[4], record.text)
                 cur.execute(
                     "UPDATE memory SET namespace=?, kind=?, text=?, session_id=?, turn_id=?, role=?, "
                     "chunk_index=?, occurred_at=?, recorded_at=?, embedder=?, dimension=?, vector=?, status=? "
@@ -254,6 +286,12 @@ class EmbeddedMemoryStore:
                 for start in range(0, len(memory_ids), 500):
                     chunk = memory_ids[start : start + 500]
                     marks = ",".join("?" * len(chunk))
+                    rows = cur.execute(
+                        f"SELECT rowid, text FROM memory WHERE +namespace = ? AND memory_id IN ({marks})",
+                        (namespace, *chunk),
+                    ).fetchall()
+                    for rowid, text in rows:
+                        fts_delete(cur, namespace, int(rowid), str(text))
                     cur.execute(
                         f"DELETE FROM memory WHERE +namespace = ? AND memory_id IN ({marks})",
                         (namespace, *chunk),
@@ -267,6 +305,33 @@ class EmbeddedMemoryStore:
                 raise
         return deleted
 
+    async def scrub(self, namespace: str) -> None:
+        """Rewrite the namespace's keyword index without the entries of deleted rows (FTS5 keeps them in
+        old segments until a merge), drop it when the namespace is empty, then copy the WAL into the file
+        and truncate it. Freed pages are zeroed (secure_delete), so no erased word stays on disk."""
+
+        def run() -> None:
+            table = fts_table(namespace)
+            with self._lock:
+                cur = self._conn.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    if self._has_table(table):
+                        (left,) = cur.execute(
+                            "SELECT COUNT(*) FROM memory WHERE namespace = ?", (namespace,)
+                        ).fetchone()
+                        if left:
+                            cur.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+                        else:
+                            cur.execute(f"DROP TABLE {table}")
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                checkpoint(self._conn)
+
+        await asyncio.to_thread(run)
+
     async def move(self, namespace: str, to_namespace: str, memory_ids: Sequence[str]) -> int:
         def run() -> int:
             moved = 0
@@ -276,11 +341,16 @@ class EmbeddedMemoryStore:
                 try:
                     for start in range(0, len(memory_ids), 500):
                         chunk = list(memory_ids[start : start + 500])
-                        # `text = text` fires the FTS trigger (UPDATE OF text), which moves the row's
-                        # keyword entry to the new namespace token with it.
+                        marks = ",".join("?" * len(chunk))
+                        rows = cur.execute(
+                            f"SELECT rowid, text FROM memory WHERE +namespace = ? AND memory_id IN ({marks})",
+                            (namespace, *chunk),
+                        ).fetchall()
+                        for rowid, text in rows:  # the keyword entry moves to the other namespace's index
+                            fts_delete(cur, namespace, int(rowid), str(text))
+                            fts_insert(cur, to_namespace, int(rowid), str(text))
                         cur.execute(
-                            "UPDATE memory SET namespace = ?, ns = ?, text = text WHERE +namespace = ? "
-                            f"AND memory_id IN ({','.join('?' * len(chunk))})",
+                            f"UPDATE memory SET namespace = ?, ns = ? WHERE +namespace = ? AND memory_id IN ({marks})",
                             (to_namespace, namespace_token(to_namespace), namespace, *chunk),
                         )
                         moved += cur.rowcount
@@ -446,23 +516,26 @@ class EmbeddedMemoryStore:
         terms = to_fts_query(query)
         if not terms:
             return []
-        match = f'ns : "{namespace_token(namespace)}" AND text : ({terms})'
+        table = fts_table(namespace)
         clauses, params = _filter_sql(filter)
         if clauses:
             sql = (
-                "SELECT m.rowid, -bm25(memory_fts, 1.0, 0.0) AS score FROM memory_fts JOIN memory m "
-                f"ON m.rowid = memory_fts.rowid WHERE memory_fts MATCH ?{clauses} "
-                "ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT ?"
+                f"SELECT m.rowid, -bm25({table}) AS score FROM {table} JOIN memory m "
+                f"ON m.rowid = {table}.rowid WHERE {table} MATCH ? AND m.namespace = ?{clauses} "
+                f"ORDER BY bm25({table}) LIMIT ?"
             )
+            params = [namespace, *params]
         else:
             sql = (
-                "SELECT rowid, -bm25(memory_fts, 1.0, 0.0) AS score FROM memory_fts WHERE memory_fts MATCH ? "
-                "ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT ?"
+                f"SELECT rowid, -bm25({table}) AS score FROM {table} WHERE {table} MATCH ? "
+                f"ORDER BY bm25({table}) LIMIT ?"
             )
         with self._lock:
             try:
-                rows = self._conn.execute(sql, (match, *params, k)).fetchall()
+                rows = self._conn.execute(sql, (terms, *params, k)).fetchall()
             except sqlite3.OperationalError as exc:
+                if f"no such table: {table}" in str(exc):
+                    return []  # nothing was ever stored in this namespace
                 raise StoreError(f"keyword search failed for {query!r}: {exc}") from exc
         return [(int(rowid), float(score)) for rowid, score in rows]
 

@@ -344,6 +344,16 @@ class WeaviateMemoryStore:
         )
         return int(result.successful)
 
+    @translated
+    async def scrub(self, namespace: str) -> None:
+        """An emptied namespace's tenant is removed, and Weaviate deletes its shard's files with it. In a
+        namespace that keeps data, deleted objects leave the disk when Weaviate compacts the tenant's LSM
+        segments (docs/security.md says when, and how an operator forces it)."""
+        await self._connected()
+        if await self._has_tenant(namespace) and await self.count(namespace) == 0:
+            await self._client.collections.use(self._name).tenants.remove([tenant_name(namespace)])
+            self._tenants.discard(tenant_name(namespace))
+
     async def _vector_ranked(
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None
     ) -> list[tuple[str, float, MemoryRecord]]:
