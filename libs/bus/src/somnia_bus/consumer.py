@@ -20,7 +20,6 @@ from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.message import NatsBatchMessage
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Tracer
-from pydantic import ValidationError
 from somnia_contracts import StreamSpec
 from somnia_telemetry import context_from_headers
 
@@ -112,8 +111,9 @@ class DeliveryOpener(Generic[E]):
         for raw in message.raw_message:
             try:
                 event = self._parse(raw.data)
-            except (ValueError, ValidationError) as exc:
-                self._log.error("dropping malformed message on %s: %s", raw.subject, exc)
+            except Exception as exc:  # ValueError, ValidationError, RecursionError on deep nesting, ...
+                # A body that cannot be parsed never will be: redelivering it would only stall the consumer.
+                self._log.error("dropping malformed message on %s: %s", raw.subject, repr(exc)[:500])
                 await raw.term()
                 continue
             span = self._tracer.start_span(

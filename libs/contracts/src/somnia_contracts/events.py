@@ -166,7 +166,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
 def parse_event(data: bytes) -> Event:
     """The event in a message body, by its `event_type`; ValueError (or pydantic's ValidationError, a
     ValueError) for anything no contract explains."""
-    body = json.loads(data)
+    try:
+        body = json.loads(data)
+    except RecursionError as exc:
+        raise ValueError("the message nests deeper than any event does") from exc
     model = EVENT_TYPES.get(body.get("event_type", "")) if isinstance(body, dict) else None
     if model is None:
         raise ValueError(f"unknown event_type {body.get('event_type') if isinstance(body, dict) else body!r}")

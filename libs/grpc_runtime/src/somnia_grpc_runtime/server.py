@@ -14,6 +14,8 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.trace import TracerProvider
 from somnia_auth import ServerSecurity
 
+from somnia_grpc_runtime.undecodable import UndecodableRequests
+
 
 @dataclass(frozen=True)
 class ServiceBinding:
@@ -57,7 +59,8 @@ class GrpcServer:
         # Past max_concurrent_rpcs a call is refused at once with RESOURCE_EXHAUSTED: a flood meets
         # backpressure instead of queueing until memory runs out.
         self._server = grpc.aio.server(
-            interceptors=[tracing, security.interceptor()],
+            # Tracing sees every call; a caller is admitted before a malformed request is answered.
+            interceptors=[tracing, security.interceptor(), UndecodableRequests()],
             options=options,
             maximum_concurrent_rpcs=max_concurrent_rpcs,
         )
