@@ -254,7 +254,7 @@ def test_invalid_utf8_in_string_fields_gets_a_clear_status(
     namespace=namespaces,
     session=st.text(max_size=140),
     content=hostile_text,
-    arguments=st.one_of(deep_json, hostile_text),
+    arguments=st.one_of(st.sampled_from(["", "{}", "[1, 2]"]), deep_json, hostile_text),
     role=st.integers(-1, 6),
 )
 def test_hostile_turns_get_a_clear_status(
@@ -343,6 +343,17 @@ def test_forged_credentials_are_refused(system: System, method: tuple[str, type]
         call(system, method[0], method[1](namespace=KEPT).SerializeToString(), token=token)
         == grpc.StatusCode.UNAUTHENTICATED
     )
+
+
+@FUZZ
+@given(
+    content=st.one_of(st.text(min_size=1, max_size=2000), st.sampled_from([INJECTION, "😀" * 100, "\u202ereversed"]))
+)
+def test_hostile_text_in_valid_turns_is_accepted_as_text(system: System, content: str) -> None:
+    turn = capture_pb2.Turn(role=capture_pb2.ROLE_USER, content=content)
+    request = capture_pb2.CaptureRequest(namespace="acme/fuzz/text", session_id="fuzz-text", turns=[turn])
+    code = call(system, CAPTURE + "Capture", request.SerializeToString())
+    assert code == (grpc.StatusCode.OK if content.strip() else grpc.StatusCode.INVALID_ARGUMENT)
 
 
 def test_report_cases() -> None:
