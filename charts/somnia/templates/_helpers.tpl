@@ -72,3 +72,93 @@ app.kubernetes.io/name: {{ .name }}
   value: {{ .Values.otel.endpoint | quote }}
 {{- end }}
 {{- end -}}
+
+{{/* The TLS Secret: given, or the one cert-manager writes. */}}
+{{- define "somnia.tlsSecret" -}}
+{{- default (printf "%s-tls" (include "somnia.fullname" .)) .Values.tls.existingSecret -}}
+{{- end -}}
+
+{{/* Environment of the public APIs: how callers are authenticated, and TLS. */}}
+{{- define "somnia.securityEnv" -}}
+{{- $auth := .Values.auth -}}
+- name: SOMNIA_AUTH_MODE
+  value: {{ $auth.mode | quote }}
+{{- if $auth.apiKeys.existingSecret }}
+- name: SOMNIA_AUTH_API_KEYS_FILE
+  value: /etc/somnia/auth/api-keys/{{ $auth.apiKeys.existingSecretKey }}
+{{- end }}
+{{- if or $auth.jwt.jwksUrl $auth.jwt.jwksExistingSecret }}
+- name: SOMNIA_AUTH_JWT_ISSUER
+  value: {{ $auth.jwt.issuer | quote }}
+- name: SOMNIA_AUTH_JWT_AUDIENCE
+  value: {{ $auth.jwt.audience | quote }}
+- name: SOMNIA_AUTH_JWT_NAMESPACES_CLAIM
+  value: {{ $auth.jwt.namespacesClaim | quote }}
+- name: SOMNIA_AUTH_JWT_SCOPES_CLAIM
+  value: {{ $auth.jwt.scopesClaim | quote }}
+{{- if $auth.jwt.jwksUrl }}
+- name: SOMNIA_AUTH_JWKS_URL
+  value: {{ $auth.jwt.jwksUrl | quote }}
+{{- else }}
+- name: SOMNIA_AUTH_JWKS_FILE
+  value: /etc/somnia/auth/jwks/{{ $auth.jwt.jwksExistingSecretKey }}
+{{- end }}
+{{- end }}
+{{- if $auth.clientCerts.existingSecret }}
+- name: SOMNIA_AUTH_CLIENT_CERTS_FILE
+  value: /etc/somnia/auth/client-certs/{{ $auth.clientCerts.existingSecretKey }}
+{{- end }}
+- name: SOMNIA_AUTH_CALLER_RATE
+  value: {{ $auth.rateLimits.callerRate | quote }}
+- name: SOMNIA_AUTH_CALLER_BURST
+  value: {{ $auth.rateLimits.callerBurst | quote }}
+- name: SOMNIA_AUTH_NAMESPACE_RATE
+  value: {{ $auth.rateLimits.namespaceRate | quote }}
+- name: SOMNIA_AUTH_NAMESPACE_BURST
+  value: {{ $auth.rateLimits.namespaceBurst | quote }}
+{{- if .Values.tls.enabled }}
+- name: SOMNIA_TLS_CERT_FILE
+  value: /etc/somnia/tls/tls.crt
+- name: SOMNIA_TLS_KEY_FILE
+  value: /etc/somnia/tls/tls.key
+- name: SOMNIA_TLS_HEALTH_PORT
+  value: {{ .Values.tls.healthPort | quote }}
+{{- if .Values.tls.requireClientCert }}
+- name: SOMNIA_TLS_CLIENT_CA_FILE
+  value: /etc/somnia/tls/ca.crt
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The Secrets the public APIs read, mounted as files (a rotated Secret is picked up without a restart). */}}
+{{- define "somnia.securityVolumes" -}}
+{{- $auth := .Values.auth -}}
+{{- if $auth.apiKeys.existingSecret }}
+- {name: api-keys, secret: {secretName: {{ $auth.apiKeys.existingSecret | quote }}}}
+{{- end }}
+{{- if and $auth.jwt.jwksExistingSecret (not $auth.jwt.jwksUrl) }}
+- {name: jwks, secret: {secretName: {{ $auth.jwt.jwksExistingSecret | quote }}}}
+{{- end }}
+{{- if $auth.clientCerts.existingSecret }}
+- {name: client-certs, secret: {secretName: {{ $auth.clientCerts.existingSecret | quote }}}}
+{{- end }}
+{{- if .Values.tls.enabled }}
+- {name: tls, secret: {secretName: {{ include "somnia.tlsSecret" . | quote }}}}
+{{- end }}
+{{- end -}}
+
+{{- define "somnia.securityMounts" -}}
+{{- $auth := .Values.auth -}}
+{{- if $auth.apiKeys.existingSecret }}
+- {name: api-keys, mountPath: /etc/somnia/auth/api-keys, readOnly: true}
+{{- end }}
+{{- if and $auth.jwt.jwksExistingSecret (not $auth.jwt.jwksUrl) }}
+- {name: jwks, mountPath: /etc/somnia/auth/jwks, readOnly: true}
+{{- end }}
+{{- if $auth.clientCerts.existingSecret }}
+- {name: client-certs, mountPath: /etc/somnia/auth/client-certs, readOnly: true}
+{{- end }}
+{{- if .Values.tls.enabled }}
+- {name: tls, mountPath: /etc/somnia/tls, readOnly: true}
+{{- end }}
+{{- end -}}

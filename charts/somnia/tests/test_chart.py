@@ -59,6 +59,10 @@ def test_every_manifest_is_valid_kubernetes(helm: Path, values: Path | None) -> 
             assert doc["kind"] == "ScaledObject" and doc["spec"]["scaleTargetRef"]["name"]
             assert all(t["type"] == "nats-jetstream" and t["metadata"]["consumer"] for t in doc["spec"]["triggers"])
             continue
+        if doc["apiVersion"] == "cert-manager.io/v1":  # a CRD as well: check what cert-manager needs
+            assert doc["kind"] == "Certificate" and doc["spec"]["secretName"] and doc["spec"]["dnsNames"]
+            assert doc["spec"]["issuerRef"]["name"]
+            continue
         kubernetes_validate.validate(doc, KUBE_VERSION.rsplit(".", 1)[0], strict=True)
 
 
@@ -127,12 +131,41 @@ def test_extra_egress_is_added_to_every_component(helm: Path) -> None:
         (["--set", "components.capture.grpcPort=70000"], "/components/capture/grpcPort"),
         (["--set", "nats.url=http://nats"], "/nats/url"),
         (["--set", "neo4j.password.existingSecret="], "neo4j.password.value or neo4j.password.existingSecret"),
+        (["--set", "auth.apiKeys.existingSecret="], "no way to authenticate callers is set"),
+        (["--set", "auth.mode=maybe"], "/auth/mode"),
+        (["--set", "auth.jwt.jwksUrl=https://id.example/jwks"], "auth.jwt.issuer is required"),
+        (["--set", "tls.enabled=true"], "tls.enabled needs tls.existingSecret"),
+        (["--set", "auth.clientCerts.existingSecret=c"], "auth.clientCerts needs tls.enabled"),
     ],
 )
 def test_wrong_values_are_refused_with_a_message(helm: Path, args: list[str], message: str) -> None:
     result = run_helm(helm, "template", "somnia", str(CHART), "--kube-version", KUBE_VERSION, *args)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
+
+
+def test_public_apis_get_identity_and_tls_and_probes_stay_plaintext(helm: Path) -> None:
+    for values, tls in ((None, False), (CHART / "ci" / "tls-jwt-values.yaml", True)):
+        for deployment in (d for d in render(helm, values) if d["kind"] == "Deployment"):
+            pod = deployment["spec"]["template"]["spec"]
+            name = deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]
+            container = pod["containers"][0]
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            public = name in {"capture", "recall"}
+            assert ("SOMNIA_AUTH_MODE" in env) == public
+            if not public:
+                continue
+            assert env["SOMNIA_AUTH_MODE"] == "on"
+            mounted = {m["mountPath"] for m in container["volumeMounts"]}
+            if tls:
+                assert env["SOMNIA_AUTH_JWKS_URL"] and env["SOMNIA_AUTH_JWT_ISSUER"]
+                assert env["SOMNIA_TLS_CLIENT_CA_FILE"] == "/etc/somnia/tls/ca.crt"
+                assert {"/etc/somnia/tls", "/etc/somnia/auth/client-certs"} <= mounted
+                health = int(env["SOMNIA_TLS_HEALTH_PORT"])
+                assert all(container[p]["grpc"]["port"] == health for p in ("startupProbe", "readinessProbe"))
+            else:
+                assert env["SOMNIA_AUTH_API_KEYS_FILE"] == "/etc/somnia/auth/api-keys/api-keys.json"
+                assert "/etc/somnia/auth/api-keys" in mounted and "SOMNIA_TLS_CERT_FILE" not in env
 
 
 def test_dashboards_query_only_metrics_the_services_export(helm: Path) -> None:

@@ -1,5 +1,6 @@
 """JWTs verified against a JWKS (file and URL): issuer, audience, expiry, claims, and key rotation."""
 
+import asyncio
 import http.server
 import json
 import os
@@ -106,7 +107,7 @@ async def test_none_and_hmac_algorithms_are_refused(jwks_file: Path) -> None:
 
 
 async def test_rotation_through_the_jwks_file_without_a_restart(jwks_file: Path, key: rsa.RSAPrivateKey) -> None:
-    check = verifier(jwks_file=jwks_file)
+    check = verifier(jwks_file=jwks_file, cache_s=0)  # no verdict kept: every call checks the signature
     await check.verify(token(key, "k1"))
     successor = new_key()
     publish(jwks_file, jwks(k1=key, k2=successor))
@@ -142,3 +143,23 @@ async def test_keys_fetched_from_a_jwks_url(jwks_url: str, key: rsa.RSAPrivateKe
     assert principal.grant.allows("recall", "acme/support-bot/alice")
     with pytest.raises(Unauthenticated, match="does not trust"):
         await verifier(jwks_url=jwks_url).verify(token(new_key(), "k7"))
+
+
+async def test_a_verified_token_is_trusted_briefly_and_never_past_its_expiry(
+    jwks_file: Path, key: rsa.RSAPrivateKey
+) -> None:
+    check = verifier(jwks_file=jwks_file, cache_s=60, leeway_s=0)
+    signed = token(key, "k1")
+    await check.verify(signed)
+    publish(jwks_file, jwks(k9=new_key()))  # the signing key is retired
+    assert (await check.verify(signed)).subject == "jwt:support-bot"  # within cache_s: the verdict stands
+    with pytest.raises(Unauthenticated):
+        await check.verify(token(key, "k1", sub="another"))  # a new token is checked, and refused
+
+    fresh = verifier(jwks_file=jwks_file, cache_s=60, leeway_s=0)
+    publish(jwks_file, jwks(k1=key))
+    short = token(key, "k1", exp=int(time.time()) + 2)
+    await fresh.verify(short)
+    await asyncio.sleep(2.5)
+    with pytest.raises(Unauthenticated, match="expired"):
+        await fresh.verify(short)  # the verdict lasted no longer than the token

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,8 @@ class JwtVerifier:
         leeway_s: float = 30.0,
         namespaces_claim: str = "namespaces",
         scopes_claim: str = "scope",
+        cache_s: float = 60.0,
+        cache_size: int = 10_000,
     ) -> None:
         if (jwks_file is None) == (not jwks_url):
             raise InvalidGrant("JWT verification needs exactly one of a JWKS file or a JWKS URL")
@@ -70,13 +74,28 @@ class JwtVerifier:
         self._algorithms = list(algorithms)
         self._leeway_s = leeway_s
         self._namespaces_claim, self._scopes_claim = namespaces_claim, scopes_claim
+        # A client sends the same token on every call: a signature checked once is trusted for at most
+        # cache_s (never past the token's expiry), so a retired signing key stops working within it.
+        self._cache_s, self._cache_size = cache_s, cache_size
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         if self._client is not None:  # a fetch may block on the network: keep it off the event loop
-            return await asyncio.to_thread(self._verify, token)
-        return self._verify(token)
+            principal, expires = await asyncio.to_thread(self._verify, token)
+        else:
+            principal, expires = self._verify(token)
+        if self._cache_s > 0:
+            trusted_s = min(self._cache_s, max(0.0, expires - time.time()))
+            self._verified[token] = (principal, time.monotonic() + trusted_s)
+            if len(self._verified) > self._cache_size:
+                self._verified.popitem(last=False)
+        return principal
 
-    def _verify(self, token: str) -> Principal:
+    def _verify(self, token: str) -> tuple[Principal, float]:
+        """The caller and when its token expires (epoch seconds)."""
         try:
             key = self._file.key_for(token) if self._file is not None else self._url_key(token)
             claims: dict[str, Any] = jwt.decode(
@@ -92,7 +111,7 @@ class JwtVerifier:
             raise Unauthenticated("the token has expired; get a new one from your identity provider") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated(f"the token is not valid: {exc}") from exc
-        return Principal(f"jwt:{claims['sub']}", "jwt", self._grant(claims))
+        return Principal(f"jwt:{claims['sub']}", "jwt", self._grant(claims)), float(claims["exp"])
 
     def _url_key(self, token: str) -> jwt.PyJWK:
         assert self._client is not None

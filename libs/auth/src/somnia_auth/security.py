@@ -11,13 +11,13 @@ from somnia_auth.authenticator import Authenticator
 from somnia_auth.interceptor import AuthInterceptor
 from somnia_auth.quotas import RateLimiter, limiter
 from somnia_auth.settings import AuthSettings, TlsSettings
-from somnia_auth.tls import server_credentials
+from somnia_auth.tls import RotatingServerCertificate
 
 
 @dataclass(frozen=True)
 class ServerSecurity:
     authenticator: Authenticator
-    credentials: grpc.ServerCredentials | None = None
+    certificate: RotatingServerCertificate | None = None
     caller_limit: RateLimiter | None = None
     namespace_limit: RateLimiter | None = None
     plaintext_health_port: int = 0
@@ -26,7 +26,7 @@ class ServerSecurity:
     def from_settings(cls, auth: AuthSettings, tls: TlsSettings) -> ServerSecurity:
         return cls(
             Authenticator.from_settings(auth),
-            server_credentials(tls),
+            RotatingServerCertificate(tls) if tls.enabled else None,
             limiter(auth.caller_rate, auth.caller_burst),
             limiter(auth.namespace_rate, auth.namespace_burst),
             tls.health_port if tls.enabled else 0,
@@ -41,11 +41,15 @@ class ServerSecurity:
         """No authentication, no limits, no TLS: for tests of something else, and `SOMNIA_AUTH_MODE=off`."""
         return cls(Authenticator(disabled=True))
 
+    def server_credentials(self) -> grpc.ServerCredentials | None:
+        """Fresh credentials for one server (gRPC binds a credentials object to a single server)."""
+        return self.certificate.credentials() if self.certificate is not None else None
+
     def interceptor(self) -> AuthInterceptor:
         return AuthInterceptor(self.authenticator, caller_limit=self.caller_limit, namespace_limit=self.namespace_limit)
 
     def describe(self) -> str:
-        return f"auth {self.authenticator.describe()}; TLS {'on' if self.credentials is not None else 'off'}"
+        return f"auth {self.authenticator.describe()}; TLS {'on' if self.certificate is not None else 'off'}"
 
     def announce(self, log: logging.Logger, service: str) -> None:
         """Say in the log how callers are admitted; loudly when they are not checked at all."""

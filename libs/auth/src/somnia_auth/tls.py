@@ -56,10 +56,6 @@ class RotatingServerCertificate:
         )
 
 
-def server_credentials(settings: TlsSettings) -> grpc.ServerCredentials | None:
-    return RotatingServerCertificate(settings).credentials() if settings.enabled else None
-
-
 def channel_credentials(
     ca_file: Path, client_cert_file: Path | None = None, client_key_file: Path | None = None
 ) -> grpc.ChannelCredentials:

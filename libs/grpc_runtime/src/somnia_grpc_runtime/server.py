@@ -83,8 +83,9 @@ class GrpcServer:
             [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
             self._server,
         )
-        if self._security.credentials is not None:
-            self.port = self._server.add_secure_port(self._address, self._security.credentials)
+        credentials = self._security.server_credentials()
+        if credentials is not None:
+            self.port = self._server.add_secure_port(self._address, credentials)
         else:
             self.port = self._server.add_insecure_port(self._address)
         if self.port == 0:
