@@ -115,6 +115,7 @@ def main() -> None:
                     "SOMNIA_STORE_WEAVIATE_HTTP_PORT": str(weaviate.http_port),
                     "SOMNIA_STORE_WEAVIATE_GRPC_PORT": str(weaviate.grpc_port),
                     "SOMNIA_STORE_WEAVIATE_COLLECTION": "BenchMemory",
+                    "SOMNIA_STORE_WEAVIATE_API_KEY": weaviate.api_key,
                 },
                 texts,
                 queries,

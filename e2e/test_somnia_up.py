@@ -128,6 +128,7 @@ def somnia(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Somnia]:
             SOMNIA_STORE_WEAVIATE_HTTP_PORT=str(weaviate.http_port),
             SOMNIA_STORE_WEAVIATE_GRPC_PORT=str(weaviate.grpc_port),
             SOMNIA_STORE_WEAVIATE_COLLECTION=f"E2e{uuid.uuid4().hex[:10]}",
+            SOMNIA_STORE_WEAVIATE_API_KEY=weaviate.api_key,
         )
     system = Somnia(
         env,

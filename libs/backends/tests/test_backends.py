@@ -8,9 +8,12 @@ from somnia_backends.containers import ContainerNats, ContainerNeo4j, ContainerW
 from somnia_backends.weaviate import WeaviateServer
 
 
-def test_weaviate_environment_is_loopback_anonymous_and_module_free(tmp_path: Path) -> None:
-    env = WeaviateServer(tmp_path).environment()
-    assert env["AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED"] == "true"
+def test_weaviate_environment_is_loopback_keyed_and_module_free(tmp_path: Path) -> None:
+    server = WeaviateServer(tmp_path)
+    env = server.environment()
+    assert env["AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED"] == "false"
+    assert env["AUTHENTICATION_APIKEY_ENABLED"] == "true"
+    assert env["AUTHENTICATION_APIKEY_ALLOWED_KEYS"] == server.api_key and len(server.api_key) == 32
     assert env["DEFAULT_VECTORIZER_MODULE"] == "none" and env["ENABLE_MODULES"] == ""
     assert env["AUTOSCHEMA_ENABLED"] == "false"
     assert env["CLUSTER_BIND_ADDR"] == "127.0.0.1"
@@ -31,6 +34,16 @@ def test_weaviate_environment_is_loopback_anonymous_and_module_free(tmp_path: Pa
 def test_native_servers_report_their_pinned_versions(weaviate_server, neo4j_server) -> None:  # type: ignore[no-untyped-def]
     assert weaviate_server.version() == "1.36.0"
     assert neo4j_server.version() == "5.26.30"
+
+
+@pytest.mark.integration
+def test_weaviate_refuses_clients_without_its_key(weaviate_server) -> None:  # type: ignore[no-untyped-def]
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{weaviate_server.url}/v1/meta", timeout=5)
+    assert refused.value.code == 401
 
 
 @pytest.mark.integration

@@ -37,6 +37,7 @@ async def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Async
                     grpc_host=server.host,
                     grpc_port=server.grpc_port,
                     collection=collection,
+                    api_key=server.api_key,
                 )
             )
             return opened[-1]

@@ -51,3 +51,23 @@ async def test_readiness_follows_nats_and_liveness_stays_up(tmp_path: Path) -> N
     finally:
         await process.stop()
         nats.stop()
+
+
+async def test_readiness_follows_the_store_too(tmp_path: Path) -> None:
+    from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+
+    nats = NatsServer(tmp_path / "nats").start()
+    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    process = ConsumerProcess("probe", ProbeSettings(nats_url=nats.url, health_port=0), (SESSION_STREAM,))
+    process.readiness.watch("the memory store", store.reachable)
+    try:
+        await process.connect()
+        port = await process.start()
+        await wait_for(port, "readiness", SERVING)
+        await store.aclose()  # the store is gone: no longer ready, still alive
+        await wait_for(port, "readiness", health_pb2.HealthCheckResponse.NOT_SERVING)
+        assert process.readiness.unreachable == ["the memory store"]
+        assert await status(port, "") == SERVING
+    finally:
+        await process.stop()
+        nats.stop()

@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -101,14 +102,17 @@ def revoke_key(path: Path, name: str) -> bool:
 class KeyRing:
     """The keys of one file, reloaded when its modification time changes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, recheck_s: float = 1.0) -> None:
         self._path = path
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._records: dict[str, tuple[KeyRecord, Grant]] = {}
+        # The file is looked at no more than once per recheck_s: a revoked key stops working within it.
+        self._recheck_s, self._checked_at = recheck_s, 0.0
         self._reload()
 
     def _reload(self) -> None:
+        self._checked_at = time.monotonic()
         try:
             stat = self._path.stat()
         except FileNotFoundError as exc:
@@ -125,8 +129,9 @@ class KeyRing:
     def verify(self, key: str) -> Principal:
         key_id, _, secret = key.removeprefix(KEY_PREFIX).partition("_")
         # A file being rewritten or broken keeps the keys last read.
-        with contextlib.suppress(InvalidGrant, OSError):
-            self._reload()
+        if time.monotonic() - self._checked_at >= self._recheck_s:
+            with contextlib.suppress(InvalidGrant, OSError):
+                self._reload()
         found = self._records.get(key_id)
         # compare_digest on both paths: an unknown id costs what a wrong secret costs.
         expected = found[0].sha256 if found else "0" * 64

@@ -116,22 +116,15 @@ def aio_bearer_token(token: str) -> list[grpc.aio.ClientInterceptor]:
     return [_AioUnaryUnary(token), _AioUnaryStream(token), _AioStreamUnary(token), _AioStreamStream(token)]
 
 
-def _secure(tls: ClientTls, token: str) -> grpc.ChannelCredentials:
-    """Over TLS gRPC itself attaches the token (call credentials): no Python on the call path."""
-    if not token:
-        return tls.credentials()
-    return grpc.composite_channel_credentials(tls.credentials(), grpc.access_token_call_credentials(token))
-
-
+# The token rides in an interceptor, over TLS too: gRPC's own access-token call credentials run a Python
+# callback on a thread for every call, which measured slower (benchmarks/security_bench.py).
 def open_channel(address: str, *, token: str = "", tls: ClientTls | None = None) -> grpc.Channel:
-    if tls is not None:
-        return grpc.secure_channel(address, _secure(tls, token))
-    channel = grpc.insecure_channel(address)
-    # gRPC sends call credentials only over a secure channel; in plaintext an interceptor adds the token.
+    channel = grpc.secure_channel(address, tls.credentials()) if tls else grpc.insecure_channel(address)
     return grpc.intercept_channel(channel, BearerToken(token)) if token else channel
 
 
 def open_aio_channel(address: str, *, token: str = "", tls: ClientTls | None = None) -> grpc.aio.Channel:
+    interceptors = aio_bearer_token(token) if token else None
     if tls is not None:
-        return grpc.aio.secure_channel(address, _secure(tls, token))
-    return grpc.aio.insecure_channel(address, interceptors=aio_bearer_token(token) if token else None)
+        return grpc.aio.secure_channel(address, tls.credentials(), interceptors=interceptors)
+    return grpc.aio.insecure_channel(address, interceptors=interceptors)

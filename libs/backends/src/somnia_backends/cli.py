@@ -66,7 +66,8 @@ def up() -> None:
                 weaviate.version(),
                 weaviate.url,
                 f"SOMNIA_STORE_KIND=weaviate SOMNIA_STORE_WEAVIATE_HTTP_PORT={weaviate.http_port} "
-                f"SOMNIA_STORE_WEAVIATE_GRPC_PORT={weaviate.grpc_port}",
+                f"SOMNIA_STORE_WEAVIATE_GRPC_PORT={weaviate.grpc_port} "
+                f"SOMNIA_STORE_WEAVIATE_API_KEY={weaviate.api_key}",
             )
             table.add_row(
                 "Neo4j",

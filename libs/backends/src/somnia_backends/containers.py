@@ -67,8 +67,17 @@ class ContainerWeaviate:
     def __init__(self) -> None:
         from testcontainers.weaviate import WeaviateContainer
 
+        self.api_key = secrets.token_hex(16)
         self._container: Any = WeaviateContainer(
-            image=WEAVIATE_IMAGE, env_vars={"AUTOSCHEMA_ENABLED": "false", "DISABLE_TELEMETRY": "true"}
+            image=WEAVIATE_IMAGE,
+            env_vars={
+                "AUTOSCHEMA_ENABLED": "false",
+                "DISABLE_TELEMETRY": "true",
+                "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED": "false",
+                "AUTHENTICATION_APIKEY_ENABLED": "true",
+                "AUTHENTICATION_APIKEY_ALLOWED_KEYS": self.api_key,
+                "AUTHENTICATION_APIKEY_USERS": "somnia",
+            },
         )
 
     def start(self) -> ContainerWeaviate:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import urllib.error
@@ -56,6 +57,8 @@ class WeaviateServer:
         self.http_port = http_port or free_port(host)
         self.grpc_port = grpc_port or free_port(host)
         self._ports = {name: free_port(host) for name in ("gossip", "data", "raft", "raft_rpc")}
+        # Clients must authenticate: anonymous access is off, as it should be anywhere but a laptop demo.
+        self.api_key = secrets.token_hex(16)
         self._process = ServerProcess("weaviate", data_dir / "weaviate.log")
 
     @property
@@ -65,7 +68,10 @@ class WeaviateServer:
     def environment(self) -> dict[str, str]:
         return {
             "PERSISTENCE_DATA_PATH": str(self.data_dir / "data"),
-            "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED": "true",
+            "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED": "false",
+            "AUTHENTICATION_APIKEY_ENABLED": "true",
+            "AUTHENTICATION_APIKEY_ALLOWED_KEYS": self.api_key,
+            "AUTHENTICATION_APIKEY_USERS": "somnia",
             "DEFAULT_VECTORIZER_MODULE": "none",
             "ENABLE_MODULES": "",
             "AUTOSCHEMA_ENABLED": "false",
@@ -102,7 +108,8 @@ class WeaviateServer:
             return False
 
     def version(self) -> str:
-        with urllib.request.urlopen(f"{self.url}/v1/meta", timeout=5) as response:
+        request = urllib.request.Request(f"{self.url}/v1/meta", headers={"Authorization": f"Bearer {self.api_key}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
             return str(json.load(response)["version"])
 
     def stop(self) -> None:

@@ -63,6 +63,10 @@ class GraphLifecycle(Protocol):
 
     async def count(self, namespace: str, label: Label) -> int: ...
 
+    async def reachable(self) -> bool:
+        """Whether the graph answers now (readiness probes ask once a second; never raises)."""
+        ...
+
     async def aclose(self) -> None: ...
 
 

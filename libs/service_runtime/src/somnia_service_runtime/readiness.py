@@ -21,6 +21,10 @@ class ReadinessWatch:
         self._task: asyncio.Task[None] | None = None
         self.unreachable: list[str] = []
 
+    def watch(self, name: str, check: Check) -> None:
+        """One more dependency to check (before `start()`)."""
+        self._checks[name] = check
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 

@@ -36,6 +36,8 @@ class CacheWarmingApp:
         self.warm_settings = config.warm
         self.embedder, self.store, self.graph, self.extractor = embedder, store, graph, extractor
         self.process = ConsumerProcess("cache-warming", settings, (SESSION_STREAM, CACHE_STREAM), tracer_provider)
+        self.process.readiness.watch("the memory store", store.reachable)
+        self.process.readiness.watch("the graph", graph.reachable)
         self.broker, self.metrics = self.process.broker, self.process.metrics
         retriever = Retriever(embedder, store, config.ranking, graph=graph, extractor=extractor)
         self.builder = create_warm_builder(retriever, store, graph, config)

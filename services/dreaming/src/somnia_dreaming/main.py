@@ -65,6 +65,8 @@ class DreamingApp:
         self.stores = stores
         self.summarizer = summarizer
         self.process = ConsumerProcess("dreaming", settings.service, (DREAM_STREAM, MEMORY_STREAM), tracer_provider)
+        self.process.readiness.watch("the memory store", stores.store.reachable)
+        self.process.readiness.watch("the graph", stores.graph.reachable)
         self.broker = self.process.broker
         self.runs = DreamRunCounter()
 

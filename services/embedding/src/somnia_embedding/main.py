@@ -27,6 +27,7 @@ class EmbeddingApp:
         self.embedder = embedder
         self.store = store
         self.process = ConsumerProcess("embedding", settings, (SESSION_STREAM, MEMORY_STREAM), tracer_provider)
+        self.process.readiness.watch("the memory store", store.reachable)
         self.broker, self.metrics = self.process.broker, self.process.metrics
         self.service = IndexingService(
             embedder,

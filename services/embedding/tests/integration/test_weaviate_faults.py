@@ -51,6 +51,7 @@ def store_for(server: WeaviateServer) -> WeaviateMemoryStore:
         grpc_host=server.host,
         grpc_port=server.grpc_port,
         collection="FaultDrill",
+        api_key=server.api_key,
     )
 
 

@@ -101,6 +101,8 @@ class ForgettingApp:
         self.stores = stores
         self.law = law
         self.process = ConsumerProcess("forgetting", settings, (SESSION_STREAM, MEMORY_STREAM), tracer_provider)
+        self.process.readiness.watch("the memory store", stores.store.reachable)
+        self.process.readiness.watch("the graph", stores.graph.reachable)
         self.broker = self.process.broker
         self.negative = NegativeCounter()
         self.due: DueBucket | None = None

@@ -46,6 +46,9 @@ class GraphApp:
         self.memories = memories
         self.judge = create_judge(settings)
         self.process = ConsumerProcess("graph", settings, (SESSION_STREAM, MEMORY_STREAM), tracer_provider)
+        self.process.readiness.watch("the graph", store.reachable)
+        if memories is not None:
+            self.process.readiness.watch("the memory store", memories.reachable)
         self.broker, self.metrics = self.process.broker, self.process.metrics
         linker = GraphLinker(
             store,

@@ -147,9 +147,12 @@ class RecallApp:
                 await eraser.open()
             self.service.use_nats(self.warm_packs, session_start, eraser)
         port = await self.server.start()
+        self.readiness = ReadinessWatch(self.server, {"the memory store": self.store.reachable}, log)
         if self.broker is not None:
-            self.readiness = ReadinessWatch(self.server, {"NATS": self._nats_connected}, log)
-            self.readiness.start()
+            self.readiness.watch("NATS", self._nats_connected)
+        if self.graph is not None:
+            self.readiness.watch("the graph", self.graph.reachable)
+        self.readiness.start()
         serve_metrics(self.metrics, self.settings.metrics_port)
         log.info("recall serving gRPC on %s:%s with %s", self.settings.host, port, self.embedder.name)
         self.server.security.announce(log, "recall")

@@ -125,6 +125,16 @@ class EmbeddedGraphBase:
         )
         return int(str(rows[0][0]))
 
+    async def reachable(self) -> bool:
+        def run() -> bool:
+            with self._lock:
+                return bool(self._conn.execute("SELECT 1").fetchone() == (1,))
+
+        try:
+            return await asyncio.to_thread(run)
+        except sqlite3.Error:
+            return False
+
     async def aclose(self) -> None:
         with self._lock:
             self._conn.close()

@@ -95,5 +95,12 @@ class Neo4jGraphBase:
         rows = await self._read(f"MATCH (n:{label} {{namespace: $ns}}) RETURN count(n) AS n", ns=namespace)
         return int(rows[0]["n"])
 
+    async def reachable(self) -> bool:
+        try:
+            await self._driver.verify_connectivity()
+        except Exception:  # any failure to answer is "not reachable" to a readiness probe
+            return False
+        return True
+
     async def aclose(self) -> None:
         await self._driver.close()

@@ -593,6 +593,16 @@ class EmbeddedMemoryStore:
             vector=np.frombuffer(blob, dtype=np.float32),
         )
 
+    async def reachable(self) -> bool:
+        def run() -> bool:
+            with self._lock:
+                return bool(self._conn.execute("SELECT 1").fetchone() == (1,))
+
+        try:
+            return await asyncio.to_thread(run)
+        except sqlite3.Error:
+            return False
+
     async def aclose(self) -> None:
         with self._lock:
             self._conn.close()

@@ -459,6 +459,13 @@ class WeaviateMemoryStore:
             for f in fused
         ]
 
+    async def reachable(self) -> bool:
+        try:
+            await self._connected()
+            return bool(await self._client.is_ready())
+        except Exception:  # any failure to answer is "not reachable" to a readiness probe
+            return False
+
     async def aclose(self) -> None:
         await self._client.close()
 
