@@ -366,6 +366,7 @@ def check_identity(somnia: Somnia) -> None:
             )
         assert unknown.value.code() == grpc.StatusCode.NOT_FOUND  # its own tenant: allowed to learn it is empty
         assert somnia.cli("keys", "revoke", "globex-bot").returncode == 0
+        time.sleep(1.2)  # servers look at the key file once a second
         with pytest.raises(grpc.RpcError) as revoked:
             recall_pb2_grpc.RecallServiceStub(channel).Recall(
                 recall_pb2.RecallRequest(namespace="globex/a/b", query="x")

@@ -58,3 +58,15 @@ def test_the_local_key_is_made_once_and_kept(tmp_path: Path) -> None:
     assert ensure_local_key(tmp_path / "auth") == keys_path and read_local_key(tmp_path / "auth") == key
     principal = KeyRing(keys_path).verify(key)
     assert principal.grant.allows("admin", "any/name/space")
+
+
+def test_a_new_key_works_at_once_and_a_revoked_one_within_the_recheck(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    add_key(path, "first", ["*"], ["recall"])
+    ring = KeyRing(path, recheck_s=3600)
+    new, _ = add_key(path, "new", ["*"], ["recall"])
+    assert ring.verify(new).subject == "key:new"  # an unknown id makes the ring look again at once
+    assert revoke_key(path, "new")
+    assert ring.verify(new).subject == "key:new"  # a known one waits for the recheck
+    with pytest.raises(Unauthenticated):
+        KeyRing(path).verify(new)

@@ -128,8 +128,9 @@ class KeyRing:
 
     def verify(self, key: str) -> Principal:
         key_id, _, secret = key.removeprefix(KEY_PREFIX).partition("_")
-        # A file being rewritten or broken keeps the keys last read.
-        if time.monotonic() - self._checked_at >= self._recheck_s:
+        # A file being rewritten or broken keeps the keys last read. An unknown id looks at once (a key
+        # made a moment ago works at once); a revoked one stops working within recheck_s.
+        if key_id not in self._records or time.monotonic() - self._checked_at >= self._recheck_s:
             with contextlib.suppress(InvalidGrant, OSError):
                 self._reload()
         found = self._records.get(key_id)
