@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export SOMNIA_CACHE := $(CACHE)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench-compare bench bench-quality clean backends backends-install
+.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench-compare bench bench-safety bench-quality clean backends backends-install
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,6 +65,10 @@ test-fast: setup ## unit and component tests only
 bench: setup backends-install ## ingest, latency, recall, warm pack and memory benchmarks; writes benchmarks/results/
 	$(UV) run --no-sync python benchmarks/skeleton_bench.py
 	$(UV) run --no-sync python benchmarks/backends_bench.py
+
+bench-safety: setup ## what auth and TLS cost, and a chaos run (kill -9 during a 10,000-turn ingest); writes benchmarks/results/
+	$(UV) run --no-sync python benchmarks/security_bench.py
+	$(UV) run --no-sync python benchmarks/chaos_bench.py
 
 bench-quality: setup ## quality on ../shared/bench/locomo (not in the repo): recall, warm cache, dreams, changing facts, growth
 	$(UV) run --no-sync python benchmarks/locomo_bench.py

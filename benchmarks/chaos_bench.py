@@ -86,9 +86,11 @@ def sessions_of(turns: int, per_session: int) -> dict[str, list[capture_pb2.Turn
     return sessions
 
 
-def ingest(run: Run, sessions: dict[str, list[capture_pb2.Turn]], batch: int) -> None:
-    """Capture every turn; on any failure, wait and send the same batch again (turn ids make it idempotent)."""
+def ingest(run: Run, sessions: dict[str, list[capture_pb2.Turn]], batch: int, rate: float) -> None:
+    """Capture every turn at about `rate` turns/s (so the kills land while it runs); on any failure, wait
+    and send the same batch again (turn ids make that idempotent)."""
     token = read_local_key(run.settings.auth_dir)
+    started, sent = time.monotonic(), 0
     for session, turns in sessions.items():
         for start in range(0, len(turns), batch):
             chunk = turns[start : start + batch]
@@ -103,6 +105,8 @@ def ingest(run: Run, sessions: dict[str, list[capture_pb2.Turn]], batch: int) ->
                     run.capture_retries += 1
                     time.sleep(0.5)
             run.accepted.update((session, t.turn_id) for t in chunk)
+            sent += len(chunk)
+            time.sleep(max(0.0, started + sent / rate - time.monotonic()))
 
 
 def victim_pid(run: Run, name: str) -> int | None:
@@ -190,11 +194,11 @@ async def verify(home: Path, accepted: set[tuple[str, str]]) -> dict[str, Any]:
     sessions = {s for s, _ in accepted}
     linked_turns, multiply_linked = 0, 0
     for session in sorted(sessions):
-        turns = await graph.session_turns(NS, session)
-        linked_turns += len(turns)
-        for turn in turns:
-            memories = await graph.memories_of_turn(NS, session, turn.turn_id)
-            per_turn[(session, turn.turn_id)] = len(memories)
+        turn_ids = await graph.session_turns(NS, session)
+        linked_turns += len(turn_ids)
+        for turn_id in turn_ids:
+            memories = await graph.memories_of_turn(NS, session, turn_id)
+            per_turn[(session, turn_id)] = len(memories)
             multiply_linked += len(memories) != 1
     await store.aclose()
     await graph.aclose()
@@ -214,6 +218,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=10_000)
     parser.add_argument("--per-session", type=int, default=100)
     parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument("--rate", type=float, default=120, help="turns/s offered to capture")
     parser.add_argument("--kills", type=int, default=14, help="SIGKILLs in all, spread over every victim")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--drain-timeout-s", type=float, default=600)
@@ -230,7 +235,9 @@ def main() -> None:
         ]
         for thread in threads:
             thread.start()
-        ingesting = threading.Thread(target=ingest, args=(run, sessions_of(args.turns, args.per_session), args.batch))
+        ingesting = threading.Thread(
+            target=ingest, args=(run, sessions_of(args.turns, args.per_session), args.batch, args.rate)
+        )
         ingesting.start()
         time.sleep(10)
         jobs = [
@@ -270,8 +277,8 @@ def main() -> None:
         "capture_retries": run.capture_retries,
         "kills": run.kills,
         "recovery_s": {
-            "median": statistics.median(recovery) if recovery else None,
-            "max": max(recovery) if recovery else None,
+            "median": round(statistics.median(recovery), 2) if recovery else None,
+            "max": round(max(recovery), 2) if recovery else None,
         },
         "backlog_after_drain": {"pending": pending[0], "unacknowledged": pending[1]},
         "drain_s": round(drain_s, 1),
