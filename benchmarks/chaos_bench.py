@@ -37,6 +37,7 @@ from skeleton_bench import start_somnia
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia_auth import open_channel, read_local_key
 from somnia_cli.backlog import consumer_backlogs
+from somnia_cli.nats_users import OPERATOR, nats_url
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health
 from somnia_contracts import archive_namespace, memory_id_for
@@ -253,11 +254,11 @@ def main() -> None:
             job.join()
         console.print(f"ingest accepted {len(run.accepted):,} turns in {ingest_s:.0f} s; waiting for the backlog")
         drain_started = time.monotonic()
-        nats_url = f"nats://{settings.host}:{settings.nats_port}"
+        operator_url = nats_url(settings.host, settings.nats_port, settings.auth_dir, OPERATOR)
         pending = (-1, -1)
         while time.monotonic() - drain_started < args.drain_timeout_s:
             try:
-                pending = asyncio.run(backlog(nats_url))
+                pending = asyncio.run(backlog(operator_url))
             except Exception:  # NATS restarting
                 pending = (-1, -1)
             if pending == (0, 0):

@@ -39,6 +39,7 @@ from rich.table import Table
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import open_aio_channel, read_local_key
+from somnia_cli.nats_users import OPERATOR, nats_url
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health
 from somnia_contracts import memory_id_for
@@ -161,7 +162,7 @@ async def bench_latency(settings: CliSettings, texts: list[str], rate: float, of
     sent: dict[str, float] = {}
     latencies: list[float] = []
     done = asyncio.Event()
-    client = await nats.connect(f"nats://{settings.host}:{settings.nats_port}")
+    client = await nats.connect(nats_url(settings.host, settings.nats_port, settings.auth_dir, OPERATOR))
 
     async def on_indexed(msg: nats.aio.msg.Msg) -> None:
         turn_id = json.loads(msg.data)["turn_id"]

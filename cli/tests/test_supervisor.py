@@ -38,7 +38,7 @@ async def publish_and_count(url: str, body: bytes | None) -> int:
 def test_a_killed_nats_server_is_reaped_and_restarted_with_its_data(tmp_path: Path) -> None:
     supervisor = supervisor_with_nats_only(tmp_path / "home")
     try:
-        assert asyncio.run(publish_and_count(supervisor.nats.url, b"acknowledged")) == 1
+        assert asyncio.run(publish_and_count(supervisor.operator_url, b"acknowledged")) == 1
         first_pid = supervisor.nats.pid
         assert first_pid is not None
         os.kill(first_pid, signal.SIGKILL)  # a crash from outside, as `kill -9` would
@@ -52,6 +52,6 @@ def test_a_killed_nats_server_is_reaped_and_restarted_with_its_data(tmp_path: Pa
         assert supervisor.nats.pid != first_pid and supervisor.nats_restarts == 1
         with pytest.raises(ChildProcessError):
             os.waitpid(first_pid, os.WNOHANG)  # reaped: no zombie left behind
-        assert asyncio.run(publish_and_count(supervisor.nats.url, None)) == 1
+        assert asyncio.run(publish_and_count(supervisor.operator_url, None)) == 1
     finally:
         supervisor.stop()

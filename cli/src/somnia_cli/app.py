@@ -27,6 +27,7 @@ from somnia_cli.client import LAYER_NAMES, SomniaClient, make_turn
 from somnia_cli.dream import run_dream, summary_table
 from somnia_cli.forgetting import run_forgetting, sweep_table
 from somnia_cli.keys import keys_app
+from somnia_cli.nats_users import OPERATOR, nats_url
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health, common_env, service_specs
 from somnia_cli.transcripts import ParsedLine, parse_chat_text, read_jsonl
@@ -166,7 +167,9 @@ def status() -> None:
         table.add_row(spec.name, f"{settings.host}:{spec.port}", health)
     console.print(table)
     try:
-        backlogs = asyncio.run(consumer_backlogs(f"nats://{settings.host}:{settings.nats_port}"))
+        backlogs = asyncio.run(
+            consumer_backlogs(nats_url(settings.host, settings.nats_port, settings.auth_dir, OPERATOR))
+        )
     except Exception as exc:  # NATS itself is down: say so, the table above already shows who cannot work
         console.print(f"[red]NATS at {settings.host}:{settings.nats_port} is not reachable: {exc!r}[/]")
         raise typer.Exit(1) from exc
@@ -443,7 +446,7 @@ def dream(
     args += ["--no-bus"] if offline else []
     settings.home.mkdir(parents=True, exist_ok=True)
     log_path = settings.home / "dream.log"
-    outcome = run_dream(args, common_env(settings), console, str(log_path))
+    outcome = run_dream(args, common_env(settings, nats_user="dreaming"), console, str(log_path))
     console.print(summary_table(outcome))
     if outcome.error:
         raise fail(outcome.error)
@@ -517,7 +520,7 @@ def sweep(
     args += ["--offline"] if offline else []
     settings.home.mkdir(parents=True, exist_ok=True)
     log_path = settings.home / "forgetting.log"
-    code, events = run_forgetting(args, common_env(settings), console, str(log_path))
+    code, events = run_forgetting(args, common_env(settings, nats_user="forgetting"), console, str(log_path))
     for event in events:
         if event.get("event") == "swept":
             console.print(sweep_table(event))
@@ -545,7 +548,7 @@ def restore(
     args += [] if _nats_up(settings) else ["--offline"]
     settings.home.mkdir(parents=True, exist_ok=True)
     log_path = settings.home / "forgetting.log"
-    code, events = run_forgetting(args, common_env(settings), console, str(log_path))
+    code, events = run_forgetting(args, common_env(settings, nats_user="forgetting"), console, str(log_path))
     if code == 3:
         raise fail("nothing archived matched; nothing was restored", code=3)
     if code:

@@ -15,6 +15,7 @@ from somnia_auth import ensure_local_key
 from somnia_grpc_runtime import serving
 from somnia_nats_server import NatsServer, NatsServerError, die_with_parent
 
+from somnia_cli.nats_users import OPERATOR, nats_url, nats_users
 from somnia_cli.settings import CliSettings
 
 
@@ -53,11 +54,11 @@ class ServiceState:
     started_at: float = field(default_factory=time.monotonic)
 
 
-def common_env(settings: CliSettings) -> dict[str, str]:
-    """What every Somnia process on this machine needs to find NATS and the embedded stores."""
+def common_env(settings: CliSettings, nats_user: str = OPERATOR) -> dict[str, str]:
+    """What every Somnia process on this machine needs to find NATS (as `nats_user`) and the stores."""
     store_dir = str(settings.home / "store")
     return {
-        "SOMNIA_NATS_URL": f"nats://{settings.host}:{settings.nats_port}",
+        "SOMNIA_NATS_URL": nats_url(settings.host, settings.nats_port, settings.auth_dir, nats_user),
         "SOMNIA_STORE_DATA_DIR": store_dir,
         "SOMNIA_GRAPH_DATA_DIR": store_dir,
         # The key file `somnia up` keeps, unless the operator points at their own.
@@ -66,14 +67,16 @@ def common_env(settings: CliSettings) -> dict[str, str]:
 
 
 def service_specs(settings: CliSettings) -> list[ServiceSpec]:
-    common = common_env(settings)
+    def common_as(name: str) -> dict[str, str]:
+        return common_env(settings, nats_user=name)
+
     return [
         ServiceSpec(
             "capture",
             "somnia_capture",
             settings.capture_port,
             {
-                **common,
+                **common_as("capture"),
                 "SOMNIA_CAPTURE_HOST": settings.host,
                 "SOMNIA_CAPTURE_PORT": str(settings.capture_port),
             },
@@ -83,7 +86,7 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
             "somnia_embedding",
             settings.embedding_health_port,
             {
-                **common,
+                **common_as("embedding"),
                 "SOMNIA_EMBEDDING_HEALTH_HOST": settings.host,
                 "SOMNIA_EMBEDDING_HEALTH_PORT": str(settings.embedding_health_port),
             },
@@ -93,7 +96,7 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
             "somnia_graph",
             settings.graph_health_port,
             {
-                **common,
+                **common_as("graph"),
                 "SOMNIA_GRAPH_SERVICE_HEALTH_HOST": settings.host,
                 "SOMNIA_GRAPH_SERVICE_HEALTH_PORT": str(settings.graph_health_port),
             },
@@ -104,7 +107,7 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
             "somnia_cache_warming",
             settings.cache_warming_health_port,
             {
-                **common,
+                **common_as("cache-warming"),
                 "SOMNIA_CACHE_WARMING_HEALTH_HOST": settings.host,
                 "SOMNIA_CACHE_WARMING_HEALTH_PORT": str(settings.cache_warming_health_port),
             },
@@ -115,7 +118,7 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
             "somnia_forgetting",
             settings.forgetting_health_port,
             {
-                **common,
+                **common_as("forgetting"),
                 "SOMNIA_FORGETTING_HEALTH_HOST": settings.host,
                 "SOMNIA_FORGETTING_HEALTH_PORT": str(settings.forgetting_health_port),
             },
@@ -125,7 +128,11 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
             "recall",
             "somnia_recall",
             settings.recall_port,
-            {**common, "SOMNIA_RECALL_HOST": settings.host, "SOMNIA_RECALL_PORT": str(settings.recall_port)},
+            {
+                **common_as("recall"),
+                "SOMNIA_RECALL_HOST": settings.host,
+                "SOMNIA_RECALL_PORT": str(settings.recall_port),
+            },
         ),
     ]
 
@@ -145,6 +152,7 @@ class Supervisor:
             port=settings.nats_port,
             monitor_port=settings.nats_monitor_port,
             log_file=self.logs / "nats-server.log",
+            users=nats_users(settings.auth_dir),  # each service publishes only its own events
         )
         self.services = [ServiceState(spec) for spec in service_specs(settings)]
         self._stopping = False
@@ -229,6 +237,11 @@ class Supervisor:
                 if state.healthy and not was:
                     events.append(f"{state.spec.name} is serving on {self.settings.host}:{state.spec.port}")
         return events
+
+    @property
+    def operator_url(self) -> str:
+        """NATS as the operator (every permission): for status, benchmarks and tests; never log it."""
+        return nats_url(self.settings.host, self.settings.nats_port, self.settings.auth_dir, OPERATOR)
 
     def all_healthy(self) -> bool:
         return self._nats_next_start is None and all(s.healthy for s in self.services)

@@ -1,7 +1,7 @@
 """NATS JetStream plumbing shared by services: the broker, the streams, publishing with receipts, KV, and
 the one consumer runtime (specs bound to durable consumers, one batch handler)."""
 
-from somnia_bus.broker import close_broker, create_broker
+from somnia_bus.broker import close_broker, create_broker, redacted
 from somnia_bus.consumer import (
     BatchConsumer,
     ConsumerSpec,
@@ -38,6 +38,7 @@ __all__ = [
     "last_event",
     "num_delivered",
     "open_key_value",
+    "redacted",
     "settle_failed",
     "stream_config",
     "subscribe_batches",

@@ -31,3 +31,11 @@ async def close_broker(broker: NatsBroker) -> None:
         await broker.stop()
     except Exception as exc:
         logging.getLogger("somnia.bus").warning("NATS connection closed uncleanly: %r", exc)
+
+
+def redacted(url: str) -> str:
+    """The URL fit for a log: credentials in it (nats://user:password@host) are replaced."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return url

@@ -46,7 +46,7 @@ from somnia_contracts.identifiers import (
     validate_session_id,
     validate_turn_id,
 )
-from somnia_contracts.registry import EVENT_KINDS, EventKind, Route, kind_of, route
+from somnia_contracts.registry import EVENT_KINDS, EventKind, Route, kind_of, published_subjects, route
 from somnia_contracts.subjects import (
     AUDIT_STREAM,
     CACHE_STREAM,
@@ -117,6 +117,7 @@ __all__ = [
     "namespace_key_prefix",
     "negative_memory_id",
     "parse_event",
+    "published_subjects",
     "route",
     "validate_namespace",
     "validate_run_id",

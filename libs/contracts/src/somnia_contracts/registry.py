@@ -96,7 +96,8 @@ EVENT_KINDS: tuple[EventKind, ...] = (
         MEMORY_STREAM,
         "session_id",
         lambda e: MsgIds.memory_indexed(e.namespace, e.session_id, e.turn_id),
-        published_by=("embedding",),
+        # Embedding for captured turns; MemoryWriter for negative memories, digests (forgetting) and insights.
+        published_by=("embedding", "forgetting", "dreaming"),
         consumed_by=("graph",),
     ),
     EventKind(
@@ -191,6 +192,11 @@ class Route:
     subject: str
     msg_id: str
     stream: str
+
+
+def published_subjects(service: str) -> list[str]:
+    """The event subjects `service` may publish on (NATS publish permissions are made from this)."""
+    return sorted({f"somnia.v1.{kind.event_type}.>" for kind in EVENT_KINDS if service in kind.published_by})
 
 
 def kind_of(event: BaseModel) -> EventKind:

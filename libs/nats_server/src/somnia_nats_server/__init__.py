@@ -2,11 +2,12 @@
 
 from somnia_nats_server.lifetime import die_with_parent
 from somnia_nats_server.ports import free_port, port_is_open
-from somnia_nats_server.server import NatsServer, NatsServerError, nats_server_binary
+from somnia_nats_server.server import NatsServer, NatsServerError, NatsUser, nats_server_binary
 
 __all__ = [
     "NatsServer",
     "NatsServerError",
+    "NatsUser",
     "die_with_parent",
     "free_port",
     "nats_server_binary",

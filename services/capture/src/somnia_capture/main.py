@@ -7,7 +7,7 @@ import logging
 from opentelemetry.trace import TracerProvider
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia_auth import ServerSecurity
-from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
+from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams, redacted
 from somnia_contracts import SESSION_STREAM
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
 from somnia_service_runtime import ReadinessWatch
@@ -64,7 +64,7 @@ class CaptureApp:
             "capture serving gRPC on %s:%s, publishing to %s",
             self.settings.host,
             port,
-            self.settings.nats_url,
+            redacted(self.settings.nats_url),
         )
         self.server.security.announce(log, "capture")
         return port
