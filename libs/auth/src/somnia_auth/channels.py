@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import grpc
 
@@ -68,55 +68,50 @@ class BearerToken(
         return continuation(self._details(details), requests)
 
 
-def _aio_details(details: grpc.aio.ClientCallDetails, token: str) -> grpc.aio.ClientCallDetails:
-    return grpc.aio.ClientCallDetails(
-        details.method,
-        details.timeout,
-        grpc.aio.Metadata(*_with_token(details.metadata, token)),
-        details.credentials,
-        details.wait_for_ready,
-    )
+class _WithToken:
+    """A multi-callable that adds the token to every call's metadata."""
+
+    def __init__(self, inner: Any, metadata: tuple[tuple[str, str], ...]) -> None:
+        self._inner, self._metadata = inner, metadata
+
+    def __call__(self, *args: Any, metadata: Any = None, **kwargs: Any) -> Any:
+        return self._inner(*args, metadata=(*(metadata or ()), *self._metadata), **kwargs)
 
 
-# grpc.aio files each interceptor under the first call kind it implements, so each kind gets its own.
-class _AioUnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
-    def __init__(self, token: str) -> None:
-        self._token = token
+class AioTokenChannel:
+    """A grpc.aio channel whose calls carry `authorization: Bearer <token>`. Not a grpc.aio interceptor:
+    intercepted aio calls cost more per call and now and then kept `close()` waiting (grpc/grpc#41893)."""
 
-    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(_aio_details(details, self._token), request)
+    def __init__(self, channel: grpc.aio.Channel, token: str) -> None:
+        self._channel = channel
+        self._metadata = (("authorization", f"Bearer {token}"),)
 
+    def unary_unary(self, *args: Any, **kwargs: Any) -> Any:
+        return _WithToken(self._channel.unary_unary(*args, **kwargs), self._metadata)
 
-class _AioUnaryStream(grpc.aio.UnaryStreamClientInterceptor):
-    def __init__(self, token: str) -> None:
-        self._token = token
+    def unary_stream(self, *args: Any, **kwargs: Any) -> Any:
+        return _WithToken(self._channel.unary_stream(*args, **kwargs), self._metadata)
 
-    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(_aio_details(details, self._token), request)
+    def stream_unary(self, *args: Any, **kwargs: Any) -> Any:
+        return _WithToken(self._channel.stream_unary(*args, **kwargs), self._metadata)
 
+    def stream_stream(self, *args: Any, **kwargs: Any) -> Any:
+        return _WithToken(self._channel.stream_stream(*args, **kwargs), self._metadata)
 
-class _AioStreamUnary(grpc.aio.StreamUnaryClientInterceptor):
-    def __init__(self, token: str) -> None:
-        self._token = token
+    async def close(self, grace: float | None = None) -> None:
+        await self._channel.close(grace)
 
-    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return await continuation(_aio_details(details, self._token), requests)
+    async def __aenter__(self) -> AioTokenChannel:
+        return self
 
+    async def __aexit__(self, *exc: object) -> None:
+        await self._channel.close(None)
 
-class _AioStreamStream(grpc.aio.StreamStreamClientInterceptor):
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return await continuation(_aio_details(details, self._token), requests)
-
-
-def aio_bearer_token(token: str) -> list[grpc.aio.ClientInterceptor]:
-    """Interceptors adding `authorization: Bearer <token>` to every call of a grpc.aio channel."""
-    return [_AioUnaryUnary(token), _AioUnaryStream(token), _AioStreamUnary(token), _AioStreamStream(token)]
+    def __getattr__(self, name: str) -> Any:  # channel_ready, get_state, ...
+        return getattr(self._channel, name)
 
 
-# The token rides in an interceptor, over TLS too: gRPC's own access-token call credentials run a Python
+# The token rides in metadata, over TLS too: gRPC's own access-token call credentials run a Python
 # callback on a thread for every call, which measured slower (benchmarks/security_bench.py).
 def open_channel(address: str, *, token: str = "", tls: ClientTls | None = None) -> grpc.Channel:
     channel = grpc.secure_channel(address, tls.credentials()) if tls else grpc.insecure_channel(address)
@@ -124,7 +119,5 @@ def open_channel(address: str, *, token: str = "", tls: ClientTls | None = None)
 
 
 def open_aio_channel(address: str, *, token: str = "", tls: ClientTls | None = None) -> grpc.aio.Channel:
-    interceptors = aio_bearer_token(token) if token else None
-    if tls is not None:
-        return grpc.aio.secure_channel(address, tls.credentials(), interceptors=interceptors)
-    return grpc.aio.insecure_channel(address, interceptors=interceptors)
+    channel = grpc.aio.secure_channel(address, tls.credentials()) if tls else grpc.aio.insecure_channel(address)
+    return cast(grpc.aio.Channel, AioTokenChannel(channel, token)) if token else channel
