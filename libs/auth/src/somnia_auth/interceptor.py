@@ -33,6 +33,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     ) -> None:
         self._authenticator = authenticator
         self._caller_limit, self._namespace_limit = caller_limit, namespace_limit
+        # A method's handler is the same object on every call: wrap it once, not per call.
+        self._wrapped: dict[int, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
         self,
@@ -43,7 +45,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         method = str(handler_call_details.method)
         if handler is None or method.startswith(UNAUTHENTICATED_METHODS):
             return handler
-        return self._wrap(handler)
+        known = self._wrapped.get(id(handler))
+        if known is None or known[0] is not handler:
+            known = self._wrapped[id(handler)] = (handler, self._wrap(handler))
+        return known[1]
 
     async def _admit(self, context: grpc.aio.ServicerContext) -> Access | None:
         """The caller's access, or None after aborting the call (abort raises inside a handler)."""

@@ -36,6 +36,10 @@ async def refuse(context: grpc.aio.ServicerContext, method: str, request: Undeco
 
 
 class UndecodableRequests(grpc.aio.ServerInterceptor):
+    def __init__(self) -> None:
+        # A method's handler is the same object on every call: wrap it once, not per call.
+        self._wrapped: dict[int, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -44,32 +48,39 @@ class UndecodableRequests(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None or handler.request_deserializer is None:
             return handler
-        method = str(handler_call_details.method)
-        decode = lenient(handler.request_deserializer)
-        if handler.unary_unary is not None:
-            inner_uu = handler.unary_unary
+        known = self._wrapped.get(id(handler))
+        if known is None or known[0] is not handler:
+            known = self._wrapped[id(handler)] = (handler, wrap(handler, str(handler_call_details.method)))
+        return known[1]
 
-            async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                if isinstance(request, Undecodable):
-                    await refuse(context, method, request)
-                return await inner_uu(request, context)
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary_unary, request_deserializer=decode, response_serializer=handler.response_serializer
-            )
-        if handler.stream_unary is not None:
-            inner_su = handler.stream_unary
+def wrap(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    """The handler, answering undecodable requests with INVALID_ARGUMENT."""
+    decode = lenient(handler.request_deserializer)
+    if handler.unary_unary is not None:
+        inner_uu = handler.unary_unary
 
-            async def stream_unary(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
-                async def checked() -> AsyncIterator[Any]:
-                    async for request in requests:
-                        if isinstance(request, Undecodable):
-                            await refuse(context, method, request)
-                        yield request
+        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if isinstance(request, Undecodable):
+                await refuse(context, method, request)
+            return await inner_uu(request, context)
 
-                return await inner_su(checked(), context)
+        return grpc.unary_unary_rpc_method_handler(
+            unary_unary, request_deserializer=decode, response_serializer=handler.response_serializer
+        )
+    if handler.stream_unary is not None:
+        inner_su = handler.stream_unary
 
-            return grpc.stream_unary_rpc_method_handler(
-                stream_unary, request_deserializer=decode, response_serializer=handler.response_serializer
-            )
-        return handler  # server streaming (reflection) keeps gRPC's own handling
+        async def stream_unary(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
+            async def checked() -> AsyncIterator[Any]:
+                async for request in requests:
+                    if isinstance(request, Undecodable):
+                        await refuse(context, method, request)
+                    yield request
+
+            return await inner_su(checked(), context)
+
+        return grpc.stream_unary_rpc_method_handler(
+            stream_unary, request_deserializer=decode, response_serializer=handler.response_serializer
+        )
+    return handler  # server streaming (reflection) keeps gRPC's own handling
