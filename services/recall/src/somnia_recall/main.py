@@ -147,11 +147,11 @@ class RecallApp:
                 await eraser.open()
             self.service.use_nats(self.warm_packs, session_start, eraser)
         port = await self.server.start()
-        self.readiness = ReadinessWatch(self.server, {"the memory store": self.store.reachable}, log)
+        # NATS only: a store check here (a SELECT 1 on a worker thread each second) left recall's test
+        # teardown hanging now and then, not yet understood; the consumer services do check their stores.
+        self.readiness = ReadinessWatch(self.server, {}, log)
         if self.broker is not None:
             self.readiness.watch("NATS", self._nats_connected)
-        if self.graph is not None:
-            self.readiness.watch("the graph", self.graph.reachable)
         self.readiness.start()
         serve_metrics(self.metrics, self.settings.metrics_port)
         log.info("recall serving gRPC on %s:%s with %s", self.settings.host, port, self.embedder.name)
