@@ -151,7 +151,7 @@ def up(
 
 @app.command()
 def status() -> None:
-    """Show whether each service is alive and ready (it reaches NATS and its stores), and each consumer's
+    """Show whether each service is alive and ready (it reaches NATS and, for consumers, its stores), and each consumer's
     backlog: the messages waiting for it."""
     settings = CliSettings()
     table = Table(title="somnia status")
