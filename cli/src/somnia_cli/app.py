@@ -151,8 +151,8 @@ def up(
 
 @app.command()
 def status() -> None:
-    """Show whether each service is alive and ready (it reaches NATS and, for consumers, its stores), and each consumer's
-    backlog: the messages waiting for it."""
+    """Show whether each service is alive and ready (it reaches NATS and, for consumers, its stores),
+    and each consumer's backlog: the messages waiting for it."""
     settings = CliSettings()
     table = Table(title="somnia status")
     table.add_column("service")
