@@ -6,7 +6,6 @@ create the new one, move callers to it, revoke the old one.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -27,10 +26,7 @@ FileOption = Annotated[
 
 
 def key_file(given: Path | None) -> Path:
-    if given is not None:
-        return given
-    configured = os.environ.get("SOMNIA_AUTH_API_KEYS_FILE")
-    return Path(configured) if configured else CliSettings().keys_file
+    return given if given is not None else CliSettings().keys_file
 
 
 @keys_app.command("create")

@@ -33,13 +33,16 @@ class CliSettings(BaseSettings):
     client_cert_file: Path | None = None
     client_key_file: Path | None = None
 
+    # The servers' key file (SOMNIA_AUTH_API_KEYS_FILE) when the operator brings one; else <home>/auth.
+    auth_api_keys_file: Path | None = None
+
     @property
     def auth_dir(self) -> Path:
         return self.home / "auth"
 
     @property
     def keys_file(self) -> Path:
-        return self.auth_dir / "api-keys.json"
+        return self.auth_api_keys_file or self.auth_dir / "api-keys.json"
 
     @property
     def capture_address(self) -> str:

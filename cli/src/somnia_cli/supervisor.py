@@ -62,7 +62,7 @@ def common_env(settings: CliSettings, nats_user: str = OPERATOR) -> dict[str, st
         "SOMNIA_STORE_DATA_DIR": store_dir,
         "SOMNIA_GRAPH_DATA_DIR": store_dir,
         # The key file `somnia up` keeps, unless the operator points at their own.
-        "SOMNIA_AUTH_API_KEYS_FILE": os.environ.get("SOMNIA_AUTH_API_KEYS_FILE", str(settings.keys_file)),
+        "SOMNIA_AUTH_API_KEYS_FILE": str(settings.keys_file),
     }
 
 
@@ -164,7 +164,7 @@ class Supervisor:
         self.logs.mkdir(parents=True, exist_ok=True)
         # First start: an admin key over every namespace, which the CLI on this machine then uses
         # (unless the operator brings their own key file).
-        if "SOMNIA_AUTH_API_KEYS_FILE" not in os.environ:
+        if self.settings.auth_api_keys_file is None:
             ensure_local_key(self.settings.auth_dir)
         self.nats.start()
         for state in self.services:

@@ -7,7 +7,7 @@ from somnia_auth.authenticator import Authenticator
 from somnia_auth.channels import ClientTls, open_aio_channel, open_channel
 from somnia_auth.errors import PermissionDenied, QuotaExceeded, Unauthenticated
 from somnia_auth.grants import ANONYMOUS, EVERYTHING, SCOPES, Grant, InvalidGrant, Principal, Scope
-from somnia_auth.interceptor import RETRY_AFTER_KEY, AuthInterceptor
+from somnia_auth.interceptor import RETRY_AFTER_KEY, AuthInterceptor, refuse_over_quota
 from somnia_auth.jwt_tokens import JwtVerifier
 from somnia_auth.local import ensure_local_key, local_key_paths, read_local_key
 from somnia_auth.quotas import RateLimiter
@@ -47,5 +47,6 @@ __all__ = [
     "open_channel",
     "read_key_file",
     "read_local_key",
+    "refuse_over_quota",
     "revoke_key",
 ]

@@ -23,6 +23,12 @@ UNAUTHENTICATED_METHODS = ("/grpc.health.v1.Health/",)
 RETRY_AFTER_KEY = "retry-after-ms"
 
 
+async def refuse_over_quota(context: grpc.aio.ServicerContext, message: str, retry_after_s: float) -> None:
+    """RESOURCE_EXHAUSTED with the wait in `retry-after-ms` trailing metadata (abort raises)."""
+    context.set_trailing_metadata(((RETRY_AFTER_KEY, str(max(1, round(retry_after_s * 1000)))),))
+    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+
+
 class AuthInterceptor(grpc.aio.ServerInterceptor):
     def __init__(
         self,
@@ -62,11 +68,11 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if self._caller_limit is not None:
             wait = self._caller_limit.take(principal.subject)
             if wait > 0:
-                context.set_trailing_metadata(((RETRY_AFTER_KEY, str(max(1, round(wait * 1000)))),))
-                await context.abort(
-                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                await refuse_over_quota(
+                    context,
                     f"{principal.subject} is over its rate limit of {self._caller_limit.rate:g} calls/s; "
                     f"retry in {wait:.2f} s",
+                    wait,
                 )
         return Access(principal, self._namespace_limit)
 

@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from nats.errors import Error as NatsError
 from nats.errors import MaxPayloadError
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
-from somnia_auth import RETRY_AFTER_KEY, PermissionDenied, QuotaExceeded, authorize
+from somnia_auth import PermissionDenied, QuotaExceeded, authorize, refuse_over_quota
 from somnia_telemetry import ServiceMetrics
 
 from somnia_capture.service import CaptureService, TurnAck
@@ -81,8 +81,7 @@ async def guarded(
     except QuotaExceeded as exc:
         if metrics:
             metrics.capture_rejected.labels("RESOURCE_EXHAUSTED").inc()
-        context.set_trailing_metadata(((RETRY_AFTER_KEY, str(max(1, round(exc.retry_after_s * 1000)))),))
-        await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+        await refuse_over_quota(context, str(exc), exc.retry_after_s)
     except InvalidInput as exc:
         if metrics:
             metrics.capture_rejected.labels("INVALID_ARGUMENT").inc()

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import grpc
 from nats.errors import Error as NatsError
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
-from somnia_auth import RETRY_AFTER_KEY, PermissionDenied, QuotaExceeded, Scope, authorize
+from somnia_auth import PermissionDenied, QuotaExceeded, Scope, authorize, refuse_over_quota
 from somnia_contracts import (
     ForgetTarget,
     IdentifierError,
@@ -50,8 +50,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
         except QuotaExceeded as exc:
             self._metrics.recall_errors.labels("RESOURCE_EXHAUSTED").inc()
-            context.set_trailing_metadata(((RETRY_AFTER_KEY, str(max(1, round(exc.retry_after_s * 1000)))),))
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+            await refuse_over_quota(context, str(exc), exc.retry_after_s)
         except (IdentifierError, InvalidQuery, InvalidErasure) as exc:
             self._metrics.recall_errors.labels("INVALID_ARGUMENT").inc()
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
