@@ -10,7 +10,7 @@ from somnia_auth.grants import ANONYMOUS, EVERYTHING, SCOPES, Grant, InvalidGran
 from somnia_auth.interceptor import RETRY_AFTER_KEY, AuthInterceptor, refuse_over_quota
 from somnia_auth.jwt_tokens import JwtVerifier
 from somnia_auth.local import ensure_local_key, local_key_paths, read_local_key
-from somnia_auth.quotas import RateLimiter
+from somnia_auth.quotas import RateLimiter, StorageQuotas
 from somnia_auth.security import ServerSecurity
 from somnia_auth.settings import AuthSettings, TlsSettings
 
@@ -35,6 +35,7 @@ __all__ = [
     "RateLimiter",
     "Scope",
     "ServerSecurity",
+    "StorageQuotas",
     "TlsSettings",
     "Unauthenticated",
     "add_key",

@@ -18,6 +18,7 @@ from somnia_bus.lookup import last_event
 from somnia_bus.publisher import JetStreamPublisher, PublishReceipt
 from somnia_bus.redelivery import backoff_s, num_delivered, settle_failed
 from somnia_bus.streams import ensure_streams, stream_config
+from somnia_bus.usage import UsageBoard
 
 __all__ = [
     "BatchConsumer",
@@ -27,6 +28,7 @@ __all__ = [
     "JetStreamPublisher",
     "PublishReceipt",
     "Retry",
+    "UsageBoard",
     "ack_deliveries",
     "backoff_s",
     "close_broker",

@@ -61,6 +61,7 @@ from somnia_contracts.subjects import (
     Subjects,
     namespace_key_prefix,
 )
+from somnia_contracts.usage import USAGE_BUCKET, NamespaceUsage, usage_key
 
 __all__ = [
     "ARCHIVE_SUFFIX",
@@ -80,6 +81,7 @@ __all__ = [
     "OUTCOMES",
     "ROLES",
     "SESSION_STREAM",
+    "USAGE_BUCKET",
     "CacheWarmed",
     "CommunityDetected",
     "DreamEvent",
@@ -100,6 +102,7 @@ __all__ = [
     "MemoryRestored",
     "MsgIds",
     "Namespace",
+    "NamespaceUsage",
     "PatternMined",
     "Role",
     "Route",
@@ -119,6 +122,7 @@ __all__ = [
     "parse_event",
     "published_subjects",
     "route",
+    "usage_key",
     "validate_namespace",
     "validate_run_id",
     "validate_session_id",

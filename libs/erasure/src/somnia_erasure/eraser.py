@@ -37,7 +37,7 @@ from somnia_contracts import (
 from somnia_embedder import Embedder
 from somnia_extraction import entity_key
 from somnia_graph_store import CommunityKind
-from somnia_memory_model import NEGATIVE
+from somnia_memory_model import NEGATIVE, UsageReporter
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 from somnia_warm_packs import WarmPackStore
 
@@ -85,11 +85,14 @@ class Eraser:
         publisher: JetStreamPublisher,
         *,
         extra_buckets: Sequence[str] = (),
+        usage: UsageReporter | None = None,
     ) -> None:
         self._store, self._graph, self._embedder = store, graph, embedder
         self._js, self._packs, self._publisher = js, packs, publisher
         # KV buckets keyed `<namespace prefix>.<...>` that a namespace erasure purges too (dream runs).
         self._extra_buckets = tuple(extra_buckets)
+        # Storage quotas see the space an erasure frees at once (a namespace erasure drops its figure).
+        self._usage = usage
         self._tombstones: KeyValue | None = None
         self._streams = StreamScrubber(js)
         self._insights = InsightRewriter(store, graph, embedder)
@@ -128,6 +131,8 @@ class Eraser:
                 raise NothingToForget(f"{what}; nothing was erased")
             return ErasureReport(audit_id=earlier, already_forgotten=True)
         await self._scrub(namespace)
+        if self._usage and target != "namespace":
+            await self._usage.after_write([namespace], at_once=True)
         if target == "namespace":  # the namespace's own tombstone stands for all of them now
             await erase_subject(self._js, *key_prefix_subject(TOMBSTONES_BUCKET, namespace_key_prefix(namespace)))
         await self._publisher.publish_event(

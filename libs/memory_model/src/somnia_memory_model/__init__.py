@@ -13,6 +13,7 @@ from somnia_memory_model.negative import (
 )
 from somnia_memory_model.settings import StrengthSettings
 from somnia_memory_model.strength import ActivationLaw, importance
+from somnia_memory_model.usage import UsageReporter
 from somnia_memory_model.writer import EventAnnouncer, MemoryWriter
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "MemoryKind",
     "MemoryWriter",
     "StrengthSettings",
+    "UsageReporter",
     "checked_absent",
     "excerpt",
     "extractive_insight",

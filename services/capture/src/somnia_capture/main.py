@@ -7,7 +7,7 @@ import logging
 from opentelemetry.trace import TracerProvider
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia_auth import ServerSecurity
-from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams, redacted
+from somnia_bus import JetStreamPublisher, UsageBoard, close_broker, create_broker, ensure_streams, redacted
 from somnia_contracts import SESSION_STREAM
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
 from somnia_service_runtime import ReadinessWatch
@@ -17,6 +17,7 @@ from somnia_telemetry import create_metrics, serve_metrics
 from somnia_capture.service import CaptureService
 from somnia_capture.servicer import CaptureServicer
 from somnia_capture.settings import CaptureSettings
+from somnia_capture.storage_quota import StorageGate
 
 log = logging.getLogger("somnia.capture")
 
@@ -30,10 +31,14 @@ class CaptureApp:
         self.settings = settings
         self.metrics = create_metrics()
         self.broker = create_broker(settings.nats_url, name="capture", tracer_provider=tracer_provider)
+        quotas = settings.storage()
         self.service = CaptureService(
             JetStreamPublisher(self.broker, timeout_s=settings.publish_timeout_s),
             max_turn_bytes=settings.max_turn_bytes,
             max_turns_per_request=settings.max_turns_per_request,
+            storage_gate=StorageGate(quotas, UsageBoard(self.broker), refresh_s=settings.usage_refresh_s)
+            if quotas.enabled
+            else None,
         )
         self.server = GrpcServer(
             host=settings.host,
@@ -67,6 +72,13 @@ class CaptureApp:
             redacted(self.settings.nats_url),
         )
         self.server.security.announce(log, "capture")
+        quotas = self.settings.storage()
+        if quotas.enabled:
+            log.info(
+                "storage quotas: %s memories a namespace by default, %s by pattern",
+                quotas.default or "no cap",
+                dict(quotas.by_pattern) or "none",
+            )
         return port
 
     async def _nats_connected(self) -> bool:

@@ -13,6 +13,7 @@ from somnia_contracts import OUTCOMES, SessionClosed, SessionStarted, TurnCaptur
 from somnia_telemetry import attributes
 
 from somnia_capture.ports import EventPublisher
+from somnia_capture.storage_quota import StorageGate
 from somnia_capture.validation import (
     InvalidInput,
     TurnInput,
@@ -45,9 +46,11 @@ class CaptureService:
         *,
         max_turn_bytes: int,
         max_turns_per_request: int,
+        storage_gate: StorageGate | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._publisher = publisher
+        self._storage_gate = storage_gate
         self._max_turn_bytes = max_turn_bytes
         self._max_turns = max_turns_per_request
         self._clock = clock
@@ -95,6 +98,8 @@ class CaptureService:
         if events:
             span.set_attribute(attributes.NAMESPACE, events[0].namespace)
             span.set_attribute(attributes.SESSION_ID, events[0].session_id)
+            if self._storage_gate:
+                await self._storage_gate.admit(events[0].namespace, len(events))
         # One connection keeps publish order, so gathering is still in order per session.
         receipts = await asyncio.gather(*(self._publisher.publish_event(event) for event in events))
         return [

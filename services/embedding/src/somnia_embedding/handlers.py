@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Tracer
 from somnia_bus import ConsumerSpec, Delivery, DeliveryOpener, JetStreamPublisher, Retry, fail_deliveries
 from somnia_contracts import SESSION_STREAM, MemoryIndexed, Subjects, TurnCaptured
+from somnia_memory_model import UsageReporter
 from somnia_telemetry import ServiceMetrics, attributes
 
 from somnia_embedding.service import IndexingService, IndexResult, PreparedBatch
@@ -53,8 +54,10 @@ class TurnBatchHandler:
         retry: Retry,
         embedder_name: str,
         metrics: ServiceMetrics,
+        usage: UsageReporter | None = None,
         max_in_flight: int = 2,
     ) -> None:
+        self._usage = usage
         self._service = service
         self._publisher = publisher
         self._tracer = tracer
@@ -87,6 +90,8 @@ class TurnBatchHandler:
         """Wait for every commit in flight (call before closing the connection)."""
         if self._commits:
             await asyncio.gather(*self._commits, return_exceptions=True)
+        if self._usage:
+            await self._usage.aclose()
 
     async def _commit(self, deliveries: list[Delivery[TurnCaptured]], batch: PreparedBatch) -> None:
         try:
@@ -97,6 +102,8 @@ class TurnBatchHandler:
                 await d.raw.ack()
                 d.span.end()
             self._metrics.turns_indexed.inc(len(deliveries))
+            if self._usage:
+                await self._usage.after_write(d.event.namespace for d in deliveries)
             indexed_at = datetime.now(UTC)
             for d in deliveries:
                 self._metrics.capture_to_indexed.observe(max(0.0, (indexed_at - d.event.captured_at).total_seconds()))

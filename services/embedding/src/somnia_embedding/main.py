@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from opentelemetry.trace import TracerProvider
-from somnia_bus import JetStreamPublisher
+from somnia_bus import JetStreamPublisher, UsageBoard
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
 from somnia_embedder import Embedder, EmbedderSettings, create_embedder
+from somnia_memory_model import UsageReporter
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_service_runtime import ConsumerProcess
 from somnia_service_runtime import run as run_service
@@ -42,6 +43,7 @@ class EmbeddingApp:
             retry=settings.retry,
             embedder_name=embedder.name,
             metrics=self.metrics,
+            usage=UsageReporter(store, UsageBoard(self.broker), interval_s=settings.usage_report_interval_s),
         )
         self.process.consume(consumer_specs(settings), self.handler.handle)
 

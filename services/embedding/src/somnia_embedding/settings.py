@@ -14,4 +14,6 @@ class EmbeddingSettings(ConsumerSettings):
     durable: str = "embedding"
     chunk_words: int = Field(default=180, ge=16, description="MiniLM reads about 256 word pieces")
     chunk_overlap_words: int = Field(default=30, ge=0)
+    # How often a busy namespace's memory count is posted to the usage board (storage quotas read it).
+    usage_report_interval_s: float = Field(default=1.0, gt=0)
     health_port: int = Field(default=50053, ge=0, le=65535)

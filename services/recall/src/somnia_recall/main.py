@@ -7,13 +7,14 @@ import logging
 from opentelemetry.trace import TracerProvider
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import ServerSecurity
-from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams, last_event
+from somnia_bus import JetStreamPublisher, UsageBoard, close_broker, create_broker, ensure_streams, last_event
 from somnia_contracts import (
     AUDIT_STREAM,
     DREAM_RUNS_BUCKET,
     FORGETTING_BUCKET,
     MEMORY_STREAM,
     SESSION_STREAM,
+    USAGE_BUCKET,
     SessionStarted,
     Subjects,
 )
@@ -22,6 +23,7 @@ from somnia_erasure import Eraser
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
+from somnia_memory_model import UsageReporter
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_retrieval import RetrievalConfig, Retriever, create_warm_builder
 from somnia_service_runtime import ReadinessWatch
@@ -142,7 +144,8 @@ class RecallApp:
                     self.broker.connection.jetstream(),
                     self.warm_packs,
                     JetStreamPublisher(self.broker),
-                    extra_buckets=(DREAM_RUNS_BUCKET, FORGETTING_BUCKET),
+                    extra_buckets=(DREAM_RUNS_BUCKET, FORGETTING_BUCKET, USAGE_BUCKET),
+                    usage=UsageReporter(self.store, UsageBoard(self.broker)),
                 )
                 await eraser.open()
             self.service.use_nats(self.warm_packs, session_start, eraser)
