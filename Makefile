@@ -35,13 +35,16 @@ run: setup ## start Somnia: NATS + every service, embedded stores under ~/.local
 proto: $(UV) ## regenerate libs/proto from proto/
 	$(UV) run --no-sync python scripts/gen_proto.py libs/proto/src
 
-asyncapi: setup ## regenerate docs/asyncapi.yaml from the event registry (libs/contracts)
+asyncapi: setup ## regenerate docs/asyncapi.yaml and the chart's NATS users from the event registry (libs/contracts)
 	$(UV) run --no-sync python scripts/gen_asyncapi.py
+	$(UV) run --no-sync somnia nats-config > charts/somnia/files/nats-authorization.conf
 
 proto-check: setup $(BUF) ## fail when proto/ is not lint-clean or libs/proto is stale
 	cd proto && $(BUF) lint
 	$(UV) run --no-sync python scripts/gen_proto.py --check libs/proto/src
 	$(UV) run --no-sync python scripts/gen_asyncapi.py --check
+	$(UV) run --no-sync somnia nats-config | diff -q - charts/somnia/files/nats-authorization.conf >/dev/null \
+		|| { echo "charts/somnia/files/nats-authorization.conf is stale: run \`make asyncapi\` and commit it" >&2; exit 1; }
 
 lint: setup proto-check ## ruff, the architecture (import-linter), mypy, buf, hadolint, stale protos and AsyncAPI
 	$(UV) run --no-sync ruff check .

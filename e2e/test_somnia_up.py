@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -471,6 +472,7 @@ def graph_sessions(env: dict[str, str]) -> list[str]:
 
 def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -> None:
     somnia.up()
+    assert stat.S_IMODE(Path(somnia.env["SOMNIA_HOME"]).stat().st_mode) == 0o700  # owner only
     capture_sessions(somnia)
     answers = wait_for_answers(somnia)
     assert wait_for_graph(somnia.env) == {s: [f"{s}-{i}" for i in range(len(t))] for s, t in SESSIONS.items()}

@@ -27,8 +27,6 @@ app.kubernetes.io/name: {{ .name }}
 
 {{/* Environment shared by every component: where NATS, Weaviate, Neo4j and the collector are. */}}
 {{- define "somnia.commonEnv" -}}
-- name: SOMNIA_NATS_URL
-  value: {{ .Values.nats.url | quote }}
 - name: SOMNIA_GRPC_HOST
   value: "0.0.0.0"
 {{- if .Values.weaviate.enabled }}
@@ -160,5 +158,24 @@ app.kubernetes.io/name: {{ .name }}
 {{- end }}
 {{- if .Values.tls.enabled }}
 - {name: tls, mountPath: /etc/somnia/tls, readOnly: true}
+{{- end }}
+{{- end -}}
+
+{{/* NATS for one NATS user (`user`): with nats.auth on, the user's password from the Secret, spliced into
+the URL by Kubernetes' $(VAR) expansion; the server side is the nats-authorization ConfigMap. */}}
+{{- define "somnia.natsEnv" -}}
+{{- $nats := .root.Values.nats -}}
+{{- if $nats.auth.enabled }}
+{{- $url := splitn "://" 2 $nats.url }}
+- name: SOMNIA_NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $nats.auth.existingSecret | quote }}
+      key: {{ .user | quote }}
+- name: SOMNIA_NATS_URL
+  value: {{ printf "%s://%s:$(SOMNIA_NATS_PASSWORD)@%s" $url._0 .user $url._1 | quote }}
+{{- else }}
+- name: SOMNIA_NATS_URL
+  value: {{ $nats.url | quote }}
 {{- end }}
 {{- end -}}

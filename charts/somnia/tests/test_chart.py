@@ -219,3 +219,22 @@ def test_one_name_everywhere_folder_image_component() -> None:
     for artifact in skaffold["build"]["artifacts"]:
         args = artifact["docker"]["buildArgs"]
         assert int(args["HEALTH_PORT"]) == values[args["SERVICE"]]["grpcPort"]
+
+
+def test_each_component_connects_to_nats_as_its_own_user(helm: Path) -> None:
+    from somnia_cli.nats_users import nats_authorization
+
+    docs = render(helm, CHART / "ci" / "tls-jwt-values.yaml")
+    (config,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-nats-authorization")]
+    # The server's half is exactly what the registry gives today (`make asyncapi` refreshes it).
+    assert config["data"]["authorization.conf"] == nats_authorization()
+    for deployment in (d for d in docs if d["kind"] == "Deployment"):
+        name = deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]
+        env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["SOMNIA_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "somnia-nats-users", "key": name}
+        assert env["SOMNIA_NATS_URL"]["value"] == f"nats://{name}:$(SOMNIA_NATS_PASSWORD)@nats:4222"
+        assert f'"user": "{name}"' in config["data"]["authorization.conf"]
+    # Off (the default), a component gets the plain URL and no Secret is needed.
+    for deployment in (d for d in render(helm, None) if d["kind"] == "Deployment"):
+        env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert "SOMNIA_NATS_PASSWORD" not in env and env["SOMNIA_NATS_URL"]["value"] == "nats://nats:4222"

@@ -1,4 +1,4 @@
-"""`somnia`: up, status, capture, import, recall, warm, feedback, dream, forget."""
+"""`somnia`: up, status, capture, import, recall, warm, feedback, dream, forget, keys, nats-config."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from somnia_cli.client import LAYER_NAMES, SomniaClient, make_turn
 from somnia_cli.dream import run_dream, summary_table
 from somnia_cli.forgetting import run_forgetting, sweep_table
 from somnia_cli.keys import keys_app
-from somnia_cli.nats_users import OPERATOR, nats_url
+from somnia_cli.nats_users import OPERATOR, nats_authorization, nats_url
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health, common_env, service_specs
 from somnia_cli.transcripts import ParsedLine, parse_chat_text, read_jsonl
@@ -568,3 +568,11 @@ def _nats_up(settings: CliSettings) -> bool:
 
 def main() -> None:
     app()
+
+
+@app.command("nats-config")
+def nats_config() -> None:
+    """Print the `authorization` block for a NATS server you run: one user per Somnia service, allowed
+    only the subjects, streams and buckets it uses. Passwords are $SOMNIA_NATS_PASSWORD_<USER> references
+    for the server's environment (the chart ships the same block in a ConfigMap)."""
+    print(nats_authorization(), end="")

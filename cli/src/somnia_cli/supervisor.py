@@ -161,6 +161,9 @@ class Supervisor:
         self._nats_next_start: float | None = None
 
     def start(self) -> None:
+        # Memories, streams, keys and logs live here: owner only, like ~/.ssh.
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.settings.home.chmod(0o700)
         self.logs.mkdir(parents=True, exist_ok=True)
         # First start: an admin key over every namespace, which the CLI on this machine then uses
         # (unless the operator brings their own key file).

@@ -1,7 +1,7 @@
 """NATS JetStream plumbing shared by services: the broker, the streams, publishing with receipts, KV, and
 the one consumer runtime (specs bound to durable consumers, one batch handler)."""
 
-from somnia_bus.broker import close_broker, create_broker, redacted
+from somnia_bus.broker import close_broker, create_broker, inbox_prefix, redacted, reply_inbox, url_user
 from somnia_bus.consumer import (
     BatchConsumer,
     ConsumerSpec,
@@ -36,13 +36,16 @@ __all__ = [
     "ensure_streams",
     "erase_subject",
     "fail_deliveries",
+    "inbox_prefix",
     "key_prefix_subject",
     "last_event",
     "num_delivered",
     "open_key_value",
     "redacted",
+    "reply_inbox",
     "settle_failed",
     "stream_config",
     "subscribe_batches",
+    "url_user",
     "watch_consumer_lag",
 ]

@@ -3,10 +3,31 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import unquote
 
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from opentelemetry.trace import TracerProvider
+
+
+def inbox_prefix(user: str) -> str:
+    """Where replies to `user`'s requests arrive. One prefix per user lets NATS permissions keep each
+    service's replies (JetStream reads included) away from the others."""
+    return f"_INBOX.{user}"
+
+
+def url_user(url: str) -> str:
+    """The user named in a nats://user:password@host URL, or ''."""
+    _, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return ""
+    return unquote(rest.rsplit("@", 1)[0].partition(":")[0])
+
+
+def reply_inbox(url: str) -> str:
+    """The inbox prefix a connection to `url` uses: its user's own, or NATS's default without one."""
+    user = url_user(url)
+    return inbox_prefix(user) if user else "_INBOX"
 
 
 def create_broker(
@@ -15,6 +36,7 @@ def create_broker(
     return NatsBroker(
         url,
         name=name,
+        inbox_prefix=reply_inbox(url),
         middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
         # Keep trying forever: a restarting nats-server must not take services down with it.
         max_reconnect_attempts=-1,

@@ -43,10 +43,15 @@ class ConsumerSpec:
 
 
 def subscribe_batches(
-    broker: NatsBroker, specs: Sequence[ConsumerSpec], handle: Callable[[NatsBatchMessage], Awaitable[None]]
+    broker: NatsBroker,
+    specs: Sequence[ConsumerSpec],
+    handle: Callable[[NatsBatchMessage], Awaitable[None]],
+    *,
+    inbox: str = "_INBOX",
 ) -> list[Any]:
     """Bind each spec's durable consumer to `handle` (manual acks); returns the subscribers, so that a
-    shutdown can stop them before draining the work in flight."""
+    shutdown can stop them before draining the work in flight. Fetched batches arrive under `inbox`
+    (the connection's own, `reply_inbox(url)`, which is all a service's NATS user may listen on)."""
     subscribers = []
     for spec in specs:
         subscriber = broker.subscriber(
@@ -56,6 +61,7 @@ def subscribe_batches(
             pull_sub=PullSub(batch_size=spec.batch_size, timeout=spec.batch_wait_s, batch=True),
             config=ConsumerConfig(ack_wait=spec.ack_wait_s, max_ack_pending=spec.max_ack_pending),
             ack_policy=AckPolicy.MANUAL,
+            inbox_prefix=f"{inbox}.".encode(),
         )
 
         @subscriber

@@ -1,5 +1,12 @@
 """Somnia's event contracts: versioned subjects, streams and pydantic event models shared by services."""
 
+from somnia_contracts.access import (
+    ERASERS,
+    TOMBSTONES_BUCKET,
+    WARM_PACKS_BUCKET,
+    buckets_used,
+    streams_used,
+)
 from somnia_contracts.events import (
     DREAM_JOBS,
     EVENT_TYPES,
@@ -71,6 +78,7 @@ __all__ = [
     "DREAM_JOBS",
     "DREAM_RUNS_BUCKET",
     "DREAM_STREAM",
+    "ERASERS",
     "EVENT_KINDS",
     "EVENT_TYPES",
     "FEEDBACK_SIGNALS",
@@ -81,7 +89,9 @@ __all__ = [
     "OUTCOMES",
     "ROLES",
     "SESSION_STREAM",
+    "TOMBSTONES_BUCKET",
     "USAGE_BUCKET",
+    "WARM_PACKS_BUCKET",
     "CacheWarmed",
     "CommunityDetected",
     "DreamEvent",
@@ -114,6 +124,7 @@ __all__ = [
     "ToolCallPayload",
     "TurnCaptured",
     "archive_namespace",
+    "buckets_used",
     "insight_memory_id",
     "kind_of",
     "memory_id_for",
@@ -122,6 +133,7 @@ __all__ = [
     "parse_event",
     "published_subjects",
     "route",
+    "streams_used",
     "usage_key",
     "validate_namespace",
     "validate_run_id",

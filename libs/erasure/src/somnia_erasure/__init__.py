@@ -2,7 +2,7 @@
 (memory store hot and cold, graph, warm packs, streams, the insights quoting it) and leaves an audit
 event and a tombstone. Recall's Forget RPC calls it."""
 
-from somnia_erasure.eraser import TOMBSTONES_BUCKET, Eraser, ErasureReport, InvalidErasure, NothingToForget
+from somnia_erasure.eraser import Eraser, ErasureReport, InvalidErasure, NothingToForget
 from somnia_erasure.ports import ErasureGraph
 
-__all__ = ["TOMBSTONES_BUCKET", "Eraser", "ErasureGraph", "ErasureReport", "InvalidErasure", "NothingToForget"]
+__all__ = ["Eraser", "ErasureGraph", "ErasureReport", "InvalidErasure", "NothingToForget"]

@@ -29,6 +29,7 @@ from nats.js.kv import KeyValue
 from pydantic import BaseModel
 from somnia_bus import JetStreamPublisher, erase_subject, key_prefix_subject, open_key_value
 from somnia_contracts import (
+    TOMBSTONES_BUCKET,
     ForgetTarget,
     MemoryForgotten,
     Subjects,
@@ -46,7 +47,6 @@ from somnia_erasure.partitions import PAGE, delete_everywhere, get_any, partitio
 from somnia_erasure.ports import ErasureGraph
 from somnia_erasure.streams import StreamScrubber
 
-TOMBSTONES_BUCKET = "somnia_forgotten"
 MAX_SUBJECT_CHARS = 200
 MAX_REASON_CHARS = 512
 

@@ -2,7 +2,7 @@
 
 from somnia_nats_server.lifetime import die_with_parent
 from somnia_nats_server.ports import free_port, port_is_open
-from somnia_nats_server.server import NatsServer, NatsServerError, NatsUser, nats_server_binary
+from somnia_nats_server.server import NatsServer, NatsServerError, NatsUser, nats_server_binary, render_authorization
 
 __all__ = [
     "NatsServer",
@@ -12,4 +12,5 @@ __all__ = [
     "free_port",
     "nats_server_binary",
     "port_is_open",
+    "render_authorization",
 ]

