@@ -1,14 +1,16 @@
 """Chaos: a 10,000-turn ingest through `somnia up` with a dream and a sweep running, while services and
 nats-server are killed with SIGKILL at random moments, several times each. `somnia up` restarts them.
+With --backends the services use a real Weaviate and Neo4j (started here on loopback, with a generated
+key and password), and those are killed too; this harness restarts them as a cluster would.
 
 Afterwards every accepted turn must be indexed exactly once (the store holds one memory per turn, no
 more, no fewer: counted and compared by id) and linked exactly once (the graph holds each turn once,
 with one memory), and no consumer may be left with pending or unacknowledged messages. The time each
 victim took to serve again, and the time the backlog took to drain, are reported.
 
-    uv run python benchmarks/chaos_bench.py [--turns 10000] [--kills 14] [--seed 7]
+    uv run python benchmarks/chaos_bench.py [--turns 10000] [--kills 14] [--seed 7] [--backends]
 
-Writes benchmarks/results/chaos.json.
+Writes benchmarks/results/chaos.json (chaos-backends.json with --backends).
 """
 
 from __future__ import annotations
@@ -36,17 +38,19 @@ from rich.table import Table
 from skeleton_bench import start_somnia
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia_auth import open_channel, read_local_key
+from somnia_backends import Neo4jServer, WeaviateServer
 from somnia_cli.backlog import consumer_backlogs
 from somnia_cli.nats_users import OPERATOR, nats_url
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health
 from somnia_contracts import archive_namespace, memory_id_for
-from somnia_graph_store.embedded.store import EmbeddedGraphStore
-from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+from somnia_graph_store import GraphStoreSettings, open_graph_store
+from somnia_memory_store import MemoryStoreSettings, open_memory_store
 
 RESULTS = Path(__file__).parent / "results"
 NS = "chaos/agent/user"
 VICTIMS = ["capture", "embedding", "graph", "cache-warming", "forgetting", "recall", "nats-server"]
+BACKENDS = ["weaviate", "neo4j"]
 console = Console()
 
 
@@ -60,6 +64,7 @@ class Run:
     capture_retries: int = 0
     kills: list[dict[str, Any]] = field(default_factory=list)
     jobs: list[dict[str, Any]] = field(default_factory=list)
+    backends: dict[str, WeaviateServer | Neo4jServer] = field(default_factory=dict)
 
 
 def supervise(run: Run) -> None:
@@ -119,19 +124,45 @@ def victim_pid(run: Run, name: str) -> int | None:
 
 
 def serving(run: Run, name: str) -> bool:
+    if name in run.backends:
+        # Serving again means every service reaches its stores again (readiness), not just alive.
+        return all(
+            check_health(run.settings.host, s.spec.port, timeout_s=0.5, service="readiness")
+            for s in run.supervisor.services
+        )
     if name == "nats-server":
         return run.supervisor.nats.exit_code() is None and run.supervisor.all_healthy()
     state = next(s for s in run.supervisor.services if s.spec.name == name)
     return state.process is not None and check_health(run.settings.host, state.spec.port, timeout_s=0.5)
 
 
+def kill_backend(run: Run, name: str) -> None:
+    """SIGKILL, then start it again on the same ports and data, as a cluster's restart policy would."""
+    server = run.backends[name]
+    server.kill()
+    console.print(f"[red]kill -9 {name}[/]")
+    server.start()
+
+
 def chaos(run: Run, kills: int, rng: random.Random) -> None:
-    order = [VICTIMS[i % len(VICTIMS)] for i in range(kills)]
+    victims = VICTIMS + list(run.backends)
+    order = [victims[i % len(victims)] for i in range(kills)]
     rng.shuffle(order)
     for name in order:
         time.sleep(rng.uniform(2.0, 6.0))
         if run.stop.is_set():
             return
+        if name in run.backends:
+            killed = time.monotonic()
+            kill_backend(run, name)
+            restarted = time.monotonic() - killed
+            time.sleep(1.0)  # let the services notice before asking whether they are ready
+            while not serving(run, name):
+                time.sleep(0.2)
+            recovered = time.monotonic() - killed
+            run.kills.append({"victim": name, "restart_s": round(restarted, 2), "recovered_s": round(recovered, 2)})
+            console.print(f"[green]{name} back after {restarted:.1f} s, every service ready after {recovered:.1f} s[/]")
+            continue
         with run.lock:
             pid = victim_pid(run, name)
             if pid is None:
@@ -179,8 +210,9 @@ async def backlog(url: str) -> tuple[int, int]:
 
 
 async def verify(home: Path, accepted: set[tuple[str, str]]) -> dict[str, Any]:
-    store = EmbeddedMemoryStore(home / "store" / "memories.sqlite3")
-    graph = EmbeddedGraphStore(home / "store" / "graph.sqlite3")
+    """Read what the services wrote, from whichever stores they used (the environment names them)."""
+    store = open_memory_store(MemoryStoreSettings(data_dir=home / "store"))
+    graph = open_graph_store(GraphStoreSettings(data_dir=home / "store"))
     expected = {memory_id_for(NS, s, t, 0): (s, t) for s, t in accepted}
     stored: list[str] = []
     for partition in (NS, archive_namespace(NS)):
@@ -220,15 +252,38 @@ def main() -> None:
     parser.add_argument("--per-session", type=int, default=100)
     parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--rate", type=float, default=120, help="turns/s offered to capture")
-    parser.add_argument("--kills", type=int, default=14, help="SIGKILLs in all, spread over every victim")
+    parser.add_argument("--kills", type=int, help="SIGKILLs in all, spread over every victim (default: 2 each)")
+    parser.add_argument("--backends", action="store_true", help="Weaviate + Neo4j, killed too")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--drain-timeout-s", type=float, default=600)
     args = parser.parse_args()
+    if args.kills is None:
+        args.kills = 2 * (len(VICTIMS) + (len(BACKENDS) if args.backends else 0))
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
-        supervisor, settings = start_somnia(home)
-        run = Run(settings, supervisor)
+        backends: dict[str, WeaviateServer | Neo4jServer] = {}
+        env: dict[str, str] = {}
+        if args.backends:
+            weaviate = WeaviateServer(Path(tmp) / "weaviate").start()
+            neo4j = Neo4jServer(Path(tmp) / "neo4j").start()
+            backends = {"weaviate": weaviate, "neo4j": neo4j}
+            env = {
+                "SOMNIA_STORE_KIND": "weaviate",
+                "SOMNIA_STORE_WEAVIATE_HTTP_PORT": str(weaviate.http_port),
+                "SOMNIA_STORE_WEAVIATE_GRPC_PORT": str(weaviate.grpc_port),
+                "SOMNIA_STORE_WEAVIATE_API_KEY": weaviate.api_key,
+                "SOMNIA_GRAPH_KIND": "neo4j",
+                "SOMNIA_GRAPH_NEO4J_URI": neo4j.uri,
+                "SOMNIA_GRAPH_NEO4J_PASSWORD": neo4j.password,
+            }
+        try:
+            supervisor, settings = start_somnia(home, env)
+        except Exception:
+            for server in backends.values():
+                server.stop()
+            raise
+        run = Run(settings, supervisor, backends=backends)
         started = time.monotonic()
         threads = [
             threading.Thread(target=supervise, args=(run,), daemon=True),
@@ -271,9 +326,12 @@ def main() -> None:
         with run.lock:
             supervisor.stop()
         checked = asyncio.run(verify(home, run.accepted))
+        for server in backends.values():
+            server.stop()
     recovery = [k["recovered_s"] for k in run.kills]
     results = {
         "parameters": vars(args),
+        "stores": "weaviate + neo4j" if args.backends else "embedded",
         "ingest_s": round(ingest_s, 1),
         "capture_retries": run.capture_retries,
         "kills": run.kills,
@@ -287,8 +345,9 @@ def main() -> None:
         "verified": checked,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "chaos.json").write_text(json.dumps(results, indent=2) + "\n")
-    table = Table(title=f"chaos: {args.turns:,} turns, {len(run.kills)} kills (seed {args.seed})")
+    out = RESULTS / ("chaos-backends.json" if args.backends else "chaos.json")
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    table = Table(title=f"chaos ({results['stores']}): {args.turns:,} turns, {len(run.kills)} kills (seed {args.seed})")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in checked.items():
@@ -298,7 +357,7 @@ def main() -> None:
     table.add_row("backlog pending / unacked", f"{pending[0]} / {pending[1]}")
     table.add_row("drain (s)", f"{drain_s:.0f}")
     console.print(table)
-    console.print(f"results: {RESULTS / 'chaos.json'}")
+    console.print(f"results: {out}")
     ok = (
         checked["missing"] == checked["unexpected"] == checked["turns_not_linked_once"] == 0
         and checked["indexed"] == checked["indexed_unique"] == checked["accepted"]
