@@ -69,9 +69,11 @@ bench: setup backends-install ## ingest, latency, recall, warm pack and memory b
 	$(UV) run --no-sync python benchmarks/skeleton_bench.py
 	$(UV) run --no-sync python benchmarks/backends_bench.py
 
-bench-safety: setup ## what auth and TLS cost, and a chaos run (kill -9 during a 10,000-turn ingest); writes benchmarks/results/
+bench-safety: setup backends-install ## what auth and TLS cost, chaos runs (kill -9 during a 10,000-turn ingest; embedded, then Weaviate + Neo4j) and tenant isolation on LoCoMo; writes benchmarks/results/
 	$(UV) run --no-sync python benchmarks/security_bench.py
 	$(UV) run --no-sync python benchmarks/chaos_bench.py
+	$(UV) run --no-sync python benchmarks/chaos_bench.py --backends --rate 60
+	$(UV) run --no-sync python benchmarks/tenant_isolation_bench.py
 
 bench-quality: setup ## quality on ../shared/bench/locomo (not in the repo): recall, warm cache, dreams, changing facts, growth
 	$(UV) run --no-sync python benchmarks/locomo_bench.py

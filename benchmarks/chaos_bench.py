@@ -15,10 +15,15 @@ Writes benchmarks/results/chaos.json (chaos-backends.json with --backends).
 
 from __future__ import annotations
 
+import os
+
+# Before grpc loads: this process spawns servers while it holds gRPC channels, and grpcio's fork
+# handlers can deadlock or abort a fork (grpc/grpc#43055); the CLI and the tests set the same.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 import argparse
 import asyncio
 import json
-import os
 import random
 import signal
 import statistics
@@ -27,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,6 +71,9 @@ class Run:
     kills: list[dict[str, Any]] = field(default_factory=list)
     jobs: list[dict[str, Any]] = field(default_factory=list)
     backends: dict[str, WeaviateServer | Neo4jServer] = field(default_factory=dict)
+    # Backends are restarted on this long-lived thread: a child is tied to the thread that spawned it
+    # (PR_SET_PDEATHSIG), and the chaos thread ends before the run does.
+    restarter: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=1))
 
 
 def supervise(run: Run) -> None:
@@ -141,7 +150,7 @@ def kill_backend(run: Run, name: str) -> None:
     server = run.backends[name]
     server.kill()
     console.print(f"[red]kill -9 {name}[/]")
-    server.start()
+    run.restarter.submit(server.start).result()
 
 
 def chaos(run: Run, kills: int, rng: random.Random) -> None:
@@ -327,7 +336,8 @@ def main() -> None:
             supervisor.stop()
         checked = asyncio.run(verify(home, run.accepted))
         for server in backends.values():
-            server.stop()
+            run.restarter.submit(server.stop).result()
+        run.restarter.shutdown()
     recovery = [k["recovered_s"] for k in run.kills]
     results = {
         "parameters": vars(args),

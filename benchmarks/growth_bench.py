@@ -29,10 +29,15 @@ Writes benchmarks/results/growth.json and benchmarks/results/growth.png. Usage:
 
 from __future__ import annotations
 
+import os
+
+# Before grpc loads: this process spawns servers while it holds gRPC channels, and grpcio's fork
+# handlers can deadlock or abort a fork (grpc/grpc#43055); the CLI and the tests set the same.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 import argparse
 import asyncio
 import json
-import os
 import random
 import shutil
 import sys

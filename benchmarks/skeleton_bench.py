@@ -17,10 +17,15 @@ The 100k-memory store is built once (real embeddings, a few minutes) and cached 
 
 from __future__ import annotations
 
+import os
+
+# Before grpc loads: this process spawns servers while it holds gRPC channels, and grpcio's fork
+# handlers can deadlock or abort a fork (grpc/grpc#43055); the CLI and the tests set the same.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 import argparse
 import asyncio
 import json
-import os
 import platform
 import signal
 import statistics

@@ -11,7 +11,10 @@ PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent() -> Callable[[], None] | None:
-    """A preexec_fn that asks the kernel to SIGTERM the child when its parent dies (None off Linux)."""
+    """A preexec_fn that asks the kernel to SIGTERM the child when its parent dies (None off Linux).
+
+    The kernel means the parent *thread*: spawn from a thread that lives as long as the child should
+    (a child started from a short-lived worker thread is stopped when that thread ends)."""
     if not sys.platform.startswith("linux"):
         return None
     # Loaded here, in the parent: after fork only async-signal-safe work is allowed, and dlopen is not.
