@@ -47,16 +47,16 @@ Answer = list[tuple[str, float, float, float]]
 
 async def ask_all(address: str, token: str, tenants: dict[str, dict[str, Any]]) -> dict[str, Answer]:
     answers: dict[str, Answer] = {}
-    questions = [(ns, qa) for ns, conv in tenants.items() for qa in conv["qa"] if evidence_of(qa)]
+    questions = [(ns, i, qa) for ns, conv in tenants.items() for i, qa in enumerate(conv["qa"]) if evidence_of(qa)]
     async with open_aio_channel(address, token=token) as channel:
         stub = recall_pb2_grpc.RecallServiceStub(channel)
         with Progress(console=console) as progress:
             task = progress.add_task(f"asking {len(questions)} questions", total=len(questions))
-            for namespace, qa in questions:
+            for namespace, i, qa in questions:
                 response = await stub.Recall(
                     recall_pb2.RecallRequest(namespace=namespace, query=qa["question"], k=max(KS))
                 )
-                answers[f"{namespace}|{qa['question']}"] = [
+                answers[f"{namespace}|{i}"] = [
                     (i.provenance.turn_id, i.scores.fused, i.scores.vector, i.scores.keyword) for i in response.items
                 ]
                 progress.advance(task)
@@ -67,10 +67,10 @@ def recall_at(tenants: dict[str, dict[str, Any]], answers: dict[str, Answer]) ->
     hits = {k: 0.0 for k in KS}
     asked = 0
     for namespace, conv in tenants.items():
-        for qa in conv["qa"]:
+        for i, qa in enumerate(conv["qa"]):
             if not evidence_of(qa):
                 continue
-            ranked = [turn_id for turn_id, *_ in answers[f"{namespace}|{qa['question']}"]]
+            ranked = [turn_id for turn_id, *_ in answers[f"{namespace}|{i}"]]
             asked += 1
             for k in KS:
                 hits[k] += score(ranked, evidence_of(qa), k)[0]
