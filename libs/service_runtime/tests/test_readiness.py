@@ -2,15 +2,18 @@
 when it is back, while liveness stays SERVING throughout (a restart would not bring NATS back)."""
 
 import asyncio
+import logging
 from pathlib import Path
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic_settings import SettingsConfigDict
+from somnia_auth import ServerSecurity
 from somnia_contracts import SESSION_STREAM
+from somnia_grpc_runtime import GrpcServer
 from somnia_nats_server import NatsServer
-from somnia_service_runtime import ConsumerProcess, ConsumerSettings
+from somnia_service_runtime import ConsumerProcess, ConsumerSettings, ReadinessWatch
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +74,27 @@ async def test_readiness_follows_the_store_too(tmp_path: Path) -> None:
     finally:
         await process.stop()
         nats.stop()
+
+
+async def test_stopping_ends_the_watch_even_when_a_check_swallows_the_cancel() -> None:
+    # A check that completes as it is cancelled can make a cancellation vanish (asyncio.wait_for did,
+    # in 3.11, with a store check on a worker thread): stop() must still return.
+    calls = 0
+
+    async def stubborn() -> bool:
+        nonlocal calls
+        calls += 1
+        try:
+            await asyncio.sleep(0.01)
+        except asyncio.CancelledError:
+            return True  # swallowed, on purpose
+        return True
+
+    server = GrpcServer(host="127.0.0.1", port=0, services=[], security=ServerSecurity.disabled())
+    await server.start()
+    watch = ReadinessWatch(server, {"stubborn": stubborn}, logging.getLogger("test"), interval_s=0.05)
+    watch.start()
+    await asyncio.sleep(0.2)
+    await asyncio.wait_for(watch.stop(), 2.0)
+    assert calls >= 2  # it really ran before it was stopped
+    await server.stop()

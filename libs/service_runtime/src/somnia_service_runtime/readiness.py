@@ -19,6 +19,7 @@ class ReadinessWatch:
     ) -> None:
         self._server, self._checks, self._log, self._interval_s = server, dict(checks), log, interval_s
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.unreachable: list[str] = []
 
     def watch(self, name: str, check: Check) -> None:
@@ -29,6 +30,9 @@ class ReadinessWatch:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        # The flag ends the loop even if a cancellation is lost (it once was: asyncio.wait_for in 3.11
+        # drops a cancel that arrives as its inner call completes, and this stop waited forever).
+        self._stopping.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -39,7 +43,8 @@ class ReadinessWatch:
         down = []
         for name, check in self._checks.items():
             try:
-                ok = await asyncio.wait_for(check(), self._interval_s)
+                async with asyncio.timeout(self._interval_s):
+                    ok = await check()
             except Exception:
                 ok = False
             if not ok:
@@ -47,7 +52,7 @@ class ReadinessWatch:
         return down
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             down = await self.check_once()
             if down != self.unreachable:
                 if down:

@@ -150,9 +150,7 @@ class RecallApp:
                 await eraser.open()
             self.service.use_nats(self.warm_packs, session_start, eraser)
         port = await self.server.start()
-        # NATS only: a store check here (a SELECT 1 on a worker thread each second) left recall's test
-        # teardown hanging now and then, not yet understood; the consumer services do check their stores.
-        self.readiness = ReadinessWatch(self.server, {}, log)
+        self.readiness = ReadinessWatch(self.server, {"the memory store": self.store.reachable}, log)
         if self.broker is not None:
             self.readiness.watch("NATS", self._nats_connected)
         self.readiness.start()
