@@ -20,6 +20,7 @@ import pytest
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import open_channel, read_local_key
+from somnia_client import ClientSettings, Memory
 from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_memory_store import MemoryStoreSettings, SearchFilter, open_memory_store
 from somnia_nats_server import free_port, port_is_open
@@ -339,6 +340,27 @@ def check_forget(somnia: Somnia) -> None:
     assert refused.returncode != 0 and f"confirm_namespace to '{NS}'" in refused.stderr, refused
 
 
+def check_readme_sdk_example(somnia: Somnia) -> None:
+    """The README's SDK example, run as written against this `somnia up` (its ports and local key come
+    from the same SOMNIA_* variables), and what it captured is then recalled through the SDK."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    after = readme.split("From Python, with the SDK", 1)[1]
+    code = after.split("```python\n", 1)[1].split("```", 1)[0]
+    ran = subprocess.run([sys.executable, "-c", code], env=somnia.env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    settings = ClientSettings(
+        namespace="acme/support-bot/alice",
+        home=Path(somnia.env["SOMNIA_HOME"]),
+        capture_address=somnia.capture,
+        recall_address=somnia.recall,
+    )
+    with Memory(settings=settings) as memory:
+        deadline = time.monotonic() + 30
+        while not any("4411" in m.text for m in memory.recall("which order is missing?", k=5)):
+            assert time.monotonic() < deadline, "the README example's turns were never recalled"
+            time.sleep(0.3)
+
+
 def check_identity(somnia: Somnia) -> None:
     """No key: refused. Another tenant's key from `somnia keys create`: refused here, the same way as for
     a namespace nobody has. Revoked: refused from the next call on, without a restart."""
@@ -480,6 +502,7 @@ def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -
         assert answers[question][0] == turn_id, (question, answers[question])
         assert sorted(answers[question]) == sorted(f"{s}-{i}" for s in SESSIONS for i in range(2))  # no duplicates
     check_identity(somnia)
+    check_readme_sdk_example(somnia)
     check_warm_pack_and_feedback(somnia)
     check_negative_knowledge_and_archive(somnia)
     check_dream(somnia)
