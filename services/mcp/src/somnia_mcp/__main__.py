@@ -1,0 +1,3 @@
+from somnia_mcp.main import run
+
+run()
