@@ -51,7 +51,7 @@ lint: setup proto-check ## ruff, the architecture (import-linter), mypy, buf, ha
 	$(UV) run --no-sync lint-imports
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync hadolint services/Dockerfile
-	$(UV) run --no-sync mypy $(filter-out libs/proto/src,$(wildcard libs/*/src)) services/*/src cli/src sdk/python/src
+	$(UV) run --no-sync mypy $(filter-out libs/proto/src,$(wildcard libs/*/src)) services/*/src cli/src sdk/python/src integrations/*/src
 
 backends-install: setup ## build Weaviate and fetch Neo4j (pinned) into ~/.cache/somnia; minutes once, then instant
 	$(UV) run --no-sync somnia-backends install
