@@ -54,6 +54,7 @@ def test_a_session_captures_finds_warms_reports_and_forgets(world: World) -> Non
             assert session.warm().rendered == ""  # a new namespace: nothing to know yet, and no error
             acks = session.capture_many([Turn(FACTS[0]), Turn(FACTS[1], "assistant"), FACTS[2]])
             assert len(acks) == 3 and not any(a.duplicate for a in acks)
+            session.capture("I am allergic to hazelnuts.", speaker="Bruno")  # a named participant
             # The same turns again (as a retry would send them) are stored once.
             again = session.capture_many([Turn(FACTS[0], turn_id=acks[0].turn_id)])
             assert again[0].duplicate
@@ -63,12 +64,15 @@ def test_a_session_captures_finds_warms_reports_and_forgets(world: World) -> Non
             assert "passport" in best.text and best.session_id == session.session_id
             assert best.turn_id == acks[0].turn_id and best.scores.fused > 0
 
+            named = recall_until(memory, "who is allergic to hazelnuts", "hazelnuts")
+            assert named.memories[0].text == "Bruno: I am allergic to hazelnuts."  # kept, found, shown
+
             context = session.warm()
             assert context.token_count > 0 and context.layers
             assert session.feedback(best.memory_id, "helped", note="used it").startswith("f-")
 
         report = memory.forget(session_id=session.session_id, reason="test")
-        assert report.memories >= 3 and report.audit_id
+        assert report.memories >= 4 and report.audit_id
         left = memory.recall("passport", k=5)  # the namespace is empty again: an empty answer, not an error
         assert not left.memories and left.answer_may_be_absent
 

@@ -1,4 +1,5 @@
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,7 +67,6 @@ def test_bad_lines_are_reported_with_their_number_and_reason(tmp_path: Path) -> 
             "timestamp": "2026-01-01T00:00:00",
         },
         {"namespace": "a/b/c", "session_id": "s", "role": "user", "content": "x", "timestamp": "soon"},
-        {"namespace": "a/b/c", "session_id": "s", "role": "user", "content": "x", "timestamp": 0, "extra": 1},
     )
     problems = [p for p in read_jsonl(path) if isinstance(p, str)]
     assert problems[0].startswith("line 1: not JSON")
@@ -75,7 +75,24 @@ def test_bad_lines_are_reported_with_their_number_and_reason(tmp_path: Path) -> 
     assert "line 4: role" in problems[3]
     assert "line 5: timestamp" in problems[4] and "time zone" in problems[4]
     assert "line 6: timestamp" in problems[5]
-    assert "line 7: extra" in problems[6]
+
+
+def test_unknown_fields_are_counted_not_refused_and_the_speaker_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    base = {"namespace": "a/b/c", "session_id": "s", "role": "user", "timestamp": 0}
+    path.write_text(
+        "\n".join(
+            json.dumps(line)
+            for line in (
+                {**base, "content": "I moved to Lisbon", "speaker": "Caroline", "mood": "happy"},
+                {**base, "content": "Congrats!", "speaker": "Melanie", "mood": "glad", "platform": "sms"},
+            )
+        )
+    )
+    ignored: Counter[str] = Counter()
+    lines = [p for p in read_jsonl(path, ignored=ignored) if not isinstance(p, str)]
+    assert [line.turn.speaker for line in lines] == ["Caroline", "Melanie"]  # type: ignore[union-attr]
+    assert ignored == Counter({"mood": 2, "platform": 1})
 
 
 def test_chat_text_splits_on_roles_and_keeps_continuations() -> None:

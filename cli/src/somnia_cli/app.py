@@ -7,7 +7,7 @@ import signal
 import socket
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -244,8 +244,12 @@ def import_(
         raise fail(f"{file} does not exist")
     lines: list[ParsedLine] = []
     problems: list[str] = []
-    for item in read_jsonl(file, default_namespace=namespace or settings.namespace):
+    ignored: Counter[str] = Counter()
+    for item in read_jsonl(file, default_namespace=namespace or settings.namespace, ignored=ignored):
         (problems if isinstance(item, str) else lines).append(item)  # type: ignore[arg-type]
+    if ignored:
+        listed = ", ".join(f"{name} ({count} line{'s' if count > 1 else ''})" for name, count in ignored.most_common())
+        err.print(f"note: ignored field(s) the transcript format does not have: {listed}", soft_wrap=True, markup=False)
     if problems:
         for problem in problems[:20]:
             err.print(f"  {file}:{problem}", soft_wrap=True, markup=False)
@@ -281,6 +285,7 @@ def import_(
                             tool_name=p.turn.tool_name,
                             tool_arguments_json=p.turn.arguments_json,
                             tool_result=p.turn.result_text,
+                            speaker=p.turn.speaker,
                         )
                         for p in chunk
                     ]

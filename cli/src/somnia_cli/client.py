@@ -51,8 +51,9 @@ def make_turn(
     tool_name: str = "",
     tool_arguments_json: str = "",
     tool_result: str = "",
+    speaker: str = "",
 ) -> capture_pb2.Turn:
-    turn = capture_pb2.Turn(turn_id=turn_id, role=ROLES[role], content=content)
+    turn = capture_pb2.Turn(turn_id=turn_id, role=ROLES[role], content=content, speaker=speaker)
     if occurred_at is not None:
         turn.occurred_at.CopyFrom(timestamp(occurred_at))
     if tool_name or tool_arguments_json or tool_result:

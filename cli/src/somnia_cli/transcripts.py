@@ -1,13 +1,14 @@
 """Read transcripts for import: JSONL, one turn per line.
 
-Each line: {"namespace", "session_id", "role", "content", "timestamp", optional "turn_id",
-"tool_name", "tool_arguments", "tool_result"}. `timestamp` is ISO 8601 (a zone is required) or Unix
-seconds. `namespace` may be omitted when a default is given.
+Each line: {"namespace", "session_id", "role", "content", "timestamp", optional "turn_id", "speaker",
+"tool_name", "tool_arguments", "tool_result"}; other fields are ignored and named once. `timestamp` is
+ISO 8601 (a zone is required) or Unix seconds. `namespace` may be omitted when a default is given.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,8 @@ from somnia_contracts import ROLES, Namespace, Role, SessionId
 
 
 class TranscriptLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Fields the format does not have are ignored (read_jsonl counts them, and the import names them once).
+    model_config = ConfigDict(extra="ignore")
 
     namespace: Namespace
     session_id: SessionId
@@ -26,6 +28,8 @@ class TranscriptLine(BaseModel):
     content: str = ""
     timestamp: datetime
     turn_id: str = ""
+    # Who said it, by name (a chat between two named people); kept on the turn.
+    speaker: str = Field(default="", max_length=128)
     tool_name: str = ""
     tool_arguments: dict[str, Any] | list[Any] | str | None = None
     tool_result: str | dict[str, Any] | list[Any] | None = None
@@ -71,8 +75,14 @@ class ParsedLine(BaseModel):
     turn: TranscriptLine
 
 
-def read_jsonl(path: Path, *, default_namespace: str | None = None) -> Iterator[ParsedLine | str]:
-    """Yield each line parsed, or a problem description for a line that is wrong."""
+FIELDS = frozenset(TranscriptLine.model_fields)
+
+
+def read_jsonl(
+    path: Path, *, default_namespace: str | None = None, ignored: Counter[str] | None = None
+) -> Iterator[ParsedLine | str]:
+    """Yield each line parsed, or a problem description for a line that is wrong. Fields the format does
+    not have are counted in `ignored` (field -> lines), not refused."""
     with path.open(encoding="utf-8") as handle:
         for number, text in enumerate(handle, start=1):
             if not text.strip():
@@ -85,6 +95,8 @@ def read_jsonl(path: Path, *, default_namespace: str | None = None) -> Iterator[
             if not isinstance(data, dict):
                 yield f"line {number}: expected a JSON object, got {type(data).__name__}"
                 continue
+            if ignored is not None:
+                ignored.update(key for key in data if key not in FIELDS)
             if default_namespace and "namespace" not in data:
                 data["namespace"] = default_namespace
             try:

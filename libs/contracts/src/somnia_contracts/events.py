@@ -59,6 +59,8 @@ class TurnCaptured(Event):
     turn_id: TurnId
     role: Role
     content: str
+    # Who said it, by name, when role is not enough ("Caroline"); empty when not given.
+    speaker: str = Field(default="", max_length=128)
     tool_call: ToolCallPayload | None = None
     occurred_at: AwareDatetime
     captured_at: AwareDatetime

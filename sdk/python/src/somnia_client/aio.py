@@ -102,8 +102,9 @@ class AsyncMemory:
         role: Role = "user",
         turn_id: str = "",
         occurred_at: datetime | None = None,
+        speaker: str = "",
     ) -> TurnAck:
-        (ack,) = await self.capture_many(session_id, [Turn(content, role, turn_id, occurred_at)])
+        (ack,) = await self.capture_many(session_id, [Turn(content, role, turn_id, occurred_at, speaker=speaker)])
         return ack
 
     async def capture_many(self, session_id: str, turns: Iterable[Turn | str]) -> list[TurnAck]:

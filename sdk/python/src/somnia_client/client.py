@@ -108,8 +108,9 @@ class Memory:
         role: Role = "user",
         turn_id: str = "",
         occurred_at: datetime | None = None,
+        speaker: str = "",
     ) -> TurnAck:
-        (ack,) = self.capture_many(session_id, [Turn(content, role, turn_id, occurred_at)])
+        (ack,) = self.capture_many(session_id, [Turn(content, role, turn_id, occurred_at, speaker=speaker)])
         return ack
 
     def capture_many(self, session_id: str, turns: Iterable[Turn | str]) -> list[TurnAck]:

@@ -75,7 +75,10 @@ def choose(name: str, value: str, allowed: dict[str, int]) -> int:
 def turn_message(turn: Turn | str) -> capture_pb2.Turn:
     turn = Turn(turn) if isinstance(turn, str) else turn
     message = capture_pb2.Turn(
-        turn_id=turn.turn_id or new_id("t"), role=choose("role", turn.role, ROLES), content=turn.content
+        turn_id=turn.turn_id or new_id("t"),
+        role=choose("role", turn.role, ROLES),
+        content=turn.content,
+        speaker=turn.speaker,
     )
     if turn.occurred_at is not None:
         message.occurred_at.CopyFrom(timestamp(turn.occurred_at))

@@ -20,13 +20,15 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class Turn:
-    """One turn to capture. Without `turn_id` the SDK makes one, so a retried capture is stored once."""
+    """One turn to capture. Without `turn_id` the SDK makes one, so a retried capture is stored once.
+    `speaker` names who said it when the role is not enough (a chat between two named people)."""
 
     content: str
     role: Role = "user"
     turn_id: str = ""
     occurred_at: datetime | None = None
     tool_call: ToolCall | None = None
+    speaker: str = ""
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ def to_turn_input(turn: capture_pb2.Turn, position: str) -> TurnInput:
         tool_name=turn.tool_call.name,
         tool_arguments_json=turn.tool_call.arguments_json,
         tool_result=turn.tool_call.result,
+        speaker=turn.speaker,
     )
 
 

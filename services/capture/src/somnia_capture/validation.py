@@ -39,6 +39,10 @@ class TurnInput:
     tool_name: str = ""
     tool_arguments_json: str = ""
     tool_result: str = ""
+    speaker: str = ""
+
+
+MAX_SPEAKER_CHARS = 128
 
 
 def check_namespace(namespace: str) -> str:
@@ -77,6 +81,8 @@ def derive_turn_id(namespace: str, session_id: str, turn: TurnInput, occurred_at
             turn.tool_name,
             turn.tool_arguments_json,
             turn.tool_result,
+            # Only when given, so the ids of turns without a speaker stay what they were.
+            *([turn.speaker] if turn.speaker else []),
         ],
         ensure_ascii=False,
     )
@@ -98,6 +104,10 @@ def build_turn_event(
     has_tool = bool(turn.tool_name or turn.tool_arguments_json or turn.tool_result)
     if not turn.content.strip() and not has_tool:
         raise InvalidInput(f"{position}: content is empty; send the turn's text (or a tool_call)")
+    if len(turn.speaker) > MAX_SPEAKER_CHARS or any(not ch.isprintable() for ch in turn.speaker):
+        raise InvalidInput(
+            f"{position}: speaker must be one line of at most {MAX_SPEAKER_CHARS} printable characters (a name)"
+        )
     if has_tool and not turn.tool_name.strip():
         raise InvalidInput(f"{position}: tool_call.name is empty; name the tool that was called")
     size = sum(
@@ -130,6 +140,7 @@ def build_turn_event(
         turn_id=turn_id,
         role=turn.role,  # type: ignore[arg-type]
         content=turn.content,
+        speaker=turn.speaker.strip(),
         tool_call=tool_call,
         occurred_at=occurred_at,
         captured_at=now,

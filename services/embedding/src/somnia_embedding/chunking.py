@@ -6,8 +6,12 @@ from somnia_contracts import TurnCaptured
 
 
 def memory_text(turn: TurnCaptured) -> str:
-    """The text a turn is remembered by: its content and, for tool turns, the call and its result."""
-    parts = [turn.content.strip()] if turn.content.strip() else []
+    """The text a turn is remembered by: its content, after the speaker's name when one was given (so the
+    name is found by keyword and meaning, and shown), and for tool turns the call and its result."""
+    content = turn.content.strip()
+    if content and turn.speaker:
+        content = f"{turn.speaker}: {content}"
+    parts = [content] if content else []
     if turn.tool_call is not None:
         call = f"[tool {turn.tool_call.name}]"
         if turn.tool_call.arguments_json:

@@ -32,3 +32,18 @@ def test_tool_turns_are_remembered_with_call_and_result() -> None:
         captured_at=NOW,
     )
     assert memory_text(turn) == '[tool grep] {"q":"x"} -> 3 hits'
+
+
+def test_a_named_speaker_is_part_of_what_the_turn_is_remembered_by() -> None:
+    turn = TurnCaptured(
+        namespace="a/b/c",
+        session_id="s",
+        turn_id="t",
+        role="user",
+        content="I moved to Lisbon last week.",
+        speaker="Caroline",
+        occurred_at=NOW,
+        captured_at=NOW,
+    )
+    assert memory_text(turn) == "Caroline: I moved to Lisbon last week."
+    assert memory_text(turn.model_copy(update={"speaker": ""})) == "I moved to Lisbon last week."

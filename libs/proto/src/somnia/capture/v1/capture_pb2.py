@@ -25,39 +25,39 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsomnia/capture/v1/capture.proto\x12\x11somnia.capture.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"@\n\x08ToolCall\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x02 \x01(\t\x12\x0e\n\x06result\x18\x03 \x01(\t\"\xb0\x01\n\x04Turn\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12%\n\x04role\x18\x02 \x01(\x0e\x32\x17.somnia.capture.v1.Role\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ttool_call\x18\x05 \x01(\x0b\x32\x1b.somnia.capture.v1.ToolCall\"?\n\x07TurnAck\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x11\n\tduplicate\x18\x03 \x01(\x08\"\x9b\x01\n\x13StartSessionRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12\x0f\n\x07opening\x18\x04 \x01(\t\x12\r\n\x05tools\x18\x05 \x03(\t\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"*\n\x14StartSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\"_\n\x0e\x43\x61ptureRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12&\n\x05turns\x18\x03 \x03(\x0b\x32\x17.somnia.capture.v1.Turn\";\n\x0f\x43\x61ptureResponse\x12(\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x1a.somnia.capture.v1.TurnAck\"d\n\x14\x43\x61ptureStreamRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12%\n\x04turn\x18\x03 \x01(\x0b\x32\x17.somnia.capture.v1.Turn\"g\n\x15\x43\x61ptureStreamResponse\x12(\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x1a.somnia.capture.v1.TurnAck\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x04\x12\x12\n\nduplicates\x18\x03 \x01(\x04\"\x9c\x01\n\x11\x45ndSessionRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x32\n\x07outcome\x18\x03 \x01(\x0e\x32!.somnia.capture.v1.SessionOutcome\x12,\n\x08\x65nded_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"(\n\x12\x45ndSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t*_\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n\tROLE_USER\x10\x01\x12\x12\n\x0eROLE_ASSISTANT\x10\x02\x12\x0f\n\x0bROLE_SYSTEM\x10\x03\x12\r\n\tROLE_TOOL\x10\x04*\x8b\x01\n\x0eSessionOutcome\x12\x1f\n\x1bSESSION_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n\x19SESSION_OUTCOME_SUCCEEDED\x10\x01\x12\x1a\n\x16SESSION_OUTCOME_FAILED\x10\x02\x12\x1d\n\x19SESSION_OUTCOME_ABANDONED\x10\x03\x32\x84\x03\n\x0e\x43\x61ptureService\x12_\n\x0cStartSession\x12&.somnia.capture.v1.StartSessionRequest\x1a\'.somnia.capture.v1.StartSessionResponse\x12P\n\x07\x43\x61pture\x12!.somnia.capture.v1.CaptureRequest\x1a\".somnia.capture.v1.CaptureResponse\x12\x64\n\rCaptureStream\x12\'.somnia.capture.v1.CaptureStreamRequest\x1a(.somnia.capture.v1.CaptureStreamResponse(\x01\x12Y\n\nEndSession\x12$.somnia.capture.v1.EndSessionRequest\x1a%.somnia.capture.v1.EndSessionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsomnia/capture/v1/capture.proto\x12\x11somnia.capture.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"@\n\x08ToolCall\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x02 \x01(\t\x12\x0e\n\x06result\x18\x03 \x01(\t\"\xc1\x01\n\x04Turn\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12%\n\x04role\x18\x02 \x01(\x0e\x32\x17.somnia.capture.v1.Role\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ttool_call\x18\x05 \x01(\x0b\x32\x1b.somnia.capture.v1.ToolCall\x12\x0f\n\x07speaker\x18\x06 \x01(\t\"?\n\x07TurnAck\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x11\n\tduplicate\x18\x03 \x01(\x08\"\x9b\x01\n\x13StartSessionRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12\x0f\n\x07opening\x18\x04 \x01(\t\x12\r\n\x05tools\x18\x05 \x03(\t\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"*\n\x14StartSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\"_\n\x0e\x43\x61ptureRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12&\n\x05turns\x18\x03 \x03(\x0b\x32\x17.somnia.capture.v1.Turn\";\n\x0f\x43\x61ptureResponse\x12(\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x1a.somnia.capture.v1.TurnAck\"d\n\x14\x43\x61ptureStreamRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12%\n\x04turn\x18\x03 \x01(\x0b\x32\x17.somnia.capture.v1.Turn\"g\n\x15\x43\x61ptureStreamResponse\x12(\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x1a.somnia.capture.v1.TurnAck\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x04\x12\x12\n\nduplicates\x18\x03 \x01(\x04\"\x9c\x01\n\x11\x45ndSessionRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x32\n\x07outcome\x18\x03 \x01(\x0e\x32!.somnia.capture.v1.SessionOutcome\x12,\n\x08\x65nded_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"(\n\x12\x45ndSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t*_\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n\tROLE_USER\x10\x01\x12\x12\n\x0eROLE_ASSISTANT\x10\x02\x12\x0f\n\x0bROLE_SYSTEM\x10\x03\x12\r\n\tROLE_TOOL\x10\x04*\x8b\x01\n\x0eSessionOutcome\x12\x1f\n\x1bSESSION_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n\x19SESSION_OUTCOME_SUCCEEDED\x10\x01\x12\x1a\n\x16SESSION_OUTCOME_FAILED\x10\x02\x12\x1d\n\x19SESSION_OUTCOME_ABANDONED\x10\x03\x32\x84\x03\n\x0e\x43\x61ptureService\x12_\n\x0cStartSession\x12&.somnia.capture.v1.StartSessionRequest\x1a\'.somnia.capture.v1.StartSessionResponse\x12P\n\x07\x43\x61pture\x12!.somnia.capture.v1.CaptureRequest\x1a\".somnia.capture.v1.CaptureResponse\x12\x64\n\rCaptureStream\x12\'.somnia.capture.v1.CaptureStreamRequest\x1a(.somnia.capture.v1.CaptureStreamResponse(\x01\x12Y\n\nEndSession\x12$.somnia.capture.v1.EndSessionRequest\x1a%.somnia.capture.v1.EndSessionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'somnia.capture.v1.capture_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=1165
-  _globals['_ROLE']._serialized_end=1260
-  _globals['_SESSIONOUTCOME']._serialized_start=1263
-  _globals['_SESSIONOUTCOME']._serialized_end=1402
+  _globals['_ROLE']._serialized_start=1182
+  _globals['_ROLE']._serialized_end=1277
+  _globals['_SESSIONOUTCOME']._serialized_start=1280
+  _globals['_SESSIONOUTCOME']._serialized_end=1419
   _globals['_TOOLCALL']._serialized_start=87
   _globals['_TOOLCALL']._serialized_end=151
   _globals['_TURN']._serialized_start=154
-  _globals['_TURN']._serialized_end=330
-  _globals['_TURNACK']._serialized_start=332
-  _globals['_TURNACK']._serialized_end=395
-  _globals['_STARTSESSIONREQUEST']._serialized_start=398
-  _globals['_STARTSESSIONREQUEST']._serialized_end=553
-  _globals['_STARTSESSIONRESPONSE']._serialized_start=555
-  _globals['_STARTSESSIONRESPONSE']._serialized_end=597
-  _globals['_CAPTUREREQUEST']._serialized_start=599
-  _globals['_CAPTUREREQUEST']._serialized_end=694
-  _globals['_CAPTURERESPONSE']._serialized_start=696
-  _globals['_CAPTURERESPONSE']._serialized_end=755
-  _globals['_CAPTURESTREAMREQUEST']._serialized_start=757
-  _globals['_CAPTURESTREAMREQUEST']._serialized_end=857
-  _globals['_CAPTURESTREAMRESPONSE']._serialized_start=859
-  _globals['_CAPTURESTREAMRESPONSE']._serialized_end=962
-  _globals['_ENDSESSIONREQUEST']._serialized_start=965
-  _globals['_ENDSESSIONREQUEST']._serialized_end=1121
-  _globals['_ENDSESSIONRESPONSE']._serialized_start=1123
-  _globals['_ENDSESSIONRESPONSE']._serialized_end=1163
-  _globals['_CAPTURESERVICE']._serialized_start=1405
-  _globals['_CAPTURESERVICE']._serialized_end=1793
+  _globals['_TURN']._serialized_end=347
+  _globals['_TURNACK']._serialized_start=349
+  _globals['_TURNACK']._serialized_end=412
+  _globals['_STARTSESSIONREQUEST']._serialized_start=415
+  _globals['_STARTSESSIONREQUEST']._serialized_end=570
+  _globals['_STARTSESSIONRESPONSE']._serialized_start=572
+  _globals['_STARTSESSIONRESPONSE']._serialized_end=614
+  _globals['_CAPTUREREQUEST']._serialized_start=616
+  _globals['_CAPTUREREQUEST']._serialized_end=711
+  _globals['_CAPTURERESPONSE']._serialized_start=713
+  _globals['_CAPTURERESPONSE']._serialized_end=772
+  _globals['_CAPTURESTREAMREQUEST']._serialized_start=774
+  _globals['_CAPTURESTREAMREQUEST']._serialized_end=874
+  _globals['_CAPTURESTREAMRESPONSE']._serialized_start=876
+  _globals['_CAPTURESTREAMRESPONSE']._serialized_end=979
+  _globals['_ENDSESSIONREQUEST']._serialized_start=982
+  _globals['_ENDSESSIONREQUEST']._serialized_end=1138
+  _globals['_ENDSESSIONRESPONSE']._serialized_start=1140
+  _globals['_ENDSESSIONRESPONSE']._serialized_end=1180
+  _globals['_CAPTURESERVICE']._serialized_start=1422
+  _globals['_CAPTURESERVICE']._serialized_end=1810
 # @@protoc_insertion_point(module_scope)

@@ -103,6 +103,7 @@ class Turn(_message.Message):
     CONTENT_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     TOOL_CALL_FIELD_NUMBER: _builtins.int
+    SPEAKER_FIELD_NUMBER: _builtins.int
     turn_id: _builtins.str
     """turn_id makes the turn idempotent: a repeated id is stored once. Derived from the turn's content
     when empty.
@@ -110,6 +111,10 @@ class Turn(_message.Message):
     role: Global___Role.ValueType
     content: _builtins.str
     """content is the turn's text; it must not be empty unless a tool call is given."""
+    speaker: _builtins.str
+    """speaker names who said it when role is not enough (a chat with two named people, a group): e.g.
+    "Caroline". At most 128 characters, one line. It is part of what the turn is remembered and found by.
+    """
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp:
         """occurred_at is when the turn happened; the capture time when unset."""
@@ -124,10 +129,11 @@ class Turn(_message.Message):
         content: _builtins.str = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         tool_call: Global___ToolCall | None = ...,
+        speaker: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "tool_call", b"tool_call"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "occurred_at", b"occurred_at", "role", b"role", "tool_call", b"tool_call", "turn_id", b"turn_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "occurred_at", b"occurred_at", "role", b"role", "speaker", b"speaker", "tool_call", b"tool_call", "turn_id", b"turn_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
