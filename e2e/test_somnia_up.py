@@ -361,6 +361,25 @@ def check_readme_sdk_example(somnia: Somnia) -> None:
             time.sleep(0.3)
 
 
+def check_chatgpt_export_import(somnia: Somnia, tmp_path: Path) -> None:
+    """A ChatGPT data export imports as one session per conversation, and a second import stores nothing twice."""
+
+    def message(message_id: str, role: str, text: str, t: float) -> dict[str, object]:
+        content = {"content_type": "text", "parts": [text]}
+        return {"id": message_id, "author": {"role": role}, "create_time": t, "content": content}
+
+    mapping = {
+        "q": {"message": message("q", "user", "Which ferry goes to Vashon?", 1.7e9), "parent": None, "children": ["a"]},
+        "a": {"message": message("a", "assistant", "The Fauntleroy ferry.", 1.7e9 + 5), "parent": "q", "children": []},
+    }
+    export = tmp_path / "conversations.json"
+    export.write_text(json.dumps([{"id": "ferry", "mapping": mapping, "current_node": "a", "create_time": 1.7e9}]))
+    first = somnia.cli("import", "--format", "chatgpt", str(export))
+    assert first.returncode == 0 and "imported 2 turn(s) in 1 session(s)" in first.stdout, first
+    again = somnia.cli("import", "--format", "chatgpt", str(export))
+    assert again.returncode == 0 and "imported 0 turn(s)" in again.stdout and "2 were already known" in again.stdout
+
+
 def check_identity(somnia: Somnia) -> None:
     """No key: refused. Another tenant's key from `somnia keys create`: refused here, the same way as for
     a namespace nobody has. Revoked: refused from the next call on, without a restart."""
@@ -539,6 +558,7 @@ def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -
     assert (
         refused.returncode == 1 and "line 1: timestamp" in refused.stderr and "Nothing was imported" in refused.stderr
     )
+    check_chatgpt_export_import(somnia, tmp_path)
     time.sleep(1.5)
     table = somnia.cli("recall", "what is my locker code?", "-k", "3")
     assert table.returncode == 0 and "4-8-15" in table.stdout, table.stdout

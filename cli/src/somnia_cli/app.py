@@ -25,6 +25,7 @@ from somnia_contracts import ROLES
 from somnia_cli.backlog import consumer_backlogs
 from somnia_cli.client import LAYER_NAMES, SomniaClient, make_turn
 from somnia_cli.dream import run_dream, summary_table
+from somnia_cli.exports import read_chatgpt, read_claude
 from somnia_cli.forgetting import run_forgetting, sweep_table
 from somnia_cli.keys import keys_app
 from somnia_cli.nats_users import OPERATOR, nats_authorization, nats_url
@@ -228,9 +229,19 @@ def capture(
     )
 
 
+class ImportFormat(StrEnum):
+    jsonl = "jsonl"
+    chatgpt = "chatgpt"
+    claude = "claude"
+
+
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="JSONL transcript: one turn per line")],
+    file: Annotated[Path, typer.Argument(help="JSONL transcript, or a ChatGPT / Claude conversations.json")],
+    format_: Annotated[
+        ImportFormat,
+        typer.Option("--format", "-f", help="jsonl (one turn per line), chatgpt or claude (their data exports)"),
+    ] = ImportFormat.jsonl,
     namespace: Annotated[
         str | None,
         typer.Option("--namespace", "-n", help="namespace for lines that carry none (default: $SOMNIA_NAMESPACE)"),
@@ -238,14 +249,26 @@ def import_(
     batch: Annotated[int, typer.Option(help="turns per Capture request", min=1, max=1000)] = 100,
     skip_invalid: Annotated[bool, typer.Option(help="import the valid lines even if some are wrong")] = False,
 ) -> None:
-    """Import transcripts (JSONL: namespace, session_id, role, content, timestamp, tool_*)."""
+    """Import transcripts (JSONL: namespace, session_id, role, content, timestamp, speaker, tool_*), or the
+    conversations of a ChatGPT or Claude data export (one session per conversation)."""
     settings = CliSettings()
     if not file.is_file():
         raise fail(f"{file} does not exist")
     lines: list[ParsedLine] = []
     problems: list[str] = []
     ignored: Counter[str] = Counter()
-    for item in read_jsonl(file, default_namespace=namespace or settings.namespace, ignored=ignored):
+    without_text: list[int] = []
+    target = namespace or settings.namespace
+    try:
+        if format_ is ImportFormat.chatgpt:
+            items = list(read_chatgpt(file, target, without_text))
+        elif format_ is ImportFormat.claude:
+            items = list(read_claude(file, target, without_text))
+        else:
+            items = list(read_jsonl(file, default_namespace=target, ignored=ignored))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise fail(f"{file} cannot be read as {format_.value}: {exc}") from exc
+    for item in items:
         (problems if isinstance(item, str) else lines).append(item)  # type: ignore[arg-type]
     if ignored:
         listed = ", ".join(f"{name} ({count} line{'s' if count > 1 else ''})" for name, count in ignored.most_common())
@@ -307,6 +330,7 @@ def import_(
         f"imported {accepted} turn(s) in {len(groups)} session(s)"
         + (f"; {duplicates} were already known" if duplicates else "")
         + (f"; skipped {len(problems)} invalid line(s)" if problems else "")
+        + (f"; left out {len(without_text)} message(s) without text" if without_text else "")
     )
 
 
