@@ -33,7 +33,7 @@ def test_the_most_specific_storage_pattern_wins_and_zero_means_no_cap() -> None:
 
 
 def test_a_bad_storage_pattern_or_cap_says_what_to_fix() -> None:
-    with pytest.raises(InvalidGrant, match="end it with '/\*'"):
+    with pytest.raises(InvalidGrant, match=r"end it with '/\*'"):
         StorageQuotas.of(0, {"acme": 5})
     with pytest.raises(InvalidGrant, match="use 0 \\(no cap\\) or more"):
         StorageQuotas.of(0, {"acme/*": -1})

@@ -75,7 +75,9 @@ class UsageReporter:
             await asyncio.sleep(wait_s)
             await self._report(namespace)
         finally:
-            self._trailing.pop(namespace, None)
+            # Only its own entry: a cancelled report may finish after a newer one was scheduled.
+            if self._trailing.get(namespace) is asyncio.current_task():
+                del self._trailing[namespace]
 
     async def _report(self, namespace: str) -> None:
         try:
