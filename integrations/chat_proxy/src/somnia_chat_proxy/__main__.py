@@ -1,0 +1,3 @@
+from somnia_chat_proxy.main import run
+
+run()
