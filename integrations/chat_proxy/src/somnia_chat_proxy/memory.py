@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from somnia_client import AsyncMemory, ClientSettings, SomniaError, Turn
@@ -39,20 +40,28 @@ class Memories:
         """(session id, memory text to inject): the warm context on a conversation's first call, then what
         Somnia recalls for the newest user message, under the token budget."""
         session_id = session_id_for(memory.namespace, messages)
-        parts = []
-        first_user = next((text_of(m.get("content")) for m in messages if m.get("role") == "user"), "")
-        if (memory.namespace, session_id) not in self._started:
-            await memory.start_session(session_id=session_id, agent=self.settings.agent, opening=first_user[:2000])
-            self._started.add((memory.namespace, session_id))
-            warm = await memory.warm(session_id, agent=self.settings.agent, opening=first_user[:2000])
-            if warm.rendered.strip():
-                parts.append(warm.rendered.strip())
+        first_user = next((text_of(m.get("content")) for m in messages if m.get("role") == "user"), "")[:2000]
         last_user = next((text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
+        new = (memory.namespace, session_id) not in self._started
+        # Independent calls, so they run together: the call waits for the slowest, not for the sum.
+        calls: list[Awaitable[Any]] = []
+        if new:
+            calls += [
+                memory.start_session(session_id=session_id, agent=self.settings.agent, opening=first_user),
+                memory.warm(session_id, agent=self.settings.agent, opening=first_user),
+            ]
         if last_user.strip() and self.settings.budget_tokens > 0:
-            found = await memory.recall(last_user, k=self.settings.recall_k, token_budget=self.settings.budget_tokens)
-            lines = [f"- {m.text}" + (f" [{m.status}]" if m.status else "") for m in found]
-            if lines:
-                parts.append("Recalled for this message:\n" + "\n".join(lines))
+            calls.append(memory.recall(last_user, k=self.settings.recall_k, token_budget=self.settings.budget_tokens))
+        answers = await asyncio.gather(*calls)
+        if new:
+            self._started.add((memory.namespace, session_id))
+        parts = []
+        if new and answers[1].rendered.strip():
+            parts.append(answers[1].rendered.strip())
+        found = answers[-1] if len(answers) > (2 if new else 0) else None
+        lines = [f"- {m.text}" + (f" [{m.status}]" if m.status else "") for m in found or []]
+        if lines:
+            parts.append("Recalled for this message:\n" + "\n".join(lines))
         return session_id, "\n\n".join(parts)
 
     def capture_later(self, memory: AsyncMemory, session_id: str, turns: list[Turn]) -> None:
