@@ -26,7 +26,7 @@ class RecalledItem(BaseModel):
     text: str
     session_id: str
     occurred_at: str
-    # Empty while nothing is known against it; else e.g. superseded, disproven, retracted.
+    # `asserted` while nothing is known against it; else e.g. superseded, disproven, retracted.
     status: str
     why: str
 
@@ -63,8 +63,7 @@ def create_server(settings: McpSettings, client: ClientSettings) -> tuple[FastMC
 
     @mcp.tool()
     async def remember(text: str, ctx: Context, role: Literal["user", "assistant"] = "user") -> str:  # type: ignore[type-arg]
-        """Keep something worth remembering (a fact, a preference, a decision, an outcome), as said by the
-        user or by you."""
+        """Keep something worth remembering (a fact, preference, decision or outcome), said by the user or you."""
         try:
             ack = await memory(ctx).capture(await session_of(ctx), text, role=role)
         except SomniaError as exc:
@@ -73,8 +72,7 @@ def create_server(settings: McpSettings, client: ClientSettings) -> tuple[FastMC
 
     @mcp.tool()
     async def recall(query: str, ctx: Context, k: int = settings.default_k) -> Recalled:  # type: ignore[type-arg]
-        """Find what is remembered about `query`, best first. A memory with a status (superseded, disproven,
-        retracted) is known not to hold any more."""
+        """Find what is remembered about `query`, best first; a status other than asserted means it may not hold."""
         try:
             found = await memory(ctx).recall(query, k=k)
         except SomniaError as exc:
@@ -96,8 +94,7 @@ def create_server(settings: McpSettings, client: ClientSettings) -> tuple[FastMC
 
     @mcp.tool()
     async def warm_context(ctx: Context, opening: str = "") -> str:  # type: ignore[type-arg]
-        """What you should already know for this task (people, preferences, procedures, pitfalls), under a
-        token budget. Pass what the user asked as `opening`."""
+        """What you should already know for this task, under a token budget; pass what the user asked as `opening`."""
         try:
             context = await memory(ctx).warm(await session_of(ctx, opening), agent=settings.agent, opening=opening)
         except SomniaError as exc:
@@ -111,8 +108,7 @@ def create_server(settings: McpSettings, client: ClientSettings) -> tuple[FastMC
         ctx: Context,  # type: ignore[type-arg]
         note: str = "",
     ) -> str:
-        """Say what a recalled memory was worth: it helped or misled you, the approach succeeded or failed,
-        it is disproven or retracted, or you checked and the thing is absent."""
+        """Say what a recalled memory was worth (helped, misled, succeeded, failed, disproven, retracted...)."""
         try:
             feedback_id = await memory(ctx).feedback(memory_id, signal, note=note, session_id=await session_of(ctx))
         except SomniaError as exc:
@@ -121,8 +117,7 @@ def create_server(settings: McpSettings, client: ClientSettings) -> tuple[FastMC
 
     @mcp.tool()
     async def forget(ctx: Context, memory_id: str = "", session_id: str = "", subject: str = "") -> str:  # type: ignore[type-arg]
-        """Erase every copy of one memory, one session, or everything about a subject (a name or topic),
-        when the user asks. Give exactly one of them."""
+        """Erase every copy of one memory, one session or a subject (name or topic) on request; give exactly one."""
         target = {k: v for k, v in (("memory_id", memory_id), ("session_id", session_id), ("subject", subject)) if v}
         if len(target) != 1:
             raise ToolError("give exactly one of memory_id, session_id or subject")

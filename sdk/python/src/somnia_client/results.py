@@ -53,7 +53,8 @@ class Scores:
 @dataclass(frozen=True)
 class RecalledMemory:
     """A recalled memory: its text, where it came from, why it was returned and whether it still holds
-    (`status` is e.g. `superseded`, `disproven`, `retracted`; empty when nothing is known against it)."""
+    (`status` is `asserted` while nothing is known against it, else e.g. `superseded`, `disproven`,
+    `retracted`)."""
 
     memory_id: str
     text: str
