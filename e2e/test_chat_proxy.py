@@ -192,3 +192,39 @@ def test_a_caller_without_a_valid_somnia_key_still_chats_without_memory(world: W
     )
     assert answer.status_code == 200 and answer.headers["x-somnia-memory"] == "unavailable"
     assert memory_text(upstream.bodies[-1]) == ""
+
+
+def test_a_callers_key_can_name_its_namespace(world: World) -> None:
+    key = world.keys["alice-app"]
+    key_id = key.removeprefix("somnia_").partition("_")[0]
+    upstream = RecordingUpstream()
+    upstream_port, proxy_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    fake = serve(world, upstream.app(), upstream_port)
+    settings = ProxySettings(
+        upstream=f"http://127.0.0.1:{upstream_port}/v1",
+        namespace_by_key={key_id: "acme/mapped/alice"},
+        allow_namespace_header=True,
+    )
+    client_settings = ClientSettings(namespace=NS, capture_address=world.capture, recall_address=world.recall)
+    proxy = serve(world, world.loop.run(_make(settings, client_settings)), proxy_port)
+    client = openai.OpenAI(base_url=f"http://127.0.0.1:{proxy_port}/v1", api_key="sk-x", max_retries=0)
+    try:
+        client.chat.completions.create(
+            model="fake-model",
+            messages=[{"role": "user", "content": "My cat is called Miso."}],
+            # The header names another namespace: the key's mapping wins.
+            extra_headers={"X-Somnia-Key": key, "X-Somnia-Namespace": "acme/elsewhere/alice"},
+        )
+        mapped = ClientSettings(
+            namespace="acme/mapped/alice", api_key=key, capture_address=world.capture, recall_address=world.recall
+        )
+        with Memory(settings=mapped) as memory:
+            deadline = time.monotonic() + 30
+            while not any("Miso" in m.text for m in memory.recall("what is my cat called", k=3)):
+                assert time.monotonic() < deadline, "the turn never reached the key's namespace"
+                time.sleep(0.3)
+    finally:
+        client.close()
+        for server in (proxy, fake):
+            server.should_exit = True
+        time.sleep(0.5)

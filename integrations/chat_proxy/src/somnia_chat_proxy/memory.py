@@ -24,11 +24,15 @@ class Memories:
         self._captures: set[asyncio.Task[None]] = set()
 
     def memory_for(self, headers: Any) -> AsyncMemory:
-        """X-Somnia-Key is the caller's Somnia key (else the proxy's); X-Somnia-Namespace is honoured only
-        when allowed, and Somnia checks the key against it either way."""
+        """X-Somnia-Key is the caller's Somnia key (else the proxy's). The namespace is the one mapped to that
+        key (SOMNIA_PROXY_NAMESPACE_BY_KEY), else X-Somnia-Namespace when allowed, else SOMNIA_NAMESPACE;
+        Somnia checks the key against it either way."""
         key = headers.get("x-somnia-key", "").strip() or self.client.credential()
         namespace = self.client.namespace
-        if self.settings.allow_namespace_header and headers.get("x-somnia-namespace"):
+        key_id = key.removeprefix("somnia_").partition("_")[0] if key.startswith("somnia_") else ""
+        if key_id in self.settings.namespace_by_key:
+            namespace = self.settings.namespace_by_key[key_id]
+        elif self.settings.allow_namespace_header and headers.get("x-somnia-namespace"):
             namespace = headers["x-somnia-namespace"].strip()
         if (key, namespace) not in self._clients:
             self._clients[(key, namespace)] = AsyncMemory(

@@ -22,3 +22,7 @@ class ProxySettings(BaseSettings):
     # Callers may name their namespace in X-Somnia-Namespace only when this is on; Somnia still checks
     # the caller's key (X-Somnia-Key) against it. Off: every call uses SOMNIA_NAMESPACE.
     allow_namespace_header: bool = False
+    # Namespaces by the caller's Somnia key id (the <id> of somnia_<id>_<secret>), as JSON:
+    # '{"k3f9": "acme/support-bot/alice"}'. A mapped key always gets its namespace (the header cannot
+    # override it); Somnia still checks the key's grants.
+    namespace_by_key: dict[str, str] = Field(default_factory=dict)
