@@ -100,7 +100,7 @@ def create_app(settings: ProxySettings, client: ClientSettings) -> Starlette:
             return await stream(body, headers, memory, session_id, captured, len(messages), status)
         answer = await http.post("/chat/completions", json=body, headers=headers)
         if answer.status_code == 200 and memory is not None:
-            with contextlib.suppress(ValueError, AttributeError, IndexError):
+            with contextlib.suppress(ValueError, AttributeError, IndexError, KeyError, TypeError):
                 message = answer.json()["choices"][0]["message"]
                 reply = reply_turn(len(messages), message.get("content") or "", message.get("tool_calls") or [])
                 memories.capture_later(memory, session_id, [*captured, *([reply] if reply else [])])
