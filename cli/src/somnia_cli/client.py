@@ -1,45 +1,23 @@
-"""Thin synchronous gRPC clients for the CLI."""
+"""Thin synchronous gRPC clients for the CLI (the wire names of roles and signals are the SDK's)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import ClientTls, open_channel, read_local_key
+from somnia_client.messages import ROLES, SIGNALS, timestamp
 
 from somnia_cli.settings import CliSettings
 
-ROLES = {
-    "user": capture_pb2.ROLE_USER,
-    "assistant": capture_pb2.ROLE_ASSISTANT,
-    "system": capture_pb2.ROLE_SYSTEM,
-    "tool": capture_pb2.ROLE_TOOL,
-}
-
-FEEDBACK_SIGNALS = {
-    "helped": recall_pb2.FEEDBACK_SIGNAL_HELPED,
-    "misled": recall_pb2.FEEDBACK_SIGNAL_MISLED,
-    "succeeded": recall_pb2.FEEDBACK_SIGNAL_SUCCEEDED,
-    "failed": recall_pb2.FEEDBACK_SIGNAL_FAILED,
-    "disproven": recall_pb2.FEEDBACK_SIGNAL_DISPROVEN,
-    "retracted": recall_pb2.FEEDBACK_SIGNAL_RETRACTED,
-    "checked_absent": recall_pb2.FEEDBACK_SIGNAL_CHECKED_ABSENT,
-}
 LAYER_NAMES = {
     recall_pb2.LAYER_L1_IMMEDIATE: "L1 immediate",
     recall_pb2.LAYER_L2_SESSION: "L2 session",
     recall_pb2.LAYER_L3_DOMAIN: "L3 domain",
     recall_pb2.LAYER_L4_STRATEGIC: "L4 strategic",
 }
-
-
-def timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 def make_turn(
@@ -134,7 +112,7 @@ class SomniaClient:
             namespace=namespace,
             memory_id=memory_id,
             session_id=session_id,
-            signal=FEEDBACK_SIGNALS[signal],
+            signal=SIGNALS[signal],
             note=note,
             evidence_memory_id=evidence_memory_id,
         )
