@@ -20,7 +20,7 @@ from somnia.recall.v1 import recall_pb2_grpc
 
 from somnia_client import messages
 from somnia_client.channels import aio_channel, call_metadata
-from somnia_client.client import resolve
+from somnia_client.client import configure
 from somnia_client.errors import NotFound, translate
 from somnia_client.results import (
     NOTHING_RECALLED,
@@ -52,21 +52,16 @@ class AsyncMemory:
         recall_address: str | None = None,
         settings: ClientSettings | None = None,
     ) -> None:
-        self.settings = resolve(
+        self.settings = configure(
+            "AsyncMemory",
             settings,
-            {
-                "namespace": namespace,
-                "api_key": api_key,
-                "capture_address": capture_address,
-                "recall_address": recall_address,
-            },
+            namespace=namespace,
+            api_key=api_key,
+            capture_address=capture_address,
+            recall_address=recall_address,
         )
-        if not self.settings.namespace:
-            raise ValueError("a namespace is needed: AsyncMemory(namespace='tenant/agent/user') or SOMNIA_NAMESPACE")
         self.namespace = self.settings.namespace
-        self.retry = RetryPolicy(
-            self.settings.max_attempts, self.settings.backoff_initial_s, self.settings.backoff_max_s
-        )
+        self.retry = RetryPolicy.of(self.settings)
         self._metadata = call_metadata(self.settings)
         self._capture_channel = aio_channel(self.settings.capture_target(), self.settings)
         self._recall_channel = aio_channel(self.settings.recall_target(), self.settings)

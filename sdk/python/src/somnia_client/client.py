@@ -40,9 +40,14 @@ from somnia_client.settings import ClientSettings
 R = TypeVar("R")
 
 
-def resolve(settings: ClientSettings | None, overrides: dict[str, Any]) -> ClientSettings:
-    given = {k: v for k, v in overrides.items() if v is not None}
-    return settings.model_copy(update=given) if settings else ClientSettings(**given)
+def configure(client: str, settings: ClientSettings | None, **overrides: str | None) -> ClientSettings:
+    """The settings a client runs with: `settings` (else SOMNIA_* variables) with the arguments given on
+    top; a namespace is required. `client` names the class in the error."""
+    given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    resolved = settings.model_copy(update=given) if settings else ClientSettings(**given)
+    if not resolved.namespace:
+        raise ValueError(f"a namespace is needed: {client}(namespace='tenant/agent/user') or SOMNIA_NAMESPACE")
+    return resolved
 
 
 class Memory:
@@ -58,21 +63,16 @@ class Memory:
         recall_address: str | None = None,
         settings: ClientSettings | None = None,
     ) -> None:
-        self.settings = resolve(
+        self.settings = configure(
+            "Memory",
             settings,
-            {
-                "namespace": namespace,
-                "api_key": api_key,
-                "capture_address": capture_address,
-                "recall_address": recall_address,
-            },
+            namespace=namespace,
+            api_key=api_key,
+            capture_address=capture_address,
+            recall_address=recall_address,
         )
-        if not self.settings.namespace:
-            raise ValueError("a namespace is needed: Memory(namespace='tenant/agent/user') or SOMNIA_NAMESPACE")
         self.namespace = self.settings.namespace
-        self.retry = RetryPolicy(
-            self.settings.max_attempts, self.settings.backoff_initial_s, self.settings.backoff_max_s
-        )
+        self.retry = RetryPolicy.of(self.settings)
         self._metadata = call_metadata(self.settings)
         self._capture_channel = sync_channel(self.settings.capture_target(), self.settings)
         self._recall_channel = sync_channel(self.settings.recall_target(), self.settings)

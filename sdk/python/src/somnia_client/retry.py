@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from somnia_client.errors import ResourceExhausted, SomniaError, Unavailable
+from somnia_client.settings import ClientSettings
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,10 @@ class RetryPolicy:
     initial_s: float = 0.2
     max_s: float = 5.0
     multiplier: float = 2.0
+
+    @classmethod
+    def of(cls, settings: ClientSettings) -> RetryPolicy:
+        return cls(settings.max_attempts, settings.backoff_initial_s, settings.backoff_max_s)
 
     def wait_s(self, error: SomniaError, attempt: int, draw: Callable[[], float] = random.random) -> float | None:
         """Seconds to wait before attempt `attempt + 1`, or None when the error is final."""
