@@ -101,7 +101,7 @@ def proxied(world: World) -> Iterator[tuple[openai.OpenAI, RecordingUpstream]]:
     upstream_port, proxy_port = free_port("127.0.0.1"), free_port("127.0.0.1")
     fake = serve(world, upstream.app(), upstream_port)
     client_settings = ClientSettings(namespace=NS, capture_address=world.capture, recall_address=world.recall)
-    proxy_app = world.loop.run(_make(ProxySettings(upstream=f"http://127.0.0.1:{upstream_port}/v1"), client_settings))
+    proxy_app = create_app(ProxySettings(upstream=f"http://127.0.0.1:{upstream_port}/v1"), client_settings)
     proxy = serve(world, proxy_app, proxy_port)
     client = openai.OpenAI(
         base_url=f"http://127.0.0.1:{proxy_port}/v1",
@@ -114,10 +114,6 @@ def proxied(world: World) -> Iterator[tuple[openai.OpenAI, RecordingUpstream]]:
     for server in (proxy, fake):
         server.should_exit = True
     time.sleep(0.5)
-
-
-async def _make(settings: ProxySettings, client: ClientSettings) -> Any:
-    return create_app(settings, client)
 
 
 def memory_text(body: dict[str, Any]) -> str:
@@ -206,7 +202,7 @@ def test_a_callers_key_can_name_its_namespace(world: World) -> None:
         allow_namespace_header=True,
     )
     client_settings = ClientSettings(namespace=NS, capture_address=world.capture, recall_address=world.recall)
-    proxy = serve(world, world.loop.run(_make(settings, client_settings)), proxy_port)
+    proxy = serve(world, create_app(settings, client_settings), proxy_port)
     client = openai.OpenAI(base_url=f"http://127.0.0.1:{proxy_port}/v1", api_key="sk-x", max_retries=0)
     try:
         client.chat.completions.create(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
 from somnia_client import AsyncMemory, ClientSettings, SomniaError, Turn
@@ -47,26 +46,30 @@ class Memories:
         first_user = next((text_of(m.get("content")) for m in messages if m.get("role") == "user"), "")[:2000]
         last_user = next((text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
         new = (memory.namespace, session_id) not in self._started
+
+        async def opening() -> str:
+            """The warm context, on the conversation's first call only."""
+            if not new:
+                return ""
+            agent = self.settings.agent
+            _, warm = await asyncio.gather(
+                memory.start_session(session_id=session_id, agent=agent, opening=first_user),
+                memory.warm(session_id, agent=agent, opening=first_user),
+            )
+            return warm.rendered.strip()
+
+        async def recalled() -> str:
+            if not last_user.strip() or self.settings.budget_tokens <= 0:
+                return ""
+            found = await memory.recall(last_user, k=self.settings.recall_k, token_budget=self.settings.budget_tokens)
+            lines = [f"- {m.text}" + (f" [{m.status}]" if m.status else "") for m in found]
+            return "Recalled for this message:\n" + "\n".join(lines) if lines else ""
+
         # Independent calls, so they run together: the call waits for the slowest, not for the sum.
-        calls: list[Awaitable[Any]] = []
-        if new:
-            calls += [
-                memory.start_session(session_id=session_id, agent=self.settings.agent, opening=first_user),
-                memory.warm(session_id, agent=self.settings.agent, opening=first_user),
-            ]
-        if last_user.strip() and self.settings.budget_tokens > 0:
-            calls.append(memory.recall(last_user, k=self.settings.recall_k, token_budget=self.settings.budget_tokens))
-        answers = await asyncio.gather(*calls)
+        parts = await asyncio.gather(opening(), recalled())
         if new:
             self._started.add((memory.namespace, session_id))
-        parts = []
-        if new and answers[1].rendered.strip():
-            parts.append(answers[1].rendered.strip())
-        found = answers[-1] if len(answers) > (2 if new else 0) else None
-        lines = [f"- {m.text}" + (f" [{m.status}]" if m.status else "") for m in found or []]
-        if lines:
-            parts.append("Recalled for this message:\n" + "\n".join(lines))
-        return session_id, "\n\n".join(parts)
+        return session_id, "\n\n".join(p for p in parts if p)
 
     def capture_later(self, memory: AsyncMemory, session_id: str, turns: list[Turn]) -> None:
         """Capture after the reply went out, so the caller never waits on it."""

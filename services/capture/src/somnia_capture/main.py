@@ -31,7 +31,7 @@ class CaptureApp:
         self.settings = settings
         self.metrics = create_metrics()
         self.broker = create_broker(settings.nats_url, name="capture", tracer_provider=tracer_provider)
-        quotas = settings.storage()
+        self.quotas = quotas = settings.storage()
         self.service = CaptureService(
             JetStreamPublisher(self.broker, timeout_s=settings.publish_timeout_s),
             max_turn_bytes=settings.max_turn_bytes,
@@ -72,7 +72,7 @@ class CaptureApp:
             redacted(self.settings.nats_url),
         )
         self.server.security.announce(log, "capture")
-        quotas = self.settings.storage()
+        quotas = self.quotas
         if quotas.enabled:
             log.info(
                 "storage quotas: %s memories a namespace by default, %s by pattern",
