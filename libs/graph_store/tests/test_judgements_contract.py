@@ -5,6 +5,8 @@ One contract for every adapter: the `graph_store` fixture (conftest) is parametr
 from datetime import timedelta
 
 from somnia_graph_store import (
+    Dependency,
+    DependencyKind,
     GraphStore,
     MemoryNode,
     MemoryUse,
@@ -67,3 +69,30 @@ async def test_verdicts_are_kept_once_newest_first_and_go_with_their_memory(grap
     assert await graph_store.verdicts(ns, ["m1"], as_of=T0) == {}
     await graph_store.erase_memories(ns, ["m1"])
     assert await graph_store.verdicts(ns, ["m1"]) == {}
+
+
+async def test_dependencies_are_kept_once_per_kind_with_their_upstream_and_go_with_their_memory(
+    graph_store: GraphStore, ns: str
+) -> None:
+    def dependency(memory_id: str, kind: DependencyKind, condition: str, day: int, upstream: str = "") -> Dependency:
+        return Dependency(
+            namespace=ns,
+            memory_id=memory_id,
+            kind=kind,
+            condition=condition,
+            keys=tuple(condition.split()),
+            upstream_id=upstream,
+            occurred_at=T0 + timedelta(days=day),
+            recorded_at=T0 + timedelta(days=day),
+        )
+
+    gym = dependency("m2", "depends_on", "near flat", 2, upstream="m1")
+    train = dependency("m3", "replaces_if", "change jobs", 1)
+    await graph_store.upsert_dependencies([gym, train])
+    await graph_store.upsert_dependencies([gym])  # redelivered: still one
+    both = dependency("m2", "replaces_if", "move out", 3)
+    await graph_store.upsert_dependencies([both])
+    assert await graph_store.dependencies(ns) == [train, gym, both]
+    assert await graph_store.dependencies("other/tenant/x") == []
+    await graph_store.erase_memories(ns, ["m2"])
+    assert await graph_store.dependencies(ns) == [train]

@@ -253,14 +253,24 @@ class Supersession(BaseModel):
     recorded_at: AwareDatetime
 
 
-VerdictStatus = Literal["disproven", "downgraded", "retracted"]
+# Stale: it no longer holds as said. `current` is the one that is not: a conditional plan whose condition
+# came true ("should I change jobs, I'd take the train" once the job changed).
+VerdictStatus = Literal["disproven", "downgraded", "retracted", "deleted_by_user", "uncertain", "current"]
+STALE_STATUSES: frozenset[str] = frozenset(
+    {"superseded", "disproven", "downgraded", "retracted", "deleted_by_user", "uncertain"}
+)
+# Left out of a default recall: the speaker took them back.
+WITHDRAWN_STATUSES: frozenset[str] = frozenset({"retracted", "deleted_by_user"})
 
 
 class Verdict(BaseModel):
     """Later knowledge about a memory that is not a replacement: `disproven` (shown wrong, by
-    `evidence_id` or the reason), `retracted` (its speaker took it back) or `downgraded` (less certain,
-    e.g. an insight one of whose sources was invalidated). Kept with when it became known, so `as_of`
-    can say what was believed before; a memory's newest verdict is its status."""
+    `evidence_id` or the reason), `retracted` (its speaker took it back), `deleted_by_user` (its speaker
+    asked for it not to be kept), `downgraded` (less certain, e.g. an insight one of whose sources was
+    invalidated), `uncertain` (what it depends on changed, by `evidence_id`) or `current` (a conditional
+    plan whose condition `evidence_id` met). Kept with when it became known, so `as_of` can say what was
+    believed before, and with when the change happened in the world (`changed_at`, the evidence's own
+    time), so `valid_at` can say what held then; a memory's newest verdict is its status."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -270,4 +280,30 @@ class Verdict(BaseModel):
     status: VerdictStatus
     evidence_id: str = ""
     reason: str = Field(default="", max_length=1024)
+    recorded_at: AwareDatetime
+    changed_at: AwareDatetime | None = None
+
+
+# `depends_on`: the memory holds only while its condition does ("I only go to that gym because it is
+# near my flat"). `replaces_if`: a plan that takes over once its condition comes true ("should I change
+# jobs, I'd take the train instead").
+DependencyKind = Literal["depends_on", "replaces_if"]
+
+
+class Dependency(BaseModel):
+    """A memory that says what it depends on, kept as a typed edge (`DEPENDS_ON` / `REPLACES_IF`) to the
+    memory that states the condition when one is known, with the condition's words on the memory so a
+    later change can be matched to it without an LLM."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    memory_id: str
+    kind: DependencyKind
+    condition: str = Field(min_length=1, max_length=300)
+    # The condition's content words, stemmed: what a changing memory must share to be about it.
+    keys: tuple[str, ...]
+    # The memory the condition points at ("my flat is on Harbour Street"), when one was found.
+    upstream_id: str = ""
+    occurred_at: AwareDatetime
     recorded_at: AwareDatetime

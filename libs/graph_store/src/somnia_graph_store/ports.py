@@ -13,6 +13,7 @@ from somnia_graph_store.models import (
     CitingGroup,
     CommunityKind,
     CommunityNode,
+    Dependency,
     EntityTurns,
     FeedbackCounts,
     FeedbackNode,
@@ -249,6 +250,15 @@ class UsesAndVerdicts(Protocol):
         self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
     ) -> dict[str, Verdict]:
         """For each of `memory_ids` with a verdict recorded by `as_of` (default: any time), the newest."""
+        ...
+
+    async def upsert_dependencies(self, dependencies: Sequence[Dependency]) -> None:
+        """Keep each dependency on its memory (one per kind; the memory is created if unknown), with a
+        DEPENDS_ON or REPLACES_IF edge to its upstream memory when known. Merged: a redelivery adds none."""
+        ...
+
+    async def dependencies(self, namespace: str) -> list[Dependency]:
+        """Every dependency stated in the namespace, oldest first (by when it was said)."""
         ...
 
 

@@ -20,7 +20,9 @@ class UnknownNamespace(LookupError):
 
 
 # A memory's status: what later knowledge says about it.
-Status = Literal["asserted", "superseded", "disproven", "downgraded", "retracted"]
+Status = Literal[
+    "asserted", "superseded", "disproven", "downgraded", "retracted", "deleted_by_user", "uncertain", "current"
+]
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,9 @@ class Standing:
     """What later knowledge says about a memory, as known at the request's `as_of`."""
 
     status: Status = "asserted"
-    # The memory that replaces it (superseded) or shows it wrong (disproven), when one does.
+    # The memory that changed it: its replacement (superseded), the evidence (disproven), what took it
+    # back (retracted, deleted_by_user), the change to what it rests on (uncertain), or what made a
+    # conditional plan come true (current).
     by: str = ""
     reason: str = ""
     # When the change became known (record time).

@@ -22,19 +22,18 @@ from somnia_memory_store import MemoryStore, SearchFilter, SearchHit
 from somnia_telemetry import attributes
 
 from somnia_retrieval.expansion import GraphExpander
-from somnia_retrieval.filters import matches
 from somnia_retrieval.models import (
     AbsenceSignal,
     Candidate,
     InvalidQuery,
     RankedMemory,
     RecallAnswer,
-    Standing,
     UnknownNamespace,
 )
 from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.rerank import rerank
 from somnia_retrieval.settings import RankingSettings
+from somnia_retrieval.standing import StandingReader
 from somnia_retrieval.tiers import merge_tiers
 
 tracer = trace.get_tracer("somnia.retrieval")
@@ -68,6 +67,7 @@ class Retriever:
         self._settings = settings
         self._max_k = max_k
         self._expander = GraphExpander(graph, store, settings) if graph is not None else None
+        self._standing = StandingReader(graph, store, settings) if graph is not None else None
         self._extractions: dict[tuple[str, date], Extraction] = {}
 
     async def answer(
@@ -82,9 +82,13 @@ class Retriever:
         as_of: datetime | None = None,
         include_archived: bool = False,
         now: datetime | None = None,
+        valid_at: datetime | None = None,
+        include_retracted: bool = False,
+        timeline: bool = False,
     ) -> RecallAnswer:
         """Recall's whole answer: the k best memories (the cold archive merged in when asked) and whether
-        memory seems to hold the answer at all. The query is embedded once for all of it."""
+        memory seems to hold the answer at all. The query is embedded once for all of it. With `timeline`
+        the k best come in the order they happened (oldest first), for "where have I lived, in order?"."""
         self._check(query, k)
         vector = await self.embed_query(query)
 
@@ -100,6 +104,8 @@ class Retriever:
                 now=now,
                 partition=partition,
                 vector=vector,
+                valid_at=valid_at,
+                include_retracted=include_retracted,
             )
 
         if include_archived:
@@ -113,7 +119,10 @@ class Retriever:
             memories = merge_tiers(vector, tiers.get("hot", []), tiers.get("cold", []), k)
         else:
             memories = await ranked()
-        return RecallAnswer(memories, await self.assess(query, memories, now, vector=vector))
+        absence = await self.assess(query, memories, now, vector=vector)
+        if timeline:
+            memories = sorted(memories, key=lambda m: (m.record.occurred_at, m.record.memory_id))
+        return RecallAnswer(memories, absence)
 
     async def recall(
         self,
@@ -128,12 +137,17 @@ class Retriever:
         now: datetime | None = None,
         partition: str | None = None,
         vector: npt.NDArray[np.float32] | None = None,
+        valid_at: datetime | None = None,
+        include_retracted: bool = False,
     ) -> list[RankedMemory]:
         """The k best memories for `query`. `as_of` keeps only memories recorded by then and measures
         recency from then; `now` is the clock (for tests and replays). `partition` searches another
         store partition of the namespace (its cold archive): the graph is not partitioned, so what it
         knows (statuses, feedback, uses, provenance) still applies, but its neighbours in time are hot
-        and are not expanded to. `vector` is the query's, when the caller has embedded it already."""
+        and are not expanded to. `vector` is the query's, when the caller has embedded it already.
+        `valid_at` asks what held at that time in the world (the conversation's own time): only memories
+        said by then, and only the changes said by then, with recency measured from then. Memories their
+        speaker took back are left out unless `include_retracted` (they come back flagged)."""
         self._check(query, k)
         weight = self._settings.alpha if alpha is None else alpha
         if not 0.0 <= weight <= 1.0:
@@ -145,6 +159,14 @@ class Retriever:
                     f"as_of={as_of.isoformat()} is in the future; memory can only say what was known up to now"
                 )
             filter = (filter or SearchFilter()).model_copy(update={"recorded_before": as_of})
+        if valid_at is not None:
+            if valid_at > clock:
+                raise InvalidQuery(
+                    f"valid_at={valid_at.isoformat()} is in the future; ask about a time that has passed"
+                )
+            before = filter.occurred_before if filter is not None else None
+            bound = valid_at if before is None else min(before, valid_at)
+            filter = (filter or SearchFilter()).model_copy(update={"occurred_before": bound})
         span = trace.get_current_span()
         span.set_attributes({attributes.NAMESPACE: namespace, attributes.QUERY_LENGTH: len(query)})
         expand = (
@@ -179,12 +201,26 @@ class Retriever:
         # The graph's reads about the pool go out together: each is an independent lookup.
         _, _, (feedback, uses) = await asyncio.gather(
             self._boost_patterns(namespace, pool),
-            self._flag_superseded(namespace, pool, filter, as_of),
+            self._standing.apply(
+                namespace,
+                pool,
+                filter=filter,
+                as_of=as_of,
+                valid_at=valid_at,
+                include_withdrawn=include_retracted,
+            )
+            if self._standing is not None
+            else _nothing(),
             self._feedback_and_uses(namespace, list(pool)),
         )
         with tracer.start_as_current_span("retrieval.rerank"):
             ranked = rerank(
-                list(pool.values()), k=k, now=as_of or clock, feedback=feedback, settings=self._settings, uses=uses
+                list(pool.values()),
+                k=k,
+                now=valid_at or as_of or clock,
+                feedback=feedback,
+                settings=self._settings,
+                uses=uses,
             )
         ranked = await self._with_provenance(namespace, ranked)
         span.set_attribute(attributes.RESULT_COUNT, len(ranked))
@@ -257,67 +293,6 @@ class Retriever:
         sources = await self._graph.insight_sources(namespace, dreamt)
         return [replace(m, derived_from=tuple(sources.get(m.record.memory_id, ()))) for m in ranked]
 
-    async def _flag_superseded(
-        self, namespace: str, pool: dict[str, Candidate], filter: SearchFilter | None, as_of: datetime | None
-    ) -> None:
-        """A memory that something newer replaces, or that was disproven, retracted or downgraded (as
-        known by `as_of`), stays in the answer, flagged and lowered; a replacement comes with it at least
-        as high: never silently as if still true."""
-        if self._graph is None or not pool:
-            return
-        replaced, judged = await asyncio.gather(
-            self._graph.superseded(namespace, list(pool), as_of=as_of),
-            self._graph.verdicts(namespace, list(pool), as_of=as_of),
-        )
-        if not replaced and not judged:
-            return
-        missing = [s.newer_id for s in replaced.values() if s.newer_id not in pool]
-        newer = {r.memory_id: r for r in await self._store.get(namespace, missing)} if missing else {}
-        for older_id, supersession in replaced.items():
-            old = pool[older_id]
-            when = supersession.recorded_at.date().isoformat()
-            replacement = pool.get(supersession.newer_id)
-            record = replacement.record if replacement is not None else newer.get(supersession.newer_id)
-            old.standing = Standing(
-                "superseded",
-                by=supersession.newer_id,
-                reason=supersession.reason,
-                since=supersession.recorded_at,
-                valid_to=record.occurred_at if record is not None else None,
-            )
-            old.paths.append(f"superseded by {supersession.newer_id} ({supersession.reason}; known since {when})")
-            relevance = old.relevance
-            old.relevance *= 1.0 - self._settings.superseded_penalty
-            if replacement is None:
-                if record is None or not matches(record, filter):
-                    continue
-                replacement = pool[record.memory_id] = Candidate(record=record, relevance=0.0)
-            replacement.relevance = max(replacement.relevance, relevance)
-            replacement.paths.append(f"replaces {older_id} ({supersession.reason})")
-        for memory_id, verdict in judged.items():
-            old = pool[memory_id]
-            if old.standing.since is not None and old.standing.since > verdict.recorded_at:
-                continue  # superseded after the verdict: the newer knowledge speaks
-            old.standing = Standing(
-                verdict.status,
-                by=verdict.evidence_id,
-                reason=verdict.reason,
-                since=verdict.recorded_at,
-                # Disproven or retracted: it never held. Downgraded: it may still hold.
-                valid_to=None if verdict.status == "downgraded" else old.record.occurred_at,
-            )
-            evidence = f" by {verdict.evidence_id}" if verdict.evidence_id else ""
-            old.paths.append(
-                f"{verdict.status}{evidence} ({verdict.reason or 'no reason given'}; "
-                f"known since {verdict.recorded_at.date().isoformat()})"
-            )
-            penalty = (
-                self._settings.downgraded_penalty
-                if verdict.status == "downgraded"
-                else self._settings.superseded_penalty
-            )
-            old.relevance *= 1.0 - penalty
-
     async def _boost_patterns(self, namespace: str, pool: dict[str, Candidate]) -> None:
         """Raise memories whose turns realise a pattern by how surely that pattern succeeds."""
         if self._graph is None or not self._settings.pattern_weight or not pool:
@@ -370,3 +345,7 @@ async def _no_extraction() -> Extraction:
 
 async def _no_uses() -> dict[str, UseHistory]:
     return {}
+
+
+async def _nothing() -> None:
+    return None

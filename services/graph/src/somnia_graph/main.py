@@ -10,9 +10,11 @@ from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_st
 from somnia_service_runtime import ConsumerProcess
 from somnia_service_runtime import run as run_service
 
+from somnia_graph.dependencies import DependencyTracker
 from somnia_graph.handlers import consumer_specs, create_consumer
 from somnia_graph.judge import ContradictionJudge
 from somnia_graph.ports import LinkingGraph
+from somnia_graph.retraction import RetractionDetector
 from somnia_graph.service import GraphLinker, SimilarityLinker
 from somnia_graph.settings import GraphServiceSettings
 from somnia_graph.supersession import SupersessionDetector
@@ -63,6 +65,11 @@ class GraphApp:
                 judge_min_cosine=settings.judge_min_cosine,
             )
             if memories is not None and settings.detect_supersession
+            else None,
+            memory_store=memories,
+            retraction=RetractionDetector(memories) if memories is not None and settings.detect_retractions else None,
+            dependencies=DependencyTracker(memories, store, max_hops=settings.dependency_max_hops)
+            if memories is not None and settings.track_dependencies
             else None,
         )
         self.consumer = create_consumer(linker, self.process.tracer, settings, self.metrics)

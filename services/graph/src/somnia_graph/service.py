@@ -1,10 +1,12 @@
 """Turn events into graph writes: one idempotent batch per kind of node or edge.
 
 Turns bring their entities (from the extractor) and tool calls; indexed memories bring SIMILAR_TO
-edges to their nearest memories in the vector store, and SUPERSEDES edges to the older memories they
-replace (a new value, a correction); feedback becomes nodes on the memory or session it is about;
-recalls become uses on the memories returned (base-level activation's traces). Every write is a MERGE
-(a use is keyed by its recall), so a redelivered batch changes nothing.
+edges to their nearest memories in the vector store, and what they say about older memories
+(knowledge.py: SUPERSEDES edges to those they replace, verdicts on those they take back or whose
+condition they change, DEPENDS_ON / REPLACES_IF edges for what they rest on); feedback becomes nodes
+on the memory or session it is about; recalls become uses on the memories returned (base-level
+activation's traces). Every write is a MERGE (a use is keyed by its recall), so a redelivered batch
+changes nothing.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ from somnia_graph_store import (
     Similarity,
     ToolUse,
     TurnNode,
-    cascade_verdicts,
 )
 from somnia_memory_store import MemoryStore
 
+from somnia_graph.dependencies import DependencyTracker
+from somnia_graph.knowledge import KnowledgeKeeper
 from somnia_graph.ports import LinkingGraph
-from somnia_graph.supersession import Detected, SupersessionDetector
+from somnia_graph.retraction import RetractionDetector
+from somnia_graph.supersession import SupersessionDetector
 
 GraphEvent = SessionStarted | TurnCaptured | SessionClosed | MemoryIndexed | MemoryFeedback | MemoryRecalled
 
@@ -76,11 +80,15 @@ class GraphLinker:
         extractor: Extractor | None = None,
         similarity: SimilarityLinker | None = None,
         supersession: SupersessionDetector | None = None,
+        *,
+        memory_store: MemoryStore | None = None,
+        retraction: RetractionDetector | None = None,
+        dependencies: DependencyTracker | None = None,
     ) -> None:
         self._store = store
         self._extractor = extractor
         self._similarity = similarity
-        self._supersession = supersession
+        self._knowledge = KnowledgeKeeper(store, memory_store, supersession, retraction, dependencies)
 
     async def link(self, events: Sequence[GraphEvent], sequences: Sequence[int] = ()) -> None:
         """Write every event's nodes and edges; when this returns, all of it is durable. `sequences` are
@@ -180,30 +188,7 @@ class GraphLinker:
             pairs = await self._similarity.similar(memories) if self._similarity is not None else []
             if pairs:
                 await self._store.upsert_similarities(pairs)
-            detected = await self._supersession.detect(memories) if self._supersession is not None else Detected()
-            replaced = detected.supersessions
-            if detected.verdicts:
-                await self._store.upsert_verdicts(detected.verdicts)
-                for v in detected.verdicts:
-                    await cascade_verdicts(
-                        self._store,
-                        v.namespace,
-                        {v.memory_id: "disproven"},
-                        reason=v.reason,
-                        recorded_at=v.recorded_at,
-                        cause_id=v.verdict_id,
-                    )
-            if replaced:
-                await self._store.upsert_supersessions(replaced)
-                for s in replaced:  # insights quoting the old value are less certain now
-                    await cascade_verdicts(
-                        self._store,
-                        s.namespace,
-                        {s.older_id: "downgraded"},
-                        reason=f"superseded by {s.newer_id} ({s.reason})",
-                        recorded_at=s.recorded_at,
-                        cause_id=s.newer_id,
-                    )
+            await self._knowledge.update(memories)
         if feedback:
             await self._store.upsert_feedback(feedback)
         if uses:

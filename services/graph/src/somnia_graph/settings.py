@@ -26,6 +26,14 @@ class GraphServiceSettings(ConsumerSettings):
     # of the same speaker it is nearest to (cosine at least this).
     detect_supersession: bool = True
     supersede_min_cosine: float = Field(default=0.55, ge=-1.0, le=1.0)
+    # A new memory that takes an earlier one back ("strike what I said about the gym", "don't keep that")
+    # gives it a retracted / deleted_by_user verdict: Recall leaves it out unless asked.
+    detect_retractions: bool = True
+    # Dependencies ("only because", "as long as") and conditional plans ("should I ..., I'd ...") become
+    # DEPENDS_ON / REPLACES_IF edges; a later change to their condition makes dependents uncertain (up
+    # to dependency_max_hops down a chain) and plans current.
+    track_dependencies: bool = True
+    dependency_max_hops: int = Field(default=4, ge=1, le=16)
     # An LLM judge (any OpenAI-compatible endpoint) for supersessions and contradictions the cues miss:
     # off unless judge_base_url is set. It reads each new memory against its nearest older memory of the
     # same speaker (cosine at least judge_min_cosine), at most judge_max_pairs per batch.

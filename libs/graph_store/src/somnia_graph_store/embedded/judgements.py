@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from somnia_graph_store.embedded.base import EmbeddedGraphBase
 from somnia_graph_store.models import (
     CitingGroup,
+    Dependency,
     MemoryUse,
     Supersession,
     UseHistory,
@@ -156,6 +157,34 @@ class EmbeddedUsesAndVerdicts(EmbeddedGraphBase):
             return newest
 
         return await asyncio.to_thread(run)
+
+    async def upsert_dependencies(self, dependencies: Sequence[Dependency]) -> None:
+        statements: list[tuple[str, tuple[object, ...]]] = []
+        for d in dependencies:
+            statements.append(
+                self._merge_node(
+                    d.namespace,
+                    "Memory",
+                    d.memory_id,
+                    {"memory_id": d.memory_id, "dependencies": {d.kind: d.model_dump(mode="json")}},
+                )
+            )
+            if d.upstream_id:
+                statements.append(self._merge_node(d.namespace, "Memory", d.upstream_id, {"memory_id": d.upstream_id}))
+                statements.append(
+                    self._edge(d.namespace, d.kind.upper(), f"Memory:{d.memory_id}", f"Memory:{d.upstream_id}")
+                )
+        await asyncio.to_thread(self._write, statements)
+
+    async def dependencies(self, namespace: str) -> list[Dependency]:
+        rows = await asyncio.to_thread(
+            self._read,
+            "SELECT json_extract(props, '$.dependencies') FROM node WHERE namespace = ? AND label = 'Memory' "
+            "AND json_extract(props, '$.dependencies') IS NOT NULL",
+            (namespace,),
+        )
+        found = [Dependency.model_validate(body) for (raw,) in rows for body in json.loads(str(raw)).values()]
+        return sorted(found, key=lambda d: (d.occurred_at, d.memory_id, d.kind))
 
     async def insights_citing(self, namespace: str, memory_ids: Sequence[str]) -> list[CitingGroup]:
         wanted = set(memory_ids)

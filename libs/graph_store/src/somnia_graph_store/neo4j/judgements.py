@@ -7,6 +7,7 @@ from datetime import datetime
 
 from somnia_graph_store.models import (
     CitingGroup,
+    Dependency,
     MemoryUse,
     Supersession,
     UseHistory,
@@ -58,6 +59,26 @@ WITH id, n, r ORDER BY r.recorded_at DESC
 WITH id, collect([n.memory_id, r.reason, r.recorded_at])[0] AS best
 RETURN id, best[0] AS newer, best[1] AS reason, best[2] AS recorded_at
 """
+
+
+# A dependency is a JSON body on its memory (one per kind, so a redelivery replaces it with itself) and,
+# when its upstream memory is known, a typed edge to it.
+MERGE_DEPENDENCIES = """
+UNWIND $rows AS row
+MERGE (m:Memory {uid: row.uid}) ON CREATE SET m.namespace = row.ns, m.memory_id = row.id
+WITH m, row, coalesce(m.dependency_kinds, []) AS kinds, coalesce(m.dependencies, []) AS bodies
+WITH m, row, kinds, bodies, [i IN range(0, size(kinds) - 1) WHERE kinds[i] <> row.kind] AS keep
+SET m.dependency_kinds = [i IN keep | kinds[i]] + row.kind, m.dependencies = [i IN keep | bodies[i]] + row.body
+"""
+
+MERGE_DEPENDS_ON = """
+UNWIND $rows AS row
+MATCH (m:Memory {uid: row.uid})
+MERGE (u:Memory {uid: row.upstream_uid}) ON CREATE SET u.namespace = row.ns, u.memory_id = row.upstream
+MERGE (m)-[:DEPENDS_ON]->(u)
+"""
+
+MERGE_REPLACES_IF = MERGE_DEPENDS_ON.replace("DEPENDS_ON", "REPLACES_IF")
 
 
 class Neo4jUsesAndVerdicts(Neo4jGraphBase):
@@ -134,6 +155,35 @@ class Neo4jUsesAndVerdicts(Neo4jGraphBase):
                 if known is None or verdict.recorded_at > known.recorded_at:
                     newest[str(r["id"])] = verdict
         return newest
+
+    async def upsert_dependencies(self, dependencies: Sequence[Dependency]) -> None:
+        rows = [
+            {
+                "ns": d.namespace,
+                "id": d.memory_id,
+                "uid": f"{d.namespace}|{d.memory_id}",
+                "kind": d.kind,
+                "body": d.model_dump_json(),
+                "upstream": d.upstream_id,
+                "upstream_uid": f"{d.namespace}|{d.upstream_id}",
+            }
+            for d in dependencies
+        ]
+        depends = [r for r in rows if r["upstream"] and r["kind"] == "depends_on"]
+        replaces = [r for r in rows if r["upstream"] and r["kind"] == "replaces_if"]
+        await self._write(
+            (MERGE_DEPENDENCIES, {"rows": rows}),
+            (MERGE_DEPENDS_ON, {"rows": depends}),
+            (MERGE_REPLACES_IF, {"rows": replaces}),
+        )
+
+    async def dependencies(self, namespace: str) -> list[Dependency]:
+        rows = await self._read(
+            "MATCH (m:Memory {namespace: $ns}) WHERE m.dependencies IS NOT NULL RETURN m.dependencies AS bodies",
+            ns=namespace,
+        )
+        found = [Dependency.model_validate_json(body) for r in rows for body in r["bodies"]]
+        return sorted(found, key=lambda d: (d.occurred_at, d.memory_id, d.kind))
 
     async def insights_citing(self, namespace: str, memory_ids: Sequence[str]) -> list[CitingGroup]:
         rows = await self._read(

@@ -1,0 +1,60 @@
+"""The content words of a text, lightly stemmed: how two statements are matched as being about the same
+thing without a model ("near my flat" and "I moved flats" share `flat`). Stop words and pronouns carry
+no topic, and the stemmer only folds the endings that English inflection adds, so it stays predictable."""
+
+from __future__ import annotations
+
+import re
+
+WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
+STOP_TEXT = """a about above after again against all also am an and any anymore are aren't as at be because been
+before being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
+don't down during each either else even ever every few for from further get gets getting go goes going
+gone got had hadn't has hasn't have haven't having he he'd he'll he's her here hers herself him himself
+his how i i'd i'll i'm i've if in into is isn't it it's its itself just let's like me mine more most
+much must my myself no nor not now of off on once one only or other ought our ours ourselves out over
+own really same she she'd she'll she's should shouldn't since so some still such than that that's the
+their theirs them themselves then there there's these they they'd they'll they're they've this those
+though through thing things to too under until up upon us very was wasn't we we'd we'll we're we've
+were weren't what what's when where which while who whom whose why will with won't would wouldn't yet
+you you'd you'll you're you've your yours yourself yourselves yeah yes okay ok oh well
+part bit stuff said say says told tell mention mentioned"""
+STOP_WORDS = frozenset(STOP_TEXT.split())
+# Longest first: "-ing" before "-s". A stem keeps at least three letters.
+SUFFIXES = ("ingly", "ings", "ing", "edly", "ed", "ies", "es", "s", "e", "y")
+
+
+def stem(word: str) -> str:
+    """'moved', 'moving', 'moves' -> 'mov'; 'jobs' -> 'job'; 'postgres' -> 'postgr' (consistently)."""
+    word = word.strip("'-").removesuffix("'s")
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":  # "stopped" -> "stopp" -> "stop"
+        word = word[:-1]
+    return word
+
+
+def content_keys(text: str) -> frozenset[str]:
+    """The stems of `text`'s words that are not stop words."""
+    return frozenset(stem(w) for w in WORD.findall(text.lower()) if w not in STOP_WORDS and len(w) > 1)
+
+
+def overlap(keys: frozenset[str], other: frozenset[str]) -> float:
+    """The share of `keys` that `other` has too (0 when `keys` is empty)."""
+    return len(keys & other) / len(keys) if keys else 0.0
+
+
+NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][A-Za-z0-9'-]+)")
+# Capitalised, but shared by statements about anything.
+CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december".split()
+)
+
+
+def proper_names(text: str) -> frozenset[str]:
+    """Stems of the capitalised words that do not start a sentence (nor a "Speaker:" line): the names of
+    people, places and things, which say two statements are about the same one better than topic words."""
+    return frozenset(stem(n.lower()) for n in NAME.findall(text) if n.lower() not in STOP_WORDS and n.lower() not in CALENDAR)

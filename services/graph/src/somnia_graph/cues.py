@@ -1,0 +1,200 @@
+"""How people take things back, make one thing depend on another and plan for a change, in plain words:
+the offline cues the graph service reads from each new memory (no LLM). Each function reads one
+statement and returns what it says, or None; deciding which older memory it is about is the
+detectors' job (retraction.py, dependencies.py).
+
+A memory's text may start with its speaker ("Dana: never mind that"), so no cue is anchored at the start.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from somnia_graph_store import DependencyKind
+
+WithdrawnStatus = Literal["retracted", "deleted_by_user"]
+
+# The rest of a clause: what a topic, a condition or a plan is made of.
+CLAUSE = r"[^.;!?]+"
+TOPIC = r"(?P<topic>[^.,;!?]+)"
+
+# Phrases that point back at what was said before, about a topic ("strike what I said about the gym").
+SAID = (
+    r"(?:what i (?:just )?(?:said|told you|mentioned|wrote|shared)|everything i said|anything i said|"
+    r"the (?:part|bit|thing|stuff|note|info(?:rmation)?|detail|line|comment)s?(?: i (?:said|gave|mentioned))?|"
+    r"my (?:earlier |last |previous )?(?:comment|message|note|point|remark)s?)"
+)
+ERASE_VERBS = r"(?:forget|delete|erase|remove|drop|wipe|purge|discard|don'?t (?:keep|remember|store|save|record))"
+TAKE_BACK_VERBS = (
+    r"(?:strike|scratch|disregard|ignore|cancel|undo|retract|withdraw|take back|unsay|scrap|rewind on|"
+    r"never ?mind|pay no attention to)"
+)
+ABOUT = r"(?:about|on|regarding|re|concerning)"
+TOPIC_RETRACTIONS: tuple[tuple[re.Pattern[str], WithdrawnStatus], ...] = (
+    (re.compile(rf"\b{ERASE_VERBS}\b[^.;!?]{{0,24}}?\b{SAID}\s+{ABOUT}\s+{TOPIC}"), "deleted_by_user"),
+    (re.compile(rf"\b{TAKE_BACK_VERBS}\b[^.;!?]{{0,24}}?\b{SAID}\s+{ABOUT}\s+{TOPIC}"), "retracted"),
+    (re.compile(rf"\bnever ?mind (?:about )?{TOPIC}"), "retracted"),
+    (re.compile(rf"\b(?:i was|i've been|i got it) wrong (?:about|on|regarding) {TOPIC}"), "retracted"),
+    (
+        re.compile(r"\b(?:forget|ignore|disregard) (?:about )?(?P<topic>(?:my|the|that|our) [^.,;!?]+)"),
+        "deleted_by_user",
+    ),
+    # "I'm not doing pottery any more", "we no longer run the nightly export"
+    (
+        re.compile(
+            r"\b(?:i'?m|i am|we'?re|we are) (?:not|no longer) "
+            r"(?P<topic>[a-z][^.,;!?]*?)(?: any ?more| now)?(?=[.,;!?]|$)"
+        ),
+        "retracted",
+    ),
+    (re.compile(r"\b(?:i|we) (?:don'?t|do not) (?P<topic>[a-z][^.,;!?]*?) any ?more\b"), "retracted"),
+    (re.compile(r"\b(?:i|we) no longer (?P<topic>[a-z][^.,;!?]*)"), "retracted"),
+)
+# Phrases that point back at the statement just before ("don't keep that").
+BACK_RETRACTIONS: tuple[tuple[re.Pattern[str], WithdrawnStatus], ...] = (
+    (
+        re.compile(
+            rf"\b(?:{ERASE_VERBS}) (?:that|this|it|what i just said|i said that|i said it|i mentioned that|"
+            r"that last (?:bit|part|one|message))\b"
+        ),
+        "deleted_by_user",
+    ),
+    (
+        re.compile(
+            rf"\b(?:{TAKE_BACK_VERBS}) "
+            r"(?:that|this|it|what i just said|i said that|that last (?:bit|part|one|message))\b"
+        ),
+        "retracted",
+    ),
+    (
+        re.compile(
+            r"\b(?:that'?s|that is|this is|it'?s|that was|this was) (?:now |actually |all |totally |completely )?"
+            r"(?:outdated|out of date|old news|stale|wrong|incorrect|not true|not right|not correct|not accurate|"
+            r"not the case|no longer (?:true|the case|accurate|right|correct|valid|current)|"
+            r"not (?:true|the case|accurate|right|valid|current) any ?more|a mistake|nonsense)\b"
+        ),
+        "retracted",
+    ),
+    (re.compile(r"\b(?:i take (?:that|it) back|i misspoke|i was wrong|my mistake|my bad)\b"), "retracted"),
+    (re.compile(r"(?:^|: )never ?mind[.!]*$"), "retracted"),
+)
+
+
+@dataclass(frozen=True)
+class Retraction:
+    """A statement takes something back: about `topic`, or (empty topic) the statement just before it."""
+
+    status: WithdrawnStatus
+    topic: str = ""
+
+
+def retraction_of(text: str) -> Retraction | None:
+    said = text.lower()
+    for pattern, status in TOPIC_RETRACTIONS:
+        found = pattern.search(said)
+        if found is not None:
+            topic = found["topic"].strip()
+            if topic in {"that", "this", "it"}:
+                return Retraction(status)
+            return Retraction(status, topic)
+    for pattern, status in BACK_RETRACTIONS:
+        if pattern.search(said):
+            return Retraction(status)
+    return None
+
+
+# Where a clause without a comma starts: its subject ("... on this team I keep ...").
+SUBJECT = r"(?:i|we|they|you|he|she|my|our)\b(?!'m|'re|'s)"
+# What makes a dependency rather than a plain reason: a limiting word ("only", "just") before a reason,
+# or a condition that bounds it in time ("as long as", "while", "until").
+LIMITED = r"(?:only|just|mainly|mostly|purely|solely|simply)"
+REASON = r"(?:because|since|as|cause|'cause|due to|thanks to|given that|seeing as)"
+BOUND = (
+    r"(?:as long as|so long as|for as long as|only (?:as long as|while|when|if)|provided(?: that)?|"
+    r"on condition that|while|until)"
+)
+DEPENDS: tuple[re.Pattern[str], ...] = (
+    # "I only go to Ironworks because it's near my flat"
+    re.compile(rf"(?P<then>[^.;!?]*?\b{LIMITED}\b[^.;!?]*?)\s*,?\s*\b{REASON}\s+(?P<condition>{CLAUSE})"),
+    # "the only reason I go to Ironworks is (that) it's near my flat"
+    re.compile(
+        rf"\bthe (?:only|main|sole) reason (?:why )?(?P<then>{CLAUSE}?) is (?:that |because )?(?P<condition>{CLAUSE})"
+    ),
+    # "as long as I'm on this team, I keep the early shift"
+    re.compile(rf"\b{BOUND}\s+(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
+    # the same without the comma: "as long as I'm on this team I keep the early shift"
+    re.compile(rf"\b{BOUND}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>{SUBJECT}{CLAUSE})"),
+    # "I keep the early shift as long as I'm on this team"
+    re.compile(rf"(?P<then>{CLAUSE}?)\s*,?\s*\b{BOUND}\s+(?P<condition>{CLAUSE})"),
+    # "it's near my flat, which is (the only reason) why I go to Ironworks"
+    re.compile(
+        rf"(?P<condition>{CLAUSE}?),?\s+(?:which|that)(?:'s| is) (?:the (?:only |main )?reason )?why (?P<then>{CLAUSE})"
+    ),
+    # "I go to Ironworks, but only because it's near my flat" / "... depends on ..."
+    re.compile(
+        rf"(?P<then>{CLAUSE}?)\s*,?\s*\b(?:depends|depending|hinges|relies) (?:entirely |completely )?on\s+"
+        rf"(?P<condition>{CLAUSE})"
+    ),
+)
+# A plan for a change: the condition, then what would follow, said as a plan (a modal or "instead").
+PLAN = (
+    r"(?:i'?d|we'?d|i would|we would|i'?ll|we'?ll|i will|we will|i'?m going to|we'?re going to|i plan to|"
+    r"we plan to|would|will|instead|go too|goes too|too)"
+)
+WHEN = r"(?:should|if|once|when|whenever|in case|as soon as|the (?:day|moment|minute) (?:that )?|if ever|after)"
+REPLACES: tuple[re.Pattern[str], ...] = (
+    # "should I change jobs, I'd take the train instead"
+    re.compile(rf"\b{WHEN}\s+(?P<condition>[^,;.!?]+),\s*(?:then\s+)?(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
+    # the same without the comma: "once we switch to Postgres we'll drop the scripts"
+    re.compile(rf"\b{WHEN}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>{SUBJECT}[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
+    # "I'd take the train instead if I changed jobs"
+    re.compile(
+        rf"(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*?)\s*,?\s*\b(?:if|once|when|should|as soon as|in case)\s+"
+        rf"(?P<condition>{CLAUSE})"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What a statement depends on (`depends_on`) or would replace it once true (`replaces_if`)."""
+
+    kind: DependencyKind
+    condition: str
+    then: str
+
+
+def condition_of(text: str) -> Condition | None:
+    said = " ".join(text.lower().split())
+    if "?" in said and not said.rstrip().endswith((".", "!")) and said.rstrip().endswith("?"):
+        return None  # a question states no dependency
+    for kind, patterns in (("replaces_if", REPLACES), ("depends_on", DEPENDS)):
+        for pattern in patterns:
+            found = pattern.search(said)
+            if found is not None:
+                condition, then = found["condition"].strip(" ,"), found["then"].strip(" ,")
+                if condition and then:
+                    return Condition("replaces_if" if kind == "replaces_if" else "depends_on", condition[:300], then)
+    return None
+
+
+# A statement that something changed: how a condition stops (or starts) holding, said plainly.
+CHANGE = re.compile(
+    r"\b(?:moved|moving|move[ds]? out|relocated|switched|switching|changed|changing|left|leaving|quit|quitting|"
+    r"stopped|stopping|ended|ending|finished|finishing|completed|no longer|any ?more|sold|selling|cancel+ed|"
+    r"closed|closing|shut|dropped|replaced|new|now|former|formerly|used to|started|starting|joined|joining|"
+    r"retired|broke up|lost|gone|over|migrated|migrating|transferred|transferring|took over|took a|got a|"
+    r"hired|fired|laid off|resigned|graduated|sunset|decommissioned|deprecated|done with|off)\b"
+)
+HYPOTHETICAL = re.compile(r"\b(?:if|should|would|'d|could|might|maybe|perhaps|once|whenever|in case|when)\b")
+
+
+def says_change(text: str) -> bool:
+    return CHANGE.search(text.lower()) is not None
+
+
+def hypothetical(text: str) -> bool:
+    """A conditional or a wish, not a report that something happened."""
+    return HYPOTHETICAL.search(text.lower()) is not None

@@ -1,0 +1,192 @@
+"""Dependencies and conditional plans said in conversation, and what happens to them when the world
+changes (no LLM on this path).
+
+A memory that says what it rests on ("I only go to Ironworks because it's near my flat") is kept as a
+`depends_on` dependency; one that plans for a change ("should I change jobs, I'd take the train
+instead") as `replaces_if`. Each keeps its condition's content words, and a DEPENDS_ON / REPLACES_IF edge
+to the memory that states the condition when one is found (the speaker's earlier statement that shares
+most of the condition's words, or else the nearest one that shares a word with the whole statement: the
+"there" of "I keep a locker there only since I train there").
+
+A later memory changes a condition when it shares at least `match_overlap` of its words and says that
+something changed ("I moved to Leeds", "I left the payments team"), or when it replaced, retracted or
+disproved the condition's upstream memory. Then:
+- a `depends_on` memory becomes `uncertain`, with the change as evidence; so does whatever depends on it
+  in turn (up to `max_hops`), and the insights made from any of them are downgraded;
+- a `replaces_if` plan becomes `current` once a later memory reports its condition as having happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from somnia_graph_store import Dependency, Verdict
+from somnia_memory_model import excerpt
+from somnia_memory_model.words import content_keys, overlap
+from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
+
+from somnia_graph.cues import condition_of, hypothetical, retraction_of, says_change
+
+
+@dataclass
+class Tracked:
+    dependencies: list[Dependency] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+
+
+class DependencyGraph(Protocol):
+    """What the tracker reads and writes: a slice of the graph port (UsesAndVerdicts)."""
+
+    async def upsert_dependencies(self, dependencies: Sequence[Dependency]) -> None: ...
+
+    async def dependencies(self, namespace: str) -> list[Dependency]: ...
+
+
+class DependencyTracker:
+    def __init__(
+        self,
+        store: MemoryStore,
+        graph: DependencyGraph,
+        *,
+        match_overlap: float = 0.5,
+        upstream_cosine: float = 0.4,
+        candidates: int = 8,
+        max_hops: int = 4,
+    ) -> None:
+        self._store = store
+        self._graph = graph
+        self._match_overlap = match_overlap
+        self._upstream_cosine = upstream_cosine
+        self._candidates = candidates
+        self._max_hops = max_hops
+
+    async def track(self, records: Sequence[MemoryRecord], changed: Mapping[str, str] | None = None) -> Tracked:
+        """Record the dependencies that `records` state, and the verdicts their arrival causes. `changed`
+        maps memories that this batch replaced, retracted or disproved to the memory that did it."""
+        tracked = Tracked()
+        by_namespace: dict[str, list[MemoryRecord]] = {}
+        for r in sorted(records, key=lambda r: (r.occurred_at, r.memory_id)):
+            if r.kind == "episodic":
+                by_namespace.setdefault(r.namespace, []).append(r)
+        for namespace, said in by_namespace.items():
+            new = [d for d in [await self._dependency(r) for r in said] if d is not None]
+            if new:
+                await self._graph.upsert_dependencies(new)
+                tracked.dependencies.extend(new)
+            known = await self._graph.dependencies(namespace)
+            if known:
+                tracked.verdicts.extend(await self._changes(namespace, said, known, changed or {}))
+        return tracked
+
+    async def _dependency(self, record: MemoryRecord) -> Dependency | None:
+        stated = condition_of(record.text)
+        if stated is None:
+            return None
+        keys = content_keys(stated.condition)
+        return Dependency(
+            namespace=record.namespace,
+            memory_id=record.memory_id,
+            kind=stated.kind,
+            condition=stated.condition,
+            keys=tuple(sorted(keys)),
+            upstream_id=await self._upstream(record, stated.condition, keys),
+            occurred_at=record.occurred_at,
+            recorded_at=record.recorded_at,
+        )
+
+    async def _upstream(self, record: MemoryRecord, condition: str, keys: frozenset[str]) -> str:
+        earlier = SearchFilter(roles=(record.role,), kinds=("episodic",), occurred_before=record.occurred_at)
+
+        def before(candidate: MemoryRecord) -> bool:
+            return candidate.memory_id != record.memory_id and candidate.occurred_at < record.occurred_at
+
+        if keys:
+            for hit in await self._store.keyword_search(record.namespace, condition, self._candidates, earlier):
+                if before(hit.record) and overlap(keys, content_keys(hit.record.text)) >= self._match_overlap:
+                    return hit.record.memory_id
+        whole = content_keys(record.text)
+        for hit in await self._store.vector_search(record.namespace, record.vector, self._candidates, earlier):
+            if (
+                before(hit.record)
+                and float(hit.record.vector @ record.vector) >= self._upstream_cosine
+                and whole & content_keys(hit.record.text)
+            ):
+                return hit.record.memory_id
+        return ""
+
+    async def _changes(
+        self,
+        namespace: str,
+        said: Sequence[MemoryRecord],
+        known: Sequence[Dependency],
+        changed: Mapping[str, str],
+    ) -> list[Verdict]:
+        verdicts: dict[tuple[str, str], Verdict] = {}
+        for record in said:
+            keys = content_keys(record.text)
+            report = not hypothetical(record.text) and condition_of(record.text) is None
+            change = report and (says_change(record.text) or retraction_of(record.text) is not None)
+            undone = {older for older, cause in changed.items() if cause == record.memory_id}
+            hit: list[Dependency] = []
+            for d in known:
+                if d.memory_id == record.memory_id or d.occurred_at >= record.occurred_at:
+                    continue
+                matched = overlap(frozenset(d.keys), keys) >= self._match_overlap
+                if d.kind == "depends_on" and ((matched and change) or d.upstream_id in undone):
+                    hit.append(d)
+                elif d.kind == "replaces_if" and matched and report:
+                    verdicts[(d.memory_id, record.memory_id)] = self._verdict(d, record, "current")
+            if hit:
+                for d, hops in await self._cascade(namespace, hit, known):
+                    verdicts[(d.memory_id, record.memory_id)] = self._verdict(d, record, "uncertain", hops)
+        return list(verdicts.values())
+
+    async def _cascade(
+        self, namespace: str, first: Iterable[Dependency], known: Sequence[Dependency]
+    ) -> list[tuple[Dependency, int]]:
+        """`first` and what depends on them in turn (by upstream edge, or by a condition about what they
+        say), with how many hops from the change each is."""
+        reached: dict[str, tuple[Dependency, int]] = {d.memory_id: (d, 1) for d in first if d.kind == "depends_on"}
+        frontier = list(reached)
+        for hops in range(2, self._max_hops + 1):
+            if not frontier:
+                break
+            texts = {r.memory_id: r.text for r in await self._store.get(namespace, frontier)}
+            said_keys = {m: content_keys(_then(text)) for m, text in texts.items()}
+            frontier = []
+            for d in known:
+                if d.kind != "depends_on" or d.memory_id in reached:
+                    continue
+                if d.upstream_id in said_keys or any(
+                    overlap(frozenset(d.keys), k) >= self._match_overlap for k in said_keys.values()
+                ):
+                    reached[d.memory_id] = (d, hops)
+                    frontier.append(d.memory_id)
+        return list(reached.values())
+
+    @staticmethod
+    def _verdict(d: Dependency, cause: MemoryRecord, status: Literal["uncertain", "current"], hops: int = 1) -> Verdict:
+        day = cause.occurred_at.date().isoformat()
+        if status == "current":
+            reason = f"its condition '{d.condition}' came true on {day}: \"{excerpt(cause.text, 120)}\""
+        else:
+            via = "" if hops == 1 else f" ({hops} steps up the chain)"
+            reason = f"depends on '{d.condition}', which changed on {day}{via}: \"{excerpt(cause.text, 120)}\""
+        return Verdict(
+            namespace=d.namespace,
+            memory_id=d.memory_id,
+            verdict_id=f"{status}:{cause.memory_id}"[:128],
+            status=status,
+            evidence_id=cause.memory_id,
+            reason=reason[:1024],
+            recorded_at=cause.recorded_at,
+            changed_at=cause.occurred_at,
+        )
+
+
+def _then(text: str) -> str:
+    """What a dependent statement says holds (the part that is not its condition)."""
+    stated = condition_of(text)
+    return stated.then if stated is not None else text

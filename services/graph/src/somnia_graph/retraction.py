@@ -1,0 +1,134 @@
+"""Notice when a new memory takes an older one back ("strike what I said about the gym", "don't keep
+that"), as it arrives (no LLM on this path).
+
+Which memory it takes back:
+- a retraction that names a topic takes back the earlier statements of the same speaker about it: the
+  keyword search's hits for the topic that share at least half of its content words;
+- one that points back ("that", "it") takes back the speaker's statement just before it in the session.
+Either way the earlier statements of the same fact (the speaker's older memories at least
+`restatement_cosine` alike, or `related_cosine` alike and sharing a name or half its content words) go
+with it: saying it twice does not
+make it stay. A taken-back memory is not edited: it gets a `retracted` (or, for a request not to keep it,
+`deleted_by_user`) verdict with the retraction as evidence, and Recall leaves it out unless asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from somnia_graph_store import Verdict
+from somnia_memory_model import excerpt
+from somnia_memory_model.words import content_keys, overlap, proper_names
+from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
+
+from somnia_graph.cues import Retraction, condition_of, retraction_of
+from somnia_graph.supersession import attribute_of
+
+# How far back in a session "that" may point: the speaker's latest statement among these.
+SESSION_LOOKBACK = 64
+
+
+class RetractionDetector:
+    def __init__(
+        self,
+        store: MemoryStore,
+        *,
+        candidates: int = 8,
+        topic_overlap: float = 0.5,
+        restatement_cosine: float = 0.78,
+        related_cosine: float = 0.6,
+        restatement_overlap: float = 0.5,
+    ) -> None:
+        self._store = store
+        self._candidates = candidates
+        self._topic_overlap = topic_overlap
+        self._restatement_cosine = restatement_cosine
+        self._related_cosine = related_cosine
+        self._restatement_overlap = restatement_overlap
+
+    async def detect(self, records: Sequence[MemoryRecord]) -> list[Verdict]:
+        """Verdicts on the memories that `records` take back (none for a record that takes nothing back)."""
+        verdicts: list[Verdict] = []
+        for record in records:
+            cue = retraction_of(record.text) if record.kind == "episodic" else None
+            if cue is None or (not cue.topic and attribute_of(record.text) is not None):
+                continue  # "scratch that, my gym is Ironworks" gives a new value: a supersession
+            targets = await (self._about(record, cue.topic) if cue.topic else self._previous(record))
+            targets += await self._restatements(record, targets)
+            verdicts.extend(self._verdict(record, cue, target) for target in dict.fromkeys(targets))
+        return verdicts
+
+    def _verdict(self, record: MemoryRecord, cue: Retraction, target: str) -> Verdict:
+        action = "asked not to keep it" if cue.status == "deleted_by_user" else "took it back"
+        return Verdict(
+            namespace=record.namespace,
+            memory_id=target,
+            verdict_id=f"retraction:{record.memory_id}"[:128],
+            status=cue.status,
+            evidence_id=record.memory_id,
+            reason=f'its speaker {action}: "{excerpt(record.text, 160)}"'[:1024],
+            recorded_at=record.recorded_at,
+            changed_at=record.occurred_at,
+        )
+
+    @staticmethod
+    def _earlier(record: MemoryRecord, *, same_session: bool = False) -> SearchFilter:
+        """The speaker's statements before `record` (in its session only, with `same_session`)."""
+        return SearchFilter(
+            roles=(record.role,),
+            kinds=("episodic",),
+            occurred_before=record.occurred_at,
+            session_ids=(record.session_id,) if same_session else (),
+        )
+
+    @staticmethod
+    def _statement(candidate: MemoryRecord, record: MemoryRecord) -> bool:
+        """An earlier statement that can be taken back: not `record`, not itself a retraction."""
+        return (
+            candidate.memory_id != record.memory_id
+            and candidate.occurred_at < record.occurred_at
+            and retraction_of(candidate.text) is None
+        )
+
+    async def _about(self, record: MemoryRecord, topic: str) -> list[str]:
+        keys = content_keys(topic)
+        if not keys:
+            return await self._previous(record)
+        hits = await self._store.keyword_search(record.namespace, topic, self._candidates * 2, self._earlier(record))
+        return [
+            h.record.memory_id
+            for h in hits
+            if self._statement(h.record, record) and overlap(keys, content_keys(h.record.text)) >= self._topic_overlap
+        ][: self._candidates]
+
+    async def _previous(self, record: MemoryRecord) -> list[str]:
+        hits = await self._store.vector_search(
+            record.namespace, record.vector, SESSION_LOOKBACK, self._earlier(record, same_session=True)
+        )
+        earlier = [h.record for h in hits if self._statement(h.record, record)]
+        return [max(earlier, key=lambda r: (r.occurred_at, r.chunk_index)).memory_id] if earlier else []
+
+    async def _restatements(self, record: MemoryRecord, targets: Sequence[str]) -> list[str]:
+        """Earlier statements of the same facts as `targets`."""
+        if not targets:
+            return []
+        found: list[str] = []
+        for target in await self._store.get(record.namespace, list(targets)):
+            stated = condition_of(target.text)
+            keys = content_keys(stated.then if stated is not None else target.text)
+            hits = await self._store.vector_search(
+                record.namespace, target.vector, self._candidates + 1, self._earlier(record)
+            )
+            for hit in hits:
+                if not self._statement(hit.record, record) or hit.record.memory_id == target.memory_id:
+                    continue
+                cosine = float(hit.record.vector @ target.vector)
+                if cosine >= self._restatement_cosine or (
+                    cosine >= self._related_cosine
+                    and (
+                        overlap(keys, content_keys(hit.record.text)) >= self._restatement_overlap
+                        or proper_names(target.text) & proper_names(hit.record.text)
+                    )
+                ):
+                    found.append(hit.record.memory_id)
+        return found
