@@ -48,13 +48,15 @@ def overlap(keys: frozenset[str], other: frozenset[str]) -> float:
 
 NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][A-Za-z0-9'-]+)")
 # Capitalised, but shared by statements about anything.
-CALENDAR = frozenset(
+CALENDAR_TEXT = (
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
-    "august september october november december".split()
+    "august september october november december"
 )
+CALENDAR = frozenset(CALENDAR_TEXT.split())
 
 
 def proper_names(text: str) -> frozenset[str]:
     """Stems of the capitalised words that do not start a sentence (nor a "Speaker:" line): the names of
     people, places and things, which say two statements are about the same one better than topic words."""
-    return frozenset(stem(n.lower()) for n in NAME.findall(text) if n.lower() not in STOP_WORDS and n.lower() not in CALENDAR)
+    found = (n.lower() for n in NAME.findall(text))
+    return frozenset(stem(n) for n in found if n not in STOP_WORDS and n not in CALENDAR)
