@@ -294,6 +294,8 @@ def test_hostile_streams_get_a_clear_status(system: System, namespaces_: list[st
     seconds=st.integers(-(2**40), 2**40),
     nanos=st.integers(-(2**31), 2**31 - 1),
     archived=st.booleans(),
+    valid_seconds=st.integers(-(2**40), 2**40),
+    flags=st.tuples(st.booleans(), st.booleans()),
 )
 def test_hostile_recalls_get_a_clear_status(
     system: System,
@@ -305,11 +307,21 @@ def test_hostile_recalls_get_a_clear_status(
     seconds: int,
     nanos: int,
     archived: bool,
+    valid_seconds: int,
+    flags: tuple[bool, bool],
 ) -> None:
     request = recall_pb2.RecallRequest(
-        namespace=namespace, query=query, k=k, alpha=alpha, token_budget=budget, include_archived=archived
+        namespace=namespace,
+        query=query,
+        k=k,
+        alpha=alpha,
+        token_budget=budget,
+        include_archived=archived,
+        include_retracted=flags[0],
+        timeline=flags[1],
     )
     request.as_of.seconds, request.as_of.nanos = seconds, nanos
+    request.valid_at.seconds, request.valid_at.nanos = valid_seconds, nanos
     call(system, RECALL + "Recall", request.SerializeToString())
 
 

@@ -343,15 +343,30 @@ def recall(
     as_of: Annotated[
         datetime | None, typer.Option(help="recall what was known then (ISO time, UTC when no zone is given)")
     ] = None,
+    valid_at: Annotated[
+        datetime | None,
+        typer.Option(help="recall what held then in the conversation's own time (ISO time, UTC when no zone)"),
+    ] = None,
     archived: Annotated[bool, typer.Option(help="search the cold archive too (memories that faded)")] = False,
+    retracted: Annotated[
+        bool, typer.Option(help="also show memories their speaker took back (flagged); left out by default")
+    ] = False,
+    timeline: Annotated[bool, typer.Option(help="list the items in the order they happened, oldest first")] = False,
 ) -> None:
-    """Recall what Somnia remembers about QUERY, best first."""
+    """Recall what Somnia remembers about QUERY, best first (or in time order with --timeline)."""
     settings = CliSettings()
     client = SomniaClient.from_settings(settings)
-    when = as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of is not None else None
     try:
         response = client.recall(
-            namespace or settings.namespace, query, k, token_budget=budget, as_of=when, include_archived=archived
+            namespace or settings.namespace,
+            query,
+            k,
+            token_budget=budget,
+            as_of=as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of is not None else None,
+            valid_at=valid_at.replace(tzinfo=valid_at.tzinfo or UTC) if valid_at is not None else None,
+            include_archived=archived,
+            include_retracted=retracted,
+            timeline=timeline,
         )
     except grpc.RpcError as exc:
         raise rpc_error(exc, "recall failed") from exc
@@ -369,8 +384,9 @@ def recall(
         when = item.occurred_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
         source = f"{item.session_id}\n{item.provenance.role}, {when}\n[dim]{item.why}\nid {item.memory_id}[/]"
         if item.status != "asserted":
-            by = item.superseded_by or item.evidence_memory_id
-            source = f"[bold red]{item.status}[/]{f' by {by}' if by else ''}: {item.status_reason}\n{source}"
+            colour = "green" if item.status == "current" else "red"
+            by = f" by {item.changed_by}" if item.changed_by else ""
+            source = f"[bold {colour}]{item.status}[/]{by}: {item.status_reason}\n{source}"
         if item.archived:
             source = f"[yellow]archived[/]\n{source}"
         table.add_row(str(rank), f"{item.scores.final:.3f}", item.text, source)

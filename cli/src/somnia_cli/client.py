@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import ClientTls, open_channel, read_local_key
-from somnia_client.messages import ROLES, SIGNALS, timestamp
+from somnia_client.messages import ROLES, SIGNALS, recall_request, timestamp
 
 from somnia_cli.settings import CliSettings
 
@@ -64,21 +65,10 @@ class SomniaClient:
         response: capture_pb2.CaptureResponse = self.capture_stub.Capture(request, timeout=self._timeout_s)
         return response
 
-    def recall(
-        self,
-        namespace: str,
-        query: str,
-        k: int,
-        *,
-        token_budget: int | None = None,
-        as_of: datetime | None = None,
-        include_archived: bool = False,
-    ) -> recall_pb2.RecallResponse:
-        request = recall_pb2.RecallRequest(namespace=namespace, query=query, k=k, include_archived=include_archived)
-        if token_budget is not None:
-            request.token_budget = token_budget
-        if as_of is not None:
-            request.as_of.CopyFrom(timestamp(as_of))
+    def recall(self, namespace: str, query: str, k: int, **options: Any) -> recall_pb2.RecallResponse:
+        """`options` as the SDK's recall_request: token_budget, as_of, valid_at, include_archived,
+        include_retracted, timeline, ..."""
+        request = recall_request(namespace, query, k, **options)
         response: recall_pb2.RecallResponse = self.recall_stub.Recall(request, timeout=self._timeout_s)
         return response
 

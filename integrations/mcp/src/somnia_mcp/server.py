@@ -26,8 +26,12 @@ class RecalledItem(BaseModel):
     text: str
     session_id: str
     occurred_at: str
-    # `asserted` while nothing is known against it; else e.g. superseded, disproven, retracted.
+    # `asserted` while nothing is known against it; else superseded, disproven, retracted,
+    # deleted_by_user, uncertain, downgraded, or current (a plan whose condition came true).
     status: str
+    # Why the status is not asserted, and the memory that changed it.
+    status_reason: str = ""
+    changed_by: str = ""
     why: str
 
 
@@ -71,10 +75,18 @@ def create_server(settings: McpSettings, client: ClientSettings) -> tuple[FastMC
         return f"remembered ({ack.turn_id}{', already known' if ack.duplicate else ''})"
 
     @mcp.tool()
-    async def recall(query: str, ctx: Context, k: int = settings.default_k) -> Recalled:  # type: ignore[type-arg]
-        """Find what is remembered about `query`, best first; a status other than asserted means it may not hold."""
+    async def recall(
+        query: str,
+        ctx: Context,  # type: ignore[type-arg]
+        k: int = settings.default_k,
+        timeline: bool = False,
+        include_retracted: bool = False,
+    ) -> Recalled:
+        """Find what is remembered about `query`, best first (oldest first with `timeline`, for a history
+        such as "where have I lived?"); a status other than asserted means it may not hold. What the user
+        took back is left out unless `include_retracted`."""
         try:
-            found = await memory(ctx).recall(query, k=k)
+            found = await memory(ctx).recall(query, k=k, timeline=timeline, include_retracted=include_retracted)
         except SomniaError as exc:
             raise ToolError(exc.details) from exc
         return Recalled(
@@ -85,6 +97,8 @@ def create_server(settings: McpSettings, client: ClientSettings) -> tuple[FastMC
                     session_id=m.session_id,
                     occurred_at=m.occurred_at.isoformat() if m.occurred_at else "",
                     status=m.status,
+                    status_reason=m.status_reason,
+                    changed_by=m.changed_by,
                     why=m.why,
                 )
                 for m in found

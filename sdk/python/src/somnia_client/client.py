@@ -140,8 +140,8 @@ class Memory:
 
     def recall(self, query: str, k: int = 10, **options: Any) -> RecallResult:
         """`options`: sessions, roles, kinds, after, before, alpha, expand_graph, token_budget, as_of,
-        include_archived (see messages.recall_request). A namespace with nothing in it yet answers an
-        empty result (answer_may_be_absent), not an error."""
+        include_archived, valid_at, include_retracted, timeline (see messages.recall_request). A namespace
+        with nothing in it yet answers an empty result (answer_may_be_absent), not an error."""
         request = messages.recall_request(self.namespace, query, k, **options)
         try:
             return messages.recall_result(self._call("Recall", self._recall.Recall, request))

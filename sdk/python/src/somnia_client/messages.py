@@ -126,8 +126,18 @@ def recall_request(
     token_budget: int | None = None,
     as_of: datetime | None = None,
     include_archived: bool = False,
+    valid_at: datetime | None = None,
+    include_retracted: bool = False,
+    timeline: bool = False,
 ) -> recall_pb2.RecallRequest:
-    request = recall_pb2.RecallRequest(namespace=namespace, query=query, k=k, include_archived=include_archived)
+    request = recall_pb2.RecallRequest(
+        namespace=namespace,
+        query=query,
+        k=k,
+        include_archived=include_archived,
+        include_retracted=include_retracted,
+        timeline=timeline,
+    )
     if sessions:
         request.filter.session_ids.extend(sessions)
     if roles:
@@ -146,6 +156,8 @@ def recall_request(
         request.token_budget = token_budget
     if as_of is not None:
         request.as_of.CopyFrom(timestamp(as_of))
+    if valid_at is not None:
+        request.valid_at.CopyFrom(timestamp(valid_at))
     return request
 
 
@@ -239,6 +251,7 @@ def memory(item: recall_pb2.RecalledItem) -> RecalledMemory:
         status=item.status,
         status_reason=item.status_reason,
         superseded_by=item.superseded_by,
+        changed_by=item.changed_by,
         archived=item.archived,
     )
 

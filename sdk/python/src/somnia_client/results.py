@@ -53,8 +53,9 @@ class Scores:
 @dataclass(frozen=True)
 class RecalledMemory:
     """A recalled memory: its text, where it came from, why it was returned and whether it still holds
-    (`status` is `asserted` while nothing is known against it, else e.g. `superseded`, `disproven`,
-    `retracted`)."""
+    (`status` is `asserted` while nothing is known against it, else `superseded`, `disproven`,
+    `retracted`, `deleted_by_user`, `uncertain`, `downgraded`, or `current` for a plan whose condition
+    came true; `changed_by` is the memory that set it)."""
 
     memory_id: str
     text: str
@@ -69,6 +70,7 @@ class RecalledMemory:
     status: str = ""
     status_reason: str = ""
     superseded_by: str = ""
+    changed_by: str = ""
     archived: bool = False
 
 

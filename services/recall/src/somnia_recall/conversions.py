@@ -75,6 +75,7 @@ def to_item(memory: RankedMemory, tokens: int) -> recall_pb2.RecalledItem:
         superseded_by=memory.superseded_by,
         evidence_memory_id=memory.standing.by if memory.standing.status == "disproven" else "",
         status_reason=memory.standing.reason,
+        changed_by=memory.standing.by,
         valid_from=timestamp(record.occurred_at),
         archived=record.namespace.endswith(ARCHIVE_SUFFIX),
         valid_to=timestamp(memory.standing.valid_to) if memory.standing.valid_to is not None else None,
@@ -159,6 +160,9 @@ def to_recall_query(request: recall_pb2.RecallRequest) -> RecallQuery:
         expand_graph=request.expand_graph if request.HasField("expand_graph") else None,
         as_of=read_time(request, "as_of", "as_of"),
         include_archived=request.include_archived,
+        valid_at=read_time(request, "valid_at", "valid_at"),
+        include_retracted=request.include_retracted,
+        timeline=request.timeline,
         token_budget=request.token_budget if request.HasField("token_budget") else None,
     )
 

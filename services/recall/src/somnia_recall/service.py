@@ -48,6 +48,9 @@ class RecallQuery:
     expand_graph: bool | None = None
     as_of: datetime | None = None
     include_archived: bool = False
+    valid_at: datetime | None = None
+    include_retracted: bool = False
+    timeline: bool = False
     token_budget: int | None = None
 
 
@@ -127,6 +130,9 @@ class RecallService:
             expand_graph=q.expand_graph,
             as_of=q.as_of,
             include_archived=q.include_archived,
+            valid_at=q.valid_at,
+            include_retracted=q.include_retracted,
+            timeline=q.timeline,
         )
         counted = [(m, self._tokens.count(m.record.text)) for m in answer.memories]
         if q.token_budget is not None:

@@ -154,6 +154,9 @@ class RecallRequest(_message.Message):
     TOKEN_BUDGET_FIELD_NUMBER: _builtins.int
     AS_OF_FIELD_NUMBER: _builtins.int
     INCLUDE_ARCHIVED_FIELD_NUMBER: _builtins.int
+    VALID_AT_FIELD_NUMBER: _builtins.int
+    INCLUDE_RETRACTED_FIELD_NUMBER: _builtins.int
+    TIMELINE_FIELD_NUMBER: _builtins.int
     namespace: _builtins.str
     """namespace is "tenant/agent/user", each part [a-z0-9_-]{1,64}."""
     query: _builtins.str
@@ -176,12 +179,28 @@ class RecallRequest(_message.Message):
     """include_archived also searches the namespace's cold archive: memories forgetting moved out of the
     hot index because they had faded. They come back with archived set. Off by default.
     """
+    include_retracted: _builtins.bool
+    """include_retracted also returns memories their speaker took back (status "retracted" or
+    "deleted_by_user"), flagged. By default they are left out and what took them back is returned.
+    """
+    timeline: _builtins.bool
+    """timeline returns the k items in the order they happened (oldest first) instead of by rank: an
+    attribute's history ("where have I lived, in order?") in one query, superseded values included.
+    """
     @_builtins.property
     def filter(self) -> Global___RecallFilter: ...
     @_builtins.property
     def as_of(self) -> _timestamp_pb2.Timestamp:
         """as_of recalls what was known at that time: only memories recorded by then, recency measured from
         then. It cannot be in the future.
+        """
+
+    @_builtins.property
+    def valid_at(self) -> _timestamp_pb2.Timestamp:
+        """valid_at recalls what held at that time in the world, by the conversation's own time: only what
+        was said by then, and only the changes (replacements, retractions, changed dependencies) said by
+        then. as_of is record time (what Somnia knew); valid_at is valid time, so imported history can be
+        asked about at any point of its timeline. It cannot be in the future.
         """
 
     def __init__(
@@ -196,10 +215,13 @@ class RecallRequest(_message.Message):
         token_budget: _builtins.int | None = ...,
         as_of: _timestamp_pb2.Timestamp | None = ...,
         include_archived: _builtins.bool = ...,
+        valid_at: _timestamp_pb2.Timestamp | None = ...,
+        include_retracted: _builtins.bool = ...,
+        timeline: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "token_budget", b"token_budget"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "token_budget", b"token_budget", "valid_at", b"valid_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "include_archived", b"include_archived", "k", b"k", "namespace", b"namespace", "query", b"query", "token_budget", b"token_budget"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "include_archived", b"include_archived", "include_retracted", b"include_retracted", "k", b"k", "namespace", b"namespace", "query", b"query", "timeline", b"timeline", "token_budget", b"token_budget", "valid_at", b"valid_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__alpha: _TypeAlias = _typing.Literal["alpha"]  # noqa: Y015
     _WhichOneofArgType__alpha: _TypeAlias = _typing.Literal["_alpha", b"_alpha"]  # noqa: Y015
@@ -333,6 +355,7 @@ class RecalledItem(_message.Message):
     VALID_FROM_FIELD_NUMBER: _builtins.int
     VALID_TO_FIELD_NUMBER: _builtins.int
     ARCHIVED_FIELD_NUMBER: _builtins.int
+    CHANGED_BY_FIELD_NUMBER: _builtins.int
     memory_id: _builtins.str
     text: _builtins.str
     kind: _builtins.str
@@ -345,8 +368,11 @@ class RecalledItem(_message.Message):
     tokens: _builtins.int
     """tokens is the item's text length in the server's tokenizer."""
     status: _builtins.str
-    """status is "asserted" unless later knowledge changed it (superseded, disproven, ...), as known at
-    the request's as_of.
+    """status is "asserted" unless later knowledge changed it, as known at the request's as_of:
+    "superseded" (a newer value replaces it), "disproven" (shown wrong), "retracted" (its speaker took
+    it back), "deleted_by_user" (its speaker asked for it not to be kept), "uncertain" (something it
+    depends on changed), "downgraded" (an insight with an invalidated source), or "current" (a
+    conditional plan whose condition came true).
     """
     superseded_by: _builtins.str
     """superseded_by is the memory that replaces this one (a new value, a correction), when one does."""
@@ -356,6 +382,10 @@ class RecalledItem(_message.Message):
     """status_reason says in words why the status is not "asserted" (what changed, who retracted it)."""
     archived: _builtins.bool
     """archived is true for a memory from the cold archive (include_archived)."""
+    changed_by: _builtins.str
+    """changed_by is the memory whose arrival set the status: the replacement, the evidence, the
+    retraction, the upstream change, or what made a plan current. Empty for "asserted".
+    """
     @_builtins.property
     def scores(self) -> Global___Scores: ...
     @_builtins.property
@@ -401,10 +431,11 @@ class RecalledItem(_message.Message):
         valid_from: _timestamp_pb2.Timestamp | None = ...,
         valid_to: _timestamp_pb2.Timestamp | None = ...,
         archived: _builtins.bool = ...,
+        changed_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "valid_from", b"valid_from", "valid_to", b"valid_to"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["archived", b"archived", "evidence_memory_id", b"evidence_memory_id", "kind", b"kind", "memory_id", b"memory_id", "occurred_at", b"occurred_at", "paths", b"paths", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "session_id", b"session_id", "status", b"status", "status_reason", b"status_reason", "superseded_by", b"superseded_by", "text", b"text", "tokens", b"tokens", "valid_from", b"valid_from", "valid_to", b"valid_to", "why", b"why"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archived", b"archived", "changed_by", b"changed_by", "evidence_memory_id", b"evidence_memory_id", "kind", b"kind", "memory_id", b"memory_id", "occurred_at", b"occurred_at", "paths", b"paths", "provenance", b"provenance", "recorded_at", b"recorded_at", "scores", b"scores", "session_id", b"session_id", "status", b"status", "status_reason", b"status_reason", "superseded_by", b"superseded_by", "text", b"text", "tokens", b"tokens", "valid_from", b"valid_from", "valid_to", b"valid_to", "why", b"why"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
