@@ -34,6 +34,7 @@ from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.rerank import rerank
 from somnia_retrieval.settings import RankingSettings
 from somnia_retrieval.standing import StandingReader
+from somnia_retrieval.subjects import about_someone_else
 from somnia_retrieval.tiers import merge_tiers
 
 tracer = trace.get_tracer("somnia.retrieval")
@@ -250,7 +251,12 @@ class Retriever:
         names = {e.key for e in extraction.entities if e.kind != "time"}
         top = " ".join(m.record.text.lower() for m in ranked[:3])
         coverage = sum(1 for key in names if key in top) / len(names) if names else 1.0
-        absent = best < self._settings.absent_below_match or coverage < self._settings.absent_below_coverage
+        # Whose fact: close memories about someone other than the one asked about are not the answer.
+        depth = self._settings.absent_subject_depth
+        elsewhere = bool(depth) and about_someone_else(query, [m.record.text for m in ranked[:depth]])
+        absent = (
+            best < self._settings.absent_below_match or coverage < self._settings.absent_below_coverage or elsewhere
+        )
         # Someone already looked and found nothing: a recorded absence near the query says so outright.
         checked = any(
             m.record.kind == "negative"

@@ -58,12 +58,18 @@ class RankingSettings(StrengthSettings):
     # How much a memory's strength (StrengthSettings: the law's parameters, shared with forgetting) weighs.
     strength_weight: float = Field(default=0.1, ge=0.0, le=1.0)
     # A superseded, disproven or retracted memory keeps this share less of its relevance (it still comes
-    # back, flagged); a downgraded one (less certain, not wrong) the smaller downgraded_penalty.
+    # back, flagged); a downgraded or uncertain one (less certain, not wrong) the smaller downgraded_penalty.
     superseded_penalty: float = Field(default=0.5, ge=0.0, le=1.0)
     downgraded_penalty: float = Field(default=0.2, ge=0.0, le=1.0)
-    # Recall warns that the answer may not be in memory below either bar (docs/ranking.md).
+    # Recall warns that the answer may not be in memory when the best match is below absent_below_match,
+    # when the top items mention less than absent_below_coverage of what the query names (off by default:
+    # on LoCoMo it warned on 36% of adversarial questions and 33% of answerable ones, telling them apart
+    # no better than chance), and when the question names someone that the top `absent_subject_depth`
+    # items do not answer for: nobody of that name, or the best topic matches are about others
+    # (subjects.py; 47% against 10% there). docs/ranking.md has the figures.
     absent_below_match: float = Field(default=0.45, ge=-1.0, le=1.0)
-    absent_below_coverage: float = Field(default=0.5, ge=0.0, le=1.0)
+    absent_below_coverage: float = Field(default=0.0, ge=0.0, le=1.0)
+    absent_subject_depth: int = Field(default=10, ge=0, le=100)
     # Maximal marginal relevance: 1 ranks by score alone, lower trades score for diversity.
     mmr_lambda: float = Field(default=0.85, ge=0.0, le=1.0)
 
