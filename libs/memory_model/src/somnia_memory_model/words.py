@@ -20,20 +20,29 @@ were weren't what what's when where which while who whom whose why will with won
 you you'd you'll you're you've your yours yourself yourselves yeah yes okay ok oh well
 part bit stuff said say says told tell mention mentioned"""
 STOP_WORDS = frozenset(STOP_TEXT.split())
-# Longest first: "-ing" before "-s". A stem keeps at least three letters.
-SUFFIXES = ("ingly", "ings", "ing", "edly", "ed", "ies", "es", "s", "e", "y")
+# A stem keeps at most this many letters: "allergy" and "allergic", "responsible" and "responsibility"
+# meet there, which suffix rules alone would not bring together.
+STEM_LETTERS = 6
 
 
 def stem(word: str) -> str:
-    """'moved', 'moving', 'moves' -> 'mov'; 'jobs' -> 'job'; 'postgres' -> 'postgr' (consistently)."""
+    """'moved', 'moving', 'moves' -> 'mov'; 'plays' -> 'play'; 'allergic', 'allergy' -> 'allerg'."""
     word = word.strip("'-").removesuffix("'s")
-    for suffix in SUFFIXES:
+    if word.endswith(("ies", "ied")) and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":  # "stopped" -> "stop"
+                word = word[:-1]
             break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":  # "stopped" -> "stopp" -> "stop"
+    if word.endswith("e") and len(word) > 3:
         word = word[:-1]
-    return word
+    return word[:STEM_LETTERS]
 
 
 def content_keys(text: str) -> frozenset[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from somnia_memory_model.words import CALENDAR, STOP_WORDS, content_keys, proper_names, stem
+from somnia_memory_model.words import CALENDAR, STOP_WORDS, content_keys, stem
 
 SPEAKER = re.compile(r"^([A-Z][\w'-]*(?: [A-Z][\w'-]*)?): ")
 CAPITALISED = re.compile(r"\b([A-Z][a-zA-Z'-]+)")
@@ -32,19 +32,28 @@ def speaker_stems(text: str) -> frozenset[str]:
 
 
 def subjects_of(text: str, speakers: frozenset[str] = frozenset()) -> frozenset[str]:
-    """Stems of who and what a memory is about: its speaker, and the names in what was said other than
-    `speakers` (the people of the conversation: "Thanks, Caroline!" said by Melanie is Melanie's)."""
-    return speaker_stems(text) | (proper_names(split_speaker(text)[1]) - speakers)
+    """Stems of who and what a memory is about: its speaker, and the capitalised words of what was said
+    other than `speakers` (the people of the conversation: "Thanks, Caroline!" said by Melanie is
+    Melanie's). A sentence may start with the name ("Lukas owns the fork"), so every capitalised word
+    counts; the question's side decides which of them are names."""
+    said = split_speaker(text)[1]
+    capitalised = {stem(w.lower().removesuffix("'s")) for w in CAPITALISED.findall(said)}
+    return speaker_stems(text) | frozenset(capitalised - speakers)
 
 
-def names_in_question(question: str) -> frozenset[str]:
-    """Stems of the capitalised words of a question that are not question or stop words: a question
-    often starts with the name it asks about ("Maya's brother lives where?")."""
-    return frozenset(
-        stem(word.lower().removesuffix("'s"))
-        for word in CAPITALISED.findall(question)
-        if word.lower().removesuffix("'s") not in STOP_WORDS and word.lower() not in CALENDAR
-    )
+def names_in_question(question: str, known: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Stems of the capitalised words of a question that are not stop words. One that starts a sentence
+    ("Hey, ...", "Maya's brother lives where?") counts only if it is among the `known` names."""
+    names: set[str] = set()
+    for found in CAPITALISED.finditer(question):
+        word = found[1].lower().removesuffix("'s")
+        if word in STOP_WORDS or word in CALENDAR:
+            continue
+        name = stem(word)
+        starts = not question[: found.start()].strip() or question[: found.start()].rstrip()[-1] in ".?!:,"
+        if not starts or name in known:
+            names.add(name)
+    return frozenset(names)
 
 
 def about_someone_else(question: str, texts: Sequence[str]) -> bool:
@@ -52,11 +61,11 @@ def about_someone_else(question: str, texts: Sequence[str]) -> bool:
     no memory is about them at all, or the ones that match the question's topic best are all about
     others. Each memory is scored by the topic words it shares with the question (its names left out);
     the best score among those about a named one must reach the best among the others."""
-    names = names_in_question(question)
-    if not names:
-        return False
     speakers = frozenset().union(*(speaker_stems(text) for text in texts))
     subjects = [subjects_of(text, speakers) for text in texts]
+    names = names_in_question(question, speakers | frozenset().union(*subjects))
+    if not names:
+        return False
     if not names & frozenset().union(*subjects):
         return True  # nobody the question names is in what memory found
     topic = content_keys(question) - names

@@ -20,65 +20,76 @@ WithdrawnStatus = Literal["retracted", "deleted_by_user"]
 CLAUSE = r"[^.;!?]+"
 TOPIC = r"(?P<topic>[^.,;!?]+)"
 
-# Phrases that point back at what was said before, about a topic ("strike what I said about the gym").
+# Phrases that point back at what was said before ("what I said about the gym", "the bit about my sister").
 SAID = (
-    r"(?:what i (?:just )?(?:said|told you|mentioned|wrote|shared)|everything i said|anything i said|"
+    r"(?:what i(?:'ve)? (?:just )?(?:said|told you|mentioned|wrote|shared|put)|everything i said|anything i said|"
     r"the (?:part|bit|thing|stuff|note|info(?:rmation)?|detail|line|comment)s?(?: i (?:said|gave|mentioned))?|"
     r"my (?:earlier |last |previous )?(?:comment|message|note|point|remark)s?)"
 )
-ERASE_VERBS = r"(?:forget|delete|erase|remove|drop|wipe|purge|discard|don'?t (?:keep|remember|store|save|record))"
-TAKE_BACK_VERBS = (
-    r"(?:strike|scratch|disregard|ignore|cancel|undo|retract|withdraw|take back|unsay|scrap|rewind on|"
-    r"never ?mind|pay no attention to)"
+WHEN_SAID = r"(?:\s+(?:earlier|before|previously|last time|the other day|yesterday|a while ago))?"
+ABOUT = r"(?:about|on|regarding|re|concerning|for)"
+# The topic runs to the end of its clause, or to the verb that judges it ("... about the gym is outdated").
+TOPIC_REF = re.compile(
+    rf"\b{SAID}{WHEN_SAID}\s+{ABOUT}\s+(?P<topic>[^.,;!?]+?)"
+    r"(?=\s+(?:is|was|are|were|has|have|had|doesn'?t|does not|no longer|isn'?t|wasn'?t|can)\b|\s*[.,;!?]|$)"
 )
-ABOUT = r"(?:about|on|regarding|re|concerning)"
-TOPIC_RETRACTIONS: tuple[tuple[re.Pattern[str], WithdrawnStatus], ...] = (
-    (re.compile(rf"\b{ERASE_VERBS}\b[^.;!?]{{0,24}}?\b{SAID}\s+{ABOUT}\s+{TOPIC}"), "deleted_by_user"),
-    (re.compile(rf"\b{TAKE_BACK_VERBS}\b[^.;!?]{{0,24}}?\b{SAID}\s+{ABOUT}\s+{TOPIC}"), "retracted"),
-    (re.compile(rf"\bnever ?mind (?:about )?{TOPIC}"), "retracted"),
-    (re.compile(rf"\b(?:i was|i've been|i got it) wrong (?:about|on|regarding) {TOPIC}"), "retracted"),
-    (
-        re.compile(r"\b(?:forget|ignore|disregard) (?:about )?(?P<topic>(?:my|the|that|our) [^.,;!?]+)"),
-        "deleted_by_user",
-    ),
-    # "I'm not doing pottery any more", "we no longer run the nightly export"
-    (
-        re.compile(
-            r"\b(?:i'?m|i am|we'?re|we are) (?:not|no longer) "
-            r"(?P<topic>[a-z][^.,;!?]*?)(?: any ?more| now)?(?=[.,;!?]|$)"
-        ),
-        "retracted",
-    ),
-    (re.compile(r"\b(?:i|we) (?:don'?t|do not) (?P<topic>[a-z][^.,;!?]*?) any ?more\b"), "retracted"),
-    (re.compile(r"\b(?:i|we) no longer (?P<topic>[a-z][^.,;!?]*)"), "retracted"),
+# Words that withdraw what they point at: asking for it not to be kept, taking it back, or judging it.
+ERASING = (
+    r"\b(?:forget|delete|erase|remove|wipe|purge|discard|(?:don'?t|do not|no need to) "
+    r"(?:keep|remember|store|save|record|note|log|hold on to))\b"
 )
-# Phrases that point back at the statement just before ("don't keep that").
-BACK_RETRACTIONS: tuple[tuple[re.Pattern[str], WithdrawnStatus], ...] = (
-    (
-        re.compile(
-            rf"\b(?:{ERASE_VERBS}) (?:that|this|it|what i just said|i said that|i said it|i mentioned that|"
-            r"that last (?:bit|part|one|message))\b"
-        ),
-        "deleted_by_user",
+TAKING_BACK = (
+    r"\b(?:strike|scratch|disregard|ignore|cancel|undo|retract|withdraw|take (?:that |it )?back|unsay|scrap|"
+    r"never ?mind|pay no attention to|drop)\b"
+)
+JUDGED = (
+    r"\b(?:outdated|out of date|old news|stale|obsolete|wrong|incorrect|untrue|not true|false|not right|"
+    r"not correct|not accurate|not the case|invalid|a mistake|nonsense|"
+    r"no longer (?:true|holds?|applies|the case|accurate|right|correct|valid|current|relevant)|"
+    r"(?:doesn'?t|does not|won'?t) (?:apply|hold|stand)|not (?:true|valid|current|right|relevant) any ?more)\b"
+)
+WITHDRAWING = re.compile(f"{ERASING}|{TAKING_BACK}|{JUDGED}")
+ERASE = re.compile(ERASING)
+# "I've stopped going to Ironworks", "we're done with Jenkins", "no more pottery for me": the activity ends.
+ENDED = r"(?P<topic>[a-z][^.,;!?:]*?)"
+UNTIL = (
+    r"(?=\s+(?:a while ago|recently|last \w+|for (?:a while|ages|months|years)|any ?more|now|these days|already|"
+    r"so|since)\b|\s*[.,;!?]|$)"
+)
+STOPPED: tuple[re.Pattern[str], ...] = (
+    re.compile(
+        r"\b(?:i|we)(?:'ve| have| had)?(?: (?:just|finally|since|now|already|actually))? "
+        r"(?:stopped|quit|given up|gave up|dropped|ditched|abandoned|cancel+ed|ended|left|packed in) "
+        rf"(?!by |at |in |for |to ){ENDED}{UNTIL}"
     ),
-    (
-        re.compile(
-            rf"\b(?:{TAKE_BACK_VERBS}) "
-            r"(?:that|this|it|what i just said|i said that|that last (?:bit|part|one|message))\b"
-        ),
-        "retracted",
+    re.compile(rf"\b(?:i'?m|i am|we'?re|we are) (?:done|finished|through) with {ENDED}{UNTIL}"),
+    re.compile(rf"\bno more {ENDED}{UNTIL}"),
+    re.compile(r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are) (?:over|finished|done|history)\b"),
+    re.compile(
+        rf"\b(?:i|we)(?:'ve| have)? not been {ENDED}(?=\s+(?:for (?:a while|ages|months|years)|lately|any ?more))"
     ),
-    (
-        re.compile(
-            r"\b(?:that'?s|that is|this is|it'?s|that was|this was) (?:now |actually |all |totally |completely )?"
-            r"(?:outdated|out of date|old news|stale|wrong|incorrect|not true|not right|not correct|not accurate|"
-            r"not the case|no longer (?:true|the case|accurate|right|correct|valid|current)|"
-            r"not (?:true|the case|accurate|right|valid|current) any ?more|a mistake|nonsense)\b"
-        ),
-        "retracted",
+    re.compile(rf"\b(?:i'?m|i am|we'?re|we are) (?:not|no longer) {ENDED}(?: any ?more)(?=[.,;!?]|$)"),
+    re.compile(rf"\b(?:i|we) (?:don'?t|do not) {ENDED} any ?more\b"),
+    re.compile(rf"\b(?:i|we) no longer {ENDED}{UNTIL}"),
+)
+TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"\bnever ?mind (?:about )?{TOPIC}"),
+    re.compile(rf"\b(?:i was|i've been|i got it) wrong (?:about|on|regarding) {TOPIC}"),
+    re.compile(r"\b(?:forget|ignore|disregard) (?:about )?(?P<topic>(?:my|the|that|our) [^.,;!?]+)"),
+)
+# What points back at the statement just before ("don't keep that", "that's wrong").
+THAT = (
+    r"(?:that|this|it|what i just said|i said that|i said it|i mentioned that|that one|that bit|"
+    r"that last (?:bit|part|one|message))"
+)
+BACK_RETRACTIONS: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"(?:{ERASING}|{TAKING_BACK}) {THAT}\b"),
+    re.compile(
+        r"\b(?:that'?s|that is|this is|it'?s|that was|this was|that one'?s) "
+        rf"(?:now |actually |all |totally |completely )?{JUDGED}"
     ),
-    (re.compile(r"\b(?:i take (?:that|it) back|i misspoke|i was wrong|my mistake|my bad)\b"), "retracted"),
-    (re.compile(r"(?:^|: )never ?mind[.!]*$"), "retracted"),
+    re.compile(r"\b(?:i take (?:that|it) back|i misspoke|my mistake|my bad)\b"),
+    re.compile(r"(?:^|: )never ?mind[.!]*$"),
 )
 
 
@@ -92,17 +103,22 @@ class Retraction:
 
 def retraction_of(text: str) -> Retraction | None:
     said = text.lower()
-    for pattern, status in TOPIC_RETRACTIONS:
+    status: WithdrawnStatus = "deleted_by_user" if ERASE.search(said) else "retracted"
+    referred = TOPIC_REF.search(said)
+    if referred is not None and WITHDRAWING.search(said):
+        return _about(status, referred["topic"])
+    for pattern in (*TOPIC_RETRACTIONS, *STOPPED):
         found = pattern.search(said)
         if found is not None:
-            topic = found["topic"].strip()
-            if topic in {"that", "this", "it"}:
-                return Retraction(status)
-            return Retraction(status, topic)
-    for pattern, status in BACK_RETRACTIONS:
-        if pattern.search(said):
-            return Retraction(status)
+            return _about(status, found["topic"])
+    if any(pattern.search(said) for pattern in BACK_RETRACTIONS):
+        return Retraction(status)
     return None
+
+
+def _about(status: WithdrawnStatus, topic: str) -> Retraction:
+    topic = topic.strip()
+    return Retraction(status) if topic in {"that", "this", "it", "that one"} else Retraction(status, topic)
 
 
 # Where a clause without a comma starts: its subject ("... on this team I keep ...").

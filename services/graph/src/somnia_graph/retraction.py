@@ -6,8 +6,8 @@ Which memory it takes back:
   keyword search's hits for the topic that share at least half of its content words;
 - one that points back ("that", "it") takes back the speaker's statement just before it in the session.
 Either way the earlier statements of the same fact (the speaker's older memories at least
-`restatement_cosine` alike, or `related_cosine` alike and sharing a name or half its content words) go
-with it: saying it twice does not
+`restatement_cosine` alike, or `related_cosine` alike and sharing half its content words, or
+`named_cosine` alike and naming the same thing) go with it: saying it twice does not
 make it stay. A taken-back memory is not edited: it gets a `retracted` (or, for a request not to keep it,
 `deleted_by_user`) verdict with the retraction as evidence, and Recall leaves it out unless asked.
 """
@@ -26,6 +26,8 @@ from somnia_graph.supersession import attribute_of
 
 # How far back in a session "that" may point: the speaker's latest statement among these.
 SESSION_LOOKBACK = 64
+# A statement with fewer content words than this ("Hi again.", "Okay.") states nothing to take back.
+MIN_STATEMENT_WORDS = 3
 
 
 class RetractionDetector:
@@ -35,15 +37,19 @@ class RetractionDetector:
         *,
         candidates: int = 8,
         topic_overlap: float = 0.5,
+        topic_cosine: float = 0.5,
         restatement_cosine: float = 0.78,
         related_cosine: float = 0.6,
+        named_cosine: float = 0.45,
         restatement_overlap: float = 0.5,
     ) -> None:
         self._store = store
         self._candidates = candidates
         self._topic_overlap = topic_overlap
+        self._topic_cosine = topic_cosine
         self._restatement_cosine = restatement_cosine
         self._related_cosine = related_cosine
+        self._named_cosine = named_cosine
         self._restatement_overlap = restatement_overlap
 
     async def detect(self, records: Sequence[MemoryRecord]) -> list[Verdict]:
@@ -91,21 +97,39 @@ class RetractionDetector:
         )
 
     async def _about(self, record: MemoryRecord, topic: str) -> list[str]:
+        """The speaker's statements that share half the topic's words or else, when none does ("the
+        release date" for "we ship v4.0 on June 3rd"), the nearest one in meaning if it is near enough."""
         keys = content_keys(topic)
         if not keys:
             return await self._previous(record)
         hits = await self._store.keyword_search(record.namespace, topic, self._candidates * 2, self._earlier(record))
-        return [
+        found = [
             h.record.memory_id
             for h in hits
             if self._statement(h.record, record) and overlap(keys, content_keys(h.record.text)) >= self._topic_overlap
         ][: self._candidates]
+        if found:
+            return found
+        nearest = await self._store.vector_search(
+            record.namespace, record.vector, self._candidates, self._earlier(record)
+        )
+        return [
+            h.record.memory_id
+            for h in nearest
+            if self._statement(h.record, record)
+            and float(h.record.vector @ record.vector) >= self._topic_cosine
+            and len(content_keys(h.record.text)) >= MIN_STATEMENT_WORDS
+        ][:1]
 
     async def _previous(self, record: MemoryRecord) -> list[str]:
         hits = await self._store.vector_search(
             record.namespace, record.vector, SESSION_LOOKBACK, self._earlier(record, same_session=True)
         )
-        earlier = [h.record for h in hits if self._statement(h.record, record)]
+        earlier = [
+            h.record
+            for h in hits
+            if self._statement(h.record, record) and len(content_keys(h.record.text)) >= MIN_STATEMENT_WORDS
+        ]
         return [max(earlier, key=lambda r: (r.occurred_at, r.chunk_index)).memory_id] if earlier else []
 
     async def _restatements(self, record: MemoryRecord, targets: Sequence[str]) -> list[str]:
@@ -116,6 +140,7 @@ class RetractionDetector:
         for target in await self._store.get(record.namespace, list(targets)):
             stated = condition_of(target.text)
             keys = content_keys(stated.then if stated is not None else target.text)
+            names = proper_names(target.text)
             hits = await self._store.vector_search(
                 record.namespace, target.vector, self._candidates + 1, self._earlier(record)
             )
@@ -123,12 +148,13 @@ class RetractionDetector:
                 if not self._statement(hit.record, record) or hit.record.memory_id == target.memory_id:
                     continue
                 cosine = float(hit.record.vector @ target.vector)
-                if cosine >= self._restatement_cosine or (
-                    cosine >= self._related_cosine
-                    and (
-                        overlap(keys, content_keys(hit.record.text)) >= self._restatement_overlap
-                        or proper_names(target.text) & proper_names(hit.record.text)
+                if (
+                    cosine >= self._restatement_cosine
+                    or (
+                        cosine >= self._related_cosine
+                        and overlap(keys, content_keys(hit.record.text)) >= self._restatement_overlap
                     )
+                    or (cosine >= self._named_cosine and names & proper_names(hit.record.text))
                 ):
                     found.append(hit.record.memory_id)
         return found

@@ -163,9 +163,10 @@ async def test_a_retracted_fact_leaves_default_recall_and_the_retraction_answers
     assert texts(found)[0] == "Strike what I said about the gym, I cancelled the membership."
     assert not any("Ironworks" in t for t in texts(found))
     flagged = {m.record.memory_id: m for m in await world.recall("Which gym do I go to?", k=10, include_retracted=True)}
-    gym, again = world.ids["I go to the Ironworks gym on Mill Road on Tuesdays."], world.ids[
-        "Still training at Ironworks every Tuesday, it's great."
-    ]
+    gym, again = (
+        world.ids["I go to the Ironworks gym on Mill Road on Tuesdays."],
+        world.ids["Still training at Ironworks every Tuesday, it's great."],
+    )
     assert flagged[gym].standing.status == "retracted" and flagged[again].standing.status == "retracted"
     assert flagged[gym].standing.by == world.ids["Strike what I said about the gym, I cancelled the membership."]
     sister = await world.recall("What does my sister teach?", include_retracted=True)
@@ -190,9 +191,10 @@ async def test_a_change_upstream_makes_a_chain_of_dependents_uncertain_and_bring
     )
     change = world.ids["I moved to a flat in Leeds last week."]
     verdicts = await world.graph.verdicts(NS, list(world.ids.values()))
-    gym, locker = world.ids["I only go to the Ironworks gym because it's near my flat."], world.ids[
-        "I keep a locker at Ironworks only since I train there."
-    ]
+    gym, locker = (
+        world.ids["I only go to the Ironworks gym because it's near my flat."],
+        world.ids["I keep a locker at Ironworks only since I train there."],
+    )
     assert verdicts[gym].status == "uncertain" and verdicts[gym].evidence_id == change
     assert "depends on 'it's near my flat', which changed on 2026-04-10" in verdicts[gym].reason
     assert verdicts[locker].status == "uncertain" and verdicts[locker].evidence_id == change
@@ -214,9 +216,10 @@ async def test_a_plan_becomes_current_when_its_condition_comes_true(tmp_path: Pa
             (50, "I changed jobs last month, new office downtown."),
         ],
     )
-    plan, trigger = world.ids["Should I change jobs, I'd take the train instead of driving."], world.ids[
-        "I changed jobs last month, new office downtown."
-    ]
+    plan, trigger = (
+        world.ids["Should I change jobs, I'd take the train instead of driving."],
+        world.ids["I changed jobs last month, new office downtown."],
+    )
     verdicts = await world.graph.verdicts(NS, [plan])
     assert verdicts[plan].status == "current" and verdicts[plan].evidence_id == trigger
     ids = [m.record.memory_id for m in await world.recall("How do I get to work now?")]
