@@ -301,9 +301,13 @@ class Dependency(BaseModel):
     memory_id: str
     kind: DependencyKind
     condition: str = Field(min_length=1, max_length=300)
-    # The condition's content words, stemmed: what a changing memory must share to be about it.
+    # The condition's content words, stemmed: what a changing memory must share to be about it; and the
+    # names among them, any one of which a change may name to be about it ("Python" in "stuck on Python 3.8").
     keys: tuple[str, ...]
-    # The memory the condition points at ("my flat is on Harbour Street"), when one was found.
+    names: tuple[str, ...] = ()
+    # depends_on: the memory that states the condition ("my flat is on Harbour Street"); replaces_if: the
+    # memory the plan would replace ("I drive to work" for "... the train instead of driving"). Empty when
+    # none was found.
     upstream_id: str = ""
     occurred_at: AwareDatetime
     recorded_at: AwareDatetime

@@ -45,9 +45,20 @@ def stem(word: str) -> str:
     return word[:STEM_LETTERS]
 
 
+# "Dana: ..." — the speaker a memory's text starts with (memory_text writes it so) is not what it is about.
+SPEAKER = re.compile(r"^([A-Z][\w'-]*(?: [A-Z][\w'-]*)?): ")
+
+
+def split_speaker(text: str) -> tuple[str, str]:
+    """("Maya", "I ran the race") from "Maya: I ran the race"; ("", text) without a speaker."""
+    found = SPEAKER.match(text)
+    return (found[1], text[found.end() :]) if found else ("", text)
+
+
 def content_keys(text: str) -> frozenset[str]:
-    """The stems of `text`'s words that are not stop words."""
-    return frozenset(stem(w) for w in WORD.findall(text.lower()) if w not in STOP_WORDS and len(w) > 1)
+    """The stems of the words that are not stop words in what `text` says (its speaker left out)."""
+    said = split_speaker(text)[1].lower()
+    return frozenset(stem(w) for w in WORD.findall(said) if w not in STOP_WORDS and len(w) > 1)
 
 
 def overlap(keys: frozenset[str], other: frozenset[str]) -> float:

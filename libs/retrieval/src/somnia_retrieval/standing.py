@@ -13,7 +13,6 @@ conversation's own time): a change said after `valid_at` does not apply yet.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from somnia_graph_store import WITHDRAWN_STATUSES, Supersession, Verdict
@@ -46,21 +45,17 @@ class StandingReader:
     ) -> None:
         if not pool:
             return
-        replaced, judged = await asyncio.gather(
-            self._graph.superseded(namespace, list(pool), as_of=as_of),
-            self._graph.verdicts(namespace, list(pool), as_of=as_of),
-        )
-        if not replaced and not judged:
-            return
-        causes = {s.newer_id for s in replaced.values()} | {v.evidence_id for v in judged.values() if v.evidence_id}
-        wanted = [c for c in causes if c not in pool]
-        fetched = {r.memory_id: r for r in await self._store.get(namespace, wanted)} if wanted else {}
-        records = {**{m: c.record for m, c in pool.items()}, **fetched}
+        # Replacements first: what they bring into the pool may have verdicts of its own (a plan that took
+        # over comes with the change that made it current).
+        replaced = await self._graph.superseded(namespace, list(pool), as_of=as_of)
+        newer = await self._records(namespace, pool, [s.newer_id for s in replaced.values()])
         for older_id, supersession in replaced.items():
-            newer = records.get(supersession.newer_id)
-            if valid_at is not None and (newer is None or newer.occurred_at > valid_at):
+            record = newer.get(supersession.newer_id)
+            if valid_at is not None and (record is None or record.occurred_at > valid_at):
                 continue  # replaced only later in the world
-            self._superseded(pool, pool[older_id], supersession, newer, filter)
+            self._superseded(pool, pool[older_id], supersession, record, filter)
+        judged = await self._graph.verdicts(namespace, list(pool), as_of=as_of)
+        causes = await self._records(namespace, pool, [v.evidence_id for v in judged.values() if v.evidence_id])
         withdrawn: list[str] = []
         for memory_id, verdict in judged.items():
             if valid_at is not None and (verdict.changed_at or verdict.recorded_at) > valid_at:
@@ -68,11 +63,17 @@ class StandingReader:
             candidate = pool[memory_id]
             if candidate.standing.since is not None and candidate.standing.since > verdict.recorded_at:
                 continue  # superseded after the verdict: the newer knowledge speaks
-            self._judged(pool, candidate, verdict, records.get(verdict.evidence_id), filter)
+            self._judged(pool, candidate, verdict, causes.get(verdict.evidence_id), filter)
             if verdict.status in WITHDRAWN_STATUSES and not include_withdrawn:
                 withdrawn.append(memory_id)
         for memory_id in withdrawn:
             del pool[memory_id]
+
+    async def _records(self, namespace: str, pool: dict[str, Candidate], ids: list[str]) -> dict[str, MemoryRecord]:
+        """The records of `ids`, from the pool or else the store."""
+        missing = sorted({i for i in ids if i not in pool})
+        fetched = {r.memory_id: r for r in await self._store.get(namespace, missing)} if missing else {}
+        return {i: pool[i].record if i in pool else fetched[i] for i in ids if i in pool or i in fetched}
 
     def _superseded(
         self,
@@ -117,7 +118,8 @@ class StandingReader:
             f"known since {verdict.recorded_at.date().isoformat()})"
         )
         relevance = old.relevance
-        if verdict.status == "current":
+        if verdict.status == "current":  # the plan holds now: it answers for what it replaced
+            old.relevance *= 1.0 + self._settings.current_boost
             _bring(pool, cause, relevance, f"made {old.record.memory_id} current ({verdict.reason})", filter)
             return
         penalty = self._settings.downgraded_penalty if verdict.status in SOFT else self._settings.superseded_penalty

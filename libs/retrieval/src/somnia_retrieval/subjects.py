@@ -14,16 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from somnia_memory_model.words import CALENDAR, STOP_WORDS, content_keys, stem
+from somnia_memory_model.words import CALENDAR, STOP_WORDS, content_keys, split_speaker, stem
 
-SPEAKER = re.compile(r"^([A-Z][\w'-]*(?: [A-Z][\w'-]*)?): ")
 CAPITALISED = re.compile(r"\b([A-Z][a-zA-Z'-]+)")
-
-
-def split_speaker(text: str) -> tuple[str, str]:
-    """("Maya", "I ran the race") from "Maya: I ran the race"; ("", text) without a speaker."""
-    found = SPEAKER.match(text)
-    return (found[1], text[found.end() :]) if found else ("", text)
 
 
 def speaker_stems(text: str) -> frozenset[str]:
@@ -71,7 +64,7 @@ def about_someone_else(question: str, texts: Sequence[str]) -> bool:
     topic = content_keys(question) - names
     own = other = 0
     for text, about in zip(texts, subjects, strict=True):
-        shared = len(topic & content_keys(split_speaker(text)[1]))
+        shared = len(topic & content_keys(text))
         if names & about:
             own = max(own, shared)
         else:

@@ -127,6 +127,11 @@ SUBJECT = r"(?:i|we|they|you|he|she|my|our)\b(?!'m|'re|'s)"
 # or a condition that bounds it in time ("as long as", "while", "until").
 LIMITED = r"(?:only|just|mainly|mostly|purely|solely|simply)"
 REASON = r"(?:because|since|as|cause|'cause|due to|thanks to|given that|seeing as)"
+# "since" of time, not of reason: "since Monday", "since last year".
+NOT_A_REASON = (
+    r"(?:then|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|last|yesterday|\d+|the (?:start|beginning|end)|early|late)\b"
+)
 BOUND = (
     r"(?:as long as|so long as|for as long as|only (?:as long as|while|when|if)|provided(?: that)?|"
     r"on condition that|while|until)"
@@ -134,6 +139,8 @@ BOUND = (
 DEPENDS: tuple[re.Pattern[str], ...] = (
     # "I only go to Ironworks because it's near my flat"
     re.compile(rf"(?P<then>[^.;!?]*?\b{LIMITED}\b[^.;!?]*?)\s*,?\s*\b{REASON}\s+(?P<condition>{CLAUSE})"),
+    # a plain reason: "we pin numpy because (or since) newer releases need a newer Python"
+    re.compile(rf"(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because|since)\s+(?!{NOT_A_REASON})(?P<condition>{CLAUSE})"),
     # "the only reason I go to Ironworks is (that) it's near my flat"
     re.compile(
         rf"\bthe (?:only|main|sole) reason (?:why )?(?P<then>{CLAUSE}?) is (?:that |because )?(?P<condition>{CLAUSE})"
@@ -159,10 +166,15 @@ PLAN = (
     r"(?:i'?d|we'?d|i would|we would|i'?ll|we'?ll|i will|we will|i'?m going to|we'?re going to|i plan to|"
     r"we plan to|would|will|instead|go too|goes too|too)"
 )
-WHEN = r"(?:should|if|once|when|whenever|in case|as soon as|the (?:day|moment|minute) (?:that )?|if ever|after)"
+WHEN = (
+    r"(?:should|if|once|when|whenever|in case|as soon as|the (?:day|moment|minute) (?:that )?|if ever|after|"
+    r"assuming|supposing|provided|in the event(?: that)?|on the day)"
+)
 REPLACES: tuple[re.Pattern[str], ...] = (
     # "should I change jobs, I'd take the train instead"
-    re.compile(rf"\b{WHEN}\s+(?P<condition>[^,;.!?]+),\s*(?:then\s+)?(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
+    re.compile(rf"\b{WHEN}\s+(?P<condition>[^,:;.!?]+)[,:]\s*(?:then\s+)?(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
+    # "backup plan for when traffic doubles: we'll put a CDN in front"
+    re.compile(rf"\b{WHEN}\s+(?P<condition>[^,:;.!?]+)[,:]\s*(?:the \w+ is(?: that)?\s+)?(?P<then>[^.;!?]+)"),
     # the same without the comma: "once we switch to Postgres we'll drop the scripts"
     re.compile(rf"\b{WHEN}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>{SUBJECT}[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
     # "I'd take the train instead if I changed jobs"
@@ -171,6 +183,15 @@ REPLACES: tuple[re.Pattern[str], ...] = (
         rf"(?P<condition>{CLAUSE})"
     ),
 )
+
+
+INSTEAD = re.compile(r"\b(?:instead of|rather than|in place of|replacing)\s+(?P<old>[^,;.!?]+)")
+
+
+def replaced_by_plan(plan: str) -> str:
+    """What a plan says it would replace: "driving" in "I'd take the train instead of driving"."""
+    found = INSTEAD.search(plan.lower())
+    return found["old"].strip() if found else ""
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,15 @@ to the memory that states the condition when one is found (the speaker's earlier
 most of the condition's words, or else the nearest one that shares a word with the whole statement: the
 "there" of "I keep a locker there only since I train there").
 
-A later memory changes a condition when it shares at least `match_overlap` of its words and says that
-something changed ("I moved to Leeds", "I left the payments team"), or when it replaced, retracted or
-disproved the condition's upstream memory. Then:
+A later memory changes a condition when it says that something changed ("I moved to Leeds", "I left
+the payments team") and is about the condition: it shares at least `match_overlap` of its words, or a
+name in it, or a word of the memory that states it ("I moved to a flat in Nantes" for "as long as I'm
+living on Castle Row", stated by "I rent a flat on Castle Row"); or when it replaced, retracted or
+disproved that memory. Then:
 - a `depends_on` memory becomes `uncertain`, with the change as evidence; so does whatever depends on it
   in turn (up to `max_hops`), and the insights made from any of them are downgraded;
-- a `replaces_if` plan becomes `current` once a later memory reports its condition as having happened.
+- a `replaces_if` plan becomes `current` once a later memory reports its condition as having happened,
+  and supersedes what it said it would replace.
 """
 
 from __future__ import annotations
@@ -22,18 +25,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from somnia_graph_store import Dependency, Verdict
+from somnia_graph_store import Dependency, Supersession, Verdict
 from somnia_memory_model import excerpt
-from somnia_memory_model.words import content_keys, overlap
+from somnia_memory_model.words import content_keys, overlap, proper_names
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
-from somnia_graph.cues import condition_of, hypothetical, retraction_of, says_change
+from somnia_graph.cues import condition_of, hypothetical, replaced_by_plan, retraction_of, says_change
 
 
 @dataclass
 class Tracked:
     dependencies: list[Dependency] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
+    # A plan that came true replaces what it said it would ("... instead of driving").
+    supersessions: list[Supersession] = field(default_factory=list)
 
 
 class DependencyGraph(Protocol):
@@ -77,7 +82,9 @@ class DependencyTracker:
                 tracked.dependencies.extend(new)
             known = await self._graph.dependencies(namespace)
             if known:
-                tracked.verdicts.extend(await self._changes(namespace, said, known, changed or {}))
+                found = await self._changes(namespace, said, known, changed or {})
+                tracked.verdicts.extend(found.verdicts)
+                tracked.supersessions.extend(found.supersessions)
         return tracked
 
     async def _dependency(self, record: MemoryRecord) -> Dependency | None:
@@ -85,18 +92,29 @@ class DependencyTracker:
         if stated is None:
             return None
         keys = content_keys(stated.condition)
+        start = record.text.lower().find(stated.condition)
+        names = proper_names(record.text[start : start + len(stated.condition)]) if start >= 0 else frozenset()
+        replaced = replaced_by_plan(stated.then) if stated.kind == "replaces_if" else ""
+        upstream = (
+            await self._upstream(record, replaced, content_keys(replaced), fallback=False)
+            if stated.kind == "replaces_if"
+            else await self._upstream(record, stated.condition, keys)
+        )
         return Dependency(
             namespace=record.namespace,
             memory_id=record.memory_id,
             kind=stated.kind,
             condition=stated.condition,
             keys=tuple(sorted(keys)),
-            upstream_id=await self._upstream(record, stated.condition, keys),
+            names=tuple(sorted(names)),
+            upstream_id=upstream,
             occurred_at=record.occurred_at,
             recorded_at=record.recorded_at,
         )
 
-    async def _upstream(self, record: MemoryRecord, condition: str, keys: frozenset[str]) -> str:
+    async def _upstream(
+        self, record: MemoryRecord, condition: str, keys: frozenset[str], *, fallback: bool = True
+    ) -> str:
         earlier = SearchFilter(roles=(record.role,), kinds=("episodic",), occurred_before=record.occurred_at)
 
         def before(candidate: MemoryRecord) -> bool:
@@ -106,6 +124,8 @@ class DependencyTracker:
             for hit in await self._store.keyword_search(record.namespace, condition, self._candidates, earlier):
                 if before(hit.record) and overlap(keys, content_keys(hit.record.text)) >= self._match_overlap:
                     return hit.record.memory_id
+        if not fallback:
+            return ""
         whole = content_keys(record.text)
         for hit in await self._store.vector_search(record.namespace, record.vector, self._candidates, earlier):
             if (
@@ -122,8 +142,11 @@ class DependencyTracker:
         said: Sequence[MemoryRecord],
         known: Sequence[Dependency],
         changed: Mapping[str, str],
-    ) -> list[Verdict]:
+    ) -> Tracked:
+        tracked = Tracked()
         verdicts: dict[tuple[str, str], Verdict] = {}
+        upstream = {d.upstream_id for d in known if d.kind == "depends_on" and d.upstream_id}
+        context = {r.memory_id: content_keys(r.text) for r in await self._store.get(namespace, sorted(upstream))}
         for record in said:
             keys = content_keys(record.text)
             report = not hypothetical(record.text) and condition_of(record.text) is None
@@ -133,15 +156,29 @@ class DependencyTracker:
             for d in known:
                 if d.memory_id == record.memory_id or d.occurred_at >= record.occurred_at:
                     continue
-                matched = overlap(frozenset(d.keys), keys) >= self._match_overlap
-                if d.kind == "depends_on" and ((matched and change) or d.upstream_id in undone):
+                about = overlap(frozenset(d.keys), keys) >= self._match_overlap or bool(frozenset(d.names) & keys)
+                if d.kind == "depends_on" and (
+                    (change and (about or bool(context.get(d.upstream_id, frozenset()) & keys)))
+                    or d.upstream_id in undone
+                ):
                     hit.append(d)
-                elif d.kind == "replaces_if" and matched and report:
+                elif d.kind == "replaces_if" and report and overlap(frozenset(d.keys), keys) >= self._match_overlap:
                     verdicts[(d.memory_id, record.memory_id)] = self._verdict(d, record, "current")
+                    if d.upstream_id:
+                        tracked.supersessions.append(
+                            Supersession(
+                                namespace=namespace,
+                                newer_id=d.memory_id,
+                                older_id=d.upstream_id,
+                                reason=f"a plan took over once '{d.condition}' came true",
+                                recorded_at=record.recorded_at,
+                            )
+                        )
             if hit:
                 for d, hops in await self._cascade(namespace, hit, known):
                     verdicts[(d.memory_id, record.memory_id)] = self._verdict(d, record, "uncertain", hops)
-        return list(verdicts.values())
+        tracked.verdicts = list(verdicts.values())
+        return tracked
 
     async def _cascade(
         self, namespace: str, first: Iterable[Dependency], known: Sequence[Dependency]

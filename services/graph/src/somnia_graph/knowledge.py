@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from somnia_graph_store import MemoryNode, Verdict, VerdictStatus, cascade_verdicts
+from somnia_graph_store import MemoryNode, Supersession, Verdict, VerdictStatus, cascade_verdicts
 from somnia_memory_store import MemoryRecord, MemoryStore
 
 from somnia_graph.dependencies import DependencyTracker
@@ -49,11 +49,12 @@ class KnowledgeKeeper:
         }
         tracked = await self.dependencies.track(records, changed) if self.dependencies is not None else None
         verdicts = [*withdrawn, *detected.verdicts, *(tracked.verdicts if tracked is not None else ())]
+        supersessions = [*detected.supersessions, *(tracked.supersessions if tracked is not None else ())]
         if verdicts:
             await self.graph.upsert_verdicts(verdicts)
-        if detected.supersessions:
-            await self.graph.upsert_supersessions(detected.supersessions)
-        await self._cascade(verdicts, detected)
+        if supersessions:
+            await self.graph.upsert_supersessions(supersessions)
+        await self._cascade(verdicts, supersessions)
 
     async def _records(self, memories: Sequence[MemoryNode]) -> list[MemoryRecord]:
         assert self.store is not None, "retraction and dependency tracking read the memory store"
@@ -62,7 +63,7 @@ class KnowledgeKeeper:
             by_namespace.setdefault(m.namespace, []).append(m.memory_id)
         return [r for namespace, ids in by_namespace.items() for r in await self.store.get(namespace, ids)]
 
-    async def _cascade(self, verdicts: Sequence[Verdict], detected: Detected) -> None:
+    async def _cascade(self, verdicts: Sequence[Verdict], supersessions: Sequence[Supersession]) -> None:
         """Insights made from what changed are changed too (keyed by the cause: a redelivery adds none)."""
         for v in verdicts:
             status = CASCADED.get(v.status)
@@ -75,7 +76,7 @@ class KnowledgeKeeper:
                     recorded_at=v.recorded_at,
                     cause_id=f"{v.verdict_id}:{v.memory_id}",
                 )
-        for s in detected.supersessions:  # insights quoting the old value are less certain now
+        for s in supersessions:  # insights quoting the old value are less certain now
             await cascade_verdicts(
                 self.graph,
                 s.namespace,

@@ -140,7 +140,7 @@ def test_dependencies_and_plans_are_read_with_their_condition(said: str, kind: s
     assert found is not None and (found.kind, found.condition) == (kind, condition)
 
 
-@pytest.mark.parametrize("said", ["I go there because I like it.", "Is it only because of the flat?"])
+@pytest.mark.parametrize("said", ["I've lived here since 2019.", "Is it only because of the flat?", "I go to the gym."])
 def test_plain_reasons_and_questions_state_no_dependency(said: str) -> None:
     assert condition_of(said) is None
 

@@ -152,7 +152,7 @@ class EmbeddedUsesAndVerdicts(EmbeddedGraphBase):
                         if as_of is not None and verdict.recorded_at > as_of:
                             continue
                         known = newest.get(str(key))
-                        if known is None or verdict.recorded_at > known.recorded_at:
+                        if known is None or _order(verdict) > _order(known):
                             newest[str(key)] = verdict
             return newest
 
@@ -208,3 +208,8 @@ class EmbeddedUsesAndVerdicts(EmbeddedGraphBase):
                     )
                 )
         return found
+
+
+def _order(verdict: Verdict) -> tuple[datetime, datetime]:
+    """Newest by when it became known, then (imported history is all known at once) by when it happened."""
+    return verdict.recorded_at, verdict.changed_at or verdict.recorded_at
