@@ -217,19 +217,32 @@ def condition_of(text: str) -> Condition | None:
     return None
 
 
-# A statement that something changed: how a condition stops (or starts) holding, said plainly.
+# A statement that something changed: how a condition stops (or starts) holding, said plainly. Either a
+# verb of change, or a report of something done (a past tense) with a time marker or news framing.
 CHANGE = re.compile(
     r"\b(?:moved|moving|move[ds]? out|relocated|switched|switching|changed|changing|left|leaving|quit|quitting|"
     r"stopped|stopping|ended|ending|finished|finishing|completed|no longer|any ?more|sold|selling|cancel+ed|"
     r"closed|closing|shut|dropped|replaced|new|now|former|formerly|used to|started|starting|joined|joining|"
     r"retired|broke up|lost|gone|over|migrated|migrating|transferred|transferring|took over|took a|got a|"
-    r"hired|fired|laid off|resigned|graduated|sunset|decommissioned|deprecated|done with|off)\b"
+    r"hired|fired|laid off|resigned|graduated|sunset|decommissioned|deprecated|done with|off|upgraded|"
+    r"downgraded|updated|removed|deleted|rewrote|rewritten|renamed|merged|split|ditched|abandoned|"
+    r"went|passed|became|turned|ran out|expired|renewed)\b"
 )
-HYPOTHETICAL = re.compile(r"\b(?:if|should|would|'d|could|might|maybe|perhaps|once|whenever|in case|when)\b")
+PAST = re.compile(r"\b(?:i|we|they|he|she|it|[a-z]+)\s+(?:had |have |has |'ve )?[a-z]+ed\b")
+NEWS = re.compile(
+    r"\b(?:yesterday|last (?:week|month|year|night)|ago|recently|this (?:week|month|morning)|on (?:monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday)|at the (?:start|end) of|update|news|fyi|just so you know)\b"
+)
+# Saying that something still holds is not a change.
+STILL = re.compile(r"\b(?:still|again|as usual|as always|same as ever)\b")
+HYPOTHETICAL = re.compile(r"\b(?:if|should|would|'d|could|might|maybe|perhaps|once|whenever|in case|when|assuming)\b")
 
 
 def says_change(text: str) -> bool:
-    return CHANGE.search(text.lower()) is not None
+    said = text.lower()
+    if STILL.search(said):
+        return False
+    return CHANGE.search(said) is not None or (PAST.search(said) is not None and NEWS.search(said) is not None)
 
 
 def hypothetical(text: str) -> bool:

@@ -57,6 +57,7 @@ class DependencyTracker:
         *,
         match_overlap: float = 0.5,
         upstream_cosine: float = 0.4,
+        chain_cosine: float = 0.35,
         candidates: int = 8,
         max_hops: int = 4,
     ) -> None:
@@ -64,6 +65,7 @@ class DependencyTracker:
         self._graph = graph
         self._match_overlap = match_overlap
         self._upstream_cosine = upstream_cosine
+        self._chain_cosine = chain_cosine
         self._candidates = candidates
         self._max_hops = max_hops
 
@@ -126,14 +128,20 @@ class DependencyTracker:
                     return hit.record.memory_id
         if not fallback:
             return ""
+        # Else the nearest earlier statement that itself rests on something (a chain: "I keep a locker
+        # there only since I train there"), or the nearest that shares a word with the whole statement.
         whole = content_keys(record.text)
-        for hit in await self._store.vector_search(record.namespace, record.vector, self._candidates, earlier):
-            if (
-                before(hit.record)
-                and float(hit.record.vector @ record.vector) >= self._upstream_cosine
-                and whole & content_keys(hit.record.text)
-            ):
-                return hit.record.memory_id
+        nearest = [
+            (hit.record, float(hit.record.vector @ record.vector))
+            for hit in await self._store.vector_search(record.namespace, record.vector, self._candidates, earlier)
+            if before(hit.record)
+        ]
+        for candidate, cosine in nearest:
+            if cosine >= self._chain_cosine and condition_of(candidate.text) is not None:
+                return candidate.memory_id
+        for candidate, cosine in nearest:
+            if cosine >= self._upstream_cosine and whole & content_keys(candidate.text):
+                return candidate.memory_id
         return ""
 
     async def _changes(
