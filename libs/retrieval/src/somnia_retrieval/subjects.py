@@ -59,8 +59,10 @@ def about_someone_else(question: str, texts: Sequence[str]) -> bool:
     names = names_in_question(question, speakers | frozenset().union(*subjects))
     if not names:
         return False
-    if not names & frozenset().union(*subjects):
+    known = names & frozenset().union(*subjects)
+    if not known:
         return True  # nobody the question names is in what memory found
+    names = known  # a capitalised word memory never saw ("Quick Q") is not who the question is about
     topic = content_keys(question) - names
     own = other = 0
     for text, about in zip(texts, subjects, strict=True):

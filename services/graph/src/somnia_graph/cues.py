@@ -22,7 +22,8 @@ TOPIC = r"(?P<topic>[^.,;!?]+)"
 
 # Phrases that point back at what was said before ("what I said about the gym", "the bit about my sister").
 SAID = (
-    r"(?:what i(?:'ve)? (?:just )?(?:said|told you|mentioned|wrote|shared|put)|everything i said|anything i said|"
+    r"(?:what i(?:'ve)? (?:just )?(?:said|told you|mentioned|wrote|shared|put|noted)|everything i said|anything i said|"
+    r"what you know|what you have|what you've got|that thing i said|the thing i said|my notes?|the info|"
     r"the (?:part|bit|thing|stuff|note|info(?:rmation)?|detail|line|comment)s?(?: i (?:said|gave|mentioned))?|"
     r"my (?:earlier |last |previous )?(?:comment|message|note|point|remark)s?)"
 )
@@ -59,11 +60,27 @@ UNTIL = (
 STOPPED: tuple[re.Pattern[str], ...] = (
     re.compile(
         r"\b(?:i|we)(?:'ve| have| had)?(?: (?:just|finally|since|now|already|actually))? "
-        r"(?:stopped|quit|given up|gave up|dropped|ditched|abandoned|cancel+ed|ended|left|packed in) "
+        r"(?:stopped|quit|given up|gave up|dropped|ditched|abandoned|cancel+ed|ended|left|packed in|got rid of|"
+        r"moved (?:away from|off)|walked away from|parted ways with|cut out|retired|binned|dumped|stepped away from) "
         rf"(?!by |at |in |for |to ){ENDED}{UNTIL}"
     ),
     re.compile(rf"\b(?:i'?m|i am|we'?re|we are) (?:done|finished|through) with {ENDED}{UNTIL}"),
     re.compile(rf"\bno more {ENDED}{UNTIL}"),
+    # "the Tuesday choir is a thing of the past", "our Jenkins box has been decommissioned"
+    re.compile(
+        r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are|was|were|has been|have been|got) (?:now |finally )?"
+        r"(?:a thing of the past|gone|cancel+ed|shut down|decommissioned|retired|scrapped|dropped|dead|finished)\b"
+    ),
+    # "remove the gym from your memory"
+    re.compile(
+        r"\b(?:remove|delete|erase|drop|wipe|take|strike|clear) (?P<topic>[a-z][^.,;!?:]*?) "
+        r"(?:from|out of|off) (?:your |my |the )?(?:memory|notes|records|list)"
+    ),
+    # "my gym info is outdated", "the part about the flat isn't true any more"
+    re.compile(
+        rf"(?:^|[:.,;!?]\s*)(?P<topic>(?:the|my|our|that|what)\b[^.,;!?:]*?) (?:is|are|was|were|isn'?t|aren'?t) "
+        rf"(?:now |actually |no longer |not )?{JUDGED}"
+    ),
     re.compile(r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are) (?:over|finished|done|history)\b"),
     re.compile(
         rf"\b(?:i|we)(?:'ve| have)? not been {ENDED}(?=\s+(?:for (?:a while|ages|months|years)|lately|any ?more))"
@@ -79,8 +96,8 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
 )
 # What points back at the statement just before ("don't keep that", "that's wrong").
 THAT = (
-    r"(?:that|this|it|what i just said|i said that|i said it|i mentioned that|that one|that bit|"
-    r"that last (?:bit|part|one|message))"
+    r"(?:that|this|it|what i just said|i said that|i said it|i mentioned that|that one|that bit|the above|"
+    r"that last (?:bit|part|one|message)|my last (?:message|comment|note|point|remark)|the last thing i said)"
 )
 BACK_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"(?:{ERASING}|{TAKING_BACK}) {THAT}\b"),
@@ -151,26 +168,39 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b{BOUND}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>{SUBJECT}{CLAUSE})"),
     # "I keep the early shift as long as I'm on this team"
     re.compile(rf"(?P<then>{CLAUSE}?)\s*,?\s*\b{BOUND}\s+(?P<condition>{CLAUSE})"),
+    # "the office is far from the station, so I drive"
+    re.compile(rf"(?P<condition>[^.;!?]+?),\s*(?:and )?so (?!that\b|far\b|much\b|many\b)(?P<then>{SUBJECT}{CLAUSE})"),
+    # "without the discount, I'd drop the gym"
+    re.compile(rf"\bwithout (?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
     # "it's near my flat, which is (the only reason) why I go to Ironworks"
     re.compile(
         rf"(?P<condition>{CLAUSE}?),?\s+(?:which|that)(?:'s| is) (?:the (?:only |main )?reason )?why (?P<then>{CLAUSE})"
     ),
     # "I go to Ironworks, but only because it's near my flat" / "... depends on ..."
     re.compile(
-        rf"(?P<then>{CLAUSE}?)\s*,?\s*\b(?:depends|depending|hinges|relies) (?:entirely |completely )?on\s+"
+        rf"(?P<then>{CLAUSE}?)\s*,?\s*\b(?:depends|depending|hinges|relies|is tied|is conditional|is contingent|"
+        r"comes down|is down|is thanks|is due|only works|works only)(?: entirely| completely| only)? (?:on|to|while)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
 )
 # A plan for a change: the condition, then what would follow, said as a plan (a modal or "instead").
 PLAN = (
     r"(?:i'?d|we'?d|i would|we would|i'?ll|we'?ll|i will|we will|i'?m going to|we'?re going to|i plan to|"
-    r"we plan to|would|will|instead|go too|goes too|too)"
+    r"we plan to|would|will|instead|go too|goes too|too|gonna|intend to|want to|shall|the plan is|fallback|"
+    r"switch(?:es)? to|move[sd]? to)"
+)
+# Conditional words strong enough that what follows them is a plan even without a modal.
+SURELY_CONDITIONAL = (
+    r"(?:should|once|in case|in the event(?: that)?|if ever|if and when|assuming|supposing|provided|"
+    r"as soon as|the (?:day|moment|minute) (?:that )?|come)"
 )
 WHEN = (
     r"(?:should|if|once|when|whenever|in case|as soon as|the (?:day|moment|minute) (?:that )?|if ever|after|"
     r"assuming|supposing|provided|in the event(?: that)?|on the day)"
 )
 REPLACES: tuple[re.Pattern[str], ...] = (
+    # "should the lease end, I move in with my sister"
+    re.compile(rf"\b{SURELY_CONDITIONAL}\s+(?P<condition>[^,:;.!?]+)[,:]\s*(?:then\s+)?(?P<then>[^.;!?]+)"),
     # "should I change jobs, I'd take the train instead"
     re.compile(rf"\b{WHEN}\s+(?P<condition>[^,:;.!?]+)[,:]\s*(?:then\s+)?(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
     # "backup plan for when traffic doubles: we'll put a CDN in front"
@@ -218,7 +248,7 @@ def condition_of(text: str) -> Condition | None:
 
 
 # A statement that something changed: how a condition stops (or starts) holding, said plainly. Either a
-# verb of change, or a report of something done (a past tense) with a time marker or news framing.
+# verb of change, or a report of something done (a past tense).
 CHANGE = re.compile(
     r"\b(?:moved|moving|move[ds]? out|relocated|switched|switching|changed|changing|left|leaving|quit|quitting|"
     r"stopped|stopping|ended|ending|finished|finishing|completed|no longer|any ?more|sold|selling|cancel+ed|"
@@ -226,13 +256,10 @@ CHANGE = re.compile(
     r"retired|broke up|lost|gone|over|migrated|migrating|transferred|transferring|took over|took a|got a|"
     r"hired|fired|laid off|resigned|graduated|sunset|decommissioned|deprecated|done with|off|upgraded|"
     r"downgraded|updated|removed|deleted|rewrote|rewritten|renamed|merged|split|ditched|abandoned|"
-    r"went|passed|became|turned|ran out|expired|renewed)\b"
+    r"went|passed|became|turned|ran out|expired|renewed|got|took|made|began|broke|gave|came|wrote|found|bought|"
+    r"won|built|put|sent|paid|happened|kicked off|wrapped up|as of|officially|finally)\b"
 )
 PAST = re.compile(r"\b(?:i|we|they|he|she|it|[a-z]+)\s+(?:had |have |has |'ve )?[a-z]+ed\b")
-NEWS = re.compile(
-    r"\b(?:yesterday|last (?:week|month|year|night)|ago|recently|this (?:week|month|morning)|on (?:monday|tuesday|"
-    r"wednesday|thursday|friday|saturday|sunday)|at the (?:start|end) of|update|news|fyi|just so you know)\b"
-)
 # Saying that something still holds is not a change.
 STILL = re.compile(r"\b(?:still|again|as usual|as always|same as ever)\b")
 HYPOTHETICAL = re.compile(r"\b(?:if|should|would|'d|could|might|maybe|perhaps|once|whenever|in case|when|assuming)\b")
@@ -242,7 +269,7 @@ def says_change(text: str) -> bool:
     said = text.lower()
     if STILL.search(said):
         return False
-    return CHANGE.search(said) is not None or (PAST.search(said) is not None and NEWS.search(said) is not None)
+    return CHANGE.search(said) is not None or PAST.search(said) is not None
 
 
 def hypothetical(text: str) -> bool:
