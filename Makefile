@@ -75,11 +75,12 @@ bench-safety: setup backends-install ## what auth and TLS cost, chaos runs (kill
 	$(UV) run --no-sync python benchmarks/chaos_bench.py --backends --rate 60
 	$(UV) run --no-sync python benchmarks/tenant_isolation_bench.py
 
-bench-quality: setup ## quality on ../shared/bench/locomo (not in the repo): recall, warm cache, dreams, changing facts, growth
+bench-quality: setup ## quality on ../shared/bench/locomo (not in the repo) and generated histories: recall, warm cache, dreams, changing facts, negative knowledge, growth
 	$(UV) run --no-sync python benchmarks/locomo_bench.py
 	$(UV) run --no-sync python benchmarks/warm_cache_bench.py
 	$(UV) run --no-sync python benchmarks/dream_bench.py
 	$(UV) run --no-sync python benchmarks/changing_facts_bench.py
+	$(UV) run --no-sync python benchmarks/negative_knowledge_bench.py
 	$(UV) run --no-sync python benchmarks/growth_bench.py
 
 bench-compare: setup ## LoCoMo and changing-facts quality on BASE (default HEAD) and on this tree, side by side
