@@ -22,7 +22,8 @@ TOPIC = r"(?P<topic>[^.,;!?]+)"
 
 # Phrases that point back at what was said before ("what I said about the gym", "the bit about my sister").
 SAID = (
-    r"(?:what i(?:'ve)? (?:just )?(?:said|told you|mentioned|wrote|shared|put|noted)|everything i said|anything i said|"
+    r"(?:(?:what|everything|anything|all|the stuff|the things?) (?:that )?i(?:'ve)? (?:just |previously |earlier )?"
+    r"(?:said|told you|mentioned|wrote|shared|put|noted|gave you)|"
     r"what you know|what you have|what you've got|that thing i said|the thing i said|my notes?|the info|"
     r"the (?:part|bit|thing|stuff|note|info(?:rmation)?|detail|line|comment)s?(?: i (?:said|gave|mentioned))?|"
     r"my (?:earlier |last |previous )?(?:comment|message|note|point|remark)s?)"
@@ -37,7 +38,7 @@ TOPIC_REF = re.compile(
 # Words that withdraw what they point at: asking for it not to be kept, taking it back, or judging it.
 ERASING = (
     r"\b(?:forget|delete|erase|remove|wipe|purge|discard|(?:don'?t|do not|no need to) "
-    r"(?:keep|remember|store|save|record|note|log|hold on to))\b"
+    r"(?:keep|remember|store|save|record|note|log|hold on to)|stop (?:remembering|storing|keeping|tracking|noting))\b"
 )
 TAKING_BACK = (
     r"\b(?:strike|scratch|disregard|ignore|cancel|undo|retract|withdraw|take (?:that |it )?back|unsay|scrap|"
@@ -47,7 +48,8 @@ JUDGED = (
     r"\b(?:outdated|out of date|old news|stale|obsolete|wrong|incorrect|untrue|not true|false|not right|"
     r"not correct|not accurate|not the case|invalid|a mistake|nonsense|"
     r"no longer (?:true|holds?|applies|the case|accurate|right|correct|valid|current|relevant)|"
-    r"(?:doesn'?t|does not|won'?t) (?:apply|hold|stand)|not (?:true|valid|current|right|relevant) any ?more)\b"
+    r"(?:doesn'?t|does not|won'?t) (?:apply|hold|stand)|not (?:true|valid|current|right|relevant) any ?more|"
+    r"(?:isn'?t|aren'?t|wasn'?t|weren'?t) (?:accurate|true|right|correct|valid|current|relevant|the case))\b"
 )
 WITHDRAWING = re.compile(f"{ERASING}|{TAKING_BACK}|{JUDGED}")
 ERASE = re.compile(ERASING)
@@ -62,7 +64,7 @@ STOPPED: tuple[re.Pattern[str], ...] = (
         r"\b(?:i|we)(?:'ve| have| had)?(?: (?:just|finally|since|now|already|actually))? "
         r"(?:stopped|quit|given up|gave up|dropped|ditched|abandoned|cancel+ed|ended|left|packed in|got rid of|"
         r"moved (?:away from|off)|walked away from|parted ways with|cut out|retired|binned|dumped|stepped away from) "
-        rf"(?!by |at |in |for |to ){ENDED}{UNTIL}"
+        rf"(?!by |at |in |for |to |off |out |up ){ENDED}{UNTIL}"
     ),
     re.compile(rf"\b(?:i'?m|i am|we'?re|we are) (?:done|finished|through) with {ENDED}{UNTIL}"),
     re.compile(rf"\bno more {ENDED}{UNTIL}"),
@@ -76,23 +78,29 @@ STOPPED: tuple[re.Pattern[str], ...] = (
         r"\b(?:remove|delete|erase|drop|wipe|take|strike|clear) (?P<topic>[a-z][^.,;!?:]*?) "
         r"(?:from|out of|off) (?:your |my |the )?(?:memory|notes|records|list)"
     ),
-    # "my gym info is outdated", "the part about the flat isn't true any more"
-    re.compile(
-        rf"(?:^|[:.,;!?]\s*)(?P<topic>(?:the|my|our|that|what)\b[^.,;!?:]*?) (?:is|are|was|were|isn'?t|aren'?t) "
-        rf"(?:now |actually |no longer |not )?{JUDGED}"
-    ),
     re.compile(r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are) (?:over|finished|done|history)\b"),
     re.compile(
         rf"\b(?:i|we)(?:'ve| have)? not been {ENDED}(?=\s+(?:for (?:a while|ages|months|years)|lately|any ?more))"
     ),
-    re.compile(rf"\b(?:i'?m|i am|we'?re|we are) (?:not|no longer) {ENDED}(?: any ?more)(?=[.,;!?]|$)"),
+    re.compile(rf"\b(?:i'?m|i am|we'?re|we are) not {ENDED} any ?(?:more|longer)(?=[.,;!?]|$)"),
+    re.compile(rf"\b(?:i'?m|i am|we'?re|we are) no longer {ENDED}{UNTIL}"),
     re.compile(rf"\b(?:i|we) (?:don'?t|do not) {ENDED} any ?more\b"),
     re.compile(rf"\b(?:i|we) no longer {ENDED}{UNTIL}"),
 )
 TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\bnever ?mind (?:about )?{TOPIC}"),
+    # "my gym info is outdated", "the part about the flat isn't true any more"
+    re.compile(
+        rf"(?:^|[:.,;!?]\s*)(?P<topic>(?:the|my|our|that|what)\b[^.,;!?:]*?) (?:is|are|was|were|isn'?t|aren'?t) "
+        rf"(?:now |actually |no longer |not )?{JUDGED}"
+    ),
     re.compile(rf"\b(?:i was|i've been|i got it) wrong (?:about|on|regarding) {TOPIC}"),
-    re.compile(r"\b(?:forget|ignore|disregard) (?:about )?(?P<topic>(?:my|the|that|our) [^.,;!?]+)"),
+    re.compile(rf"\b(?:i misspoke|i was mistaken|i got (?:it|that) wrong) (?:about|on|regarding) {TOPIC}"),
+    re.compile(
+        rf"\bcorrection (?:on|about|to|re|regarding) (?P<topic>[^:,.;!?]+)[:,]?[^.;!?]*(?:{TAKING_BACK}|{ERASING})"
+    ),
+    re.compile(rf"(?:{ERASING}) (?P<topic>(?:my|the|our) [^.,;!?]+)"),
+    re.compile(r"\b(?:forget|ignore|disregard) about (?P<topic>[^.,;!?]+)"),
 )
 # What points back at the statement just before ("don't keep that", "that's wrong").
 THAT = (
@@ -112,10 +120,13 @@ BACK_RETRACTIONS: tuple[re.Pattern[str], ...] = (
 
 @dataclass(frozen=True)
 class Retraction:
-    """A statement takes something back: about `topic`, or (empty topic) the statement just before it."""
+    """A statement takes something back: about `topic`, or (empty topic) the statement just before it.
+    `ended` marks an activity said to have ended ("I left the book club"): such words also describe
+    things that end nothing ("I left my keys at work"), so the statement it takes back must match closely."""
 
     status: WithdrawnStatus
     topic: str = ""
+    ended: bool = False
 
 
 def retraction_of(text: str) -> Retraction | None:
@@ -124,10 +135,15 @@ def retraction_of(text: str) -> Retraction | None:
     referred = TOPIC_REF.search(said)
     if referred is not None and WITHDRAWING.search(said):
         return _about(status, referred["topic"])
-    for pattern in (*TOPIC_RETRACTIONS, *STOPPED):
+    for pattern in TOPIC_RETRACTIONS:
         found = pattern.search(said)
         if found is not None:
             return _about(status, found["topic"])
+    for pattern in STOPPED:
+        found = pattern.search(said)
+        if found is not None:
+            ended = _about(status, found["topic"])
+            return Retraction(status, ended.topic, ended=bool(ended.topic))
     if any(pattern.search(said) for pattern in BACK_RETRACTIONS):
         return Retraction(status)
     return None
@@ -135,7 +151,8 @@ def retraction_of(text: str) -> Retraction | None:
 
 def _about(status: WithdrawnStatus, topic: str) -> Retraction:
     topic = topic.strip()
-    return Retraction(status) if topic in {"that", "this", "it", "that one"} else Retraction(status, topic)
+    pointing = {"that", "this", "it", "that one", "the above", "the last one", "the last bit"}
+    return Retraction(status) if topic in pointing else Retraction(status, topic)
 
 
 # Where a clause without a comma starts: its subject ("... on this team I keep ...").
@@ -158,6 +175,10 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"(?P<then>[^.;!?]*?\b{LIMITED}\b[^.;!?]*?)\s*,?\s*\b{REASON}\s+(?P<condition>{CLAUSE})"),
     # a plain reason: "we pin numpy because (or since) newer releases need a newer Python"
     re.compile(rf"(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because|since)\s+(?!{NOT_A_REASON})(?P<condition>{CLAUSE})"),
+    re.compile(
+        rf"(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because of|due to|owing to|on account of|thanks to)\s+"
+        rf"(?P<condition>{CLAUSE})"
+    ),
     # "the only reason I go to Ironworks is (that) it's near my flat"
     re.compile(
         rf"\bthe (?:only|main|sole) reason (?:why )?(?P<then>{CLAUSE}?) is (?:that |because )?(?P<condition>{CLAUSE})"
@@ -169,7 +190,7 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     # "I keep the early shift as long as I'm on this team"
     re.compile(rf"(?P<then>{CLAUSE}?)\s*,?\s*\b{BOUND}\s+(?P<condition>{CLAUSE})"),
     # "the office is far from the station, so I drive"
-    re.compile(rf"(?P<condition>[^.;!?]+?),\s*(?:and )?so (?!that\b|far\b|much\b|many\b)(?P<then>{SUBJECT}{CLAUSE})"),
+    re.compile(rf"(?P<condition>[^.;!?]+?),\s*(?:and )?so (?!that\b|far\b|much\b|many\b|long\b)(?P<then>{CLAUSE})"),
     # "without the discount, I'd drop the gym"
     re.compile(rf"\bwithout (?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
     # "it's near my flat, which is (the only reason) why I go to Ironworks"
@@ -192,10 +213,10 @@ PLAN = (
 # Conditional words strong enough that what follows them is a plan even without a modal.
 SURELY_CONDITIONAL = (
     r"(?:should|once|in case|in the event(?: that)?|if ever|if and when|assuming|supposing|provided|"
-    r"as soon as|the (?:day|moment|minute) (?:that )?|come)"
+    r"as soon as|the (?:day|moment|minute)(?: that)?|come)"
 )
 WHEN = (
-    r"(?:should|if|once|when|whenever|in case|as soon as|the (?:day|moment|minute) (?:that )?|if ever|after|"
+    r"(?:should|if|once|when|whenever|in case|as soon as|the (?:day|moment|minute)(?: that)?|if ever|after|"
     r"assuming|supposing|provided|in the event(?: that)?|on the day)"
 )
 REPLACES: tuple[re.Pattern[str], ...] = (
@@ -257,7 +278,8 @@ CHANGE = re.compile(
     r"hired|fired|laid off|resigned|graduated|sunset|decommissioned|deprecated|done with|off|upgraded|"
     r"downgraded|updated|removed|deleted|rewrote|rewritten|renamed|merged|split|ditched|abandoned|"
     r"went|passed|became|turned|ran out|expired|renewed|got|took|made|began|broke|gave|came|wrote|found|bought|"
-    r"won|built|put|sent|paid|happened|kicked off|wrapped up|as of|officially|finally)\b"
+    r"won|built|put|sent|paid|happened|kicked off|wrapped up|as of|officially|finally|hit|cut|met|fell|led|"
+    r"rose|saw|spent|threw|told|held|kept|shut down|let go|broke down|fell through|came through)\b"
 )
 PAST = re.compile(r"\b(?:i|we|they|he|she|it|[a-z]+)\s+(?:had |have |has |'ve )?[a-z]+ed\b")
 # Saying that something still holds is not a change.

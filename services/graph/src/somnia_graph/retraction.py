@@ -59,7 +59,7 @@ class RetractionDetector:
             cue = retraction_of(record.text) if record.kind == "episodic" else None
             if cue is None or (not cue.topic and attribute_of(record.text) is not None):
                 continue  # "scratch that, my gym is Ironworks" gives a new value: a supersession
-            targets = await (self._about(record, cue.topic) if cue.topic else self._previous(record))
+            targets = await (self._about(record, cue.topic, cue.ended) if cue.topic else self._previous(record))
             targets += await self._restatements(record, targets)
             verdicts.extend(self._verdict(record, cue, target) for target in dict.fromkeys(targets))
         return verdicts
@@ -96,19 +96,23 @@ class RetractionDetector:
             and retraction_of(candidate.text) is None
         )
 
-    async def _about(self, record: MemoryRecord, topic: str) -> list[str]:
-        """The speaker's statements that share half the topic's words or else, when none does ("the
-        release date" for "we ship v4.0 on June 3rd"), the nearest one in meaning if it is near enough."""
+    async def _about(self, record: MemoryRecord, topic: str, ended: bool = False) -> list[str]:
+        """The speaker's statements that share half the topic's words (for an activity that ended, at least
+        two of them or a name) or else, for an explicit reference ("what I said about the release date"
+        for "we ship v4.0 on June 3rd"), the nearest one in meaning if it is near enough."""
         keys = content_keys(topic)
         if not keys:
             return await self._previous(record)
+        names = proper_names(record.text)
         hits = await self._store.keyword_search(record.namespace, topic, self._candidates * 2, self._earlier(record))
         found = [
             h.record.memory_id
             for h in hits
-            if self._statement(h.record, record) and overlap(keys, content_keys(h.record.text)) >= self._topic_overlap
+            if self._statement(h.record, record)
+            and overlap(keys, shared := content_keys(h.record.text)) >= self._topic_overlap
+            and (not ended or len(keys & shared) >= 2 or bool(names & proper_names(h.record.text)))
         ][: self._candidates]
-        if found:
+        if found or ended:
             return found
         nearest = await self._store.vector_search(
             record.namespace, record.vector, self._candidates, self._earlier(record)
