@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
+# Hyphens split words: "on-call" is "on" and "call", as "on call" is.
+WORD = re.compile(r"[a-z0-9][a-z0-9']*")
 STOP_TEXT = """a about above after again against all also am an and any anymore are aren't as at be because been
 before being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
 don't down during each either else even ever every few for from further get gets getting go goes going
@@ -61,9 +62,21 @@ def content_keys(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in WORD.findall(said) if w not in STOP_WORDS and len(w) > 1)
 
 
+def shared(keys: frozenset[str], other: frozenset[str]) -> frozenset[str]:
+    """The keys of `keys` that `other` has too, a stem matching any stem it starts or that starts it when
+    the shorter has four letters or more ("rota" and "rotati" from "rotation")."""
+    found = keys & other
+    for key in keys - found:
+        if any(
+            (key.startswith(o) or o.startswith(key)) and min(len(key), len(o)) >= 4 for o in other if o[:2] == key[:2]
+        ):
+            found |= {key}
+    return found
+
+
 def overlap(keys: frozenset[str], other: frozenset[str]) -> float:
     """The share of `keys` that `other` has too (0 when `keys` is empty)."""
-    return len(keys & other) / len(keys) if keys else 0.0
+    return len(shared(keys, other)) / len(keys) if keys else 0.0
 
 
 NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][A-Za-z0-9'-]+)")

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from somnia_graph_store import Verdict
 from somnia_memory_model import excerpt
-from somnia_memory_model.words import content_keys, overlap, proper_names
+from somnia_memory_model.words import content_keys, overlap, proper_names, shared
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
 from somnia_graph.cues import Retraction, condition_of, retraction_of
@@ -37,7 +37,7 @@ class RetractionDetector:
         *,
         candidates: int = 8,
         topic_overlap: float = 0.5,
-        topic_cosine: float = 0.5,
+        topic_cosine: float = 0.4,
         restatement_cosine: float = 0.78,
         related_cosine: float = 0.6,
         named_cosine: float = 0.45,
@@ -97,9 +97,9 @@ class RetractionDetector:
         )
 
     async def _about(self, record: MemoryRecord, topic: str, ended: bool = False) -> list[str]:
-        """The speaker's statements that share half the topic's words (for an activity that ended, at least
-        two of them or a name) or else, for an explicit reference ("what I said about the release date"
-        for "we ship v4.0 on June 3rd"), the nearest one in meaning if it is near enough."""
+        """The speaker's statements about the topic (`_matches`) or else, for an explicit reference ("what
+        I said about the release date" for "we ship v4.0 on June 3rd"), the nearest one in meaning if it
+        is near enough."""
         keys = content_keys(topic)
         if not keys:
             return await self._previous(record)
@@ -108,9 +108,7 @@ class RetractionDetector:
         found = [
             h.record.memory_id
             for h in hits
-            if self._statement(h.record, record)
-            and overlap(keys, shared := content_keys(h.record.text)) >= self._topic_overlap
-            and (not ended or len(keys & shared) >= 2 or bool(names & proper_names(h.record.text)))
+            if self._statement(h.record, record) and self._matches(keys, names, h.record, ended)
         ][: self._candidates]
         if found or ended:
             return found
@@ -124,6 +122,14 @@ class RetractionDetector:
             and float(h.record.vector @ record.vector) >= self._topic_cosine
             and len(content_keys(h.record.text)) >= MIN_STATEMENT_WORDS
         ][:1]
+
+    def _matches(self, keys: frozenset[str], names: frozenset[str], candidate: MemoryRecord, ended: bool) -> bool:
+        """A statement is about the topic when it names the same thing, or shares half the topic's words
+        (and, for an activity that ended, at least two of them)."""
+        if names & proper_names(candidate.text):
+            return True
+        common = shared(keys, content_keys(candidate.text))
+        return len(common) >= self._topic_overlap * len(keys) and (not ended or len(common) >= 2)
 
     async def _previous(self, record: MemoryRecord) -> list[str]:
         hits = await self._store.vector_search(
