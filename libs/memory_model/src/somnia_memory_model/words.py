@@ -21,6 +21,11 @@ were weren't what what's when where which while who whom whose why will with won
 you you'd you'll you're you've your yours yourself yourselves yeah yes okay ok oh well
 part bit stuff said say says told tell mention mentioned"""
 STOP_WORDS = frozenset(STOP_TEXT.split())
+# Stems too common in conversation to say two statements are about the same thing on their own.
+GENERIC_TEXT = """look lov happen way far wait tim good great hard feel mak get see know think want need try day year
+kid young com go thank nic lot littl big new old last next first really sur lik tak giv kep keep start
+help fun awesom amaz cool glad happy excit lif peopl person someth anyth everyth work friend famil"""
+GENERIC = frozenset(GENERIC_TEXT.split())
 # A stem keeps at most this many letters: "allergy" and "allergic", "responsible" and "responsibility"
 # meet there, which suffix rules alone would not bring together.
 STEM_LETTERS = 6
@@ -74,6 +79,11 @@ def shared(keys: frozenset[str], other: frozenset[str]) -> frozenset[str]:
     return found
 
 
+def telling(keys: frozenset[str]) -> frozenset[str]:
+    """The keys that are not GENERIC: what a match must share to mean something."""
+    return keys - GENERIC
+
+
 def overlap(keys: frozenset[str], other: frozenset[str]) -> float:
     """The share of `keys` that `other` has too (0 when `keys` is empty)."""
     return len(shared(keys, other)) / len(keys) if keys else 0.0
@@ -93,3 +103,19 @@ def proper_names(text: str) -> frozenset[str]:
     people, places and things, which say two statements are about the same one better than topic words."""
     found = (n.lower() for n in NAME.findall(text))
     return frozenset(stem(n) for n in found if n not in STOP_WORDS and n not in CALENDAR)
+
+
+CAPITALISED = re.compile(r"\b([A-Z][A-Za-z0-9'-]+)")
+
+
+def capitalised_names(span: str) -> frozenset[str]:
+    """Stems of every capitalised word of `span` that is not a stop word or a day or month: the names in a
+    phrase cut out of a sentence ("running CI on CircleCI"), where no word starts a sentence."""
+    found = (w.lower().removesuffix("'s") for w in CAPITALISED.findall(span))
+    return frozenset(stem(w) for w in found if w not in STOP_WORDS and w not in CALENDAR)
+
+
+def span_of(text: str, phrase: str) -> str:
+    """`phrase` (found lowercased) as written in `text`, or "" when it is not there."""
+    start = text.lower().find(phrase)
+    return text[start : start + len(phrase)] if start >= 0 and phrase else ""

@@ -129,8 +129,17 @@ class Retraction:
     ended: bool = False
 
 
+# "I'll never forget that day", "don't forget the milk": the opposite of taking something back.
+NEGATED = re.compile(
+    r"\b(?:never|won'?t|will not|can'?t|cannot|couldn'?t|didn'?t|wouldn'?t|don'?t|do not|not) (?:ever )?"
+    r"(?:forget|ignore|disregard|drop|delete|erase|remove|quit|stop|give up)\b"
+)
+
+
 def retraction_of(text: str) -> Retraction | None:
     said = text.lower()
+    if NEGATED.search(said):
+        return None
     status: WithdrawnStatus = "deleted_by_user" if ERASE.search(said) else "retracted"
     referred = TOPIC_REF.search(said)
     if referred is not None and WITHDRAWING.search(said):
@@ -161,6 +170,8 @@ SUBJECT = r"(?:i|we|they|you|he|she|my|our)\b(?!'m|'re|'s)"
 # or a condition that bounds it in time ("as long as", "while", "until").
 LIMITED = r"(?:only|just|mainly|mostly|purely|solely|simply)"
 REASON = r"(?:because|since|as|cause|'cause|due to|thanks to|given that|seeing as)"
+# "since" of time, not of reason: "since we last talked", "since I moved here".
+PAST_SOON = r"(?:[\w']+\s+){0,3}?(?:\w+ed|was|were|spoke|met|saw|began|got|left|came|went|ago)\b"
 # "since" of time, not of reason: "since Monday", "since last year".
 NOT_A_REASON = (
     r"(?:then|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
@@ -174,7 +185,8 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     # "I only go to Ironworks because it's near my flat"
     re.compile(rf"(?P<then>[^.;!?]*?\b{LIMITED}\b[^.;!?]*?)\s*,?\s*\b{REASON}\s+(?P<condition>{CLAUSE})"),
     # a plain reason: "we pin numpy because (or since) newer releases need a newer Python"
-    re.compile(rf"(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because|since)\s+(?!{NOT_A_REASON})(?P<condition>{CLAUSE})"),
+    re.compile(rf"(?P<then>[^.;!?]*?)\s*,?\s*\bbecause\s+(?P<condition>{CLAUSE})"),
+    re.compile(rf"(?P<then>[^.;!?]*?)\s*,?\s*\bsince\s+(?!{NOT_A_REASON})(?!{PAST_SOON})(?P<condition>{CLAUSE})"),
     re.compile(
         rf"(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because of|due to|owing to|on account of|thanks to)\s+"
         rf"(?P<condition>{CLAUSE})"
@@ -189,8 +201,6 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b{BOUND}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>{SUBJECT}{CLAUSE})"),
     # "I keep the early shift as long as I'm on this team"
     re.compile(rf"(?P<then>{CLAUSE}?)\s*,?\s*\b{BOUND}\s+(?P<condition>{CLAUSE})"),
-    # "the office is far from the station, so I drive"
-    re.compile(rf"(?P<condition>[^.;!?]+?),\s*(?:and )?so (?!that\b|far\b|much\b|many\b|long\b)(?P<then>{CLAUSE})"),
     # "without the discount, I'd drop the gym"
     re.compile(rf"\bwithout (?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
     # "it's near my flat, which is (the only reason) why I go to Ironworks"
@@ -207,8 +217,7 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
 # A plan for a change: the condition, then what would follow, said as a plan (a modal or "instead").
 PLAN = (
     r"(?:i'?d|we'?d|i would|we would|i'?ll|we'?ll|i will|we will|i'?m going to|we'?re going to|i plan to|"
-    r"we plan to|would|will|instead|go too|goes too|too|gonna|intend to|want to|shall|the plan is|fallback|"
-    r"switch(?:es)? to|move[sd]? to)"
+    r"we plan to|would|will|go too|goes too|gonna|intend to|shall|the plan is|fallback)"
 )
 # Conditional words strong enough that what follows them is a plan even without a modal.
 SURELY_CONDITIONAL = (
@@ -216,7 +225,7 @@ SURELY_CONDITIONAL = (
     r"as soon as|the (?:day|moment|minute)(?: that)?|come)"
 )
 WHEN = (
-    r"(?:should|if|once|when|whenever|in case|as soon as|the (?:day|moment|minute)(?: that)?|if ever|after|"
+    r"(?:should|if|once|when|whenever|in case|as soon as|the (?:day|moment|minute)(?: that)?|if ever|"
     r"assuming|supposing|provided|in the event(?: that)?|on the day)"
 )
 REPLACES: tuple[re.Pattern[str], ...] = (
@@ -254,6 +263,13 @@ class Condition:
     then: str
 
 
+# A condition told in the past ("because it was calming", "when I was a kid") is a story, not something
+# that holds now and could change.
+STORY = re.compile(r"\b(?:was|were|had been|used to|back then|as a kid|growing up)\b")
+# "we'd go through the fields": would of a past habit, not of a plan.
+HABIT = re.compile(r"\b(?:used to|back then|as kids?|growing up|when i was|when we were)\b")
+
+
 def condition_of(text: str) -> Condition | None:
     said = " ".join(text.lower().split())
     if "?" in said and not said.rstrip().endswith((".", "!")) and said.rstrip().endswith("?"):
@@ -263,6 +279,8 @@ def condition_of(text: str) -> Condition | None:
             found = pattern.search(said)
             if found is not None:
                 condition, then = found["condition"].strip(" ,"), found["then"].strip(" ,")
+                if STORY.search(condition) or (kind == "replaces_if" and HABIT.search(said)):
+                    continue
                 if condition and then:
                     return Condition("replaces_if" if kind == "replaces_if" else "depends_on", condition[:300], then)
     return None
@@ -287,9 +305,15 @@ STILL = re.compile(r"\b(?:still|again|as usual|as always|same as ever)\b")
 HYPOTHETICAL = re.compile(r"\b(?:if|should|would|'d|could|might|maybe|perhaps|once|whenever|in case|when|assuming)\b")
 
 
+NOT_CHANGED = re.compile(
+    r"\b(?:won'?t|will not|didn'?t|did not|never|haven'?t|hasn'?t|not going to|don'?t|can'?t|couldn'?t) "
+    r"(?:\w+ )?(?:quit|leave|move|change|stop|switch|give up|drop|finish|end)\b"
+)
+
+
 def says_change(text: str) -> bool:
     said = text.lower()
-    if STILL.search(said):
+    if STILL.search(said) or NOT_CHANGED.search(said):
         return False
     return CHANGE.search(said) is not None or PAST.search(said) is not None
 

@@ -27,7 +27,15 @@ from typing import Literal, Protocol
 
 from somnia_graph_store import Dependency, Supersession, Verdict
 from somnia_memory_model import excerpt
-from somnia_memory_model.words import content_keys, overlap, proper_names
+from somnia_memory_model.words import (
+    capitalised_names,
+    content_keys,
+    overlap,
+    shared,
+    span_of,
+    split_speaker,
+    telling,
+)
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
 from somnia_graph.cues import condition_of, hypothetical, replaced_by_plan, retraction_of, says_change
@@ -94,8 +102,9 @@ class DependencyTracker:
         if stated is None:
             return None
         keys = content_keys(stated.condition)
-        start = record.text.lower().find(stated.condition)
-        names = proper_names(record.text[start : start + len(stated.condition)]) if start >= 0 else frozenset()
+        if not telling(keys):
+            return None  # "so far", "you love it": nothing a later change could be about
+        names = capitalised_names(span_of(record.text, stated.condition))
         replaced = replaced_by_plan(stated.then) if stated.kind == "replaces_if" else ""
         upstream = (
             await self._upstream(record, replaced, content_keys(replaced), fallback=False)
@@ -137,10 +146,15 @@ class DependencyTracker:
             if before(hit.record)
         ]
         for candidate, cosine in nearest:
-            if cosine >= self._chain_cosine and condition_of(candidate.text) is not None:
+            stated = condition_of(candidate.text)
+            if (
+                cosine >= self._chain_cosine
+                and stated is not None
+                and telling(shared(whole, content_keys(stated.then)))
+            ):
                 return candidate.memory_id
         for candidate, cosine in nearest:
-            if cosine >= self._upstream_cosine and whole & content_keys(candidate.text):
+            if cosine >= self._upstream_cosine and len(telling(shared(whole, content_keys(candidate.text)))) >= 2:
                 return candidate.memory_id
         return ""
 
@@ -155,22 +169,30 @@ class DependencyTracker:
         verdicts: dict[tuple[str, str], Verdict] = {}
         upstream = {d.upstream_id for d in known if d.kind == "depends_on" and d.upstream_id}
         context = {r.memory_id: content_keys(r.text) for r in await self._store.get(namespace, sorted(upstream))}
+        stating = await self._store.get(namespace, sorted({d.memory_id for d in known}))
+        speakers = {r.memory_id: split_speaker(r.text)[0] for r in stating}
         for record in said:
             keys = content_keys(record.text)
             report = not hypothetical(record.text) and condition_of(record.text) is None
             change = report and (says_change(record.text) or retraction_of(record.text) is not None)
             undone = {older for older, cause in changed.items() if cause == record.memory_id}
             hit: list[Dependency] = []
+            speaker = split_speaker(record.text)[0]
             for d in known:
                 if d.memory_id == record.memory_id or d.occurred_at >= record.occurred_at:
                     continue
-                about = overlap(frozenset(d.keys), keys) >= self._match_overlap or bool(frozenset(d.names) & keys)
-                if d.kind == "depends_on" and (
-                    (change and (about or bool(context.get(d.upstream_id, frozenset()) & keys)))
-                    or d.upstream_id in undone
-                ):
+                if speaker and speakers.get(d.memory_id, speaker) != speaker:
+                    continue  # one person's news does not change what another's plans rest on
+                condition = frozenset(d.keys)
+                common = telling(shared(condition, keys))
+                about = (
+                    (common and len(common) >= self._match_overlap * len(condition))
+                    or bool(frozenset(d.names) & keys)
+                    or len(telling(shared(context.get(d.upstream_id, frozenset()), keys))) >= 2
+                )
+                if d.kind == "depends_on" and ((change and about) or d.upstream_id in undone):
                     hit.append(d)
-                elif d.kind == "replaces_if" and report and overlap(frozenset(d.keys), keys) >= self._match_overlap:
+                elif d.kind == "replaces_if" and report and about:
                     verdicts[(d.memory_id, record.memory_id)] = self._verdict(d, record, "current")
                     if d.upstream_id:
                         tracked.supersessions.append(
@@ -205,7 +227,8 @@ class DependencyTracker:
                 if d.kind != "depends_on" or d.memory_id in reached:
                     continue
                 if d.upstream_id in said_keys or any(
-                    overlap(frozenset(d.keys), k) >= self._match_overlap for k in said_keys.values()
+                    telling(shared(frozenset(d.keys), k)) and overlap(frozenset(d.keys), k) >= self._match_overlap
+                    for k in said_keys.values()
                 ):
                     reached[d.memory_id] = (d, hops)
                     frontier.append(d.memory_id)

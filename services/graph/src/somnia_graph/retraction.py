@@ -18,7 +18,15 @@ from collections.abc import Sequence
 
 from somnia_graph_store import Verdict
 from somnia_memory_model import excerpt
-from somnia_memory_model.words import content_keys, overlap, proper_names, shared
+from somnia_memory_model.words import (
+    capitalised_names,
+    content_keys,
+    overlap,
+    proper_names,
+    shared,
+    span_of,
+    split_speaker,
+)
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
 from somnia_graph.cues import Retraction, condition_of, retraction_of
@@ -89,10 +97,13 @@ class RetractionDetector:
 
     @staticmethod
     def _statement(candidate: MemoryRecord, record: MemoryRecord) -> bool:
-        """An earlier statement that can be taken back: not `record`, not itself a retraction."""
+        """An earlier statement that can be taken back: the same speaker's (by the name its text starts
+        with, when both have one), not `record`, not itself a retraction."""
+        speaker, other = split_speaker(record.text)[0], split_speaker(candidate.text)[0]
         return (
             candidate.memory_id != record.memory_id
             and candidate.occurred_at < record.occurred_at
+            and (not speaker or not other or speaker == other)
             and retraction_of(candidate.text) is None
         )
 
@@ -103,7 +114,7 @@ class RetractionDetector:
         keys = content_keys(topic)
         if not keys:
             return await self._previous(record)
-        names = proper_names(record.text)
+        names = capitalised_names(span_of(record.text, topic))
         hits = await self._store.keyword_search(record.namespace, topic, self._candidates * 2, self._earlier(record))
         found = [
             h.record.memory_id
@@ -126,7 +137,7 @@ class RetractionDetector:
     def _matches(self, keys: frozenset[str], names: frozenset[str], candidate: MemoryRecord, ended: bool) -> bool:
         """A statement is about the topic when it names the same thing, or shares half the topic's words
         (and, for an activity that ended, at least two of them)."""
-        if names & proper_names(candidate.text):
+        if names & capitalised_names(split_speaker(candidate.text)[1]):
             return True
         common = shared(keys, content_keys(candidate.text))
         return len(common) >= self._topic_overlap * len(keys) and (not ended or len(common) >= 2)
