@@ -24,7 +24,8 @@ STOP_WORDS = frozenset(STOP_TEXT.split())
 # Stems too common in conversation to say two statements are about the same thing on their own.
 GENERIC_TEXT = """look lov happen way far wait tim good great hard feel mak get see know think want need try day year
 kid young com go thank nic lot littl big new old last next first really sur lik tak giv kep keep start
-help fun awesom amaz cool glad happy excit lif peopl person someth anyth everyth work friend famil"""
+help fun awesom amaz cool glad happy excit lif peopl person someth anyth everyth work friend famil
+tough easy hear shar talk chat fin proud inspir"""
 GENERIC = frozenset(GENERIC_TEXT.split())
 # A stem keeps at most this many letters: "allergy" and "allergic", "responsible" and "responsibility"
 # meet there, which suffix rules alone would not bring together.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from somnia_graph_store import DependencyKind
+from somnia_memory_model.words import split_speaker
 
 WithdrawnStatus = Literal["retracted", "deleted_by_user"]
 
@@ -137,7 +138,7 @@ NEGATED = re.compile(
 
 
 def retraction_of(text: str) -> Retraction | None:
-    said = text.lower()
+    said = split_speaker(text)[1].lower()
     if NEGATED.search(said):
         return None
     status: WithdrawnStatus = "deleted_by_user" if ERASE.search(said) else "retracted"
@@ -171,7 +172,10 @@ SUBJECT = r"(?:i|we|they|you|he|she|my|our)\b(?!'m|'re|'s)"
 LIMITED = r"(?:only|just|mainly|mostly|purely|solely|simply)"
 REASON = r"(?:because|since|as|cause|'cause|due to|thanks to|given that|seeing as)"
 # "since" of time, not of reason: "since we last talked", "since I moved here".
-PAST_SOON = r"(?:[\w']+\s+){0,3}?(?:\w+ed|was|were|spoke|met|saw|began|got|left|came|went|ago)\b"
+PAST_SOON = (
+    r"(?:[\w']+\s+){0,3}?(?:\w+ed|was|were|spoke|met|saw|began|got|left|came|went|ago|lost|had|made|did|took|"
+    r"found|last|childhood|forever|then)\b"
+)
 # "since" of time, not of reason: "since Monday", "since last year".
 NOT_A_REASON = (
     r"(?:then|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
@@ -179,7 +183,7 @@ NOT_A_REASON = (
 )
 BOUND = (
     r"(?:as long as|so long as|for as long as|only (?:as long as|while|when|if)|provided(?: that)?|"
-    r"on condition that|while|until)"
+    r"on condition that|while(?! \w+ing\b)|until)"
 )
 DEPENDS: tuple[re.Pattern[str], ...] = (
     # "I only go to Ironworks because it's near my flat"
@@ -225,7 +229,7 @@ SURELY_CONDITIONAL = (
     r"as soon as|the (?:day|moment|minute)(?: that)?|come)"
 )
 WHEN = (
-    r"(?:should|if|once|when|whenever|in case|as soon as|the (?:day|moment|minute)(?: that)?|if ever|"
+    r"(?:should|if|once|when|in case|as soon as|the (?:day|moment|minute)(?: that)?|if ever|"
     r"assuming|supposing|provided|in the event(?: that)?|on the day)"
 )
 REPLACES: tuple[re.Pattern[str], ...] = (
@@ -234,7 +238,7 @@ REPLACES: tuple[re.Pattern[str], ...] = (
     # "should I change jobs, I'd take the train instead"
     re.compile(rf"\b{WHEN}\s+(?P<condition>[^,:;.!?]+)[,:]\s*(?:then\s+)?(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
     # "backup plan for when traffic doubles: we'll put a CDN in front"
-    re.compile(rf"\b{WHEN}\s+(?P<condition>[^,:;.!?]+)[,:]\s*(?:the \w+ is(?: that)?\s+)?(?P<then>[^.;!?]+)"),
+    re.compile(rf"\b{WHEN}\s+(?P<condition>[^,:;.!?]+):\s*(?:the \w+ is(?: that)?\s+)?(?P<then>[^.;!?]+)"),
     # the same without the comma: "once we switch to Postgres we'll drop the scripts"
     re.compile(rf"\b{WHEN}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>{SUBJECT}[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
     # "I'd take the train instead if I changed jobs"
@@ -271,7 +275,7 @@ HABIT = re.compile(r"\b(?:used to|back then|as kids?|growing up|when i was|when 
 
 
 def condition_of(text: str) -> Condition | None:
-    said = " ".join(text.lower().split())
+    said = " ".join(split_speaker(text)[1].lower().split())
     if "?" in said and not said.rstrip().endswith((".", "!")) and said.rstrip().endswith("?"):
         return None  # a question states no dependency
     for kind, patterns in (("replaces_if", REPLACES), ("depends_on", DEPENDS)):
@@ -299,7 +303,7 @@ CHANGE = re.compile(
     r"won|built|put|sent|paid|happened|kicked off|wrapped up|as of|officially|finally|hit|cut|met|fell|led|"
     r"rose|saw|spent|threw|told|held|kept|shut down|let go|broke down|fell through|came through)\b"
 )
-PAST = re.compile(r"\b(?:i|we|they|he|she|it|[a-z]+)\s+(?:had |have |has |'ve )?[a-z]+ed\b")
+PAST = re.compile(r"\b(?:i|we|they|he|she)(?:'ve| have| had| has)?(?: \w+ly| just| finally| already| then)? [a-z]+ed\b")
 # Saying that something still holds is not a change.
 STILL = re.compile(r"\b(?:still|again|as usual|as always|same as ever)\b")
 HYPOTHETICAL = re.compile(r"\b(?:if|should|would|'d|could|might|maybe|perhaps|once|whenever|in case|when|assuming)\b")
