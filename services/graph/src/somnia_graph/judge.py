@@ -1,7 +1,8 @@
 """An LLM judge for what the offline cues miss (opt-in: SOMNIA_GRAPH_SERVICE_JUDGE_BASE_URL). For a new
 memory and the older memories of the same speaker nearest to it, it asks an OpenAI-compatible model
-whether the new one replaces an older one (the world changed: a supersession) or shows it was wrong
-(a contradiction: the older is disproven, with the new one as evidence). It reads pairs the regex cues
+whether the new one replaces an older one (the world changed: a supersession), shows it was wrong
+(a contradiction: the older is disproven, with the new one as evidence) or takes it back (a retraction:
+the older is retracted, and left out of default recall). It reads pairs the regex cues
 did not decide, at most `max_pairs` per batch, and never fails a batch: an endpoint that is down or an
 answer that is not the JSON asked for decides nothing (logged)."""
 
@@ -17,8 +18,8 @@ from somnia_extraction import ChatEndpoint
 from somnia_memory_store import MemoryRecord
 
 log = logging.getLogger("somnia.graph.judge")
-Relation = Literal["supersedes", "contradicts", "consistent", "unrelated"]
-RELATIONS: tuple[Relation, ...] = ("supersedes", "contradicts", "consistent", "unrelated")
+Relation = Literal["supersedes", "contradicts", "retracts", "consistent", "unrelated"]
+RELATIONS: tuple[Relation, ...] = ("supersedes", "contradicts", "retracts", "consistent", "unrelated")
 
 PROMPT = """Two statements from the same speaker's memory, the earlier first.
 
@@ -29,9 +30,11 @@ Decide how the later statement relates to the earlier one:
 - "supersedes": both are about the same thing, and the later gives a new value that replaced the old one
   (the world changed: a new address, a new favourite, a rescheduled date);
 - "contradicts": the later shows the earlier was wrong all along (a correction of a mistake, a refutation);
+- "retracts": the later takes the earlier back without a new value (the speaker withdraws it, asks for it
+  to be forgotten, or says it no longer applies);
 - "consistent": both can be true together;
 - "unrelated": they are about different things.
-Answer with a JSON object only: {{"relation": "<one of the four>", "reason": "<at most 20 words>"}}"""
+Answer with a JSON object only: {{"relation": "<one of the five>", "reason": "<at most 20 words>"}}"""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ Two cues, both offline:
   the earlier memory of the same speaker closest in meaning is the one corrected.
 
 With a judge configured (an LLM, opt-in), the nearest older memories of the same speaker that neither
-cue decided are asked about too: a supersession, or a contradiction that disproves the older memory.
+cue decided are asked about too: a supersession, a contradiction that disproves the older memory, or a
+retraction that takes it back.
 
 Candidates are the new memory's nearest neighbours in the vector store, older than it, from the same
 role: for a correction at least `min_cosine` close (the correction names nothing else to go by), for
@@ -120,16 +121,18 @@ class SupersessionDetector:
                     judgement = await self._judge.judge(nearest, record)
                     if judgement is not None and judgement.relation == "supersedes":
                         replaced = (nearest, f"judged: {judgement.reason or 'a new value'}")
-                    elif judgement is not None and judgement.relation == "contradicts":
+                    elif judgement is not None and judgement.relation in ("contradicts", "retracts"):
+                        disproven = judgement.relation == "contradicts"
                         detected.verdicts.append(
                             Verdict(
                                 namespace=namespace,
                                 memory_id=nearest.memory_id,
                                 verdict_id=f"judge:{record.memory_id}"[:128],
-                                status="disproven",
+                                status="disproven" if disproven else "retracted",
                                 evidence_id=record.memory_id,
-                                reason=f"contradicted: {judgement.reason}"[:1024],
+                                reason=f"{'contradicted' if disproven else 'taken back'}: {judgement.reason}"[:1024],
                                 recorded_at=record.recorded_at,
+                                changed_at=record.occurred_at,
                             )
                         )
                 if replaced is not None:

@@ -107,6 +107,14 @@ async def test_a_judged_contradiction_disproves_the_older_memory(tmp_path: Path,
     assert "the date was wrong" in found[old].standing.reason
 
 
+async def test_a_judged_retraction_takes_the_older_memory_out_of_default_recall(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    transport = fake_chat(lambda prompt: {"relation": "retracts", "reason": "the speaker withdrew it"})
+    (old, new), found = await remember_and_link(tmp_path, embedder, transport)
+    assert '"retracts"' in transport.asked[0]  # type: ignore[attr-defined]
+    assert old not in found and new in found  # left out; what took it back answers
+    assert any(f"changed {old}: retracted" in path for path in found[new].paths)
+
+
 async def test_a_judge_that_fails_or_rambles_decides_nothing(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     (old, _), found = await remember_and_link(tmp_path / "down", embedder, fake_chat(None, status=503))
     assert found[old].standing.status == "asserted"
