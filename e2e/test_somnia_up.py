@@ -21,6 +21,7 @@ from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import open_channel, read_local_key
 from somnia_client import ClientSettings, Memory
+from somnia_contracts import memory_id_for
 from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_memory_store import MemoryStoreSettings, SearchFilter, open_memory_store
 from somnia_nats_server import free_port, port_is_open
@@ -464,6 +465,10 @@ def files_holding(root: Path, needles: tuple[str, ...]) -> list[str]:
 
 
 def negative_memories(env: dict[str, str]) -> list[str]:
+    return memory_texts(env, SearchFilter(kinds=("negative",)))
+
+
+def memory_texts(env: dict[str, str], filter: SearchFilter | None = None) -> list[str]:
     async def read() -> list[str]:
         settings = MemoryStoreSettings(
             _env_file=None,
@@ -476,7 +481,7 @@ def negative_memories(env: dict[str, str]) -> list[str]:
         )
         store = open_memory_store(settings)  # the stores somnia up runs on (Weaviate under make test)
         try:
-            return [r.text for r in await store.scan(NS, SearchFilter(kinds=("negative",)))]
+            return [r.text for r in await store.scan(NS, filter)]
         finally:
             await store.aclose()
 
@@ -580,3 +585,43 @@ def test_capture_recall_restart_keeps_memories(somnia: Somnia, tmp_path: Path) -
         assert all(len(ids) == len(set(ids)) == 10 for ids in after.values())
     finally:
         somnia.down()
+
+
+def test_what_the_user_takes_back_leaves_recall_and_is_erased_when_the_deployment_asks(somnia: Somnia) -> None:
+    """ "Forget what I told you about my landlord" said in conversation: Recall answers with it instead of
+    the landlord, and with SOMNIA_RECALL_ERASE_WITHDRAWN the landlord memory is erased by the Forget path
+    (a later Forget of it finds the first erasure's audit id)."""
+    somnia.env["SOMNIA_RECALL_ERASE_WITHDRAWN"] = "true"
+    somnia.up()
+    said = [
+        "My landlord is Mr Alvarez from Brightlet Lettings.",
+        "The boiler was serviced on Monday.",
+        "Please forget what I told you about my landlord.",
+    ]
+    with somnia.channel(somnia.capture) as channel:
+        capture_pb2_grpc.CaptureServiceStub(channel).Capture(
+            capture_pb2.CaptureRequest(
+                namespace=NS,
+                session_id="home",
+                turns=[
+                    capture_pb2.Turn(turn_id=f"t{i}", role=capture_pb2.ROLE_USER, content=t) for i, t in enumerate(said)
+                ],
+            )
+        )
+    def erased() -> bool:
+        texts = memory_texts(somnia.env)
+        return said[2] in texts and not any("Alvarez" in t for t in texts)
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not erased():
+        time.sleep(0.5)
+    assert erased(), f"the withdrawn memory was not erased: {memory_texts(somnia.env)}"
+    with somnia.channel(somnia.recall) as channel:
+        stub = recall_pb2_grpc.RecallServiceStub(channel)
+        found = stub.Recall(
+            recall_pb2.RecallRequest(namespace=NS, query="Who is my landlord?", k=3, include_retracted=True)
+        )
+        assert found.items[0].text == said[2] and not any("Alvarez" in i.text for i in found.items)
+        again = stub.Forget(recall_pb2.ForgetRequest(namespace=NS, memory_id=memory_id_for(NS, "home", "t0", 0)))
+        assert again.already_forgotten and again.audit_id
+    somnia.down()

@@ -122,6 +122,20 @@ class MemoryRecalled(Event):
     recalled_at: AwareDatetime
 
 
+class MemoryWithdrawn(Event):
+    """`somnia.v1.memory.withdrawn.<ns>.<session>`: the graph service read that a speaker took memories
+    back ("don't keep that": `deleted_by_user`; "strike what I said about the gym": `retracted`), in the
+    memory `by_memory_id` of this session. Recall leaves them out of default recall either way, and erases
+    them through the Forget path when the deployment asks it to (SOMNIA_RECALL_ERASE_WITHDRAWN). Ids
+    only: no memory content travels here."""
+
+    event_type: Literal["memory.withdrawn"] = "memory.withdrawn"
+    memory_ids: tuple[str, ...] = Field(min_length=1)
+    status: Literal["retracted", "deleted_by_user"]
+    by_memory_id: str = Field(min_length=1)
+    withdrawn_at: AwareDatetime
+
+
 class MemoryArchived(Event):
     """`somnia.v1.memory.archived.<ns>.<session>`: forgetting moved weak memories of the session out of
     the hot index into the cold archive, after consolidating them into `digest_id` (ids only, no text)."""
@@ -160,6 +174,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "memory.feedback": MemoryFeedback,
     "memory.recalled": MemoryRecalled,
     "memory.archived": MemoryArchived,
+    "memory.withdrawn": MemoryWithdrawn,
     "memory.restored": MemoryRestored,
     "cache.warmed": CacheWarmed,
 }

@@ -23,6 +23,7 @@ from somnia_contracts.events import (
     MemoryIndexed,
     MemoryRecalled,
     MemoryRestored,
+    MemoryWithdrawn,
     PatternMined,
     SessionClosed,
     SessionStarted,
@@ -115,6 +116,14 @@ EVENT_KINDS: tuple[EventKind, ...] = (
         lambda e: MsgIds.recalled(e.namespace, e.session_id, e.recall_id),
         published_by=("recall",),
         consumed_by=("graph",),
+    ),
+    EventKind(
+        MemoryWithdrawn,
+        MEMORY_STREAM,
+        "session_id",
+        lambda e: f"withdrawn/{e.namespace}/{e.by_memory_id}/{e.memory_ids[0]}/{len(e.memory_ids)}",
+        published_by=("graph",),
+        consumed_by=("recall",),
     ),
     EventKind(
         MemoryArchived,

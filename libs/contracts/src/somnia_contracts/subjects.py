@@ -26,6 +26,7 @@ class Subjects:
     MEMORY_FEEDBACK_ALL = f"{PREFIX}.memory.feedback.>"
     MEMORY_RECALLED_ALL = f"{PREFIX}.memory.recalled.>"
     MEMORY_ARCHIVED_ALL = f"{PREFIX}.memory.archived.>"
+    MEMORY_WITHDRAWN_ALL = f"{PREFIX}.memory.withdrawn.>"
     CACHE_ALL = f"{PREFIX}.cache.>"
     DREAM_ALL = f"{PREFIX}.dream.>"
     AUDIT_ALL = f"{PREFIX}.audit.>"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from somnia_graph_store import MemoryNode, Supersession, Verdict, VerdictStatus, cascade_verdicts
+from somnia_contracts import MemoryWithdrawn
+from somnia_graph_store import WITHDRAWN_STATUSES, MemoryNode, Supersession, Verdict, VerdictStatus, cascade_verdicts
 from somnia_memory_store import MemoryRecord, MemoryStore
 
 from somnia_graph.dependencies import DependencyTracker
@@ -35,7 +36,9 @@ class KnowledgeKeeper:
     retraction: RetractionDetector | None = None
     dependencies: DependencyTracker | None = None
 
-    async def update(self, memories: Sequence[MemoryNode]) -> None:
+    async def update(self, memories: Sequence[MemoryNode]) -> list[MemoryWithdrawn]:
+        """Write what `memories` say about older ones; returns the withdrawals to announce (one event per
+        statement that took memories back), for Recall to erase them when the deployment asks it to."""
         records = await self._records(memories) if self.retraction or self.dependencies else []
         withdrawn = await self.retraction.detect(records) if self.retraction is not None else []
         retracting = {v.evidence_id for v in withdrawn}
@@ -55,6 +58,7 @@ class KnowledgeKeeper:
         if supersessions:
             await self.graph.upsert_supersessions(supersessions)
         await self._cascade(verdicts, supersessions)
+        return withdrawals(verdicts, {r.memory_id: r for r in records})
 
     async def _records(self, memories: Sequence[MemoryNode]) -> list[MemoryRecord]:
         assert self.store is not None, "retraction and dependency tracking read the memory store"
@@ -85,3 +89,22 @@ class KnowledgeKeeper:
                 recorded_at=s.recorded_at,
                 cause_id=s.newer_id,
             )
+
+
+def withdrawals(verdicts: Sequence[Verdict], said: dict[str, MemoryRecord]) -> list[MemoryWithdrawn]:
+    """One event per statement that took memories back (its session is the event's)."""
+    taken: dict[tuple[str, str, str], list[Verdict]] = {}
+    for v in verdicts:
+        if v.status in WITHDRAWN_STATUSES and v.evidence_id in said:
+            taken.setdefault((v.namespace, v.evidence_id, v.status), []).append(v)
+    return [
+        MemoryWithdrawn(
+            namespace=namespace,
+            session_id=said[by].session_id,
+            memory_ids=tuple(sorted({v.memory_id for v in group})),
+            status="deleted_by_user" if status == "deleted_by_user" else "retracted",
+            by_memory_id=by,
+            withdrawn_at=group[0].recorded_at,
+        )
+        for (namespace, by, status), group in taken.items()
+    ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from opentelemetry.trace import TracerProvider
-from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
+from somnia_bus import JetStreamPublisher
+from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryWithdrawn
 from somnia_extraction import ChatEndpoint, Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
@@ -71,9 +74,15 @@ class GraphApp:
             dependencies=DependencyTracker(memories, store, max_hops=settings.dependency_max_hops)
             if memories is not None and settings.track_dependencies
             else None,
+            announce=self._announce,
         )
         self.consumer = create_consumer(linker, self.process.tracer, settings, self.metrics)
         self.process.consume(consumer_specs(settings), self.consumer.handle)
+
+    async def _announce(self, withdrawn: Sequence[MemoryWithdrawn]) -> None:
+        publisher = JetStreamPublisher(self.broker)
+        for event in withdrawn:
+            await publisher.publish_event(event)
 
     async def start(self) -> int:
         await self.store.ensure_schema()

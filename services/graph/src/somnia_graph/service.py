@@ -11,13 +11,14 @@ changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import numpy as np
 from somnia_contracts import (
     MemoryFeedback,
     MemoryIndexed,
     MemoryRecalled,
+    MemoryWithdrawn,
     SessionClosed,
     SessionStarted,
     TurnCaptured,
@@ -84,11 +85,15 @@ class GraphLinker:
         memory_store: MemoryStore | None = None,
         retraction: RetractionDetector | None = None,
         dependencies: DependencyTracker | None = None,
+        announce: Callable[[Sequence[MemoryWithdrawn]], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._extractor = extractor
         self._similarity = similarity
         self._knowledge = KnowledgeKeeper(store, memory_store, supersession, retraction, dependencies)
+        # Withdrawals are announced after the graph holds them; a failed announcement redelivers the
+        # batch, whose writes are merges and whose events are deduplicated by message id.
+        self._announce = announce
 
     async def link(self, events: Sequence[GraphEvent], sequences: Sequence[int] = ()) -> None:
         """Write every event's nodes and edges; when this returns, all of it is durable. `sequences` are
@@ -188,7 +193,9 @@ class GraphLinker:
             pairs = await self._similarity.similar(memories) if self._similarity is not None else []
             if pairs:
                 await self._store.upsert_similarities(pairs)
-            await self._knowledge.update(memories)
+            withdrawn = await self._knowledge.update(memories)
+            if withdrawn and self._announce is not None:
+                await self._announce(withdrawn)
         if feedback:
             await self._store.upsert_feedback(feedback)
         if uses:

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import ServerSecurity
-from somnia_bus import JetStreamPublisher, UsageBoard, close_broker, create_broker, ensure_streams, last_event
+from somnia_bus import (
+    JetStreamPublisher,
+    UsageBoard,
+    close_broker,
+    create_broker,
+    ensure_streams,
+    last_event,
+    reply_inbox,
+    subscribe_batches,
+)
 from somnia_contracts import (
     AUDIT_STREAM,
     DREAM_RUNS_BUCKET,
@@ -37,6 +48,7 @@ from somnia_recall.service import RecallLimits, RecallService
 from somnia_recall.servicer import RecallServicer
 from somnia_recall.settings import RecallSettings
 from somnia_recall.uses import UseRecorder
+from somnia_recall.withdrawn import WithdrawnEraser, withdrawn_consumer
 
 log = logging.getLogger("somnia.recall")
 
@@ -80,6 +92,17 @@ class RecallApp:
         )
         self.warm_packs: WarmPackStore | None = None
         self.readiness: ReadinessWatch | None = None
+        self.eraser: Eraser | None = None
+        self.subscribers: list[Any] = []
+        if self.broker is not None and graph is not None and settings.erase_withdrawn:
+            tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.recall")
+            withdrawn = WithdrawnEraser(lambda: self.eraser, tracer)
+            self.subscribers = subscribe_batches(
+                self.broker,
+                [withdrawn_consumer(settings.withdrawn_durable)],
+                withdrawn.consumer.handle,
+                inbox=reply_inbox(settings.nats_url),
+            )
         self.uses = (
             UseRecorder(JetStreamPublisher(self.broker))
             if self.broker is not None and settings.record_uses and graph is not None
@@ -148,7 +171,10 @@ class RecallApp:
                     usage=UsageReporter(self.store, UsageBoard(self.broker)),
                 )
                 await eraser.open()
+                self.eraser = eraser
             self.service.use_nats(self.warm_packs, session_start, eraser)
+            if self.subscribers:
+                await self.broker.start()  # pulls memory.withdrawn now that the eraser is open
         port = await self.server.start()
         self.readiness = ReadinessWatch(self.server, {"the memory store": self.store.reachable}, log)
         if self.broker is not None:
@@ -168,6 +194,8 @@ class RecallApp:
         await self.server.stop()
         if self.uses is not None:
             await self.uses.drain()
+        for subscriber in self.subscribers:
+            await subscriber.stop()
         if self.broker is not None:
             await close_broker(self.broker)
         if self.graph is not None:

@@ -23,6 +23,10 @@ class RecallSettings(ServiceSettings):
     # Publish `memory.recalled` for what Recall returns, so uses strengthen memories (base-level
     # activation). Benchmarks that must not change the store between queries turn it off.
     record_uses: bool = True
+    # What a speaker took back in conversation is left out of default recall; with this on it is also
+    # erased through the Forget path (a durable consumer of memory.withdrawn, named withdrawn_durable).
+    erase_withdrawn: bool = False
+    withdrawn_durable: str = "recall-withdrawn"
     shutdown_grace_s: float = Field(default=5.0, ge=0)
     # Calls in flight at once; more are refused with RESOURCE_EXHAUSTED (backpressure, not memory growth).
     max_concurrent_rpcs: int = Field(default=256, ge=1)
