@@ -608,6 +608,7 @@ def test_what_the_user_takes_back_leaves_recall_and_is_erased_when_the_deploymen
                 ],
             )
         )
+
     def erased() -> bool:
         texts = memory_texts(somnia.env)
         return said[2] in texts and not any("Alvarez" in t for t in texts)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from somnia_memory_model.words import CALENDAR, STOP_WORDS, content_keys, split_speaker, stem
+from somnia_memory_model import CALENDAR, STOP_WORDS, content_keys, split_speaker, stem
 
 CAPITALISED = re.compile(r"\b([A-Z][a-zA-Z'-]+)")
 

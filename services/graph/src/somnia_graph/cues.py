@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from somnia_graph_store import DependencyKind
-from somnia_memory_model.words import split_speaker
+from somnia_memory_model import split_speaker
 
 WithdrawnStatus = Literal["retracted", "deleted_by_user"]
 

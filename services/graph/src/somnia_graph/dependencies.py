@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from somnia_graph_store import Dependency, Supersession, Verdict
-from somnia_memory_model import excerpt
-from somnia_memory_model.words import (
+from somnia_memory_model import (
     capitalised_names,
     content_keys,
+    excerpt,
     overlap,
     shared,
     span_of,

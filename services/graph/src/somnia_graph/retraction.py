@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from somnia_graph_store import Verdict
-from somnia_memory_model import excerpt
-from somnia_memory_model.words import (
+from somnia_memory_model import (
     capitalised_names,
     content_keys,
+    excerpt,
     overlap,
     proper_names,
     shared,
