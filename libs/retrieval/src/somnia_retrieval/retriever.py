@@ -209,6 +209,7 @@ class Retriever:
                 as_of=as_of,
                 valid_at=valid_at,
                 include_withdrawn=include_retracted,
+                bring_causes=partition is None,
             )
             if self._standing is not None
             else _nothing(),

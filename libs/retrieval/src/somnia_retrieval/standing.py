@@ -42,7 +42,10 @@ class StandingReader:
         as_of: datetime | None = None,
         valid_at: datetime | None = None,
         include_withdrawn: bool = False,
+        bring_causes: bool = True,
     ) -> None:
+        """`bring_causes` false keeps what changed a memory out of the pool when it is not already there
+        (searching a cold partition, whose pool must not fill with hot memories)."""
         if not pool:
             return
         # Replacements first: what they bring into the pool may have verdicts of its own (a plan that took
@@ -63,7 +66,8 @@ class StandingReader:
             candidate = pool[memory_id]
             if candidate.standing.since is not None and candidate.standing.since > verdict.recorded_at:
                 continue  # superseded after the verdict: the newer knowledge speaks
-            self._judged(pool, candidate, verdict, causes.get(verdict.evidence_id), filter)
+            cause = causes.get(verdict.evidence_id) if bring_causes or verdict.evidence_id in pool else None
+            self._judged(pool, candidate, verdict, cause, filter)
             if verdict.status in WITHDRAWN_STATUSES and not include_withdrawn:
                 withdrawn.append(memory_id)
         for memory_id in withdrawn:
