@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from somnia_graph_store import DependencyKind
-from somnia_memory_model import split_speaker
+from somnia_memory_model import content_keys, split_speaker
 
 WithdrawnStatus = Literal["retracted", "deleted_by_user"]
 
@@ -26,6 +26,7 @@ SAID = (
     r"(?:(?:what|everything|anything|all|the stuff|the things?) (?:that )?i(?:'ve)? (?:just |previously |earlier )?"
     r"(?:said|told you|mentioned|wrote|shared|put|noted|gave you)|"
     r"what you know|what you have|what you've got|that thing i said|the thing i said|my notes?|the info|"
+    r"(?:anything|everything|whatever) you (?:have|know|remember|stored|kept|noted)|"
     r"the (?:part|bit|thing|stuff|note|info(?:rmation)?|detail|line|comment)s?(?: i (?:said|gave|mentioned))?|"
     r"my (?:earlier |last |previous )?(?:comment|message|note|point|remark)s?)"
 )
@@ -42,15 +43,16 @@ ERASING = (
     r"(?:keep|remember|store|save|record|note|log|hold on to)|stop (?:remembering|storing|keeping|tracking|noting))\b"
 )
 TAKING_BACK = (
-    r"\b(?:strike|scratch|disregard|ignore|cancel|undo|retract|withdraw|take (?:that |it )?back|unsay|scrap|"
-    r"never ?mind|pay no attention to|drop)\b"
+    r"\b(?:strike|scratch|disregard|ignore|cancel|undo|retract|withdraw|withdrawn|take (?:that |it )?back|unsay|"
+    r"unlearn|scrap|never ?mind|pay no attention to|drop|void|null and void|pretend i never)\b"
 )
 JUDGED = (
     r"\b(?:outdated|out of date|old news|stale|obsolete|wrong|incorrect|untrue|not true|false|not right|"
     r"not correct|not accurate|not the case|invalid|a mistake|nonsense|"
     r"no longer (?:true|holds?|applies|the case|accurate|right|correct|valid|current|relevant)|"
     r"(?:doesn'?t|does not|won'?t) (?:apply|hold|stand)|not (?:true|valid|current|right|relevant) any ?more|"
-    r"(?:isn'?t|aren'?t|wasn'?t|weren'?t) (?:accurate|true|right|correct|valid|current|relevant|the case))\b"
+    r"(?:isn'?t|aren'?t|wasn'?t|weren'?t) (?:accurate|true|right|correct|valid|current|relevant|the case)|"
+    r"inaccurate|misinformation|wrong info(?:rmation)?|no longer (?:applies|holds|stands)|doesn'?t apply)\b"
 )
 WITHDRAWING = re.compile(f"{ERASING}|{TAKING_BACK}|{JUDGED}")
 ERASE = re.compile(ERASING)
@@ -64,15 +66,27 @@ STOPPED: tuple[re.Pattern[str], ...] = (
     re.compile(
         r"\b(?:i|we)(?:'ve| have| had)?(?: (?:just|finally|since|now|already|actually))? "
         r"(?:stopped|quit|given up|gave up|dropped|ditched|abandoned|cancel+ed|ended|left|packed in|got rid of|"
-        r"moved (?:away from|off)|walked away from|parted ways with|cut out|retired|binned|dumped|stepped away from) "
+        r"moved (?:away from|off)|walked away from|parted ways with|cut out|retired|binned|dumped|stepped away from|"
+        r"stepped back from|stepped down from|phased out|switched off|turned off|shut down|wound down|killed|"
+        r"sunset|sunsetted|deprecated|decommissioned|scrapped|let go of|cancel+ed my) "
         rf"(?!by |at |in |for |to |off |out |up ){ENDED}{UNTIL}"
     ),
     re.compile(rf"\b(?:i'?m|i am|we'?re|we are) (?:done|finished|through) with {ENDED}{UNTIL}"),
     re.compile(rf"\bno more {ENDED}{UNTIL}"),
+    # "not going to the climbing gym these days", "I'm off the night shifts now"
+    re.compile(rf"(?:^|[:.,;!?]\s*)not {ENDED}(?:\s+(?:these days|any ?more|any longer|now))(?=[.,;!?]|$)"),
+    re.compile(
+        rf"\b(?:i'?m|i am|we'?re|we are) off (?!to\b|for\b|now\b){ENDED}(?:\s+(?:now|these days|for good))(?=[.,;!?]|$)"
+    ),
+    # "I haven't gone to choir in months"
+    re.compile(
+        rf"\b(?:i|we) (?:haven'?t|have not|hasn'?t) {ENDED}(?=\s+(?:in|for) (?:months|ages|weeks|years|a while)\b)"
+    ),
     # "the Tuesday choir is a thing of the past", "our Jenkins box has been decommissioned"
     re.compile(
         r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are|was|were|has been|have been|got) (?:now |finally )?"
-        r"(?:a thing of the past|gone|cancel+ed|shut down|decommissioned|retired|scrapped|dropped|dead|finished)\b"
+        r"(?:a thing of the past|gone|cancel+ed|shut down|decommissioned|retired|scrapped|dropped|dead|finished|"
+        r"wound down|lapsed|expired|over|discontinued|closed down|killed off)\b"
     ),
     # "remove the gym from your memory"
     re.compile(
@@ -80,6 +94,12 @@ STOPPED: tuple[re.Pattern[str], ...] = (
         r"(?:from|out of|off) (?:your |my |the )?(?:memory|notes|records|list)"
     ),
     re.compile(r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are) (?:over|finished|done|history)\b"),
+    # "the gym membership lapsed", "the book club has wound down"
+    re.compile(
+        r"(?:^|[:.,;!?]\s*)(?P<topic>(?:the|my|our)\b[^.,;!?:]*?) (?:has |have )?(?:lapsed|expired|wound down|folded|"
+        r"fizzled out|closed down|shut down|been cancel+ed|been dropped|been discontinued|stopped|ran out|run out|"
+        r"ended|been shut down|come to an end|came to an end)\b"
+    ),
     re.compile(
         rf"\b(?:i|we)(?:'ve| have)? not been {ENDED}(?=\s+(?:for (?:a while|ages|months|years)|lately|any ?more))"
     ),
@@ -90,9 +110,40 @@ STOPPED: tuple[re.Pattern[str], ...] = (
 )
 TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\bnever ?mind (?:about )?{TOPIC}"),
-    # "my gym info is outdated", "the part about the flat isn't true any more"
+    # "scratch the part where I said I like jazz"
     re.compile(
-        rf"(?:^|[:.,;!?]\s*)(?P<topic>(?:the|my|our|that|what)\b[^.,;!?:]*?) (?:is|are|was|were|isn'?t|aren'?t) "
+        rf"\bthe (?:part|bit) where i (?:said|mentioned|told you)(?: that)? (?P<topic>[^.,;!?]+)"
+        rf"(?=[^.;!?]*(?:{TAKING_BACK}|{ERASING}|{JUDGED}))"
+    ),
+    re.compile(
+        rf"(?:{TAKING_BACK}|{ERASING})[^.;!?]*?\bthe (?:part|bit) where i (?:said|mentioned|told you)(?: that)? "
+        r"(?P<topic>[^.,;!?]+)"
+    ),
+    # "that gym thing I mentioned, ignore it"
+    re.compile(
+        r"\b(?:the|that|my) (?P<topic>[^.,;!?:]+?) (?:thing|stuff|bit|info|note|detail|comment|point)?\s*"
+        rf"(?:that )?i (?:mentioned|said|told you|brought up|shared|wrote)[^.;!?]*(?:{TAKING_BACK}|{ERASING}|{JUDGED})"
+    ),
+    # "about the dentist: not true anymore", "re the release date, disregard what I wrote"
+    re.compile(
+        rf"(?:^|[.;!?]\s*)(?:about|re|regarding|as for|on|update on|correction on) (?P<topic>[^:,.;!?]+)[:,]\s*"
+        rf"[^.;!?]*(?:{TAKING_BACK}|{ERASING}|{JUDGED})"
+    ),
+    # "the landlord info? outdated."
+    re.compile(rf"(?:^|[.;!]\s*)(?P<topic>(?:the|my|our)\b[^.,;!?:]*?)\?\s*(?:{JUDGED}|{TAKING_BACK}|{ERASING})"),
+    # "consider the note about my sister withdrawn", "pretend I never said anything about the car"
+    re.compile(
+        r"\bconsider (?:the |my )?(?:note |bit |part |comment |info )?(?:about |on )?(?P<topic>[^.,;!?]+?) "
+        r"(?:withdrawn|void|deleted|cancel+ed|retracted|gone)"
+    ),
+    re.compile(rf"\bnever (?:said|mentioned|told you)(?: anything)? (?:about|regarding) {TOPIC}"),
+    re.compile(
+        r"\b(?:unlearn|forget) (?:everything|anything|all|the (?:thing|stuff|bit|part)s?) "
+        rf"(?:about|regarding|on) {TOPIC}"
+    ),
+    # "my gym info is outdated", "the part about the flat isn't true any more", "the commute stuff no longer applies"
+    re.compile(
+        rf"(?:^|[:.,;!?]\s*)(?P<topic>(?:the|my|our|that|what)\b[^.,;!?:]*?) (?:(?:is|are|was|were|isn'?t|aren'?t) )?"
         rf"(?:now |actually |no longer |not )?{JUDGED}"
     ),
     re.compile(rf"\b(?:i was|i've been|i got it) wrong (?:about|on|regarding) {TOPIC}"),
@@ -105,8 +156,9 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
 )
 # What points back at the statement just before ("don't keep that", "that's wrong").
 THAT = (
-    r"(?:that|this|it|what i just said|i said that|i said it|i mentioned that|that one|that bit|the above|"
-    r"that last (?:bit|part|one|message)|my last (?:message|comment|note|point|remark)|the last thing i said)"
+    r"(?:that|this|it|me|what i just said|i said that|i said it|i mentioned (?:that|it)|i brought (?:that|it) up|"
+    r"that one|that bit|the above|(?:that|the|my) (?:last|previous) (?:bit|part|one|message|comment|note|point|remark)|"
+    r"the last thing i said)"
 )
 BACK_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"(?:{ERASING}|{TAKING_BACK}) {THAT}\b"),
@@ -116,6 +168,8 @@ BACK_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     ),
     re.compile(r"\b(?:i take (?:that|it) back|i misspoke|my mistake|my bad)\b"),
     re.compile(r"(?:^|: )never ?mind[.!]*$"),
+    # "Wrong, sorry.", "Nope, not true.", "Sorry, wrong info."
+    re.compile(rf"^(?:(?:sorry|nope|no|hmm|oops|wait|actually|correction)[,:!]?\s+)*{JUDGED}[,.!]*(?:\s+sorry)?[.!]*$"),
 )
 
 
@@ -137,8 +191,18 @@ NEGATED = re.compile(
 )
 
 
+# "Python 3.8" is not the end of a sentence: a dot between digits is read as another character, and
+# given back in what the cues return.
+DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
+DOT = "\u2024"
+
+
+def _said(text: str) -> str:
+    return DECIMAL.sub(DOT, " ".join(split_speaker(text)[1].lower().split()))
+
+
 def retraction_of(text: str) -> Retraction | None:
-    said = split_speaker(text)[1].lower()
+    said = _said(text)
     if NEGATED.search(said):
         return None
     status: WithdrawnStatus = "deleted_by_user" if ERASE.search(said) else "retracted"
@@ -160,7 +224,9 @@ def retraction_of(text: str) -> Retraction | None:
 
 
 def _about(status: WithdrawnStatus, topic: str) -> Retraction:
-    topic = topic.strip()
+    topic = topic.strip().replace(DOT, ".")
+    if not content_keys(topic):
+        return Retraction(status)  # "that's", "that one's": it points back
     pointing = {"that", "this", "it", "that one", "the above", "the last one", "the last bit"}
     return Retraction(status) if topic in pointing else Retraction(status, topic)
 
@@ -195,6 +261,25 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
         rf"(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because of|due to|owing to|on account of|thanks to)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
+    # "because the bridge is closed, I take the ferry"; "since my knee is bad, I swim"; "given that ..., ..."
+    re.compile(rf"^(?:because|given(?: that)?|as long as|seeing as)\s+(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
+    re.compile(rf"^since\s+(?!{NOT_A_REASON})(?!{PAST_SOON})(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
+    # "I'm at the Leeds office, contingent on the relocation package"; "subject to the review"
+    re.compile(
+        rf"(?P<then>{CLAUSE}?)\s*,?\s*\b(?:contingent on|conditional on|dependent on|subject to|given that|"
+        rf"purely for|only for|just for)\s+(?P<condition>{CLAUSE})"
+    ),
+    # "my rent is low, hence I can afford the car"
+    re.compile(rf"(?P<condition>[^.;!?]+?),?\s+(?:hence|therefore|thus|that'?s why|which means)\s+(?P<then>{CLAUSE})"),
+    # "the audit requirement is the only reason we use Kafka"
+    re.compile(
+        rf"(?P<condition>[^.;!?]+?) (?:is|are) the (?:only |main |sole )?reason (?:why |that )?(?P<then>{CLAUSE})"
+    ),
+    # "we use Redis, which only makes sense while traffic is low"
+    re.compile(
+        rf"(?P<then>{CLAUSE}?),?\s+which only (?:makes sense|works|holds) (?:while|as long as|because|if)\s+"
+        rf"(?P<condition>{CLAUSE})"
+    ),
     # "the only reason I go to Ironworks is (that) it's near my flat"
     re.compile(
         rf"\bthe (?:only|main|sole) reason (?:why )?(?P<then>{CLAUSE}?) is (?:that |because )?(?P<condition>{CLAUSE})"
@@ -221,12 +306,13 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
 # A plan for a change: the condition, then what would follow, said as a plan (a modal or "instead").
 PLAN = (
     r"(?:i'?d|we'?d|i would|we would|i'?ll|we'?ll|i will|we will|i'?m going to|we'?re going to|i plan to|"
-    r"we plan to|would|will|go too|goes too|gonna|intend to|shall|the plan is|fallback)"
+    r"we plan to|would|will|go too|goes too|gonna|intend to|shall|the plan is|fallback|i'?m \w+ing|we'?re \w+ing|"
+    r"plan b|worst case)"
 )
 # Conditional words strong enough that what follows them is a plan even without a modal.
 SURELY_CONDITIONAL = (
-    r"(?:should|once|in case|in the event(?: that)?|if ever|if and when|assuming|supposing|provided|"
-    r"as soon as|the (?:day|moment|minute)(?: that)?|come)"
+    r"(?:should|once|in case(?: of)?|in the event(?: that| of)?|if ever|if and when|assuming|supposing|provided|"
+    r"as soon as|the (?:day|moment|minute)(?: that)?|come|worst case,? if)"
 )
 WHEN = (
     r"(?:should|if|once|when|in case|as soon as|the (?:day|moment|minute)(?: that)?|if ever|"
@@ -241,6 +327,17 @@ REPLACES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b{WHEN}\s+(?P<condition>[^,:;.!?]+):\s*(?:the \w+ is(?: that)?\s+)?(?P<then>[^.;!?]+)"),
     # the same without the comma: "once we switch to Postgres we'll drop the scripts"
     re.compile(rf"\b{WHEN}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>{SUBJECT}[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
+    # "losing the contract would mean we cut the team"
+    re.compile(rf"(?P<condition>[^.;!?]+?) would mean (?:that )?(?P<then>{CLAUSE})"),
+    # "we'll migrate to Postgres, but only after the audit closes"
+    re.compile(
+        rf"(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*?)\s*,?\s*(?:but )?(?:only )?(?:after|once|when|the day|the moment)\s+"
+        rf"(?P<condition>{CLAUSE})"
+    ),
+    # "plan B if the demo fails: show the recorded video"
+    re.compile(
+        rf"\b(?:plan b|fallback|backup plan|worst case)[^:]*?\bif\s+(?P<condition>[^:,;.!?]+)[:,]\s*(?P<then>{CLAUSE})"
+    ),
     # "I'd take the train instead if I changed jobs"
     re.compile(
         rf"(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*?)\s*,?\s*\b(?:if|once|when|should|as soon as|in case)\s+"
@@ -275,14 +372,15 @@ HABIT = re.compile(r"\b(?:used to|back then|as kids?|growing up|when i was|when 
 
 
 def condition_of(text: str) -> Condition | None:
-    said = " ".join(split_speaker(text)[1].lower().split())
+    said = _said(text)
     if "?" in said and not said.rstrip().endswith((".", "!")) and said.rstrip().endswith("?"):
         return None  # a question states no dependency
     for kind, patterns in (("replaces_if", REPLACES), ("depends_on", DEPENDS)):
         for pattern in patterns:
             found = pattern.search(said)
             if found is not None:
-                condition, then = found["condition"].strip(" ,"), found["then"].strip(" ,")
+                condition = found["condition"].strip(" ,").replace(DOT, ".")
+                then = found["then"].strip(" ,").replace(DOT, ".")
                 if STORY.search(condition) or (kind == "replaces_if" and HABIT.search(said)):
                     continue
                 if condition and then:

@@ -26,6 +26,7 @@ from somnia_memory_model import (
     shared,
     span_of,
     split_speaker,
+    telling,
 )
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
@@ -119,7 +120,10 @@ class RetractionDetector:
         found = [
             h.record.memory_id
             for h in hits
-            if self._statement(h.record, record) and self._matches(keys, names, h.record, ended)
+            if self._statement(h.record, record)
+            and self._matches(keys, names, h.record, ended)
+            # an ending changes the plans and dependencies on it (dependencies.py); it takes back facts
+            and not (ended and condition_of(h.record.text) is not None)
         ][: self._candidates]
         if found or ended:
             return found
@@ -140,7 +144,7 @@ class RetractionDetector:
         if names & capitalised_names(split_speaker(candidate.text)[1]):
             return True
         common = shared(keys, content_keys(candidate.text))
-        return len(common) >= self._topic_overlap * len(keys) and (not ended or len(common) >= 2)
+        return len(common) >= self._topic_overlap * len(keys) and (not ended or len(telling(common)) >= 2)
 
     async def _previous(self, record: MemoryRecord) -> list[str]:
         hits = await self._store.vector_search(
