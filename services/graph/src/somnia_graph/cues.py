@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from somnia_graph_store import DependencyKind
@@ -17,6 +18,12 @@ from somnia_memory_model import content_keys, split_speaker
 
 WithdrawnStatus = Literal["retracted", "deleted_by_user"]
 
+# The readers are pure functions of the text, asked several times per memory by the detectors: remembered.
+CACHED_TEXTS = 4096
+# Where a clause that a pattern starts with may start: the text's start or after a sentence's end. The
+# leftmost match starts there anyway; saying so lets every other position fail at once (a lazy clause
+# tried from each character is quadratic).
+LEAD = r"(?:^|[.;!?]\s*)"
 # The rest of a clause: what a topic, a condition or a plan is made of.
 CLAUSE = r"[^.;!?]+"
 TOPIC = r"(?P<topic>[^.,;!?]+)"
@@ -201,6 +208,7 @@ def _said(text: str) -> str:
     return DECIMAL.sub(DOT, " ".join(split_speaker(text)[1].lower().split()))
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def retraction_of(text: str) -> Retraction | None:
     said = _said(text)
     if NEGATED.search(said):
@@ -253,12 +261,12 @@ BOUND = (
 )
 DEPENDS: tuple[re.Pattern[str], ...] = (
     # "I only go to Ironworks because it's near my flat"
-    re.compile(rf"(?P<then>[^.;!?]*?\b{LIMITED}\b[^.;!?]*?)\s*,?\s*\b{REASON}\s+(?P<condition>{CLAUSE})"),
+    re.compile(rf"{LEAD}(?P<then>[^.;!?]*?\b{LIMITED}\b[^.;!?]*?)\s*,?\s*\b{REASON}\s+(?P<condition>{CLAUSE})"),
     # a plain reason: "we pin numpy because (or since) newer releases need a newer Python"
-    re.compile(rf"(?P<then>[^.;!?]*?)\s*,?\s*\bbecause\s+(?P<condition>{CLAUSE})"),
-    re.compile(rf"(?P<then>[^.;!?]*?)\s*,?\s*\bsince\s+(?!{NOT_A_REASON})(?!{PAST_SOON})(?P<condition>{CLAUSE})"),
+    re.compile(rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\bbecause\s+(?P<condition>{CLAUSE})"),
+    re.compile(rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\bsince\s+(?!{NOT_A_REASON})(?!{PAST_SOON})(?P<condition>{CLAUSE})"),
     re.compile(
-        rf"(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because of|due to|owing to|on account of|thanks to)\s+"
+        rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because of|due to|owing to|on account of|thanks to)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
     # "because the bridge is closed, I take the ferry"; "since my knee is bad, I swim"; "given that ..., ..."
@@ -266,18 +274,20 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^since\s+(?!{NOT_A_REASON})(?!{PAST_SOON})(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
     # "I'm at the Leeds office, contingent on the relocation package"; "subject to the review"
     re.compile(
-        rf"(?P<then>{CLAUSE}?)\s*,?\s*\b(?:contingent on|conditional on|dependent on|subject to|given that|"
+        rf"{LEAD}(?P<then>{CLAUSE}?)\s*,?\s*\b(?:contingent on|conditional on|dependent on|subject to|given that|"
         rf"purely for|only for|just for)\s+(?P<condition>{CLAUSE})"
     ),
     # "my rent is low, hence I can afford the car"
-    re.compile(rf"(?P<condition>[^.;!?]+?),?\s+(?:hence|therefore|thus|that'?s why|which means)\s+(?P<then>{CLAUSE})"),
+    re.compile(
+        rf"{LEAD}(?P<condition>[^.;!?]+?),?\s+(?:hence|therefore|thus|that'?s why|which means)\s+(?P<then>{CLAUSE})"
+    ),
     # "the audit requirement is the only reason we use Kafka"
     re.compile(
-        rf"(?P<condition>[^.;!?]+?) (?:is|are) the (?:only |main |sole )?reason (?:why |that )?(?P<then>{CLAUSE})"
+        rf"{LEAD}(?P<condition>[^.;!?]+?) (?:is|are) the (?:only |main |sole )?reason (?:why |that )?(?P<then>{CLAUSE})"
     ),
     # "we use Redis, which only makes sense while traffic is low"
     re.compile(
-        rf"(?P<then>{CLAUSE}?),?\s+which only (?:makes sense|works|holds) (?:while|as long as|because|if)\s+"
+        rf"{LEAD}(?P<then>{CLAUSE}?),?\s+which only (?:makes sense|works|holds) (?:while|as long as|because|if)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
     # "the only reason I go to Ironworks is (that) it's near my flat"
@@ -289,16 +299,17 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     # the same without the comma: "as long as I'm on this team I keep the early shift"
     re.compile(rf"\b{BOUND}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>{SUBJECT}{CLAUSE})"),
     # "I keep the early shift as long as I'm on this team"
-    re.compile(rf"(?P<then>{CLAUSE}?)\s*,?\s*\b{BOUND}\s+(?P<condition>{CLAUSE})"),
+    re.compile(rf"{LEAD}(?P<then>{CLAUSE}?)\s*,?\s*\b{BOUND}\s+(?P<condition>{CLAUSE})"),
     # "without the discount, I'd drop the gym"
     re.compile(rf"\bwithout (?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
     # "it's near my flat, which is (the only reason) why I go to Ironworks"
     re.compile(
-        rf"(?P<condition>{CLAUSE}?),?\s+(?:which|that)(?:'s| is) (?:the (?:only |main )?reason )?why (?P<then>{CLAUSE})"
+        rf"{LEAD}(?P<condition>{CLAUSE}?),?\s+(?:which|that)(?:'s| is) (?:the (?:only |main )?reason )?why "
+        rf"(?P<then>{CLAUSE})"
     ),
     # "I go to Ironworks, but only because it's near my flat" / "... depends on ..."
     re.compile(
-        rf"(?P<then>{CLAUSE}?)\s*,?\s*\b(?:depends|depending|hinges|relies|is tied|is conditional|is contingent|"
+        rf"{LEAD}(?P<then>{CLAUSE}?)\s*,?\s*\b(?:depends|depending|hinges|relies|is tied|is conditional|is contingent|"
         r"comes down|is down|is thanks|is due|only works|works only)(?: entirely| completely| only)? (?:on|to|while)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
@@ -328,10 +339,11 @@ REPLACES: tuple[re.Pattern[str], ...] = (
     # the same without the comma: "once we switch to Postgres we'll drop the scripts"
     re.compile(rf"\b{WHEN}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>{SUBJECT}[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
     # "losing the contract would mean we cut the team"
-    re.compile(rf"(?P<condition>[^.;!?]+?) would mean (?:that )?(?P<then>{CLAUSE})"),
+    re.compile(rf"{LEAD}(?P<condition>[^.;!?]+?) would mean (?:that )?(?P<then>{CLAUSE})"),
     # "we'll migrate to Postgres, but only after the audit closes"
     re.compile(
-        rf"(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*?)\s*,?\s*(?:but )?(?:only )?(?:after|once|when|the day|the moment)\s+"
+        rf"{LEAD}(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*?)\s*,?\s*(?:but )?(?:only )?"
+        r"(?:after|once|when|the day|the moment)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
     # "plan B if the demo fails: show the recorded video"
@@ -340,7 +352,7 @@ REPLACES: tuple[re.Pattern[str], ...] = (
     ),
     # "I'd take the train instead if I changed jobs"
     re.compile(
-        rf"(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*?)\s*,?\s*\b(?:if|once|when|should|as soon as|in case)\s+"
+        rf"{LEAD}(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*?)\s*,?\s*\b(?:if|once|when|should|as soon as|in case)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
 )
@@ -371,6 +383,7 @@ STORY = re.compile(r"\b(?:was|were|had been|used to|back then|as a kid|growing u
 HABIT = re.compile(r"\b(?:used to|back then|as kids?|growing up|when i was|when we were)\b")
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def condition_of(text: str) -> Condition | None:
     said = _said(text)
     if "?" in said and not said.rstrip().endswith((".", "!")) and said.rstrip().endswith("?"):
@@ -413,6 +426,7 @@ NOT_CHANGED = re.compile(
 )
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def says_change(text: str) -> bool:
     said = text.lower()
     if STILL.search(said) or NOT_CHANGED.search(said):
@@ -420,6 +434,7 @@ def says_change(text: str) -> bool:
     return CHANGE.search(said) is not None or PAST.search(said) is not None
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def hypothetical(text: str) -> bool:
     """A conditional or a wish, not a report that something happened."""
     return HYPOTHETICAL.search(text.lower()) is not None
