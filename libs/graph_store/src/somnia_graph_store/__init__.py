@@ -5,7 +5,6 @@ MEMBER_OF edges."""
 from somnia_graph_store.cascade import cascade_verdicts
 from somnia_graph_store.factory import open_graph_store
 from somnia_graph_store.models import (
-    STALE_STATUSES,
     WITHDRAWN_STATUSES,
     CitingGroup,
     CommunityKind,
@@ -51,7 +50,6 @@ from somnia_graph_store.settings import GraphStoreSettings
 __all__ = [
     "LABELS",
     "RECENT_USES",
-    "STALE_STATUSES",
     "WITHDRAWN_STATUSES",
     "CitingGroup",
     "CommunityKind",

@@ -256,9 +256,6 @@ class Supersession(BaseModel):
 # Stale: it no longer holds as said. `current` is the one that is not: a conditional plan whose condition
 # came true ("should I change jobs, I'd take the train" once the job changed).
 VerdictStatus = Literal["disproven", "downgraded", "retracted", "deleted_by_user", "uncertain", "current"]
-STALE_STATUSES: frozenset[str] = frozenset(
-    {"superseded", "disproven", "downgraded", "retracted", "deleted_by_user", "uncertain"}
-)
 # Left out of a default recall: the speaker took them back.
 WITHDRAWN_STATUSES: frozenset[str] = frozenset({"retracted", "deleted_by_user"})
 
