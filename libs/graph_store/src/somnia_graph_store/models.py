@@ -253,7 +253,7 @@ class Supersession(BaseModel):
     recorded_at: AwareDatetime
 
 
-# Stale: it no longer holds as said. `current` is the one that is not: a conditional plan whose condition
+# All but `current` say a memory no longer holds as said; `current` is a conditional plan whose condition
 # came true ("should I change jobs, I'd take the train" once the job changed).
 VerdictStatus = Literal["disproven", "downgraded", "retracted", "deleted_by_user", "uncertain", "current"]
 # Left out of a default recall: the speaker took them back.
