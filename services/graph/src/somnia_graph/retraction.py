@@ -1,15 +1,18 @@
 """Notice when a new memory takes an older one back ("strike what I said about the gym", "don't keep
-that"), as it arrives (no LLM on this path).
+that", "I've stopped going to Ironworks"), as it arrives (no LLM on this path; cues.py reads the words).
 
-Which memory it takes back:
-- a retraction that names a topic takes back the earlier statements of the same speaker about it: the
-  keyword search's hits for the topic that share at least half of its content words;
-- one that points back ("that", "it") takes back the speaker's statement just before it in the session.
-Either way the earlier statements of the same fact (the speaker's older memories at least
-`restatement_cosine` alike, or `related_cosine` alike and sharing half its content words, or
-`named_cosine` alike and naming the same thing) go with it: saying it twice does not
-make it stay. A taken-back memory is not edited: it gets a `retracted` (or, for a request not to keep it,
-`deleted_by_user`) verdict with the retraction as evidence, and Recall leaves it out unless asked.
+Which memory it takes back, among the same speaker's earlier statements (the role, and the "Name: " a
+text starts with when both have one):
+- for a topic, the keyword search's hits that share half the topic's words or a name in it, or, when
+  none does, the nearest statement in meaning (cosine at least `topic_cosine`);
+- for an activity said to have ended ("I left the book club"), only statements that share two telling
+  words or a name with it, and never the plans and dependencies on it (dependencies.py changes those);
+- for a pointer back ("that", "it"), the speaker's statement just before it in the session.
+The earlier statements of the same fact go with it (at least `restatement_cosine` alike, or
+`related_cosine` alike and sharing half its words, or `named_cosine` alike and naming the same thing):
+saying it twice does not make it stay. A taken-back memory is not edited: it gets a `retracted` (or,
+for a request not to keep it, `deleted_by_user`) verdict with the retraction as evidence, and Recall
+leaves it out unless asked.
 """
 
 from __future__ import annotations
