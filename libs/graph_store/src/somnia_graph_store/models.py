@@ -306,5 +306,9 @@ class Dependency(BaseModel):
     # memory the plan would replace ("I drive to work" for "... the train instead of driving"). Empty when
     # none was found.
     upstream_id: str = ""
+    # Who said it (the "Name: " its text starts with, empty without one) and the content words of what it
+    # says holds: what a change and a cascade match against without reading the memory again.
+    speaker: str = ""
+    then_keys: tuple[str, ...] = ()
     occurred_at: AwareDatetime
     recorded_at: AwareDatetime

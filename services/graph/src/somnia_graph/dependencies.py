@@ -119,6 +119,8 @@ class DependencyTracker:
             keys=tuple(sorted(keys)),
             names=tuple(sorted(names)),
             upstream_id=upstream,
+            speaker=split_speaker(record.text)[0],
+            then_keys=tuple(sorted(content_keys(stated.then))),
             occurred_at=record.occurred_at,
             recorded_at=record.recorded_at,
         )
@@ -169,8 +171,6 @@ class DependencyTracker:
         verdicts: dict[tuple[str, str], Verdict] = {}
         upstream = {d.upstream_id for d in known if d.kind == "depends_on" and d.upstream_id}
         context = {r.memory_id: content_keys(r.text) for r in await self._store.get(namespace, sorted(upstream))}
-        stating = await self._store.get(namespace, sorted({d.memory_id for d in known}))
-        speakers = {r.memory_id: split_speaker(r.text)[0] for r in stating}
         for record in said:
             keys = content_keys(record.text)
             report = not hypothetical(record.text) and condition_of(record.text) is None
@@ -181,7 +181,7 @@ class DependencyTracker:
             for d in known:
                 if d.memory_id == record.memory_id or d.occurred_at >= record.occurred_at:
                     continue
-                if speaker and speakers.get(d.memory_id, speaker) != speaker:
+                if speaker and d.speaker and d.speaker != speaker:
                     continue  # one person's news does not change what another's plans rest on
                 condition = frozenset(d.keys)
                 common = telling(shared(condition, keys))
@@ -205,14 +205,12 @@ class DependencyTracker:
                             )
                         )
             if hit:
-                for d, hops in await self._cascade(namespace, hit, known):
+                for d, hops in self._cascade(hit, known):
                     verdicts[(d.memory_id, record.memory_id)] = self._verdict(d, record, "uncertain", hops)
         tracked.verdicts = list(verdicts.values())
         return tracked
 
-    async def _cascade(
-        self, namespace: str, first: Iterable[Dependency], known: Sequence[Dependency]
-    ) -> list[tuple[Dependency, int]]:
+    def _cascade(self, first: Iterable[Dependency], known: Sequence[Dependency]) -> list[tuple[Dependency, int]]:
         """`first` and what depends on them in turn (by upstream edge, or by a condition about what they
         say), with how many hops from the change each is."""
         reached: dict[str, tuple[Dependency, int]] = {d.memory_id: (d, 1) for d in first if d.kind == "depends_on"}
@@ -220,8 +218,7 @@ class DependencyTracker:
         for hops in range(2, self._max_hops + 1):
             if not frontier:
                 break
-            texts = {r.memory_id: r.text for r in await self._store.get(namespace, frontier)}
-            said_keys = {m: content_keys(_then(text)) for m, text in texts.items()}
+            said_keys = {m: frozenset(reached[m][0].then_keys) for m in frontier}
             frontier = []
             for d in known:
                 if d.kind != "depends_on" or d.memory_id in reached:
@@ -252,9 +249,3 @@ class DependencyTracker:
             recorded_at=cause.recorded_at,
             changed_at=cause.occurred_at,
         )
-
-
-def _then(text: str) -> str:
-    """What a dependent statement says holds (the part that is not its condition)."""
-    stated = condition_of(text)
-    return stated.then if stated is not None else text

@@ -39,11 +39,14 @@ class KnowledgeKeeper:
     async def update(self, memories: Sequence[MemoryNode]) -> list[MemoryWithdrawn]:
         """Write what `memories` say about older ones; returns the withdrawals to announce (one event per
         statement that took memories back), for Recall to erase them when the deployment asks it to."""
-        records = await self._records(memories) if self.retraction or self.dependencies else []
+        read = self.retraction is not None or self.dependencies is not None
+        records = await self._records(memories) if read else []
         withdrawn = await self.retraction.detect(records) if self.retraction is not None else []
         retracting = {v.evidence_id for v in withdrawn}
         detected = (
-            await self.supersession.detect([m for m in memories if m.memory_id not in retracting])
+            await self.supersession.detect(
+                [m for m in memories if m.memory_id not in retracting], records if read else None
+            )
             if self.supersession is not None
             else Detected()
         )

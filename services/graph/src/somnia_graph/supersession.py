@@ -75,15 +75,18 @@ class SupersessionDetector:
         self._judge = judge
         self._judge_min_cosine = judge_min_cosine
 
-    async def detect(self, memories: Sequence[MemoryNode]) -> Detected:
+    async def detect(self, memories: Sequence[MemoryNode], records: Sequence[MemoryRecord] | None = None) -> Detected:
+        """`records` are the memories' records when the caller has read them already."""
         detected = Detected()
         found = detected.supersessions
         asked = 0
         by_namespace: dict[str, list[str]] = {}
         for m in memories:
             by_namespace.setdefault(m.namespace, []).append(m.memory_id)
+        read = {r.memory_id: r for r in records} if records is not None else None
         for namespace, ids in by_namespace.items():
-            new = [r for r in await self._store.get(namespace, ids) if r.kind == "episodic"]
+            stored = [read[i] for i in ids if i in read] if read is not None else await self._store.get(namespace, ids)
+            new = [r for r in stored if r.kind == "episodic"]
             cued = (
                 new
                 if self._judge is not None
