@@ -9,7 +9,7 @@ from typing import Any
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import ClientTls, open_channel, read_local_key
-from somnia_client.messages import ROLES, SIGNALS, recall_request, timestamp
+from somnia_client.messages import ROLES, feedback_request, recall_request, timestamp, warm_request
 
 from somnia_cli.settings import CliSettings
 
@@ -72,40 +72,15 @@ class SomniaClient:
         response: recall_pb2.RecallResponse = self.recall_stub.Recall(request, timeout=self._timeout_s)
         return response
 
-    def warm_cache(
-        self,
-        namespace: str,
-        session_id: str,
-        *,
-        agent: str = "",
-        opening: str = "",
-        tools: Sequence[str] = (),
-        rebuild: bool = False,
-    ) -> recall_pb2.WarmCacheResponse:
-        request = recall_pb2.WarmCacheRequest(
-            namespace=namespace, session_id=session_id, agent=agent, opening=opening, tools=list(tools), rebuild=rebuild
-        )
+    def warm_cache(self, namespace: str, session_id: str, **options: Any) -> recall_pb2.WarmCacheResponse:
+        """`options` as the SDK's warm_request: agent, opening, tools, budgets, rebuild."""
+        request = warm_request(namespace, session_id, **options)
         response: recall_pb2.WarmCacheResponse = self.recall_stub.WarmCache(request, timeout=self._timeout_s)
         return response
 
-    def feedback(
-        self,
-        namespace: str,
-        signal: str,
-        *,
-        memory_id: str = "",
-        session_id: str = "",
-        note: str = "",
-        evidence_memory_id: str = "",
-    ) -> recall_pb2.FeedbackResponse:
-        request = recall_pb2.FeedbackRequest(
-            namespace=namespace,
-            memory_id=memory_id,
-            session_id=session_id,
-            signal=SIGNALS[signal],
-            note=note,
-            evidence_memory_id=evidence_memory_id,
-        )
+    def feedback(self, namespace: str, signal: str, **options: Any) -> recall_pb2.FeedbackResponse:
+        """`options` as the SDK's feedback_request: memory_id, session_id, note, evidence_memory_id."""
+        request = feedback_request(namespace, signal, **options)
         response: recall_pb2.FeedbackResponse = self.recall_stub.Feedback(request, timeout=self._timeout_s)
         return response
 
