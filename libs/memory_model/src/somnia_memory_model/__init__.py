@@ -17,7 +17,6 @@ from somnia_memory_model.strength import ActivationLaw, importance
 from somnia_memory_model.usage import UsageReporter
 from somnia_memory_model.words import (
     CALENDAR,
-    GENERIC,
     STOP_WORDS,
     capitalised_names,
     content_keys,
@@ -36,7 +35,6 @@ __all__ = [
     "CALENDAR",
     "DREAMT_KINDS",
     "EPISODIC",
-    "GENERIC",
     "NEGATIVE",
     "STOP_WORDS",
     "ActivationLaw",

@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import re
 
+from somnia_memory_store import STOP_WORDS as SEARCH_STOP_WORDS
+
 # Hyphens split words: "on-call" is "on" and "call", as "on call" is.
 WORD = re.compile(r"[a-z0-9][a-z0-9']*")
-STOP_TEXT = """a about above after again against all also am an and any anymore are aren't as at be because been
-before being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
-don't down during each either else even ever every few for from further get gets getting go goes going
-gone got had hadn't has hasn't have haven't having he he'd he'll he's her here hers herself him himself
-his how i i'd i'll i'm i've if in into is isn't it it's its itself just let's like me mine more most
-much must my myself no nor not now of off on once one only or other ought our ours ourselves out over
-own really same she she'd she'll she's should shouldn't since so some still such than that that's the
-their theirs them themselves then there there's these they they'd they'll they're they've this those
-though through thing things to too under until up upon us very was wasn't we we'd we'll we're we've
-were weren't what what's when where which while who whom whose why will with won't would wouldn't yet
-you you'd you'll you're you've your yours yourself yourselves yeah yes okay ok oh well
-part bit stuff said say says told tell mention mentioned"""
-STOP_WORDS = frozenset(STOP_TEXT.split())
+# The keyword search's stop words, and what conversation adds: contractions, fillers, "the part I said".
+CONVERSATION_STOP_TEXT = """also anymore aren't bit can't cannot couldn't didn't doesn't don't either else even ever
+every get gets getting go goes going gone got hadn't hasn't haven't he'd he'll he's i'd i'll i'm i've isn't
+it's let's like mention mentioned mine much must oh ok okay one ought part really said say says
+she'd she'll she's shouldn't since still stuff tell that's there's they'd they'll they're they've
+thing things though told upon us wasn't we'd we'll we're we've well weren't what's whose won't
+wouldn't yeah yes yet you'd you'll you're you've"""
+STOP_WORDS = SEARCH_STOP_WORDS | frozenset(CONVERSATION_STOP_TEXT.split())
 # Stems too common in conversation to say two statements are about the same thing on their own.
 GENERIC_TEXT = """look lov happen way far wait tim good great hard feel mak get see know think want need try day year
 kid young com go thank nic lot littl big new old last next first really sur lik tak giv kep keep start

@@ -5,8 +5,10 @@ from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
 from somnia_memory_store.paging import scan_all
 from somnia_memory_store.ports import EmbedderMismatchError, MemoryStore, StoreError
 from somnia_memory_store.settings import MemoryStoreSettings
+from somnia_memory_store.stop_words import STOP_WORDS
 
 __all__ = [
+    "STOP_WORDS",
     "EmbedderMismatchError",
     "MemoryRecord",
     "MemoryStore",
