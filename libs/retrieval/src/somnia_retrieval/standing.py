@@ -13,6 +13,7 @@ conversation's own time): a change said after `valid_at` does not apply yet.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from somnia_graph_store import WITHDRAWN_STATUSES, Supersession, Verdict
@@ -48,16 +49,24 @@ class StandingReader:
         (searching a cold partition, whose pool must not fill with hot memories)."""
         if not pool:
             return
-        # Replacements first: what they bring into the pool may have verdicts of its own (a plan that took
-        # over comes with the change that made it current).
-        replaced = await self._graph.superseded(namespace, list(pool), as_of=as_of)
+        # The pool's two reads go out together; replacements are applied first, and what they bring into
+        # the pool has its verdicts read after (a plan that took over comes with the change that made it
+        # current).
+        read = list(pool)
+        replaced, judged = await asyncio.gather(
+            self._graph.superseded(namespace, read, as_of=as_of),
+            self._graph.verdicts(namespace, read, as_of=as_of),
+        )
         newer = await self._records(namespace, pool, [s.newer_id for s in replaced.values()])
         for older_id, supersession in replaced.items():
             record = newer.get(supersession.newer_id)
             if valid_at is not None and (record is None or record.occurred_at > valid_at):
                 continue  # replaced only later in the world
             self._superseded(pool, pool[older_id], supersession, record, filter)
-        judged = await self._graph.verdicts(namespace, list(pool), as_of=as_of)
+        asked = set(read)
+        brought = [m for m in pool if m not in asked]
+        if brought:
+            judged = {**judged, **await self._graph.verdicts(namespace, brought, as_of=as_of)}
         causes = await self._records(namespace, pool, [v.evidence_id for v in judged.values() if v.evidence_id])
         withdrawn: list[str] = []
         for memory_id, verdict in judged.items():
