@@ -1,9 +1,10 @@
-"""`somnia-backends install | up`: install the pinned servers into the cache, or run them all on
-loopback (data in a temporary directory) until Ctrl-C."""
+"""`somnia-backends install | up | images`: install the pinned servers into the cache, run them all on
+loopback (data in a temporary directory) until Ctrl-C, or build every container image (`make images`)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import tempfile
 import time
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from somnia_nats_server import NatsServer
 
+from somnia_backends import images
 from somnia_backends.neo4j import Neo4jServer, install_neo4j
 from somnia_backends.pins import HELM_VERSION, NEO4J_VERSION, WEAVIATE_VERSION
 from somnia_backends.process import BackendError
@@ -90,12 +92,65 @@ def up() -> None:
             console.print("backends stopped")
 
 
+def build_images(repo: Path, results: Path | None) -> None:
+    """Bases, then every service, then NATS, Weaviate and Neo4j; a table of sizes and times at the end."""
+    started = time.monotonic()
+    ports = images.service_ports(repo)
+    tag = images.chart_app_version(repo)
+    steps: list[tuple[str, object]] = [
+        (f"base {b.name}", lambda b=b: images.build_base(b)) for b in images.BASES.values()
+    ]
+    steps += [(s, lambda s=s, p=p: images.build_service(repo, s, p, tag)) for s, p in ports.items()]
+    steps += [(b, lambda b=b: images.build_backend(repo, b)) for b in ("nats", "weaviate", "neo4j")]
+    built: list[tuple[str, images.Built]] = []
+    for name, step in steps:
+        with console.status(f"building {name}"):
+            outcome = step()  # type: ignore[operator]
+        built.append((name, outcome))
+        note = "unchanged" if outcome.reused else "built"
+        console.print(f"{name}: {outcome.image} {outcome.size_bytes / 1e6:.0f} MB ({note}, {outcome.seconds:.1f}s)")
+    total = time.monotonic() - started
+    table = Table(title=f"images ({total:.0f}s in all)")
+    for column in ("image", "size", "seconds", ""):
+        table.add_column(column, justify="right" if column in ("size", "seconds") else "left")
+    for _, outcome in built:
+        table.add_row(
+            outcome.image,
+            f"{outcome.size_bytes / 1e6:.0f} MB",
+            f"{outcome.seconds:.1f}",
+            "unchanged" if outcome.reused else "built",
+        )
+    console.print(table)
+    if results is not None:
+        results.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "seconds": round(total, 1),
+            "images": [
+                {
+                    "name": n,
+                    "image": o.image,
+                    "size_mb": round(o.size_bytes / 1e6, 1),
+                    "seconds": round(o.seconds, 1),
+                    "reused": o.reused,
+                }
+                for n, o in built
+            ],
+        }
+        results.write_text(json.dumps(record, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="somnia-backends", description=__doc__)
-    parser.add_argument("command", choices=["install", "up"])
+    parser.add_argument("command", choices=["install", "up", "images"])
+    parser.add_argument("--repo", type=Path, default=Path.cwd(), help="the repository root (images)")
+    parser.add_argument("--results", type=Path, help="write image sizes and build times here as JSON (images)")
     args = parser.parse_args()
     try:
-        install() if args.command == "install" else up()
+        if args.command == "images":
+            install()
+            build_images(args.repo, args.results)
+        else:
+            install() if args.command == "install" else up()
     except BackendError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise SystemExit(1) from exc

@@ -5,7 +5,6 @@ from somnia_service_runtime.process import ConsumerProcess
 from somnia_service_runtime.readiness import ReadinessWatch
 from somnia_service_runtime.runtime import AppFactory, ServiceApp, build, run, serve
 from somnia_service_runtime.settings import ConsumerSettings, ServiceSettings
-from somnia_service_runtime.stores import Stores
 
 __all__ = [
     "AppFactory",
@@ -14,7 +13,6 @@ __all__ = [
     "ReadinessWatch",
     "ServiceApp",
     "ServiceSettings",
-    "Stores",
     "build",
     "run",
     "serve",

@@ -6,7 +6,8 @@ from __future__ import annotations
 from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import DREAM_STREAM, MEMORY_STREAM, DreamJob
-from somnia_service_runtime import ConsumerProcess, Stores
+from somnia_service_runtime import ConsumerProcess
+from somnia_stores import Stores
 from somnia_service_runtime import run as run_service
 
 from somnia_dreaming.checkpoints import InProcessCheckpoints, KvCheckpoints, RunCheckpoints

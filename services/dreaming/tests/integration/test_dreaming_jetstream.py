@@ -20,7 +20,7 @@ from somnia_dreaming.summarize import ExtractiveSummarizer
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import NatsServer
-from somnia_service_runtime import Stores
+from somnia_stores import Stores
 
 pytestmark = pytest.mark.integration
 NS = "acme/ops-bot/team"

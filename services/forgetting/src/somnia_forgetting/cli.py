@@ -21,7 +21,7 @@ from somnia_contracts import (
     validate_session_id,
 )
 from somnia_memory_model import StrengthSettings
-from somnia_service_runtime import Stores
+from somnia_stores import Stores
 
 from somnia_forgetting.archive import ColdArchive
 from somnia_forgetting.main import IDS_PER_EVENT, create_sweeper, run

@@ -32,7 +32,7 @@ from somnia_memory_model import StrengthSettings
 from somnia_memory_store import MemoryRecord, SearchFilter
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import NatsServer
-from somnia_service_runtime import Stores
+from somnia_stores import Stores
 
 pytestmark = pytest.mark.integration
 NS = "acme/ops-bot/team"

@@ -1,0 +1,6 @@
+"""The three stores a service that reads and writes memories opens together (embedder, memory store,
+graph): a library of its own so that services that open none of them (capture) carry no model runtime."""
+
+from somnia_stores.stores import Stores
+
+__all__ = ["Stores"]
