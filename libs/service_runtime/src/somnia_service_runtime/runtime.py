@@ -50,4 +50,7 @@ def run(name: str, create_app: AppFactory[S], settings_type: type[S]) -> None:
     settings = settings_type()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger(f"somnia.{name.replace('-', '_')}").setLevel(settings.log_level.upper())
+    # The store clients log every HTTP request at INFO (a readiness poll each second): keep warnings only.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     asyncio.run(serve(name, create_app, settings))

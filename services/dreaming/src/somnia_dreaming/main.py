@@ -7,8 +7,8 @@ from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import DREAM_STREAM, MEMORY_STREAM, DreamJob
 from somnia_service_runtime import ConsumerProcess
-from somnia_stores import Stores
 from somnia_service_runtime import run as run_service
+from somnia_stores import Stores
 
 from somnia_dreaming.checkpoints import InProcessCheckpoints, KvCheckpoints, RunCheckpoints
 from somnia_dreaming.handlers import DreamRunCounter, JetStreamDreamEvents, consumer_specs, create_consumer

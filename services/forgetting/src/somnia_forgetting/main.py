@@ -20,8 +20,8 @@ from somnia_bus import JetStreamPublisher, open_key_value
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryArchived, namespace_key_prefix
 from somnia_memory_model import ActivationLaw, StrengthSettings
 from somnia_service_runtime import ConsumerProcess
-from somnia_stores import Stores
 from somnia_service_runtime import run as run_service
+from somnia_stores import Stores
 
 from somnia_forgetting.handlers import NegativeCounter, consumer_specs, create_consumer
 from somnia_forgetting.negative import NegativeKnowledge

@@ -1,0 +1,211 @@
+"""The whole system as containers (the images `make images` builds): NATS, Weaviate, Neo4j and every
+service on one network, read-only, as user 10001, with no capabilities and tini as PID 1; driven over
+gRPC from the host the way a fleet drives it. Dreams and sweeps run inside their service's container, as
+an operator's `kubectl exec` or CronJob runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
+from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
+from somnia_auth import open_channel
+from somnia_auth.testing import write_keys
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.containers]
+ROOT = Path(__file__).resolve().parents[1]
+NS = "containers/agent/alice"
+CHAOS_NS = "containers/agent/chaos"
+SESSIONS = {
+    "trip": "We are planning a trip to Kyoto in April to see the cherry blossoms.",
+    "health": "My doctor told me I am allergic to penicillin.",
+    "work": "The nightly ETL job crashes because the Postgres connection pool is exhausted.",
+}
+FERRY = {
+    f"commute-{n}": f"The Vashon ferry was late again on {day}, so I missed standup."
+    for n, day in enumerate(("Monday", "Wednesday", "Friday"))
+}
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from somnia_backends import BackendError
+    from somnia_backends.engine import engine_unavailable_reason, image_exists
+    from somnia_backends.images import backend_images, service_images
+    from somnia_backends.system import ContainerSystem
+
+    required = os.environ.get("SOMNIA_REQUIRE_BACKENDS") == "1"
+    reason = engine_unavailable_reason()
+    missing = (
+        []
+        if reason
+        else [i for i in (*service_images(ROOT).values(), *backend_images().values()) if not image_exists(i)]
+    )
+    if reason or missing:
+        why = reason or f"images not built ({', '.join(missing)}): run `make images`"
+        if required:
+            pytest.fail(why)
+        pytest.skip(why)
+    keys_file = tmp_path_factory.mktemp("keys") / "api-keys.json"
+    keys = write_keys(keys_file, {"fleet": (["containers/*"], ["capture", "recall", "feedback", "forget"])})
+    keys_file.chmod(0o644)  # read by the services' user (10001) through a read-only mount; hashes only
+    found = ContainerSystem(ROOT, keys_file)
+    try:
+        found.start()
+    except BackendError:
+        found.remove()
+        raise
+    found.key = keys["fleet"]  # type: ignore[attr-defined]
+    yield found
+    found.remove()
+
+
+def channel(system: object, address: str) -> grpc.Channel:
+    return open_channel(address, token=system.key)  # type: ignore[attr-defined]
+
+
+def capture(system: object, namespace: str, session: str, texts: list[str], first: int = 0) -> None:
+    with channel(system, system.capture) as ch:  # type: ignore[attr-defined]
+        capture_pb2_grpc.CaptureServiceStub(ch).Capture(
+            capture_pb2.CaptureRequest(
+                namespace=namespace,
+                session_id=session,
+                turns=[
+                    capture_pb2.Turn(turn_id=f"{session}-{first + i}", role=capture_pb2.ROLE_USER, content=text)
+                    for i, text in enumerate(texts)
+                ],
+            ),
+            timeout=30,
+        )
+
+
+def recall(system: object, query: str, k: int = 5, namespace: str = NS) -> list[recall_pb2.RecalledItem]:
+    with channel(system, system.recall) as ch:  # type: ignore[attr-defined]
+        try:
+            return list(
+                recall_pb2_grpc.RecallServiceStub(ch)
+                .Recall(recall_pb2.RecallRequest(namespace=namespace, query=query, k=k))
+                .items
+            )
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
+                return []  # nothing stored in the namespace yet
+            raise
+
+
+def eventually(check, timeout_s: float = 90, every_s: float = 0.5):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not (found := check()) and time.monotonic() < deadline:
+        time.sleep(every_s)
+    return found
+
+
+def events(output: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_turns_captured_over_grpc_are_recalled_and_warm_the_next_session(system: object) -> None:
+    for session, text in SESSIONS.items():
+        capture(system, NS, session, [text])
+    for question, session in {
+        "Which antibiotic am I allergic to?": "health",
+        "Where are we travelling in spring?": "trip",
+        "why does the nightly ETL job crash?": "work",
+    }.items():
+        top = eventually(
+            lambda q=question, s=session: [
+                i for i in recall(system, q, k=1) if i.provenance.turn_id.startswith(f"{s}-")
+            ]
+        )
+        assert top, f"{question!r} never recalled its session {session}"
+    with channel(system, system.capture) as ch:  # type: ignore[attr-defined]
+        capture_pb2_grpc.CaptureServiceStub(ch).StartSession(
+            capture_pb2.StartSessionRequest(
+                namespace=NS, session_id="next", agent="e2e", opening="Can you prescribe an antibiotic?"
+            )
+        )
+    with channel(system, system.recall) as ch:  # type: ignore[attr-defined]
+        stub = recall_pb2_grpc.RecallServiceStub(ch)
+        pack = eventually(
+            lambda: (p := stub.WarmCache(recall_pb2.WarmCacheRequest(namespace=NS, session_id="next"))).from_cache and p
+        )
+    assert pack, "cache-warming stored no pack for the started session"
+    assert "penicillin" in pack.rendered and all(layer.token_count <= layer.budget for layer in pack.layers)
+
+
+def test_a_dream_in_its_container_makes_an_insight_and_forget_rewrites_it(system: object) -> None:
+    for session, text in FERRY.items():
+        capture(system, NS, session, [text])
+    assert eventually(lambda: len([i for i in recall(system, "vashon ferry late", k=10) if i.kind == "episodic"]) >= 3)
+    time.sleep(5)  # the graph service links the sessions' entities (what dreaming reads) after embedding
+    code, output = system.exec(
+        "dreaming", "python", "-m", "somnia_dreaming", "run", "--namespace", NS, "--run-id", "c1", "--progress", "jsonl"
+    )  # type: ignore[attr-defined]
+    assert code == 0, output
+    assert any(e.get("event") == "done" and e.get("status") == "finished" for e in events(output)), output
+    topics = [
+        i
+        for i in recall(system, "vashon ferry late", k=5)
+        if i.kind == "semantic" and "Recurring topic across 3" in i.text
+    ]
+    assert topics and len(topics[0].provenance.derived_from) == 3, topics
+    with channel(system, system.recall) as ch:  # type: ignore[attr-defined]
+        forgot = recall_pb2_grpc.RecallServiceStub(ch).Forget(
+            recall_pb2.ForgetRequest(namespace=NS, session_id="commute-0", reason="e2e")
+        )
+    assert forgot.memories >= 1 and forgot.insights_rebuilt >= 1, forgot
+    after = recall(system, "vashon ferry late monday", k=10)
+    assert not any("Monday" in i.text for i in after)
+    assert all(len(i.provenance.derived_from) == 2 for i in after if "Recurring topic" in i.text)
+
+
+def test_a_sweep_in_its_container_reports_what_it_archived(system: object) -> None:
+    code, output = system.exec("forgetting", "python", "-m", "somnia_forgetting", "sweep", "--namespace", NS)  # type: ignore[attr-defined]
+    assert code == 0, output
+    swept = [e for e in events(output) if e.get("event") == "swept"]
+    assert (
+        swept and swept[0]["hot_after"] == swept[0]["hot_before"] - swept[0]["archived"] and swept[0]["hot_before"] >= 5
+    ), output
+
+
+def hot_count(system: object, namespace: str) -> int:
+    code, output = system.exec("forgetting", "python", "-m", "somnia_forgetting", "status", "--namespace", namespace)  # type: ignore[attr-defined]
+    assert code == 0, output
+    return int(next(e for e in events(output) if e.get("event") == "status")["hot"])  # type: ignore[arg-type]
+
+
+def test_workers_killed_mid_ingest_lose_nothing_and_store_nothing_twice(system: object) -> None:
+    turns, per_call = 300, 20
+    for call in range(turns // per_call):
+        texts = [
+            f"Chaos turn {call * per_call + i}: the build agent noted item {call * per_call + i}."
+            for i in range(per_call)
+        ]
+        capture(system, CHAOS_NS, "chaos", texts, first=call * per_call)
+        if call == 3:
+            system.kill("embedding")  # type: ignore[attr-defined]
+            system.kill("graph")  # type: ignore[attr-defined]
+    system.restart("embedding")  # type: ignore[attr-defined]
+    system.restart("graph")  # type: ignore[attr-defined]
+    stored = eventually(lambda: hot_count(system, CHAOS_NS) == turns, timeout_s=180, every_s=3)
+    assert stored, f"{hot_count(system, CHAOS_NS)} of {turns} turns stored after the workers came back"
+    time.sleep(3)
+    assert hot_count(system, CHAOS_NS) == turns  # redelivery stored nothing twice
+
+
+def test_sigterm_stops_every_container_in_seconds(system: object) -> None:
+    """tini forwards SIGTERM, each service drains and exits 0, well before the engine would SIGKILL."""
+    from somnia_backends.images import service_ports
+
+    slow = {}
+    for service in service_ports(ROOT):
+        seconds, code = system.stop(service, timeout_s=20)  # type: ignore[attr-defined]
+        if seconds > 10 or code not in (0, 143):
+            slow[service] = (round(seconds, 1), code)
+    assert not slow, f"stopped late or by SIGKILL (seconds, exit code): {slow}"
