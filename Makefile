@@ -11,9 +11,11 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_CACHE_DIR := $(CACHE)/uv-cache
 export HF_HUB_OFFLINE := 1
 export SOMNIA_CACHE := $(CACHE)
+# Podman's settings for this kind of machine (deploy/containers/containers.conf); yours win if set.
+export CONTAINERS_CONF ?= $(CURDIR)/deploy/containers/containers.conf
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench-compare bench bench-safety bench-quality clean backends backends-install
+.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench-compare bench bench-safety bench-quality clean backends backends-install containers-install images
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,7 +52,7 @@ lint: setup proto-check ## ruff, the architecture (import-linter), mypy, buf, ha
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync lint-imports
 	$(UV) run --no-sync ruff format --check .
-	$(UV) run --no-sync hadolint services/Dockerfile
+	$(UV) run --no-sync hadolint services/Dockerfile deploy/images/*.Dockerfile
 	$(UV) run --no-sync mypy $(filter-out libs/proto/src,$(wildcard libs/*/src)) services/*/src cli/src sdk/python/src integrations/*/src
 
 backends-install: setup ## build Weaviate and fetch Neo4j (pinned) into ~/.cache/somnia; minutes once, then instant
@@ -59,7 +61,14 @@ backends-install: setup ## build Weaviate and fetch Neo4j (pinned) into ~/.cache
 backends: setup ## run NATS, Weaviate and Neo4j on loopback (data in a temp dir) until Ctrl-C
 	$(UV) run --no-sync somnia-backends up
 
-test: lint backends-install ## everything: lint, unit, component, integration and e2e on real NATS, Weaviate, Neo4j
+containers-install: ## podman, runc and mmdebstrap from Debian's packages, when missing (root or sudo)
+	scripts/install-containers.sh
+
+images: setup backends-install containers-install ## build every image here (Debian bases by mmdebstrap, no registry); sizes to benchmarks/results/images.json
+	$(UV) run --no-sync somnia-backends images --results benchmarks/results/images.json
+
+test: lint backends-install containers-install ## everything: lint, unit, component, integration and e2e on real NATS, Weaviate, Neo4j, and the system as containers
+	$(UV) run --no-sync somnia-backends images
 	SOMNIA_REQUIRE_BACKENDS=1 $(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 test-fast: setup ## unit and component tests only

@@ -36,7 +36,7 @@ def nats_server(tmp_path: Path):  # type: ignore[no-untyped-def]
         from somnia_backends.containers import ContainerNats
 
         _containers_or_skip()
-        container = ContainerNats(tmp_path / "nats").start()
+        container = ContainerNats().start()
         yield container
         container.stop()
         return

@@ -9,6 +9,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -17,6 +18,7 @@ from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import open_channel
 from somnia_auth.testing import write_keys
+from somnia_backends import ContainerSystem
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.containers]
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,11 +36,8 @@ FERRY = {
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from somnia_backends import BackendError
-    from somnia_backends.engine import engine_unavailable_reason, image_exists
-    from somnia_backends.images import backend_images, service_images
-    from somnia_backends.system import ContainerSystem
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    from somnia_backends import BackendError, backend_images, engine_unavailable_reason, image_exists, service_images
 
     required = os.environ.get("SOMNIA_REQUIRE_BACKENDS") == "1"
     reason = engine_unavailable_reason()
@@ -61,17 +60,26 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     except BackendError:
         found.remove()
         raise
-    found.key = keys["fleet"]  # type: ignore[attr-defined]
-    yield found
+    yield Fleet(found, keys["fleet"], found.capture, found.recall)
     found.remove()
 
 
-def channel(system: object, address: str) -> grpc.Channel:
-    return open_channel(address, token=system.key)  # type: ignore[attr-defined]
+@dataclass
+class Fleet:
+    """A running system, where its public APIs listen on the host, and the API key its callers hold."""
+
+    system: ContainerSystem
+    key: str
+    capture: str
+    recall: str
 
 
-def capture(system: object, namespace: str, session: str, texts: list[str], first: int = 0) -> None:
-    with channel(system, system.capture) as ch:  # type: ignore[attr-defined]
+def channel(fleet: Fleet, address: str) -> grpc.Channel:
+    return open_channel(address, token=fleet.key)
+
+
+def capture(fleet: Fleet, namespace: str, session: str, texts: list[str], first: int = 0) -> None:
+    with channel(fleet, fleet.capture) as ch:
         capture_pb2_grpc.CaptureServiceStub(ch).Capture(
             capture_pb2.CaptureRequest(
                 namespace=namespace,
@@ -85,8 +93,8 @@ def capture(system: object, namespace: str, session: str, texts: list[str], firs
         )
 
 
-def recall(system: object, query: str, k: int = 5, namespace: str = NS) -> list[recall_pb2.RecalledItem]:
-    with channel(system, system.recall) as ch:  # type: ignore[attr-defined]
+def recall(fleet: Fleet, query: str, k: int = 5, namespace: str = NS) -> list[recall_pb2.RecalledItem]:
+    with channel(fleet, fleet.recall) as ch:
         try:
             return list(
                 recall_pb2_grpc.RecallServiceStub(ch)
@@ -94,7 +102,7 @@ def recall(system: object, query: str, k: int = 5, namespace: str = NS) -> list[
                 .items
             )
         except grpc.RpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
                 return []  # nothing stored in the namespace yet
             raise
 
@@ -110,27 +118,25 @@ def events(output: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
-def test_turns_captured_over_grpc_are_recalled_and_warm_the_next_session(system: object) -> None:
+def test_turns_captured_over_grpc_are_recalled_and_warm_the_next_session(fleet: Fleet) -> None:
     for session, text in SESSIONS.items():
-        capture(system, NS, session, [text])
+        capture(fleet, NS, session, [text])
     for question, session in {
         "Which antibiotic am I allergic to?": "health",
         "Where are we travelling in spring?": "trip",
         "why does the nightly ETL job crash?": "work",
     }.items():
         top = eventually(
-            lambda q=question, s=session: [
-                i for i in recall(system, q, k=1) if i.provenance.turn_id.startswith(f"{s}-")
-            ]
+            lambda q=question, s=session: [i for i in recall(fleet, q, k=1) if i.provenance.turn_id.startswith(f"{s}-")]
         )
         assert top, f"{question!r} never recalled its session {session}"
-    with channel(system, system.capture) as ch:  # type: ignore[attr-defined]
+    with channel(fleet, fleet.capture) as ch:
         capture_pb2_grpc.CaptureServiceStub(ch).StartSession(
             capture_pb2.StartSessionRequest(
                 namespace=NS, session_id="next", agent="e2e", opening="Can you prescribe an antibiotic?"
             )
         )
-    with channel(system, system.recall) as ch:  # type: ignore[attr-defined]
+    with channel(fleet, fleet.recall) as ch:
         stub = recall_pb2_grpc.RecallServiceStub(ch)
         pack = eventually(
             lambda: (p := stub.WarmCache(recall_pb2.WarmCacheRequest(namespace=NS, session_id="next"))).from_cache and p
@@ -139,34 +145,34 @@ def test_turns_captured_over_grpc_are_recalled_and_warm_the_next_session(system:
     assert "penicillin" in pack.rendered and all(layer.token_count <= layer.budget for layer in pack.layers)
 
 
-def test_a_dream_in_its_container_makes_an_insight_and_forget_rewrites_it(system: object) -> None:
+def test_a_dream_in_its_container_makes_an_insight_and_forget_rewrites_it(fleet: Fleet) -> None:
     for session, text in FERRY.items():
-        capture(system, NS, session, [text])
-    assert eventually(lambda: len([i for i in recall(system, "vashon ferry late", k=10) if i.kind == "episodic"]) >= 3)
+        capture(fleet, NS, session, [text])
+    assert eventually(lambda: len([i for i in recall(fleet, "vashon ferry late", k=10) if i.kind == "episodic"]) >= 3)
     time.sleep(5)  # the graph service links the sessions' entities (what dreaming reads) after embedding
-    code, output = system.exec(
+    code, output = fleet.system.exec(
         "dreaming", "python", "-m", "somnia_dreaming", "run", "--namespace", NS, "--run-id", "c1", "--progress", "jsonl"
-    )  # type: ignore[attr-defined]
+    )
     assert code == 0, output
     assert any(e.get("event") == "done" and e.get("status") == "finished" for e in events(output)), output
     topics = [
         i
-        for i in recall(system, "vashon ferry late", k=5)
+        for i in recall(fleet, "vashon ferry late", k=5)
         if i.kind == "semantic" and "Recurring topic across 3" in i.text
     ]
     assert topics and len(topics[0].provenance.derived_from) == 3, topics
-    with channel(system, system.recall) as ch:  # type: ignore[attr-defined]
+    with channel(fleet, fleet.recall) as ch:
         forgot = recall_pb2_grpc.RecallServiceStub(ch).Forget(
             recall_pb2.ForgetRequest(namespace=NS, session_id="commute-0", reason="e2e")
         )
     assert forgot.memories >= 1 and forgot.insights_rebuilt >= 1, forgot
-    after = recall(system, "vashon ferry late monday", k=10)
+    after = recall(fleet, "vashon ferry late monday", k=10)
     assert not any("Monday" in i.text for i in after)
     assert all(len(i.provenance.derived_from) == 2 for i in after if "Recurring topic" in i.text)
 
 
-def test_a_sweep_in_its_container_reports_what_it_archived(system: object) -> None:
-    code, output = system.exec("forgetting", "python", "-m", "somnia_forgetting", "sweep", "--namespace", NS)  # type: ignore[attr-defined]
+def test_a_sweep_in_its_container_reports_what_it_archived(fleet: Fleet) -> None:
+    code, output = fleet.system.exec("forgetting", "python", "-m", "somnia_forgetting", "sweep", "--namespace", NS)
     assert code == 0, output
     swept = [e for e in events(output) if e.get("event") == "swept"]
     assert (
@@ -174,38 +180,40 @@ def test_a_sweep_in_its_container_reports_what_it_archived(system: object) -> No
     ), output
 
 
-def hot_count(system: object, namespace: str) -> int:
-    code, output = system.exec("forgetting", "python", "-m", "somnia_forgetting", "status", "--namespace", namespace)  # type: ignore[attr-defined]
+def hot_count(fleet: Fleet, namespace: str) -> int:
+    code, output = fleet.system.exec(
+        "forgetting", "python", "-m", "somnia_forgetting", "status", "--namespace", namespace
+    )
     assert code == 0, output
     return int(next(e for e in events(output) if e.get("event") == "status")["hot"])  # type: ignore[arg-type]
 
 
-def test_workers_killed_mid_ingest_lose_nothing_and_store_nothing_twice(system: object) -> None:
+def test_workers_killed_mid_ingest_lose_nothing_and_store_nothing_twice(fleet: Fleet) -> None:
     turns, per_call = 300, 20
     for call in range(turns // per_call):
         texts = [
             f"Chaos turn {call * per_call + i}: the build agent noted item {call * per_call + i}."
             for i in range(per_call)
         ]
-        capture(system, CHAOS_NS, "chaos", texts, first=call * per_call)
+        capture(fleet, CHAOS_NS, "chaos", texts, first=call * per_call)
         if call == 3:
-            system.kill("embedding")  # type: ignore[attr-defined]
-            system.kill("graph")  # type: ignore[attr-defined]
-    system.restart("embedding")  # type: ignore[attr-defined]
-    system.restart("graph")  # type: ignore[attr-defined]
-    stored = eventually(lambda: hot_count(system, CHAOS_NS) == turns, timeout_s=180, every_s=3)
-    assert stored, f"{hot_count(system, CHAOS_NS)} of {turns} turns stored after the workers came back"
+            fleet.system.kill("embedding")
+            fleet.system.kill("graph")
+    fleet.system.restart("embedding")
+    fleet.system.restart("graph")
+    stored = eventually(lambda: hot_count(fleet, CHAOS_NS) == turns, timeout_s=180, every_s=3)
+    assert stored, f"{hot_count(fleet, CHAOS_NS)} of {turns} turns stored after the workers came back"
     time.sleep(3)
-    assert hot_count(system, CHAOS_NS) == turns  # redelivery stored nothing twice
+    assert hot_count(fleet, CHAOS_NS) == turns  # redelivery stored nothing twice
 
 
-def test_sigterm_stops_every_container_in_seconds(system: object) -> None:
+def test_sigterm_stops_every_container_in_seconds(fleet: Fleet) -> None:
     """tini forwards SIGTERM, each service drains and exits 0, well before the engine would SIGKILL."""
-    from somnia_backends.images import service_ports
+    from somnia_backends import service_ports
 
     slow = {}
     for service in service_ports(ROOT):
-        seconds, code = system.stop(service, timeout_s=20)  # type: ignore[attr-defined]
+        seconds, code = fleet.system.stop(service, timeout_s=20)
         if seconds > 10 or code not in (0, 143):
             slow[service] = (round(seconds, 1), code)
     assert not slow, f"stopped late or by SIGKILL (seconds, exit code): {slow}"

@@ -14,7 +14,28 @@ import yaml
 CHART = Path(__file__).resolve().parents[1]
 KUBE_VERSION = "1.31.0"
 ROOT = CHART.parents[1]
-VALUE_FILES = [None, *sorted((CHART / "ci").glob("*.yaml")), ROOT / "deploy" / "local-values.yaml"]
+VALUE_FILES = [
+    None,
+    *sorted((CHART / "ci").glob("*.yaml")),
+    ROOT / "deploy" / "local-values.yaml",
+    ROOT / "deploy" / "containers" / "kube-values.yaml",
+]
+
+
+class StrictLoader(yaml.SafeLoader):
+    """Refuses a mapping that repeats a key: `helm template` lets one through (the last wins), `podman
+    kube play` refuses the whole file, and what an API server keeps is up to its decoder."""
+
+
+def _mapping_without_repeats(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    keys = [loader.construct_object(key, deep=True) for key, _ in node.value]
+    repeated = sorted({str(k) for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise yaml.constructor.ConstructorError(None, None, f"keys repeated in a mapping: {repeated}", node.start_mark)
+    return loader.construct_mapping(node, deep=True)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_repeats)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +61,7 @@ def render(helm: Path, values: Path | None, *extra: str) -> list[dict[str, Any]]
         args += ["-f", str(values)]
     result = run_helm(helm, *args)
     assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return [doc for doc in yaml.load_all(result.stdout, Loader=StrictLoader) if doc]
 
 
 @pytest.mark.parametrize("values", VALUE_FILES, ids=lambda v: "defaults" if v is None else v.name)

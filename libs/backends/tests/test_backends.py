@@ -47,18 +47,45 @@ def test_weaviate_refuses_clients_without_its_key(weaviate_server) -> None:  # t
 
 
 @pytest.mark.integration
-def test_testcontainers_provider(tmp_path: Path) -> None:
-    """Runs only where a Docker engine answers and SOMNIA_BACKENDS=containers asks for it."""
+def test_testcontainers_provider_serves_the_images_built_here() -> None:
+    """Runs where SOMNIA_BACKENDS=containers asks for it (`make test` does, through podman's Docker API):
+    each server from its own image answers a real request, and Weaviate refuses a caller without its key."""
     if os.environ.get("SOMNIA_BACKENDS") != "containers":
         pytest.skip("set SOMNIA_BACKENDS=containers to run the testcontainers provider")
     reason = docker_unavailable_reason()
     if reason:
+        if os.environ.get("SOMNIA_REQUIRE_BACKENDS") == "1":
+            pytest.fail(reason)
         pytest.skip(f"testcontainers provider skipped: {reason}")
-    nats, weaviate, neo4j = ContainerNats(tmp_path).start(), ContainerWeaviate().start(), ContainerNeo4j().start()
+    import asyncio
+    import json
+    import urllib.error
+    import urllib.request
+
+    import nats
+    from neo4j import GraphDatabase
+
+    nats_server, weaviate, neo4j = ContainerNats().start(), ContainerWeaviate().start(), ContainerNeo4j().start()
     try:
-        assert nats.url.startswith("nats://")
-        assert weaviate.http_port > 0 and weaviate.grpc_port > 0
-        assert neo4j.uri.startswith("bolt://")
+
+        async def jetstream_domain() -> int:
+            client = await nats.connect(nats_server.url)
+            try:
+                return (await client.jetstream().account_info()).limits.max_streams
+            finally:
+                await client.close()
+
+        assert asyncio.run(jetstream_domain()) == -1  # JetStream on, no stream limit
+        meta = f"http://{weaviate.host}:{weaviate.http_port}/v1/meta"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(meta, timeout=5)
+        assert refused.value.code == 401
+        keyed = urllib.request.Request(meta, headers={"Authorization": f"Bearer {weaviate.api_key}"})
+        with urllib.request.urlopen(keyed, timeout=5) as answer:
+            assert json.load(answer)["version"] == weaviate.version().removeprefix("v")
+        with GraphDatabase.driver(neo4j.uri, auth=(neo4j.user, neo4j.password)) as driver:
+            records, _, _ = driver.execute_query("RETURN 40 + 2 AS answer")
+            assert records[0]["answer"] == 42
     finally:
-        for server in (nats, weaviate, neo4j):
+        for server in (nats_server, weaviate, neo4j):
             server.stop()

@@ -1,5 +1,6 @@
-"""`somnia-backends install | up | images`: install the pinned servers into the cache, run them all on
-loopback (data in a temporary directory) until Ctrl-C, or build every container image (`make images`)."""
+"""`somnia-backends install | up | images | docker-api -- CMD`: install the pinned servers into the cache,
+run them all on loopback (data in a temporary directory) until Ctrl-C, build every container image
+(`make images`), or run CMD with a Docker API for testcontainers (podman's, when there is no Docker)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 import signal
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -15,6 +18,7 @@ from rich.table import Table
 from somnia_nats_server import NatsServer
 
 from somnia_backends import images
+from somnia_backends.docker_api import run_with_docker_api
 from somnia_backends.neo4j import Neo4jServer, install_neo4j
 from somnia_backends.pins import HELM_VERSION, NEO4J_VERSION, WEAVIATE_VERSION
 from somnia_backends.process import BackendError
@@ -97,15 +101,15 @@ def build_images(repo: Path, results: Path | None) -> None:
     started = time.monotonic()
     ports = images.service_ports(repo)
     tag = images.chart_app_version(repo)
-    steps: list[tuple[str, object]] = [
-        (f"base {b.name}", lambda b=b: images.build_base(b)) for b in images.BASES.values()
+    steps: list[tuple[str, Callable[[], images.Built]]] = [
+        (f"base {b.name}", partial(images.build_base, b)) for b in images.BASES.values()
     ]
-    steps += [(s, lambda s=s, p=p: images.build_service(repo, s, p, tag)) for s, p in ports.items()]
-    steps += [(b, lambda b=b: images.build_backend(repo, b)) for b in ("nats", "weaviate", "neo4j")]
+    steps += [(s, partial(images.build_service, repo, s, p, tag)) for s, p in ports.items()]
+    steps += [(b, partial(images.build_backend, repo, b)) for b in ("nats", "weaviate", "neo4j")]
     built: list[tuple[str, images.Built]] = []
     for name, step in steps:
         with console.status(f"building {name}"):
-            outcome = step()  # type: ignore[operator]
+            outcome = step()
         built.append((name, outcome))
         note = "unchanged" if outcome.reused else "built"
         console.print(f"{name}: {outcome.image} {outcome.size_bytes / 1e6:.0f} MB ({note}, {outcome.seconds:.1f}s)")
@@ -141,11 +145,14 @@ def build_images(repo: Path, results: Path | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="somnia-backends", description=__doc__)
-    parser.add_argument("command", choices=["install", "up", "images"])
+    parser.add_argument("command", choices=["install", "up", "images", "docker-api"])
     parser.add_argument("--repo", type=Path, default=Path.cwd(), help="the repository root (images)")
     parser.add_argument("--results", type=Path, help="write image sizes and build times here as JSON (images)")
+    parser.add_argument("argv", nargs=argparse.REMAINDER, help="docker-api: the command to run, after --")
     args = parser.parse_args()
     try:
+        if args.command == "docker-api":
+            raise SystemExit(run_with_docker_api(args.argv[1:] if args.argv[:1] == ["--"] else args.argv))
         if args.command == "images":
             install()
             build_images(args.repo, args.results)

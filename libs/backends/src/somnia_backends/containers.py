@@ -1,26 +1,22 @@
-"""The same backends from Docker images through testcontainers, for people who have a Docker engine
-(`SOMNIA_BACKENDS=containers`). The objects expose what the native servers expose (url / host and
-ports / uri and credentials), so tests do not care which provider they got."""
+"""The same backends as containers through testcontainers (`SOMNIA_BACKENDS=containers`), from the images
+`make images` builds (no registry is needed). The objects expose what the native servers expose (url /
+host and ports / uri and credentials), so tests do not care which provider they got.
+
+Testcontainers speaks the Docker API: a Docker engine, or podman's socket (`podman system service`) with
+DOCKER_HOST pointing at it; `make test` starts the latter (docs/deploy.md).
+"""
 
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Any
 
+from somnia_backends.images import backend_images
 from somnia_backends.pins import NEO4J_VERSION, WEAVIATE_VERSION
-
-NATS_IMAGE = "nats:2.12-alpine"
-WEAVIATE_IMAGE = f"semitechnologies/weaviate:{WEAVIATE_VERSION.removeprefix('v')}"
-NEO4J_IMAGE = f"neo4j:{NEO4J_VERSION}-community"
-NATS_CONFIG = (
-    "listen: 0.0.0.0:4222\nhttp: 0.0.0.0:8222\nmax_payload: 8MB\n"
-    "jetstream {\n  store_dir: /data\n  sync_interval: always\n}\n"
-)
 
 
 def docker_unavailable_reason() -> str | None:
-    """None when a Docker engine answers; otherwise why not, in words."""
+    """None when a Docker API answers (Docker, or podman's socket); otherwise why not, in words."""
     try:
         import docker
     except ImportError:
@@ -28,28 +24,29 @@ def docker_unavailable_reason() -> str | None:
     try:
         docker.from_env().ping()
     except Exception as exc:
-        return f"no Docker engine answers ({type(exc).__name__}: {exc})"
+        return f"no Docker API answers at DOCKER_HOST ({type(exc).__name__}: {exc})"
     return None
 
 
-class ContainerNats:
-    def __init__(self, workdir: Path) -> None:
-        from testcontainers.core.container import DockerContainer
+def _container(name: str, ports: tuple[int, ...], env: dict[str, str]) -> Any:
+    from testcontainers.core.container import DockerContainer
 
-        workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "nats.conf").write_text(NATS_CONFIG)
-        self._container: Any = (
-            DockerContainer(NATS_IMAGE)
-            .with_exposed_ports(4222, 8222)
-            .with_volume_mapping(str(workdir / "nats.conf"), "/etc/nats/nats.conf", "ro")
-            .with_command("-c /etc/nats/nats.conf")
-        )
+    container = DockerContainer(backend_images()[name]).with_exposed_ports(*ports)
+    for key, value in env.items():
+        container.with_env(key, value)
+    # As the chart runs them: nothing written outside /data, no capabilities.
+    return container.with_kwargs(read_only=True, cap_drop=["ALL"], tmpfs={"/tmp": "size=64m"})
+
+
+class ContainerNats:
+    def __init__(self) -> None:
+        self._container: Any = _container("nats", (4222, 8222), {})
 
     def start(self) -> ContainerNats:
-        from testcontainers.core.waiting_utils import wait_for_logs
+        from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
+        self._container.waiting_for(LogMessageWaitStrategy("Server is ready").with_startup_timeout(60))
         self._container.start()
-        wait_for_logs(self._container, "Server is ready", timeout=60)
         return self
 
     @property
@@ -65,36 +62,34 @@ class ContainerNats:
 
 class ContainerWeaviate:
     def __init__(self) -> None:
-        from testcontainers.weaviate import WeaviateContainer
-
         self.api_key = secrets.token_hex(16)
-        self._container: Any = WeaviateContainer(
-            image=WEAVIATE_IMAGE,
-            env_vars={
-                "AUTOSCHEMA_ENABLED": "false",
-                "DISABLE_TELEMETRY": "true",
-                "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED": "false",
-                "AUTHENTICATION_APIKEY_ENABLED": "true",
-                "AUTHENTICATION_APIKEY_ALLOWED_KEYS": self.api_key,
-                "AUTHENTICATION_APIKEY_USERS": "somnia",
-            },
-        )
+        env = {
+            "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED": "false",
+            "AUTHENTICATION_APIKEY_ENABLED": "true",
+            "AUTHENTICATION_APIKEY_ALLOWED_KEYS": self.api_key,
+            "AUTHENTICATION_APIKEY_USERS": "somnia",
+            "LOG_LEVEL": "warning",
+        }
+        self._container: Any = _container("weaviate", (8080, 50051), env)
 
     def start(self) -> ContainerWeaviate:
+        from testcontainers.core.wait_strategies import HttpWaitStrategy
+
+        self._container.waiting_for(HttpWaitStrategy(8080, "/v1/.well-known/ready").with_startup_timeout(120))
         self._container.start()
         return self
 
     @property
     def host(self) -> str:
-        return str(self._container.get_http_host())
+        return str(self._container.get_container_host_ip())
 
     @property
     def http_port(self) -> int:
-        return int(self._container.get_http_port())
+        return int(self._container.get_exposed_port(8080))
 
     @property
     def grpc_port(self) -> int:
-        return int(self._container.get_grpc_port())
+        return int(self._container.get_exposed_port(50051))
 
     def version(self) -> str:
         return WEAVIATE_VERSION
@@ -105,20 +100,21 @@ class ContainerWeaviate:
 
 class ContainerNeo4j:
     def __init__(self) -> None:
-        from testcontainers.neo4j import Neo4jContainer
-
         self.user = "neo4j"
         # Hex only: a password starting with "-" would be read as an option by neo4j-admin.
         self.password = secrets.token_hex(16)
-        self._container: Any = Neo4jContainer(image=NEO4J_IMAGE, password=self.password)
+        self._container: Any = _container("neo4j", (7687,), {"NEO4J_PASSWORD": self.password})
 
     def start(self) -> ContainerNeo4j:
+        from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+        self._container.waiting_for(LogMessageWaitStrategy("Started.").with_startup_timeout(180))
         self._container.start()
         return self
 
     @property
     def uri(self) -> str:
-        return str(self._container.get_connection_url())
+        return f"bolt://{self._container.get_container_host_ip()}:{self._container.get_exposed_port(7687)}"
 
     def version(self) -> str:
         return NEO4J_VERSION

@@ -146,7 +146,7 @@ def build_service(repo: Path, service: str, port: int, tag: str) -> Built:
     return build_dockerfile(repo / "services" / "Dockerfile", repo, f"localhost/somnia-{service}:{tag}", args)
 
 
-def _staged(name: str, fill: Callable[[Path], None]) -> Path:
+def _staged(name: str, fill: Callable[[Path], object]) -> Path:
     """A build context under the cache, filled once (backends change only with their pins)."""
     context = cache_root() / "images" / name
     if not (context / ".complete").exists():

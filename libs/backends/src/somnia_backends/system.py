@@ -8,13 +8,15 @@ chart runs them. Capture and recall are published on loopback ports for callers 
 from __future__ import annotations
 
 import secrets
-import socket
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import TracebackType
+
+from somnia_nats_server import port_is_open
 
 from somnia_backends import engine
 from somnia_backends.images import backend_images, service_images, service_ports
@@ -81,11 +83,13 @@ class ContainerSystem:
             **self.extra_env,
         }
 
-    def _run(self, name: str, image: str, env: dict[str, str], extra: list[str], args: list[str] = ()) -> None:  # type: ignore[assignment]
+    def _run(self, name: str, image: str, env: dict[str, str], extra: list[str]) -> None:
         argv = ["run", "--detach", f"--name={self.container(name)}", f"--network={self.network}"]
         argv += [f"--network-alias={name}", *HARDENING, f"--volume={self.container(name)}-data:/data"]
+        # Health is probed by this class (`healthy`); the engine's timers would need systemd.
+        argv.append("--no-healthcheck")
         argv += [f"--env={k}={v}" for k, v in env.items()]
-        engine.call([*argv, *extra, image, *args])
+        engine.call([*argv, *extra, image])
 
     def start_backends(self) -> None:
         images = backend_images()
@@ -141,8 +145,7 @@ class ContainerSystem:
         wanted = services or tuple(service_ports(self.repo))
         self._wait(lambda: all(self.healthy(s) for s in wanted), timeout_s, f"{', '.join(wanted)} healthy")
         for service in (s for s in wanted if s in PUBLIC):
-            port = self.published[service]
-            self._wait(lambda port=port: _port_open(port), timeout_s, f"{service} published")  # type: ignore[misc]
+            self._wait(partial(port_is_open, "127.0.0.1", self.published[service]), timeout_s, f"{service} published")
 
     def exited(self) -> list[str]:
         """Containers of this system that are no longer running."""
@@ -209,11 +212,3 @@ class ContainerSystem:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.remove()
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
