@@ -70,6 +70,9 @@ images: setup backends-install containers-install ## build every image here (Deb
 test: lint backends-install containers-install ## everything: lint, unit, component, integration and e2e on real NATS, Weaviate, Neo4j, and the system as containers
 	$(UV) run --no-sync somnia-backends images
 	SOMNIA_REQUIRE_BACKENDS=1 $(UV) run --no-sync pytest $(PYTEST_ARGS)
+	@echo "the store contract suites again, on the same servers from their images through testcontainers:"
+	$(UV) run --no-sync somnia-backends docker-api -- env SOMNIA_BACKENDS=containers SOMNIA_REQUIRE_BACKENDS=1 \
+		$(UV) run --no-sync pytest libs/memory_store libs/graph_store libs/backends $(PYTEST_ARGS)
 
 test-fast: setup ## unit and component tests only
 	$(UV) run --no-sync pytest -m "not integration and not e2e" $(PYTEST_ARGS)

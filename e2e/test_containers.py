@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -178,6 +179,40 @@ def test_a_sweep_in_its_container_reports_what_it_archived(fleet: Fleet) -> None
     assert (
         swept and swept[0]["hot_after"] == swept[0]["hot_before"] - swept[0]["archived"] and swept[0]["hot_before"] >= 5
     ), output
+
+
+def test_every_dashboard_panel_finds_its_series_in_the_running_services(fleet: Fleet) -> None:
+    """What the dashboards query, scraped from the services' /metrics after the traffic above, a refused
+    capture and a feedback report (labelled counters have no series until they first count)."""
+    from somnia_backends import service_ports
+
+    with pytest.raises(grpc.RpcError) as refused:
+        capture(fleet, "elsewhere/agent/bob", "s", ["not mine to write"])
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    helped = recall(fleet, "penicillin", k=1)[0]
+    with channel(fleet, fleet.recall) as ch:
+        helped_signal = recall_pb2.FEEDBACK_SIGNAL_HELPED
+        report = recall_pb2.FeedbackRequest(namespace=NS, memory_id=helped.memory_id, signal=helped_signal)
+        recall_pb2_grpc.RecallServiceStub(ch).Feedback(report)
+
+    series: dict[str, float] = {}
+    for service in service_ports(ROOT):
+        for line in fleet.system.metrics(service).splitlines():
+            if line.startswith("somnia_"):
+                name = re.split(r"[{ ]", line, maxsplit=1)[0]
+                series[name] = series.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+    queried: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "charts" / "somnia" / "dashboards").glob("*.json")):
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in panel["targets"]:
+                for name in re.findall(r"\bsomnia_[a-z_]+", target["expr"]):
+                    queried.setdefault(name, set()).add(panel["title"])
+    assert queried
+    missing = {name: sorted(panels) for name, panels in queried.items() if name not in series}
+    assert not missing, f"panels query series no service serves: {missing}"
+    # The traffic above moved the capture and recall counters: the panels have something to draw.
+    moving = [n for n in queried if series[n] > 0]
+    assert any("capture" in n for n in moving) and any("recall" in n for n in moving), moving
 
 
 def hot_count(fleet: Fleet, namespace: str) -> int:

@@ -82,7 +82,7 @@ def test_testcontainers_provider_serves_the_images_built_here() -> None:
         assert refused.value.code == 401
         keyed = urllib.request.Request(meta, headers={"Authorization": f"Bearer {weaviate.api_key}"})
         with urllib.request.urlopen(keyed, timeout=5) as answer:
-            assert json.load(answer)["version"] == weaviate.version().removeprefix("v")
+            assert json.load(answer)["version"] == weaviate.version() == "1.36.0"
         with GraphDatabase.driver(neo4j.uri, auth=(neo4j.user, neo4j.password)) as driver:
             records, _, _ = driver.execute_query("RETURN 40 + 2 AS answer")
             assert records[0]["answer"] == 42

@@ -8,11 +8,13 @@ DOCKER_HOST pointing at it; `make test` starts the latter (docs/deploy.md).
 
 from __future__ import annotations
 
+import json
 import secrets
+import urllib.request
 from typing import Any
 
 from somnia_backends.images import backend_images
-from somnia_backends.pins import NEO4J_VERSION, WEAVIATE_VERSION
+from somnia_backends.pins import NEO4J_VERSION
 
 
 def docker_unavailable_reason() -> str | None:
@@ -35,7 +37,8 @@ def _container(name: str, ports: tuple[int, ...], env: dict[str, str]) -> Any:
     for key, value in env.items():
         container.with_env(key, value)
     # As the chart runs them: nothing written outside /data, no capabilities.
-    return container.with_kwargs(read_only=True, cap_drop=["ALL"], tmpfs={"/tmp": "size=64m"})
+    # The value is the Docker API's mount options ("size=64m"), whatever the docstring says.
+    return container.with_tmpfs_mount("/tmp", "size=64m").with_kwargs(read_only=True, cap_drop=["ALL"])
 
 
 class ContainerNats:
@@ -88,11 +91,18 @@ class ContainerWeaviate:
         return int(self._container.get_exposed_port(8080))
 
     @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.http_port}"
+
+    @property
     def grpc_port(self) -> int:
         return int(self._container.get_exposed_port(50051))
 
     def version(self) -> str:
-        return WEAVIATE_VERSION
+        """What the server says it is (as the native server's does)."""
+        request = urllib.request.Request(f"{self.url}/v1/meta", headers={"Authorization": f"Bearer {self.api_key}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return str(json.load(response)["version"])
 
     def stop(self) -> None:
         self._container.stop()

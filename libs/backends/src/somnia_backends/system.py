@@ -25,6 +25,7 @@ from somnia_backends.process import BackendError
 # Ports inside the network (the images' and the chart's defaults).
 NATS_PORT, WEAVIATE_HTTP_PORT, WEAVIATE_GRPC_PORT, NEO4J_BOLT_PORT = 4222, 8080, 50051, 7687
 PUBLIC = ("capture", "recall")
+METRICS_PORT = 9464  # the chart's metrics.port
 KEYS_IN_CONTAINER = "/etc/somnia/api-keys.json"
 # What every container gets: nothing written outside its volumes, no capabilities, no privilege gain.
 HARDENING = (
@@ -80,6 +81,7 @@ class ContainerSystem:
             "SOMNIA_GRAPH_NEO4J_USER": "neo4j",
             "SOMNIA_GRAPH_NEO4J_PASSWORD": self.neo4j_password,
             "SOMNIA_AUTH_API_KEYS_FILE": KEYS_IN_CONTAINER,
+            "SOMNIA_METRICS_PORT": str(METRICS_PORT),
             **self.extra_env,
         }
 
@@ -173,6 +175,16 @@ class ContainerSystem:
         """Run a command in a service's container (what an operator does with `kubectl exec`)."""
         result = engine.call(["exec", self.container(service), *argv], check=False, timeout_s=timeout_s)
         return result.returncode, result.stdout + result.stderr
+
+    def metrics(self, service: str) -> str:
+        """The service's Prometheus exposition, read from inside its container (as a scraper would)."""
+        read = (
+            f"import urllib.request as u; print(u.urlopen('http://127.0.0.1:{METRICS_PORT}/metrics').read().decode())"
+        )
+        code, output = self.exec(service, "python", "-c", read, timeout_s=30)
+        if code != 0:
+            raise BackendError(f"{service} served no metrics on {METRICS_PORT}: {output[-1000:]}")
+        return output
 
     def kill(self, service: str) -> None:
         engine.call(["kill", "--signal=KILL", self.container(service)])

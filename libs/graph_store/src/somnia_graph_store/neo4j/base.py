@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from neo4j import AsyncGraphDatabase, AsyncManagedTransaction, NotificationMinimumSeverity
+from neo4j import (
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    NotificationDisabledClassification,
+    NotificationMinimumSeverity,
+)
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from somnia_graph_store.ports import LABELS, GraphStoreError, Label
@@ -49,8 +54,13 @@ SCHEMA_ALREADY_THERE = frozenset(
 class Neo4jGraphBase:
     def __init__(self, uri: str, *, user: str, password: str, database: str = "neo4j") -> None:
         # Warnings only: "already exists" notices from every replica's schema run would flood INFO logs.
+        # And no "unrecognized" ones: on a new database every read names a relationship type or property
+        # that nothing has written yet, and each such read would log a warning (seen in the containers).
         self._driver = AsyncGraphDatabase.driver(
-            uri, auth=(user, password), notifications_min_severity=NotificationMinimumSeverity.WARNING
+            uri,
+            auth=(user, password),
+            notifications_min_severity=NotificationMinimumSeverity.WARNING,
+            notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
         )
         self._database = database
         self._uri = uri
