@@ -55,7 +55,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     keys_file = tmp_path_factory.mktemp("keys") / "api-keys.json"
     keys = write_keys(keys_file, {"fleet": (["containers/*"], ["capture", "recall", "feedback", "forget"])})
     keys_file.chmod(0o644)  # read by the services' user (10001) through a read-only mount; hashes only
-    found = ContainerSystem(ROOT, keys_file)
+    found = ContainerSystem(ROOT, keys_file, tracing=True)
     try:
         found.start()
     except BackendError:
@@ -179,6 +179,33 @@ def test_a_sweep_in_its_container_reports_what_it_archived(fleet: Fleet) -> None
     assert (
         swept and swept[0]["hot_after"] == swept[0]["hot_before"] - swept[0]["archived"] and swept[0]["hot_before"] >= 5
     ), output
+
+
+def test_a_captured_turn_is_one_trace_through_the_collector(fleet: Fleet) -> None:
+    """Spans from capture, embedding and graph, sent through the project's collector configuration (its
+    traces pipeline) to a trace backend, arrive as one trace: Capture -> JetStream -> embed -> store ->
+    graph link."""
+    capture(fleet, NS, "traced", ["The quarterly review moved to the Tuesday after Easter."])
+    assert eventually(lambda: recall(fleet, "when is the quarterly review?", k=1))
+
+    def the_trace() -> dict[str, object] | None:
+        for trace in fleet.system.traces("capture"):
+            tags = [{t["key"]: t["value"] for t in span["tags"]} for span in trace["spans"]]
+            if any(t.get("somnia.turn_id") == "traced-0" for t in tags):
+                services = {trace["processes"][s["processID"]]["serviceName"] for s in trace["spans"]}
+                if {"capture", "embedding", "graph"} <= services:
+                    return trace
+        return None
+
+    trace = eventually(the_trace, timeout_s=60, every_s=1)
+    assert trace, "no trace of the captured turn reached the trace backend with capture, embedding and graph spans"
+    names = [span["operationName"] for span in trace["spans"]]  # type: ignore[index]
+    hops = ("CaptureService/Capture", "embedding.index_turn", "embedder.embed", "memory_store.upsert", "graph.link")
+    for expected in hops:
+        assert any(expected in name for name in names), (expected, names)
+    assert len({span["traceID"] for span in trace["spans"]}) == 1  # type: ignore[index]
+    probes_only = [t for t in fleet.system.traces("capture") if all("Health" in s["operationName"] for s in t["spans"])]
+    assert not probes_only, "health probes are traced: they would bury the real calls"
 
 
 def test_every_dashboard_panel_finds_its_series_in_the_running_services(fleet: Fleet) -> None:

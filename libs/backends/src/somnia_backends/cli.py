@@ -20,9 +20,9 @@ from somnia_nats_server import NatsServer
 from somnia_backends import images
 from somnia_backends.docker_api import run_with_docker_api
 from somnia_backends.neo4j import Neo4jServer, install_neo4j
-from somnia_backends.pins import HELM_VERSION, NEO4J_VERSION, WEAVIATE_VERSION
+from somnia_backends.pins import HELM_VERSION, JAEGER_VERSION, NEO4J_VERSION, WEAVIATE_VERSION
 from somnia_backends.process import BackendError
-from somnia_backends.tools import install_helm
+from somnia_backends.tools import install_helm, install_jaeger
 from somnia_backends.weaviate import WeaviateServer, install_weaviate
 
 console = Console()
@@ -33,6 +33,7 @@ def install() -> None:
         ("Weaviate " + WEAVIATE_VERSION, install_weaviate),
         ("Neo4j " + NEO4J_VERSION, install_neo4j),
         ("Helm " + HELM_VERSION, install_helm),
+        ("Jaeger " + JAEGER_VERSION, install_jaeger),
     )
     for name, step in steps:
         started = time.monotonic()
@@ -105,7 +106,7 @@ def build_images(repo: Path, results: Path | None) -> None:
         (f"base {b.name}", partial(images.build_base, b)) for b in images.BASES.values()
     ]
     steps += [(s, partial(images.build_service, repo, s, p, tag)) for s, p in ports.items()]
-    steps += [(b, partial(images.build_backend, repo, b)) for b in ("nats", "weaviate", "neo4j")]
+    steps += [(b, partial(images.build_backend, repo, b)) for b in images.BACKENDS]
     built: list[tuple[str, images.Built]] = []
     for name, step in steps:
         with console.status(f"building {name}"):

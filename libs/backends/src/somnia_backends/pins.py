@@ -7,6 +7,7 @@ from pathlib import Path
 
 WEAVIATE_VERSION = "v1.36.0"
 NEO4J_VERSION = "5.26.30"
+JAEGER_VERSION = "v1.76.0"  # the module's tag; the program is Jaeger v2, an OpenTelemetry Collector build
 HELM_VERSION = "v3.22.0"  # the last line that runs on Java 17; 2025.x needs Java 21
 
 

@@ -7,15 +7,22 @@ chart runs them. Capture and recall are published on loopback ports for callers 
 
 from __future__ import annotations
 
+import json
 import secrets
+import shutil
+import tempfile
 import time
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
+import yaml
 from somnia_nats_server import port_is_open
 
 from somnia_backends import engine
@@ -25,6 +32,8 @@ from somnia_backends.process import BackendError
 # Ports inside the network (the images' and the chart's defaults).
 NATS_PORT, WEAVIATE_HTTP_PORT, WEAVIATE_GRPC_PORT, NEO4J_BOLT_PORT = 4222, 8080, 50051, 7687
 PUBLIC = ("capture", "recall")
+# The services export spans to the collector, in batches sent every 200 ms (the SDK's default is 5 s).
+TRACING_ENV = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4317", "OTEL_BSP_SCHEDULE_DELAY": "200"}
 METRICS_PORT = 9464  # the chart's metrics.port
 KEYS_IN_CONTAINER = "/etc/somnia/api-keys.json"
 # What every container gets: nothing written outside its volumes, no capabilities, no privilege gain.
@@ -49,6 +58,10 @@ class ContainerSystem:
     published: dict[str, int] = field(default_factory=dict)
     collection: str = "SomniaMemory"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Traces: the project's collector configuration (its traces pipeline) in front of a Jaeger that
+    # stands where Tempo stands in the chart's setup; the services export to the collector.
+    tracing: bool = False
+    _workdir: Path | None = None
 
     @property
     def network(self) -> str:
@@ -82,16 +95,17 @@ class ContainerSystem:
             "SOMNIA_GRAPH_NEO4J_PASSWORD": self.neo4j_password,
             "SOMNIA_AUTH_API_KEYS_FILE": KEYS_IN_CONTAINER,
             "SOMNIA_METRICS_PORT": str(METRICS_PORT),
+            **(TRACING_ENV if self.tracing else {}),
             **self.extra_env,
         }
 
-    def _run(self, name: str, image: str, env: dict[str, str], extra: list[str]) -> None:
+    def _run(self, name: str, image: str, env: dict[str, str], extra: list[str], args: tuple[str, ...] = ()) -> None:
         argv = ["run", "--detach", f"--name={self.container(name)}", f"--network={self.network}"]
         argv += [f"--network-alias={name}", *HARDENING, f"--volume={self.container(name)}-data:/data"]
         # Health is probed by this class (`healthy`); the engine's timers would need systemd.
         argv.append("--no-healthcheck")
         argv += [f"--env={k}={v}" for k, v in env.items()]
-        engine.call([*argv, *extra, image])
+        engine.call([*argv, *extra, image, *args])
 
     def start_backends(self) -> None:
         images = backend_images()
@@ -106,6 +120,17 @@ class ContainerSystem:
         }
         self._run("weaviate", images["weaviate"], weaviate_env, [])
         self._run("neo4j", images["neo4j"], {"NEO4J_PASSWORD": self.neo4j_password}, [])
+        if self.tracing:
+            self._workdir = Path(tempfile.mkdtemp(prefix="somnia-system-"))
+            config = self._workdir / "otel-collector.yaml"
+            config.write_text(yaml.safe_dump(collector_config(self.repo)))
+            config.chmod(0o644)
+            # Jaeger all-in-one listens on localhost unless told otherwise.
+            self._run("tempo", images["jaeger"], {"JAEGER_LISTEN_HOST": "0.0.0.0"}, ["--publish=127.0.0.1::16686"])
+            mount = f"--volume={config}:/etc/otelcol/config.yaml:ro"
+            self._run("otel-collector", images["jaeger"], {}, [mount], ("--config", "/etc/otelcol/config.yaml"))
+            mapped = engine.call(["port", self.container("tempo"), "16686"]).stdout.split()[0]
+            self.published["traces"] = int(mapped.rsplit(":", 1)[1])
 
     def start_service(self, service: str) -> None:
         ports = service_ports(self.repo)
@@ -130,7 +155,15 @@ class ContainerSystem:
         self._wait(lambda: all(self._listening(n, p) for n, p in self._backend_ports()), timeout_s, "backends")
 
     def _backend_ports(self) -> list[tuple[str, int]]:
-        return [("nats", NATS_PORT), ("weaviate", WEAVIATE_HTTP_PORT), ("neo4j", NEO4J_BOLT_PORT)]
+        ports = [("nats", NATS_PORT), ("weaviate", WEAVIATE_HTTP_PORT), ("neo4j", NEO4J_BOLT_PORT)]
+        return ports + ([("tempo", 4317), ("otel-collector", 4317)] if self.tracing else [])
+
+    def traces(self, service: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Traces that touched `service`, from the trace backend's query API (Jaeger's JSON)."""
+        query = urllib.parse.urlencode({"service": service, "limit": limit, "lookback": "1h"})
+        url = f"http://127.0.0.1:{self.published['traces']}/api/traces?{query}"
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return list(json.load(answer)["data"] or [])
 
     def _listening(self, name: str, port: int) -> bool:
         """A port is open inside a container: read from the kernel's table, no tool needed in the image."""
@@ -151,7 +184,7 @@ class ContainerSystem:
 
     def exited(self) -> list[str]:
         """Containers of this system that are no longer running."""
-        names = ("nats", "weaviate", "neo4j", *service_ports(self.repo))
+        names = self._names()
         listed = engine.call(
             ["ps", "--all", "--filter", f"name=somnia-{self.suffix}-", "--format={{.Names}} {{.State}}"]
         )
@@ -201,17 +234,22 @@ class ContainerSystem:
 
     def logs_tail(self, lines: int = 15) -> str:
         out = []
-        for name in ("nats", "weaviate", "neo4j", *service_ports(self.repo)):
+        for name in self._names():
             logs = engine.call(["logs", f"--tail={lines}", self.container(name)], check=False)
             if logs.returncode == 0:
                 out.append(f"--- {name}\n{(logs.stdout + logs.stderr).strip()}")
         return "\n".join(out)
 
+    def _names(self) -> tuple[str, ...]:
+        return ("nats", "weaviate", "neo4j", "tempo", "otel-collector", *service_ports(self.repo))
+
     def remove(self) -> None:
-        names = ("nats", "weaviate", "neo4j", *service_ports(self.repo))
+        names = self._names()
         engine.call(["rm", "--force", "--time=5", *(self.container(n) for n in names)], check=False)
         engine.call(["volume", "rm", "--force", *(f"{self.container(n)}-data" for n in names)], check=False)
         engine.call(["network", "rm", "--force", self.network], check=False)
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> ContainerSystem:
         try:
@@ -224,3 +262,16 @@ class ContainerSystem:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.remove()
+
+
+def collector_config(repo: Path) -> dict[str, Any]:
+    """deploy/observability/otel-collector.yaml as a collector on one machine runs it: the traces pipeline
+    exactly as written (OTLP in, memory_limiter and batch, OTLP out to `tempo`); the metrics pipeline is
+    left out, since its Prometheus receiver discovers pods through the Kubernetes API and its exporter
+    writes to a Prometheus, neither of which exists here (the services' /metrics are scraped directly)."""
+    config: dict[str, Any] = yaml.safe_load((repo / "deploy" / "observability" / "otel-collector.yaml").read_text())
+    config["service"]["pipelines"] = {"traces": config["service"]["pipelines"]["traces"]}
+    used = config["service"]["pipelines"]["traces"]
+    for section, key in (("receivers", "receivers"), ("processors", "processors"), ("exporters", "exporters")):
+        config[section] = {name: spec for name, spec in config[section].items() if name in used[key]}
+    return config

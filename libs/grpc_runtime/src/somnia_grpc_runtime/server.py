@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters
 from opentelemetry.trace import TracerProvider
 from somnia_auth import ServerSecurity
 
@@ -55,7 +55,10 @@ class GrpcServer:
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
         ]
-        tracing = aio_server_interceptor(tracer_provider=tracer_provider)  # type: ignore[no-untyped-call]
+        # Probes call the health service every few seconds: a trace for each would bury the real calls.
+        tracing = aio_server_interceptor(  # type: ignore[no-untyped-call]
+            tracer_provider=tracer_provider, filter_=filters.negate(filters.health_check())
+        )
         # Past max_concurrent_rpcs a call is refused at once with RESOURCE_EXHAUSTED: a flood meets
         # backpressure instead of queueing until memory runs out.
         self._server = grpc.aio.server(
