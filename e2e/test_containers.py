@@ -54,7 +54,6 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
         pytest.skip(why)
     keys_file = tmp_path_factory.mktemp("keys") / "api-keys.json"
     keys = write_keys(keys_file, {"fleet": (["containers/*"], ["capture", "recall", "feedback", "forget"])})
-    keys_file.chmod(0o644)  # read by the services' user (10001) through a read-only mount; hashes only
     found = ContainerSystem(ROOT, keys_file, tracing=True)
     try:
         found.start()

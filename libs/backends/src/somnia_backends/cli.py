@@ -1,12 +1,14 @@
-"""`somnia-backends install | up | images | docker-api -- CMD`: install the pinned servers into the cache,
-run them all on loopback (data in a temporary directory) until Ctrl-C, build every container image
-(`make images`), or run CMD with a Docker API for testcontainers (podman's, when there is no Docker)."""
+"""`somnia-backends install | up | images | system | docker-api -- CMD`: install the pinned servers into
+the cache, run them all on loopback (data in a temporary directory) until Ctrl-C, build every container
+image (`make images`), run the whole system as containers until Ctrl-C, or run CMD with a Docker API
+for testcontainers (podman's, when there is no Docker)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from somnia_backends.docker_api import run_with_docker_api
 from somnia_backends.neo4j import Neo4jServer, install_neo4j
 from somnia_backends.pins import HELM_VERSION, JAEGER_VERSION, NEO4J_VERSION, WEAVIATE_VERSION
 from somnia_backends.process import BackendError
+from somnia_backends.system import ContainerSystem
 from somnia_backends.tools import install_helm, install_jaeger
 from somnia_backends.weaviate import WeaviateServer, install_weaviate
 
@@ -144,16 +147,58 @@ def build_images(repo: Path, results: Path | None) -> None:
         results.write_text(json.dumps(record, indent=2) + "\n")
 
 
+def run_system(repo: Path, api_keys: Path | None) -> None:
+    """Every image as a container on one network until Ctrl-C; capture, recall and traces on loopback."""
+    if api_keys is None or not api_keys.is_file():
+        raise BackendError(
+            "give --api-keys FILE, a key file made by `somnia keys create NAME --namespace 'acme/*' "
+            "--scope capture --scope recall --file FILE` (the services read it; keep the printed key)"
+        )
+    system = ContainerSystem(repo, api_keys.resolve(), tracing=True)
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with console.status("starting NATS, Weaviate, Neo4j, the collector, Jaeger and every service"):
+            started = time.monotonic()
+            system.start()
+        table = Table(title=f"Somnia as containers, ready in {time.monotonic() - started:.0f}s (Ctrl-C stops it)")
+        table.add_column("what")
+        table.add_column("where")
+        table.add_row("capture (gRPC)", system.capture)
+        table.add_row("recall (gRPC)", system.recall)
+        table.add_row("traces (Jaeger UI)", f"http://127.0.0.1:{system.published['traces']}")
+        table.add_row("network", system.network)
+        ports = f"SOMNIA_CAPTURE_PORT={system.published['capture']} SOMNIA_RECALL_PORT={system.published['recall']}"
+        table.add_row("CLI environment", f"{ports} SOMNIA_API_KEY=<your key>")
+        console.print(table)
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopping ...")
+    finally:
+        system.remove()
+        console.print("containers, volumes and network removed")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="somnia-backends", description=__doc__)
-    parser.add_argument("command", choices=["install", "up", "images", "docker-api"])
+    parser.add_argument("command", choices=["install", "up", "images", "system", "docker-api"])
     parser.add_argument("--repo", type=Path, default=Path.cwd(), help="the repository root (images)")
     parser.add_argument("--results", type=Path, help="write image sizes and build times here as JSON (images)")
-    parser.add_argument("argv", nargs=argparse.REMAINDER, help="docker-api: the command to run, after --")
-    args = parser.parse_args()
+    parser.add_argument("--api-keys", type=Path, help="the services' key file (system)")
+    argv = sys.argv[1:]
+    # docker-api's command follows `--`: everything after it is the command's, never ours.
+    ours, command = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
+    args = parser.parse_args(ours)
     try:
         if args.command == "docker-api":
-            raise SystemExit(run_with_docker_api(args.argv[1:] if args.argv[:1] == ["--"] else args.argv))
+            raise SystemExit(run_with_docker_api(command))
+        if args.command == "system":
+            run_system(args.repo, args.api_keys)
+            return
         if args.command == "images":
             install()
             build_images(args.repo, args.results)

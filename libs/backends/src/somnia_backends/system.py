@@ -121,8 +121,7 @@ class ContainerSystem:
         self._run("weaviate", images["weaviate"], weaviate_env, [])
         self._run("neo4j", images["neo4j"], {"NEO4J_PASSWORD": self.neo4j_password}, [])
         if self.tracing:
-            self._workdir = Path(tempfile.mkdtemp(prefix="somnia-system-"))
-            config = self._workdir / "otel-collector.yaml"
+            config = self.workdir() / "otel-collector.yaml"
             config.write_text(yaml.safe_dump(collector_config(self.repo)))
             config.chmod(0o644)
             # Jaeger all-in-one listens on localhost unless told otherwise.
@@ -132,9 +131,23 @@ class ContainerSystem:
             mapped = engine.call(["port", self.container("tempo"), "16686"]).stdout.split()[0]
             self.published["traces"] = int(mapped.rsplit(":", 1)[1])
 
+    def workdir(self) -> Path:
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="somnia-system-"))
+        return self._workdir
+
+    def staged_keys(self) -> Path:
+        """The key file as the services' user (10001) can read it: `somnia keys create` writes it 0600 for
+        its owner, a Secret volume mounts it 0644. It holds hashes only."""
+        staged = self.workdir() / "api-keys.json"
+        if not staged.exists():
+            shutil.copyfile(self.api_keys_file, staged)
+            staged.chmod(0o644)
+        return staged
+
     def start_service(self, service: str) -> None:
         ports = service_ports(self.repo)
-        extra = [f"--volume={self.api_keys_file}:{KEYS_IN_CONTAINER}:ro"]
+        extra = [f"--volume={self.staged_keys()}:{KEYS_IN_CONTAINER}:ro"]
         if service in PUBLIC:
             extra.append(f"--publish=127.0.0.1::{ports[service]}")
         self._run(service, service_images(self.repo)[service], self.service_env(service), extra)
