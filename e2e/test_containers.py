@@ -237,6 +237,7 @@ def test_every_dashboard_panel_finds_its_series_in_the_running_services(fleet: F
     missing = {name: sorted(panels) for name, panels in queried.items() if name not in series}
     assert not missing, f"panels query series no service serves: {missing}"
     # The traffic above moved the capture and recall counters: the panels have something to draw.
+    assert series["somnia_capture_rejected_total"] >= 1  # the refused capture above
     moving = [n for n in queried if series[n] > 0]
     assert any("capture" in n for n in moving) and any("recall" in n for n in moving), moving
 

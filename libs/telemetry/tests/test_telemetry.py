@@ -46,3 +46,13 @@ def test_metrics_are_served_only_on_a_port(unused_tcp_port: int) -> None:
     serve_metrics(metrics, unused_tcp_port, host="127.0.0.1")
     body = urllib.request.urlopen(f"http://127.0.0.1:{unused_tcp_port}/metrics", timeout=5).read().decode()
     assert "somnia_turns_indexed_total 3.0" in body
+
+
+def test_error_series_exist_at_zero_before_the_first_error() -> None:
+    from somnia_telemetry.metrics import CAPTURE_REJECTION_CODES, RECALL_ERROR_CODES, create_metrics
+
+    metrics = create_metrics()
+    for code in RECALL_ERROR_CODES:
+        assert metrics.registry.get_sample_value("somnia_recall_errors_total", {"code": code}) == 0.0
+    for code in CAPTURE_REJECTION_CODES:
+        assert metrics.registry.get_sample_value("somnia_capture_rejected_total", {"code": code}) == 0.0

@@ -41,18 +41,10 @@ def call(
 
 
 def image_exists(tag: str) -> bool:
-    return (
-        call(["image", "exists", tag], check=False).returncode == 0
-        if _is_podman()
-        else bool(call(["images", "-q", tag], check=False).stdout.strip())
-    )
+    return call(["image", "inspect", tag], check=False).returncode == 0
 
 
 def image_size(tag: str) -> int:
     """Bytes the image takes unpacked, as the engine reports it."""
     found = json.loads(call(["image", "inspect", tag]).stdout)
     return int(found[0]["Size"])
-
-
-def _is_podman() -> bool:
-    return os.path.basename(engine()) == "podman"

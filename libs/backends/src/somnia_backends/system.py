@@ -2,7 +2,8 @@
 each with a read-only root filesystem, as user 10001, with no capabilities and tini as PID 1, the way the
 chart runs them. Capture and recall are published on loopback ports for callers on the host.
 
-`somnia-backends system up` runs it until Ctrl-C; the container e2e suite starts one per test module.
+`somnia-backends system --api-keys FILE` runs it until Ctrl-C; the container e2e suite starts one per
+test module.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class ContainerSystem:
     def recall(self) -> str:
         return f"127.0.0.1:{self.published['recall']}"
 
-    def service_env(self, service: str) -> dict[str, str]:
+    def service_env(self) -> dict[str, str]:
         """What the chart's commonEnv gives every component, pointed at this network's servers."""
         return {
             "SOMNIA_NATS_URL": f"nats://nats:{NATS_PORT}",
@@ -150,7 +151,7 @@ class ContainerSystem:
         extra = [f"--volume={self.staged_keys()}:{KEYS_IN_CONTAINER}:ro"]
         if service in PUBLIC:
             extra.append(f"--publish=127.0.0.1::{ports[service]}")
-        self._run(service, service_images(self.repo)[service], self.service_env(service), extra)
+        self._run(service, service_images(self.repo)[service], self.service_env(), extra)
         if service in PUBLIC:
             mapped = engine.call(["port", self.container(service), str(ports[service])]).stdout.split()[0]
             self.published[service] = int(mapped.rsplit(":", 1)[1])

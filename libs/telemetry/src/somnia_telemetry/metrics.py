@@ -32,7 +32,22 @@ class ServiceMetrics:
     forgotten: Counter
 
 
+# The statuses each error counter counts. Their series exist from the start, at 0: a dashboard's error
+# panel then shows none instead of "no data", and rate() sees the first error as a rise from 0.
+CAPTURE_REJECTION_CODES = ("PERMISSION_DENIED", "RESOURCE_EXHAUSTED")
+RECALL_ERROR_CODES = ("PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "INVALID_ARGUMENT", "NOT_FOUND", "UNAVAILABLE")
+
+
 def create_metrics() -> ServiceMetrics:
+    metrics = _create_metrics()
+    for code in CAPTURE_REJECTION_CODES:
+        metrics.capture_rejected.labels(code)
+    for code in RECALL_ERROR_CODES:
+        metrics.recall_errors.labels(code)
+    return metrics
+
+
+def _create_metrics() -> ServiceMetrics:
     registry = CollectorRegistry()
     return ServiceMetrics(
         registry=registry,
