@@ -31,6 +31,7 @@ from somnia_backends.tools import install_jaeger
 from somnia_backends.weaviate import install_weaviate
 
 SUITE = "bookworm"
+MACHINE_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"  # Debian's, with what the machine's admin added
 # Docs, manuals and translations are left out of every base: nothing at run time reads them.
 DPKG_EXCLUDES = ("/usr/share/doc/*", "/usr/share/man/*", "/usr/share/info/*", "/usr/share/locale/*")
 
@@ -121,10 +122,10 @@ def service_ports(repo: Path) -> dict[str, int]:
 
 
 def build_ca_file() -> Path | None:
-    """The CA bundle a build's downloads trust (SOMNIA_BUILD_CA_FILE, else SSL_CERT_FILE): passed to the
-    build as a secret, never copied into a layer."""
-    for name in ("SOMNIA_BUILD_CA_FILE", "SSL_CERT_FILE"):
-        value = os.environ.get(name)
+    """The CA bundle a build's downloads trust (SOMNIA_BUILD_CA_FILE, else SSL_CERT_FILE, else the
+    machine's bundle): passed to the build as a secret, never copied into a layer. Behind a proxy that
+    intercepts TLS, the machine trusts the proxy and so must the build."""
+    for value in (os.environ.get("SOMNIA_BUILD_CA_FILE"), os.environ.get("SSL_CERT_FILE"), MACHINE_CA_BUNDLE):
         if value and Path(value).is_file():
             return Path(value)
     return None
