@@ -4,6 +4,7 @@ images of everything, with the whole system run as containers."""
 
 from somnia_backends.engine import engine_unavailable_reason, image_exists
 from somnia_backends.images import backend_images, service_images, service_ports
+from somnia_backends.kube_api import KubeApiServer
 from somnia_backends.kube_play import ChartPods
 from somnia_backends.neo4j import Neo4jServer, install_neo4j
 from somnia_backends.pins import NEO4J_VERSION, WEAVIATE_VERSION, cache_root
@@ -17,6 +18,7 @@ __all__ = [
     "BackendError",
     "ChartPods",
     "ContainerSystem",
+    "KubeApiServer",
     "Neo4jServer",
     "WeaviateServer",
     "backend_images",

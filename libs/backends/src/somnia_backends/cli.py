@@ -22,10 +22,17 @@ from somnia_nats_server import NatsServer
 from somnia_backends import images
 from somnia_backends.docker_api import run_with_docker_api
 from somnia_backends.neo4j import Neo4jServer, install_neo4j
-from somnia_backends.pins import HELM_VERSION, JAEGER_VERSION, NEO4J_VERSION, WEAVIATE_VERSION
+from somnia_backends.pins import (
+    ETCD_VERSION,
+    HELM_VERSION,
+    JAEGER_VERSION,
+    KUBERNETES_VERSION,
+    NEO4J_VERSION,
+    WEAVIATE_VERSION,
+)
 from somnia_backends.process import BackendError
 from somnia_backends.system import ContainerSystem
-from somnia_backends.tools import install_helm, install_jaeger
+from somnia_backends.tools import install_etcd, install_helm, install_jaeger, install_kube_apiserver
 from somnia_backends.weaviate import WeaviateServer, install_weaviate
 
 console = Console()
@@ -37,6 +44,8 @@ def install() -> None:
         ("Neo4j " + NEO4J_VERSION, install_neo4j),
         ("Helm " + HELM_VERSION, install_helm),
         ("Jaeger " + JAEGER_VERSION, install_jaeger),
+        ("kube-apiserver " + KUBERNETES_VERSION, install_kube_apiserver),
+        ("etcd " + ETCD_VERSION, install_etcd),
     )
     for name, step in steps:
         started = time.monotonic()
