@@ -9,9 +9,11 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import grpc
 import pytest
@@ -23,6 +25,7 @@ from somnia_backends import ContainerSystem
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.containers]
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 NS = "containers/agent/alice"
 CHAOS_NS = "containers/agent/chaos"
 SESSIONS = {
@@ -107,14 +110,19 @@ def recall(fleet: Fleet, query: str, k: int = 5, namespace: str = NS) -> list[re
             raise
 
 
-def eventually(check, timeout_s: float = 90, every_s: float = 0.5):  # type: ignore[no-untyped-def]
+def eventually(check: Callable[[], T], timeout_s: float = 90, every_s: float = 0.5) -> T:
     deadline = time.monotonic() + timeout_s
     while not (found := check()) and time.monotonic() < deadline:
         time.sleep(every_s)
     return found
 
 
-def events(output: str) -> list[dict[str, object]]:
+def recalled_from(fleet: Fleet, question: str, session: str) -> list[recall_pb2.RecalledItem]:
+    """The top item for the question, if it is a turn of the session."""
+    return [i for i in recall(fleet, question, k=1) if i.provenance.turn_id.startswith(f"{session}-")]
+
+
+def events(output: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
@@ -126,9 +134,7 @@ def test_turns_captured_over_grpc_are_recalled_and_warm_the_next_session(fleet: 
         "Where are we travelling in spring?": "trip",
         "why does the nightly ETL job crash?": "work",
     }.items():
-        top = eventually(
-            lambda q=question, s=session: [i for i in recall(fleet, q, k=1) if i.provenance.turn_id.startswith(f"{s}-")]
-        )
+        top = eventually(partial(recalled_from, fleet, question, session))
         assert top, f"{question!r} never recalled its session {session}"
     with channel(fleet, fleet.capture) as ch:
         capture_pb2_grpc.CaptureServiceStub(ch).StartSession(
@@ -187,7 +193,7 @@ def test_a_captured_turn_is_one_trace_through_the_collector(fleet: Fleet) -> Non
     capture(fleet, NS, "traced", ["The quarterly review moved to the Tuesday after Easter."])
     assert eventually(lambda: recall(fleet, "when is the quarterly review?", k=1))
 
-    def the_trace() -> dict[str, object] | None:
+    def the_trace() -> dict[str, Any] | None:
         for trace in fleet.system.traces("capture"):
             tags = [{t["key"]: t["value"] for t in span["tags"]} for span in trace["spans"]]
             if any(t.get("somnia.turn_id") == "traced-0" for t in tags):
@@ -198,11 +204,11 @@ def test_a_captured_turn_is_one_trace_through_the_collector(fleet: Fleet) -> Non
 
     trace = eventually(the_trace, timeout_s=60, every_s=1)
     assert trace, "no trace of the captured turn reached the trace backend with capture, embedding and graph spans"
-    names = [span["operationName"] for span in trace["spans"]]  # type: ignore[index]
+    names = [span["operationName"] for span in trace["spans"]]
     hops = ("CaptureService/Capture", "embedding.index_turn", "embedder.embed", "memory_store.upsert", "graph.link")
     for expected in hops:
         assert any(expected in name for name in names), (expected, names)
-    assert len({span["traceID"] for span in trace["spans"]}) == 1  # type: ignore[index]
+    assert len({span["traceID"] for span in trace["spans"]}) == 1
     probes_only = [t for t in fleet.system.traces("capture") if all("Health" in s["operationName"] for s in t["spans"])]
     assert not probes_only, "health probes are traced: they would bury the real calls"
 
@@ -247,7 +253,7 @@ def hot_count(fleet: Fleet, namespace: str) -> int:
         "forgetting", "python", "-m", "somnia_forgetting", "status", "--namespace", namespace
     )
     assert code == 0, output
-    return int(next(e for e in events(output) if e.get("event") == "status")["hot"])  # type: ignore[arg-type]
+    return int(next(e for e in events(output) if e.get("event") == "status")["hot"])
 
 
 def test_workers_killed_mid_ingest_lose_nothing_and_store_nothing_twice(fleet: Fleet) -> None:
