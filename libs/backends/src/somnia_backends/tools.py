@@ -14,6 +14,29 @@ from somnia_backends.pins import ETCD_VERSION, HELM_VERSION, JAEGER_VERSION, KUB
 from somnia_backends.process import BackendError
 
 
+def go_env(**extra: str) -> dict[str, str]:
+    """Go's module and build caches under ~/.cache/somnia, static binaries, modules resolved as needed."""
+    return {
+        **os.environ,
+        "GOMODCACHE": str(cache_root() / "go" / "mod"),
+        "GOCACHE": str(cache_root() / "go" / "build"),
+        "CGO_ENABLED": "0",
+        "GOFLAGS": "-mod=mod",
+        **extra,
+    }
+
+
+def run_go(argv: list[str], what: str, *, cwd: Path | None = None, **extra_env: str) -> str:
+    """`go argv` with go_env(); its stdout, or a BackendError that says which step of building `what` failed."""
+    go = shutil.which("go")
+    if go is None:
+        raise BackendError(f"the Go toolchain is needed to build {what}; install Go 1.25 or newer")
+    result = subprocess.run([go, *argv], cwd=cwd, env=go_env(**extra_env), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BackendError(f"building {what} failed at `go {' '.join(argv[:2])}`:\n{result.stderr[-4000:]}")
+    return result.stdout
+
+
 def helm_binary(version: str = HELM_VERSION) -> Path:
     return cache_root() / "bin" / f"helm-{version}" / "helm"
 
@@ -23,22 +46,8 @@ def install_helm(version: str = HELM_VERSION) -> Path:
     binary = helm_binary(version)
     if binary.is_file():
         return binary
-    go = shutil.which("go")
-    if go is None:
-        raise BackendError("the Go toolchain is needed to build Helm; install Go 1.25 or newer")
-    env = {
-        **os.environ,
-        "GOBIN": str(binary.parent),
-        "GOMODCACHE": str(cache_root() / "go" / "mod"),
-        "GOCACHE": str(cache_root() / "go" / "build"),
-        "CGO_ENABLED": "0",
-    }
     binary.parent.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [go, "install", f"helm.sh/helm/v3/cmd/helm@{version}"], env=env, capture_output=True, text=True
-    )
-    if result.returncode != 0 or not binary.is_file():
-        raise BackendError(f"building Helm {version} failed:\n{result.stderr[-4000:]}")
+    run_go(["install", f"helm.sh/helm/v3/cmd/helm@{version}"], f"Helm {version}", GOBIN=str(binary.parent))
     return binary
 
 
@@ -52,50 +61,16 @@ def install_jaeger(version: str = JAEGER_VERSION) -> Path:
     binary = jaeger_binary(version)
     if binary.is_file():
         return binary
-    go = shutil.which("go")
-    if go is None:
-        raise BackendError("the Go toolchain is needed to build Jaeger; install Go 1.25 or newer")
     module = cache_root() / "go" / f"jaeger-{version}"
     module.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "GOMODCACHE": str(cache_root() / "go" / "mod"),
-        "GOCACHE": str(cache_root() / "go" / "build"),
-        "CGO_ENABLED": "0",
-        "GOFLAGS": "-mod=mod",
-    }
+    what = f"Jaeger {version}"
+    if not (module / "go.mod").exists():
+        run_go(["mod", "init", "somnia.local/jaeger"], what, cwd=module)
     package = "github.com/jaegertracing/jaeger/cmd/jaeger"
-    steps = [
-        [go, "mod", "init", "somnia.local/jaeger"] if not (module / "go.mod").exists() else None,
-        [go, "get", "-tool", f"{package}@{version}"],
-        [go, "build", "-o", str(binary), package],
-    ]
+    run_go(["get", "-tool", f"{package}@{version}"], what, cwd=module)
     binary.parent.mkdir(parents=True, exist_ok=True)
-    for argv in filter(None, steps):
-        result = subprocess.run(argv, cwd=module, env=env, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise BackendError(f"building Jaeger {version} failed at `{' '.join(argv[1:3])}`:\n{result.stderr[-4000:]}")
+    run_go(["build", "-o", str(binary), package], what, cwd=module)
     return binary
-
-
-def _go_env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "GOMODCACHE": str(cache_root() / "go" / "mod"),
-        "GOCACHE": str(cache_root() / "go" / "build"),
-        "CGO_ENABLED": "0",
-        "GOFLAGS": "-mod=mod",
-    }
-
-
-def _go(argv: list[str], module: Path, what: str) -> str:
-    go = shutil.which("go")
-    if go is None:
-        raise BackendError(f"the Go toolchain is needed to build {what}; install Go 1.25 or newer")
-    result = subprocess.run([go, *argv], cwd=module, env=_go_env(), capture_output=True, text=True)
-    if result.returncode != 0:
-        raise BackendError(f"building {what} failed at `go {' '.join(argv[:2])}`:\n{result.stderr[-4000:]}")
-    return result.stdout
 
 
 def kube_apiserver_binary(version: str = KUBERNETES_VERSION) -> Path:
@@ -114,8 +89,8 @@ def install_kube_apiserver(version: str = KUBERNETES_VERSION) -> Path:
     module.mkdir(parents=True, exist_ok=True)
     what = f"kube-apiserver {version}"
     if not (module / "go.mod").exists():
-        _go(["mod", "init", "somnia.local/kubernetes"], module, what)
-        found = json.loads(_go(["mod", "download", "-json", f"k8s.io/kubernetes@{version}"], module, what))
+        run_go(["mod", "init", "somnia.local/kubernetes"], what, cwd=module)
+        found = json.loads(run_go(["mod", "download", "-json", f"k8s.io/kubernetes@{version}"], what, cwd=module))
         staging = [
             line.split()[0] for line in Path(found["GoMod"]).read_text().splitlines() if "=> ./staging/src/" in line
         ]
@@ -124,12 +99,12 @@ def install_kube_apiserver(version: str = KUBERNETES_VERSION) -> Path:
         with (module / "go.mod").open("a") as go_mod:
             go_mod.write(f"\nreplace (\n{replaces})\n")
     package = "k8s.io/kubernetes/cmd/kube-apiserver"
-    _go(["get", "-tool", f"{package}@{version}"], module, what)
+    run_go(["get", "-tool", f"{package}@{version}"], what, cwd=module)
     major, minor = version.removeprefix("v").split(".")[:2]
     stamp = "k8s.io/component-base/version"
     ldflags = f"-X {stamp}.gitVersion={version} -X {stamp}.gitMajor={major} -X {stamp}.gitMinor={minor}"
     binary.parent.mkdir(parents=True, exist_ok=True)
-    _go(["build", "-ldflags", ldflags, "-o", str(binary), package], module, what)
+    run_go(["build", "-ldflags", ldflags, "-o", str(binary), package], what, cwd=module)
     return binary
 
 
@@ -158,9 +133,9 @@ def install_etcd(version: str = ETCD_VERSION) -> Path:
     module.mkdir(parents=True, exist_ok=True)
     what = f"etcd {version}"
     if not (module / "go.mod").exists():
-        _go(["mod", "init", "somnia.local/etcd"], module, what)
+        run_go(["mod", "init", "somnia.local/etcd"], what, cwd=module)
     (module / "main.go").write_text(ETCD_MAIN)
-    _go(["get", f"go.etcd.io/etcd/server/v3@{version}"], module, what)
+    run_go(["get", f"go.etcd.io/etcd/server/v3@{version}"], what, cwd=module)
     binary.parent.mkdir(parents=True, exist_ok=True)
-    _go(["build", "-o", str(binary), "."], module, what)
+    run_go(["build", "-o", str(binary), "."], what, cwd=module)
     return binary

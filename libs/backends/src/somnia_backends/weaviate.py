@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
-import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,7 +14,8 @@ from types import TracebackType
 from somnia_nats_server import free_port
 
 from somnia_backends.pins import WEAVIATE_VERSION, cache_root
-from somnia_backends.process import BackendError, ServerProcess
+from somnia_backends.process import ServerProcess
+from somnia_backends.tools import run_go
 
 MODULE = "github.com/weaviate/weaviate/cmd/weaviate-server"
 
@@ -30,21 +29,8 @@ def install_weaviate(version: str = WEAVIATE_VERSION) -> Path:
     binary = weaviate_binary(version)
     if binary.is_file():
         return binary
-    go = shutil.which("go")
-    if go is None:
-        raise BackendError("the Go toolchain is needed to build Weaviate; install Go 1.25 or newer")
-    env = {
-        **os.environ,
-        "GOBIN": str(binary.parent),
-        "GOMODCACHE": str(cache_root() / "go" / "mod"),
-        "GOCACHE": str(cache_root() / "go" / "build"),
-        "GOFLAGS": "-mod=mod",
-        "CGO_ENABLED": "0",
-    }
     binary.parent.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run([go, "install", f"{MODULE}@{version}"], env=env, capture_output=True, text=True)
-    if result.returncode != 0 or not binary.is_file():
-        raise BackendError(f"building Weaviate {version} failed:\n{result.stderr[-4000:]}")
+    run_go(["install", f"{MODULE}@{version}"], f"Weaviate {version}", GOBIN=str(binary.parent))
     return binary
 
 
