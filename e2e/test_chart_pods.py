@@ -6,7 +6,6 @@ them over gRPC from the host. What kube play cannot take as rendered is adapted,
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth.testing import write_keys
 from somnia_backends import ChartPods
 
-from .test_containers import Fleet, capture, channel, eventually, recall
+from .test_containers import Fleet, capture, channel, eventually, recall, require_images
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.containers]
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,16 +24,7 @@ NS = "containers/agent/chart"
 
 @pytest.fixture(scope="module")
 def pods(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ChartPods, Fleet]]:
-    from somnia_backends import backend_images, engine_unavailable_reason, image_exists, service_images
-
-    reason = engine_unavailable_reason()
-    wanted = [*service_images(ROOT).values(), *backend_images().values()]
-    missing = [] if reason else [image for image in wanted if not image_exists(image)]
-    if reason or missing:
-        why = reason or f"images not built ({', '.join(missing)}): run `make images`"
-        if os.environ.get("SOMNIA_REQUIRE_BACKENDS") == "1":
-            pytest.fail(why)
-        pytest.skip(why)
+    require_images()
     keys_file = tmp_path_factory.mktemp("keys") / "api-keys.json"
     keys = write_keys(keys_file, {"fleet": (["containers/*"], ["capture", "recall", "feedback", "forget"])})
     with ChartPods(ROOT, keys_file) as running:

@@ -39,22 +39,25 @@ FERRY = {
 }
 
 
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    from somnia_backends import BackendError, backend_images, engine_unavailable_reason, image_exists, service_images
+def require_images() -> None:
+    """Fail (under `make test`) or skip when the engine or an image from `make images` is missing."""
+    from somnia_backends import backend_images, engine_unavailable_reason, image_exists, service_images
 
-    required = os.environ.get("SOMNIA_REQUIRE_BACKENDS") == "1"
     reason = engine_unavailable_reason()
-    missing = (
-        []
-        if reason
-        else [i for i in (*service_images(ROOT).values(), *backend_images().values()) if not image_exists(i)]
-    )
+    wanted = [*service_images(ROOT).values(), *backend_images().values()]
+    missing = [] if reason else [image for image in wanted if not image_exists(image)]
     if reason or missing:
         why = reason or f"images not built ({', '.join(missing)}): run `make images`"
-        if required:
+        if os.environ.get("SOMNIA_REQUIRE_BACKENDS") == "1":
             pytest.fail(why)
         pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    from somnia_backends import BackendError
+
+    require_images()
     keys_file = tmp_path_factory.mktemp("keys") / "api-keys.json"
     keys = write_keys(keys_file, {"fleet": (["containers/*"], ["capture", "recall", "feedback", "forget"])})
     found = ContainerSystem(ROOT, keys_file, tracing=True)
