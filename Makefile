@@ -7,6 +7,8 @@ UV_VERSION := 0.13.9
 BUF_VERSION := 1.75.0
 UV         := $(CACHE)/uv-$(UV_VERSION)/bin/uv
 BUF        := $(CACHE)/npm/node_modules/.bin/buf
+# The trainer's own environment: torch, transformers and peft (gigabytes) stay out of .venv and images.
+TRAINER_VENV := $(CACHE)/trainer-venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_CACHE_DIR := $(CACHE)/uv-cache
 export HF_HUB_OFFLINE := 1
@@ -15,7 +17,7 @@ export SOMNIA_CACHE := $(CACHE)
 export CONTAINERS_CONF ?= $(CURDIR)/deploy/containers/containers.conf
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench-compare bench bench-safety bench-quality clean backends backends-install containers-install images
+.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench-compare bench bench-safety bench-quality clean backends backends-install containers-install images trainer-setup trainer-test
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,6 +57,12 @@ lint: setup proto-check ## ruff, the architecture (import-linter), mypy, buf, ha
 	$(UV) run --no-sync hadolint services/Dockerfile deploy/images/*.Dockerfile
 	$(UV) run --no-sync mypy $(filter-out libs/proto/src,$(wildcard libs/*/src)) services/*/src cli/src sdk/python/src integrations/*/src
 
+trainer-setup: $(UV) ## the trainer's environment (torch, transformers, peft) in ~/.cache/somnia/trainer-venv
+	UV_PROJECT_ENVIRONMENT=$(TRAINER_VENV) $(UV) sync --locked --package somnia-trainer --extra torch --group test
+
+trainer-test: trainer-setup ## the real LoRA training loop on a tiny random causal LM, on CPU, in the trainer's environment
+	cd services/trainer && $(TRAINER_VENV)/bin/pytest --confcutdir=. $(PYTEST_ARGS)
+
 backends-install: setup ## build Weaviate and fetch Neo4j (pinned) into ~/.cache/somnia; minutes once, then instant
 	$(UV) run --no-sync somnia-backends install
 
@@ -67,12 +75,14 @@ containers-install: ## podman, runc and mmdebstrap from Debian's packages, when 
 images: setup backends-install containers-install ## build every image here (Debian bases by mmdebstrap, no registry); sizes to benchmarks/results/images.json
 	$(UV) run --no-sync somnia-backends images --results benchmarks/results/images.json
 
-test: lint backends-install containers-install ## everything: lint, unit, component, integration and e2e on real NATS, Weaviate, Neo4j, and the system as containers
+test: lint backends-install containers-install trainer-setup ## everything: lint, unit, component, integration and e2e on real NATS, Weaviate, Neo4j, and the system as containers
 	$(UV) run --no-sync somnia-backends images
 	SOMNIA_REQUIRE_BACKENDS=1 $(UV) run --no-sync pytest $(PYTEST_ARGS)
 	@echo "the store contract suites again, on the same servers from their images through testcontainers:"
 	$(UV) run --no-sync somnia-backends docker-api -- env SOMNIA_BACKENDS=containers SOMNIA_REQUIRE_BACKENDS=1 \
 		$(UV) run --no-sync pytest libs/memory_store libs/graph_store libs/backends $(PYTEST_ARGS)
+	@echo "the trainer's real LoRA loop, in its own environment:"
+	cd services/trainer && $(TRAINER_VENV)/bin/pytest --confcutdir=. $(PYTEST_ARGS)
 
 test-fast: setup ## unit and component tests only
 	$(UV) run --no-sync pytest -m "not integration and not e2e" $(PYTEST_ARGS)
