@@ -1,8 +1,9 @@
-"""`somnia`: up, status, capture, import, recall, warm, feedback, dream, forget, keys, nats-config."""
+"""`somnia`: up, status, capture, import, recall, warm, feedback, dream, adapters, forget, keys, nats-config."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import time
@@ -29,6 +30,7 @@ from somnia_cli.exports import read_chatgpt, read_claude
 from somnia_cli.forgetting import run_forgetting, sweep_table
 from somnia_cli.keys import keys_app
 from somnia_cli.nats_users import OPERATOR, nats_authorization, nats_url
+from somnia_cli.parametric import adapters_table, explain_table, run_dreaming
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health, common_env, service_specs
 from somnia_cli.transcripts import ParsedLine, parse_chat_text, read_jsonl
@@ -476,9 +478,19 @@ def dream(
     run_id: Annotated[str, typer.Option(help="resume this run, or name a new one")] = "",
     job: Annotated[list[str] | None, typer.Option(help="only this job and what it needs (repeat)")] = None,
     offline: Annotated[bool, typer.Option(help="run without NATS: no events, no resumable checkpoint")] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(help="print the promotion rule's decision on every candidate for the weights; change nothing"),
+    ] = False,
+    limit: Annotated[int, typer.Option(help="with --explain: at most this many candidates")] = 40,
+    as_json: Annotated[bool, typer.Option("--json", help="with --explain: the decisions as JSON lines")] = False,
 ) -> None:
-    """Dream over recent sessions: mine patterns, find communities and clusters, consolidate insights."""
+    """Dream over recent sessions: mine patterns, find communities and clusters, consolidate insights.
+    `--job promote` also trains an adapter when the promotion rule says it is worth it."""
     settings = CliSettings()
+    if explain:
+        _explain(namespace or settings.namespace, days, since, limit, as_json, settings)
+        return
     if not offline and not _nats_up(settings):
         raise fail(
             f"NATS is not running on {settings.host}:{settings.nats_port}; start `somnia up` first, "
@@ -496,6 +508,45 @@ def dream(
     if outcome.error:
         raise fail(outcome.error)
     console.print(f"[dim]log: {log_path}; recall now finds the insights (kinds semantic and procedural)[/]")
+
+
+def _explain(namespace: str, days: float, since: str, limit: int, as_json: bool, settings: CliSettings) -> None:
+    args = ["--namespace", namespace, "--days", str(days), *(["--since", since] if since else [])]
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log_path = settings.home / "dream.log"
+    out = run_dreaming("explain", args, common_env(settings, nats_user="dreaming"), str(log_path))
+    if out.returncode:
+        raise fail(f"explaining the promotion rule failed (exit {out.returncode}); see {log_path}")
+    if as_json:
+        for line in out.lines:
+            print(json.dumps(line))
+        return
+    console.print(explain_table(out.lines, limit))
+
+
+@app.command()
+def adapters(
+    namespace: NamespaceOption = None,
+    serving: Annotated[bool, typer.Option(help="print what a LoRA-serving engine (vLLM) loads, as JSON")] = False,
+) -> None:
+    """The LoRA adapters dreaming trained for a namespace: version, status (live, stale, ...), memories, probes."""
+    settings = CliSettings()
+    if not _nats_up(settings):
+        raise fail(f"NATS is not running on {settings.host}:{settings.nats_port}; start `somnia up` first")
+    ns = namespace or settings.namespace
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log_path = settings.home / "dream.log"
+    args = ["--namespace", ns, *(["--serving"] if serving else [])]
+    out = run_dreaming("adapters", args, common_env(settings, nats_user="dreaming"), str(log_path))
+    if out.returncode:
+        raise fail(f"reading the adapter registry failed (exit {out.returncode}); see {log_path}")
+    if serving:
+        print(json.dumps({k: v for k, v in out.lines[0].items() if k != "event"}, indent=2))
+        return
+    if not out.lines:
+        console.print(f"no adapters for {ns} yet: `somnia dream --explain` shows what the promotion rule decides")
+        return
+    console.print(adapters_table(ns, out.lines))
 
 
 @app.command()

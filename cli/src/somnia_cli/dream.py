@@ -19,6 +19,7 @@ JOB_TITLES = {
     "communities": "detect communities",
     "clusters": "cluster contexts",
     "consolidate": "consolidate insights",
+    "promote": "train an adapter",
 }
 
 

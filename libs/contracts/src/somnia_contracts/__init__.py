@@ -1,6 +1,7 @@
 """Somnia's event contracts: versioned subjects, streams and pydantic event models shared by services."""
 
 from somnia_contracts.access import (
+    ADAPTERS_BUCKET,
     ERASERS,
     TOMBSTONES_BUCKET,
     WARM_PACKS_BUCKET,
@@ -8,6 +9,7 @@ from somnia_contracts.access import (
     streams_used,
 )
 from somnia_contracts.events import (
+    DEFAULT_DREAM_JOBS,
     DREAM_JOBS,
     EVENT_TYPES,
     FEEDBACK_SIGNALS,
@@ -72,10 +74,12 @@ from somnia_contracts.subjects import (
 from somnia_contracts.usage import USAGE_BUCKET, NamespaceUsage, usage_key
 
 __all__ = [
+    "ADAPTERS_BUCKET",
     "ARCHIVE_SUFFIX",
     "AUDIT_STREAM",
     "CACHE_STREAM",
     "CONTENT_STREAMS",
+    "DEFAULT_DREAM_JOBS",
     "DREAM_JOBS",
     "DREAM_RUNS_BUCKET",
     "DREAM_STREAM",

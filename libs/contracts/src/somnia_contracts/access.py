@@ -18,6 +18,8 @@ from somnia_contracts.usage import USAGE_BUCKET
 WARM_PACKS_BUCKET = "somnia_warm_packs"
 # Erasure's record of what was forgotten, so a repeated request answers "already forgotten".
 TOMBSTONES_BUCKET = "somnia_forgotten"
+# The LoRA adapters dreaming trained, with the memories inside each (somnia_parametric's registry).
+ADAPTERS_BUCKET = "somnia_adapters"
 
 # Recall owns erasure: it reaches every stream that holds content, and writes the audit stream.
 EXTRA_STREAMS: dict[str, tuple[str, ...]] = {
@@ -28,9 +30,16 @@ BUCKETS: dict[str, tuple[str, ...]] = {
     "embedding": (USAGE_BUCKET,),
     "graph": (),
     "cache-warming": (WARM_PACKS_BUCKET,),
-    "forgetting": (FORGETTING_BUCKET,),
-    "dreaming": (DREAM_RUNS_BUCKET,),
-    "recall": (WARM_PACKS_BUCKET, TOMBSTONES_BUCKET, DREAM_RUNS_BUCKET, FORGETTING_BUCKET, USAGE_BUCKET),
+    "forgetting": (FORGETTING_BUCKET, ADAPTERS_BUCKET),
+    "dreaming": (DREAM_RUNS_BUCKET, ADAPTERS_BUCKET),
+    "recall": (
+        WARM_PACKS_BUCKET,
+        TOMBSTONES_BUCKET,
+        DREAM_RUNS_BUCKET,
+        FORGETTING_BUCKET,
+        USAGE_BUCKET,
+        ADAPTERS_BUCKET,
+    ),
 }
 # Services that erase messages (MSG.DELETE, PURGE); the others may only add and read.
 ERASERS = ("recall",)

@@ -193,8 +193,11 @@ def parse_event(data: bytes) -> Event:
     return model.model_validate(body)
 
 
-DreamJob = Literal["patterns", "success", "communities", "clusters", "consolidate"]
+# `promote` (the promotion rule, and training an adapter when it says so) runs only when asked for: a
+# scheduled dream runs the others, a retrain after forgetting asks for `promote` alone.
+DreamJob = Literal["patterns", "success", "communities", "clusters", "consolidate", "promote"]
 DREAM_JOBS: tuple[str, ...] = get_args(DreamJob)
+DEFAULT_DREAM_JOBS: tuple[DreamJob, ...] = ("patterns", "success", "communities", "clusters", "consolidate")
 
 
 class DreamEvent(BaseModel):

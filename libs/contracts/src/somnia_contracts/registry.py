@@ -123,7 +123,8 @@ EVENT_KINDS: tuple[EventKind, ...] = (
         "session_id",
         lambda e: f"withdrawn/{e.namespace}/{e.by_memory_id}/{e.memory_ids[0]}/{len(e.memory_ids)}",
         published_by=("graph",),
-        consumed_by=("recall",),
+        # recall erases them when asked to; forgetting marks the adapters holding them stale
+        consumed_by=("recall", "forgetting"),
     ),
     EventKind(
         MemoryArchived,
@@ -155,7 +156,8 @@ EVENT_KINDS: tuple[EventKind, ...] = (
         DREAM_STREAM,
         "run_id",
         lambda e: MsgIds.dream_requested(e.namespace, e.run_id),
-        published_by=("cli", "dreaming"),
+        # recall (erasure) and forgetting (retraction, supersession) ask to retrain a stale adapter
+        published_by=("cli", "dreaming", "recall", "forgetting"),
         consumed_by=("dreaming",),
     ),
     EventKind(

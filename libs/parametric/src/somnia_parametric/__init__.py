@@ -2,6 +2,8 @@
 (the promotion rule), the dataset they are trained from, and the registry of adapters that forgetting
 marks stale. The trainer (services/trainer) and the job that launches it (dreaming) build on these."""
 
+from somnia_contracts import ADAPTERS_BUCKET
+
 from somnia_parametric.dataset import (
     PROBE_PHRASINGS,
     TRAIN_PHRASINGS,
@@ -16,7 +18,6 @@ from somnia_parametric.dataset import (
 )
 from somnia_parametric.promotion import BatchDecision, CandidateStats, Check, Decision, decide, decide_batch
 from somnia_parametric.registry import (
-    ADAPTERS_BUCKET,
     HOLDING,
     AdapterRecord,
     AdapterRegistry,
@@ -25,11 +26,21 @@ from somnia_parametric.registry import (
     serving_manifest,
 )
 from somnia_parametric.settings import DatasetSettings, PromotionSettings, TrainingSettings
+from somnia_parametric.staleness import EventPublisher, StaleAdapters
+from somnia_parametric.training import (
+    RESULT_FILE,
+    TERMINATION_LOG_BYTES,
+    TrainingJob,
+    TrainingResult,
+    trainer_args,
+)
 
 __all__ = [
     "ADAPTERS_BUCKET",
     "HOLDING",
     "PROBE_PHRASINGS",
+    "RESULT_FILE",
+    "TERMINATION_LOG_BYTES",
     "TRAIN_PHRASINGS",
     "AdapterRecord",
     "AdapterRegistry",
@@ -41,9 +52,13 @@ __all__ = [
     "DatasetManifest",
     "DatasetSettings",
     "Decision",
+    "EventPublisher",
     "Probe",
     "PromotedMemory",
     "PromotionSettings",
+    "StaleAdapters",
+    "TrainingJob",
+    "TrainingResult",
     "TrainingSettings",
     "adapter_key",
     "build_records",
@@ -52,5 +67,6 @@ __all__ = [
     "read_records",
     "serving_manifest",
     "topic_of",
+    "trainer_args",
     "write_dataset",
 ]

@@ -19,9 +19,8 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from somnia_bus import erase_subject, key_prefix_subject, open_key_value
-from somnia_contracts import namespace_key_prefix
+from somnia_contracts import ADAPTERS_BUCKET, namespace_key_prefix
 
-ADAPTERS_BUCKET = "somnia_adapters"
 # training: a job runs; live: served and advertised; stale: holds a memory that changed or was erased;
 # failed: the job failed; retired: replaced by a newer live adapter.
 AdapterStatus = Literal["training", "live", "stale", "failed", "retired"]

@@ -62,6 +62,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--job", action="append", default=[], choices=get_args(DreamJob), help="only these jobs")
     run.add_argument("--progress", choices=("log", "jsonl"), default="log")
     run.add_argument("--no-bus", action="store_true", help="no NATS: checkpoints in process, no events")
+    explain = sub.add_parser("explain", help="the promotion rule's decision on every candidate, with its numbers")
+    explain.add_argument("--namespace", action="append", default=[], help="tenant/agent/user")
+    explain.add_argument("--days", type=float, default=None, help="the window sessions are counted over")
+    explain.add_argument("--since", default=None)
+    explain.add_argument("--until", default=None)
+    adapters = sub.add_parser("adapters", help="a namespace's adapters in the registry (needs NATS)")
+    adapters.add_argument("--namespace", action="append", default=[], help="tenant/agent/user")
+    adapters.add_argument("--serving", action="store_true", help="print what a LoRA-serving engine loads")
     return parser.parse_args(argv)
 
 
@@ -111,11 +119,55 @@ def run_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def explain_command(args: argparse.Namespace) -> int:
+    """One JSON line per candidate (its checks and numbers), then one for the batch."""
+    from somnia_dreaming.parametric.report import explain_lines
+
+    settings = DreamingSettings()
+    namespaces = args.namespace or settings.namespace_list
+    if not namespaces:
+        print("name a namespace: --namespace tenant/agent/user", file=sys.stderr)
+        return 2
+    for namespace in namespaces:
+        try:
+            validate_namespace(namespace)
+            window = window_of(args, namespace, settings)
+        except (IdentifierError, ValidationError, ValueError) as exc:
+            print(f"bad input: {exc}", file=sys.stderr)
+            return 2
+        for line in asyncio.run(explain_lines(window)):
+            JsonLinesProgress.emit(**line)
+    return 0
+
+
+def adapters_command(args: argparse.Namespace) -> int:
+    from somnia_dreaming.parametric.report import adapter_lines
+
+    settings = DreamingSettings()
+    namespaces = args.namespace or settings.namespace_list
+    if not namespaces:
+        print("name a namespace: --namespace tenant/agent/user", file=sys.stderr)
+        return 2
+    for namespace in namespaces:
+        try:
+            validate_namespace(namespace)
+        except IdentifierError as exc:
+            print(f"bad input: {exc}", file=sys.stderr)
+            return 2
+        for line in asyncio.run(adapter_lines(namespace, settings.nats_url, serving=args.serving)):
+            JsonLinesProgress.emit(**line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "run":
         return run_command(args)
+    if args.command == "explain":
+        return explain_command(args)
+    if args.command == "adapters":
+        return adapters_command(args)
     from somnia_dreaming.main import run
 
     run()

@@ -3,17 +3,22 @@ line (the chart's CronJob and `somnia dream` both call `python -m somnia_dreamin
 
 from __future__ import annotations
 
+from faststream.nats import NatsBroker
 from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, close_broker, create_broker, ensure_streams
 from somnia_contracts import DREAM_STREAM, MEMORY_STREAM, DreamJob
+from somnia_parametric import AdapterRegistry
 from somnia_service_runtime import ConsumerProcess
 from somnia_service_runtime import run as run_service
 from somnia_stores import Stores
+from somnia_tokens import TokenizerSettings, create_token_counter
 
 from somnia_dreaming.checkpoints import InProcessCheckpoints, KvCheckpoints, RunCheckpoints
 from somnia_dreaming.handlers import DreamRunCounter, JetStreamDreamEvents, consumer_specs, create_consumer
 from somnia_dreaming.jobs.consolidate import Consolidator
 from somnia_dreaming.models import DreamRunState, DreamWindow
+from somnia_dreaming.parametric.launchers import create_launcher
+from somnia_dreaming.parametric.promote import ParametricSettings, Promoter
 from somnia_dreaming.runner import DreamRunner, EventSink, ProgressSink
 from somnia_dreaming.settings import ConsolidationSettings, DreamingSettings, DreamSettings
 from somnia_dreaming.summarize import AbstractiveSummarizer, ExtractiveSummarizer, Summarizer
@@ -32,6 +37,19 @@ def create_summarizer(settings: ConsolidationSettings) -> Summarizer:
     )
 
 
+def create_promoter(stores: Stores, registry: AdapterRegistry | None) -> Promoter:
+    """The promotion rule and its trainer, from SOMNIA_PARAMETRIC_* (without a registry it only explains)."""
+    settings = ParametricSettings.from_env()
+    tokens = create_token_counter(TokenizerSettings())
+    return Promoter(stores.store, stores.graph, tokens, create_launcher(settings.launcher), settings, registry)
+
+
+async def open_registry(broker: NatsBroker) -> AdapterRegistry:
+    registry = AdapterRegistry(broker.connection.jetstream())
+    await registry.open()
+    return registry
+
+
 def create_runner(
     stores: Stores,
     summarizer: Summarizer,
@@ -39,6 +57,7 @@ def create_runner(
     checkpoints: RunCheckpoints,
     events: EventSink | None,
     announcer: JetStreamPublisher | None = None,
+    promoter: Promoter | None = None,
 ) -> DreamRunner:
     """`announcer` publishes the insights' memory.indexed, so the graph service links them."""
     consolidator = Consolidator(
@@ -51,7 +70,9 @@ def create_runner(
         credible_level=settings.success.credible_level,
         announcer=announcer,
     )
-    return DreamRunner(stores.graph, stores.store, consolidator, checkpoints, settings, events=events)
+    return DreamRunner(
+        stores.graph, stores.store, consolidator, checkpoints, settings, events=events, promoter=promoter
+    )
 
 
 class DreamingApp:
@@ -77,8 +98,15 @@ class DreamingApp:
         checkpoints = KvCheckpoints(self.broker.connection.jetstream(), bucket=self.settings.service.runs_bucket)
         await checkpoints.open()
         publisher = JetStreamPublisher(self.broker)
+        promoter = create_promoter(self.stores, await open_registry(self.broker))
         runner = create_runner(
-            self.stores, self.summarizer, self.settings, checkpoints, JetStreamDreamEvents(publisher), publisher
+            self.stores,
+            self.summarizer,
+            self.settings,
+            checkpoints,
+            JetStreamDreamEvents(publisher),
+            publisher,
+            promoter,
         )
         consumer = create_consumer(runner, self.process.tracer, self.settings.service, self.runs)
         self.process.consume(consumer_specs(self.settings.service), consumer.handle)
@@ -114,6 +142,7 @@ async def run_once(
         checkpoints: RunCheckpoints = InProcessCheckpoints()
         events: EventSink | None = None
         publisher: JetStreamPublisher | None = None
+        registry: AdapterRegistry | None = None
         if broker is not None:
             await broker.connect()
             await ensure_streams(broker, DREAM_STREAM, MEMORY_STREAM)
@@ -121,7 +150,9 @@ async def run_once(
             await kv.open()
             publisher = JetStreamPublisher(broker)
             checkpoints, events = kv, JetStreamDreamEvents(publisher)
-        runner = create_runner(stores, summarizer, dream, checkpoints, events, publisher)
+            registry = await open_registry(broker)
+        promoter = create_promoter(stores, registry)
+        runner = create_runner(stores, summarizer, dream, checkpoints, events, publisher, promoter)
         return await runner.run(window, run_id, jobs, progress)
     finally:
         if broker is not None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Protocol, get_args
 
 from somnia_contracts import (
+    DEFAULT_DREAM_JOBS,
     CommunityDetected,
     DreamEvent,
     DreamJob,
@@ -30,6 +31,7 @@ from somnia_dreaming.jobs.consolidate import Consolidator
 from somnia_dreaming.jobs.patterns import mine_patterns
 from somnia_dreaming.jobs.success import score_patterns
 from somnia_dreaming.models import DreamRunState, DreamWindow, JobResult
+from somnia_dreaming.parametric.promote import Promoter
 from somnia_dreaming.ports import DreamingGraph
 from somnia_dreaming.settings import DreamSettings
 
@@ -44,7 +46,7 @@ NEEDS: dict[str, tuple[DreamJob, ...]] = {
 
 def with_dependencies(jobs: tuple[DreamJob, ...]) -> tuple[DreamJob, ...]:
     wanted: set[str] = set()
-    pending: list[DreamJob] = list(jobs or get_args(DreamJob))
+    pending: list[DreamJob] = list(jobs or DEFAULT_DREAM_JOBS)
     while pending:
         job = pending.pop()
         if job not in wanted:
@@ -94,8 +96,10 @@ class DreamRunner:
         settings: DreamSettings,
         *,
         events: EventSink | None = None,
+        promoter: Promoter | None = None,
     ) -> None:
         self._graph, self._store, self._consolidator = graph, store, consolidator
+        self._promoter = promoter
         self._checkpoints, self._events, self._settings = checkpoints, events, settings.service
         self._mining, self._success, self._groups = settings.mining, settings.success, settings.groups
 
@@ -157,6 +161,8 @@ class DreamRunner:
             sink.started(job, await self._graph.count(ns, "Session"))
         elif job == "clusters":
             sink.started(job, await self._store.count(ns))
+        elif job == "promote" and self._promoter is not None:
+            sink.started(job, self._promoter.epochs)  # advanced once per training epoch
         else:
             sink.started(job, None)
         if job == "patterns":
@@ -167,6 +173,8 @@ class DreamRunner:
             return await self._communities(window, state, sink)
         if job == "clusters":
             return await self._clusters(window, state, sink)
+        if job == "promote":
+            return await self._promote(window, sink)
         return await self._consolidate(ns, state)
 
     async def _patterns(self, window: DreamWindow, sink: ProgressSink) -> JobResult:
@@ -264,6 +272,17 @@ class DreamRunner:
             insights=tuple(i.record.memory_id for i in done.insights),
             note=f"{len(done.insights)} insights {_count(i.layer for i in done.insights)}",
         )
+
+    async def _promote(self, window: DreamWindow, sink: ProgressSink) -> JobResult:
+        if self._promoter is None:
+            return JobResult(job="promote", note="no promotion here: this run has no adapter registry")
+
+        def on_progress(line: dict[str, object]) -> None:
+            if line.get("event") == "epoch":
+                sink.advanced("promote")
+
+        report = await self._promoter.promote(window, on_progress=on_progress)
+        return JobResult(job="promote", read=len(report.explained.candidates.stats), note=report.note)
 
     async def _write_groups(self, nodes: list[CommunityNode], run_id: str) -> None:
         if not nodes:

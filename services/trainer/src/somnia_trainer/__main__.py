@@ -11,9 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from somnia_parametric import TrainingSettings
-
-from somnia_trainer.result import TERMINATION_LOG_BYTES, TrainingResult
+from somnia_parametric import TERMINATION_LOG_BYTES, TrainingResult, TrainingSettings
 
 TERMINATION_LOG = Path("/dev/termination-log")
 

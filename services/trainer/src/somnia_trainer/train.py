@@ -18,10 +18,17 @@ from typing import Any
 
 import torch
 from peft import LoraConfig, get_peft_model
-from somnia_parametric import ChatRecord, DatasetManifest, Probe, TrainingSettings, read_records
+from somnia_parametric import (
+    RESULT_FILE,
+    ChatRecord,
+    DatasetManifest,
+    Probe,
+    TrainingResult,
+    TrainingSettings,
+    read_records,
+)
 
 from somnia_trainer.base_model import load_base
-from somnia_trainer.result import RESULT_FILE, TrainingResult
 from somnia_trainer.tokenizer import TextTokenizer
 
 IGNORE = -100
