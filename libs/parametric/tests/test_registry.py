@@ -40,14 +40,15 @@ async def test_erasing_a_memory_marks_only_the_adapters_holding_it_stale(nats_se
         await registry.put(adapter("b1", 1, ("m1",)).model_copy(update={"namespace": "acme/support/u2"}))
         assert [r.adapter_id for r in await registry.adapters(NS)] == ["a3", "a2", "a1"]
         assert await registry.next_version(NS) == 4
-        assert await registry.served_memory_ids(NS, ["a2", "a1", "nope"]) == {"m1", "m3"}
+        served = await registry.served(NS, ["a2", "a1", "nope"])
+        assert served.memory_ids == {"m1", "m3"} and served.applied == ("a2",)
 
         changed = await registry.mark_stale(NS, ["m1"], "erased on request")
         assert [r.adapter_id for r in changed] == ["a2"]
         a2 = await registry.get(NS, "a2")
         assert a2 is not None and a2.status == "stale" and a2.stale_memory_ids == ("m1",)
         assert a2.stale_reason == "erased on request"
-        assert await registry.served_memory_ids(NS, ["a2"]) == frozenset()
+        assert (await registry.served(NS, ["a2"])).memory_ids == frozenset()
         other = await registry.get("acme/support/u2", "b1")
         assert other is not None and other.status == "live"
         assert await registry.mark_stale(NS, ["m1"], "again") == []

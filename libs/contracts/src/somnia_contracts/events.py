@@ -284,4 +284,6 @@ class MemoryForgotten(BaseModel):
     stream_messages: int = Field(ge=0)
     insights_deleted: int = Field(ge=0)
     insights_rebuilt: int = Field(ge=0)
+    # LoRA adapters that held an erased memory, now stale (a retrain without it is requested).
+    adapters_stale: int = Field(default=0, ge=0)
     forgotten_at: AwareDatetime

@@ -40,6 +40,7 @@ from somnia_extraction import entity_key
 from somnia_graph_store import CommunityKind
 from somnia_memory_model import NEGATIVE, UsageReporter
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
+from somnia_parametric import StaleAdapters
 from somnia_warm_packs import WarmPackStore
 
 from somnia_erasure.insights import InsightRewriter
@@ -68,6 +69,7 @@ class ErasureReport(BaseModel):
     stream_messages: int = 0
     insights_deleted: int = 0
     insights_rebuilt: int = 0
+    adapters_stale: int = 0
 
 
 def digest(value: str) -> str:
@@ -86,6 +88,7 @@ class Eraser:
         *,
         extra_buckets: Sequence[str] = (),
         usage: UsageReporter | None = None,
+        adapters: StaleAdapters | None = None,
     ) -> None:
         self._store, self._graph, self._embedder = store, graph, embedder
         self._js, self._packs, self._publisher = js, packs, publisher
@@ -93,6 +96,8 @@ class Eraser:
         self._extra_buckets = tuple(extra_buckets)
         # Storage quotas see the space an erasure frees at once (a namespace erasure drops its figure).
         self._usage = usage
+        # Forgetting reaches the weights: adapters holding an erased memory go stale and are retrained.
+        self._adapters = adapters
         self._tombstones: KeyValue | None = None
         self._streams = StreamScrubber(js)
         self._insights = InsightRewriter(store, graph, embedder)
@@ -225,8 +230,16 @@ class Eraser:
             report.graph_nodes += await self._graph.erase_sessions(namespace, sorted(sessions))
         if memory_ids:
             report.graph_nodes += await self._graph.erase_memories(namespace, memory_ids)
+        # Adapters stop being served before the memory goes; their retrain is asked for once it is gone.
+        stale = []
+        if self._adapters is not None and memory_ids:
+            why = f"a memory inside was erased on request (audit {report.audit_id})"
+            stale = await self._adapters.memories_changed(namespace, memory_ids, why, retrain=False)
+            report.adapters_stale += len(stale)
         # The store goes last: it is what says a target exists, so an erasure cut short is found again.
         report.memories += await delete_everywhere(self._store, namespace, memory_ids)
+        if self._adapters is not None:
+            await self._adapters.request_retrain(namespace, stale)
 
     async def _scrub(self, namespace: str) -> None:
         """What was deleted leaves the disk too: indexes rewritten without it, the WAL emptied."""
@@ -267,4 +280,7 @@ class Eraser:
         report.warm_packs += await self._packs.erase_namespace(namespace)
         for bucket in self._extra_buckets:
             await erase_subject(self._js, *key_prefix_subject(bucket, namespace_key_prefix(namespace)))
+        if self._adapters is not None:
+            why = f"its namespace was erased (audit {report.audit_id})"
+            report.adapters_stale += len(await self._adapters.namespace_erased(namespace, why))
         return bool(report.memories or report.graph_nodes or report.stream_messages or report.warm_packs)

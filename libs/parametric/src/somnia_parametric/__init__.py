@@ -22,6 +22,7 @@ from somnia_parametric.registry import (
     AdapterRecord,
     AdapterRegistry,
     AdapterStatus,
+    Served,
     adapter_key,
     serving_manifest,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "Probe",
     "PromotedMemory",
     "PromotionSettings",
+    "Served",
     "StaleAdapters",
     "TrainingJob",
     "TrainingResult",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -48,6 +49,12 @@ class AdapterRecord(BaseModel):
     stale_memory_ids: tuple[str, ...] = ()
     created_at: AwareDatetime
     updated_at: AwareDatetime
+
+
+@dataclass(frozen=True)
+class Served:
+    memory_ids: frozenset[str]
+    applied: tuple[str, ...]  # the adapters asked for that were live
 
 
 def adapter_key(namespace: str, adapter_id: str) -> str:
@@ -147,17 +154,17 @@ class AdapterRegistry:
     async def live(self, namespace: str) -> list[AdapterRecord]:
         return [r for r in await self.adapters(namespace) if r.status == "live"]
 
-    async def served_memory_ids(self, namespace: str, adapter_ids: Sequence[str]) -> frozenset[str]:
+    async def served(self, namespace: str, adapter_ids: Sequence[str]) -> Served:
         """The memories that live adapters the caller runs already carry: recall and the warm pack leave
         them out. An adapter that is not live (stale, retired, unknown) saves nothing."""
-        if not adapter_ids:
-            return frozenset()
-        served: set[str] = set()
-        for adapter_id in set(adapter_ids):
+        memory_ids: set[str] = set()
+        applied: list[str] = []
+        for adapter_id in sorted(set(adapter_ids)):
             record = await self.get(namespace, adapter_id)
             if record is not None and record.status == "live":
-                served.update(record.memory_ids)
-        return frozenset(served)
+                memory_ids.update(record.memory_ids)
+                applied.append(adapter_id)
+        return Served(frozenset(memory_ids), tuple(applied))
 
     async def erase_namespace(self, namespace: str) -> int:
         """Forget every adapter record of a namespace (the namespace's erasure); returns how many."""

@@ -34,19 +34,27 @@ class StaleAdapters:
         stale = await self._registry.mark_stale(namespace, memory_ids, reason)
         for record in stale:
             log.info("adapter %s of %s is stale: %s", record.adapter_id, namespace, reason)
-            if retrain and self._publisher is not None:
-                now = datetime.now(UTC)
-                await self._publisher.publish_event(
-                    DreamRequested(
-                        namespace=namespace,
-                        run_id=f"retrain-{record.adapter_id}",
-                        since=now - self._window,
-                        until=now,
-                        jobs=("promote",),
-                        requested_at=now,
-                    )
-                )
+        if retrain:
+            await self.request_retrain(namespace, stale)
         return stale
+
+    async def request_retrain(self, namespace: str, stale: Iterable[AdapterRecord]) -> None:
+        """A `promote` run for each stale adapter (erasure asks only once the memory is gone, so the
+        retrain cannot read it)."""
+        if self._publisher is None:
+            return
+        for record in stale:
+            now = datetime.now(UTC)
+            await self._publisher.publish_event(
+                DreamRequested(
+                    namespace=namespace,
+                    run_id=f"retrain-{record.adapter_id}",
+                    since=now - self._window,
+                    until=now,
+                    jobs=("promote",),
+                    requested_at=now,
+                )
+            )
 
     async def namespace_erased(self, namespace: str, reason: str) -> list[AdapterRecord]:
         """Every adapter of an erased namespace goes stale; nothing is left to retrain on."""

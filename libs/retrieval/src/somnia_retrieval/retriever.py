@@ -71,6 +71,11 @@ class Retriever:
         self._standing = StandingReader(graph, store, settings) if graph is not None else None
         self._extractions: dict[tuple[str, date], Extraction] = {}
 
+    @property
+    def max_k(self) -> int:
+        """The most items one answer may hold."""
+        return self._max_k
+
     async def answer(
         self,
         namespace: str,

@@ -74,6 +74,9 @@ class WarmRequest(BaseModel):
     opening: str = ""
     tools: tuple[str, ...] = ()
     budgets: dict[LayerName, int] = Field(default_factory=lambda: dict(DEFAULT_BUDGETS))
+    # Memories the caller's model already carries (its live adapters): never packed, their budget goes
+    # to others.
+    exclude: frozenset[str] = frozenset()
 
 
 PITFALLS_HEADER = "### Pitfalls: tried before, and failed"
@@ -196,7 +199,7 @@ class WarmPackBuilder:
         }
         dreamt = [r.memory_id for layer in candidates.values() for r, _, _ in layer if r.kind in DREAMT_KINDS]
         sources = await self._graph.insight_sources(ns, dreamt) if dreamt and self._graph is not None else {}
-        claimed: set[str] = set()
+        claimed: set[str] = set(request.exclude)
         packed: dict[LayerName, PackLayer] = {}
         for name in CLAIM_ORDER:
             fresh = [c for c in candidates[name] if c[0].memory_id not in claimed]
@@ -204,7 +207,7 @@ class WarmPackBuilder:
             claimed.update(item.memory_id for item in packed[name].items)
         layers = [packed[name] for name in LAYER_ORDER]
         # Counting a namespace costs a scan; only an empty pack needs to know whether it is empty.
-        if not claimed and await self._store.count(ns) == 0:
+        if not any(layer.items for layer in layers) and await self._store.count(ns) == 0:
             raise UnknownNamespace(f"namespace {ns} holds no memories yet; nothing to warm a session with")
         rendered = "\n\n".join(layer.rendered for layer in layers if layer.items)
         return WarmPack(

@@ -37,6 +37,8 @@ async def get_or_build(
 
     A pack is a pure function of the stores and the session's start, so two builders racing for the same
     session write equivalent packs and the last write wins harmlessly."""
+    if request.exclude:  # a pack for this caller's adapters alone: built for the call, never stored
+        return await builder.build(request), False
     if packs is not None and not rebuild:
         stored = await packs.get(request.namespace, request.session_id)
         if stored is not None and {layer.layer: layer.budget for layer in stored.layers} == request.budgets:

@@ -113,14 +113,14 @@ async def test_promote_trains_an_adapter_and_forgetting_makes_it_stale(
         again = await promoter.promote(window)
         assert again.adapter is not None and again.adapter.adapter_id == adapter.adapter_id
         assert "already holds" in again.note
-        assert await registry.served_memory_ids(NS, [adapter.adapter_id]) == set(adapter.memory_ids)
+        assert (await registry.served(NS, [adapter.adapter_id])).memory_ids == set(adapter.memory_ids)
 
         erased = adapter.memory_ids[0]
         stale = await StaleAdapters(registry, JetStreamPublisher(broker)).memories_changed(
             NS, [erased], "erased on request"
         )
         assert [a.adapter_id for a in stale] == [adapter.adapter_id]
-        assert await registry.served_memory_ids(NS, [adapter.adapter_id]) == frozenset()
+        assert (await registry.served(NS, [adapter.adapter_id])).memory_ids == frozenset()
         client = await nats.connect(nats_server.url)
         try:
             sub = await client.jetstream().subscribe(Subjects.DREAM_REQUESTED_ALL, stream=DREAM_STREAM.name)

@@ -17,12 +17,14 @@ from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, open_key_value
-from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryArchived, namespace_key_prefix
+from somnia_contracts import DREAM_STREAM, MEMORY_STREAM, SESSION_STREAM, MemoryArchived, namespace_key_prefix
 from somnia_memory_model import ActivationLaw, StrengthSettings
+from somnia_parametric import AdapterRegistry, StaleAdapters
 from somnia_service_runtime import ConsumerProcess
 from somnia_service_runtime import run as run_service
 from somnia_stores import Stores
 
+from somnia_forgetting.adapters import AdapterAudit
 from somnia_forgetting.handlers import NegativeCounter, consumer_specs, create_consumer
 from somnia_forgetting.negative import NegativeKnowledge
 from somnia_forgetting.settings import ForgettingSettings
@@ -101,7 +103,9 @@ class ForgettingApp:
         self.settings = settings
         self.stores = stores
         self.law = law
-        self.process = ConsumerProcess("forgetting", settings, (SESSION_STREAM, MEMORY_STREAM), tracer_provider)
+        self.process = ConsumerProcess(
+            "forgetting", settings, (SESSION_STREAM, MEMORY_STREAM, DREAM_STREAM), tracer_provider
+        )
         self.process.readiness.watch("the memory store", stores.store.reachable)
         self.process.readiness.watch("the graph", stores.graph.reachable)
         self.broker = self.process.broker
@@ -109,6 +113,7 @@ class ForgettingApp:
         self.due: DueBucket | None = None
         self.sweeps = 0
         self._sweeper: Sweeper | None = None
+        self.adapters: AdapterAudit | None = None
         self._loop: asyncio.Task[None] | None = None
 
     async def start(self) -> int:
@@ -118,7 +123,11 @@ class ForgettingApp:
         self.due = DueBucket(await open_key_value(js, KeyValueConfig(bucket=self.settings.bucket, history=1)))
         publisher = JetStreamPublisher(self.broker)
         negative = NegativeKnowledge(self.stores.store, self.stores.graph, self.stores.embedder, publisher)
-        consumer = create_consumer(negative, self.due, self.process.tracer, self.settings, self.negative)
+        registry = AdapterRegistry(js)
+        await registry.open()
+        stale = StaleAdapters(registry, publisher)
+        self.adapters = AdapterAudit(registry, stale, self.stores.store, self.stores.graph)
+        consumer = create_consumer(negative, self.due, self.process.tracer, self.settings, self.negative, stale)
         self.process.consume(consumer_specs(self.settings), consumer.handle)
         port = await self.process.start()
         self._sweeper = create_sweeper(self.stores, self.settings, self.law, self.broker)
@@ -132,6 +141,8 @@ class ForgettingApp:
         swept = 0
         for key, namespace in await self.due.due():
             await self._sweeper.sweep(namespace)
+            if self.adapters is not None:  # what the sweep archived, and what changed since, leaves the weights
+                await self.adapters.check(namespace)
             await self.due.done(key)
             swept += 1
         self.sweeps += swept

@@ -16,6 +16,7 @@ from somnia_contracts import (
     SESSION_STREAM,
     MemoryArchived,
     MemoryFeedback,
+    MemoryWithdrawn,
     MsgIds,
     SessionClosed,
     Subjects,
@@ -124,5 +125,96 @@ async def test_reports_become_negative_memories_and_closed_sessions_are_swept(
         assert len(await store.scan(NS, SearchFilter(kinds=("negative",)))) == 2  # negative memories stay hot
     finally:
         await client.close()
+        await close_broker(broker)
+        await app.stop()
+
+
+async def test_withdrawn_and_superseded_memories_make_their_adapters_stale(
+    nats_server: NatsServer, tmp_path: Path, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    """A memory withdrawn in conversation makes the adapter holding it stale at once; a sweep finds the
+    adapter holding a memory superseded since; an adapter whose memories all still hold stays live."""
+    from somnia_graph_store import Supersession
+    from somnia_parametric import AdapterRecord, AdapterRegistry
+
+    store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
+    await graph.ensure_schema()
+    now = datetime.now(UTC)
+    texts = {"a": "I go to the gym on Elm Street.", "b": "My team is payments.", "c": "My team is search now."}
+    vectors = await embedder.embed(list(texts.values()))
+    ids = {key: memory_id_for(NS, "s-1", f"t-{key}", 0) for key in texts}
+    await store.upsert(
+        [
+            MemoryRecord(
+                memory_id=ids[key],
+                namespace=NS,
+                text=text,
+                session_id="s-1",
+                turn_id=f"t-{key}",
+                role="user",
+                occurred_at=now,
+                recorded_at=now,
+                embedder=embedder.name,
+                vector=vectors[n],
+            )
+            for n, (key, text) in enumerate(texts.items())
+        ]
+    )
+    await graph.upsert_supersessions(
+        [Supersession(namespace=NS, newer_id=ids["c"], older_id=ids["b"], reason="team changed", recorded_at=now)]
+    )
+    settings = ForgettingSettings(nats_url=nats_server.url, health_port=0, sweep_interval_s=3600, bucket="test_due")
+    app = ForgettingApp(settings, Stores(embedder, store, graph), StrengthSettings().law())
+    await app.start()
+    broker = create_broker(nats_server.url, name="test")
+    await broker.connect()
+    await ensure_streams(broker, SESSION_STREAM, MEMORY_STREAM)
+    try:
+        registry = AdapterRegistry(broker.connection.jetstream())
+        await registry.open()
+        for n, key in enumerate(texts, start=1):
+            await registry.put(
+                AdapterRecord(
+                    namespace=NS,
+                    adapter_id=f"v{n}-{key * 8}",
+                    version=n,
+                    base_model="tiny-random",
+                    dataset_version=key * 16,
+                    memory_ids=(ids[key],),
+                    status="live",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        withdrawn = MemoryWithdrawn(
+            namespace=NS,
+            session_id="s-1",
+            memory_ids=(ids["a"],),
+            status="retracted",
+            by_memory_id="m-strike-that",
+            withdrawn_at=now,
+        )
+        publisher = JetStreamPublisher(broker)
+        await publisher.publish_event(withdrawn)
+        for _ in range(100):
+            first = await registry.get(NS, "v1-aaaaaaaa")
+            if first is not None and first.status == "stale":
+                break
+            await asyncio.sleep(0.05)
+        assert first is not None and first.status == "stale"
+        assert first.stale_reason == "retracted in conversation (memory m-strike-that)"
+        closed = SessionClosed(namespace=NS, session_id="s-1", ended_at=now)
+        await publisher.publish_event(closed)
+        assert app.due is not None
+        for _ in range(100):
+            if await app.due.due():
+                break
+            await asyncio.sleep(0.05)
+        assert await app.sweep_due() == 1
+        statuses = {r.adapter_id: (r.status, r.stale_reason) for r in await registry.adapters(NS)}
+        assert statuses["v2-bbbbbbbb"] == ("stale", f"superseded by memory {ids['c']}")
+        assert statuses["v3-cccccccc"] == ("live", "")
+        assert app.negative.adapters_stale == 1
+    finally:
         await close_broker(broker)
         await app.stop()

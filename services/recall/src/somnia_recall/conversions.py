@@ -130,7 +130,9 @@ def pack_item(item: PackItem) -> recall_pb2.RecalledItem:
     )
 
 
-def to_warm_response(pack: WarmPack, *, from_cache: bool) -> recall_pb2.WarmCacheResponse:
+def to_warm_response(
+    pack: WarmPack, *, from_cache: bool, adapters_applied: tuple[str, ...] = ()
+) -> recall_pb2.WarmCacheResponse:
     return recall_pb2.WarmCacheResponse(
         layers=[
             recall_pb2.WarmLayer(
@@ -147,6 +149,7 @@ def to_warm_response(pack: WarmPack, *, from_cache: bool) -> recall_pb2.WarmCach
         from_cache=from_cache,
         built_at=timestamp(pack.built_at),
         build_ms=pack.build_ms,
+        adapters_applied=adapters_applied,
     )
 
 
@@ -164,6 +167,7 @@ def to_recall_query(request: recall_pb2.RecallRequest) -> RecallQuery:
         include_retracted=request.include_retracted,
         timeline=request.timeline,
         token_budget=request.token_budget if request.HasField("token_budget") else None,
+        adapters=tuple(request.adapters),
     )
 
 
@@ -185,4 +189,5 @@ def to_warm_query(request: recall_pb2.WarmCacheRequest) -> WarmQuery:
         tools=tuple(request.tools),
         budgets=budgets,
         rebuild=request.rebuild,
+        adapters=tuple(request.adapters),
     )

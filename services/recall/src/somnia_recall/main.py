@@ -22,6 +22,7 @@ from somnia_bus import (
 from somnia_contracts import (
     AUDIT_STREAM,
     DREAM_RUNS_BUCKET,
+    DREAM_STREAM,
     FORGETTING_BUCKET,
     MEMORY_STREAM,
     SESSION_STREAM,
@@ -36,6 +37,7 @@ from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_grpc_runtime import GrpcServer, ServiceBinding
 from somnia_memory_model import UsageReporter
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
+from somnia_parametric import AdapterRegistry, StaleAdapters
 from somnia_retrieval import RetrievalConfig, Retriever, create_warm_builder
 from somnia_service_runtime import ReadinessWatch
 from somnia_service_runtime import run as run_service
@@ -93,6 +95,7 @@ class RecallApp:
         self.warm_packs: WarmPackStore | None = None
         self.readiness: ReadinessWatch | None = None
         self.eraser: Eraser | None = None
+        self.adapters: AdapterRegistry | None = None
         self.subscribers: list[Any] = []
         if self.broker is not None and graph is not None and settings.erase_withdrawn:
             tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("somnia.recall")
@@ -147,7 +150,7 @@ class RecallApp:
         await self.store.check_embedder(self.embedder.name, self.embedder.dimension)
         if self.broker is not None:
             await self.broker.connect()
-            await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM, AUDIT_STREAM)
+            await ensure_streams(self.broker, SESSION_STREAM, MEMORY_STREAM, AUDIT_STREAM, DREAM_STREAM)
             self.warm_packs = WarmPackStore(
                 self.broker.connection.jetstream(), bucket=self.warm_settings.bucket, ttl_s=self.warm_settings.ttl_s
             )
@@ -160,6 +163,9 @@ class RecallApp:
 
             eraser = None
             if self.graph is not None:
+                registry = AdapterRegistry(self.broker.connection.jetstream())
+                await registry.open()
+                self.adapters = registry
                 eraser = Eraser(
                     self.store,
                     self.graph,
@@ -169,10 +175,11 @@ class RecallApp:
                     JetStreamPublisher(self.broker),
                     extra_buckets=(DREAM_RUNS_BUCKET, FORGETTING_BUCKET, USAGE_BUCKET),
                     usage=UsageReporter(self.store, UsageBoard(self.broker)),
+                    adapters=StaleAdapters(registry, JetStreamPublisher(self.broker)),
                 )
                 await eraser.open()
                 self.eraser = eraser
-            self.service.use_nats(self.warm_packs, session_start, eraser)
+            self.service.use_nats(self.warm_packs, session_start, eraser, self.adapters)
             if self.subscribers:
                 await self.broker.start()  # pulls memory.withdrawn now that the eraser is open
         port = await self.server.start()

@@ -3,6 +3,7 @@ record feedback, erase. The servicer converts protos to these calls and errors t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from datetime import datetime
 from somnia_contracts import ForgetTarget, SessionStarted, validate_namespace, validate_session_id
 from somnia_erasure import Eraser, ErasureReport
 from somnia_memory_store import SearchFilter
+from somnia_parametric import AdapterRegistry, Served
 from somnia_retrieval import (
     AbsenceSignal,
     InvalidQuery,
@@ -25,6 +27,8 @@ from somnia_warm_packs import LayerName, WarmPack, WarmPackStore
 from somnia_recall.uses import UseRecorder
 
 MAX_TOOLS = 64
+MAX_ADAPTERS = 16
+ADAPTER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 SessionStarts = Callable[[str, str], Awaitable[SessionStarted | None]]
 
 
@@ -52,6 +56,7 @@ class RecallQuery:
     include_retracted: bool = False
     timeline: bool = False
     token_budget: int | None = None
+    adapters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class RecallResult:
 
     items: list[tuple[RankedMemory, int]]
     absence: AbsenceSignal
+    adapters_applied: tuple[str, ...] = ()
 
     @property
     def token_count(self) -> int:
@@ -75,6 +81,7 @@ class WarmQuery:
     tools: tuple[str, ...] = ()
     budgets: dict[LayerName, int] | None = None  # overrides per layer
     rebuild: bool = False
+    adapters: tuple[str, ...] = ()
 
 
 class RecallService:
@@ -96,18 +103,37 @@ class RecallService:
         self._uses = uses
         self.warm_packs: WarmPackStore | None = None
         self.eraser: Eraser | None = None
+        self.adapters: AdapterRegistry | None = None
         self._session_starts: SessionStarts | None = None
 
     @property
     def tokenizer(self) -> str:
         return self._tokens.name
 
-    def use_nats(self, packs: WarmPackStore, session_starts: SessionStarts, eraser: Eraser | None = None) -> None:
-        """Once NATS is connected: store and reuse packs in the KV bucket, read how sessions started, and
-        erase (Forget needs the streams and the buckets)."""
+    def use_nats(
+        self,
+        packs: WarmPackStore,
+        session_starts: SessionStarts,
+        eraser: Eraser | None = None,
+        adapters: AdapterRegistry | None = None,
+    ) -> None:
+        """Once NATS is connected: store and reuse packs in the KV bucket, read how sessions started,
+        erase (Forget needs the streams and the buckets), and read which memories live adapters carry."""
         self.warm_packs = packs
         self._session_starts = session_starts
         self.eraser = eraser
+        self.adapters = adapters
+
+    async def _served(self, namespace: str, adapters: tuple[str, ...]) -> Served:
+        """What the caller's adapters carry; their ids are checked before the registry is read."""
+        if len(adapters) > MAX_ADAPTERS or any(not ADAPTER_ID.fullmatch(a) for a in adapters):
+            raise InvalidQuery(
+                f"adapters: at most {MAX_ADAPTERS} adapter ids as `somnia adapters` lists them "
+                "(lower-case letters, digits and '-', up to 64 characters)"
+            )
+        if not adapters or self.adapters is None:
+            return Served(frozenset(), ())
+        return await self.adapters.served(namespace, adapters)
 
     async def recall(self, q: RecallQuery) -> RecallResult:
         validate_namespace(q.namespace)
@@ -121,10 +147,14 @@ class RecallService:
                 f"token_budget={q.token_budget} is out of range; use 1 to {self._limits.max_token_budget} tokens "
                 "(or leave it unset for no budget)"
             )
+        served = await self._served(q.namespace, q.adapters)
+        k = q.k or self._limits.default_k
+        # Ask for enough more that k remain once what the adapters carry is left out.
+        fetch = min(self._retriever.max_k, k + len(served.memory_ids)) if served.memory_ids else k
         answer = await self._retriever.answer(
             q.namespace,
             q.query,
-            k=q.k or self._limits.default_k,
+            k=fetch,
             alpha=q.alpha,
             filter=q.filter,
             expand_graph=q.expand_graph,
@@ -134,23 +164,27 @@ class RecallService:
             include_retracted=q.include_retracted,
             timeline=q.timeline,
         )
-        counted = [(m, self._tokens.count(m.record.text)) for m in answer.memories]
+        kept = [m for m in answer.memories if m.record.memory_id not in served.memory_ids][:k]
+        counted = [(m, self._tokens.count(m.record.text)) for m in kept]
         if q.token_budget is not None:
             counted = [pair for pair, _ in pack_in_order(counted, q.token_budget, lambda pair: pair[1]).items]
         if self._uses is not None:
             self._uses.used(q.namespace, [m.record for m, _ in counted])
-        return RecallResult(counted, answer.absence)
+        return RecallResult(counted, answer.absence, served.applied)
 
-    async def warm(self, q: WarmQuery) -> tuple[WarmPack, bool]:
-        """The session's pack and whether it came from the bucket (built when it was not there)."""
-        request = self._warm_request(q)
+    async def warm(self, q: WarmQuery) -> tuple[WarmPack, bool, tuple[str, ...]]:
+        """The session's pack, whether it came from the bucket (built when it was not there), and the
+        caller's adapters whose memories it leaves out."""
+        served = await self._served(q.namespace, q.adapters)
+        request = self._warm_request(q).model_copy(update={"exclude": served.memory_ids})
         if not (request.agent or request.opening or request.tools) and self._session_starts is not None:
             started = await self._session_starts(request.namespace, request.session_id)
             if started is not None:  # the session as StartSession described it
                 request = request.model_copy(
                     update={"agent": started.agent, "opening": started.opening, "tools": started.tools}
                 )
-        return await get_or_build(self._warm_builder, self.warm_packs, request, rebuild=q.rebuild)
+        pack, stored = await get_or_build(self._warm_builder, self.warm_packs, request, rebuild=q.rebuild)
+        return pack, stored, served.applied
 
     def _warm_request(self, q: WarmQuery) -> WarmRequest:
         validate_namespace(q.namespace)

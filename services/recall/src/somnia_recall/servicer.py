@@ -77,6 +77,7 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
                     best_match=result.absence.best_match,
                     entity_coverage=result.absence.entity_coverage,
                     answer_may_be_absent=result.absence.may_be_absent,
+                    adapters_applied=result.adapters_applied,
                 )
         raise AssertionError("unreachable: every error above aborts the call")
 
@@ -87,9 +88,9 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
             authorize("recall", request.namespace)
             query = to_warm_query(request)
             with self._metrics.warm_pack_build.time():
-                pack, stored = await self._service.warm(query)
+                pack, stored, applied = await self._service.warm(query)
             self._metrics.warm_packs.labels("stored" if stored else "built").inc()
-            return to_warm_response(pack, from_cache=stored)
+            return to_warm_response(pack, from_cache=stored, adapters_applied=applied)
         raise AssertionError("unreachable: every error above aborts the call")
 
     async def Feedback(

@@ -466,3 +466,53 @@ async def test_a_negative_memory_goes_with_the_memory_it_quotes_by_link_not_by_i
     assert forgotten.memories == 2
     assert await world.store.get(NS, ["n-quotes-commute"]) == []
     assert [r.memory_id for r in await world.store.get(NS, ["n-same-words"])] == ["n-same-words"]
+
+
+async def test_adapters_save_their_memories_tokens_and_forgetting_reaches_them(world: World) -> None:
+    """A live adapter the caller runs carries its memories: Recall and WarmCache leave them out. Erasing
+    one of them makes the adapter stale (served no more) and asks dreaming for a retrain without it."""
+    from somnia_parametric import AdapterRecord, AdapterRegistry
+
+    health = memory_id_for(NS, "s-health", "s-health-0", 0)
+    registry = AdapterRegistry(world.js)
+    await registry.open()
+    now = datetime.now(UTC)
+    adapter = AdapterRecord(
+        namespace=NS,
+        adapter_id="v1-abcdef12",
+        version=1,
+        base_model="tiny-random",
+        dataset_version="abcdef1234567890",
+        memory_ids=(health, world.insight_id),
+        status="live",
+        created_at=now,
+        updated_at=now,
+    )
+    await registry.put(adapter)
+    query = recall_pb2.RecallRequest(namespace=NS, query="what am I allergic to", k=5)
+    plain = await world.stub.Recall(query)
+    assert health in [i.memory_id for i in plain.items] and not plain.adapters_applied
+    query.adapters.extend(["v1-abcdef12", "v9-unknown"])
+    served = await world.stub.Recall(query)
+    assert list(served.adapters_applied) == ["v1-abcdef12"]
+    assert not {health, world.insight_id} & {i.memory_id for i in served.items}
+    assert len(served.items) == len(plain.items)  # others take their places
+
+    warm = recall_pb2.WarmCacheRequest(namespace=NS, session_id="s-new", opening="my allergy", adapters=["v1-abcdef12"])
+    pack = await world.stub.WarmCache(warm)
+    assert list(pack.adapters_applied) == ["v1-abcdef12"] and not pack.from_cache
+    assert health not in {i.memory_id for layer in pack.layers for i in layer.items}
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await world.stub.Recall(recall_pb2.RecallRequest(namespace=NS, query="x", adapters=["Not An Id!"]))
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "adapters" in (bad.value.details() or "")
+
+    forgotten = await world.stub.Forget(recall_pb2.ForgetRequest(namespace=NS, memory_id=health))
+    assert forgotten.adapters_stale == 1
+    record = await registry.get(NS, "v1-abcdef12")
+    assert record is not None and record.status == "stale" and health in record.stale_memory_ids
+    assert forgotten.audit_id in record.stale_reason
+    again = await world.stub.Recall(query)
+    assert not again.adapters_applied
+    retrain = await world.js.get_msg(DREAM_STREAM.name, subject=Subjects.DREAM_REQUESTED_ALL, seq=1, next=True)
+    assert b'"promote"' in (retrain.data or b"") and b"retrain-v1-abcdef12" in (retrain.data or b"")
+    assert [a.adapters_stale for a in await audit(world.js)] == [1]

@@ -157,6 +157,7 @@ class RecallRequest(_message.Message):
     VALID_AT_FIELD_NUMBER: _builtins.int
     INCLUDE_RETRACTED_FIELD_NUMBER: _builtins.int
     TIMELINE_FIELD_NUMBER: _builtins.int
+    ADAPTERS_FIELD_NUMBER: _builtins.int
     namespace: _builtins.str
     """namespace is "tenant/agent/user", each part [a-z0-9_-]{1,64}."""
     query: _builtins.str
@@ -203,6 +204,13 @@ class RecallRequest(_message.Message):
         asked about at any point of its timeline. It cannot be in the future.
         """
 
+    @_builtins.property
+    def adapters(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """adapters names the LoRA adapters (ids from the adapter registry, `somnia adapters`) the caller's
+        model runs with: memories a live one of them already carries in its weights are left out, saving
+        their tokens. An adapter that is stale, retired or unknown saves nothing. At most 16.
+        """
+
     def __init__(
         self,
         *,
@@ -218,10 +226,11 @@ class RecallRequest(_message.Message):
         valid_at: _timestamp_pb2.Timestamp | None = ...,
         include_retracted: _builtins.bool = ...,
         timeline: _builtins.bool = ...,
+        adapters: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "token_budget", b"token_budget", "valid_at", b"valid_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "include_archived", b"include_archived", "include_retracted", b"include_retracted", "k", b"k", "namespace", b"namespace", "query", b"query", "timeline", b"timeline", "token_budget", b"token_budget", "valid_at", b"valid_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alpha", b"_alpha", "_expand_graph", b"_expand_graph", "_token_budget", b"_token_budget", "adapters", b"adapters", "alpha", b"alpha", "as_of", b"as_of", "expand_graph", b"expand_graph", "filter", b"filter", "include_archived", b"include_archived", "include_retracted", b"include_retracted", "k", b"k", "namespace", b"namespace", "query", b"query", "timeline", b"timeline", "token_budget", b"token_budget", "valid_at", b"valid_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__alpha: _TypeAlias = _typing.Literal["alpha"]  # noqa: Y015
     _WhichOneofArgType__alpha: _TypeAlias = _typing.Literal["_alpha", b"_alpha"]  # noqa: Y015
@@ -451,6 +460,7 @@ class RecallResponse(_message.Message):
     BEST_MATCH_FIELD_NUMBER: _builtins.int
     ENTITY_COVERAGE_FIELD_NUMBER: _builtins.int
     ANSWER_MAY_BE_ABSENT_FIELD_NUMBER: _builtins.int
+    ADAPTERS_APPLIED_FIELD_NUMBER: _builtins.int
     token_count: _builtins.int
     """token_count is the sum of the items' tokens (never above the request's token_budget)."""
     tokenizer: _builtins.str
@@ -467,6 +477,10 @@ class RecallResponse(_message.Message):
     """
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecalledItem]: ...
+    @_builtins.property
+    def adapters_applied(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """adapters_applied are the requested adapters that were live: their memories were left out."""
+
     def __init__(
         self,
         *,
@@ -476,10 +490,11 @@ class RecallResponse(_message.Message):
         best_match: _builtins.float = ...,
         entity_coverage: _builtins.float = ...,
         answer_may_be_absent: _builtins.bool = ...,
+        adapters_applied: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer_may_be_absent", b"answer_may_be_absent", "best_match", b"best_match", "entity_coverage", b"entity_coverage", "items", b"items", "token_count", b"token_count", "tokenizer", b"tokenizer"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapters_applied", b"adapters_applied", "answer_may_be_absent", b"answer_may_be_absent", "best_match", b"best_match", "entity_coverage", b"entity_coverage", "items", b"items", "token_count", b"token_count", "tokenizer", b"tokenizer"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -520,6 +535,7 @@ class WarmCacheRequest(_message.Message):
     TOOLS_FIELD_NUMBER: _builtins.int
     BUDGETS_FIELD_NUMBER: _builtins.int
     REBUILD_FIELD_NUMBER: _builtins.int
+    ADAPTERS_FIELD_NUMBER: _builtins.int
     namespace: _builtins.str
     session_id: _builtins.str
     agent: _builtins.str
@@ -531,6 +547,12 @@ class WarmCacheRequest(_message.Message):
     def tools(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def budgets(self) -> _containers.RepeatedCompositeFieldContainer[Global___LayerBudget]: ...
+    @_builtins.property
+    def adapters(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """adapters, as in RecallRequest: memories a live one carries are left out of the pack, and their
+        budget goes to others. Such a pack is built for the call and not stored.
+        """
+
     def __init__(
         self,
         *,
@@ -541,10 +563,11 @@ class WarmCacheRequest(_message.Message):
         tools: _abc.Iterable[_builtins.str] | None = ...,
         budgets: _abc.Iterable[Global___LayerBudget] | None = ...,
         rebuild: _builtins.bool = ...,
+        adapters: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent", b"agent", "budgets", b"budgets", "namespace", b"namespace", "opening", b"opening", "rebuild", b"rebuild", "session_id", b"session_id", "tools", b"tools"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapters", b"adapters", "agent", b"agent", "budgets", b"budgets", "namespace", b"namespace", "opening", b"opening", "rebuild", b"rebuild", "session_id", b"session_id", "tools", b"tools"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -591,6 +614,7 @@ class WarmCacheResponse(_message.Message):
     FROM_CACHE_FIELD_NUMBER: _builtins.int
     BUILT_AT_FIELD_NUMBER: _builtins.int
     BUILD_MS_FIELD_NUMBER: _builtins.int
+    ADAPTERS_APPLIED_FIELD_NUMBER: _builtins.int
     rendered: _builtins.str
     """rendered is the whole pack as one text block, in the same order."""
     token_count: _builtins.int
@@ -604,6 +628,10 @@ class WarmCacheResponse(_message.Message):
 
     @_builtins.property
     def built_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def adapters_applied(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """adapters_applied are the requested adapters that were live: their memories were left out."""
+
     def __init__(
         self,
         *,
@@ -614,10 +642,11 @@ class WarmCacheResponse(_message.Message):
         from_cache: _builtins.bool = ...,
         built_at: _timestamp_pb2.Timestamp | None = ...,
         build_ms: _builtins.float = ...,
+        adapters_applied: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["built_at", b"built_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["build_ms", b"build_ms", "built_at", b"built_at", "from_cache", b"from_cache", "layers", b"layers", "rendered", b"rendered", "token_count", b"token_count", "tokenizer", b"tokenizer"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapters_applied", b"adapters_applied", "build_ms", b"build_ms", "built_at", b"built_at", "from_cache", b"from_cache", "layers", b"layers", "rendered", b"rendered", "token_count", b"token_count", "tokenizer", b"tokenizer"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -736,6 +765,7 @@ class ForgetResponse(_message.Message):
     STREAM_MESSAGES_FIELD_NUMBER: _builtins.int
     INSIGHTS_DELETED_FIELD_NUMBER: _builtins.int
     INSIGHTS_REBUILT_FIELD_NUMBER: _builtins.int
+    ADAPTERS_STALE_FIELD_NUMBER: _builtins.int
     audit_id: _builtins.str
     already_forgotten: _builtins.bool
     """already_forgotten is true when an earlier erasure removed the target; the counts are then 0."""
@@ -745,6 +775,8 @@ class ForgetResponse(_message.Message):
     stream_messages: _builtins.int
     insights_deleted: _builtins.int
     insights_rebuilt: _builtins.int
+    adapters_stale: _builtins.int
+    """adapters_stale counts the LoRA adapters that held an erased memory: no longer served, retrained."""
     def __init__(
         self,
         *,
@@ -756,10 +788,11 @@ class ForgetResponse(_message.Message):
         stream_messages: _builtins.int = ...,
         insights_deleted: _builtins.int = ...,
         insights_rebuilt: _builtins.int = ...,
+        adapters_stale: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_forgotten", b"already_forgotten", "audit_id", b"audit_id", "graph_nodes", b"graph_nodes", "insights_deleted", b"insights_deleted", "insights_rebuilt", b"insights_rebuilt", "memories", b"memories", "stream_messages", b"stream_messages", "warm_packs", b"warm_packs"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapters_stale", b"adapters_stale", "already_forgotten", b"already_forgotten", "audit_id", b"audit_id", "graph_nodes", b"graph_nodes", "insights_deleted", b"insights_deleted", "insights_rebuilt", b"insights_rebuilt", "memories", b"memories", "stream_messages", b"stream_messages", "warm_packs", b"warm_packs"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
