@@ -179,3 +179,40 @@ the URL by Kubernetes' $(VAR) expansion; the server side is the nats-authorizati
   value: {{ $nats.url | quote }}
 {{- end }}
 {{- end -}}
+
+{{/* The volume datasets and adapters live on: an existing claim, or the chart's own. */}}
+{{- define "somnia.parametricClaim" -}}
+{{- default (printf "%s-parametric" (include "somnia.fullname" .)) .Values.parametric.persistence.existingClaim -}}
+{{- end -}}
+
+{{/* dreaming's settings for training as Kubernetes Jobs (somnia_dreaming/parametric/settings.py). */}}
+{{- define "somnia.parametricEnv" -}}
+{{- $root := .root -}}
+{{- $p := $root.Values.parametric -}}
+- name: SOMNIA_PARAMETRIC_LAUNCHER
+  value: kubernetes
+- name: SOMNIA_PARAMETRIC_DATA_DIR
+  value: {{ $p.mountPath | quote }}
+- name: SOMNIA_PARAMETRIC_BASE_MODEL
+  value: {{ $p.baseModel | quote }}
+- name: SOMNIA_PARAMETRIC_JOB_IMAGE
+  value: {{ default (include "somnia.image" (dict "root" $root "name" "trainer")) $p.image | quote }}
+- name: SOMNIA_PARAMETRIC_JOB_CLAIM
+  value: {{ include "somnia.parametricClaim" $root | quote }}
+- name: SOMNIA_PARAMETRIC_JOB_NODE_SELECTOR
+  value: {{ $p.nodeSelector | toJson | quote }}
+- name: SOMNIA_PARAMETRIC_JOB_TOLERATIONS
+  value: {{ $p.tolerations | toJson | quote }}
+- name: SOMNIA_PARAMETRIC_JOB_RESOURCES
+  value: {{ $p.resources | toJson | quote }}
+- name: SOMNIA_PARAMETRIC_TIMEOUT_S
+  value: {{ $p.timeoutSeconds | quote }}
+- name: SOMNIA_PARAMETRIC_JOB_TTL_S
+  value: {{ $p.ttlSecondsAfterFinished | quote }}
+- name: SOMNIA_PARAMETRIC_JOB_BACKOFF_LIMIT
+  value: {{ $p.backoffLimit | quote }}
+{{- range $key, $value := $p.env }}
+- name: {{ $key }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- end -}}

@@ -3,6 +3,7 @@ against the Kubernetes schemas offline, and assert what operators rely on."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,9 @@ def test_pods_are_locked_down_probed_and_pinned(helm: Path, values: Path | None)
         pod = deployment["spec"]["template"]["spec"]
         name = deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]
         assert pod["securityContext"]["runAsNonRoot"] is True
-        assert pod["automountServiceAccountToken"] is False
+        # Only dreaming, when it trains adapters as Jobs, talks to the Kubernetes API (its own Role).
+        trains = name == "dreaming" and any(d["kind"] == "Role" for d in docs)
+        assert pod["automountServiceAccountToken"] is trains
         assert name in policies, f"{name} has no NetworkPolicy"
         for container in pod["containers"]:
             sc = container["securityContext"]
@@ -113,7 +116,9 @@ def test_pods_are_locked_down_probed_and_pinned(helm: Path, values: Path | None)
             env = {e["name"]: e for e in container["env"]}
             assert env["SOMNIA_SERVICE"]["value"] == env["OTEL_SERVICE_NAME"]["value"] == name
     service_accounts = [d for d in docs if d["kind"] == "ServiceAccount"]
-    assert all(sa["automountServiceAccountToken"] is False for sa in service_accounts)
+    assert all(
+        sa["automountServiceAccountToken"] is sa["metadata"]["name"].endswith("-dreaming") for sa in service_accounts
+    )
 
 
 def test_components_reach_only_the_backends(helm: Path) -> None:
@@ -229,16 +234,22 @@ def test_keda_replaces_the_cpu_autoscaler_of_consumers_only(helm: Path) -> None:
         assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
 
 
+# Services that run as Jobs, not Deployments: the trainer (launched by dreaming, parametric.enabled).
+JOBS = {"trainer"}
+
+
 def test_one_name_everywhere_folder_image_component() -> None:
     services = {p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").is_file()}
     components = set(yaml.safe_load((CHART / "values.yaml").read_text())["components"])
     skaffold = yaml.safe_load((ROOT / "skaffold.yaml").read_text())
     artifacts = {a["image"]: a["docker"]["buildArgs"]["SERVICE"] for a in skaffold["build"]["artifacts"]}
-    assert services == components == set(artifacts.values())
+    assert services == components | JOBS == set(artifacts.values())
     assert all(image == f"somnia-{service}" for image, service in artifacts.items())
     values = yaml.safe_load((CHART / "values.yaml").read_text())["components"]
     for artifact in skaffold["build"]["artifacts"]:
         args = artifact["docker"]["buildArgs"]
+        if args["SERVICE"] in JOBS:
+            continue
         assert int(args["HEALTH_PORT"]) == values[args["SERVICE"]]["grpcPort"]
 
 
@@ -259,3 +270,46 @@ def test_each_component_connects_to_nats_as_its_own_user(helm: Path) -> None:
     for deployment in (d for d in render(helm, None) if d["kind"] == "Deployment"):
         env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert "SOMNIA_NATS_PASSWORD" not in env and env["SOMNIA_NATS_URL"]["value"] == "nats://nats:4222"
+
+
+def test_training_jobs_get_a_namespaced_role_and_dreaming_alone_a_token(helm: Path) -> None:
+    manifests = render(
+        helm,
+        None,
+        "--set",
+        "parametric.enabled=true",
+        "--set-json",
+        'parametric.resources={"limits":{"nvidia.com/gpu":1}}',
+    )
+    kinds = {(m["kind"], m["metadata"]["name"]) for m in manifests}
+    assert ("Role", "somnia-training-jobs") in kinds and ("RoleBinding", "somnia-training-jobs") in kinds
+    assert not [m for m in manifests if m["kind"] in ("ClusterRole", "ClusterRoleBinding")]
+    (role,) = [m for m in manifests if m["kind"] == "Role"]
+    assert {tuple(r["resources"]): set(r["verbs"]) for r in role["rules"]} == {
+        ("jobs",): {"create", "get", "list", "watch", "delete"},
+        ("pods",): {"get", "list"},
+    }
+    deployments = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "Deployment"}
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        trains = name == "somnia-dreaming"
+        assert pod["automountServiceAccountToken"] is trains
+        assert (pod["serviceAccountName"] == "somnia-dreaming") is trains
+    env = {
+        e["name"]: e.get("value")
+        for e in deployments["somnia-dreaming"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["SOMNIA_PARAMETRIC_LAUNCHER"] == "kubernetes"
+    assert json.loads(env["SOMNIA_PARAMETRIC_JOB_RESOURCES"]) == {"limits": {"nvidia.com/gpu": 1}}
+    assert env["SOMNIA_PARAMETRIC_JOB_IMAGE"].startswith("somnia-trainer:")
+    policies = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "NetworkPolicy"}
+    assert "ingress" not in policies["somnia-trainer"]["spec"] and "egress" not in policies["somnia-trainer"]["spec"]
+    api = [
+        rule
+        for rule in policies["somnia-dreaming"]["spec"]["egress"]
+        if {"port": 6443, "protocol": "TCP"} in rule["ports"]
+    ]
+    assert api and not [
+        r for r in policies["somnia-recall"]["spec"]["egress"] if {"port": 6443, "protocol": "TCP"} in r["ports"]
+    ]
+    assert not [m for m in render(helm, None) if m["kind"] in ("Role", "PersistentVolumeClaim")]

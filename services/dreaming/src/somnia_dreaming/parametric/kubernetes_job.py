@@ -33,9 +33,9 @@ def job_name(job: TrainingJob) -> str:
 
 
 def job_manifest(job: TrainingJob, settings: LauncherSettings) -> dict[str, Any]:
-    labels = {
-        "app.kubernetes.io/name": "somnia",
-        "app.kubernetes.io/component": "trainer",
+    labels = {  # the chart's NetworkPolicy for training pods selects app.kubernetes.io/name: trainer
+        "app.kubernetes.io/name": "trainer",
+        "app.kubernetes.io/part-of": "somnia",
         "somnia.dev/adapter": job.adapter_id,
     }
     container: dict[str, Any] = {
@@ -43,19 +43,30 @@ def job_manifest(job: TrainingJob, settings: LauncherSettings) -> dict[str, Any]
         "image": settings.job_image,
         "command": ["tini", "--", "python", "-m", "somnia_trainer"],
         "args": trainer_args(job),
-        "env": [{"name": "HF_HUB_OFFLINE", "value": "1"}],
+        # Libraries cache under HOME: a writable emptyDir, the root filesystem staying read-only.
+        "env": [{"name": "HF_HUB_OFFLINE", "value": "1"}, {"name": "HOME", "value": "/tmp"}],
         "terminationMessagePolicy": "FallbackToLogsOnError",
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": 10001,
             "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"]},
         },
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
     if settings.job_resources:
-        container["resources"] = settings.job_resources
+        container["resources"] = quantities(settings.job_resources)
     pod: dict[str, Any] = {
         "restartPolicy": "Never",
+        # The volume's files belong to the services' user; the trainer writes adapters beside them.
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "fsGroup": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumes": [{"name": "tmp", "emptyDir": {}}],
         "automountServiceAccountToken": False,  # the trainer talks to nothing
         "containers": [container],
     }
@@ -66,8 +77,8 @@ def job_manifest(job: TrainingJob, settings: LauncherSettings) -> dict[str, Any]
     if settings.job_tolerations:
         pod["tolerations"] = settings.job_tolerations
     if settings.job_claim:
-        pod["volumes"] = [{"name": "parametric", "persistentVolumeClaim": {"claimName": settings.job_claim}}]
-        container["volumeMounts"] = [{"name": "parametric", "mountPath": str(settings.data_dir)}]
+        pod["volumes"].append({"name": "parametric", "persistentVolumeClaim": {"claimName": settings.job_claim}})
+        container["volumeMounts"].append({"name": "parametric", "mountPath": str(settings.data_dir)})
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -78,6 +89,14 @@ def job_manifest(job: TrainingJob, settings: LauncherSettings) -> dict[str, Any]
             "ttlSecondsAfterFinished": settings.job_ttl_s,
             "template": {"metadata": {"labels": labels}, "spec": pod},
         },
+    }
+
+
+def quantities(resources: dict[str, Any]) -> dict[str, Any]:
+    """Resource quantities as the API wants them, strings: `nvidia.com/gpu: 1` in Helm values is an int."""
+    return {
+        part: {k: str(v) for k, v in amounts.items()} if isinstance(amounts, dict) else amounts
+        for part, amounts in resources.items()
     }
 
 
@@ -115,6 +134,8 @@ class KubernetesJobLauncher:
             if exc.status != 409:
                 return TrainingResult(ok=False, error=f"creating job {name} was refused: {exc.status} {exc.reason}")
             _tell(on_progress, event="job", name=name, state="exists", namespace=self.namespace)
+        except ValueError as exc:  # the client checks the manifest first (bad node selector, resources, ...)
+            return TrainingResult(ok=False, error=f"job {name} is not a valid Job; check the training settings: {exc}")
         state = self._watch(batch, name, on_progress)
         if state == "timeout":
             return TrainingResult(ok=False, error=f"job {name} ran past {self._settings.timeout_s:.0f} s")
