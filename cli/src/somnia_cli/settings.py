@@ -25,6 +25,7 @@ class CliSettings(BaseSettings):
     embedding_health_port: int = 50053
     graph_health_port: int = 50054
     cache_warming_health_port: int = 50055
+    dreaming_health_port: int = 50056
     forgetting_health_port: int = 50057
     # How the CLI proves who it is: SOMNIA_API_KEY (an API key or a JWT), else the local key `somnia up`
     # made under <home>/auth. SOMNIA_CA_FILE turns on TLS; a client certificate and key add mTLS.

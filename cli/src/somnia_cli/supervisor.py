@@ -124,6 +124,19 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
             },
             background=True,
         ),
+        # Dream runs asked for over NATS: a retrain after forgetting made an adapter stale, mainly
+        # (`somnia dream` itself runs a dream in its own process).
+        ServiceSpec(
+            "dreaming",
+            "somnia_dreaming",
+            settings.dreaming_health_port,
+            {
+                **common_as("dreaming"),
+                "SOMNIA_DREAMING_HEALTH_HOST": settings.host,
+                "SOMNIA_DREAMING_HEALTH_PORT": str(settings.dreaming_health_port),
+            },
+            background=True,
+        ),
         ServiceSpec(
             "recall",
             "somnia_recall",

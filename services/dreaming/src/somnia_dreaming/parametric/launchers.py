@@ -4,9 +4,11 @@ Kubernetes Job (the chart: kubernetes_job.py), or nowhere (decide and write the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import signal
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -53,11 +55,13 @@ class LocalLauncher:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr,
                 env={"HF_HUB_OFFLINE": "1", **_inherited()},
+                start_new_session=True,  # its own process group: stopping it stops what it started too
             )
             try:
                 await asyncio.wait_for(self._follow(process, on_progress), self._timeout_s)
             except TimeoutError:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 await process.wait()
                 return TrainingResult(ok=False, error=f"training ran past {self._timeout_s:.0f} s and was stopped")
         if job.result_path.is_file():
