@@ -142,3 +142,52 @@ async def test_the_cluster_config_reads_each_password_from_its_environment_varia
                 ),
                 10,
             )
+
+
+async def test_the_kv_buckets_each_service_lists_are_readable_as_that_service(tmp_path: Path) -> None:
+    """What the services list under their own users: the adapter registry (dreaming, forgetting, recall)
+    and the namespaces due for a sweep (forgetting). Listing through the KV client's watcher would look
+    the stream up by name first, which these users may not: they read the bucket's stream instead."""
+    from datetime import UTC, datetime
+
+    from nats.js.api import KeyValueConfig
+    from somnia_bus import open_key_value
+    from somnia_forgetting.main import DueBucket
+    from somnia_parametric import AdapterRecord, AdapterRegistry
+
+    auth = tmp_path / "auth"
+    now = datetime.now(UTC)
+    record = AdapterRecord(
+        namespace="a/b/c",
+        adapter_id="v1-0000aaaa",
+        version=1,
+        base_model="tiny-random",
+        dataset_version="0" * 16,
+        memory_ids=("m1",),
+        status="live",
+        created_at=now,
+        updated_at=now,
+    )
+    with NatsServer(tmp_path / "nats", users=nats_users(auth)) as server:
+        for service in ("dreaming", "forgetting", "recall"):
+            client = await connect(nats_url(server.host, server.port, auth, service))
+            try:
+                registry = AdapterRegistry(client.jetstream())
+                await registry.open()
+                await registry.put(record)
+                assert [r.adapter_id for r in await registry.adapters("a/b/c")] == ["v1-0000aaaa"]
+                assert await registry.mark_stale("a/b/c", ["m2"], "nothing held") == []
+            finally:
+                await client.close()
+        forgetting = await connect(nats_url(server.host, server.port, auth, "forgetting"))
+        try:
+            js = forgetting.jetstream()
+            kv = await open_key_value(js, KeyValueConfig(bucket="somnia_forgetting", history=1))
+            due = DueBucket(kv, js, "somnia_forgetting")
+            await due.mark_due("a/b/c")
+            ((key, namespace),) = await due.due()
+            assert namespace == "a/b/c"
+            await due.done(key)
+            assert await due.due() == []
+        finally:
+            await forgetting.close()

@@ -12,7 +12,7 @@ from somnia_bus.consumer import (
     fail_deliveries,
     subscribe_batches,
 )
-from somnia_bus.kv import erase_subject, key_prefix_subject, open_key_value
+from somnia_bus.kv import erase_subject, key_prefix_subject, latest_values, open_key_value
 from somnia_bus.lag import watch_consumer_lag
 from somnia_bus.lookup import last_event
 from somnia_bus.publisher import JetStreamPublisher, PublishReceipt
@@ -39,6 +39,7 @@ __all__ = [
     "inbox_prefix",
     "key_prefix_subject",
     "last_event",
+    "latest_values",
     "num_delivered",
     "open_key_value",
     "redacted",

@@ -89,3 +89,20 @@ async def erase_subject(js: JetStreamContext, stream: str, subject: str) -> int:
         erased += 1
         seq = msg.seq + 1
     return held
+
+
+async def latest_values(js: JetStreamContext, stream: str, subject: str) -> dict[str, bytes]:
+    """Each key's current value under `subject` in a bucket's stream (deleted keys left out), read
+    message by message. nats-py's `keys()` and `watch()` would first look the stream up by name, which a
+    service's NATS user may not do: it reaches only the streams and buckets it uses."""
+    latest: dict[str, bytes | None] = {}
+    seq = 1
+    while True:
+        try:
+            msg = await js.get_msg(stream, seq=seq, subject=subject, next=True)
+        except NotFoundError:
+            break
+        seq = (msg.seq or seq) + 1
+        deleted = (msg.headers or {}).get("KV-Operation") in ("DEL", "PURGE")
+        latest[msg.subject or ""] = None if deleted else msg.data
+    return {key: value for key, value in latest.items() if value}

@@ -19,7 +19,7 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from somnia_bus import erase_subject, key_prefix_subject, open_key_value
+from somnia_bus import erase_subject, key_prefix_subject, latest_values, open_key_value
 from somnia_contracts import ADAPTERS_BUCKET, namespace_key_prefix
 
 # training: a job runs; live: served and advertised; stale: holds a memory that changed or was erased;
@@ -90,16 +90,8 @@ class AdapterRegistry:
 
     async def adapters(self, namespace: str) -> list[AdapterRecord]:
         """The namespace's adapters, newest version first."""
-        watcher = await self._bound.watch(f"{namespace_key_prefix(namespace)}.*", ignore_deletes=True)
-        records: list[AdapterRecord] = []
-        try:
-            async for entry in watcher:
-                if entry is None:  # the watcher's marker: everything held has been delivered
-                    break
-                if entry.value:
-                    records.append(AdapterRecord.model_validate_json(entry.value))
-        finally:
-            await watcher.stop()  # type: ignore[no-untyped-call]
+        values = await latest_values(self._js, *key_prefix_subject(self._bucket, namespace_key_prefix(namespace)))
+        records = [AdapterRecord.model_validate_json(data) for data in values.values()]
         return sorted(records, key=lambda r: -r.version)
 
     async def next_version(self, namespace: str) -> int:

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
-from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 from opentelemetry.trace import TracerProvider
-from somnia_bus import JetStreamPublisher, open_key_value
+from somnia_bus import JetStreamPublisher, latest_values, open_key_value
 from somnia_contracts import DREAM_STREAM, MEMORY_STREAM, SESSION_STREAM, MemoryArchived, namespace_key_prefix
 from somnia_memory_model import ActivationLaw, StrengthSettings
 from somnia_parametric import AdapterRegistry, StaleAdapters
@@ -70,23 +70,20 @@ class DueBucket:
     """Namespaces due for a sweep, one key each (`<namespace prefix>.due`), so erasing a namespace purges
     its key with the rest."""
 
-    def __init__(self, kv: KeyValue) -> None:
-        self._kv = kv
+    def __init__(self, kv: KeyValue, js: JetStreamContext, bucket: str) -> None:
+        self._kv, self._js, self._bucket = kv, js, bucket
 
     async def mark_due(self, namespace: str) -> None:
         await self._kv.put(f"{namespace_key_prefix(namespace)}.due", json.dumps({"namespace": namespace}).encode())
 
     async def due(self) -> list[tuple[str, str]]:
-        try:
-            keys = await self._kv.keys()
-        except NoKeysError:
-            return []
-        found = []
-        for key in keys:
-            entry = await self._kv.get(key)
-            if entry.value:
-                found.append((key, str(json.loads(entry.value)["namespace"])))
-        return found
+        """(key, namespace) of each namespace due; read through the bucket's stream, which the service's
+        NATS user may read (the KV client's keys() would look the stream up by name first)."""
+        prefix = f"$KV.{self._bucket}."
+        values = await latest_values(self._js, f"KV_{self._bucket}", f"{prefix}>")
+        return [
+            (subject.removeprefix(prefix), str(json.loads(value)["namespace"])) for subject, value in values.items()
+        ]
 
     async def done(self, key: str) -> None:
         await self._kv.delete(key)
@@ -120,7 +117,8 @@ class ForgettingApp:
         await self.stores.check_embedder()
         await self.process.connect()
         js = self.broker.connection.jetstream()
-        self.due = DueBucket(await open_key_value(js, KeyValueConfig(bucket=self.settings.bucket, history=1)))
+        kv = await open_key_value(js, KeyValueConfig(bucket=self.settings.bucket, history=1))
+        self.due = DueBucket(kv, js, self.settings.bucket)
         publisher = JetStreamPublisher(self.broker)
         negative = NegativeKnowledge(self.stores.store, self.stores.graph, self.stores.embedder, publisher)
         registry = AdapterRegistry(js)
