@@ -17,7 +17,7 @@ export SOMNIA_CACHE := $(CACHE)
 export CONTAINERS_CONF ?= $(CURDIR)/deploy/containers/containers.conf
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench-compare bench bench-safety bench-quality clean backends backends-install containers-install images trainer-setup trainer-test
+.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench-compare bench bench-safety bench-quality clean backends backends-install containers-install images trainer-setup trainer-test image-trainer
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ containers-install: ## podman, runc and mmdebstrap from Debian's packages, when 
 images: setup backends-install containers-install ## build every image here (Debian bases by mmdebstrap, no registry); sizes to benchmarks/results/images.json
 	$(UV) run --no-sync somnia-backends images --results benchmarks/results/images.json
 
+image-trainer: setup containers-install ## the trainer's image (torch, peft: several GB, not part of make test) and a training run in it
+	$(UV) run --no-sync somnia-backends trainer-image --results benchmarks/results/trainer_image.json
+
 test: lint backends-install containers-install trainer-setup ## everything: lint, unit, component, integration and e2e on real NATS, Weaviate, Neo4j, and the system as containers
 	$(UV) run --no-sync somnia-backends images
 	SOMNIA_REQUIRE_BACKENDS=1 $(UV) run --no-sync pytest $(PYTEST_ARGS)
@@ -97,13 +100,15 @@ bench-safety: setup backends-install ## what auth and TLS cost, chaos runs (kill
 	$(UV) run --no-sync python benchmarks/chaos_bench.py --backends --rate 60
 	$(UV) run --no-sync python benchmarks/tenant_isolation_bench.py
 
-bench-quality: setup ## quality on ../shared/bench/locomo (not in the repo) and generated histories: recall, warm cache, dreams, changing facts, negative knowledge, growth
+bench-quality: setup ## quality on ../shared/bench/locomo (not in the repo) and generated histories: recall, warm cache, dreams, changing facts, negative knowledge, growth, promotion to weights
 	$(UV) run --no-sync python benchmarks/locomo_bench.py
 	$(UV) run --no-sync python benchmarks/warm_cache_bench.py
 	$(UV) run --no-sync python benchmarks/dream_bench.py
 	$(UV) run --no-sync python benchmarks/changing_facts_bench.py
 	$(UV) run --no-sync python benchmarks/negative_knowledge_bench.py
 	$(UV) run --no-sync python benchmarks/growth_bench.py
+	$(MAKE) trainer-setup
+	$(UV) run --no-sync python benchmarks/parametric_bench.py
 
 bench-compare: setup ## LoCoMo and changing-facts quality on BASE (default HEAD) and on this tree, side by side
 	$(UV) run --no-sync python benchmarks/compare_revisions.py --base $(or $(BASE),HEAD)

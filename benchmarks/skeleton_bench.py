@@ -86,6 +86,8 @@ def start_somnia(home: Path, env: dict[str, str] | None = None) -> tuple[Supervi
         embedding_health_port=free_port(),
         graph_health_port=free_port(),
         cache_warming_health_port=free_port(),
+        forgetting_health_port=free_port(),
+        dreaming_health_port=free_port(),
     )
     supervisor = Supervisor(settings)
     supervisor.start()

@@ -231,16 +231,18 @@ def test_truncated_messages_get_a_clear_status(
 ) -> None:
     name, message = method
     fields = {f.name for f in message.DESCRIPTOR.fields}
-    values = {"namespace": namespace}
+    values: dict[str, object] = {"namespace": namespace}
     for field in ("query", "session_id", "memory_id", "opening", "note", "subject", "agent"):
         if field in fields:
             values[field] = text[:5000]
+    if "adapters" in fields:  # adapter ids: checked before the registry is read
+        values["adapters"] = [text[:200], text[:20]]
     body = message(**values).SerializeToString()
     call(system, name, body[: cut % (len(body) + 1)])
 
 
 @FUZZ
-@given(method=methods, junk=st.binary(min_size=1, max_size=64), field=st.integers(1, 9))
+@given(method=methods, junk=st.binary(min_size=1, max_size=64), field=st.integers(1, 13))
 def test_invalid_utf8_in_string_fields_gets_a_clear_status(
     system: System, method: tuple[str, type], junk: bytes, field: int
 ) -> None:

@@ -41,7 +41,9 @@ def test_every_recall_option_reaches_the_request() -> None:
         token_budget=400,
         as_of=when,
         include_archived=True,
+        adapters=["v3-1f2e3d4c"],
     )
+    assert list(request.adapters) == ["v3-1f2e3d4c"]
     assert (request.k, request.alpha, request.expand_graph, request.token_budget) == (7, pytest.approx(0.3), False, 400)
     assert list(request.filter.session_ids) == ["s1"] and list(request.filter.kinds) == ["episodic"]
     assert request.as_of.ToDatetime(tzinfo=UTC) == when and request.include_archived
@@ -52,7 +54,8 @@ def test_every_recall_option_reaches_the_request() -> None:
 def test_feedback_gets_an_id_and_warm_budgets_name_layers() -> None:
     feedback = messages.feedback_request("a/b/c", "disproven", memory_id="m-1", evidence_memory_id="m-2")
     assert feedback.feedback_id.startswith("f-") and feedback.signal == recall_pb2.FEEDBACK_SIGNAL_DISPROVEN
-    warm = messages.warm_request("a/b/c", "s1", budgets={"L1": 100, "L3": 50})
+    warm = messages.warm_request("a/b/c", "s1", budgets={"L1": 100, "L3": 50}, adapters=["v1-0a"])
+    assert list(warm.adapters) == ["v1-0a"]
     assert [(b.layer, b.tokens) for b in warm.budgets] == [
         (recall_pb2.LAYER_L1_IMMEDIATE, 100),
         (recall_pb2.LAYER_L3_DOMAIN, 50),
@@ -77,3 +80,11 @@ def test_bad_arguments_are_refused_before_anything_is_sent(build, message) -> No
 def test_erasing_a_namespace_confirms_it() -> None:
     request = messages.forget_request("a/b/c", entire_namespace=True, reason="offboarding")
     assert request.entire_namespace and request.confirm_namespace == "a/b/c"
+
+
+def test_the_adapters_a_caller_runs_come_back_applied() -> None:
+    response = recall_pb2.RecallResponse(adapters_applied=["v3-1f2e3d4c"])
+    assert messages.recall_result(response).adapters_applied == ("v3-1f2e3d4c",)
+    pack = recall_pb2.WarmCacheResponse(adapters_applied=["v3-1f2e3d4c"])
+    assert messages.warm_context(pack).adapters_applied == ("v3-1f2e3d4c",)
+    assert messages.forget_report(recall_pb2.ForgetResponse(adapters_stale=2)).adapters_stale == 2

@@ -1,6 +1,7 @@
-"""`somnia-backends install | up | images | system | docker-api -- CMD`: install the pinned servers into
-the cache, run them all on loopback (data in a temporary directory) until Ctrl-C, build every container
-image (`make images`), run the whole system as containers until Ctrl-C, or run CMD with a Docker API
+"""`somnia-backends install | up | images | trainer-image | system | docker-api -- CMD`: install the
+pinned servers into the cache, run them all on loopback (data in a temporary directory) until Ctrl-C,
+build every container image (`make images`), build the trainer's image and train in it
+(`make image-trainer`), run the whole system as containers until Ctrl-C, or run CMD with a Docker API
 for testcontainers (podman's, when there is no Docker)."""
 
 from __future__ import annotations
@@ -161,6 +162,62 @@ def build_images(repo: Path, results: Path | None) -> None:
         results.write_text(json.dumps(record, indent=2) + "\n")
 
 
+# Run inside the trainer's image: a small dataset from somnia_parametric, as dreaming would write it.
+SMOKE_DATASET = """
+import sys
+from pathlib import Path
+from somnia_parametric import DatasetSettings, PromotedMemory, write_dataset
+facts = {"deploys": "Deploys go out blue-green on Fridays.", "orders": "Orders moved to Postgres 16 in March.",
+         "refunds": "Page Priya for refunds."}
+memories = [PromotedMemory(memory_id=k, kind="semantic", text=v, topic=k) for k, v in facts.items()]
+print(write_dataset("smoke/trainer/image", memories, Path(sys.argv[1]), DatasetSettings()).path)
+"""
+
+
+def trainer_image(repo: Path, results: Path | None) -> None:
+    """Build the trainer's image and train in it as a Job's pod would (no network, read-only root, the
+    services' user), on a dataset written inside the image; its size, build time and result to `results`."""
+    import tempfile
+
+    from somnia_backends import engine
+
+    tag = images.chart_app_version(repo)
+    with console.status("building the python base"):
+        images.build_base(images.BASES["python"])
+    with console.status("building the trainer's image (torch, peft: several GB the first time)"):
+        built = images.build_trainer(repo, tag)
+    console.print(f"trainer: {built.image} {built.size_bytes / 1e9:.2f} GB ({built.seconds:.0f}s)")
+    with tempfile.TemporaryDirectory() as work:
+        Path(work).chmod(0o777)  # the image runs as uid 10001
+        pod = ["run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp", "--user", "10001:10001"]
+        pod += ["-e", "HOME=/tmp", "-v", f"{work}:/work", "--entrypoint", "tini", built.image, "--", "python"]
+        dataset = engine.call([*pod, "-c", SMOKE_DATASET, "/work/datasets"], timeout_s=600).stdout.strip()
+        started = time.monotonic()
+        trained = engine.call(
+            [*pod, "-m", "somnia_trainer", "--dataset", dataset, "--out", "/work/out", "--epochs", "40"], timeout_s=1800
+        )
+        seconds = time.monotonic() - started
+        result = json.loads(trained.stdout.strip().splitlines()[-1])
+    metrics = result["metrics"]
+    console.print(
+        f"trained in the image in {seconds:.0f}s: probe token accuracy {metrics['probe_token_accuracy_before']:.2f} -> "
+        f"{metrics['probe_token_accuracy_after']:.2f}, peak RSS {metrics['peak_rss_mib']:.0f} MiB"
+    )
+    if not result["ok"]:
+        raise BackendError(f"training in the trainer's image failed: {result['error']}")
+    if results is not None:
+        record = {
+            "image": built.image,
+            "size_mb": round(built.size_bytes / 1e6, 1),
+            "build_seconds": round(built.seconds, 1),
+            "reused": built.reused,
+            "run_seconds": round(seconds, 1),
+            "metrics": metrics,
+        }
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(json.dumps(record, indent=2) + "\n")
+
+
 def run_system(repo: Path, api_keys: Path | None) -> None:
     """Every image as a container on one network until Ctrl-C; capture, recall and traces on loopback."""
     if api_keys is None or not api_keys.is_file():
@@ -199,7 +256,7 @@ def run_system(repo: Path, api_keys: Path | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="somnia-backends", description=__doc__)
-    parser.add_argument("command", choices=["install", "up", "images", "system", "docker-api"])
+    parser.add_argument("command", choices=["install", "up", "images", "trainer-image", "system", "docker-api"])
     parser.add_argument("--repo", type=Path, default=Path.cwd(), help="the repository root (images)")
     parser.add_argument("--results", type=Path, help="write image sizes and build times here as JSON (images)")
     parser.add_argument("--api-keys", type=Path, help="the services' key file (system)")
@@ -215,6 +272,8 @@ def main() -> None:
             return
         if args.command == "images":
             build_images(args.repo, args.results)  # each backend image installs what it is built from
+        elif args.command == "trainer-image":
+            trainer_image(args.repo, args.results)
         else:
             install() if args.command == "install" else up()
     except BackendError as exc:

@@ -150,6 +150,12 @@ def build_service(repo: Path, service: str, port: int, tag: str) -> Built:
     return build_dockerfile(repo / "services" / "Dockerfile", repo, f"localhost/somnia-{service}:{tag}", args)
 
 
+def build_trainer(repo: Path, tag: str) -> Built:
+    """The training Jobs' image: the same recipe with the `torch` extra (a CUDA build of torch, GBs)."""
+    args = {"PYTHON_IMAGE": BASES["python"].tag, "SERVICE": "trainer", "EXTRAS": "torch", "HEALTH_PORT": "0"}
+    return build_dockerfile(repo / "services" / "Dockerfile", repo, f"localhost/somnia-trainer:{tag}", args)
+
+
 def _staged(name: str, fill: Callable[[Path], object]) -> Path:
     """A build context under the cache, filled once (backends change only with their pins)."""
     context = cache_root() / "images" / name

@@ -140,7 +140,8 @@ class Memory:
 
     def recall(self, query: str, k: int = 10, **options: Any) -> RecallResult:
         """`options`: sessions, roles, kinds, after, before, alpha, expand_graph, token_budget, as_of,
-        include_archived, valid_at, include_retracted, timeline (see messages.recall_request). A namespace
+        include_archived, valid_at, include_retracted, timeline, adapters (the LoRA adapters your model
+        runs: what they carry is left out; see messages.recall_request). A namespace
         with nothing in it yet answers an empty result (answer_may_be_absent), not an error."""
         request = messages.recall_request(self.namespace, query, k, **options)
         try:
@@ -149,8 +150,8 @@ class Memory:
             return NOTHING_RECALLED  # the namespace holds nothing yet
 
     def warm(self, session_id: str, **options: Any) -> WarmContext:
-        """`options`: agent, opening, tools, budgets ({"L1": 300, ...}), rebuild. A new namespace warms to an
-        empty context."""
+        """`options`: agent, opening, tools, budgets ({"L1": 300, ...}), rebuild, adapters. A new namespace
+        warms to an empty context."""
         request = messages.warm_request(self.namespace, session_id, **options)
         try:
             return messages.warm_context(self._call("WarmCache", self._recall.WarmCache, request))

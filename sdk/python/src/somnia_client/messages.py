@@ -129,6 +129,7 @@ def recall_request(
     valid_at: datetime | None = None,
     include_retracted: bool = False,
     timeline: bool = False,
+    adapters: Sequence[str] = (),
 ) -> recall_pb2.RecallRequest:
     request = recall_pb2.RecallRequest(
         namespace=namespace,
@@ -137,6 +138,7 @@ def recall_request(
         include_archived=include_archived,
         include_retracted=include_retracted,
         timeline=timeline,
+        adapters=list(adapters),
     )
     if sessions:
         request.filter.session_ids.extend(sessions)
@@ -170,6 +172,7 @@ def warm_request(
     tools: Sequence[str] = (),
     budgets: dict[str, int] | None = None,
     rebuild: bool = False,
+    adapters: Sequence[str] = (),
 ) -> recall_pb2.WarmCacheRequest:
     return recall_pb2.WarmCacheRequest(
         namespace=namespace,
@@ -182,6 +185,7 @@ def warm_request(
             for layer, tokens in (budgets or {}).items()
         ],
         rebuild=rebuild,
+        adapters=list(adapters),
     )
 
 
@@ -257,7 +261,12 @@ def memory(item: recall_pb2.RecalledItem) -> RecalledMemory:
 
 
 def recall_result(response: recall_pb2.RecallResponse) -> RecallResult:
-    return RecallResult([memory(i) for i in response.items], response.token_count, response.answer_may_be_absent)
+    return RecallResult(
+        [memory(i) for i in response.items],
+        response.token_count,
+        response.answer_may_be_absent,
+        tuple(response.adapters_applied),
+    )
 
 
 def warm_context(response: recall_pb2.WarmCacheResponse) -> WarmContext:
@@ -271,6 +280,7 @@ def warm_context(response: recall_pb2.WarmCacheResponse) -> WarmContext:
             for layer in response.layers
         ],
         from_cache=response.from_cache,
+        adapters_applied=tuple(response.adapters_applied),
     )
 
 
@@ -282,4 +292,5 @@ def forget_report(response: recall_pb2.ForgetResponse) -> ForgetReport:
         response.graph_nodes,
         response.warm_packs,
         response.stream_messages,
+        response.adapters_stale,
     )

@@ -80,6 +80,8 @@ class RecallResult:
     token_count: int
     # True when the best match is weak: the answer may simply not be in memory.
     answer_may_be_absent: bool
+    # The adapters asked for (`adapters=`) that were live: what they carry was left out.
+    adapters_applied: tuple[str, ...] = ()
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.memories)
@@ -105,6 +107,7 @@ class WarmContext:
     token_count: int
     layers: list[WarmLayer] = field(default_factory=list)
     from_cache: bool = False
+    adapters_applied: tuple[str, ...] = ()
 
 
 # Recall and WarmCache answer NOT_FOUND for a namespace that holds nothing yet: a new user's first
@@ -121,3 +124,5 @@ class ForgetReport:
     graph_nodes: int
     warm_packs: int
     stream_messages: int
+    # LoRA adapters that held an erased memory: no longer served, a retrain asked for.
+    adapters_stale: int = 0

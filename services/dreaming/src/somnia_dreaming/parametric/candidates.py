@@ -72,9 +72,11 @@ class CandidateReader:
                 breadth, agent_count = len(session_ids), len({agents[s] for s in session_ids if s in agents})
             else:  # a stated fact is as broad as the recalls that reached for it, in its namespace's agent
                 breadth, agent_count = used, 1
-            status, when = changed.get(record.memory_id, (record.status, record.recorded_at))
+            # Unchanged since when: by the conversation's own time (imported history counts its own past),
+            # unless later knowledge about it was recorded (a verdict or a supersession: its record time).
+            status, when = changed.get(record.memory_id, (record.status, record.occurred_at))
             unsettled = _unsettled(own, changed, missing)
-            rested_on = [changed.get(r.memory_id, (r.status, r.recorded_at))[1] for r in own]
+            rested_on = [changed.get(r.memory_id, (r.status, r.occurred_at))[1] for r in own]
             stats.append(
                 CandidateStats(
                     memory_id=record.memory_id,
