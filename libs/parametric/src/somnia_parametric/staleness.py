@@ -57,6 +57,7 @@ class StaleAdapters:
             )
 
     async def namespace_erased(self, namespace: str, reason: str) -> list[AdapterRecord]:
-        """Every adapter of an erased namespace goes stale; nothing is left to retrain on."""
+        """Every adapter of an erased namespace goes stale. The promote run asked for finds nothing left
+        to train on, and deletes the stale adapters' files and datasets from disk."""
         held = {m for r in await self._registry.adapters(namespace) for m in r.memory_ids}
-        return await self.memories_changed(namespace, held, reason, retrain=False)
+        return await self.memories_changed(namespace, held, reason)

@@ -43,6 +43,10 @@ NS = "acme/ops-bot/team"
 TRAINER = Path.home() / ".cache" / "somnia" / "trainer-venv" / "bin" / "python"
 
 
+def on_disk(*paths: str) -> list[bool]:
+    return [os.path.exists(p) for p in paths]
+
+
 @pytest.fixture
 def trainer_python() -> str:
     if not TRAINER.is_file():
@@ -128,6 +132,13 @@ async def test_promote_trains_an_adapter_and_forgetting_makes_it_stale(
             assert request.jobs == ("promote",) and request.run_id == f"retrain-{adapter.adapter_id}"
         finally:
             await client.close()
+
+        # The retrain: the stale adapter's weights and its dataset (which hold the erased memory's text)
+        # leave the disk before anything is trained again.
+        files = (str(Path(adapter.artifact_uri).parent), report.dataset.path)
+        assert on_disk(*files) == [True, True]
+        assert await promoter.collect_files(NS) == 2
+        assert on_disk(*files) == [False, False]
     finally:
         await close_broker(broker)
         await store.aclose()

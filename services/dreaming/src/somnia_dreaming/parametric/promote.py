@@ -5,7 +5,9 @@ Kubernetes Job, watched) again under the same id."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 from somnia_contracts import namespace_key_prefix
 from somnia_memory_store import MemoryStore
 from somnia_parametric import (
+    HOLDING,
     AdapterRecord,
     AdapterRegistry,
     BatchDecision,
@@ -94,6 +97,8 @@ class Promoter:
         self, window: DreamWindow, *, now: datetime | None = None, on_progress: Progress | None = None
     ) -> PromotionReport:
         ns = window.namespace
+        if self._registry is not None:
+            await self.collect_files(ns)
         candidates, records = await self._reader.read(window, min_fact_uses=self._settings.promotion.min_sessions)
         explained = Explained(self._decide(candidates, now), candidates)
         batch = explained.batch
@@ -140,6 +145,27 @@ class Promoter:
         )
         return PromotionReport(explained, note, manifest, done)
 
+    async def collect_files(self, ns: str) -> int:
+        """Delete the namespace's datasets and adapter files that no training or live adapter needs:
+        a stale adapter's weights and its dataset hold what was erased or taken back, and must not
+        outlive it on disk (an erasure asks for a promote run at once, which starts here). Returns how
+        many directories went."""
+        assert self._registry is not None
+        held = [a for a in await self._registry.adapters(ns) if a.status in HOLDING]
+        keep_datasets = {a.dataset_version for a in held}
+        keep_adapters = {a.adapter_id for a in held}
+        prefix = namespace_key_prefix(ns)
+        removed = await asyncio.to_thread(
+            _remove_unneeded,
+            [
+                (self._settings.launcher.datasets_dir / prefix, keep_datasets),
+                (self._settings.launcher.adapters_dir / prefix, keep_adapters),
+            ],
+        )
+        if removed:
+            log.info("removed %d dataset and adapter directories of %s that no live adapter needs", removed, ns)
+        return removed
+
     async def _register(self, ns: str, manifest: DatasetManifest) -> AdapterRecord:
         assert self._registry is not None
         version = await self._registry.next_version(ns)
@@ -157,3 +183,13 @@ class Promoter:
         )
         await self._registry.put(record)
         return record
+
+
+def _remove_unneeded(roots: list[tuple[Path, set[str]]]) -> int:
+    removed = 0
+    for root, keep in roots:
+        for directory in sorted(root.iterdir()) if root.is_dir() else []:
+            if directory.is_dir() and directory.name not in keep:
+                shutil.rmtree(directory)
+                removed += 1
+    return removed
