@@ -386,6 +386,8 @@ def idle_memory(home: Path, settle_s: float) -> dict[str, float]:
             "EMBEDDING_HEALTH_PORT",
             "GRAPH_HEALTH_PORT",
             "CACHE_WARMING_HEALTH_PORT",
+            "FORGETTING_HEALTH_PORT",
+            "DREAMING_HEALTH_PORT",
         )
     }
     env = {**os.environ, "SOMNIA_HOME": str(home), **{f"SOMNIA_{k}": v for k, v in ports.items()}}

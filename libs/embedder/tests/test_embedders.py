@@ -75,3 +75,17 @@ async def test_openai_compatible_embedder_reports_http_errors() -> None:
     client = OpenAICompatibleEmbedder(base_url="http://embed.test", model="m", transport=transport)
     with pytest.raises(EmbedderError, match="failed"):
         await client.embed(["a"])
+
+
+async def test_the_lazy_embedder_loads_the_model_on_first_use_and_embeds_the_same(embedder) -> None:  # type: ignore[no-untyped-def]
+    from somnia_embedder import EmbedderSettings, create_embedder
+    from somnia_embedder.factory import LazyEmbedder
+
+    lazy = await create_embedder(EmbedderSettings(), lazy=True)
+    assert isinstance(lazy, LazyEmbedder)
+    assert (lazy.name, lazy.dimension) == (embedder.name, embedder.dimension)
+    assert lazy._inner is None  # nothing loaded for the name and the dimension
+    texts = ["the ferry was late", "my sister lives in Porto"]
+    got, expected = await lazy.embed(texts), await embedder.embed(texts)
+    assert lazy._inner is not None and abs(got - expected).max() < 1e-5
+    await lazy.aclose()

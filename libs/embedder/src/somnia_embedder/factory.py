@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
-from somnia_embedder.ports import Embedder
+from somnia_embedder.names import DIMENSION, MODEL_NAME
+from somnia_embedder.ports import Embedder, Vectors
 from somnia_embedder.settings import EmbedderSettings
 
 
-async def create_embedder(settings: EmbedderSettings) -> Embedder:
+class LazyEmbedder:
+    """The default model, loaded on the first `embed`: for a process that embeds rarely (dreaming waits
+    for requests and embeds only the insights it writes), so it does not hold the model while idle.
+    Its name and dimension are known without loading, so the store's embedder check still runs first."""
+
+    def __init__(self, settings: EmbedderSettings) -> None:
+        self._settings = settings
+        self._inner: Embedder | None = None
+        self._loading = asyncio.Lock()
+
+    @property
+    def name(self) -> str:
+        return MODEL_NAME
+
+    @property
+    def dimension(self) -> int:
+        return DIMENSION
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        async with self._loading:
+            if self._inner is None:
+                self._inner = await create_embedder(self._settings)
+        return await self._inner.embed(texts)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
+
+
+async def create_embedder(settings: EmbedderSettings, *, lazy: bool = False) -> Embedder:
+    """`lazy` defers loading the default model until it first embeds (other kinds load at once: their
+    dimension comes from the endpoint)."""
+    if lazy and settings.kind == "onnx-minilm":
+        return LazyEmbedder(settings)
     if settings.kind == "onnx-minilm":
         from somnia_embedder.onnx_minilm import OnnxMiniLMEmbedder
 

@@ -15,10 +15,10 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+from somnia_embedder.names import DIMENSION, MODEL_NAME
 from somnia_embedder.ports import EmbedderError, Vectors
 
-MODEL_NAME = "all-MiniLM-L6-v2-int8-onnx"
-DIMENSION = 384
+__all__ = ["DIMENSION", "MODEL_NAME", "OnnxMiniLMEmbedder"]
 
 
 def default_model_path() -> Path:

@@ -22,13 +22,16 @@ class Stores:
         embedder: EmbedderSettings | None = None,
         store: MemoryStoreSettings | None = None,
         graph: GraphStoreSettings | None = None,
+        *,
+        lazy_embedder: bool = False,
     ) -> Stores:
         """Open each store from its settings (from the environment when not given); the graph's schema is
-        ensured, and the store must hold vectors of this embedder."""
+        ensured, and the store must hold vectors of this embedder. `lazy_embedder` loads the default
+        model only when something is first embedded."""
         opened_graph = open_graph_store(graph or GraphStoreSettings())
         await opened_graph.ensure_schema()
         opened = cls(
-            await create_embedder(embedder or EmbedderSettings()),
+            await create_embedder(embedder or EmbedderSettings(), lazy=lazy_embedder),
             open_memory_store(store or MemoryStoreSettings()),
             opened_graph,
         )

@@ -120,7 +120,9 @@ class DreamingApp:
 
 async def create_app(settings: DreamingSettings, tracer_provider: TracerProvider | None = None) -> DreamingApp:
     dream = DreamSettings.from_env(settings)
-    return DreamingApp(dream, await Stores.open(), create_summarizer(dream.consolidation), tracer_provider)
+    return DreamingApp(
+        dream, await Stores.open(lazy_embedder=True), create_summarizer(dream.consolidation), tracer_provider
+    )
 
 
 async def run_once(
@@ -135,7 +137,7 @@ async def run_once(
     """One run. With the bus: checkpoints in NATS KV (resumable from anywhere) and events published;
     without: checkpoints in process and no events (for a machine with no NATS running)."""
     dream = DreamSettings.from_env(settings)
-    stores = await Stores.open()
+    stores = await Stores.open(lazy_embedder=True)
     summarizer = create_summarizer(dream.consolidation)
     broker = create_broker(settings.nats_url, name="dreaming-run") if bus else None
     try:

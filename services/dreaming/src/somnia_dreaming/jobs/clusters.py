@@ -16,7 +16,6 @@ from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.cluster import HDBSCAN
 from somnia_graph_store import CommunityNode
 from somnia_memory_store import MemoryRecord
 
@@ -82,6 +81,9 @@ def cluster_points(
 ) -> list[DetectedCluster]:
     if len(points) < max(settings.min_cluster_size * 2, 3):
         return []
+    # Imported here: scikit-learn is a sizeable part of an idle dreaming process's memory otherwise.
+    from sklearn.cluster import HDBSCAN
+
     vectors = np.stack([p.vector for p in points]).astype(np.float32)
     labels = HDBSCAN(min_cluster_size=settings.min_cluster_size, copy=True).fit_predict(
         reduce(vectors, settings.cluster_dimensions)

@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-import networkx as nx
 from somnia_graph_store import CommunityNode, SessionDigest, TurnRef
 
 from somnia_dreaming.jobs.patterns import is_topic
@@ -47,6 +46,8 @@ async def detect_communities(
             weights.update(itertools.combinations(keys, 2))
         if on_session is not None:
             on_session()
+    import networkx as nx  # here, not at import: an idle dreaming process need not hold it
+
     graph = nx.Graph()
     graph.add_weighted_edges_from((a, b, w) for (a, b), w in weights.items() if w >= settings.min_edge_weight)
     if graph.number_of_edges() == 0:

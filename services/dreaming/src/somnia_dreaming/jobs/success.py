@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scipy.stats import beta
 from somnia_contracts import memory_id_for
 from somnia_graph_store import PatternNode, RecallReader
 
@@ -15,6 +14,8 @@ from somnia_dreaming.settings import SuccessSettings
 
 def posterior(successes: float, failures: float, settings: SuccessSettings) -> tuple[float, float]:
     """The posterior mean and its one-sided lower credible bound."""
+    from scipy.stats import beta  # here, not at import: an idle dreaming process need not hold scipy
+
     a = settings.prior_successes + successes
     b = settings.prior_failures + failures
     return a / (a + b), float(beta.ppf(1.0 - settings.credible_level, a, b))

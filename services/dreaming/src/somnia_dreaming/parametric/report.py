@@ -15,7 +15,7 @@ from somnia_dreaming.parametric.promote import ParametricSettings, Promoter
 
 
 async def explain_lines(window: DreamWindow) -> list[dict[str, Any]]:
-    stores = await Stores.open()
+    stores = await Stores.open(lazy_embedder=True)  # explaining embeds nothing
     try:
         promoter = Promoter(
             stores.store,
