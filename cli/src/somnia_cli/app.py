@@ -507,7 +507,12 @@ def dream(
     console.print(summary_table(outcome))
     if outcome.error:
         raise fail(outcome.error)
-    console.print(f"[dim]log: {log_path}; recall now finds the insights (kinds semantic and procedural)[/]")
+    found = (
+        "`somnia adapters` lists what was trained"
+        if job == ["promote"]
+        else "recall now finds the insights (kinds semantic and procedural)"
+    )
+    console.print(f"[dim]log: {log_path}; {found}[/]")
 
 
 def _explain(namespace: str, days: float, since: str, limit: int, as_json: bool, settings: CliSettings) -> None:
