@@ -137,7 +137,8 @@ class CandidateReader:
                 found[memory_id] = ("superseded", s.recorded_at)
             for memory_id, v in (await self._graph.verdicts(ns, chunk)).items():
                 if memory_id not in found or found[memory_id][1] < v.recorded_at:
-                    found[memory_id] = (v.status, v.recorded_at)
+                    # `current`: a declared replacement took over; it holds, but only since then.
+                    found[memory_id] = ("asserted" if v.status == "current" else v.status, v.recorded_at)
         return found
 
     async def _success(self, ns: str, sources: Sequence[MemoryRecord]) -> float | None:
@@ -150,5 +151,9 @@ def _unsettled(sources: Sequence[MemoryRecord], changed: dict[str, tuple[str, da
     """Why an insight is not settled although its own status is: what it was made from moved."""
     if missing:
         return f"{missing} of its sources are gone (erased or archived)"
-    moved = [r.memory_id for r in sources if r.status != "asserted" or r.memory_id in changed]
+    moved = [
+        r.memory_id
+        for r in sources
+        if r.status != "asserted" or changed.get(r.memory_id, ("asserted",))[0] != "asserted"
+    ]
     return f"{len(moved)} of its sources changed" if moved else ""
