@@ -55,3 +55,14 @@ def test_a_killed_nats_server_is_reaped_and_restarted_with_its_data(tmp_path: Pa
         assert asyncio.run(publish_and_count(supervisor.operator_url, None)) == 1
     finally:
         supervisor.stop()
+
+
+def test_recall_workers_share_one_port_and_one_name_in_traces(tmp_path: Path) -> None:
+    from somnia_cli.supervisor import service_specs
+
+    specs = service_specs(CliSettings(home=tmp_path, recall_workers=3))
+    recalls = [s for s in specs if s.module == "somnia_recall"]
+    assert [s.name for s in recalls] == ["recall", "recall-2", "recall-3"]  # their logs: recall-2.log, ...
+    assert len({s.port for s in recalls}) == 1  # the kernel spreads connections across them
+    assert {s.env["OTEL_SERVICE_NAME"] for s in recalls} == {"recall"}
+    assert [s.name for s in service_specs(CliSettings(home=tmp_path))].count("recall") == 1

@@ -22,6 +22,9 @@ class CliSettings(BaseSettings):
     nats_monitor_port: int = 18222
     capture_port: int = 50051
     recall_port: int = 50052
+    # Recall processes behind recall_port (the kernel spreads connections across them, SO_REUSEPORT):
+    # one per core a machine can give recall; each holds its own model (about 320 MiB).
+    recall_workers: int = Field(default=1, ge=1, le=64)
     embedding_health_port: int = 50053
     graph_health_port: int = 50054
     cache_warming_health_port: int = 50055

@@ -66,6 +66,14 @@ def common_env(settings: CliSettings, nats_user: str = OPERATOR) -> dict[str, st
     }
 
 
+def recall_threads(workers: int) -> dict[str, str]:
+    """With several recall workers, each one's query embedding gets its share of the cores (by default
+    onnxruntime takes them all, and two workers would each spin up threads for every core)."""
+    if workers == 1 or "SOMNIA_EMBEDDER_THREADS" in os.environ:
+        return {}
+    return {"SOMNIA_EMBEDDER_THREADS": str(max(1, (os.cpu_count() or 1) // workers))}
+
+
 def service_specs(settings: CliSettings) -> list[ServiceSpec]:
     def common_as(name: str) -> dict[str, str]:
         return common_env(settings, nats_user=name)
@@ -137,15 +145,21 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
             },
             background=True,
         ),
-        ServiceSpec(
-            "recall",
-            "somnia_recall",
-            settings.recall_port,
-            {
-                **common_as("recall"),
-                "SOMNIA_RECALL_HOST": settings.host,
-                "SOMNIA_RECALL_PORT": str(settings.recall_port),
-            },
+        *(
+            ServiceSpec(
+                "recall" if worker == 1 else f"recall-{worker}",
+                "somnia_recall",
+                settings.recall_port,
+                {
+                    **common_as("recall"),
+                    "SOMNIA_RECALL_HOST": settings.host,
+                    "SOMNIA_RECALL_PORT": str(settings.recall_port),
+                    "OTEL_SERVICE_NAME": "recall",  # one service in the traces, however many workers
+                    # Workers share the cores: each embeds queries on its share, not all of them.
+                    **recall_threads(settings.recall_workers),
+                },
+            )
+            for worker in range(1, settings.recall_workers + 1)
         ),
     ]
 
@@ -187,7 +201,7 @@ class Supervisor:
             self._spawn(state)
 
     def _spawn(self, state: ServiceState) -> None:
-        env = {**os.environ, **state.spec.env, "OTEL_SERVICE_NAME": state.spec.name, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "OTEL_SERVICE_NAME": state.spec.name, **state.spec.env, "PYTHONUNBUFFERED": "1"}
         if state.spec.background:  # one math thread: a spinning thread pool would still steal the hot path's cores
             env = {**BACKGROUND_THREADS, **env}
         log = (self.logs / f"{state.spec.name}.log").open("ab")
