@@ -31,7 +31,7 @@ class LauncherSettings(BaseSettings):
     trainer_python: str = Field(default_factory=default_trainer_python)
     timeout_s: float = Field(default=6 * 3600.0, gt=0, description="a training run taking longer has failed")
 
-    # The Kubernetes Job (charts/somnia values `parametric.training`); the dict and list settings are
+    # The Kubernetes Job (the chart's `parametric.*` values set these); the dict and list settings are
     # JSON in their variables, as pydantic-settings reads them.
     job_namespace: str = Field(default="", description="empty: the namespace this pod runs in")
     job_image: str = "somnia-trainer:latest"
