@@ -164,7 +164,10 @@ class ForgettingApp:
 
 
 async def create_app(settings: ForgettingSettings, tracer_provider: TracerProvider | None = None) -> ForgettingApp:
-    return ForgettingApp(settings, await Stores.open(), StrengthSettings().law(), tracer_provider)
+    # Forgetting embeds only what it writes (negative memories, digests), now and then: the model loads
+    # on the first of them instead of sitting in an idle process.
+    stores = await Stores.open(lazy_embedder=True)
+    return ForgettingApp(settings, stores, StrengthSettings().law(), tracer_provider)
 
 
 def run() -> None:
