@@ -84,12 +84,19 @@ def window_of(args: argparse.Namespace, namespace: str, settings: DreamingSettin
     return DreamWindow(namespace=namespace, since=since, until=until)
 
 
+def requested_namespaces(args: argparse.Namespace, settings: DreamingSettings) -> list[str]:
+    """--namespace (repeated), else SOMNIA_DREAMING_NAMESPACES; empty after saying what to pass."""
+    namespaces: list[str] = args.namespace or settings.namespace_list
+    if not namespaces:
+        print("name a namespace: --namespace tenant/agent/user (or set SOMNIA_DREAMING_NAMESPACES)", file=sys.stderr)
+    return namespaces
+
+
 def run_command(args: argparse.Namespace) -> int:
     settings = DreamingSettings()
     progress = JsonLinesProgress() if args.progress == "jsonl" else SilentProgress()
-    namespaces = args.namespace or settings.namespace_list
+    namespaces = requested_namespaces(args, settings)
     if not namespaces:
-        print("name a namespace: --namespace tenant/agent/user (or set SOMNIA_DREAMING_NAMESPACES)", file=sys.stderr)
         return 2
     failed = 0
     for namespace in namespaces:
@@ -124,9 +131,8 @@ def explain_command(args: argparse.Namespace) -> int:
     from somnia_dreaming.parametric.report import explain_lines
 
     settings = DreamingSettings()
-    namespaces = args.namespace or settings.namespace_list
+    namespaces = requested_namespaces(args, settings)
     if not namespaces:
-        print("name a namespace: --namespace tenant/agent/user", file=sys.stderr)
         return 2
     for namespace in namespaces:
         try:
@@ -144,9 +150,8 @@ def adapters_command(args: argparse.Namespace) -> int:
     from somnia_dreaming.parametric.report import adapter_lines
 
     settings = DreamingSettings()
-    namespaces = args.namespace or settings.namespace_list
+    namespaces = requested_namespaces(args, settings)
     if not namespaces:
-        print("name a namespace: --namespace tenant/agent/user", file=sys.stderr)
         return 2
     for namespace in namespaces:
         try:

@@ -83,7 +83,7 @@ def dreaming_token(server: KubeApiServer) -> str:
     return str(made.status.token)
 
 
-def launcher_settings(tmp_path: Path) -> LauncherSettings:
+def launcher_settings() -> LauncherSettings:
     """As the chart sets them in the dreaming pod (SOMNIA_PARAMETRIC_* from templates/_helpers.tpl)."""
     return LauncherSettings(
         launcher="kubernetes",
@@ -98,7 +98,7 @@ def launcher_settings(tmp_path: Path) -> LauncherSettings:
     )
 
 
-def a_job(tmp_path: Path, adapter_id: str) -> TrainingJob:
+def a_job(adapter_id: str) -> TrainingJob:
     base = Path("/var/lib/somnia/parametric")
     return TrainingJob(
         "acme/support/u1", adapter_id, base / "datasets/x/1", base / "adapters/x" / adapter_id, TrainingSettings()
@@ -154,10 +154,10 @@ def finish(server: KubeApiServer, name: str, result: TrainingResult, *, failed: 
     batch.patch_namespaced_job_status(name, NAMESPACE, {"status": job_status})
 
 
-async def test_dreaming_creates_watches_and_reads_a_training_job(installed: KubeApiServer, tmp_path: Path) -> None:
+async def test_dreaming_creates_watches_and_reads_a_training_job(installed: KubeApiServer) -> None:
     token = dreaming_token(installed)
-    launcher = KubernetesJobLauncher(launcher_settings(tmp_path), api_client(installed, token))
-    job = a_job(tmp_path, "v1-0123abcd")
+    launcher = KubernetesJobLauncher(launcher_settings(), api_client(installed, token))
+    job = a_job("v1-0123abcd")
     name = job_name(job)
     trained = TrainingResult(
         ok=True,
@@ -197,9 +197,9 @@ async def test_dreaming_creates_watches_and_reads_a_training_job(installed: Kube
     assert again == trained and {"event": "job", "name": name, "state": "exists", "namespace": NAMESPACE} in lines
 
 
-async def test_a_failed_job_reports_the_trainers_error(installed: KubeApiServer, tmp_path: Path) -> None:
-    launcher = KubernetesJobLauncher(launcher_settings(tmp_path), api_client(installed, dreaming_token(installed)))
-    job = a_job(tmp_path, "v2-0123abcd")
+async def test_a_failed_job_reports_the_trainers_error(installed: KubeApiServer) -> None:
+    launcher = KubernetesJobLauncher(launcher_settings(), api_client(installed, dreaming_token(installed)))
+    job = a_job("v2-0123abcd")
     failure = TrainingResult(ok=False, error="CUDA out of memory")
     running = asyncio.create_task(launcher.run(job))
     await asyncio.sleep(1.0)
@@ -207,10 +207,10 @@ async def test_a_failed_job_reports_the_trainers_error(installed: KubeApiServer,
     assert await asyncio.wait_for(running, 30) == failure
 
 
-def test_the_role_reaches_training_jobs_in_its_namespace_only(installed: KubeApiServer, tmp_path: Path) -> None:
+def test_the_role_reaches_training_jobs_in_its_namespace_only(installed: KubeApiServer) -> None:
     dreaming = api_client(installed, dreaming_token(installed))
-    settings = launcher_settings(tmp_path).model_copy(update={"job_namespace": "default"})
-    result = asyncio.run(KubernetesJobLauncher(settings, dreaming).run(a_job(tmp_path, "v3-0123abcd")))
+    settings = launcher_settings().model_copy(update={"job_namespace": "default"})
+    result = asyncio.run(KubernetesJobLauncher(settings, dreaming).run(a_job("v3-0123abcd")))
     assert not result.ok and "refused: 403" in result.error
     with pytest.raises(client.ApiException) as denied:
         client.CoreV1Api(dreaming).list_namespaced_secret(NAMESPACE)

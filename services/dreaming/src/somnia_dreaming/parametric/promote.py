@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from somnia_contracts import namespace_key_prefix
-from somnia_memory_store import MemoryStore
+from somnia_memory_store import MemoryRecord, MemoryStore
 from somnia_parametric import (
     HOLDING,
     AdapterRecord,
@@ -82,16 +82,19 @@ class Promoter:
         return self._settings.training.epochs
 
     async def explain(self, window: DreamWindow, now: datetime | None = None) -> Explained:
-        candidates, _ = await self._reader.read(window, min_fact_uses=self._settings.promotion.min_sessions)
-        return Explained(self._decide(candidates, now), candidates)
+        explained, _ = await self._explained(window, now)
+        return explained
 
-    def _decide(self, candidates: Candidates, now: datetime | None) -> BatchDecision:
-        return decide_batch(
+    async def _explained(self, window: DreamWindow, now: datetime | None) -> tuple[Explained, dict[str, MemoryRecord]]:
+        """The rule's decisions, and the candidates' records (what a dataset is written from)."""
+        candidates, records = await self._reader.read(window, min_fact_uses=self._settings.promotion.min_sessions)
+        batch = decide_batch(
             candidates.stats,
             self._settings.promotion,
             sessions_per_day=candidates.sessions_per_day,
             now=now or datetime.now(UTC),
         )
+        return Explained(batch, candidates), records
 
     async def promote(
         self, window: DreamWindow, *, now: datetime | None = None, on_progress: Progress | None = None
@@ -99,8 +102,7 @@ class Promoter:
         ns = window.namespace
         if self._registry is not None:
             await self.collect_files(ns)
-        candidates, records = await self._reader.read(window, min_fact_uses=self._settings.promotion.min_sessions)
-        explained = Explained(self._decide(candidates, now), candidates)
+        explained, records = await self._explained(window, now)
         batch = explained.batch
         if not batch.train:
             return PromotionReport(explained, f"no adapter: {batch.reason}")
