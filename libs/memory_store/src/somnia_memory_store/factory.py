@@ -20,6 +20,13 @@ def open_memory_store(settings: MemoryStoreSettings) -> MemoryStore:
             candidates=settings.candidates,
             api_key=settings.weaviate_api_key.get_secret_value(),
         )
+    from somnia_memory_store.embedded.ann import AnnConfig
     from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 
-    return EmbeddedMemoryStore(settings.data_dir / "memories.sqlite3", candidates=settings.candidates)
+    ann = AnnConfig(
+        threshold=settings.ann_threshold,
+        m=settings.ann_m,
+        ef_construction=settings.ann_ef_construction,
+        ef_search=settings.ann_ef_search,
+    )
+    return EmbeddedMemoryStore(settings.data_dir / "memories.sqlite3", candidates=settings.candidates, ann=ann)

@@ -22,6 +22,14 @@ class MemoryStoreSettings(BaseSettings):
     candidates: int = Field(default=50, ge=1, description="per-retriever candidates before fusion")
     # embedded
     data_dir: Path = Field(default_factory=default_data_dir)
+    ann_threshold: int = Field(
+        default=20_000,
+        ge=0,
+        description="rows in a namespace from which vector search goes through an HNSW graph; 0: always exact",
+    )
+    ann_m: int = Field(default=32, ge=4, le=128, description="HNSW links per node")
+    ann_ef_construction: int = Field(default=128, ge=8, le=2048, description="HNSW candidates while building")
+    ann_ef_search: int = Field(default=256, ge=8, le=4096, description="HNSW candidates while searching")
     # weaviate
     weaviate_http_host: str = "127.0.0.1"
     weaviate_http_port: int = 8080

@@ -8,7 +8,11 @@ index without the deleted entries and empties the WAL, so erased words do not st
 
 Several processes share the file (embedding writes, recall reads). Each keeps its own vector index and
 tops it up by rowid before a search, so a write is searchable by every process as soon as it commits.
-Replacing or deleting a row bumps a generation counter, which makes readers reload that namespace.
+Replacing, deleting or moving a row is logged in `memory_change` in the same transaction; each index
+replays the namespace's changes since it last looked, so a status change costs readers one row, not a
+reload. A namespace past `AnnConfig.threshold` rows is searched through an HNSW graph (vector_index.py),
+saved in `<file>.ann/` so that a restart loads it; `scrub()` deletes that file and makes every process
+rebuild its index from the remaining rows, so no erased vector stays in a graph.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncio
 import hashlib
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from somnia_memory_store.embedded.ann import AnnConfig, GraphFiles
 from somnia_memory_store.embedded.fts_query import to_fts_query
-from somnia_memory_store.embedded.vector_index import NamespaceVectorIndex
+from somnia_memory_store.embedded.vector_index import IndexView, NamespaceVectorIndex, VectorIndexState
 from somnia_memory_store.fusion import relative_score_fusion
 from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
 from somnia_memory_store.ports import EmbedderMismatchError, StoreError
@@ -51,13 +57,25 @@ CREATE TABLE IF NOT EXISTS memory (
 );
 CREATE INDEX IF NOT EXISTS memory_namespace_rowid ON memory(namespace, rowid);
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO store_meta(key, value) VALUES ('generation', '0');
+CREATE TABLE IF NOT EXISTS memory_change (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    namespace TEXT NOT NULL,
+    row INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS memory_change_namespace ON memory_change(namespace, seq);
+INSERT OR IGNORE INTO store_meta(key, value) VALUES ('change_floor', '0');
 """
+# A change with this row means "the namespace was scrubbed": readers rebuild its index from scratch.
+SCRUBBED = 0
+# The change log keeps this many entries; an index that fell further behind reloads its namespace.
+CHANGES_KEPT = 200_000
+LOAD_BATCH = 20_000
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 # Before v4 one FTS table served every namespace, kept in step by these triggers.
 OLD_TRIGGERS = ("memory_ai", "memory_ad", "memory_au")
 SCHEMA_VERSION = 4
 
+INDEX_COLUMNS = "rowid, session_id, role, kind, occurred_at, vector, status, recorded_at"
 COLUMNS = (
     "rowid, memory_id, namespace, kind, text, session_id, turn_id, role, chunk_index, "
     "occurred_at, recorded_at, embedder, dimension, vector, status"
@@ -96,6 +114,16 @@ def fts_delete(cur: sqlite3.Cursor, namespace: str, rowid: int, text: str) -> No
     cur.execute(f"INSERT INTO {table}({table}, rowid, text) VALUES ('delete', ?, ?)", (rowid, text))
 
 
+def log_change(cur: sqlite3.Cursor, namespace: str, rowid: int) -> None:
+    """Record that a row of the namespace changed (or SCRUBBED); every CHANGES_KEPT entries, forget the
+    oldest ones (an index that had not read them yet reloads its namespace)."""
+    cur.execute("INSERT INTO memory_change(namespace, row) VALUES (?, ?)", (namespace, rowid))
+    seq = int(cur.lastrowid or 0)
+    if seq % CHANGES_KEPT == 0:
+        cur.execute("DELETE FROM memory_change WHERE seq <= ?", (seq - CHANGES_KEPT,))
+        cur.execute("UPDATE store_meta SET value = ? WHERE key = 'change_floor'", (str(max(0, seq - CHANGES_KEPT)),))
+
+
 def _ts(value: datetime) -> float:
     return value.timestamp()
 
@@ -107,10 +135,12 @@ def _dt(value: float) -> datetime:
 class EmbeddedMemoryStore:
     """A MemoryStore on one SQLite file; safe to share between processes."""
 
-    def __init__(self, path: Path, *, candidates: int = 50) -> None:
+    def __init__(self, path: Path, *, candidates: int = 50, ann: AnnConfig | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._candidates = candidates
+        self._ann = ann or AnnConfig()
+        self._ann_dir = path.parent / f"{path.name}.ann"
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._conn.execute("PRAGMA journal_mode=WAL")
         # Freed pages are zeroed: a deleted memory's text does not linger in the file's free space.
@@ -121,7 +151,6 @@ class EmbeddedMemoryStore:
         self._migrate()
         self._lock = threading.Lock()
         self._indexes: dict[str, NamespaceVectorIndex] = {}
-        self._generation_seen = -1
 
     def _migrate(self) -> None:
         """Bring a store written by an older version to SCHEMA_VERSION, in one transaction."""
@@ -211,15 +240,15 @@ class EmbeddedMemoryStore:
                 cur.execute("INSERT OR IGNORE INTO store_meta(key, value) VALUES ('embedder', ?)", (name,))
                 cur.execute("INSERT OR IGNORE INTO store_meta(key, value) VALUES ('dimension', ?)", (str(dimension),))
                 changed = self._write_records(cur, records)
-                if changed:
-                    cur.execute("UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+                for namespace, rowid in changed:
+                    log_change(cur, namespace, rowid)
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
 
-    def _write_records(self, cur: sqlite3.Cursor, records: Sequence[MemoryRecord]) -> bool:
-        """Insert new records; update changed ones in place. Returns whether an existing row changed."""
+    def _write_records(self, cur: sqlite3.Cursor, records: Sequence[MemoryRecord]) -> list[tuple[str, int]]:
+        """Insert new records; update changed ones in place. Returns the (namespace, rowid) changed."""
         ids = [r.memory_id for r in records]
         existing: dict[str, tuple[str, str, str, str, int]] = {}
         for start in range(0, len(ids), 500):
@@ -230,7 +259,7 @@ class EmbeddedMemoryStore:
                 chunk,
             ):
                 existing[memory_id] = (namespace, text, embedder, status, int(rowid))
-        changed = False
+        changed: list[tuple[str, int]] = []
         for record in records:
             values = (
                 record.namespace,
@@ -270,7 +299,7 @@ class EmbeddedMemoryStore:
                     "WHERE memory_id=?",
                     (*values, record.memory_id),
                 )
-                changed = True
+                changed.append((record.namespace, before[4]))
             # else: a redelivered, identical record; keep the first copy.
         return changed
 
@@ -292,13 +321,12 @@ class EmbeddedMemoryStore:
                     ).fetchall()
                     for rowid, text in rows:
                         fts_delete(cur, namespace, int(rowid), str(text))
+                        log_change(cur, namespace, int(rowid))
                     cur.execute(
                         f"DELETE FROM memory WHERE +namespace = ? AND memory_id IN ({marks})",
                         (namespace, *chunk),
                     )
                     deleted += cur.rowcount
-                if deleted:
-                    cur.execute("UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -324,11 +352,15 @@ class EmbeddedMemoryStore:
                             cur.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
                         else:
                             cur.execute(f"DROP TABLE {table}")
+                    log_change(cur, namespace, SCRUBBED)
                     cur.execute("COMMIT")
                 except BaseException:
                     cur.execute("ROLLBACK")
                     raise
                 checkpoint(self._conn)
+                # The saved graph still holds the deleted rows' vectors; every process rebuilds from the rest.
+                GraphFiles(self._ann_dir, namespace_token(namespace)).remove()
+                self._indexes.pop(namespace, None)
 
         await asyncio.to_thread(run)
 
@@ -349,13 +381,13 @@ class EmbeddedMemoryStore:
                         for rowid, text in rows:  # the keyword entry moves to the other namespace's index
                             fts_delete(cur, namespace, int(rowid), str(text))
                             fts_insert(cur, to_namespace, int(rowid), str(text))
+                            log_change(cur, namespace, int(rowid))
+                            log_change(cur, to_namespace, int(rowid))
                         cur.execute(
                             f"UPDATE memory SET namespace = ?, ns = ? WHERE +namespace = ? AND memory_id IN ({marks})",
                             (to_namespace, namespace_token(to_namespace), namespace, *chunk),
                         )
                         moved += cur.rowcount
-                    if moved:
-                        cur.execute("UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
                     cur.execute("COMMIT")
                 except BaseException:
                     cur.execute("ROLLBACK")
@@ -421,9 +453,8 @@ class EmbeddedMemoryStore:
     ) -> list[list[tuple[str, float]]]:
         def run() -> list[list[tuple[str, float]]]:
             with self._lock:
-                index = self._fresh_index(namespace)
-                size = len(index)
-            ranked = index.search_many(np.asarray(vectors, dtype=np.float32), k, size=size)
+                view = self._fresh_index(namespace)
+            ranked = view.search_many(np.asarray(vectors, dtype=np.float32), k)
             rowids = sorted({rowid for found in ranked for rowid, _ in found})
             marks = ",".join("?" * len(rowids))
             ids: dict[int, str] = {}
@@ -432,6 +463,16 @@ class EmbeddedMemoryStore:
                     sql = f"SELECT rowid, memory_id FROM memory WHERE namespace = ? AND rowid IN ({marks})"
                     ids = {int(r): str(m) for r, m in self._conn.execute(sql, (namespace, *rowids)).fetchall()}
             return [[(ids[r], score) for r, score in found if r in ids] for found in ranked]
+
+        return await asyncio.to_thread(run)
+
+    async def vector_index_state(self, namespace: str) -> VectorIndexState:
+        """How the namespace's vectors are searched now (exact, building, or through a graph)."""
+
+        def run() -> VectorIndexState:
+            with self._lock:
+                self._fresh_index(namespace)
+                return self._indexes[namespace].state()
 
         return await asyncio.to_thread(run)
 
@@ -504,11 +545,10 @@ class EmbeddedMemoryStore:
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None
     ) -> list[tuple[int, float]]:
         with self._lock:
-            index = self._fresh_index(namespace)
-            # Searching outside the lock lets keyword search use the connection meanwhile; appends
-            # only happen under the lock and never move rows a search is reading.
-            size = len(index)
-        return index.search(np.asarray(vector, dtype=np.float32), k, filter, size=size)
+            # Searching outside the lock lets keyword search use the connection meanwhile; a view is
+            # never changed under a search (rows are appended past it, or arrays replaced).
+            view = self._fresh_index(namespace)
+        return view.search(np.asarray(vector, dtype=np.float32), k, filter)
 
     def _keyword_ranked(
         self, namespace: str, query: str, k: int, filter: SearchFilter | None
@@ -545,22 +585,84 @@ class EmbeddedMemoryStore:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _fresh_index(self, namespace: str) -> NamespaceVectorIndex:
-        (generation,) = self._conn.execute("SELECT value FROM store_meta WHERE key = 'generation'").fetchone()
-        if int(generation) != self._generation_seen:
-            self._indexes.clear()
-            self._generation_seen = int(generation)
+    def _fresh_index(self, namespace: str) -> IndexView:
+        """The namespace's index brought up to date with the file (under the lock), as a view to search."""
         index = self._indexes.get(namespace)
-        if index is None:
-            index = self._indexes[namespace] = NamespaceVectorIndex()
+        if index is not None and not index.stale:
+            (floor,) = self._conn.execute("SELECT value FROM store_meta WHERE key = 'change_floor'").fetchone()
+            changes = self._conn.execute(
+                "SELECT seq, row FROM memory_change WHERE namespace = ? AND seq > ? ORDER BY seq",
+                (namespace, index.change_seq),
+            ).fetchall()
+            if index.change_seq < int(floor) or any(row == SCRUBBED for _, row in changes):
+                index = None  # too far behind the log, or scrubbed: load afresh
+            elif changes:
+                self._replay(index, namespace, sorted({int(row) for _, row in changes}))
+                index.change_seq = int(changes[-1][0])
+        if index is None or index.stale:
+            index = self._indexes[namespace] = self._load_index(namespace)
         rows = self._conn.execute(
-            "SELECT rowid, session_id, role, kind, occurred_at, vector, status, recorded_at FROM memory "
-            "WHERE namespace = ? AND rowid > ? ORDER BY rowid",
+            f"SELECT {INDEX_COLUMNS} FROM memory WHERE namespace = ? AND rowid > ? ORDER BY rowid",
             (namespace, index.last_rowid),
         ).fetchall()
-        if rows:
-            index.append(rows)
+        index.append(rows)
+        index.maintain(time.monotonic())
+        return index.view()
+
+    def _replay(self, index: NamespaceVectorIndex, namespace: str, rowids: list[int]) -> None:
+        """Changed rows: their old positions die and their current versions (if still in the namespace)
+        are appended. Rows past last_rowid are left to the append of new rows."""
+        index.remove(rowids)
+        seen = [r for r in rowids if r <= index.last_rowid]
+        for start in range(0, len(seen), 500):
+            chunk = seen[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            index.append(
+                self._conn.execute(
+                    f"SELECT {INDEX_COLUMNS} FROM memory WHERE namespace = ? AND rowid IN ({marks}) ORDER BY rowid",
+                    (namespace, *chunk),
+                ).fetchall()
+            )
+
+    def _load_index(self, namespace: str) -> NamespaceVectorIndex:
+        """Read the namespace's rows in batches; start from its saved graph when there is one."""
+        (change_seq,) = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM memory_change").fetchone()
+        files = GraphFiles(self._ann_dir, namespace_token(namespace)) if self._ann.enabled else None
+        index = NamespaceVectorIndex(self._ann, files)
+        parts, last = [], 0
+        while True:
+            rows = self._conn.execute(
+                f"SELECT {INDEX_COLUMNS} FROM memory WHERE namespace = ? AND rowid > ? ORDER BY rowid LIMIT ?",
+                (namespace, last, LOAD_BATCH),
+            ).fetchall()
+            if not rows:
+                break
+            parts.append(index.decode(rows))
+            last = int(str(rows[-1][0]))
+        columns = NamespaceVectorIndex.concat(parts) if parts else None
+        saved = None
+        if files is not None and columns is not None and len(columns.rowids) >= self._ann.threshold:
+            saved = files.load(self._ann, columns.vectors.shape[1])
+        if saved is not None and columns is not None and self._replayable(namespace, saved.change_seq):
+            index.adopt(saved, columns)
+            changed = self._conn.execute(
+                "SELECT DISTINCT row FROM memory_change WHERE namespace = ? AND seq > ? AND seq <= ?",
+                (namespace, saved.change_seq, change_seq),
+            ).fetchall()
+            self._replay(index, namespace, sorted(int(r) for (r,) in changed))
+        elif columns is not None:
+            index.append_columns(columns)
+        index.change_seq = int(change_seq)
         return index
+
+    def _replayable(self, namespace: str, since: int) -> bool:
+        """Whether the log still holds every change since `since`, with no scrub among them."""
+        (floor,) = self._conn.execute("SELECT value FROM store_meta WHERE key = 'change_floor'").fetchone()
+        scrubbed = self._conn.execute(
+            "SELECT 1 FROM memory_change WHERE namespace = ? AND seq > ? AND row = ? LIMIT 1",
+            (namespace, since, SCRUBBED),
+        ).fetchone()
+        return since >= int(floor) and scrubbed is None
 
     def _rows_by_rowid(self, namespace: str, rowids: list[int]) -> dict[int, tuple[object, ...]]:
         # Scoped again by namespace: a rowid freed by a delete may be reused by another namespace's insert

@@ -1,0 +1,192 @@
+"""The embedded store past its HNSW threshold: the graph finds what exact search finds, never returns a
+deleted or replaced row, follows writes of other processes through the change log, survives a restart
+from its saved file, and forgets erased vectors when the namespace is scrubbed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from somnia_memory_store import MemoryRecord, SearchFilter
+from somnia_memory_store.embedded.ann import AnnConfig
+from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+
+from .test_memory_store_contract import record
+
+NS = "a/b/c"
+DIM = 8
+SMALL = AnnConfig(threshold=300, m=16, ef_construction=64, ef_search=64)
+
+
+def clustered(n: int, seed: int = 0) -> np.ndarray:
+    """Unit vectors around 20 centres, the way embeddings of a conversation cluster by topic."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((20, DIM))
+    x = centres[rng.integers(0, 20, n)] + 0.3 * rng.standard_normal((n, DIM))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def records(vectors: np.ndarray, start: int = 0, status: str = "asserted") -> list[MemoryRecord]:
+    out = []
+    for i, v in enumerate(vectors, start=start):
+        r = record(f"m{i}", f"memory number {i}", v, session=f"s{i % 7}")
+        out.append(r.model_copy(update={"status": status}))
+    return out
+
+
+async def built(store: EmbeddedMemoryStore, namespace: str = NS) -> None:
+    """Wait (30 s at most) until the namespace is searched through a graph that covers every row."""
+    deadline = time.monotonic() + 30.0
+    while time.monotonic() < deadline:
+        state = await store.vector_index_state(namespace)
+        if state.graph_rows and not state.building:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no graph after 30 s: {state}")
+
+
+def exact_top(vectors: np.ndarray, query: np.ndarray, k: int, ids: list[str]) -> list[str]:
+    return [ids[i] for i in np.argsort(-(vectors @ query))[:k]]
+
+
+async def test_below_the_threshold_search_stays_exact(tmp_path: Path) -> None:
+    store = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await store.upsert(records(clustered(200)))
+    state = await store.vector_index_state(NS)
+    assert (state.rows, state.graph_rows, state.building) == (200, 0, False)
+    assert not (tmp_path / "m.db.ann").exists() or not any((tmp_path / "m.db.ann").glob("*.faiss"))
+    await store.aclose()
+
+
+async def test_the_graph_finds_what_exact_search_finds(tmp_path: Path) -> None:
+    vectors = clustered(2000)
+    store = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    for start in range(0, 2000, 500):
+        await store.upsert(records(vectors[start : start + 500], start))
+    await built(store)
+    ids = [f"m{i}" for i in range(2000)]
+    queries = clustered(50, seed=1)
+    overlap = 0
+    for q in queries:
+        found = [h.record.memory_id for h in await store.vector_search(NS, q, 10)]
+        overlap += len(set(found) & set(exact_top(vectors, q, 10, ids)))
+        assert found[0] == exact_top(vectors, q, 1, ids)[0]
+    assert overlap / (10 * len(queries)) >= 0.9
+    # A stored vector finds itself first, with its exact cosine.
+    hit = (await store.vector_search(NS, vectors[123], 1))[0]
+    assert hit.record.memory_id == "m123" and hit.score == pytest.approx(1.0, abs=1e-5)
+    await store.aclose()
+
+
+async def test_rows_written_after_the_build_are_found_and_filters_hold(tmp_path: Path) -> None:
+    vectors = clustered(1000)
+    store = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await store.upsert(records(vectors))
+    await built(store)
+    late = clustered(5, seed=9)
+    await store.upsert(records(late, start=5000))
+    assert (await store.vector_search(NS, late[2], 1))[0].record.memory_id == "m5002"
+    state = await store.vector_index_state(NS)
+    assert state.graph_rows == 1005  # appended to the graph as they arrived
+    # A session filter keeps a seventh of the rows; a status filter that matches nothing returns nothing.
+    hits = await store.vector_search(NS, vectors[10], 10, SearchFilter(session_ids=("s3",)))
+    assert len(hits) == 10 and {h.record.session_id for h in hits} == {"s3"}
+    assert await store.vector_search(NS, vectors[10], 10, SearchFilter(statuses=("retracted",))) == []
+    await store.aclose()
+
+
+async def test_deleted_and_replaced_rows_never_come_back(tmp_path: Path) -> None:
+    vectors = clustered(2000)
+    store = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await store.upsert(records(vectors))
+    await built(store)
+    assert await store.delete(NS, ["m42"]) == 1
+    assert "m42" not in [h.record.memory_id for h in await store.vector_search(NS, vectors[42], 10)]
+    # A status change is a replacement: the row is found once, with its new status, and a status filter sees it.
+    await store.upsert(records(vectors[7:8], start=7, status="retracted"))
+    hits = await store.vector_search(NS, vectors[7], 10)
+    assert [h.record.memory_id for h in hits].count("m7") == 1 and hits[0].record.status == "retracted"
+    kept = await store.vector_search(NS, vectors[7], 10, SearchFilter(statuses=("asserted",)))
+    assert "m7" not in [h.record.memory_id for h in kept]
+    # Deleting most rows compacts the buffers and rebuilds the graph over what is left.
+    await store.delete(NS, [f"m{i}" for i in range(100, 1300)])
+    state = await store.vector_index_state(NS)
+    assert state.rows == 799 and state.dead == 0
+    await built(store)
+    found = {h.record.memory_id for q in vectors[100:1300:50] for h in await store.vector_search(NS, q, 20)}
+    assert found and not found & {f"m{i}" for i in range(100, 1300)}
+    await store.aclose()
+
+
+async def test_another_process_writes_reach_the_index_without_a_reload(tmp_path: Path) -> None:
+    vectors = clustered(800)
+    reader = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    writer = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await writer.upsert(records(vectors))
+    await built(reader)
+    index = reader._indexes[NS]
+    await writer.upsert(records(vectors[5:6], start=5, status="retracted"))
+    await writer.delete(NS, ["m6"])
+    hits = await reader.vector_search(NS, vectors[5], 5, SearchFilter(statuses=("asserted",)))
+    assert "m5" not in [h.record.memory_id for h in hits]
+    assert "m6" not in [h.record.memory_id for h in await reader.vector_search(NS, vectors[6], 5)]
+    assert reader._indexes[NS] is index  # replayed two changes, not reloaded
+    await reader.aclose()
+    await writer.aclose()
+
+
+async def test_a_restart_loads_the_saved_graph_and_catches_up(tmp_path: Path) -> None:
+    vectors = clustered(1000)
+    first = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await first.upsert(records(vectors))
+    await built(first)
+    await first.aclose()
+    assert (tmp_path / "m.db.ann").is_dir() and len(list((tmp_path / "m.db.ann").glob("*.faiss"))) == 1
+    # Written while no reader ran: a deletion, a replacement and new rows.
+    writer = EmbeddedMemoryStore(tmp_path / "m.db", ann=AnnConfig(threshold=0))
+    await writer.delete(NS, ["m1"])
+    await writer.upsert(records(vectors[2:3], start=2, status="retracted"))
+    await writer.upsert(records(clustered(3, seed=5), start=9000))
+    await writer.aclose()
+    second = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    state = await second.vector_index_state(NS)
+    # Loaded, not rebuilt: 1000 saved positions (m1's and m2's old one dead), then m2 again and 3 new rows.
+    assert (state.rows, state.dead, state.graph_rows, state.building) == (1002, 2, 1004, False)
+    assert "m1" not in [h.record.memory_id for h in await second.vector_search(NS, vectors[1], 5)]
+    hit = (await second.vector_search(NS, vectors[2], 1))[0]
+    assert (hit.record.memory_id, hit.record.status) == ("m2", "retracted")
+    await second.aclose()
+
+
+async def test_scrub_deletes_the_saved_graph_and_every_index_forgets_the_erased_rows(tmp_path: Path) -> None:
+    vectors = clustered(600)
+    store = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    other = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await store.upsert(records(vectors))
+    await built(store)
+    await built(other)
+    await store.delete(NS, [f"m{i}" for i in range(50)])
+    await store.scrub(NS)
+    assert not list((tmp_path / "m.db.ann").glob("*.faiss"))
+    for reader in (store, other):
+        state = await reader.vector_index_state(NS)
+        assert state.rows == 550 and state.dead == 0  # rebuilt from the remaining rows
+    await store.aclose()
+    await other.aclose()
+
+
+async def test_searches_during_the_build_answer_exactly(tmp_path: Path) -> None:
+    vectors = clustered(3000)
+    store = EmbeddedMemoryStore(tmp_path / "m.db", ann=AnnConfig(threshold=300, m=32, ef_construction=400))
+    await store.upsert(records(vectors))
+    ids = [f"m{i}" for i in range(3000)]
+    for q in clustered(20, seed=3):
+        found = [h.record.memory_id for h in await store.vector_search(NS, q, 5)]
+        state = await store.vector_index_state(NS)
+        if state.graph_rows == 0:
+            assert found == exact_top(vectors, q, 5, ids)
+    await built(store)
+    await store.aclose()
