@@ -145,6 +145,10 @@ async def test_a_restart_loads_the_saved_graph_and_catches_up(tmp_path: Path) ->
     await built(first)
     await first.aclose()
     assert (tmp_path / "m.db.ann").is_dir() and len(list((tmp_path / "m.db.ann").glob("*.faiss"))) == 1
+    unchanged = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    state = await unchanged.vector_index_state(NS)
+    assert (state.rows, state.dead, state.graph_rows) == (1000, 0, 1000)  # every row once, none added again
+    await unchanged.aclose()
     # Written while no reader ran: a deletion, a replacement and new rows.
     writer = EmbeddedMemoryStore(tmp_path / "m.db", ann=AnnConfig(threshold=0))
     await writer.delete(NS, ["m1"])

@@ -696,9 +696,14 @@ class EmbeddedMemoryStore:
         )
 
     async def reachable(self) -> bool:
+        # Its own connection: a namespace's first search may hold the shared one for seconds while its
+        # index loads, and the store is reachable all the same.
         def run() -> bool:
-            with self._lock:
-                return bool(self._conn.execute("SELECT 1").fetchone() == (1,))
+            conn = sqlite3.connect(self._path, timeout=5.0)
+            try:
+                return bool(conn.execute("SELECT 1 FROM store_meta LIMIT 1").fetchone() is not None)
+            finally:
+                conn.close()
 
         try:
             return await asyncio.to_thread(run)
