@@ -90,9 +90,11 @@ test: lint backends-install containers-install trainer-setup ## everything: lint
 test-fast: setup ## unit and component tests only
 	$(UV) run --no-sync pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-bench: setup backends-install ## ingest, latency, recall, warm pack and memory benchmarks; writes benchmarks/results/
+bench: setup backends-install ## ingest, latency, recall, warm pack and memory; recall at 1M memories (fixture cached); a 5-minute load test; writes benchmarks/results/
 	$(UV) run --no-sync python benchmarks/skeleton_bench.py
 	$(UV) run --no-sync python benchmarks/backends_bench.py
+	$(UV) run --no-sync python benchmarks/scale_bench.py
+	$(UV) run --no-sync python benchmarks/load_bench.py
 
 bench-safety: setup backends-install ## what auth and TLS cost, chaos runs (kill -9 during a 10,000-turn ingest; embedded, then Weaviate + Neo4j) and tenant isolation on LoCoMo; writes benchmarks/results/
 	$(UV) run --no-sync python benchmarks/security_bench.py

@@ -29,4 +29,9 @@ def open_memory_store(settings: MemoryStoreSettings) -> MemoryStore:
         ef_construction=settings.ann_ef_construction,
         ef_search=settings.ann_ef_search,
     )
-    return EmbeddedMemoryStore(settings.data_dir / "memories.sqlite3", candidates=settings.candidates, ann=ann)
+    return EmbeddedMemoryStore(
+        settings.data_dir / "memories.sqlite3",
+        candidates=settings.candidates,
+        ann=ann,
+        keyword_postings=settings.keyword_max_postings,
+    )

@@ -27,9 +27,15 @@ class MemoryStoreSettings(BaseSettings):
         ge=0,
         description="rows in a namespace from which vector search goes through an HNSW graph; 0: always exact",
     )
+    keyword_max_postings: int = Field(
+        default=30_000,
+        ge=0,
+        description="BM25 in a bigger namespace keeps a query's rarest terms while their matches add up to "
+        "at most this many rows; 0: every term",
+    )
     ann_m: int = Field(default=32, ge=4, le=128, description="HNSW links per node")
     ann_ef_construction: int = Field(default=128, ge=8, le=2048, description="HNSW candidates while building")
-    ann_ef_search: int = Field(default=256, ge=8, le=4096, description="HNSW candidates while searching")
+    ann_ef_search: int = Field(default=512, ge=8, le=4096, description="HNSW candidates while searching")
     # weaviate
     weaviate_http_host: str = "127.0.0.1"
     weaviate_http_port: int = 8080

@@ -33,7 +33,7 @@ class AnnConfig:
     threshold: int = 20_000
     m: int = 32
     ef_construction: int = 128
-    ef_search: int = 256
+    ef_search: int = 512
 
     @property
     def enabled(self) -> bool:

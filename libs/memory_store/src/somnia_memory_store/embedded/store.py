@@ -30,7 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from somnia_memory_store.embedded.ann import AnnConfig, GraphFiles
-from somnia_memory_store.embedded.fts_query import to_fts_query
+from somnia_memory_store.embedded.fts_query import fts_terms, match_expression
+from somnia_memory_store.embedded.posting_budget import PostingBudget
 from somnia_memory_store.embedded.vector_index import IndexView, NamespaceVectorIndex, VectorIndexState
 from somnia_memory_store.fusion import relative_score_fusion
 from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
@@ -135,10 +136,13 @@ def _dt(value: float) -> datetime:
 class EmbeddedMemoryStore:
     """A MemoryStore on one SQLite file; safe to share between processes."""
 
-    def __init__(self, path: Path, *, candidates: int = 50, ann: AnnConfig | None = None) -> None:
+    def __init__(
+        self, path: Path, *, candidates: int = 50, ann: AnnConfig | None = None, keyword_postings: int = 30_000
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._candidates = candidates
+        self._postings = PostingBudget(keyword_postings)
         self._ann = ann or AnnConfig()
         self._ann_dir = path.parent / f"{path.name}.ann"
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
@@ -553,10 +557,18 @@ class EmbeddedMemoryStore:
     def _keyword_ranked(
         self, namespace: str, query: str, k: int, filter: SearchFilter | None
     ) -> list[tuple[int, float]]:
-        terms = to_fts_query(query)
+        table = fts_table(namespace)
+        words = fts_terms(query)
+        index = self._indexes.get(namespace)
+        if index is not None and words:
+            with self._lock:
+                try:
+                    words = self._postings.affordable(self._conn, table, len(index), words)
+                except sqlite3.OperationalError:
+                    return []  # nothing was ever stored in this namespace
+        terms = match_expression(words)
         if not terms:
             return []
-        table = fts_table(namespace)
         clauses, params = _filter_sql(filter)
         if clauses:
             sql = (
