@@ -194,3 +194,21 @@ async def test_searches_during_the_build_answer_exactly(tmp_path: Path) -> None:
             assert found == exact_top(vectors, q, 5, ids)
     await built(store)
     await store.aclose()
+
+
+async def test_a_saved_graph_that_cannot_be_used_is_rebuilt_once(tmp_path: Path) -> None:
+    vectors = clustered(600)
+    first = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await first.upsert(records(vectors))
+    await built(first)
+    await first.aclose()
+    # Saved for another dimension (as if the store had been re-embedded): not adoptable.
+    meta = next((tmp_path / "m.db.ann").glob("*.json"))
+    meta.write_text(meta.read_text().replace('"dimension": 8', '"dimension": 16'))
+    second = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await built(second)
+    index = second._indexes[NS]
+    for q in vectors[:5]:
+        await second.vector_search(NS, q, 3)
+    assert second._indexes[NS] is index  # built its own graph, no reload loop
+    await second.aclose()

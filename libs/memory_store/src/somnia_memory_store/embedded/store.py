@@ -664,6 +664,9 @@ class EmbeddedMemoryStore:
             self._replay(index, namespace, sorted(int(r) for (r,) in changed))
         elif columns is not None:
             index.append_columns(columns)
+        if files is not None:
+            # A saved graph this index could not use is not a reason to reload it again: build anew.
+            index.files_seen(files.saved_at())
         index.change_seq = int(change_seq)
         return index
 

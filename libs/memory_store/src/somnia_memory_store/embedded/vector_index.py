@@ -235,6 +235,10 @@ class NamespaceVectorIndex:
     def __len__(self) -> int:
         return self._size - self._dead
 
+    def files_seen(self, saved_at: float | None) -> None:
+        """The saved graph (by its time) this index already took into account."""
+        self._files_seen = saved_at
+
     def state(self) -> VectorIndexState:
         graph_rows = 0 if self._graph is None or self._building else self._graph.size
         return VectorIndexState(rows=len(self), dead=self._dead, graph_rows=graph_rows, building=self._building)
