@@ -367,9 +367,17 @@ async def bench_warm(settings: CliSettings, openings: list[str], warmup: int) ->
 
 
 def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:  # the process ended meanwhile
+        return found
+    for task in tasks:
+        try:
+            listed = (task / "children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError):  # the thread or process ended meanwhile
+            continue
+        for child in listed:
             found += [int(child), *children(int(child))]
     return found
 

@@ -212,3 +212,65 @@ async def test_a_saved_graph_that_cannot_be_used_is_rebuilt_once(tmp_path: Path)
         await second.vector_search(NS, q, 3)
     assert second._indexes[NS] is index  # built its own graph, no reload loop
     await second.aclose()
+
+
+async def test_a_rowid_freed_by_a_delete_is_never_given_again(tmp_path: Path) -> None:
+    vectors = clustered(30)
+    reader = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    writer = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await writer.upsert(records(vectors[:20]))
+    await reader.vector_search(NS, vectors[0], 1)
+    await writer.delete(NS, ["m19"])  # the newest row
+    await reader.vector_search(NS, vectors[0], 1)  # replays the delete
+    await writer.upsert(records(vectors[20:21], start=20))
+    assert (await reader.vector_search(NS, vectors[20], 1))[0].record.memory_id == "m20"
+    await reader.aclose()
+    await writer.aclose()
+
+
+async def test_a_move_leaves_one_namespace_and_reaches_the_other(tmp_path: Path) -> None:
+    vectors = clustered(40)
+    reader = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    writer = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await writer.upsert(records(vectors[:20]))
+    await writer.upsert([r.model_copy(update={"namespace": "x/y/z"}) for r in records(vectors[20:40], start=20)])
+    for namespace in (NS, "x/y/z"):
+        await reader.vector_search(namespace, vectors[0], 1)
+    assert await writer.move(NS, "x/y/z", ["m3"]) == 1
+    assert "m3" not in [h.record.memory_id for h in await reader.vector_search(NS, vectors[3], 5)]
+    assert (await reader.vector_search("x/y/z", vectors[3], 1))[0].record.memory_id == "m3"
+    await reader.aclose()
+    await writer.aclose()
+
+
+async def test_a_quiet_namespace_keeps_its_index_while_the_log_is_pruned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import somnia_memory_store.embedded.store as embedded
+
+    monkeypatch.setattr(embedded, "CHANGES_KEPT", 10)
+    vectors = clustered(60)
+    reader = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    writer = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await writer.upsert(records(vectors[:30]))
+    busy = [r.model_copy(update={"namespace": "x/y/z"}) for r in records(vectors[30:60], start=30)]
+    await writer.upsert(busy)
+    await reader.vector_search(NS, vectors[0], 1)
+    quiet = reader._indexes[NS]
+    await writer.delete("x/y/z", [f"m{i}" for i in range(30, 55)])  # 25 changes: the log is pruned twice
+    await reader.vector_search(NS, vectors[0], 1)
+    assert reader._indexes[NS] is quiet  # none of its changes were pruned: no reload
+    await reader.aclose()
+    await writer.aclose()
+
+
+async def test_a_graph_built_before_a_scrub_may_not_be_saved_after_it(tmp_path: Path) -> None:
+    store = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await store.upsert(records(clustered(10)))
+    await store.vector_search(NS, clustered(1)[0], 1)
+    seen = store._indexes[NS].change_seq
+    assert not store._scrubbed_since(NS, seen)
+    await store.delete(NS, ["m1"])
+    await store.scrub(NS)
+    assert store._scrubbed_since(NS, seen)
+    await store.aclose()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +94,8 @@ class HnswGraph:
         params = None
         if allowed is not None:
             bits = np.packbits(allowed, bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+            # The bitmap's length is in bytes; the padding bits past len(allowed) are 0.
+            selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(self._config.ef_search, k))
         elif k > self._config.ef_search:
             params = faiss.SearchParametersHNSW(efSearch=k)
@@ -137,9 +139,9 @@ class SavedGraph:
 
 
 class GraphFiles:
-    """One namespace's saved graph: `<token>.faiss`, `<token>.rowids.npy` and `<token>.json`, the json
-    written last so that a reader never sees half a save. `<token>.lock` is held while one process
-    builds, so that the others wait for its files instead of building the same graph."""
+    """One namespace's saved graph: `<token>.<id>.faiss`, `<token>.<id>.rowids.npy` and `<token>.json`
+    naming the id, written last so that a reader never sees half a save. `<token>.lock` is held while
+    one process builds, so that the others wait for its files instead of building the same graph."""
 
     def __init__(self, directory: Path, token: str) -> None:
         self._dir = directory
@@ -166,37 +168,64 @@ class GraphFiles:
             return None
         return BuildLock(fd)
 
-    def save(self, graph: HnswGraph, rowids: npt.NDArray[np.int64], change_seq: int) -> None:
-        """`rowids` names each graph position's row, -1 for a dead one."""
+    def lock(self) -> BuildLock:
+        """Wait for the build lock (a build in progress finishes and saves first)."""
         self._dir.mkdir(parents=True, exist_ok=True)
-        self._path(".json").unlink(missing_ok=True)
-        for suffix, write in (
-            (".faiss", graph.save),
-            (".rowids.npy", lambda p: _save_array(p, rowids[: graph.size])),
-        ):
-            tmp = self._path(suffix + ".tmp")
-            write(tmp)
-            os.replace(tmp, self._path(suffix))
-        meta = {"format": FORMAT, "size": graph.size, "dimension": graph.dimension, "change_seq": change_seq}
+        fd = os.open(self._path(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return BuildLock(fd)
+
+    def save(self, graph: HnswGraph, rowids: npt.NDArray[np.int64], change_seq: int) -> None:
+        """`rowids` names each graph position's row, -1 for a dead one. Each save writes files under a new
+        id and then the json that names them, so a reader never pairs one save's graph with another's
+        rowids; the previous save's files are deleted after."""
+        self._dir.mkdir(parents=True, exist_ok=True)
+        save_id = secrets.token_hex(8)
+        graph.save(self._path(f".{save_id}.faiss"))
+        _save_array(self._path(f".{save_id}.rowids.npy"), rowids[: graph.size])
+        meta = {
+            "format": FORMAT,
+            "id": save_id,
+            "size": graph.size,
+            "dimension": graph.dimension,
+            "change_seq": change_seq,
+        }
         tmp = self._path(".json.tmp")
         tmp.write_text(json.dumps(meta))
         os.replace(tmp, self._path(".json"))
+        self._remove_files(keep=save_id)  # the previous save's, and any a crash left half written
+
+    def _meta(self) -> dict[str, object] | None:
+        try:
+            meta = json.loads(self._path(".json").read_text())
+        except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) else None
 
     def load(self, config: AnnConfig, dimension: int) -> SavedGraph | None:
         """The saved graph, or None when there is none or it does not fit (another format, dimension)."""
+        meta = self._meta()
+        if meta is None or meta.get("format") != FORMAT or meta.get("dimension") != dimension:
+            return None
+        save_id = str(meta.get("id", ""))
         try:
-            meta = json.loads(self._path(".json").read_text())
-            if meta.get("format") != FORMAT or meta.get("dimension") != dimension:
-                return None
-            rowids = np.load(self._path(".rowids.npy"))
-            graph = HnswGraph.load(self._path(".faiss"), config)
+            rowids = np.load(self._path(f".{save_id}.rowids.npy"))
+            graph = HnswGraph.load(self._path(f".{save_id}.faiss"), config)
         except (OSError, ValueError, RuntimeError):
+            return None  # replaced by a newer save meanwhile, or damaged
+        if graph.size != meta.get("size") or len(rowids) != graph.size or graph.dimension != dimension:
             return None
-        if graph.size != int(meta["size"]) or len(rowids) != graph.size or graph.dimension != dimension:
-            return None
-        return SavedGraph(graph=graph, rowids=rowids.astype(np.int64), change_seq=int(meta["change_seq"]))
+        return SavedGraph(graph=graph, rowids=rowids.astype(np.int64), change_seq=int(str(meta["change_seq"])))
 
     def remove(self) -> None:
-        """Delete the saved graph: after an erasure it holds vectors of deleted memories."""
-        for suffix in (".json", ".faiss", ".rowids.npy", ".faiss.tmp", ".rowids.npy.tmp", ".json.tmp"):
-            self._path(suffix).unlink(missing_ok=True)
+        """Delete the saved graph (after an erasure it holds vectors of deleted memories), every save's files."""
+        self._path(".json").unlink(missing_ok=True)
+        self._path(".json.tmp").unlink(missing_ok=True)
+        self._remove_files(keep=None)
+
+    def _remove_files(self, keep: str | None) -> None:
+        for path in self._dir.glob(f"{self._token}.*"):
+            if path.suffix in (".faiss", ".npy") and (
+                keep is None or not path.name.startswith(f"{self._token}.{keep}.")
+            ):
+                path.unlink(missing_ok=True)

@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS memory_change (
     row INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS memory_change_namespace ON memory_change(namespace, seq);
-INSERT OR IGNORE INTO store_meta(key, value) VALUES ('change_floor', '0');
+CREATE TABLE IF NOT EXISTS change_floor (namespace TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+INSERT OR IGNORE INTO store_meta(key, value) SELECT 'rowid_high', COALESCE(MAX(rowid), 0) FROM memory;
 """
 # A change with this row means "the namespace was scrubbed": readers rebuild its index from scratch.
 SCRUBBED = 0
@@ -117,12 +118,23 @@ def fts_delete(cur: sqlite3.Cursor, namespace: str, rowid: int, text: str) -> No
 
 def log_change(cur: sqlite3.Cursor, namespace: str, rowid: int) -> None:
     """Record that a row of the namespace changed (or SCRUBBED); every CHANGES_KEPT entries, forget the
-    oldest ones (an index that had not read them yet reloads its namespace)."""
+    oldest ones."""
     cur.execute("INSERT INTO memory_change(namespace, row) VALUES (?, ?)", (namespace, rowid))
     seq = int(cur.lastrowid or 0)
     if seq % CHANGES_KEPT == 0:
+        # Each namespace remembers the last change of its own that was forgotten: only an index (or a
+        # saved graph) that had not seen it must reload.
+        cur.execute(
+            "INSERT INTO change_floor(namespace, seq) SELECT namespace, MAX(seq) FROM memory_change "
+            "WHERE seq <= ? GROUP BY namespace ON CONFLICT(namespace) DO UPDATE SET seq = excluded.seq",
+            (seq - CHANGES_KEPT,),
+        )
         cur.execute("DELETE FROM memory_change WHERE seq <= ?", (seq - CHANGES_KEPT,))
-        cur.execute("UPDATE store_meta SET value = ? WHERE key = 'change_floor'", (str(max(0, seq - CHANGES_KEPT)),))
+
+
+def change_floor(conn: sqlite3.Connection | sqlite3.Cursor, namespace: str) -> int:
+    row = conn.execute("SELECT seq FROM change_floor WHERE namespace = ?", (namespace,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _ts(value: datetime) -> float:
@@ -264,6 +276,10 @@ class EmbeddedMemoryStore:
             ):
                 existing[memory_id] = (namespace, text, embedder, status, int(rowid))
         changed: list[tuple[str, int]] = []
+        # Rowids are never reused (a reader tops up by rowid): each insert takes the next above the
+        # highest ever given, even if that row was deleted.
+        (high,) = cur.execute("SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'rowid_high'").fetchone()
+        next_rowid = int(high) + 1
         for record in records:
             values = (
                 record.namespace,
@@ -282,13 +298,13 @@ class EmbeddedMemoryStore:
             )
             before = existing.get(record.memory_id)
             if before is None:
+                rowid, next_rowid = next_rowid, next_rowid + 1
                 cur.execute(
                     "INSERT INTO memory(namespace, kind, text, session_id, turn_id, role, chunk_index, "
-                    "occurred_at, recorded_at, embedder, dimension, vector, status, memory_id, ns) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*values, record.memory_id, namespace_token(record.namespace)),
+                    "occurred_at, recorded_at, embedder, dimension, vector, status, memory_id, ns, rowid) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, record.memory_id, namespace_token(record.namespace), rowid),
                 )
-                rowid = int(cur.lastrowid or 0)
                 fts_insert(cur, record.namespace, rowid, record.text)
                 existing[record.memory_id] = (record.namespace, record.text, record.embedder, record.status, rowid)
             elif before[0] != record.namespace:
@@ -305,6 +321,8 @@ class EmbeddedMemoryStore:
                 )
                 changed.append((record.namespace, before[4]))
             # else: a redelivered, identical record; keep the first copy.
+        if next_rowid - 1 != int(high):
+            cur.execute("UPDATE store_meta SET value = ? WHERE key = 'rowid_high'", (str(next_rowid - 1),))
         return changed
 
     async def delete(self, namespace: str, memory_ids: Sequence[str]) -> int:
@@ -362,9 +380,19 @@ class EmbeddedMemoryStore:
                     cur.execute("ROLLBACK")
                     raise
                 checkpoint(self._conn)
-                # The saved graph still holds the deleted rows' vectors; every process rebuilds from the rest.
-                GraphFiles(self._ann_dir, namespace_token(namespace)).remove()
-                self._indexes.pop(namespace, None)
+                index = self._indexes.pop(namespace, None)
+                if index is not None:
+                    index.close()
+            # The saved graph still holds the deleted rows' vectors: every process rebuilds from the rest.
+            # A build in progress (here or elsewhere) finishes first; it does not save after this scrub.
+            if not self._ann_dir.exists():
+                return
+            files = GraphFiles(self._ann_dir, namespace_token(namespace))
+            lock = files.lock()
+            try:
+                files.remove()
+            finally:
+                lock.release()
 
         await asyncio.to_thread(run)
 
@@ -564,8 +592,10 @@ class EmbeddedMemoryStore:
             with self._lock:
                 try:
                     words = self._postings.affordable(self._conn, table, len(index), words)
-                except sqlite3.OperationalError:
-                    return []  # nothing was ever stored in this namespace
+                except sqlite3.OperationalError as exc:
+                    if f"no such table: {table}" in str(exc):
+                        return []  # nothing was ever stored in this namespace
+                    raise StoreError(f"keyword search failed for {query!r}: {exc}") from exc
         terms = match_expression(words)
         if not terms:
             return []
@@ -601,17 +631,22 @@ class EmbeddedMemoryStore:
         """The namespace's index brought up to date with the file (under the lock), as a view to search."""
         index = self._indexes.get(namespace)
         if index is not None and not index.stale:
-            (floor,) = self._conn.execute("SELECT value FROM store_meta WHERE key = 'change_floor'").fetchone()
+            (top,) = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM memory_change").fetchone()
             changes = self._conn.execute(
-                "SELECT seq, row FROM memory_change WHERE namespace = ? AND seq > ? ORDER BY seq",
-                (namespace, index.change_seq),
+                "SELECT row FROM memory_change WHERE namespace = ? AND seq > ? AND seq <= ?",
+                (namespace, index.change_seq, top),
             ).fetchall()
-            if index.change_seq < int(floor) or any(row == SCRUBBED for _, row in changes):
+            # The floor is read after the changes: a prune between the two reads shows as a higher floor.
+            if index.change_seq < change_floor(self._conn, namespace) or any(r == SCRUBBED for (r,) in changes):
                 index = None  # too far behind the log, or scrubbed: load afresh
-            elif changes:
-                self._replay(index, namespace, sorted({int(row) for _, row in changes}))
-                index.change_seq = int(changes[-1][0])
+            else:
+                if changes:
+                    self._replay(index, namespace, sorted({int(r) for (r,) in changes}))
+                index.change_seq = int(top)
         if index is None or index.stale:
+            old = self._indexes.pop(namespace, None)
+            if old is not None:
+                old.close()
             index = self._indexes[namespace] = self._load_index(namespace)
         rows = self._conn.execute(
             f"SELECT {INDEX_COLUMNS} FROM memory WHERE namespace = ? AND rowid > ? ORDER BY rowid",
@@ -641,6 +676,7 @@ class EmbeddedMemoryStore:
         (change_seq,) = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM memory_change").fetchone()
         files = GraphFiles(self._ann_dir, namespace_token(namespace)) if self._ann.enabled else None
         index = NamespaceVectorIndex(self._ann, files)
+        index.may_save = lambda seen: not self._scrubbed_since(namespace, seen)
         parts, last = [], 0
         while True:
             rows = self._conn.execute(
@@ -671,13 +707,20 @@ class EmbeddedMemoryStore:
         return index
 
     def _replayable(self, namespace: str, since: int) -> bool:
-        """Whether the log still holds every change since `since`, with no scrub among them."""
-        (floor,) = self._conn.execute("SELECT value FROM store_meta WHERE key = 'change_floor'").fetchone()
+        """Whether the log still holds every change of the namespace since `since`, with no scrub among them."""
         scrubbed = self._conn.execute(
             "SELECT 1 FROM memory_change WHERE namespace = ? AND seq > ? AND row = ? LIMIT 1",
             (namespace, since, SCRUBBED),
         ).fetchone()
-        return since >= int(floor) and scrubbed is None
+        return scrubbed is None and since >= change_floor(self._conn, namespace)
+
+    def _scrubbed_since(self, namespace: str, since: int) -> bool:
+        """Asked by a build before it saves (from its own thread); a closed store saves nothing."""
+        with self._lock:
+            try:
+                return not self._replayable(namespace, since)
+            except sqlite3.ProgrammingError:
+                return True
 
     def _rows_by_rowid(self, namespace: str, rowids: list[int]) -> dict[int, tuple[object, ...]]:
         # Scoped again by namespace: a rowid freed by a delete may be reused by another namespace's insert
@@ -727,6 +770,8 @@ class EmbeddedMemoryStore:
 
     async def aclose(self) -> None:
         with self._lock:
+            for index in self._indexes.values():
+                index.close()  # a graph build stops at its next batch
             self._conn.close()
 
 

@@ -14,7 +14,7 @@ compacted and the graph rebuilt. Filters are evaluated on integer codes, not str
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +29,8 @@ INITIAL_CAPACITY = 1024
 EXACT_SHARE = 0.05
 EXACT_ROWS = 20_000
 COMPACT_SHARE = 0.25
-GRAPH_BATCH = 10_000
+GRAPH_BATCH = 2_000  # positions added per graph-lock hold (a published graph's searches wait for it)
+INLINE_ROWS = 256  # a write of up to this many rows is added to a published graph right away
 
 # (rowid, session_id, role, kind, occurred_at, vector blob, status, recorded_at), as the store selects them.
 Row = tuple[object, ...]
@@ -155,9 +156,10 @@ class IndexView:
 
     def _best(self, query: Vector, positions: npt.NDArray[np.int64], k: int) -> Ranked:
         """Score the candidate positions exactly and keep the k best."""
+        positions = np.unique(positions)
+        positions = positions[self.alive[positions]]  # a row removed after this view was taken
         if len(positions) == 0:
             return []
-        positions = np.unique(positions)
         scores = self.columns.vectors[positions] @ query
         best: list[tuple[int, float]] = []
         seen: set[int] = set()
@@ -227,10 +229,21 @@ class NamespaceVectorIndex:
         self._size = 0
         self._dead = 0
         self._graph: HnswGraph | None = None
-        self._building = False  # the graph is being built: searches stay exact until it is done
-        self._epoch = 0  # bumped by compaction: a graph built for older positions is thrown away
+        self._published = False  # views search the graph only once it covers what it was built from
+        self._worker: threading.Thread | None = None  # building, or catching up with a bulk write
+        self._epoch = 0  # bumped by compaction and close(): a graph for older positions is dropped
         self._retry_after = 0.0
         self._files_seen: float | None = None  # the saved graph this index adopted or wrote
+        # Writers (under the store's lock) and the worker thread both take it, briefly.
+        self._mutex = threading.Lock()
+        # Asked before saving a graph, with the last change it has seen: False once the namespace was
+        # scrubbed since, so that no erased vector is written to disk again.
+        self.may_save: Callable[[int], bool] = lambda change_seq: True
+
+    def close(self) -> None:
+        """Stop the worker at its next batch; the store drops this index."""
+        with self._mutex:
+            self._epoch += 1
 
     def __len__(self) -> int:
         return self._size - self._dead
@@ -240,8 +253,9 @@ class NamespaceVectorIndex:
         self._files_seen = saved_at
 
     def state(self) -> VectorIndexState:
-        graph_rows = 0 if self._graph is None or self._building else self._graph.size
-        return VectorIndexState(rows=len(self), dead=self._dead, graph_rows=graph_rows, building=self._building)
+        graph_rows = self._graph.size if self._graph is not None and self._published else 0
+        building = self._graph is not None and not self._published
+        return VectorIndexState(rows=len(self), dead=self._dead, graph_rows=graph_rows, building=building)
 
     @staticmethod
     def concat(parts: Sequence[Columns]) -> Columns:
@@ -269,13 +283,16 @@ class NamespaceVectorIndex:
             self.last_rowid = max(self.last_rowid, int(columns.rowids.max()))
 
     def remove(self, rowids: Sequence[int]) -> int:
-        """Mark the live positions of these rows dead; returns how many there were."""
+        """Mark the live positions of these rows dead and zero their vectors (a graph built later holds
+        nothing of them); returns how many there were."""
         if not rowids or self._columns is None:
             return 0
-        hit = np.flatnonzero(np.isin(self._columns.rowids[: self._size], np.asarray(rowids, dtype=np.int64)))
-        hit = hit[self._alive[hit]]
-        self._alive[hit] = False
-        self._dead += len(hit)
+        with self._mutex:
+            hit = np.flatnonzero(np.isin(self._columns.rowids[: self._size], np.asarray(rowids, dtype=np.int64)))
+            hit = hit[self._alive[hit]]
+            self._alive[hit] = False
+            self._columns.vectors[hit] = 0.0
+            self._dead += len(hit)
         return len(hit)
 
     def append_columns(self, columns: Columns) -> None:
@@ -287,6 +304,13 @@ class NamespaceVectorIndex:
     def adopt(self, saved: SavedGraph, columns: Columns) -> None:
         """Start from a saved graph: lay the rows (decoded, in rowid order) out at the positions it knows
         them by (a row deleted since is a dead position), then append the rows it has not seen."""
+        with self._mutex:
+            self._adopt(saved, columns)
+        self.append_columns(columns.take(~np.isin(columns.rowids, saved.rowids)))
+        if len(columns.rowids):
+            self.last_rowid = max(self.last_rowid, int(columns.rowids.max()))
+
+    def _adopt(self, saved: SavedGraph, columns: Columns) -> None:
         m = len(saved.rowids)
         self._reserve(m, saved.graph.dimension)
         assert self._columns is not None
@@ -304,27 +328,29 @@ class NamespaceVectorIndex:
         self._alive[:m] = present
         self._dead = int(m - np.count_nonzero(present))
         self._size = m
-        self._graph = saved.graph
+        self._graph, self._published = saved.graph, True
         self.change_seq = saved.change_seq
-        self._files_seen = self.files.saved_at() if self.files is not None else None
-        self.append_columns(columns.take(~np.isin(columns.rowids, saved.rowids)))
-        if len(columns.rowids):
-            self.last_rowid = max(self.last_rowid, int(columns.rowids.max()))
 
     def _append_columns(self, columns: Columns) -> None:
-        self._reserve(self._size + len(columns.rowids), columns.vectors.shape[1])
-        assert self._columns is not None
-        end = self._size + len(columns.rowids)
-        for name in _FIELDS:
-            getattr(self._columns, name)[self._size : end] = getattr(columns, name)
-        self._alive[self._size : end] = True
-        self._size = end
-        if self._graph is not None and not self._building:
-            self._graph.extend(self._columns.vectors, self._size)
+        with self._mutex:
+            self._reserve(self._size + len(columns.rowids), columns.vectors.shape[1])
+            assert self._columns is not None
+            end = self._size + len(columns.rowids)
+            for name in _FIELDS:
+                getattr(self._columns, name)[self._size : end] = getattr(columns, name)
+            self._alive[self._size : end] = True
+            self._size = end
+            graph = self._graph
+            if graph is None or not self._published or self._worker is not None:
+                return  # no graph yet, or the worker catches up
+            if self._size - graph.size <= INLINE_ROWS:
+                graph.extend(self._columns.vectors, self._size)
+            else:  # a bulk write: searched exactly past the graph until the worker has added it
+                self._start_worker(graph, None, save=False)
 
     def view(self) -> IndexView:
         columns = self._columns or allocate(0, 1)
-        graph = None if self._building else self._graph
+        graph = self._graph if self._published else None
         return IndexView(
             n=self._size,
             columns=columns,
@@ -358,52 +384,78 @@ class NamespaceVectorIndex:
                 lock.release()
                 self.stale = True
                 return
-        self._start_build(lock)
-
-    def _start_build(self, lock: BuildLock | None) -> None:
-        assert self._columns is not None
-        graph = HnswGraph.create(self._columns.vectors.shape[1], self.config)
-        self._graph = graph
-        self._building = True
-        thread = threading.Thread(
-            target=self._build, args=(graph, self._epoch, lock), name="somnia-hnsw-build", daemon=True
-        )
-        thread.start()
-
-    def _build(self, graph: HnswGraph, epoch: int, lock: BuildLock | None) -> None:
-        """Add every position in batches, catching up with rows appended meanwhile; save, then publish."""
         try:
-            while epoch == self._epoch:
-                columns, size = self._columns, self._size
-                assert columns is not None
-                if graph.extend(columns.vectors, size, batch=GRAPH_BATCH) >= size:
-                    break
-            if epoch != self._epoch:
-                return
-            if self.files is not None:
-                change_seq = self.change_seq  # read before the live positions: a later removal is replayed
-                columns, size = self._columns, graph.size
-                assert columns is not None
-                rowids = np.where(self._alive[:size], columns.rowids[:size], -1)
-                self.files.save(graph, rowids, change_seq)
-                self._files_seen = self.files.saved_at()
+            assert self._columns is not None
+            graph = HnswGraph.create(self._columns.vectors.shape[1], self.config)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            self._retry_after = now + 60.0
+            raise
+        with self._mutex:
+            self._graph, self._published = graph, False
+            self._start_worker(graph, lock, save=self.files is not None)
+
+    def _start_worker(self, graph: HnswGraph, lock: BuildLock | None, *, save: bool) -> None:
+        """Under the mutex: a thread that extends the graph to every position, then saves and publishes it."""
+        self._worker = threading.Thread(
+            target=self._work, args=(graph, self._epoch, lock, save), name="somnia-hnsw", daemon=True
+        )
+        self._worker.start()
+
+    def _work(self, graph: HnswGraph, epoch: int, lock: BuildLock | None, save: bool) -> None:
+        """Add positions in batches (searches meanwhile are exact past what the published graph covers);
+        once it covers every position, save it (a new build) and publish it."""
+        me = threading.current_thread()
+        try:
+            while True:
+                snapshot = None
+                with self._mutex:
+                    if epoch != self._epoch:
+                        return
+                    columns, size = self._columns, self._size
+                    assert columns is not None
+                    if graph.size >= size:
+                        if not save:
+                            self._published, self._worker = True, None
+                            return
+                        # Read before the live positions: a removal after it is replayed on load.
+                        change_seq = self.change_seq
+                        snapshot = np.where(self._alive[: graph.size], columns.rowids[: graph.size], -1)
+                if snapshot is None:
+                    graph.extend(columns.vectors, size, batch=GRAPH_BATCH)
+                    continue
+                # Only this thread adds to an unpublished graph, so it stays the size of the snapshot.
+                if self.files is not None and self.may_save(change_seq):
+                    self.files.save(graph, snapshot, change_seq)
+                    self._files_seen = self.files.saved_at()
+                save = False  # then catch up with the rows written while saving, and publish
         finally:
             if lock is not None:
                 lock.release()
-            if epoch == self._epoch:
-                self._building = False  # publishes: views now search the graph
-                columns = self._columns
-                assert columns is not None
-                graph.extend(columns.vectors, self._size)
+            with self._mutex:
+                if self._worker is me:  # it failed: a later write or maintain() may start another
+                    self._worker = None
+                    if not self._published:
+                        self._graph = None
+                        self._retry_after = 0.0
 
     def _compact(self) -> None:
-        assert self._columns is not None
-        keep = np.flatnonzero(self._alive[: self._size])
-        self._epoch += 1
-        self._graph, self._building = None, False  # rebuilt for the new positions by maintain()
-        old, self._columns, self._size, self._dead = self._columns, None, 0, 0
-        if len(keep):
-            self._append_columns(old.take(keep))
+        with self._mutex:
+            assert self._columns is not None
+            keep = np.flatnonzero(self._alive[: self._size])
+            self._epoch += 1
+            # Rebuilt for the new positions by maintain(); a worker of the old epoch stops.
+            self._graph, self._published, self._worker = None, False, None
+            old, self._columns, self._size, self._dead = self._columns, None, 0, 0
+            if len(keep):
+                # A quarter of headroom, so that the next write does not copy everything again.
+                self._reserve(len(keep) + len(keep) // 4, old.vectors.shape[1])
+                assert self._columns is not None
+                for name in _FIELDS:
+                    getattr(self._columns, name)[: len(keep)] = getattr(old, name)[keep]
+                self._alive[: len(keep)] = True
+                self._size = len(keep)
 
     def _reserve(self, needed: int, dimension: int) -> None:
         if self._columns is None:
