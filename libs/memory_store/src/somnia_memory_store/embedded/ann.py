@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-FORMAT = 1
+FORMAT = 2  # 2: files named by save id
 
 
 @dataclass(frozen=True)
