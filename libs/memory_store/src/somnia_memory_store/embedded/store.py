@@ -167,6 +167,7 @@ class EmbeddedMemoryStore:
         self._migrate()
         self._lock = threading.Lock()
         self._indexes: dict[str, NamespaceVectorIndex] = {}
+        self._closed = False
 
     def _migrate(self) -> None:
         """Bring a store written by an older version to SCHEMA_VERSION, in one transaction."""
@@ -757,6 +758,8 @@ class EmbeddedMemoryStore:
         # Its own connection: a namespace's first search may hold the shared one for seconds while its
         # index loads, and the store is reachable all the same.
         def run() -> bool:
+            if self._closed:
+                return False
             conn = sqlite3.connect(self._path, timeout=5.0)
             try:
                 return bool(conn.execute("SELECT 1 FROM store_meta LIMIT 1").fetchone() is not None)
@@ -773,6 +776,7 @@ class EmbeddedMemoryStore:
             for index in self._indexes.values():
                 index.close()  # a graph build stops at its next batch
             self._conn.close()
+            self._closed = True
 
 
 def _filter_sql(filter: SearchFilter | None) -> tuple[str, list[object]]:
