@@ -13,6 +13,8 @@ compacted and the graph rebuilt. Filters are evaluated on integer codes, not str
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -407,6 +409,8 @@ class NamespaceVectorIndex:
         """Add positions in batches (searches meanwhile are exact past what the published graph covers);
         once it covers every position, save it (a new build) and publish it."""
         me = threading.current_thread()
+        with contextlib.suppress(OSError, AttributeError):  # Linux: this thread alone yields to the rest
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         try:
             while True:
                 snapshot = None
