@@ -90,7 +90,8 @@ _FIELDS = ("rowids", "vectors", "occurred", "recorded", "sessions", "roles", "ki
 @dataclass(frozen=True)
 class IndexView:
     """The buffers as they were at one moment: searching it needs no lock, since rows are only ever
-    appended past `n` or marked dead, and growth or compaction replaces the arrays instead of moving rows."""
+    appended past `n` or marked dead (their vectors zeroed), and growth or compaction replaces the arrays
+    instead of moving rows."""
 
     n: int
     columns: Columns
@@ -280,9 +281,7 @@ class NamespaceVectorIndex:
     def append(self, rows: Sequence[Row]) -> None:
         """Add rows (new ones in rowid order, or the current versions of replaced rows)."""
         if rows:
-            columns = self.decode(rows)
-            self._append_columns(columns)
-            self.last_rowid = max(self.last_rowid, int(columns.rowids.max()))
+            self.append_columns(self.decode(rows))
 
     def remove(self, rowids: Sequence[int]) -> int:
         """Mark the live positions of these rows dead and zero their vectors (a graph built later holds
