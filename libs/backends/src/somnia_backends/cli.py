@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from somnia_nats_server import NatsServer
 
@@ -277,7 +278,8 @@ def main() -> None:
         else:
             install() if args.command == "install" else up()
     except BackendError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        # escape: a build's output holds brackets ("[/src/.venv ...]") that rich would read as markup.
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise SystemExit(1) from exc
 
 
