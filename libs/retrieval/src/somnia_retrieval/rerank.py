@@ -1,5 +1,5 @@
-"""Rerank: relevance raised by recency, importance and strength, then maximal marginal relevance for
-diversity.
+"""Rerank: relevance raised by recency, importance and strength, a cross-encoder's reading of the head
+when one is configured, then maximal marginal relevance for diversity.
 
 Pure functions over candidates, so each signal can be tested alone.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -53,17 +54,55 @@ def mmr_order(scores: npt.NDArray[np.float64], unit: npt.NDArray[np.float32], k:
     return chosen
 
 
-def rerank(
+@dataclass
+class ScoredPool:
+    """The pool in score order with every signal that scored it; a cross-encoder may still reorder its
+    head (blend_cross) before the k best are picked."""
+
+    ordered: list[Candidate]
+    fresh: list[float]
+    weight: list[float]
+    strong: list[float]
+    scores: npt.NDArray[np.float64]
+
+    def head(self, n: int) -> list[Candidate]:
+        """The n best by score: what a cross-encoder reads."""
+        return self.ordered[:n]
+
+    def blend_cross(self, cross: Sequence[float], share: float) -> None:
+        """Reorder the head (the first len(cross)) by `share` x the cross-encoder's order plus the rest x
+        the pipeline's own, both min-max normalised over the head, mapped back onto the head's score
+        range so that nothing below the head can overtake it. A flagged item (stale, withdrawn) keeps its
+        own place: the cross-encoder reads words, not what later knowledge says of them."""
+        n = len(cross)
+        if n < 2 or share <= 0.0:
+            return
+        head = self.scores[:n]
+        low, high = float(head.min()), float(head.max())
+        if high <= low:
+            return
+        base = (head - low) / (high - low)
+        read = np.asarray(cross, dtype=np.float64)
+        spread = float(read.max() - read.min())
+        said = (read - read.min()) / spread if spread > 0 else np.full(n, 0.5)
+        flagged = np.asarray([c.standing.status not in TRUSTED for c in self.ordered[:n]])
+        said = np.where(flagged, base, said)
+        self.scores[:n] = low + ((1.0 - share) * base + share * said) * (high - low)
+
+
+# Statuses a cross-encoder may move: what is still held as true.
+TRUSTED = frozenset({"asserted", "current"})
+
+
+def score_pool(
     candidates: Sequence[Candidate],
     *,
-    k: int,
     now: datetime,
     feedback: dict[str, FeedbackCounts],
     settings: RankingSettings,
     uses: dict[str, UseHistory] | None = None,
-) -> list[RankedMemory]:
-    if not candidates:
-        return []
+) -> ScoredPool:
+    """relevance x (1 + recency, importance and strength, each weighted), best first."""
     law = settings.law()
     ordered = sorted(candidates, key=lambda c: (-c.relevance, c.record.memory_id))
     fresh = [recency(c.record.occurred_at, now, settings.recency_half_life_days) for c in ordered]
@@ -80,6 +119,21 @@ def rerank(
         ],
         dtype=np.float64,
     )
+    order = sorted(range(len(ordered)), key=lambda i: (-scores[i], ordered[i].record.memory_id))
+    return ScoredPool(
+        ordered=[ordered[i] for i in order],
+        fresh=[fresh[i] for i in order],
+        weight=[weight[i] for i in order],
+        strong=[strong[i] for i in order],
+        scores=scores[order] if order else scores,
+    )
+
+
+def pick(scored: ScoredPool, *, k: int, settings: RankingSettings) -> list[RankedMemory]:
+    """The k best, with maximal marginal relevance for diversity."""
+    ordered, scores = scored.ordered, scored.scores
+    if not ordered:
+        return []
     if settings.mmr_lambda < 1.0:
         picks = mmr_order(scores, unit_rows([c.record.vector for c in ordered]), k, settings.mmr_lambda)
     else:
@@ -89,12 +143,27 @@ def rerank(
             record=ordered[i].record,
             score=float(scores[i]),
             relevance=ordered[i].relevance,
-            recency=fresh[i],
-            importance=weight[i],
-            strength=strong[i],
+            recency=scored.fresh[i],
+            importance=scored.weight[i],
+            strength=scored.strong[i],
             standing=ordered[i].standing,
             hit=ordered[i].hit,
             paths=tuple(dict.fromkeys(ordered[i].paths)),
         )
         for i in picks
     ]
+
+
+def rerank(
+    candidates: Sequence[Candidate],
+    *,
+    k: int,
+    now: datetime,
+    feedback: dict[str, FeedbackCounts],
+    settings: RankingSettings,
+    uses: dict[str, UseHistory] | None = None,
+) -> list[RankedMemory]:
+    """score_pool then pick, with no cross-encoder."""
+    return pick(
+        score_pool(candidates, now=now, feedback=feedback, settings=settings, uses=uses), k=k, settings=settings
+    )

@@ -6,6 +6,7 @@ Token packing happens at the edge (the RPC), since only the caller knows its bud
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -19,8 +20,10 @@ from somnia_extraction import Extraction, Extractor
 from somnia_graph_store import FeedbackCounts, TurnRef, UseHistory
 from somnia_memory_model import ABSENCE_PREFIX, DREAMT_KINDS
 from somnia_memory_store import MemoryStore, SearchFilter, SearchHit
+from somnia_reranker import Reranker, RerankerError
 from somnia_telemetry import attributes
 
+from somnia_retrieval.bridging import Bridger
 from somnia_retrieval.expansion import GraphExpander
 from somnia_retrieval.models import (
     AbsenceSignal,
@@ -31,13 +34,14 @@ from somnia_retrieval.models import (
     UnknownNamespace,
 )
 from somnia_retrieval.ports import RankingGraph
-from somnia_retrieval.rerank import rerank
+from somnia_retrieval.rerank import ScoredPool, pick, score_pool
 from somnia_retrieval.settings import RankingSettings
 from somnia_retrieval.standing import StandingReader
 from somnia_retrieval.subjects import about_someone_else
 from somnia_retrieval.tiers import merge_tiers
 
 tracer = trace.get_tracer("somnia.retrieval")
+log = logging.getLogger(__name__)
 EXTRACTION_CACHE_SIZE = 4096
 
 
@@ -60,8 +64,11 @@ class Retriever:
         max_k: int = 100,
         graph: RankingGraph | None = None,
         extractor: Extractor | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self._embedder = embedder
+        self._reranker = reranker
+        self._cross_slots = asyncio.Semaphore(settings.rerank_concurrency)
         self._store = store
         self._graph = graph
         self._extractor = extractor
@@ -69,6 +76,7 @@ class Retriever:
         self._max_k = max_k
         self._expander = GraphExpander(graph, store, settings) if graph is not None else None
         self._standing = StandingReader(graph, store, settings) if graph is not None else None
+        self._bridger = Bridger(store, settings)
         self._extractions: dict[tuple[str, date], Extraction] = {}
 
     @property
@@ -145,6 +153,7 @@ class Retriever:
         vector: npt.NDArray[np.float32] | None = None,
         valid_at: datetime | None = None,
         include_retracted: bool = False,
+        cross_encode: bool = True,
     ) -> list[RankedMemory]:
         """The k best memories for `query`. `as_of` keeps only memories recorded by then and measures
         recency from then; `now` is the clock (for tests and replays). `partition` searches another
@@ -153,7 +162,8 @@ class Retriever:
         and are not expanded to. `vector` is the query's, when the caller has embedded it already.
         `valid_at` asks what held at that time in the world (the conversation's own time): only memories
         said by then, and only the changes said by then, with recency measured from then. Memories their
-        speaker took back are left out unless `include_retracted` (they come back flagged)."""
+        speaker took back are left out unless `include_retracted` (they come back flagged).
+        `cross_encode` false ranks without the cross-encoder (the warm pack's many searches)."""
         self._check(query, k)
         weight = self._settings.alpha if alpha is None else alpha
         if not 0.0 <= weight <= 1.0:
@@ -202,6 +212,9 @@ class Retriever:
             assert self._expander is not None
             with tracer.start_as_current_span("graph.expand"):
                 await self._expander.expand(namespace, pool, vector, extraction.keys, filter)
+        if self._settings.bridge_seeds and pool and partition is None:
+            with tracer.start_as_current_span("retrieval.bridge"):
+                await self._bridger.bridge(namespace, pool, vector, filter)
         if self._settings.entity_boost and extraction.entities:
             boost_named(pool, extraction, self._settings.entity_boost)
         # The graph's reads about the pool go out together: each is an independent lookup.
@@ -221,17 +234,44 @@ class Retriever:
             self._feedback_and_uses(namespace, list(pool)),
         )
         with tracer.start_as_current_span("retrieval.rerank"):
-            ranked = rerank(
+            scored = score_pool(
                 list(pool.values()),
-                k=k,
                 now=valid_at or as_of or clock,
                 feedback=feedback,
                 settings=self._settings,
                 uses=uses,
             )
+            if cross_encode:
+                await self._cross_read(query, scored)
+            ranked = pick(scored, k=k, settings=self._settings)
         ranked = await self._with_provenance(namespace, ranked)
         span.set_attribute(attributes.RESULT_COUNT, len(ranked))
         return ranked
+
+    async def _cross_read(self, query: str, scored: ScoredPool) -> None:
+        """The cross-encoder's reading of the head, when one is configured and answers in time."""
+        s = self._settings
+        if self._reranker is None or not s.rerank_top or len(scored.ordered) < 2:
+            return
+        head = scored.head(s.rerank_top)
+        with tracer.start_as_current_span("reranker.score") as span:
+            span.set_attribute("somnia.reranker.model", self._reranker.name)
+            if self._cross_slots.locked():
+                # Every slot is reading for another recall: under load this one is ranked without the
+                # model rather than queued behind it, so latency stays bounded and quality degrades.
+                span.set_attribute("somnia.reranker.skipped", "busy")
+                return
+            try:
+                async with self._cross_slots:
+                    read = await asyncio.wait_for(
+                        self._reranker.score(query, [c.record.text for c in head]), timeout=s.rerank_timeout_s
+                    )
+            except (TimeoutError, RerankerError) as exc:
+                # Ranked without it: a slow or failing model costs quality, never the answer.
+                span.set_attribute("somnia.reranker.skipped", type(exc).__name__)
+                log.warning("reranker %s skipped: %s", self._reranker.name, exc or "timed out")
+                return
+        scored.blend_cross(read, s.rerank_share)
 
     def _check(self, query: str, k: int) -> None:
         if not query.strip():

@@ -39,6 +39,13 @@ class RankingSettings(StrengthSettings):
     # than none, as near-duplicates of a hit crowd out different evidence (docs/ranking.md).
     similar_decay: float = Field(default=0.0, ge=0.0, le=1.0)
     similar_limit: int = Field(default=3, ge=0, le=50)
+    # Multi-hop (bridging.py): each of the best `bridge_seeds` memories after the first round seeds a
+    # vector search for the question and itself together (query + bridge_seed_weight x seed); its
+    # `bridge_limit` nearest join the pool with bridge_weight x the seed's relevance x their closeness.
+    bridge_seeds: int = Field(default=3, ge=0, le=20)
+    bridge_limit: int = Field(default=10, ge=1, le=100)
+    bridge_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    bridge_seed_weight: float = Field(default=1.0, ge=0.0, le=4.0)
     # Same-entity memories: entities of the query pull in up to `entity_limit` turns each; their
     # relevance is `entity_weight` x the entity's specificity (IDF) x their closeness to the query.
     entity_weight: float = Field(default=0.6, ge=0.0, le=1.0)
@@ -75,6 +82,16 @@ class RankingSettings(StrengthSettings):
     absent_below_match: float = Field(default=0.40, ge=-1.0, le=1.0)
     absent_below_coverage: float = Field(default=0.0, ge=0.0, le=1.0)
     absent_subject_depth: int = Field(default=10, ge=0, le=100)
+    # A cross-encoder (SOMNIA_RERANKER_*; somnia_reranker), when one is configured, reads the
+    # `rerank_top` best and orders them by `rerank_share` of its own order (the rest by the pipeline's);
+    # past `rerank_timeout_s`, or while `rerank_concurrency` readings are already running in the process,
+    # the answer goes out in the pipeline's order: a slow or busy model costs quality, never the answer.
+    # Ten on 2 cores: ~60 ms a recall (ms-marco-MiniLM-L-12 int8); 20 found more but cost ~160 ms
+    # (docs/ranking.md).
+    rerank_top: int = Field(default=10, ge=0, le=100)
+    rerank_share: float = Field(default=1.0, ge=0.0, le=1.0)
+    rerank_timeout_s: float = Field(default=0.5, gt=0.0)
+    rerank_concurrency: int = Field(default=1, ge=1, le=64)
     # Maximal marginal relevance: 1 ranks by score alone, lower trades score for diversity.
     mmr_lambda: float = Field(default=0.85, ge=0.0, le=1.0)
 

@@ -319,7 +319,9 @@ class WarmPackBuilder:
             return []
         try:
             vector = await vectors.of(query)
-            found = await self._retriever.recall(namespace, query, k=min(k, 100), now=now, vector=vector)
+            found = await self._retriever.recall(
+                namespace, query, k=min(k, 100), now=now, vector=vector, cross_encode=False
+            )
         except UnknownNamespace:
             return []
         return [m for m in found if m.relevance >= self._min_relevance]

@@ -38,6 +38,7 @@ from somnia_grpc_runtime import GrpcServer, ServiceBinding
 from somnia_memory_model import UsageReporter
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_parametric import AdapterRegistry, StaleAdapters
+from somnia_reranker import Reranker, RerankerSettings, create_reranker
 from somnia_retrieval import RetrievalConfig, Retriever, create_warm_builder
 from somnia_service_runtime import ReadinessWatch
 from somnia_service_runtime import run as run_service
@@ -68,6 +69,7 @@ class RecallApp:
         graph: RecallGraph | None = None,
         *,
         extractor: Extractor | None = None,
+        reranker: Reranker | None = None,
         config: RetrievalConfig,
         security: ServerSecurity,
         nats: bool = True,
@@ -78,6 +80,7 @@ class RecallApp:
         self.store = store
         self.graph = graph
         self.extractor = extractor
+        self.reranker = reranker
         self.warm_settings = config.warm
         self.retriever = Retriever(
             embedder,
@@ -86,6 +89,7 @@ class RecallApp:
             max_k=settings.max_k,
             graph=graph,
             extractor=extractor,
+            reranker=reranker,
         )
         self.broker = (
             create_broker(settings.nats_url, name="recall", tracer_provider=tracer_provider, graceful_timeout_s=1.0)
@@ -209,6 +213,8 @@ class RecallApp:
             await self.graph.aclose()
         if self.extractor is not None:
             await self.extractor.aclose()
+        if self.reranker is not None:
+            await self.reranker.aclose()
         await self.embedder.aclose()
         await self.store.aclose()
 
@@ -224,6 +230,7 @@ async def create_app(settings: RecallSettings, tracer_provider: TracerProvider |
         tracer_provider,
         graph,
         extractor=extractor,
+        reranker=create_reranker(RerankerSettings()),
         config=RetrievalConfig.from_env(),
         security=ServerSecurity.from_env(),
     )

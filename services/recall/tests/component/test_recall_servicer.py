@@ -200,7 +200,7 @@ async def test_graph_expansion_brings_the_next_turn_in_time(tmp_path: Path, embe
         embedder,
         store,
         graph=graph,
-        config=RetrievalConfig.from_env(ranking=RankingSettings(expand_top=1, neighbour_hops=1)),
+        config=RetrievalConfig.from_env(ranking=RankingSettings(expand_top=1, neighbour_hops=1, bridge_seeds=0)),
         security=security,
         nats=False,
     )

@@ -1,0 +1,144 @@
+"""Multi-hop bridging and a cross-encoder's reading of the head, on the shared test namespace."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from somnia_memory_store import MemoryRecord
+from somnia_reranker import RerankerError
+from somnia_retrieval import Candidate, RankingSettings, Retriever, Standing
+from somnia_retrieval.rerank import score_pool
+
+from .conftest import NS, World
+
+NOW = datetime(2026, 3, 20, tzinfo=UTC)
+
+
+def candidate(memory_id: str, relevance: float, status: str = "asserted") -> Candidate:
+    vector = np.zeros(4, dtype=np.float32)
+    vector[sum(map(ord, memory_id)) % 4] = 1.0
+    record = MemoryRecord(
+        memory_id=memory_id,
+        namespace=NS,
+        text=memory_id,
+        session_id="s",
+        turn_id=memory_id,
+        role="user",
+        occurred_at=NOW,
+        recorded_at=NOW,
+        embedder="test",
+        vector=vector,
+    )
+    return Candidate(record=record, relevance=relevance, standing=Standing(status=status))  # type: ignore[arg-type]
+
+
+def test_the_cross_encoder_reorders_the_head_and_nothing_below_overtakes_it() -> None:
+    pool = score_pool(
+        [candidate("a", 1.0), candidate("b", 0.9), candidate("c", 0.8), candidate("d", 0.5)],
+        now=NOW,
+        feedback={},
+        settings=RankingSettings(),
+    )
+    tail = float(pool.scores[3])
+    pool.blend_cross([0.0, 1.0, 5.0], share=1.0)  # it reads c as the answer, a as the worst
+    order = [pool.ordered[i].record.memory_id for i in np.argsort(-pool.scores)]
+    assert order[:3] == ["c", "b", "a"]
+    assert float(pool.scores[:3].min()) >= tail and order[3] == "d"
+
+
+def test_a_half_share_keeps_the_pipelines_own_order_in_the_blend() -> None:
+    pool = score_pool(
+        [candidate("a", 1.0), candidate("b", 0.2), candidate("c", 0.1)],
+        now=NOW,
+        feedback={},
+        settings=RankingSettings(),
+    )
+    pool.blend_cross([0.0, 0.1, 1.0], share=0.5)  # a leads the pipeline by far, c the cross-encoder
+    order = [pool.ordered[i].record.memory_id for i in np.argsort(-pool.scores)]
+    assert order[0] in {"a", "c"} and order[-1] == "b"
+
+
+def test_a_flagged_memory_keeps_its_place_whatever_the_cross_encoder_reads() -> None:
+    pool = score_pool(
+        [candidate("new", 1.0), candidate("old", 0.5, "superseded"), candidate("other", 0.2)],
+        now=NOW,
+        feedback={},
+        settings=RankingSettings(),
+    )
+    before = float(pool.scores[1])
+    pool.blend_cross([0.0, 9.0, 1.0], share=1.0)
+    assert float(pool.scores[1]) == pytest.approx(before)
+
+
+class FakeReranker:
+    """A named fake: scores passages by how many of the query's words they contain, or fails or
+    stalls as told, to test the wiring without a model."""
+
+    def __init__(self, behaviour: str = "words") -> None:
+        self.behaviour = behaviour
+        self.calls: list[int] = []
+
+    @property
+    def name(self) -> str:
+        return f"fake-{self.behaviour}"
+
+    async def score(self, query: str, passages: Sequence[str]) -> list[float]:
+        self.calls.append(len(passages))
+        if self.behaviour == "fails":
+            raise RerankerError("rerank request failed: 503")
+        if self.behaviour == "stalls":
+            await asyncio.sleep(5)
+        words = set(query.lower().split())
+        return [float(len(words & set(p.lower().replace(".", " ").split()))) for p in passages]
+
+    async def aclose(self) -> None:
+        return None
+
+
+def retriever(world: World, reranker: FakeReranker, **settings: object) -> Retriever:
+    from somnia_extraction import OfflineExtractor
+
+    return Retriever(
+        world.retriever._embedder,
+        world.store,
+        RankingSettings(**settings),  # type: ignore[arg-type]
+        graph=world.graph,
+        extractor=OfflineExtractor(),
+        reranker=reranker,
+    )
+
+
+async def test_the_reranker_reads_only_the_head(world: World) -> None:
+    fake = FakeReranker()
+    answer = await retriever(world, fake, rerank_top=4).recall(
+        NS, "who is getting married in Porto", k=3, now=world.now
+    )
+    assert fake.calls == [4]
+    assert "Porto" in answer[0].record.text
+
+
+@pytest.mark.parametrize("behaviour", ["fails", "stalls"])
+async def test_a_failing_or_slow_reranker_costs_the_order_never_the_answer(world: World, behaviour: str) -> None:
+    plain = await retriever(world, FakeReranker(), rerank_top=0).recall(NS, "Hannah wedding toast", k=5, now=world.now)
+    started = asyncio.get_running_loop().time()
+    answer = await retriever(world, FakeReranker(behaviour), rerank_timeout_s=0.2).recall(
+        NS, "Hannah wedding toast", k=5, now=world.now
+    )
+    assert asyncio.get_running_loop().time() - started < 2.0
+    assert [m.record.memory_id for m in answer] == [m.record.memory_id for m in plain]
+
+
+async def test_bridging_brings_what_the_first_round_found_close_to(world: World) -> None:
+    off = retriever(world, FakeReranker(), rerank_top=0, bridge_seeds=0, graph_expansion=False)
+    on = retriever(world, FakeReranker(), rerank_top=0, bridge_seeds=2, graph_expansion=False)
+    question = "what did clearing the cache free"
+    before = await off.recall(NS, question, k=8, now=world.now)
+    after = await on.recall(NS, question, k=8, now=world.now)
+    bridged = [m for m in after if any(p.startswith("bridged from a match") for p in m.paths)]
+    assert bridged, [m.paths for m in after]
+    # Bridged memories rank beneath the seeds that reached them.
+    assert after[0].record.memory_id == before[0].record.memory_id
