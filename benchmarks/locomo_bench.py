@@ -6,14 +6,16 @@ Recall. Evidence recall@k is reported per category, both all-evidence (every evi
 top k) and fractional (the share of evidence turns in the top k).
 
 Systems, all over the same stored data in the same run:
-- through the Recall API: Somnia as configured (hybrid -> graph expansion -> rerank with MMR), and
-  the same with graph expansion off;
-- in process, on the same store and graph files: ablations with one part of the pipeline off
-  (MMR, entities, spreading, the second hop in time) or SIMILAR_TO on, plain hybrid search (no graph,
-  no rerank), and the BM25-only and dense-only baselines straight from the memory store.
+- through the Recall API: Somnia as configured (hybrid -> graph expansion -> bridging -> rerank with
+  the cross-encoder and MMR), and the same with graph expansion off;
+- in process, on the same store and graph files: ablations with one part of the pipeline off (the
+  cross-encoder, bridging, MMR, entities, spreading, the second hop in time) or changed (the
+  cross-encoder reading 20, SIMILAR_TO on), plain hybrid search (no graph, no rerank), and the
+  BM25-only and dense-only baselines straight from the memory store.
 
 The data is read from ../shared/bench/locomo/ (evaluation only; never copied into the repository).
-Writes benchmarks/results/locomo.json and benchmarks/results/locomo.png. Usage:
+Writes benchmarks/results/locomo.json and benchmarks/results/locomo.png, and appends the run to
+benchmarks/results/quality_history.jsonl (plotted in quality_history.png). Usage:
     uv run python benchmarks/locomo_bench.py [--data ../shared/bench/locomo/locomo_dev.json]
 """
 
@@ -46,6 +48,7 @@ from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import open_aio_channel, read_local_key
 
 sys.path.insert(0, str(Path(__file__).parent))
+import quality_history
 import skeleton_bench as skeleton
 
 console = Console()
@@ -56,6 +59,10 @@ MAIN = "somnia (Recall API)"
 PLOTTED = (MAIN, "hybrid only", "bm25 only", "dense only")
 # In-process ablations: RankingSettings overrides with one part off.
 ABLATIONS: dict[str, dict[str, float | bool]] = {
+    "no cross-encoder": {"rerank_top": 0},
+    "no bridging (multi-hop)": {"bridge_seeds": 0},
+    "no cross-encoder, no bridging": {"rerank_top": 0, "bridge_seeds": 0},
+    "cross-encoder reads 20": {"rerank_top": 20},
     "no MMR": {"mmr_lambda": 1.0},
     "no entities": {"entity_weight": 0.0, "entity_boost": 0.0},
     "with SIMILAR_TO (0.5)": {"similar_decay": 0.5},
@@ -113,6 +120,7 @@ class Systems:
         from somnia_extraction import OfflineExtractor
         from somnia_graph_store.embedded.store import EmbeddedGraphStore
         from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+        from somnia_reranker import RerankerSettings, create_reranker
         from somnia_retrieval import RankingSettings, Retriever
 
         self.store = EmbeddedMemoryStore(home / "store" / "memories.sqlite3")
@@ -122,13 +130,19 @@ class Systems:
         self.absent: dict[str, bool] = {}
         self.stub = recall_pb2_grpc.RecallServiceStub(self.channel)
         extractor = OfflineExtractor()
+        reranker = create_reranker(RerankerSettings())
         self.asks: dict[str, Ask] = {
             MAIN: self._api(expand=True),
             "API, graph expansion off": self._api(expand=False),
         }
         for name, overrides in ABLATIONS.items():
             retriever = Retriever(
-                self.embedder, self.store, RankingSettings(**overrides), graph=self.graph, extractor=extractor
+                self.embedder,
+                self.store,
+                RankingSettings(**overrides),
+                graph=self.graph,
+                extractor=extractor,
+                reranker=reranker,
             )
             self.asks[name] = self._retriever(retriever)
         self.asks["hybrid only"] = self._hybrid
@@ -178,13 +192,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default_data = Path(__file__).resolve().parents[2] / "shared" / "bench" / "locomo" / "locomo_dev.json"
     parser.add_argument("--data", type=Path, default=default_data)
+    parser.add_argument(
+        "--home",
+        type=Path,
+        help="keep Somnia's home here (a temporary one by default); a conversation already in it is not imported again",
+    )
     args = parser.parse_args()
     if not args.data.is_file():
         raise SystemExit(f"{args.data} not found; pass --data PATH to locomo_dev.json")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     conversations = json.loads(args.data.read_text())
     with tempfile.TemporaryDirectory() as tmp:
-        supervisor, settings = skeleton.start_somnia(Path(tmp) / "home")
+        supervisor, settings = skeleton.start_somnia(args.home or Path(tmp) / "home")
         try:
             sums, flags = asyncio.run(evaluate(conversations, settings))
         finally:
@@ -209,9 +228,11 @@ async def evaluate(
         for conv in conversations:
             namespace = f"locomo/{conv['sample_id']}/eval"
             started = time.perf_counter()
-            n = await import_conversation(
-                settings.capture_address, namespace, conv["conversation"], read_local_key(settings.auth_dir)
-            )
+            n = len(turns_of(conv["conversation"]))
+            if await systems.store.count(namespace) < n:
+                await import_conversation(
+                    settings.capture_address, namespace, conv["conversation"], read_local_key(settings.auth_dir)
+                )
             await wait_linked(systems, namespace, n)
             console.print(
                 f"{conv['sample_id']}: {n} turns imported, indexed and linked in {time.perf_counter() - started:.1f}s"
@@ -291,7 +312,11 @@ def report(sums: dict[str, dict[str, dict[int, list[float]]]], flags: Flags) -> 
         warned.add_row(category, f"{flagged} of {n} ({flagged / n:.0%})")
     console.print(warned)
     plot(results)
-    console.print(f"results: {RESULTS / 'locomo.json'}, {RESULTS / 'locomo.png'}")
+    quality_history.record(results, PLOTTED)
+    console.print(
+        f"results: {RESULTS / 'locomo.json'}, {RESULTS / 'locomo.png'}; history: {quality_history.HISTORY}, "
+        f"{quality_history.PLOT}"
+    )
 
 
 def plot(results: dict[str, Any]) -> None:

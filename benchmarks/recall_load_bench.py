@@ -1,13 +1,15 @@
 """Recall throughput as callers grow, with one recall process and with several behind the same port.
 
-`somnia up` is started with SOMNIA_RECALL_WORKERS=1, then with each count of `--workers`; the LoCoMo
+`somnia up` is started with each count of `--workers` (SOMNIA_RECALL_WORKERS) and each reranker of
+`--rerankers` (SOMNIA_RERANKER_KIND: the cross-encoder, and `off` as the baseline); the LoCoMo
 development conversations are imported through the capture API, and closed-loop callers (each its own
 gRPC connection, as separate agents would have; the kernel spreads connections across the workers
 bound to the port) ask the conversations' questions for `--seconds`, at 1, 8 and 32 callers. Reported:
 recalls a second, and p50 / p99 latency as the caller sees it (query embedding included). The callers
 run on the same machine, so they take CPU from the servers too: on 2 cores that is part of the figure.
 
-    uv run python benchmarks/recall_load_bench.py [--workers 1,2] [--callers 1,8,32] [--seconds 20]
+    uv run python benchmarks/recall_load_bench.py [--workers 1,2] [--rerankers onnx-ms-marco,off]
+        [--callers 1,8,32] [--seconds 20]
 """
 
 from __future__ import annotations
@@ -105,24 +107,29 @@ def main() -> None:
     parser.add_argument("--workers", type=lambda t: [int(x) for x in t.split(",")], default=[1, 2])
     parser.add_argument("--callers", type=lambda t: [int(x) for x in t.split(",")], default=[1, 8, 32])
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rerankers", type=lambda t: t.split(","), default=["onnx-ms-marco", "off"])
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     conversations = json.loads(args.data.read_text())
     runs: dict[str, list[dict[str, float]]] = {}
-    for workers in args.workers:
-        with tempfile.TemporaryDirectory() as tmp:
-            supervisor, settings = skeleton.start_somnia(Path(tmp) / "home", {"SOMNIA_RECALL_WORKERS": str(workers)})
-            try:
-                runs[str(workers)] = asyncio.run(load(settings, conversations, args.callers, args.seconds))
-            finally:
-                supervisor.stop()
+    for reranker in args.rerankers:
+        for workers in args.workers:
+            env = {"SOMNIA_RECALL_WORKERS": str(workers), "SOMNIA_RERANKER_KIND": reranker}
+            with tempfile.TemporaryDirectory() as tmp:
+                supervisor, settings = skeleton.start_somnia(Path(tmp) / "home", env)
+                try:
+                    runs[f"{workers} / {reranker}"] = asyncio.run(
+                        load(settings, conversations, args.callers, args.seconds)
+                    )
+                finally:
+                    supervisor.stop()
     table = Table(title=f"Recall under load through `somnia up` ({os.cpu_count()} cores, callers on the same machine)")
-    for column in ("recall workers", "callers", "recalls / s", "p50 ms", "p99 ms", "errors"):
+    for column in ("recall workers / reranker", "callers", "recalls / s", "p50 ms", "p99 ms", "errors"):
         table.add_column(column, justify="right")
-    for workers, results in runs.items():
+    for run, results in runs.items():
         for r in results:
             table.add_row(
-                workers,
+                run,
                 str(r["callers"]),
                 f"{r['per_second']:.0f}",
                 f"{r['p50_ms']:.0f}",

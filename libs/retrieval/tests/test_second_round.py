@@ -142,3 +142,15 @@ async def test_bridging_brings_what_the_first_round_found_close_to(world: World)
     assert bridged, [m.paths for m in after]
     # Bridged memories rank beneath the seeds that reached them.
     assert after[0].record.memory_id == before[0].record.memory_id
+
+
+async def test_under_load_the_reranker_reads_only_an_answer_that_runs_alone(world: World) -> None:
+    fake = FakeReranker()
+    reading = retriever(world, fake)
+    questions = ["Hannah wedding toast", "metric units", "build-07 disk full"]
+    answers = await asyncio.gather(*(reading.answer(NS, q, k=5, now=world.now) for q in questions))
+    # Three at once: none waits for the model; only the last, once it runs alone, may be read.
+    assert len(fake.calls) <= 1 and all(a.memories for a in answers)
+    before = len(fake.calls)
+    await reading.answer(NS, "Hannah wedding toast", k=5, now=world.now)
+    assert len(fake.calls) == before + 1

@@ -68,7 +68,8 @@ class Retriever:
     ) -> None:
         self._embedder = embedder
         self._reranker = reranker
-        self._cross_slots = asyncio.Semaphore(settings.rerank_concurrency)
+        # Recall answers in flight in this process: the cross-encoder reads only on spare capacity.
+        self._answering = 0
         self._store = store
         self._graph = graph
         self._extractor = extractor
@@ -104,39 +105,43 @@ class Retriever:
         memory seems to hold the answer at all. The query is embedded once for all of it. With `timeline`
         the k best come in the order they happened (oldest first), for "where have I lived, in order?"."""
         self._check(query, k)
-        vector = await self.embed_query(query)
+        self._answering += 1
+        try:
+            vector = await self.embed_query(query)
 
-        async def ranked(partition: str | None = None) -> list[RankedMemory]:
-            return await self.recall(
-                namespace,
-                query,
-                k=k,
-                alpha=alpha,
-                filter=filter,
-                expand_graph=expand_graph,
-                as_of=as_of,
-                now=now,
-                partition=partition,
-                vector=vector,
-                valid_at=valid_at,
-                include_retracted=include_retracted,
-            )
+            async def ranked(partition: str | None = None) -> list[RankedMemory]:
+                return await self.recall(
+                    namespace,
+                    query,
+                    k=k,
+                    alpha=alpha,
+                    filter=filter,
+                    expand_graph=expand_graph,
+                    as_of=as_of,
+                    now=now,
+                    partition=partition,
+                    vector=vector,
+                    valid_at=valid_at,
+                    include_retracted=include_retracted,
+                )
 
-        if include_archived:
-            # The cold archive is a partition of its own: searched apart, then merged (tiers.py).
-            tiers: dict[str, list[RankedMemory]] = {}
-            for tier, partition in (("hot", None), ("cold", archive_namespace(namespace))):
-                with suppress(UnknownNamespace):  # an empty tier
-                    tiers[tier] = await ranked(partition)
-            if not tiers:
-                raise UnknownNamespace(f"namespace {namespace} holds no memories, hot or archived")
-            memories = merge_tiers(vector, tiers.get("hot", []), tiers.get("cold", []), k)
-        else:
-            memories = await ranked()
-        absence = await self.assess(query, memories, now, vector=vector)
-        if timeline:
-            memories = sorted(memories, key=lambda m: (m.record.occurred_at, m.record.memory_id))
-        return RecallAnswer(memories, absence)
+            if include_archived:
+                # The cold archive is a partition of its own: searched apart, then merged (tiers.py).
+                tiers: dict[str, list[RankedMemory]] = {}
+                for tier, partition in (("hot", None), ("cold", archive_namespace(namespace))):
+                    with suppress(UnknownNamespace):  # an empty tier
+                        tiers[tier] = await ranked(partition)
+                if not tiers:
+                    raise UnknownNamespace(f"namespace {namespace} holds no memories, hot or archived")
+                memories = merge_tiers(vector, tiers.get("hot", []), tiers.get("cold", []), k)
+            else:
+                memories = await ranked()
+            absence = await self.assess(query, memories, now, vector=vector)
+            if timeline:
+                memories = sorted(memories, key=lambda m: (m.record.occurred_at, m.record.memory_id))
+            return RecallAnswer(memories, absence)
+        finally:
+            self._answering -= 1
 
     async def recall(
         self,
@@ -256,16 +261,15 @@ class Retriever:
         head = scored.head(s.rerank_top)
         with tracer.start_as_current_span("reranker.score") as span:
             span.set_attribute("somnia.reranker.model", self._reranker.name)
-            if self._cross_slots.locked():
-                # Every slot is reading for another recall: under load this one is ranked without the
-                # model rather than queued behind it, so latency stays bounded and quality degrades.
+            if self._answering > s.rerank_max_in_flight:
+                # Other answers are in flight: under load a recall is ranked without the model rather
+                # than queued behind it, so throughput and latency hold and only the order degrades.
                 span.set_attribute("somnia.reranker.skipped", "busy")
                 return
             try:
-                async with self._cross_slots:
-                    read = await asyncio.wait_for(
-                        self._reranker.score(query, [c.record.text for c in head]), timeout=s.rerank_timeout_s
-                    )
+                read = await asyncio.wait_for(
+                    self._reranker.score(query, [c.record.text for c in head]), timeout=s.rerank_timeout_s
+                )
             except (TimeoutError, RerankerError) as exc:
                 # Ranked without it: a slow or failing model costs quality, never the answer.
                 span.set_attribute("somnia.reranker.skipped", type(exc).__name__)
