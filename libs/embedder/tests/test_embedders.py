@@ -89,3 +89,18 @@ async def test_the_lazy_embedder_loads_the_model_on_first_use_and_embeds_the_sam
     got, expected = await lazy.embed(texts), await embedder.embed(texts)
     assert lazy._inner is not None and abs(got - expected).max() < 1e-5
     await lazy.aclose()
+
+
+async def test_bge_small_is_offline_unit_length_and_ranks_the_answer_first() -> None:
+    bge = await create_embedder(EmbedderSettings(kind="onnx-bge-small", threads=2))
+    assert bge.name == "bge-small-en-v1.5-int8-onnx" and bge.dimension == 384
+    question, answer, other = await bge.embed(
+        ["Where did Caroline move from?", "Caroline: I moved here from Sweden four years ago.", "The bus was late."]
+    )
+    assert np.allclose(np.linalg.norm([question, answer]), np.sqrt(2), atol=1e-4)
+    assert float(question @ answer) > float(question @ other) + 0.1
+
+
+async def test_a_lazy_embedder_knows_its_models_name_before_loading_it() -> None:
+    lazy = await create_embedder(EmbedderSettings(kind="onnx-bge-small"), lazy=True)
+    assert lazy.name == "bge-small-en-v1.5-int8-onnx" and lazy.dimension == 384

@@ -6,13 +6,15 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
-from somnia_embedder.names import DIMENSION, MODEL_NAME
+from somnia_embedder.names import BGE_SMALL_NAME, DIMENSION, MODEL_NAME
 from somnia_embedder.ports import Embedder, Vectors
 from somnia_embedder.settings import EmbedderSettings
 
+OFFLINE = ("onnx-minilm", "onnx-bge-small")
+
 
 class LazyEmbedder:
-    """The default model, loaded on the first `embed`: for a process that embeds rarely (dreaming waits
+    """An offline model, loaded on the first `embed`: for a process that embeds rarely (dreaming waits
     for requests and embeds only the insights it writes), so it does not hold the model while idle.
     Its name and dimension are known without loading, so the store's embedder check still runs first."""
 
@@ -23,7 +25,7 @@ class LazyEmbedder:
 
     @property
     def name(self) -> str:
-        return MODEL_NAME
+        return BGE_SMALL_NAME if self._settings.kind == "onnx-bge-small" else MODEL_NAME
 
     @property
     def dimension(self) -> int:
@@ -41,14 +43,15 @@ class LazyEmbedder:
 
 
 async def create_embedder(settings: EmbedderSettings, *, lazy: bool = False) -> Embedder:
-    """`lazy` defers loading the default model until it first embeds (other kinds load at once: their
-    dimension comes from the endpoint)."""
-    if lazy and settings.kind == "onnx-minilm":
+    """`lazy` defers loading an offline model until it first embeds (an endpoint is asked at once: its
+    dimension comes from there)."""
+    if lazy and settings.kind in OFFLINE:
         return LazyEmbedder(settings)
-    if settings.kind == "onnx-minilm":
-        from somnia_embedder.onnx_minilm import OnnxMiniLMEmbedder
+    if settings.kind in OFFLINE:
+        from somnia_embedder.onnx_minilm import OnnxBgeSmallEmbedder, OnnxMiniLMEmbedder
 
-        return OnnxMiniLMEmbedder(
+        offline = OnnxBgeSmallEmbedder if settings.kind == "onnx-bge-small" else OnnxMiniLMEmbedder
+        return offline(
             model_path=Path(settings.model_path) if settings.model_path else None,
             tokenizer_path=Path(settings.tokenizer_path) if settings.tokenizer_path else None,
             threads=settings.threads,

@@ -10,12 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class EmbedderSettings(BaseSettings):
     """`onnx-minilm` (default) runs all-MiniLM-L6-v2 int8 on onnxruntime from installed wheels;
-    `openai` calls any OpenAI-compatible /v1/embeddings endpoint (TEI, vLLM, Ollama, OpenAI)."""
+    `onnx-bge-small` runs bge-small-en-v1.5 int8 the same way (a stronger retriever: docs/ranking.md);
+    `openai` calls any OpenAI-compatible /v1/embeddings endpoint (TEI, vLLM, Ollama, OpenAI).
+    A store keeps the model its vectors came from: switching needs `somnia reindex`."""
 
     model_config = SettingsConfigDict(env_prefix="SOMNIA_EMBEDDER_", extra="ignore")
 
-    kind: Literal["onnx-minilm", "openai"] = "onnx-minilm"
-    # onnx-minilm
+    kind: Literal["onnx-minilm", "onnx-bge-small", "openai"] = "onnx-minilm"
+    # onnx-minilm, onnx-bge-small
     threads: int = Field(default=0, ge=0, description="onnxruntime intra-op threads; 0 = all cores")
     max_tokens: int = Field(default=256, ge=8, le=512, description="word pieces kept per text")
     batch_size: int = Field(default=64, ge=1)
