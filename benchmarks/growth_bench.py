@@ -108,12 +108,14 @@ async def build(namespace: str, sessions: Sequence[Session], home: Path, progres
     from somnia_graph_store.embedded.store import EmbeddedGraphStore
     from somnia_memory_store import MemoryRecord
     from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+    from somnia_reranker import RerankerSettings, create_reranker
     from somnia_retrieval import RankingSettings, Retriever
 
     store = EmbeddedMemoryStore(home / "memories.sqlite3")
     graph = EmbeddedGraphStore(home / "graph.sqlite3")
     await graph.ensure_schema()
     embedder = OnnxMiniLMEmbedder()
+    reranker = create_reranker(RerankerSettings())  # Recall's default cross-encoder, as the API ranks
     linker = GraphLinker(graph, OfflineExtractor())
     turns = [
         (s, start + timedelta(seconds=i), tid, text) for s, start, ts in sessions for i, (tid, text) in enumerate(ts)
@@ -150,7 +152,9 @@ async def build(namespace: str, sessions: Sequence[Session], home: Path, progres
         await linker.link(events, list(range(at * 3, at * 3 + len(events))))
         progress.advance(task, len(batch))
     # An agent recalls at the start of each session: the top 3 are used then.
-    retriever = Retriever(embedder, store, RankingSettings(), graph=graph, extractor=OfflineExtractor())
+    retriever = Retriever(
+        embedder, store, RankingSettings(), graph=graph, extractor=OfflineExtractor(), reranker=reranker
+    )
     task = progress.add_task(f"{namespace}: replay use", total=len(sessions))
     for session, start, ts in sessions:
         try:
@@ -195,6 +199,7 @@ async def ask(
     from somnia_graph_store.embedded.store import EmbeddedGraphStore
     from somnia_memory_model.insights import quote
     from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+    from somnia_reranker import RerankerSettings, create_reranker
     from somnia_retrieval import RankingSettings, Retriever, UnknownNamespace
     from somnia_retrieval.tiers import merge_tiers
 
@@ -203,6 +208,7 @@ async def ask(
     store = EmbeddedMemoryStore(home / "memories.sqlite3")
     graph = EmbeddedGraphStore(home / "graph.sqlite3")
     embedder = OnnxMiniLMEmbedder()
+    reranker = create_reranker(RerankerSettings())  # Recall's default cross-encoder, as the API ranks
     sizes: dict[str, int] = {"hot before": await store.count(namespace)}
     forget = mode != "without"
     if forget:
@@ -214,7 +220,9 @@ async def ask(
             archived=report.archived, digests=report.digests, sweep_ms=int(1000 * (time.perf_counter() - started))
         )
     sizes["hot"] = await store.count(namespace)
-    retriever = Retriever(embedder, store, RankingSettings(), graph=graph, extractor=OfflineExtractor())
+    retriever = Retriever(
+        embedder, store, RankingSettings(), graph=graph, extractor=OfflineExtractor(), reranker=reranker
+    )
 
     async def turns_of(found: Sequence[Any], partition: str) -> set[str]:
         turns: set[str] = set()

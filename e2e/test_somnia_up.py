@@ -8,6 +8,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -627,3 +628,67 @@ def test_what_the_user_takes_back_leaves_recall_and_is_erased_when_the_deploymen
         again = stub.Forget(recall_pb2.ForgetRequest(namespace=NS, memory_id=memory_id_for(NS, "home", "t0", 0)))
         assert again.already_forgotten and again.audit_id
     somnia.down()
+
+
+def test_reindex_moves_the_store_to_another_model_while_recall_answers(somnia: Somnia) -> None:
+    """`somnia reindex --embedder onnx-bge-small` on a running system: Recall answers throughout, the
+    running services follow the swap, and what is captured after it is embedded with the new model."""
+    somnia.up()
+    capture_sessions(somnia)
+    wait_for_answers(somnia)
+    if somnia.env.get("SOMNIA_STORE_KIND") == "weaviate":
+        refused = somnia.cli("reindex", "--embedder", "onnx-bge-small")
+        assert refused.returncode == 1 and "cannot be reindexed in place" in refused.stdout + refused.stderr
+        somnia.down()
+        return
+    stop, failures, answered = threading.Event(), [], [0]
+
+    def ask() -> None:
+        while not stop.is_set():
+            try:
+                answers = top_answers(somnia)
+            except Exception as exc:  # counted, the test fails on any
+                failures.append(repr(exc))
+                continue
+            failures.extend(f"no answer to {q!r}" for q, ids in answers.items() if not ids)
+            answered[0] += 1
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    try:
+        result = somnia.cli("reindex", "--embedder", "onnx-bge-small", "--batch", "2")
+    finally:
+        stop.set()
+        asking.join()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all-MiniLM-L6-v2-int8-onnx -> bge-small-en-v1.5-int8-onnx" in result.stdout
+    assert answered[0] > 0 and not failures, failures[:5]
+    answers = wait_for_answers(somnia)
+    for question, turn in QUESTIONS.items():
+        assert turn in answers[question][:2], (question, answers[question])
+    with somnia.channel(somnia.capture) as channel:
+        capture_pb2_grpc.CaptureServiceStub(channel).Capture(
+            capture_pb2.CaptureRequest(
+                namespace=NS,
+                session_id="after",
+                turns=[
+                    capture_pb2.Turn(turn_id="after-0", role=capture_pb2.ROLE_USER, content="My cat is named Miso.")
+                ],
+            )
+        )
+    deadline = time.monotonic() + 60
+    with somnia.channel(somnia.recall) as channel:
+        stub = recall_pb2_grpc.RecallServiceStub(channel)
+        while True:
+            found = stub.Recall(recall_pb2.RecallRequest(namespace=NS, query="what is my cat called?", k=3)).items
+            if found and found[0].provenance.turn_id == "after-0":
+                break
+            assert time.monotonic() < deadline, [i.provenance.turn_id for i in found]
+            time.sleep(0.3)
+    somnia.down()
+    store = open_memory_store(MemoryStoreSettings(data_dir=Path(somnia.env["SOMNIA_HOME"]) / "store"))
+    try:
+        (record,) = asyncio.run(store.get(NS, [memory_id_for(NS, "after", "after-0", 0)]))
+        assert record.embedder == "bge-small-en-v1.5-int8-onnx"
+    finally:
+        asyncio.run(store.aclose())

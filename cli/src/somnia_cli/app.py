@@ -31,6 +31,7 @@ from somnia_cli.forgetting import run_forgetting, sweep_table
 from somnia_cli.keys import keys_app
 from somnia_cli.nats_users import OPERATOR, nats_authorization, nats_url
 from somnia_cli.parametric import adapters_table, explain_table, run_dreaming
+from somnia_cli.reindex import ReindexRefused, reindex_command
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health, common_env, service_specs
 from somnia_cli.transcripts import ParsedLine, parse_chat_text, read_jsonl
@@ -657,6 +658,36 @@ def restore(
     for event in events:
         if event.get("event") == "restored":
             console.print(f"restored {event['memories']} memories to the hot index of {event['namespace']}")
+
+
+class EmbedderKind(StrEnum):
+    minilm = "onnx-minilm"
+    bge_small = "onnx-bge-small"
+    openai = "openai"
+
+
+@app.command()
+def reindex(
+    embedder: Annotated[
+        EmbedderKind,
+        typer.Option(help="the model to move to (openai: the endpoint from SOMNIA_EMBEDDER_BASE_URL, _MODEL, ...)"),
+    ],
+    batch: Annotated[int, typer.Option(min=1, max=4096, help="memories embedded at a time")] = 256,
+    restart: Annotated[bool, typer.Option(help="drop another reindex in progress and start over")] = False,
+) -> None:
+    """Re-embed every memory with another model, beside the old vectors, then swap in one transaction.
+    Recall keeps answering from the old vectors until the swap; running services follow it. Interrupted,
+    it resumes where it stopped when run again."""
+    settings = CliSettings()
+    try:
+        table = reindex_command(embedder.value, settings.home / "store", batch=batch, restart=restart, console=console)
+    except ReindexRefused as exc:
+        raise fail(str(exc)) from exc
+    console.print(table)
+    console.print(
+        f"Set SOMNIA_EMBEDDER_KIND={embedder.value} for whatever starts from now on: running services already "
+        "embed with it, and a service started with the old model would be refused."
+    )
 
 
 def _nats_up(settings: CliSettings) -> bool:

@@ -56,3 +56,15 @@ class SearchHit(BaseModel):
     keyword_score: float = 0.0
     vector_rank: int = Field(default=0, description="1-based; 0 when vector search did not return it")
     keyword_rank: int = 0
+
+
+class ReindexProgress(BaseModel):
+    """Where a reindex stands: the store's embedder, the one it is moving to (None when none is in
+    progress), and how many memories already have the target's vector."""
+
+    model_config = ConfigDict(frozen=True)
+
+    embedder: str | None
+    target: str | None
+    done: int
+    total: int

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
+from somnia_memory_store.models import MemoryRecord, ReindexProgress, SearchFilter, SearchHit
 
 
 class StoreError(RuntimeError):
@@ -17,6 +17,10 @@ class StoreError(RuntimeError):
 
 class EmbedderMismatchError(StoreError):
     """Vectors from a different embedder than the one the store was built with."""
+
+
+class ReindexError(StoreError):
+    """A reindex cannot go on as asked; the message says what to do."""
 
 
 class UpsertError(StoreError):
@@ -95,3 +99,26 @@ class MemoryStore(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class ReindexableStore(Protocol):
+    """A store that can move to another embedder in place: the new vectors are written beside the old
+    ones while the old ones keep answering, then swapped in one transaction (somnia_stores.reindex).
+    The embedded store is one; on Weaviate, a new collection is imported instead."""
+
+    async def embedder_identity(self) -> tuple[str, int] | None:
+        """The embedder (name, dimension) the store's vectors come from; None while it is empty."""
+        ...
+
+    async def reindex_begin(self, name: str, dimension: int, *, restart: bool = False) -> ReindexProgress: ...
+
+    async def reindex_progress(self) -> ReindexProgress: ...
+
+    async def reindex_pending(self, limit: int) -> list[tuple[int, str]]: ...
+
+    async def reindex_write(
+        self, target: str, keys: Sequence[int], texts: Sequence[str], vectors: npt.NDArray[np.float32]
+    ) -> int: ...
+
+    async def reindex_swap(self) -> bool: ...

@@ -5,13 +5,14 @@ from __future__ import annotations
 from opentelemetry.trace import TracerProvider
 from somnia_bus import BatchConsumer, JetStreamPublisher
 from somnia_contracts import CACHE_STREAM, SESSION_STREAM, SessionStarted
-from somnia_embedder import Embedder, EmbedderSettings, create_embedder
+from somnia_embedder import Embedder, EmbedderSettings
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_retrieval import RetrievalConfig, Retriever, create_warm_builder
 from somnia_service_runtime import ConsumerProcess
 from somnia_service_runtime import run as run_service
+from somnia_stores import create_following_embedder
 from somnia_warm_packs import WarmPackStore
 
 from somnia_cache_warming.handlers import consumer_specs, create_consumer
@@ -66,10 +67,11 @@ class CacheWarmingApp:
 
 
 async def create_app(settings: CacheWarmingSettings, tracer_provider: TracerProvider | None = None) -> CacheWarmingApp:
+    store = open_memory_store(MemoryStoreSettings())
     return CacheWarmingApp(
         settings,
-        await create_embedder(EmbedderSettings()),
-        open_memory_store(MemoryStoreSettings()),
+        await create_following_embedder(EmbedderSettings(), store),
+        store,
         open_graph_store(GraphStoreSettings()),
         create_extractor(ExtractorSettings(kind="offline")),
         tracer_provider,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher, UsageBoard
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM
-from somnia_embedder import Embedder, EmbedderSettings, create_embedder
+from somnia_embedder import Embedder, EmbedderSettings
 from somnia_memory_model import UsageReporter
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_service_runtime import ConsumerProcess
 from somnia_service_runtime import run as run_service
+from somnia_stores import create_following_embedder
 
 from somnia_embedding.handlers import TurnBatchHandler, consumer_specs
 from somnia_embedding.service import IndexingService
@@ -61,8 +62,9 @@ class EmbeddingApp:
 
 
 async def create_app(settings: EmbeddingSettings, tracer_provider: TracerProvider | None = None) -> EmbeddingApp:
-    embedder = await create_embedder(EmbedderSettings())
     store = open_memory_store(MemoryStoreSettings())
+    # New memories are embedded with the store's model, also after `somnia reindex` swaps it.
+    embedder = await create_following_embedder(EmbedderSettings(), store)
     return EmbeddingApp(settings, embedder, store, tracer_provider)
 
 

@@ -1,6 +1,6 @@
 """What the indexing service depends on: an embedder and a memory store (both from libs/)."""
 
-from somnia_embedder import Embedder
+from somnia_embedder import Embedder, EmbedderError
 from somnia_memory_store import MemoryStore
 
-__all__ = ["Embedder", "MemoryStore"]
+__all__ = ["Embedder", "EmbedderError", "MemoryStore"]

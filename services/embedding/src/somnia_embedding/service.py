@@ -11,7 +11,7 @@ from somnia_contracts import MemoryIndexed, TurnCaptured, memory_id_for
 from somnia_memory_store import MemoryRecord
 
 from somnia_embedding.chunking import chunk_words, memory_text
-from somnia_embedding.ports import Embedder, MemoryStore
+from somnia_embedding.ports import Embedder, EmbedderError, MemoryStore
 
 
 def memory_id(turn: TurnCaptured, chunk_index: int) -> str:
@@ -71,8 +71,13 @@ class IndexingService:
             for i, chunk in enumerate(chunk_words(text, max_words=self._chunk_words, overlap=self._overlap)):
                 plan.append((turn, i, chunk))
         embed_start = time.time_ns()
+        model = self._embedder.name
         vectors = await self._embedder.embed([chunk for _, _, chunk in plan])
         embed_end = time.time_ns()
+        if self._embedder.name != model:
+            # The store was reindexed while this batch was embedded: which model made these vectors is
+            # not certain, so none is written; the batch is redelivered and embedded again.
+            raise EmbedderError(f"the store moved from {model} to {self._embedder.name} during this batch")
         now = self._clock()
         records = [
             MemoryRecord(
@@ -85,7 +90,7 @@ class IndexingService:
                 chunk_index=i,
                 occurred_at=turn.occurred_at,
                 recorded_at=now,
-                embedder=self._embedder.name,
+                embedder=model,
                 vector=vectors[n],
             )
             for n, (turn, i, chunk) in enumerate(plan)

@@ -30,7 +30,7 @@ from somnia_contracts import (
     SessionStarted,
     Subjects,
 )
-from somnia_embedder import Embedder, EmbedderSettings, create_embedder
+from somnia_embedder import Embedder, EmbedderSettings
 from somnia_erasure import Eraser
 from somnia_extraction import Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStoreSettings, open_graph_store
@@ -42,6 +42,7 @@ from somnia_reranker import Reranker, RerankerSettings, create_reranker
 from somnia_retrieval import RetrievalConfig, Retriever, create_warm_builder
 from somnia_service_runtime import ReadinessWatch
 from somnia_service_runtime import run as run_service
+from somnia_stores import create_following_embedder
 from somnia_telemetry import create_metrics, serve_metrics
 from somnia_warm_packs import WarmPackStore
 
@@ -220,13 +221,15 @@ class RecallApp:
 
 
 async def create_app(settings: RecallSettings, tracer_provider: TracerProvider | None = None) -> RecallApp:
-    embedder = await create_embedder(EmbedderSettings())
+    store = open_memory_store(MemoryStoreSettings())
+    # Queries are embedded with the store's model, also after `somnia reindex` swaps it.
+    embedder = await create_following_embedder(EmbedderSettings(), store)
     graph = open_graph_store(GraphStoreSettings()) if settings.use_graph else None
     extractor = create_extractor(ExtractorSettings(kind="offline")) if settings.use_graph else None
     return RecallApp(
         settings,
         embedder,
-        open_memory_store(MemoryStoreSettings()),
+        store,
         tracer_provider,
         graph,
         extractor=extractor,

@@ -34,8 +34,8 @@ from somnia_memory_store.embedded.fts_query import fts_terms, match_expression
 from somnia_memory_store.embedded.posting_budget import PostingBudget
 from somnia_memory_store.embedded.vector_index import IndexView, NamespaceVectorIndex, VectorIndexState
 from somnia_memory_store.fusion import relative_score_fusion
-from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
-from somnia_memory_store.ports import EmbedderMismatchError, StoreError
+from somnia_memory_store.models import MemoryRecord, ReindexProgress, SearchFilter, SearchHit
+from somnia_memory_store.ports import EmbedderMismatchError, ReindexError, StoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS memory (
@@ -65,6 +65,8 @@ CREATE TABLE IF NOT EXISTS memory_change (
 );
 CREATE INDEX IF NOT EXISTS memory_change_namespace ON memory_change(namespace, seq);
 CREATE TABLE IF NOT EXISTS change_floor (namespace TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+-- A reindex in progress: each row's vector from the target embedder, until the swap.
+CREATE TABLE IF NOT EXISTS memory_reindex (rowid INTEGER PRIMARY KEY, vector BLOB NOT NULL);
 INSERT OR IGNORE INTO store_meta(key, value) SELECT 'rowid_high', COALESCE(MAX(rowid), 0) FROM memory;
 """
 # A change with this row means "the namespace was scrubbed": readers rebuild its index from scratch.
@@ -121,6 +123,10 @@ def log_change(cur: sqlite3.Cursor, namespace: str, rowid: int) -> None:
     oldest ones."""
     cur.execute("INSERT INTO memory_change(namespace, row) VALUES (?, ?)", (namespace, rowid))
     seq = int(cur.lastrowid or 0)
+    if rowid != SCRUBBED:
+        # A changed or deleted row's re-embedded vector is stale (or must go with it): a reindex in
+        # progress embeds it again, and an erased memory leaves no vector behind.
+        cur.execute("DELETE FROM memory_reindex WHERE rowid = ?", (rowid,))
     if seq % CHANGES_KEPT == 0:
         # Each namespace remembers the last change of its own that was forgotten: only an index (or a
         # saved graph) that had not seen it must reload.
@@ -166,6 +172,8 @@ class EmbeddedMemoryStore:
         self._conn.executescript(SCHEMA)
         self._migrate()
         self._lock = threading.Lock()
+        self._meta_lock = threading.Lock()
+        self._meta_conn: sqlite3.Connection | None = None
         self._indexes: dict[str, NamespaceVectorIndex] = {}
         self._closed = False
 
@@ -237,6 +245,183 @@ class EmbeddedMemoryStore:
                 "Configure the original embedder, or point SOMNIA_STORE_DATA_DIR at a new directory and "
                 "re-import; mixing models in one index would make every similarity meaningless."
             )
+
+    async def embedder_identity(self) -> tuple[str, int] | None:
+        # Its own connection: embedders that follow the store ask before every call, and must not wait
+        # behind the searches that hold the shared one.
+        def run() -> tuple[str, int] | None:
+            with self._meta_lock:
+                if self._meta_conn is None:
+                    self._meta_conn = sqlite3.connect(self._path, check_same_thread=False, timeout=30.0)
+                rows = dict(
+                    self._meta_conn.execute(
+                        "SELECT key, value FROM store_meta WHERE key IN ('embedder', 'dimension')"
+                    ).fetchall()
+                )
+            return (rows["embedder"], int(rows["dimension"])) if "embedder" in rows else None
+
+        return await asyncio.to_thread(run)
+
+    # -- reindex: a new embedder's vectors beside the old ones, then one swap ----------------
+
+    async def reindex_begin(self, name: str, dimension: int, *, restart: bool = False) -> ReindexProgress:
+        """Start re-embedding every memory for `name`, or resume the reindex to it already in progress.
+        Another target in progress is an error unless `restart` (its vectors are dropped)."""
+
+        def run() -> ReindexProgress:
+            with self._lock:
+                cur = self._conn.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    meta = dict(cur.execute("SELECT key, value FROM store_meta").fetchall())
+                    target = meta.get("reindex_embedder")
+                    if target is not None and (target, int(meta["reindex_dimension"])) != (name, dimension):
+                        if not restart:
+                            raise ReindexError(
+                                f"a reindex to {target} is in progress in {self._path}; finish it with the same "
+                                "--embedder, or start over with --restart"
+                            )
+                        target = None
+                    if target is None:
+                        cur.execute("DELETE FROM memory_reindex")
+                        cur.executemany(
+                            "INSERT OR REPLACE INTO store_meta(key, value) VALUES (?, ?)",
+                            [("reindex_embedder", name), ("reindex_dimension", str(dimension))],
+                        )
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                return self._reindex_progress_locked()
+
+        return await asyncio.to_thread(run)
+
+    async def reindex_progress(self) -> ReindexProgress:
+        def run() -> ReindexProgress:
+            with self._lock:
+                return self._reindex_progress_locked()
+
+        return await asyncio.to_thread(run)
+
+    def _reindex_progress_locked(self) -> ReindexProgress:
+        meta = dict(self._conn.execute("SELECT key, value FROM store_meta").fetchall())
+        (total,) = self._conn.execute("SELECT COUNT(*) FROM memory").fetchone()
+        (done,) = self._conn.execute(
+            "SELECT COUNT(*) FROM memory_reindex r JOIN memory m ON m.rowid = r.rowid"
+        ).fetchone()
+        return ReindexProgress(
+            embedder=meta.get("embedder"),
+            target=meta.get("reindex_embedder"),
+            done=int(done),
+            total=int(total),
+        )
+
+    async def reindex_pending(self, limit: int) -> list[tuple[int, str]]:
+        """Up to `limit` memories not yet re-embedded for the target: (row key, text), oldest first."""
+
+        def run() -> list[tuple[int, str]]:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT m.rowid, m.text FROM memory m LEFT JOIN memory_reindex r ON r.rowid = m.rowid "
+                    "WHERE r.rowid IS NULL ORDER BY m.rowid LIMIT ?",
+                    (limit,),
+                ).fetchall()
+            return [(int(rowid), str(text)) for rowid, text in rows]
+
+        return await asyncio.to_thread(run)
+
+    async def reindex_write(
+        self, target: str, keys: Sequence[int], texts: Sequence[str], vectors: npt.NDArray[np.float32]
+    ) -> int:
+        """Keep the `target` model's vectors of rows that still hold these texts (a row changed meanwhile
+        is embedded again later); returns how many were kept."""
+
+        def run() -> int:
+            with self._lock:
+                cur = self._conn.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    row = cur.execute("SELECT value FROM store_meta WHERE key = 'reindex_embedder'").fetchone()
+                    if row is None or row[0] != target:
+                        raise ReindexError(
+                            f"the reindex to {target} is no longer in progress (it was swapped, or another "
+                            f"run started over{' to ' + row[0] if row else ''})"
+                        )
+                    kept = 0
+                    for key, text, vector in zip(keys, texts, vectors, strict=True):
+                        row = cur.execute("SELECT text FROM memory WHERE rowid = ?", (key,)).fetchone()
+                        if row is None or row[0] != text:
+                            continue
+                        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+                        cur.execute("INSERT OR REPLACE INTO memory_reindex(rowid, vector) VALUES (?, ?)", (key, blob))
+                        kept += 1
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+            return kept
+
+        return await asyncio.to_thread(run)
+
+    async def reindex_swap(self) -> bool:
+        """In one transaction, when every memory has its target vector: the target's vectors replace the
+        old ones and the store's embedder becomes the target. False (nothing changed) while memories
+        written meanwhile are still pending. Every process's index reloads; saved graphs are removed."""
+
+        def run() -> bool:
+            with self._lock:
+                cur = self._conn.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    meta = dict(cur.execute("SELECT key, value FROM store_meta").fetchall())
+                    if "reindex_embedder" not in meta:
+                        raise ReindexError("no reindex is in progress; start one with `somnia reindex --embedder`")
+                    (pending,) = cur.execute(
+                        "SELECT COUNT(*) FROM memory m WHERE NOT EXISTS "
+                        "(SELECT 1 FROM memory_reindex r WHERE r.rowid = m.rowid)"
+                    ).fetchone()
+                    if pending:
+                        cur.execute("ROLLBACK")
+                        return False
+                    name, dimension = meta["reindex_embedder"], int(meta["reindex_dimension"])
+                    cur.execute(
+                        "UPDATE memory SET embedder = ?, dimension = ?, "
+                        "vector = (SELECT r.vector FROM memory_reindex r WHERE r.rowid = memory.rowid)",
+                        (name, dimension),
+                    )
+                    cur.executemany(
+                        "INSERT OR REPLACE INTO store_meta(key, value) VALUES (?, ?)",
+                        [("embedder", name), ("dimension", str(dimension))],
+                    )
+                    cur.execute("DELETE FROM store_meta WHERE key IN ('reindex_embedder', 'reindex_dimension')")
+                    cur.execute("DELETE FROM memory_reindex")
+                    namespaces = [str(n) for (n,) in cur.execute("SELECT DISTINCT namespace FROM memory")]
+                    for namespace in namespaces:
+                        log_change(cur, namespace, SCRUBBED)  # every reader loads the new vectors afresh
+                    cur.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        cur.execute("ROLLBACK")
+                    raise
+                for index in self._indexes.values():
+                    index.close()
+                self._indexes.clear()
+            # Saved graphs hold the old vectors; a build in progress finishes first and does not save.
+            for namespace in namespaces:
+                self._remove_saved_graph(namespace)
+            return True
+
+        return await asyncio.to_thread(run)
+
+    def _remove_saved_graph(self, namespace: str) -> None:
+        if not self._ann_dir.exists():
+            return
+        files = GraphFiles(self._ann_dir, namespace_token(namespace))
+        lock = files.lock()
+        try:
+            files.remove()
+        finally:
+            lock.release()
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -386,14 +571,7 @@ class EmbeddedMemoryStore:
                     index.close()
             # The saved graph still holds the deleted rows' vectors: every process rebuilds from the rest.
             # A build in progress (here or elsewhere) finishes first; it does not save after this scrub.
-            if not self._ann_dir.exists():
-                return
-            files = GraphFiles(self._ann_dir, namespace_token(namespace))
-            lock = files.lock()
-            try:
-                files.remove()
-            finally:
-                lock.release()
+            self._remove_saved_graph(namespace)
 
         await asyncio.to_thread(run)
 
@@ -777,6 +955,9 @@ class EmbeddedMemoryStore:
                 index.close()  # a graph build stops at its next batch
             self._conn.close()
             self._closed = True
+        with self._meta_lock:
+            if self._meta_conn is not None:
+                self._meta_conn.close()
 
 
 def _filter_sql(filter: SearchFilter | None) -> tuple[str, list[object]]:

@@ -1,0 +1,158 @@
+"""Switching the embedder of a 100,000-memory store: how long `somnia reindex` takes, and whether search
+keeps answering while it runs.
+
+The store is the one skeleton_bench.py builds and caches (100,000 memories embedded with
+all-MiniLM-L6-v2); a copy of it is reindexed to bge-small-en-v1.5 by somnia_stores.reindex, as
+`somnia reindex --embedder onnx-bge-small` does. Beside it, a second store handle (as another process
+holds one) asks a question every 50 ms through an embedder that follows the store (as Recall's does),
+and counts answers, empty answers and errors, with their latency, before and after the swap.
+
+Writes benchmarks/results/reindex.json. Usage:
+    uv run python benchmarks/reindex_bench.py [--memories-from ~/.cache/somnia/bench/store-100000-v2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+console = Console(width=140)
+RESULTS = Path(__file__).parent / "results"
+CACHE = Path.home() / ".cache" / "somnia" / "bench" / "store-100000-v2"
+QUESTIONS = [
+    "what went wrong with the deploy?",
+    "where is the wedding?",
+    "which database do we use?",
+    "what did the doctor say?",
+    "when is the next trip?",
+]
+
+
+async def run(source: Path, batch: int) -> dict[str, Any]:
+    from somnia_embedder import EmbedderSettings, create_embedder
+    from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+    from somnia_stores import FollowingEmbedder, reindex
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "memories.sqlite3"
+        shutil.copy(source / "store" / "memories.sqlite3", path)
+        writer = EmbeddedMemoryStore(path)
+        reader = EmbeddedMemoryStore(path)
+        namespaces = [n for (n,) in reader._conn.execute("SELECT DISTINCT namespace FROM memory")]
+        follower = FollowingEmbedder(await create_embedder(EmbedderSettings()), reader, EmbedderSettings())
+        target = await create_embedder(EmbedderSettings(kind="onnx-bge-small"))
+        samples: list[tuple[float, float, str, int]] = []  # (when, ms, model, hits)
+        errors: list[str] = []
+        done = asyncio.Event()
+
+        async def ask() -> None:
+            i = 0
+            while not done.is_set():
+                started = time.perf_counter()
+                try:
+                    (vector,) = await follower.embed([QUESTIONS[i % len(QUESTIONS)]])
+                    hits = await reader.vector_search(namespaces[i % len(namespaces)], vector, 10)
+                    samples.append(
+                        (time.perf_counter(), (time.perf_counter() - started) * 1000, follower.name, len(hits))
+                    )
+                except Exception as exc:  # counted, never hidden
+                    errors.append(repr(exc))
+                i += 1
+                await asyncio.sleep(0.05)
+
+        asker = asyncio.create_task(ask())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        started = time.perf_counter()
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task(f"re-embedding with {target.name}", total=None)
+            result = await reindex(
+                writer,
+                target,
+                batch=batch,
+                on_progress=lambda p: progress.update(task, total=p.total, completed=p.done),
+            )
+        swapped_at = time.perf_counter()
+        await asyncio.sleep(3.0)  # the reader answers after the swap, with the new model
+        done.set()
+        await asker
+        for closing in (follower, target):
+            await closing.aclose()
+        await reader.aclose()
+        await writer.aclose()
+    during = [s for s in samples if s[0] <= swapped_at]
+    after = [s for s in samples if s[0] > swapped_at]
+
+    def latency(rows: list[tuple[float, float, str, int]]) -> dict[str, float]:
+        ms = sorted(r[1] for r in rows)
+        return {
+            "questions": len(rows),
+            "empty": sum(1 for r in rows if r[3] == 0),
+            "p50_ms": statistics.median(ms) if ms else 0.0,
+            "p99_ms": ms[min(len(ms) - 1, int(0.99 * len(ms)))] if ms else 0.0,
+        }
+
+    return {
+        "memories": result.total,
+        "seconds": swapped_at - started,
+        "memories_per_s": result.total / (swapped_at - started),
+        "batch": batch,
+        "during": latency(during),
+        "after": {**latency(after), "models": sorted({r[2] for r in after})},
+        "errors": errors[:10],
+        "error_count": len(errors),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--memories-from", type=Path, default=CACHE, help="a home whose store/memories.sqlite3 to copy")
+    parser.add_argument("--batch", type=int, default=256)
+    args = parser.parse_args()
+    if not (args.memories_from / "store" / "memories.sqlite3").is_file():
+        raise SystemExit(f"no store under {args.memories_from}; run benchmarks/skeleton_bench.py once to build it")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    record = asyncio.run(run(args.memories_from, args.batch))
+    table = Table(title=f"somnia reindex: {record['memories']:,} memories, all-MiniLM-L6-v2 -> bge-small-en-v1.5")
+    for column in ("phase", "questions", "empty", "errors", "p50 ms", "p99 ms"):
+        table.add_column(column, justify="right")
+    for phase in ("during", "after"):
+        row = record[phase]
+        errors = str(record["error_count"]) if phase == "during" else "-"
+        table.add_row(
+            phase, str(row["questions"]), str(row["empty"]), errors, f"{row['p50_ms']:.1f}", f"{row['p99_ms']:.1f}"
+        )
+    console.print(table)
+    console.print(
+        f"reindex: {record['seconds']:.0f} s ({record['memories_per_s']:.0f} memories/s); "
+        f"after the swap the reader embedded with {', '.join(record['after']['models'])}"
+    )
+    RESULTS.mkdir(exist_ok=True)
+    record["when"] = datetime.now(UTC).isoformat()
+    (RESULTS / "reindex.json").write_text(json.dumps(record, indent=2) + "\n")
+    console.print(f"results: {RESULTS / 'reindex.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""`somnia reindex`: move the store to another embedder while Somnia keeps answering (somnia_stores.reindex
+does the work; this draws it)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+
+class ReindexRefused(RuntimeError):
+    """The reindex cannot run as asked; the message says what to do."""
+
+
+async def run_reindex(kind: str, store_dir: Path, *, batch: int, restart: bool, console: Console) -> Table:
+    # Imported here: the model runtime loads only for this command.
+    from somnia_embedder import EmbedderSettings, create_embedder
+    from somnia_memory_store import MemoryStoreSettings, ReindexableStore, ReindexError, open_memory_store
+    from somnia_stores import reindex
+
+    settings = MemoryStoreSettings(data_dir=Path(os.environ.get("SOMNIA_STORE_DATA_DIR", store_dir)))
+    store = open_memory_store(settings)
+    if not isinstance(store, ReindexableStore):
+        await store.aclose()
+        raise ReindexRefused(
+            f"the {settings.kind} store cannot be reindexed in place yet; import into a new collection with "
+            f"SOMNIA_EMBEDDER_KIND={kind} instead"
+        )
+    embedder = await create_embedder(EmbedderSettings().model_copy(update={"kind": kind}))
+    before = await store.embedder_identity()
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task(f"re-embedding with {embedder.name}", total=None)
+            done = await reindex(
+                store,
+                embedder,
+                batch=batch,
+                restart=restart,
+                on_progress=lambda p: progress.update(task, total=p.total, completed=p.done),
+            )
+    except ReindexError as exc:
+        raise ReindexRefused(str(exc)) from exc
+    finally:
+        await embedder.aclose()
+        await store.aclose()
+    table = Table(title="reindexed", show_header=False)
+    table.add_row("store", str(settings.data_dir))
+    table.add_row("memories", str(done.total))
+    table.add_row("vectors from", f"{before[0] if before else '(empty store)'} -> {done.embedder}")
+    return table
+
+
+def reindex_command(kind: str, store_dir: Path, *, batch: int, restart: bool, console: Console) -> Table:
+    return asyncio.run(run_reindex(kind, store_dir, batch=batch, restart=restart, console=console))

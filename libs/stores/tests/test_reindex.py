@@ -1,0 +1,187 @@
+"""Reindex on the embedded store with the real models: all-MiniLM-L6-v2 to bge-small-en-v1.5."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from somnia_embedder import Embedder, EmbedderSettings, Vectors, create_embedder
+from somnia_memory_store import MemoryRecord, ReindexError
+from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+from somnia_stores import FollowingEmbedder, reindex
+
+NS = "acme/agent/alice"
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+TEXTS = [
+    "My sister Hannah is getting married in Porto next June.",
+    "The staging deploy fails because the disk on build-07 is full.",
+    "I am allergic to penicillin.",
+    "We never deploy on Fridays.",
+    "Caroline moved here from Sweden four years ago.",
+    "The team switched the database to Postgres last spring.",
+]
+
+
+@pytest.fixture(scope="module")
+def bge() -> Embedder:
+    from somnia_embedder.onnx_minilm import OnnxBgeSmallEmbedder
+
+    return OnnxBgeSmallEmbedder(threads=2)
+
+
+async def write(store: EmbeddedMemoryStore, embedder: Embedder, texts: Sequence[str], start: int = 0) -> None:
+    vectors = await embedder.embed(list(texts))
+    await store.upsert(
+        [
+            MemoryRecord(
+                memory_id=f"m{start + i}",
+                namespace=NS,
+                text=text,
+                session_id="s1",
+                turn_id=f"t{start + i}",
+                role="user",
+                occurred_at=T0,
+                recorded_at=T0,
+                embedder=embedder.name,
+                vector=vectors[i],
+            )
+            for i, text in enumerate(texts)
+        ]
+    )
+
+
+async def top(store: EmbeddedMemoryStore, embedder: Embedder, question: str) -> str:
+    (vector,) = await embedder.embed([question])
+    return (await store.vector_search(NS, vector, 1))[0].record.text
+
+
+class Interrupted(Exception):
+    pass
+
+
+class StopsAfter:
+    """The real embedder, interrupted after `batches` calls (a Ctrl-C or a crash mid-reindex)."""
+
+    def __init__(self, inner: Embedder, batches: int) -> None:
+        self.inner, self.left, self.texts = inner, batches, 0
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        if self.left == 0:
+            raise Interrupted
+        self.left -= 1
+        self.texts += len(texts)
+        return await self.inner.embed(texts)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_reindex_moves_every_vector_to_the_new_model_in_one_swap(
+    tmp_path: Path, embedder: Embedder, bge: Embedder
+) -> None:
+    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    await write(store, embedder, TEXTS)
+    assert await top(store, embedder, "which antibiotic am I allergic to?") == TEXTS[2]
+    done = await reindex(store, bge, batch=4)
+    assert done.embedder == bge.name and done.target is None and done.total == len(TEXTS)
+    assert await store.embedder_identity() == (bge.name, 384)
+    assert await top(store, bge, "which antibiotic am I allergic to?") == TEXTS[2]
+    (record,) = await store.get(NS, ["m4"])
+    (expected,) = await bge.embed([TEXTS[4]])
+    # int8 with dynamic quantisation: a batch's padding moves the scales a little, so the vector of a
+    # text embedded alone is close to, not equal to, the one embedded in a batch.
+    assert record.embedder == bge.name and float(record.vector @ expected) > 0.98
+    with pytest.raises(ReindexError, match="already holds vectors"):
+        await reindex(store, bge)
+    await store.aclose()
+
+
+async def test_an_interrupted_reindex_resumes_and_the_old_vectors_answer_until_the_swap(
+    tmp_path: Path, embedder: Embedder, bge: Embedder
+) -> None:
+    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    await write(store, embedder, TEXTS)
+    first = StopsAfter(bge, batches=2)
+    with pytest.raises(Interrupted):
+        await reindex(store, first, batch=2)
+    progress = await store.reindex_progress()
+    assert (progress.embedder, progress.target, progress.done) == (embedder.name, bge.name, 4)
+    # Still the old model's store: searches and writes go on as before.
+    assert await top(store, embedder, "where is the wedding?") == TEXTS[0]
+    await write(store, embedder, ["I bought a red bicycle yesterday."], start=len(TEXTS))
+    second = StopsAfter(bge, batches=100)
+    await reindex(store, second, batch=2)
+    assert second.texts == len(TEXTS) + 1 - 4  # only what the first run had not embedded
+    assert await top(store, bge, "what did I buy?") == "I bought a red bicycle yesterday."
+    await store.aclose()
+
+
+async def test_a_memory_deleted_during_a_reindex_leaves_no_vector_behind(
+    tmp_path: Path, embedder: Embedder, bge: Embedder
+) -> None:
+    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    await write(store, embedder, TEXTS)
+    with pytest.raises(Interrupted):
+        await reindex(store, StopsAfter(bge, batches=1), batch=3)
+    assert (await store.reindex_progress()).done == 3
+    await store.delete(NS, ["m0", "m1"])
+    (left,) = store._conn.execute("SELECT COUNT(*) FROM memory_reindex").fetchone()
+    assert left == 1  # the erased memories' new vectors went with them
+    done = await reindex(store, bge, batch=3)
+    assert done.total == len(TEXTS) - 2 and await store.count(NS) == len(TEXTS) - 2
+    await store.aclose()
+
+
+async def test_another_target_in_progress_is_refused_unless_started_over(
+    tmp_path: Path, embedder: Embedder, bge: Embedder
+) -> None:
+    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    await write(store, embedder, TEXTS)
+    await store.reindex_begin("some-other-model", 768)
+    with pytest.raises(ReindexError, match=r"in progress.*--restart"):
+        await reindex(store, bge)
+    done = await reindex(store, bge, restart=True)
+    assert done.embedder == bge.name
+    await store.aclose()
+
+
+async def test_other_processes_follow_the_swap_without_a_restart(
+    tmp_path: Path, embedder: Embedder, bge: Embedder
+) -> None:
+    writer = EmbeddedMemoryStore(tmp_path / "m.db")
+    await write(writer, embedder, TEXTS)
+    # Another process: its own connection, its index loaded, its embedder following the store.
+    reader = EmbeddedMemoryStore(tmp_path / "m.db")
+    follower = FollowingEmbedder(
+        await create_embedder(EmbedderSettings(threads=2)), reader, EmbedderSettings(threads=2)
+    )
+    assert await top(reader, follower, "who moved from Sweden?") == TEXTS[4]
+    assert follower.name == embedder.name
+    await reindex(writer, bge, batch=4)
+    assert await top(reader, follower, "who moved from Sweden?") == TEXTS[4]
+    assert follower.name == bge.name
+    await follower.aclose()
+    await reader.aclose()
+    await writer.aclose()
+
+
+async def test_a_run_for_another_target_cannot_write_into_this_reindex(
+    tmp_path: Path, embedder: Embedder, bge: Embedder
+) -> None:
+    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    await write(store, embedder, TEXTS)
+    await store.reindex_begin(bge.name, bge.dimension)
+    (vector,) = await embedder.embed([TEXTS[0]])
+    with pytest.raises(ReindexError, match="no longer in progress"):
+        await store.reindex_write(embedder.name, [1], [TEXTS[0]], vector.reshape(1, -1))
+    await store.aclose()
