@@ -661,17 +661,15 @@ def restore(
 
 
 class EmbedderKind(StrEnum):
+    """The offline models: running services can load them by themselves when the store moves."""
+
     minilm = "onnx-minilm"
     bge_small = "onnx-bge-small"
-    openai = "openai"
 
 
 @app.command()
 def reindex(
-    embedder: Annotated[
-        EmbedderKind,
-        typer.Option(help="the model to move to (openai: the endpoint from SOMNIA_EMBEDDER_BASE_URL, _MODEL, ...)"),
-    ],
+    embedder: Annotated[EmbedderKind, typer.Option(help="the offline model to move the store to")],
     batch: Annotated[int, typer.Option(min=1, max=4096, help="memories embedded at a time")] = 256,
     restart: Annotated[bool, typer.Option(help="drop another reindex in progress and start over")] = False,
 ) -> None:
@@ -685,8 +683,8 @@ def reindex(
         raise fail(str(exc)) from exc
     console.print(table)
     console.print(
-        f"Set SOMNIA_EMBEDDER_KIND={embedder.value} for whatever starts from now on: running services already "
-        "embed with it, and a service started with the old model would be refused."
+        "Recall, embedding and cache-warming already embed with it; dreaming and forgetting pick it up when "
+        f"they restart. Set SOMNIA_EMBEDDER_KIND={embedder.value} to say so in the configuration too."
     )
 
 

@@ -18,7 +18,7 @@ class ReindexRefused(RuntimeError):
 
 async def run_reindex(kind: str, store_dir: Path, *, batch: int, restart: bool, console: Console) -> Table:
     # Imported here: the model runtime loads only for this command.
-    from somnia_embedder import EmbedderSettings, create_embedder
+    from somnia_embedder import EmbedderSettings, create_embedder, with_kind
     from somnia_memory_store import MemoryStoreSettings, ReindexableStore, ReindexError, open_memory_store
     from somnia_stores import reindex
 
@@ -30,7 +30,7 @@ async def run_reindex(kind: str, store_dir: Path, *, batch: int, restart: bool, 
             f"the {settings.kind} store cannot be reindexed in place yet; import into a new collection with "
             f"SOMNIA_EMBEDDER_KIND={kind} instead"
         )
-    embedder = await create_embedder(EmbedderSettings().model_copy(update={"kind": kind}))
+    embedder = await create_embedder(with_kind(EmbedderSettings(), kind))
     before = await store.embedder_identity()
     columns = (
         TextColumn("{task.description}"),

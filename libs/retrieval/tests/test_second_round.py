@@ -90,6 +90,8 @@ class FakeReranker:
         self.calls.append(len(passages))
         if self.behaviour == "fails":
             raise RerankerError("rerank request failed: 503")
+        if self.behaviour == "breaks":
+            raise ValueError("the model's runtime broke")
         if self.behaviour == "stalls":
             await asyncio.sleep(5)
         words = set(query.lower().split())
@@ -121,7 +123,7 @@ async def test_the_reranker_reads_only_the_head(world: World) -> None:
     assert "Porto" in answer[0].record.text
 
 
-@pytest.mark.parametrize("behaviour", ["fails", "stalls"])
+@pytest.mark.parametrize("behaviour", ["fails", "breaks", "stalls"])
 async def test_a_failing_or_slow_reranker_costs_the_order_never_the_answer(world: World, behaviour: str) -> None:
     plain = await retriever(world, FakeReranker(), rerank_top=0).recall(NS, "Hannah wedding toast", k=5, now=world.now)
     started = asyncio.get_running_loop().time()
@@ -154,3 +156,24 @@ async def test_under_load_the_reranker_reads_only_an_answer_that_runs_alone(worl
     before = len(fake.calls)
     await reading.answer(NS, "Hannah wedding toast", k=5, now=world.now)
     assert len(fake.calls) == before + 1
+
+
+async def test_after_a_failure_answers_go_without_the_model_for_a_while(world: World) -> None:
+    fake = FakeReranker("breaks")
+    reading = retriever(world, fake)
+    await reading.answer(NS, "Hannah wedding toast", k=5, now=world.now)
+    await reading.answer(NS, "metric units", k=5, now=world.now)
+    assert len(fake.calls) == 1  # the second answer did not wait on a model that just failed
+
+
+@pytest.mark.parametrize("read", [[1.0, 1.0, 1.0], [0.0, float("nan"), 1.0], [0.0, float("inf"), 1.0]])
+def test_a_reading_with_no_usable_order_leaves_the_pipelines_order(read: list[float]) -> None:
+    pool = score_pool(
+        [candidate("a", 1.0), candidate("b", 0.5), candidate("c", 0.2)],
+        now=NOW,
+        feedback={},
+        settings=RankingSettings(),
+    )
+    before = pool.scores.copy()
+    pool.blend_cross(read, share=1.0)
+    assert np.array_equal(pool.scores, before)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from somnia_embedder import Embedder, EmbedderSettings, Vectors, create_embedder
-from somnia_memory_store import MemoryRecord, ReindexError
+from somnia_memory_store import EmbedderMismatchError, MemoryRecord, ReindexError
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_stores import FollowingEmbedder, reindex
 
@@ -184,4 +185,24 @@ async def test_a_run_for_another_target_cannot_write_into_this_reindex(
     (vector,) = await embedder.embed([TEXTS[0]])
     with pytest.raises(ReindexError, match="no longer in progress"):
         await store.reindex_write(embedder.name, [1], [TEXTS[0]], vector.reshape(1, -1))
+    await store.aclose()
+
+
+async def test_a_write_waiting_on_the_swap_is_refused_once_the_model_changed(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    await write(store, embedder, TEXTS[:2])
+    swapping = EmbeddedMemoryStore(tmp_path / "m.db")
+    # The swap's transaction holds the write lock; a writer of the old model queues behind it.
+    conn = swapping._conn
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("UPDATE store_meta SET value = 'bge-small-en-v1.5-int8-onnx' WHERE key = 'embedder'")
+    waiting = asyncio.create_task(write(store, embedder, ["I bought a red bicycle yesterday."], start=10))
+    await asyncio.sleep(0.5)
+    assert not waiting.done()
+    conn.execute("COMMIT")
+    with pytest.raises(EmbedderMismatchError, match="bge-small"):
+        await waiting
+    await swapping.aclose()
     await store.aclose()

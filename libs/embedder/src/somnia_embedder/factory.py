@@ -48,16 +48,7 @@ async def create_embedder(settings: EmbedderSettings, *, lazy: bool = False) -> 
     if lazy and settings.kind in OFFLINE:
         return LazyEmbedder(settings)
     if settings.kind in OFFLINE:
-        from somnia_embedder.onnx_minilm import OnnxBgeSmallEmbedder, OnnxMiniLMEmbedder
-
-        offline = OnnxBgeSmallEmbedder if settings.kind == "onnx-bge-small" else OnnxMiniLMEmbedder
-        return offline(
-            model_path=Path(settings.model_path) if settings.model_path else None,
-            tokenizer_path=Path(settings.tokenizer_path) if settings.tokenizer_path else None,
-            threads=settings.threads,
-            max_tokens=settings.max_tokens,
-            batch_size=settings.batch_size,
-        )
+        return create_offline_embedder(settings)
     from somnia_embedder.openai_http import OpenAICompatibleEmbedder
 
     embedder = OpenAICompatibleEmbedder(
@@ -70,3 +61,26 @@ async def create_embedder(settings: EmbedderSettings, *, lazy: bool = False) -> 
     )
     await embedder.probe()
     return embedder
+
+
+def create_offline_embedder(settings: EmbedderSettings) -> Embedder:
+    """An offline model, loaded now (seconds of CPU: call it off the event loop where one serves)."""
+    if settings.kind not in OFFLINE:
+        raise ValueError(f"{settings.kind} is not an offline model; use create_embedder")
+    from somnia_embedder.onnx_minilm import OnnxBgeSmallEmbedder, OnnxMiniLMEmbedder
+
+    offline = OnnxBgeSmallEmbedder if settings.kind == "onnx-bge-small" else OnnxMiniLMEmbedder
+    return offline(
+        model_path=Path(settings.model_path) if settings.model_path else None,
+        tokenizer_path=Path(settings.tokenizer_path) if settings.tokenizer_path else None,
+        threads=settings.threads,
+        max_tokens=settings.max_tokens,
+        batch_size=settings.batch_size,
+    )
+
+
+def with_kind(settings: EmbedderSettings, kind: str) -> EmbedderSettings:
+    """The same settings for another model: file overrides belong to the model they were set for."""
+    if kind == settings.kind:
+        return settings
+    return settings.model_copy(update={"kind": kind, "model_path": "", "tokenizer_path": ""})

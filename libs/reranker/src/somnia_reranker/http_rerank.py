@@ -3,6 +3,7 @@ Voyage and vLLM accept."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -42,7 +43,7 @@ class HttpReranker:
             return []
         texts = list(passages)
         if self._style == "tei":
-            path, body = "/rerank", {"query": query, "texts": texts, "raw_scores": False}
+            path, body = "/rerank", {"query": query, "texts": texts, "raw_scores": True}
         else:
             path, body = "/v1/rerank", {"model": self._model, "query": query, "documents": texts, "top_n": len(texts)}
         try:
@@ -64,7 +65,10 @@ def _scores(payload: Any, count: int) -> list[float]:
         index = int(item["index"])
         if not 0 <= index < count:
             raise ValueError(f"index {index} is outside the {count} passages sent")
-        scores[index] = float(item["relevance_score"] if "relevance_score" in item else item["score"])
+        value = float(item["relevance_score"] if "relevance_score" in item else item["score"])
+        if not math.isfinite(value):
+            raise ValueError(f"score {value} for passage {index} is not a number")
+        scores[index] = value
     missing = [i for i, s in enumerate(scores) if s is None]
     if missing:
         raise ValueError(f"no score for passages {missing[:5]}")

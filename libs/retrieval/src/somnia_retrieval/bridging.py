@@ -4,9 +4,9 @@ A question that needs two facts ("where did Caroline move from?": one turn says 
 country, another that her home country is Sweden) often matches only the first fact. The second fact
 is close to the first one's words, not the question's. So each of the best first-round memories seeds
 a search of its own, for the question and that memory together (the normalised sum of the two vectors),
-and what the seeds bring joins the pool below the seed that brought it: a bridged memory can reach the
-top ten, but only beneath the evidence it was reached from, and a memory several seeds agree on gains
-from each.
+and what a seed brings joins the pool with half the seed's relevance at most (bridge_weight, scaled by
+its closeness in that search). A memory several seeds reach gains from each, so one that three seeds
+agree on can rise above any one of them: agreement across seeds is the bridge.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from somnia_retrieval.settings import RankingSettings
 
 
 class Bridger:
+    """The second round: seeds from the pool, one vector probe each, what they reach added to the pool."""
+
     def __init__(self, store: MemoryStore, settings: RankingSettings) -> None:
         self._store = store
         self._settings = settings

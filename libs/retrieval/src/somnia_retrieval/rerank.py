@@ -83,8 +83,10 @@ class ScoredPool:
             return
         base = (head - low) / (high - low)
         read = np.asarray(cross, dtype=np.float64)
-        spread = float(read.max() - read.min())
-        said = (read - read.min()) / spread if spread > 0 else np.full(n, 0.5)
+        spread = float(read.max() - read.min()) if np.isfinite(read).all() else 0.0
+        if spread <= 0.0:
+            return  # no order to learn from (all equal, or a score that is not a number)
+        said = (read - read.min()) / spread
         flagged = np.asarray([c.standing.status not in TRUSTED for c in self.ordered[:n]])
         said = np.where(flagged, base, said)
         self.scores[:n] = low + ((1.0 - share) * base + share * said) * (high - low)
@@ -152,18 +154,3 @@ def pick(scored: ScoredPool, *, k: int, settings: RankingSettings) -> list[Ranke
         )
         for i in picks
     ]
-
-
-def rerank(
-    candidates: Sequence[Candidate],
-    *,
-    k: int,
-    now: datetime,
-    feedback: dict[str, FeedbackCounts],
-    settings: RankingSettings,
-    uses: dict[str, UseHistory] | None = None,
-) -> list[RankedMemory]:
-    """score_pool then pick, with no cross-encoder."""
-    return pick(
-        score_pool(candidates, now=now, feedback=feedback, settings=settings, uses=uses), k=k, settings=settings
-    )

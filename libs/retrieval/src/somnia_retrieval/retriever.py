@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -20,7 +21,7 @@ from somnia_extraction import Extraction, Extractor
 from somnia_graph_store import FeedbackCounts, TurnRef, UseHistory
 from somnia_memory_model import ABSENCE_PREFIX, DREAMT_KINDS
 from somnia_memory_store import MemoryStore, SearchFilter, SearchHit
-from somnia_reranker import Reranker, RerankerError
+from somnia_reranker import Reranker
 from somnia_telemetry import attributes
 
 from somnia_retrieval.bridging import Bridger
@@ -41,6 +42,9 @@ from somnia_retrieval.subjects import about_someone_else
 from somnia_retrieval.tiers import merge_tiers
 
 tracer = trace.get_tracer("somnia.retrieval")
+# After the cross-encoder times out or fails, answers go without it for this long, instead of each
+# waiting out the timeout again.
+RERANKER_PAUSE_S = 10.0
 log = logging.getLogger(__name__)
 EXTRACTION_CACHE_SIZE = 4096
 
@@ -70,6 +74,9 @@ class Retriever:
         self._reranker = reranker
         # Recall answers in flight in this process: the cross-encoder reads only on spare capacity.
         self._answering = 0
+        # The cross-encoder's last reading (it may outlive a timeout) and a pause after a failure.
+        self._cross_run: asyncio.Future[list[float]] | None = None
+        self._cross_paused_until = 0.0
         self._store = store
         self._graph = graph
         self._extractor = extractor
@@ -123,6 +130,8 @@ class Retriever:
                     vector=vector,
                     valid_at=valid_at,
                     include_retracted=include_retracted,
+                    # The cold tier is merged by its own rule (tiers.py): one reading, of the hot one.
+                    cross_encode=partition is None,
                 )
 
             if include_archived:
@@ -266,14 +275,20 @@ class Retriever:
                 # than queued behind it, so throughput and latency hold and only the order degrades.
                 span.set_attribute("somnia.reranker.skipped", "busy")
                 return
+            now = time.monotonic()
+            if (self._cross_run is not None and not self._cross_run.done()) or now < self._cross_paused_until:
+                # A reading that timed out is still running, or the model failed moments ago.
+                span.set_attribute("somnia.reranker.skipped", "paused")
+                return
+            run = self._cross_run = asyncio.ensure_future(self._reranker.score(query, [c.record.text for c in head]))
             try:
-                read = await asyncio.wait_for(
-                    self._reranker.score(query, [c.record.text for c in head]), timeout=s.rerank_timeout_s
-                )
-            except (TimeoutError, RerankerError) as exc:
-                # Ranked without it: a slow or failing model costs quality, never the answer.
+                read = await asyncio.wait_for(asyncio.shield(run), timeout=s.rerank_timeout_s)
+            except Exception as exc:  # a slow or failing model costs the order, never the answer
+                self._cross_paused_until = now + RERANKER_PAUSE_S
+                run.add_done_callback(_consume)
                 span.set_attribute("somnia.reranker.skipped", type(exc).__name__)
-                log.warning("reranker %s skipped: %s", self._reranker.name, exc or "timed out")
+                reason = str(exc) or type(exc).__name__
+                log.warning("reranker %s skipped for %.0f s: %s", self._reranker.name, RERANKER_PAUSE_S, reason)
                 return
         scored.blend_cross(read, s.rerank_share)
 
@@ -405,3 +420,9 @@ async def _no_uses() -> dict[str, UseHistory]:
 
 async def _nothing() -> None:
     return None
+
+
+def _consume(run: asyncio.Future[list[float]]) -> None:
+    """A reading nobody waits for any more: its outcome is dropped (and not reported as never retrieved)."""
+    if not run.cancelled():
+        run.exception()

@@ -13,7 +13,16 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
-from somnia_embedder import Embedder, EmbedderError, EmbedderSettings, Vectors, create_embedder, settings_kind_of
+from somnia_embedder import (
+    Embedder,
+    EmbedderError,
+    EmbedderSettings,
+    Vectors,
+    create_embedder,
+    create_offline_embedder,
+    settings_kind_of,
+    with_kind,
+)
 from somnia_memory_store import MemoryStore, ReindexableStore, ReindexError, ReindexProgress
 
 log = logging.getLogger("somnia.reindex")
@@ -34,15 +43,20 @@ async def reindex(
     progress = await store.reindex_begin(embedder.name, embedder.dimension, restart=restart)
     if on_progress:
         on_progress(progress)
+    after = 0
     while True:
-        pending = await store.reindex_pending(batch)
+        pending = await store.reindex_pending(batch, after)
         if not pending:
+            if after:
+                after = 0  # one more sweep from the start: rows changed behind the cursor
+                continue
             if await store.reindex_swap():
                 done = await store.reindex_progress()
                 if on_progress:
                     on_progress(done)
                 return done
-            continue  # memories captured since the last batch: embed them too, then swap
+            continue  # memories captured since the sweep: embed them too, then swap
+        after = pending[-1][0]
         keys = [key for key, _ in pending]
         texts = [text for _, text in pending]
         await store.reindex_write(embedder.name, keys, texts, await embedder.embed(texts))
@@ -84,7 +98,8 @@ class FollowingEmbedder:
                     f"the store's vectors now come from {name}, which this process cannot load by itself; "
                     "restart it with SOMNIA_EMBEDDER_* set for that model"
                 )
-            follower = await create_embedder(self._settings.model_copy(update={"kind": kind}))
+            # Loading a model takes seconds of CPU: off the event loop, which goes on serving.
+            follower = await asyncio.to_thread(create_offline_embedder, with_kind(self._settings, kind))
             previous, self._inner = self._inner, follower
             log.warning("the store was reindexed: embedding with %s from now on (was %s)", name, previous.name)
             await previous.aclose()
@@ -93,7 +108,27 @@ class FollowingEmbedder:
         await self._inner.aclose()
 
 
+async def settings_for_store(settings: EmbedderSettings, store: MemoryStore) -> EmbedderSettings:
+    """The embedder settings that match the store's vectors: a store that `somnia reindex` moved to
+    another offline model is embedded with that model, whatever SOMNIA_EMBEDDER_KIND still says (logged),
+    so that a restart after a reindex does not need the setting changed first."""
+    if not isinstance(store, ReindexableStore):
+        return settings
+    identity = await store.embedder_identity()
+    kind = settings_kind_of(identity[0]) if identity is not None else None
+    if kind is None or kind == settings.kind:
+        return settings
+    log.warning(
+        "the store's vectors come from %s: embedding with %s, not SOMNIA_EMBEDDER_KIND=%s",
+        identity[0] if identity else "",
+        kind,
+        settings.kind,
+    )
+    return with_kind(settings, kind)
+
+
 async def create_following_embedder(settings: EmbedderSettings, store: MemoryStore) -> Embedder:
-    """The configured embedder; over a store that can be reindexed, one that follows the store's model."""
+    """The store's model (settings_for_store); over a store that can be reindexed, one that follows it."""
+    settings = await settings_for_store(settings, store)
     embedder = await create_embedder(settings)
     return FollowingEmbedder(embedder, store, settings) if isinstance(store, ReindexableStore) else embedder

@@ -9,6 +9,8 @@ from somnia_embedder import Embedder, EmbedderSettings, create_embedder
 from somnia_graph_store import GraphStore, GraphStoreSettings, open_graph_store
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 
+from somnia_stores.reindexing import settings_for_store
+
 
 @dataclass
 class Stores:
@@ -30,12 +32,11 @@ class Stores:
         model only when something is first embedded."""
         opened_graph = open_graph_store(graph or GraphStoreSettings())
         await opened_graph.ensure_schema()
-        opened = cls(
-            await create_embedder(embedder or EmbedderSettings(), lazy=lazy_embedder),
-            open_memory_store(store or MemoryStoreSettings()),
-            opened_graph,
-        )
-        return opened
+        memories = open_memory_store(store or MemoryStoreSettings())
+        # The store's own model when `somnia reindex` moved it (read at start; a swap while this
+        # process runs makes its writes refused until it restarts).
+        model = await settings_for_store(embedder or EmbedderSettings(), memories)
+        return cls(await create_embedder(model, lazy=lazy_embedder), memories, opened_graph)
 
     async def check_embedder(self) -> None:
         """Refuse to start rather than mix two models' vectors in one index."""

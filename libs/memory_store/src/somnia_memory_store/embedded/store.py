@@ -316,15 +316,16 @@ class EmbeddedMemoryStore:
             total=int(total),
         )
 
-    async def reindex_pending(self, limit: int) -> list[tuple[int, str]]:
-        """Up to `limit` memories not yet re-embedded for the target: (row key, text), oldest first."""
+    async def reindex_pending(self, limit: int, after: int = 0) -> list[tuple[int, str]]:
+        """Up to `limit` memories past row key `after` not yet re-embedded for the target: (row key,
+        text), in key order. Paging by `after` keeps each call from walking the rows already done."""
 
         def run() -> list[tuple[int, str]]:
             with self._lock:
                 rows = self._conn.execute(
                     "SELECT m.rowid, m.text FROM memory m LEFT JOIN memory_reindex r ON r.rowid = m.rowid "
-                    "WHERE r.rowid IS NULL ORDER BY m.rowid LIMIT ?",
-                    (limit,),
+                    "WHERE m.rowid > ? AND r.rowid IS NULL ORDER BY m.rowid LIMIT ?",
+                    (after, limit),
                 ).fetchall()
             return [(int(rowid), str(text)) for rowid, text in rows]
 
@@ -435,10 +436,11 @@ class EmbeddedMemoryStore:
             raise EmbedderMismatchError(f"one upsert mixes vectors of several embedders: {sorted(embedders)}")
         ((name, dimension),) = embedders
         with self._lock:
-            self._check_embedder_locked(name, dimension)
             cur = self._conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
+                # Checked under the write lock: a reindex may swap the store's model until this moment.
+                self._check_embedder_locked(name, dimension)
                 cur.execute("INSERT OR IGNORE INTO store_meta(key, value) VALUES ('embedder', ?)", (name,))
                 cur.execute("INSERT OR IGNORE INTO store_meta(key, value) VALUES ('dimension', ?)", (str(dimension),))
                 changed = self._write_records(cur, records)
@@ -958,6 +960,7 @@ class EmbeddedMemoryStore:
         with self._meta_lock:
             if self._meta_conn is not None:
                 self._meta_conn.close()
+                self._meta_conn = None
 
 
 def _filter_sql(filter: SearchFilter | None) -> tuple[str, list[object]]:
