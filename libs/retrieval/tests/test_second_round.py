@@ -177,3 +177,11 @@ def test_a_reading_with_no_usable_order_leaves_the_pipelines_order(read: list[fl
     before = pool.scores.copy()
     pool.blend_cross(read, share=1.0)
     assert np.array_equal(pool.scores, before)
+
+
+async def test_answers_within_the_in_flight_limit_are_all_read(world: World) -> None:
+    fake = FakeReranker()
+    reading = retriever(world, fake, rerank_max_in_flight=4)
+    questions = ["Hannah wedding toast", "metric units", "build-07 disk full"]
+    await asyncio.gather(*(reading.answer(NS, q, k=5, now=world.now) for q in questions))
+    assert len(fake.calls) == 3  # an endpoint that takes concurrency gets it

@@ -74,8 +74,8 @@ class Retriever:
         self._reranker = reranker
         # Recall answers in flight in this process: the cross-encoder reads only on spare capacity.
         self._answering = 0
-        # The cross-encoder's last reading (it may outlive a timeout) and a pause after a failure.
-        self._cross_run: asyncio.Future[list[float]] | None = None
+        # A cross-encoder reading that outlived its timeout, and a pause after a failure.
+        self._cross_overdue: asyncio.Future[list[float]] | None = None
         self._cross_paused_until = 0.0
         self._store = store
         self._graph = graph
@@ -276,15 +276,17 @@ class Retriever:
                 span.set_attribute("somnia.reranker.skipped", "busy")
                 return
             now = time.monotonic()
-            if (self._cross_run is not None and not self._cross_run.done()) or now < self._cross_paused_until:
+            if (self._cross_overdue is not None and not self._cross_overdue.done()) or now < self._cross_paused_until:
                 # A reading that timed out is still running, or the model failed moments ago.
                 span.set_attribute("somnia.reranker.skipped", "paused")
                 return
-            run = self._cross_run = asyncio.ensure_future(self._reranker.score(query, [c.record.text for c in head]))
+            run = asyncio.ensure_future(self._reranker.score(query, [c.record.text for c in head]))
             try:
                 read = await asyncio.wait_for(asyncio.shield(run), timeout=s.rerank_timeout_s)
             except Exception as exc:  # a slow or failing model costs the order, never the answer
                 self._cross_paused_until = now + RERANKER_PAUSE_S
+                if not run.done():
+                    self._cross_overdue = run  # no new reading starts until this one ends
                 run.add_done_callback(_consume)
                 span.set_attribute("somnia.reranker.skipped", type(exc).__name__)
                 reason = str(exc) or type(exc).__name__
