@@ -58,9 +58,7 @@ async def evaluate(conversations: list[dict[str, Any]], settings: Any) -> dict[s
         turns += await locomo.import_conversation(settings.capture_address, namespace, conv["conversation"], token)
     for conv in conversations:
         namespace = f"locomo/{conv['sample_id']}/eval"
-        expected = len(locomo.turns_of(conv["conversation"]))
-        while await store.count(namespace) < expected or await graph.count(namespace, "Memory") < expected:
-            await asyncio.sleep(0.2)
+        await locomo.wait_stored(store, graph, namespace, len(locomo.turns_of(conv["conversation"])))
     ingest_s = time.perf_counter() - started
     # sums[system][category] = [all@1, frac@10, all@10, questions]
     sums: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0, 0.0, 0.0]))

@@ -263,7 +263,15 @@ async def evaluate(
 
 async def wait_linked(systems: Systems, namespace: str, expected: int) -> None:
     """Until every turn is in the vector store and its memory in the graph (SIMILAR_TO is written with it)."""
-    while await systems.store.count(namespace) < expected or await systems.graph.count(namespace, "Memory") < expected:
+    await wait_stored(systems.store, systems.graph, namespace, expected)
+
+
+async def wait_stored(store: Any, graph: Any, namespace: str, expected: int, timeout_s: float | None = None) -> None:
+    """wait_linked on a store and a graph opened by the caller; past `timeout_s` it raises."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while await store.count(namespace) < expected or await graph.count(namespace, "Memory") < expected:
+        if deadline is not None and time.monotonic() > deadline:
+            raise RuntimeError(f"{expected} turns of {namespace} were not indexed and linked within {timeout_s:.0f} s")
         await asyncio.sleep(0.2)
 
 

@@ -40,7 +40,7 @@ from somnia_auth import open_aio_channel, read_local_key
 
 sys.path.insert(0, str(Path(__file__).parent))
 import skeleton_bench as skeleton
-from locomo_bench import CATEGORIES, evidence_of, import_conversation, score, turns_of
+from locomo_bench import CATEGORIES, evidence_of, import_conversation, score, turns_of, wait_stored
 
 console = Console(width=130)
 REPO = Path(__file__).resolve().parents[1]
@@ -66,11 +66,7 @@ async def measure(conversation: dict[str, Any], settings: Any) -> dict[str, Any]
     started = time.perf_counter()
     expected = len(turns_of(conversation["conversation"]))
     await import_conversation(settings.capture_address, namespace, conversation["conversation"], token)
-    deadline = time.monotonic() + 300
-    while await store.count(namespace) < expected or await graph.count(namespace, "Memory") < expected:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{expected} turns were not indexed and linked within 300 s")
-        await asyncio.sleep(0.2)
+    await wait_stored(store, graph, namespace, expected, timeout_s=300)
     await store.aclose()
     await graph.aclose()
     console.print(
