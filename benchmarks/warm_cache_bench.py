@@ -1,24 +1,33 @@
-"""Warm-cache quality on the LoCoMo development conversations, through the real pipeline.
+"""Warm-cache quality: does the pack predict what a session will need, better than packs that know nothing?
 
 Each conversation's sessions are replayed in order through `somnia up`. Before session n's turns are
-captured, the session is started (StartSession with its first turn as the opening), cache-warming
-builds its pack from sessions 1..n-1, and the pack is read back with WarmCache. Then session n's turns
-are captured and indexed, and the next session starts.
+captured, the session is started (StartSession with its first turn as the opening) and cache-warming
+stores its pack; recall's WarmCache reads it back. Then session n's turns are captured and indexed, and
+the next session starts.
 
 What session n needs: the evidence turns, in earlier sessions, of every question that also has
-evidence in session n (what that session's conversation reaches back to). Hit rate = the share of
-those turns that were already in the pack. Two references of the same token size, computed from the
-same turns: the tail of the conversation (a "last N tokens" context), and the share of the history the
-pack holds (what a pack drawn at random would hit on average).
+evidence in session n (what that session reaches back to). Hit rate = the share of those turns already
+in context. At every session start, packs are built in this process from the same stores (the builder
+recall runs; the API's stored pack is checked against it at the reference budget) over a curve of
+total budgets, from a few hundred tokens to many times a session, so a pack cannot win by being big.
+Against each, packs of the same budget from the same history:
+- random: turns drawn at random (mean of 20 draws);
+- tail: the last N tokens of the conversation;
+- recent sessions: the newest sessions, each from its start;
+- most recalled: the turns that per-turn recalls (an agent asking on every turn) returned most often.
 
-Unless `--no-dream`, every conversation is replayed twice in the same command: as above, and with a
-dream run after each session (a "nightly" dream over everything so far), so the next pack can draw on
-insights; an insight in a pack counts as the turns it quotes.
+Live wake: during session n, after each turn the agent asks `WakeDelta` with that turn; the delta joins
+a rolling window. With live wake the same total budget is split: a pack of (1 - live share) and the
+window of live share. Measured per question: the share of its earlier evidence in context before the
+first turn of session n that is evidence for it, against the pack alone at the full budget.
 
-Budgets are scaled down (default: 1/32 of L1 8k / L2 24k / L3 64k / L4 32k = 4,000 tokens), since the
-default 128k would hold a whole LoCoMo conversation. Writes benchmarks/results/warm_cache.json and
-warm_cache.png. Usage:
-    uv run python benchmarks/warm_cache_bench.py [--scale 32] [--data ../shared/bench/locomo/locomo_dev.json]
+Stable prefix: the share of each pack's rendered bytes that repeat the previous session's pack from the
+first byte (what a provider's prompt cache reuses).
+
+`--data` takes LoCoMo's format; `benchmarks/agent_histories.py` writes generated agent histories in
+the same format (`--data benchmarks/results/agent_histories_heldout.json`). Writes
+benchmarks/results/warm_cache[-NAME].json and .png. Usage:
+    uv run python benchmarks/warm_cache_bench.py [--budgets 250,500,...] [--data PATH] [--dream]
 """
 
 from __future__ import annotations
@@ -36,7 +45,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,16 +57,26 @@ from rich.table import Table
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import open_aio_channel, read_local_key
-from somnia_tokens import TokenizerSettings, create_token_counter
 
 sys.path.insert(0, str(Path(__file__).parent))
 import locomo_bench as locomo
 import skeleton_bench as skeleton
+import warm_baselines as base
 
 console = Console()
 RESULTS = Path(__file__).parent / "results"
 AGENT = "locomo"
-DEFAULT_BUDGETS = {"L1": 8_000, "L2": 24_000, "L3": 64_000, "L4": 32_000}
+DEFAULT_LAYERS = {"L1": 8_000, "L2": 24_000, "L3": 64_000, "L4": 32_000}
+DEFAULT_BUDGETS = (250, 500, 1000, 2000, 4000, 8000)
+REFERENCE_SCALE = 32  # the API's stored pack: the default budgets / 32 = 4,000 tokens
+USED_TOP = 3  # as recall counts a use: the top three of an answer
+SYSTEMS = ("somnia", "somnia + live wake", "random", "tail", "recent sessions", "most recalled")
+
+
+def layer_budgets(total: int) -> dict[str, int]:
+    """A total budget split as the default layers split theirs (L1 1/16, L2 3/16, L3 1/2, L4 1/4)."""
+    whole = sum(DEFAULT_LAYERS.values())
+    return {layer: max(1, total * tokens // whole) for layer, tokens in DEFAULT_LAYERS.items()}
 
 
 def sessions_of(conversation: dict[str, Any]) -> list[tuple[str, list[tuple[str, datetime, str]]]]:
@@ -69,13 +89,30 @@ def sessions_of(conversation: dict[str, Any]) -> list[tuple[str, list[tuple[str,
 
 def needs(qas: list[dict[str, Any]], session_turns: dict[str, str]) -> dict[str, set[str]]:
     """For each session: evidence turns in earlier sessions of questions that have evidence in it."""
-    order = {s: n for n, s in enumerate(dict.fromkeys(session_turns.values()))}
     needed: dict[str, set[str]] = defaultdict(set)
+    for first, earlier in question_needs(qas, session_turns):
+        needed[session_turns[first]] |= earlier
+    return needed
+
+
+def question_needs(qas: list[dict[str, Any]], session_turns: dict[str, str]) -> list[tuple[str, set[str]]]:
+    """(the first evidence turn of a question in a session, its evidence in earlier sessions), for every
+    question and every session that holds some of its evidence after the first."""
+    order = {s: n for n, s in enumerate(dict.fromkeys(session_turns.values()))}
+    turn_order = {t: n for n, t in enumerate(session_turns)}
+    out = []
     for qa in qas:
         evidence = {e for e in locomo.evidence_of(qa) if e in session_turns}
         for session in {session_turns[e] for e in evidence}:
-            needed[session] |= {e for e in evidence if order[session_turns[e]] < order[session]}
-    return needed
+            earlier = {e for e in evidence if order[session_turns[e]] < order[session]}
+            if earlier:
+                first = min((e for e in evidence if session_turns[e] == session), key=turn_order.__getitem__)
+                out.append((first, earlier))
+    return out
+
+
+def items_of(pack: Any) -> list[Any]:
+    return [item for layer in pack.layers for item in layer.items]
 
 
 class NightlyDream:
@@ -91,7 +128,6 @@ class NightlyDream:
         self.store = EmbeddedMemoryStore(home / "store" / "memories.sqlite3")
         self.graph = EmbeddedGraphStore(home / "store" / "graph.sqlite3")
         self.consolidator = Consolidator(self.store, self.graph, OnnxMiniLMEmbedder(), ExtractiveSummarizer())
-        self.seconds: list[float] = []
 
     async def __call__(self, namespace: str, run_id: str) -> None:
         from somnia_dreaming.checkpoints import InProcessCheckpoints
@@ -103,28 +139,81 @@ class NightlyDream:
             self.graph, self.store, self.consolidator, InProcessCheckpoints(), DreamSettings.from_env()
         )
         window = DreamWindow(namespace=namespace, since=datetime(1970, 1, 1, tzinfo=UTC), until=datetime.now(UTC))
-        started = time.perf_counter()
         await runner.run(window, run_id)
-        self.seconds.append(time.perf_counter() - started)
+
+
+class InProcess:
+    """The warm pack builder and live waker recall runs, on the stores `somnia up` writes."""
+
+    def __init__(self, home: Path) -> None:
+        from somnia_embedder.onnx_minilm import OnnxMiniLMEmbedder
+        from somnia_extraction import OfflineExtractor
+        from somnia_graph_store.embedded.store import EmbeddedGraphStore
+        from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+        from somnia_retrieval import LiveWaker, RetrievalConfig, Retriever, create_live_waker, create_warm_builder
+
+        config = RetrievalConfig.from_env()
+        self.store = EmbeddedMemoryStore(home / "store" / "memories.sqlite3")
+        self.graph = EmbeddedGraphStore(home / "store" / "graph.sqlite3")
+        retriever = Retriever(
+            OnnxMiniLMEmbedder(), self.store, config.ranking, graph=self.graph, extractor=OfflineExtractor()
+        )
+        self.builder = create_warm_builder(retriever, self.store, self.graph, config)
+        self.waker: LiveWaker = create_live_waker(retriever, config)
+        self.tokens = config.tokens
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+        await self.graph.aclose()
+
+
+@dataclass
+class Tally:
+    """Hits and needs per system and budget, summed over sessions (and over questions for live wake)."""
+
+    needed: int = 0
+    hits: dict[str, dict[int, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
+    layer_hits: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    question_needed: int = 0
+    question_hits: dict[str, dict[int, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
+    prefix: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    build_ms: list[float] = field(default_factory=list)
+    wake_ms: list[float] = field(default_factory=list)
+    api: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
 
 async def replay(
     conv: dict[str, Any],
     settings: Any,
-    tokens: Any,
+    local: InProcess,
+    budgets: list[int],
+    live_share: float,
+    tally: Tally,
     progress: Progress,
     task: Any,
-    dream: NightlyDream | None = None,
-) -> list[dict[str, Any]]:
+    dream: Any = None,
+) -> None:
     from somnia_contracts import memory_id_for
+    from somnia_retrieval import WarmRequest
 
     namespace = f"locomo/{conv['sample_id']}/warm" + ("-dream" if dream else "")
     sessions = sessions_of(conv["conversation"])
     session_of = {turn_id: session for session, turns in sessions for turn_id, _, _ in turns}
     needed = needs(conv["qa"], session_of)
+    by_first: dict[str, list[set[str]]] = defaultdict(list)
+    for first, earlier in question_needs(conv["qa"], session_of):
+        by_first[first].append(earlier)
     turn_of_memory = {memory_id_for(namespace, s, t, 0): t for t, s in session_of.items()}
-    history: list[tuple[str, str]] = []  # (turn id, text) of sessions captured so far
-    rows = []
+    history: list[base.Turn] = []
+    uses: Counter[str] = Counter()
+    previous_rendered: dict[int, str] = {}
+    reference = sum(layer_budgets(sum(DEFAULT_LAYERS.values()) // REFERENCE_SCALE).values())
+
+    def turns_in(items: Any) -> set[str]:
+        found = {i.turn_id for i in items}
+        # An insight counts as the turns it quotes.
+        return found | {turn_of_memory.get(m, "") for i in items for m in i.derived_from}
+
     async with (
         open_aio_channel(settings.capture_address, token=read_local_key(settings.auth_dir)) as capture_channel,
         open_aio_channel(settings.recall_address, token=read_local_key(settings.auth_dir)) as recall_channel,
@@ -132,46 +221,82 @@ async def replay(
         capture = capture_pb2_grpc.CaptureServiceStub(capture_channel)
         recall = recall_pb2_grpc.RecallServiceStub(recall_channel)
         for n, (session, turns) in enumerate(sessions):
+            opening = turns[0][2]
             started = capture_pb2.StartSessionRequest(
-                namespace=namespace, session_id=session, agent=AGENT, opening=turns[0][2]
+                namespace=namespace, session_id=session, agent=AGENT, opening=opening
             )
             started.started_at.FromDatetime(turns[0][1])
             await capture.StartSession(started)
-            if n and needed.get(session):
-                pack = await stored_pack(recall, namespace, session)
-                items = [item for layer in pack.layers for item in layer.items]
-                in_pack = {item.provenance.turn_id for item in items}
-                # An insight shows the turns it quotes.
-                in_pack |= {turn_of_memory.get(m, "") for item in items for m in item.provenance.derived_from}
-                tail = tail_of(history, pack.token_count, tokens)
-                want = needed[session]
-                history_tokens = sum(tokens.count(text) for _, text in history)
-                rows.append(
-                    {
-                        "conversation": conv["sample_id"],
-                        "session": session,
-                        "needed": len(want),
-                        "pack_hits": len(want & in_pack),
-                        "tail_hits": len(want & tail),
-                        "pack_tokens": pack.token_count,
-                        "history_tokens": history_tokens,
-                        "build_ms": pack.build_ms,
-                        "from_cache": pack.from_cache,
-                        "insights": sum(1 for item in items if item.provenance.derived_from),
-                    }
-                )
+            want = needed.get(session, set())
+            if n:
+                packs: dict[int, Any] = {}
+                for budget in {*budgets, *(int(b * (1 - live_share)) for b in budgets), reference}:
+                    request = WarmRequest(
+                        namespace=namespace,
+                        session_id=session,
+                        agent=AGENT,
+                        opening=opening,
+                        budgets=layer_budgets(budget),
+                    )
+                    packs[budget] = await local.builder.build(request)
+                    tally.build_ms.append(packs[budget].build_ms)
+                for budget in budgets:
+                    rendered = packs[budget].rendered
+                    if budget in previous_rendered:
+                        tally.prefix[budget].append(base.common_prefix_share(previous_rendered[budget], rendered))
+                    previous_rendered[budget] = rendered
+                if want:
+                    api = await stored_pack(recall, namespace, session)
+                    api_items = [i for layer in api.layers for i in layer.items]
+                    tally.api["needed"] += len(want)
+                    tally.api["hits"] += len(want & turns_in(api_items))
+                    tally.api["in_process_hits"] += len(want & turns_in(items_of(packs[reference])))
+                    tally.api["from_cache"] += api.from_cache
+                    tally.api["sessions"] += 1
+                    tally.needed += len(want)
+                    for budget in budgets:
+                        pack = packs[budget]
+                        for layer in pack.layers:
+                            tally.layer_hits[budget][layer.layer] += len(want & turns_in(layer.items))
+                        tally.hits["somnia"][budget] += len(want & turns_in(items_of(pack)))
+                        tally.hits["random"][budget] += base.random_hits(history, budget, want, seed=n)
+                        tally.hits["tail"][budget] += len(want & base.tail(history, budget))
+                        tally.hits["recent sessions"][budget] += len(want & base.recent_sessions(history, budget))
+                        tally.hits["most recalled"][budget] += len(want & base.most_recalled(history, uses, budget))
+            # Live wake through the session: what was in context before each turn, then the delta it calls up.
+            windows = {b: base.DeltaWindow(int(b * live_share)) for b in budgets}
+            pack_turns = {b: turns_in(items_of(packs[b])) for b in packs} if n else {}
+            pack_ids = {b: {i.memory_id for i in items_of(packs[b])} for b in packs} if n else {}
+            for turn_id, _, text in turns:
+                for earlier in by_first.get(turn_id, []) if n else []:
+                    tally.question_needed += len(earlier)
+                    for b in budgets:
+                        held = pack_turns[int(b * (1 - live_share))] | {
+                            turn_of_memory.get(m, "") for m in windows[b].held
+                        }
+                        tally.question_hits["somnia + live wake"][b] += len(earlier & held)
+                        tally.question_hits["somnia"][b] += len(earlier & pack_turns[b])
+                if not n:
+                    continue
+                started_at = time.perf_counter()
+                candidates = await local.waker.candidates(namespace, session, text)
+                tally.wake_ms.append((time.perf_counter() - started_at) * 1000)
+                uses.update(m.record.turn_id for m in candidates[:USED_TOP])
+                for b in budgets:
+                    known = pack_ids[int(b * (1 - live_share))] | windows[b].held
+                    chosen = local.waker.select(candidates, known, max(1, windows[b].budget // 2))
+                    windows[b].add({i.memory_id for i in chosen}, sum(i.tokens for i in chosen))
             request = capture_pb2.CaptureRequest(namespace=namespace, session_id=session)
             for turn_id, when, text in turns:
                 turn = request.turns.add(turn_id=turn_id, role=capture_pb2.ROLE_USER, content=text)
                 turn.occurred_at.FromDatetime(when)
             await capture.Capture(request)
             await capture.EndSession(capture_pb2.EndSessionRequest(namespace=namespace, session_id=session))
-            history.extend((turn_id, text) for turn_id, _, text in turns)
-            await wait_linked(settings, namespace, len(history))
+            history.extend(base.Turn(t, session, local.tokens.count(text) + 4) for t, _, text in turns)
+            await locomo.wait_stored(local.store, local.graph, namespace, len(history))
             if dream is not None:
                 await dream(namespace, f"after-{session}")
             progress.advance(task)
-    return rows
 
 
 async def stored_pack(
@@ -186,149 +311,181 @@ async def stored_pack(
         await asyncio.sleep(0.1)
 
 
-def tail_of(history: list[tuple[str, str]], budget: int, tokens: Any) -> set[str]:
-    """The most recent turns that fit in `budget` tokens: a plain "last N tokens" context."""
-    kept: set[str] = set()
-    used = 0
-    for turn_id, text in reversed(history):
-        cost = tokens.count(text)
-        if used + cost > budget:
-            break
-        kept.add(turn_id)
-        used += cost
-    return kept
-
-
-async def wait_linked(settings: Any, namespace: str, expected: int) -> None:
-    from somnia_graph_store.embedded.store import EmbeddedGraphStore
-    from somnia_memory_store.embedded.store import EmbeddedMemoryStore
-
-    store = EmbeddedMemoryStore(Path(settings.home) / "store" / "memories.sqlite3")
-    graph = EmbeddedGraphStore(Path(settings.home) / "store" / "graph.sqlite3")
-    try:
-        while await store.count(namespace) < expected or await graph.count(namespace, "Memory") < expected:
-            await asyncio.sleep(0.1)
-    finally:
-        await store.aclose()
-        await graph.aclose()
+async def wake_latency(settings: Any, namespace: str, session: str, texts: list[str]) -> list[float]:
+    """WakeDelta through gRPC, one call per turn: client-side milliseconds."""
+    took = []
+    async with open_aio_channel(settings.recall_address, token=read_local_key(settings.auth_dir)) as channel:
+        recall = recall_pb2_grpc.RecallServiceStub(channel)
+        known: list[str] = []
+        for text in texts:
+            started = time.perf_counter()
+            delta = await recall.WakeDelta(
+                recall_pb2.WakeDeltaRequest(
+                    namespace=namespace, session_id=session, text=text, token_budget=500, known_memory_ids=known
+                )
+            )
+            took.append((time.perf_counter() - started) * 1000)
+            known += [i.memory_id for i in delta.items]
+    return took
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default_data = Path(__file__).resolve().parents[2] / "shared" / "bench" / "locomo" / "locomo_dev.json"
     parser.add_argument("--data", type=Path, default=default_data)
-    parser.add_argument("--scale", type=int, default=32, help="divide the default layer budgets by this")
-    parser.add_argument("--no-dream", action="store_true", help="skip the replay with nightly dreams")
+    parser.add_argument("--name", default="", help="results go to warm_cache-NAME.json (default: warm_cache.json)")
+    parser.add_argument("--budgets", default=",".join(map(str, DEFAULT_BUDGETS)), help="total pack budgets")
+    parser.add_argument("--live-share", type=float, default=0.25, help="share of the budget live wake fills")
+    parser.add_argument("--dream", action="store_true", help="replay again with a dream after every session")
     args = parser.parse_args()
     if not args.data.is_file():
-        raise SystemExit(f"{args.data} not found; pass --data PATH to locomo_dev.json")
+        raise SystemExit(f"{args.data} not found; pass --data PATH (LoCoMo's format)")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    budgets = {layer: tokens // args.scale for layer, tokens in DEFAULT_BUDGETS.items()}
+    budgets = sorted(int(b) for b in args.budgets.split(","))
     conversations = json.loads(args.data.read_text())
-    tokens = create_token_counter(TokenizerSettings())
-    env = {f"SOMNIA_WARM_{layer}_TOKENS": str(value) for layer, value in budgets.items()}
-    rows: list[dict[str, Any]] = []
-    dreamt: list[dict[str, Any]] = []
+    reference = layer_budgets(sum(DEFAULT_LAYERS.values()) // REFERENCE_SCALE)
+    env = {f"SOMNIA_WARM_{layer}_TOKENS": str(value) for layer, value in reference.items()}
+    tallies: dict[str, Tally] = {}
+    latency: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         supervisor, settings = skeleton.start_somnia(Path(tmp) / "home", env)
+        local = InProcess(Path(settings.home))
         try:
+            runs = [("", None)]
+            if args.dream:
+                runs.append(("with a dream after every session", NightlyDream(Path(settings.home))))
             with Progress(console=console) as progress:
-                for conv in conversations:
-                    count = len(sessions_of(conv["conversation"]))
-                    task = progress.add_task(f"replaying {conv['sample_id']} ({count} sessions)", total=count)
-                    rows += asyncio.run(replay(conv, settings, tokens, progress, task))
-                if not args.no_dream:
-                    dream = NightlyDream(Path(settings.home))
+                for label, dream in runs:
+                    tally = tallies[label or "at session start"] = Tally()
                     for conv in conversations:
                         count = len(sessions_of(conv["conversation"]))
-                        task = progress.add_task(f"with dreams: {conv['sample_id']}", total=count)
-                        dreamt += asyncio.run(replay(conv, settings, tokens, progress, task, dream))
+                        task = progress.add_task(f"replaying {conv['sample_id']} {label}", total=count)
+                        asyncio.run(
+                            replay(conv, settings, local, budgets, args.live_share, tally, progress, task, dream)
+                        )
+            first = conversations[0]
+            last_session, turns = sessions_of(first["conversation"])[-1]
+            latency = asyncio.run(
+                wake_latency(settings, f"locomo/{first['sample_id']}/warm", last_session, [t for _, _, t in turns])
+            )
         finally:
+            asyncio.run(local.aclose())
             supervisor.stop()
-    report(rows, budgets, dreamt)
+    report(tallies, budgets, args, latency)
 
 
-def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    needed = sum(r["needed"] for r in rows)
+def summarize(tally: Tally, budgets: list[int]) -> dict[str, Any]:
+    curves = {
+        system: {b: tally.hits[system][b] / tally.needed for b in budgets} for system in SYSTEMS if system in tally.hits
+    }
+    live = {
+        system: {b: tally.question_hits[system][b] / tally.question_needed for b in budgets}
+        for system in ("somnia", "somnia + live wake")
+    }
     return {
-        "sessions": len(rows),
-        "needed_turns": needed,
-        "pack_hit_rate": sum(r["pack_hits"] for r in rows) / needed,
-        "tail_hit_rate": sum(r["tail_hits"] for r in rows) / needed,
-        # A random pack of the same size holds this share of any needed turn (capped: a pack can hold
-        # all of a short history), weighted like the hit rates by how many turns each session needs.
-        "random_hit_rate": sum(r["needed"] * min(1.0, r["pack_tokens"] / r["history_tokens"]) for r in rows) / needed,
-        "build_p50_ms": statistics.median(r["build_ms"] for r in rows),
-        "build_p99_ms": sorted(r["build_ms"] for r in rows)[max(0, int(0.99 * len(rows)) - 1)],
-        "stored_at_session_start": sum(r["from_cache"] for r in rows) / len(rows),
-        "insights_per_pack": sum(r["insights"] for r in rows) / len(rows),
+        "needed_turns": tally.needed,
+        "hit_rate": curves,
+        "ratio_to_random": {b: curves["somnia"][b] / max(curves["random"][b], 1e-9) for b in budgets},
+        "per_layer": {b: {k: v / tally.needed for k, v in tally.layer_hits[b].items()} for b in budgets},
+        "question_evidence": tally.question_needed,
+        "in_context_before_needed": live,
+        "stable_prefix": {b: statistics.mean(v) if v else 0.0 for b, v in tally.prefix.items()},
+        "build_p50_ms": statistics.median(tally.build_ms),
+        "build_p99_ms": percentile(tally.build_ms, 0.99),
+        "wake_candidates_p50_ms": statistics.median(tally.wake_ms),
+        "wake_candidates_p99_ms": percentile(tally.wake_ms, 0.99),
+        "api_reference": {
+            "hit_rate": tally.api["hits"] / max(tally.api["needed"], 1),
+            "in_process_hit_rate": tally.api["in_process_hits"] / max(tally.api["needed"], 1),
+            "stored_at_session_start": tally.api["from_cache"] / max(tally.api["sessions"], 1),
+        },
     }
 
 
-def report(rows: list[dict[str, Any]], budgets: dict[str, int], dreamt: list[dict[str, Any]]) -> None:
-    summary = summarize(rows)
-    needed = summary["needed_turns"]
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def report(tallies: dict[str, Tally], budgets: list[int], args: argparse.Namespace, latency: list[float]) -> None:
+    summaries = {label: summarize(t, budgets) for label, t in tallies.items()}
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
+        "data": args.data.name,
         "budgets": budgets,
-        "summary": summary,
-        "sessions": rows,
+        "live_share": args.live_share,
+        "layer_split": {layer: tokens / sum(DEFAULT_LAYERS.values()) for layer, tokens in DEFAULT_LAYERS.items()},
+        "wake_delta_rpc_ms": (
+            {"p50": statistics.median(latency), "p99": percentile(latency, 0.99), "calls": len(latency)}
+            if latency
+            else {}
+        ),
+        "runs": summaries,
     }
-    if dreamt:
-        results["with_nightly_dreams"] = {"summary": summarize(dreamt), "sessions": dreamt}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "warm_cache.json").write_text(json.dumps(results, indent=2) + "\n")
-    table = Table(title=f"Warm cache on LoCoMo dev: {len(rows)} sessions, budgets {budgets}")
-    table.add_column("measure")
-    table.add_column("figure", justify="right")
-    table.add_row("evidence turns later sessions reach back to", str(needed))
-    table.add_row("already in the warm pack (hit rate)", f"{summary['pack_hit_rate']:.2f}")
-    table.add_row("in the conversation's tail of the same size", f"{summary['tail_hit_rate']:.2f}")
-    table.add_row("a random pack of the same size (expected)", f"{summary['random_hit_rate']:.2f}")
-    table.add_row("pack build p50 / p99", f"{summary['build_p50_ms']:.0f} / {summary['build_p99_ms']:.0f} ms")
-    table.add_row("packs stored by cache-warming at session start", f"{summary['stored_at_session_start']:.0%}")
-    if dreamt:
-        after = results["with_nightly_dreams"]["summary"]
-        table.add_row("with a dream after every session: hit rate", f"{after['pack_hit_rate']:.2f}")
-        table.add_row("  insights per pack", f"{after['insights_per_pack']:.1f}")
-        table.add_row("  pack build p50 / p99", f"{after['build_p50_ms']:.0f} / {after['build_p99_ms']:.0f} ms")
-    console.print(table)
-    plot(rows)
-    console.print(f"results: {RESULTS / 'warm_cache.json'}, {RESULTS / 'warm_cache.png'}")
+    stem = "warm_cache" + (f"-{args.name}" if args.name else "")
+    (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    for label, s in summaries.items():
+        table = Table(title=f"Warm cache on {args.data.name} ({label}): {s['needed_turns']} needed turns")
+        table.add_column("total budget (tokens)")
+        for b in budgets:
+            table.add_column(str(b), justify="right")
+        for system, curve in s["hit_rate"].items():
+            table.add_row(system, *(f"{curve[b]:.2f}" for b in budgets))
+        table.add_row("somnia / random", *(f"{s['ratio_to_random'][b]:.1f}x" for b in budgets))
+        for system, curve in s["in_context_before_needed"].items():
+            table.add_row(f"per question, before the turn: {system}", *(f"{curve[b]:.2f}" for b in budgets))
+        table.add_row("stable prefix share", *(f"{s['stable_prefix'].get(b, 0):.2f}" for b in budgets))
+        console.print(table)
+        api = s["api_reference"]
+        console.print(
+            f"API stored pack at {sum(layer_budgets(sum(DEFAULT_LAYERS.values()) // REFERENCE_SCALE).values())} tokens:"
+            f" hit rate {api['hit_rate']:.2f} (in process {api['in_process_hit_rate']:.2f}),"
+            f" stored at session start {api['stored_at_session_start']:.0%};"
+            f" build p50/p99 {s['build_p50_ms']:.0f}/{s['build_p99_ms']:.0f} ms;"
+            f" wake candidates p50/p99 {s['wake_candidates_p50_ms']:.0f}/{s['wake_candidates_p99_ms']:.0f} ms"
+        )
+    if latency:
+        w = results["wake_delta_rpc_ms"]
+        console.print(f"WakeDelta through gRPC: p50 {w['p50']:.1f} ms, p99 {w['p99']:.1f} ms over {w['calls']} calls")
+    plot(summaries, budgets, RESULTS / f"{stem}.png", args.data.name)
+    console.print(f"results: {RESULTS / (stem + '.json')}, {RESULTS / (stem + '.png')}")
 
 
-def plot(rows: list[dict[str, Any]]) -> None:
+def plot(summaries: dict[str, dict[str, Any]], budgets: list[int], path: Path, data: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    by_conv: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        by_conv[r["conversation"]].append(r)
-    labels = list(by_conv)
-    series = {
-        "warm pack": [sum(r["pack_hits"] for r in by_conv[c]) / sum(r["needed"] for r in by_conv[c]) for c in labels],
-        "tail, same size": [
-            sum(r["tail_hits"] for r in by_conv[c]) / sum(r["needed"] for r in by_conv[c]) for c in labels
-        ],
-        "random, same size": [
-            statistics.mean(r["pack_tokens"] / r["history_tokens"] for r in by_conv[c]) for c in labels
-        ],
-    }
-    fig, ax = plt.subplots(figsize=(7, 4))
-    width = 0.8 / len(series)
-    for i, (name, values) in enumerate(series.items()):
-        ax.bar([x + i * width for x in range(len(labels))], values, width, label=name)
-    ax.set_xticks([x + width for x in range(len(labels))])
-    ax.set_xticklabels(labels)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("share of needed evidence in context")
-    ax.set_title("Warm pack hit rate per conversation (LoCoMo dev)")
-    ax.legend()
-    ax.grid(axis="y", alpha=0.3)
+    s = summaries["at session start"]
+    fig, (curve, layers) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for system, values in s["hit_rate"].items():
+        width = 2.5 if system == "somnia" else 1.2
+        curve.plot(budgets, [values[b] for b in budgets], marker="o", label=system, lw=width)
+    live = s["in_context_before_needed"]["somnia + live wake"]
+    curve.plot(budgets, [live[b] for b in budgets], marker="s", ls="--", label="somnia + live wake (per question)")
+    curve.set_xscale("log")
+    curve.set_xticks(budgets, [str(b) for b in budgets])
+    curve.set_xlabel("total context budget (tokens)")
+    curve.set_ylabel("share of needed evidence in context")
+    curve.set_ylim(0, 1)
+    curve.set_title(f"Warm pack against packs of the same size ({data})")
+    curve.grid(alpha=0.3)
+    curve.legend(fontsize=8)
+    bottom = [0.0] * len(budgets)
+    for layer in ("L4", "L3", "L2", "L1"):
+        values = [s["per_layer"][b].get(layer, 0.0) for b in budgets]
+        layers.bar([str(b) for b in budgets], values, bottom=bottom, label=layer)
+        bottom = [x + y for x, y in zip(bottom, values, strict=True)]
+    layers.set_xlabel("total context budget (tokens)")
+    layers.set_ylabel("hit rate, by the layer that held it")
+    layers.set_ylim(0, 1)
+    layers.set_title("Where the warm pack's hits come from")
+    layers.legend()
     fig.tight_layout()
-    fig.savefig(RESULTS / "warm_cache.png", dpi=110)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

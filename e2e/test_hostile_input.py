@@ -63,6 +63,7 @@ UNARY = [
     (CAPTURE + "EndSession", capture_pb2.EndSessionRequest),
     (RECALL + "Recall", recall_pb2.RecallRequest),
     (RECALL + "WarmCache", recall_pb2.WarmCacheRequest),
+    (RECALL + "WakeDelta", recall_pb2.WakeDeltaRequest),
     (RECALL + "Feedback", recall_pb2.FeedbackRequest),
     (RECALL + "Forget", recall_pb2.ForgetRequest),
 ]
@@ -325,6 +326,25 @@ def test_hostile_recalls_get_a_clear_status(
     request.as_of.seconds, request.as_of.nanos = seconds, nanos
     request.valid_at.seconds, request.valid_at.nanos = valid_seconds, nanos
     call(system, RECALL + "Recall", request.SerializeToString())
+
+
+@FUZZ
+@given(
+    namespace=namespaces,
+    session=hostile_text,
+    text=hostile_text,
+    budget=st.one_of(st.none(), st.integers(0, 2**32 - 1)),
+    known=st.lists(hostile_text, max_size=20),
+)
+def test_hostile_live_wake_calls_get_a_clear_status(
+    system: System, namespace: str, session: str, text: str, budget: int | None, known: list[str]
+) -> None:
+    request = recall_pb2.WakeDeltaRequest(
+        namespace=namespace, session_id=session[:300], text=text, known_memory_ids=[k[:300] for k in known]
+    )
+    if budget is not None:
+        request.token_budget = budget
+    call(system, RECALL + "WakeDelta", request.SerializeToString())
 
 
 @FUZZ

@@ -1,5 +1,5 @@
 """Tenant isolation, probed: 10,000 randomized calls across Capture, CaptureStream, StartSession,
-EndSession, Recall, WarmCache, Feedback and Forget, made with one tenant's key against the data of
+EndSession, Recall, WarmCache, WakeDelta, Feedback and Forget, made with one tenant's key against the data of
 others: their namespaces, crafted look-alikes, memory and session ids taken from their own results,
 as_of times and the archive. Real capture and recall servers on a real nats-server, embedded stores.
 
@@ -195,7 +195,17 @@ def probe(rng: random.Random, world: World) -> tuple[str, Message | list[Message
     session = rng.choice(world.victim_sessions)
     as_of = T0 + timedelta(days=rng.randint(-5, 30))
     kind = rng.choice(
-        ["Recall", "WarmCache", "Feedback", "Forget", "Capture", "CaptureStream", "StartSession", "EndSession"]
+        [
+            "Recall",
+            "WarmCache",
+            "WakeDelta",
+            "Feedback",
+            "Forget",
+            "Capture",
+            "CaptureStream",
+            "StartSession",
+            "EndSession",
+        ]
     )
     if kind == "Recall":
         request: Any = recall_pb2.RecallRequest(
@@ -209,6 +219,14 @@ def probe(rng: random.Random, world: World) -> tuple[str, Message | list[Message
         return RECALL + kind, request, not own
     if kind == "WarmCache":
         request = recall_pb2.WarmCacheRequest(namespace=namespace, session_id=session, opening="budget review")
+        return RECALL + kind, request, not own
+    if kind == "WakeDelta":
+        request = recall_pb2.WakeDeltaRequest(
+            namespace=namespace,
+            session_id=session,
+            text=rng.choice(["budget review", marker(victim, rng.randint(0, 5)), "what is on friday"]),
+            known_memory_ids=rng.sample(world.victim_ids, k=min(2, len(world.victim_ids))),
+        )
         return RECALL + kind, request, not own
     if kind == "Feedback":
         signal = rng.choice(list(recall_pb2.FeedbackSignal.values())[1:])

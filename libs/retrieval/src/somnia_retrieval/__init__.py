@@ -1,6 +1,7 @@
 """Recall's pipeline and the warm pack builder, shared by the recall and cache-warming services."""
 
 from somnia_retrieval.filters import matches
+from somnia_retrieval.live_wake import LiveWaker, WakeDelta
 from somnia_retrieval.models import (
     ASSERTED,
     AbsenceSignal,
@@ -21,7 +22,7 @@ from somnia_retrieval.warm_pack import (
     WarmPackBuilder,
     WarmRequest,
 )
-from somnia_retrieval.warming import create_warm_builder, get_or_build
+from somnia_retrieval.warming import create_live_waker, create_warm_builder, get_or_build
 
 __all__ = [
     "ASSERTED",
@@ -30,6 +31,7 @@ __all__ = [
     "AbsenceSignal",
     "Candidate",
     "InvalidQuery",
+    "LiveWaker",
     "RankedMemory",
     "RankingGraph",
     "RankingSettings",
@@ -39,9 +41,11 @@ __all__ = [
     "Standing",
     "Status",
     "UnknownNamespace",
+    "WakeDelta",
     "WarmPackBuilder",
     "WarmPackSettings",
     "WarmRequest",
+    "create_live_waker",
     "create_warm_builder",
     "get_or_build",
     "matches",

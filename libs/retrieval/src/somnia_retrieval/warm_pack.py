@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -87,7 +88,18 @@ def is_pitfall(record: MemoryRecord) -> bool:
     return record.kind == "negative" or (record.kind == "procedural" and record.text.startswith("Pitfall"))
 
 
-def render_line(record: MemoryRecord) -> str:
+class Renderable(Protocol):
+    """A memory as a pack line shows it: a record, or an item already packed."""
+
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
+def render_line(record: Renderable) -> str:
     return f"- [{record.occurred_at.date().isoformat()} {record.role}] {record.text.strip()}"
 
 

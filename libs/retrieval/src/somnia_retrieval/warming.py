@@ -6,6 +6,7 @@ from __future__ import annotations
 from somnia_memory_store import MemoryStore
 from somnia_warm_packs import WarmPack, WarmPackStore
 
+from somnia_retrieval.live_wake import LiveWaker
 from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.retriever import Retriever
 from somnia_retrieval.settings import RetrievalConfig
@@ -27,6 +28,11 @@ def create_warm_builder(
         dreamt_share=warm.dreamt_share,
         insight_min_cosine=warm.insight_min_cosine,
     )
+
+
+def create_live_waker(retriever: Retriever, config: RetrievalConfig) -> LiveWaker:
+    """The live waker recall runs for WakeDelta, from the same settings."""
+    return LiveWaker(retriever, config.tokens, k=config.warm.wake_k, min_relevance=config.warm.wake_min_relevance)
 
 
 async def get_or_build(

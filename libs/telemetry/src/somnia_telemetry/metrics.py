@@ -28,6 +28,7 @@ class ServiceMetrics:
     consumer_pending: Gauge
     warm_pack_build: Histogram
     warm_packs: Counter
+    wake_delta_latency: Histogram
     feedback_reports: Counter
     forgotten: Counter
 
@@ -85,6 +86,12 @@ def _create_metrics() -> ServiceMetrics:
             "Warm packs served or stored, by source (stored: from the KV bucket; built: built on demand; "
             "warmed: built at session start)",
             ["source"],
+            registry=registry,
+        ),
+        wake_delta_latency=Histogram(
+            "somnia_wake_delta_seconds",
+            "Live wake: time to answer one WakeDelta inside the service",
+            buckets=LATENCY_BUCKETS,
             registry=registry,
         ),
         feedback_reports=Counter(

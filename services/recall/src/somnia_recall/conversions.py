@@ -8,10 +8,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from somnia.recall.v1 import recall_pb2
 from somnia_contracts import ARCHIVE_SUFFIX, MEMORY_KINDS, ROLES
 from somnia_memory_store import SearchFilter
-from somnia_retrieval import InvalidQuery, RankedMemory
+from somnia_retrieval import InvalidQuery, RankedMemory, WakeDelta
 from somnia_warm_packs import LayerName, PackItem, WarmPack
 
-from somnia_recall.service import RecallQuery, WarmQuery
+from somnia_recall.service import RecallQuery, WakeQuery, WarmQuery
 
 MAX_FILTER_SESSIONS = 1000
 LAYERS: dict[int, LayerName] = {
@@ -168,6 +168,28 @@ def to_recall_query(request: recall_pb2.RecallRequest) -> RecallQuery:
         timeline=request.timeline,
         token_budget=request.token_budget if request.HasField("token_budget") else None,
         adapters=tuple(request.adapters),
+    )
+
+
+def to_wake_query(request: recall_pb2.WakeDeltaRequest) -> WakeQuery:
+    return WakeQuery(
+        namespace=request.namespace,
+        session_id=request.session_id,
+        text=request.text,
+        token_budget=request.token_budget if request.HasField("token_budget") else None,
+        known=tuple(request.known_memory_ids),
+        adapters=tuple(request.adapters),
+    )
+
+
+def to_wake_response(delta: WakeDelta, adapters_applied: tuple[str, ...]) -> recall_pb2.WakeDeltaResponse:
+    return recall_pb2.WakeDeltaResponse(
+        items=[pack_item(i) for i in delta.items],
+        rendered=delta.rendered,
+        token_count=delta.tokens,
+        tokenizer=delta.tokenizer,
+        build_ms=delta.build_ms,
+        adapters_applied=adapters_applied,
     )
 
 

@@ -39,7 +39,7 @@ from somnia_memory_model import UsageReporter
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
 from somnia_parametric import AdapterRegistry, StaleAdapters
 from somnia_reranker import Reranker, RerankerSettings, create_reranker
-from somnia_retrieval import RetrievalConfig, Retriever, create_warm_builder
+from somnia_retrieval import RetrievalConfig, Retriever, create_live_waker, create_warm_builder
 from somnia_service_runtime import ReadinessWatch
 from somnia_service_runtime import run as run_service
 from somnia_stores import create_following_embedder
@@ -127,6 +127,8 @@ class RecallApp:
                 max_layer_tokens=self.warm_settings.max_layer_tokens,
             ),
             self.warm_settings.budgets(),
+            waker=create_live_waker(self.retriever, config),
+            wake_tokens=self.warm_settings.wake_tokens,
             uses=self.uses,
         )
         self.servicer = RecallServicer(

@@ -15,8 +15,10 @@ from somnia_parametric import AdapterRegistry, Served
 from somnia_retrieval import (
     AbsenceSignal,
     InvalidQuery,
+    LiveWaker,
     RankedMemory,
     Retriever,
+    WakeDelta,
     WarmPackBuilder,
     WarmRequest,
     get_or_build,
@@ -28,6 +30,9 @@ from somnia_recall.uses import UseRecorder
 
 MAX_TOOLS = 64
 MAX_ADAPTERS = 16
+# What a live-wake caller may say it holds: a long session's deltas, with room to spare.
+MAX_KNOWN_IDS = 4096
+MAX_MEMORY_ID_CHARS = 256
 ADAPTER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 SessionStarts = Callable[[str, str], Awaitable[SessionStarted | None]]
 
@@ -84,6 +89,16 @@ class WarmQuery:
     adapters: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class WakeQuery:
+    namespace: str
+    session_id: str
+    text: str
+    token_budget: int | None = None
+    known: tuple[str, ...] = ()
+    adapters: tuple[str, ...] = ()
+
+
 class RecallService:
     def __init__(
         self,
@@ -93,10 +108,14 @@ class RecallService:
         limits: RecallLimits,
         warm_budgets: dict[LayerName, int],
         *,
+        waker: LiveWaker,
+        wake_tokens: int,
         uses: UseRecorder | None = None,
     ) -> None:
         self._retriever = retriever
         self._warm_builder = warm_builder
+        self._waker = waker
+        self._wake_tokens = wake_tokens
         self._tokens = tokens
         self._limits = limits
         self._warm_budgets = warm_budgets
@@ -185,6 +204,38 @@ class RecallService:
                 )
         pack, stored = await get_or_build(self._warm_builder, self.warm_packs, request, rebuild=q.rebuild)
         return pack, stored, served.applied
+
+    async def wake_delta(self, q: WakeQuery) -> tuple[WakeDelta, tuple[str, ...]]:
+        """What the session's newest turn makes relevant that the agent does not hold (its stored pack,
+        what it names, what its adapters carry), and the adapters that were live."""
+        validate_namespace(q.namespace)
+        validate_session_id(q.session_id)
+        if not q.text.strip():
+            raise InvalidQuery("text is empty; send the newest turn's text, which the delta is about")
+        if len(q.text) > self._limits.max_query_chars:
+            raise InvalidQuery(
+                f"text is {len(q.text)} characters, over the limit of {self._limits.max_query_chars}; "
+                "send the newest turn (or the last few), not the whole conversation"
+            )
+        budget = self._wake_tokens if q.token_budget is None else q.token_budget
+        if not 1 <= budget <= self._limits.max_token_budget:
+            raise InvalidQuery(
+                f"token_budget={budget} is out of range; use 1 to {self._limits.max_token_budget} tokens "
+                f"(or leave it unset for {self._wake_tokens})"
+            )
+        if len(q.known) > MAX_KNOWN_IDS or any(not 1 <= len(m) <= MAX_MEMORY_ID_CHARS for m in q.known):
+            raise InvalidQuery(
+                f"known_memory_ids: at most {MAX_KNOWN_IDS} memory ids as items return them "
+                f"(1 to {MAX_MEMORY_ID_CHARS} characters each); send the ones the agent still holds"
+            )
+        served = await self._served(q.namespace, q.adapters)
+        known = set(q.known) | served.memory_ids
+        if self.warm_packs is not None:
+            pack = await self.warm_packs.get(q.namespace, q.session_id)
+            if pack is not None:  # the agent was handed its pack at session start
+                known |= pack.memory_ids
+        delta = await self._waker.delta(q.namespace, q.session_id, q.text, known, budget)
+        return delta, served.applied
 
     def _warm_request(self, q: WarmQuery) -> WarmRequest:
         validate_namespace(q.namespace)

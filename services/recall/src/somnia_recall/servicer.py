@@ -1,4 +1,4 @@
-"""gRPC RecallService: Recall, WarmCache, Feedback and Forget. Proto in, a RecallService call, proto out;
+"""gRPC RecallService: Recall, WarmCache, WakeDelta, Feedback and Forget. Proto in, a RecallService call, proto out;
 every error becomes a status whose message says what to fix."""
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ from somnia_memory_store import StoreError
 from somnia_retrieval import InvalidQuery, UnknownNamespace
 from somnia_telemetry import ServiceMetrics
 
-from somnia_recall.conversions import to_item, to_recall_query, to_warm_query, to_warm_response
+from somnia_recall.conversions import (
+    to_item,
+    to_recall_query,
+    to_wake_query,
+    to_wake_response,
+    to_warm_query,
+    to_warm_response,
+)
 from somnia_recall.feedback import FeedbackRecorder, UnknownMemory
 from somnia_recall.service import ErasureUnavailable, RecallService
 
@@ -91,6 +98,16 @@ class RecallServicer(recall_pb2_grpc.RecallServiceServicer):
                 pack, stored, applied = await self._service.warm(query)
             self._metrics.warm_packs.labels("stored" if stored else "built").inc()
             return to_warm_response(pack, from_cache=stored, adapters_applied=applied)
+        raise AssertionError("unreachable: every error above aborts the call")
+
+    async def WakeDelta(
+        self, request: recall_pb2.WakeDeltaRequest, context: grpc.aio.ServicerContext
+    ) -> recall_pb2.WakeDeltaResponse:
+        with self._metrics.wake_delta_latency.time():
+            async with self._statuses(context):
+                authorize("recall", request.namespace)
+                delta, applied = await self._service.wake_delta(to_wake_query(request))
+                return to_wake_response(delta, applied)
         raise AssertionError("unreachable: every error above aborts the call")
 
     async def Feedback(

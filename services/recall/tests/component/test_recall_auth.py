@@ -106,6 +106,7 @@ async def test_calls_without_credentials_are_refused_but_health_answers(served: 
     for call, request in [
         ("Recall", recall_pb2.RecallRequest(namespace=ACME, query="order")),
         ("WarmCache", recall_pb2.WarmCacheRequest(namespace=ACME, session_id="s2")),
+        ("WakeDelta", recall_pb2.WakeDeltaRequest(namespace=ACME, session_id="s2", text="order")),
         ("Feedback", recall_pb2.FeedbackRequest(namespace=ACME, memory_id="m-acme")),
         ("Forget", recall_pb2.ForgetRequest(namespace=ACME, memory_id="m-acme")),
     ]:
@@ -134,6 +135,20 @@ async def test_another_tenant_is_refused_alike_whether_its_namespace_exists_or_n
         refusals[namespace] = details.replace(namespace, "<ns>")
     assert len(set(refusals.values())) == 1, refusals
     assert "'recall' scope" in next(iter(refusals.values()))
+
+
+async def test_live_wake_is_scoped_like_recall(served: Served) -> None:
+    token = served.keys["acme-reader"]
+    own = recall_pb2.WakeDeltaRequest(namespace=ACME, session_id="s2", text="when does my order ship")
+    code, _ = await code_and_details(served.address, token, "WakeDelta", own)
+    assert code == grpc.StatusCode.OK
+    refusals = set()
+    for namespace in (GLOBEX, "globex/nobody/none"):
+        other = recall_pb2.WakeDeltaRequest(namespace=namespace, session_id="s2", text="contract renews")
+        code, details = await code_and_details(served.address, token, "WakeDelta", other)
+        assert code == grpc.StatusCode.PERMISSION_DENIED
+        refusals.add(details.replace(namespace, "<ns>"))
+    assert len(refusals) == 1 and "'recall' scope" in refusals.pop()
 
 
 async def test_each_rpc_needs_its_scope_and_a_whole_namespace_needs_admin(served: Served) -> None:

@@ -228,3 +228,43 @@ async def test_a_token_budget_is_never_exceeded(recall_stub) -> None:  # type: i
     )
     assert packed.token_count <= budget
     assert [i.memory_id for i in packed.items][:2] == [i.memory_id for i in unbounded.items][:2]
+
+
+async def test_live_wake_offers_what_the_turn_calls_up_minus_what_the_agent_holds(recall_stub) -> None:  # type: ignore[no-untyped-def]
+    ask = recall_pb2.WakeDeltaRequest(namespace="a/b/c", session_id="s9", text="Hannah's wedding is coming up")
+    delta = await recall_stub.WakeDelta(ask)
+    assert [i.memory_id for i in delta.items][:1] == ["m3"]
+    assert delta.rendered.count("\n- [") == len(delta.items) and "Porto" in delta.rendered
+    assert delta.token_count <= 1000 and delta.tokenizer and delta.build_ms > 0
+    ask.known_memory_ids.append("m3")
+    again = await recall_stub.WakeDelta(ask)
+    assert "m3" not in {i.memory_id for i in again.items}
+    # Inside session s2, Hannah's turn is the conversation the agent already has.
+    inside = await recall_stub.WakeDelta(
+        recall_pb2.WakeDeltaRequest(namespace="a/b/c", session_id="s2", text="Hannah's wedding is coming up")
+    )
+    assert "m3" not in {i.memory_id for i in inside.items}
+    tight = await recall_stub.WakeDelta(
+        recall_pb2.WakeDeltaRequest(namespace="a/b/c", session_id="s9", text="the wedding", token_budget=30)
+    )
+    assert tight.token_count <= 30
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "message"),
+    [
+        ({"namespace": "a/b/c", "session_id": "s9", "text": "  "}, "text is empty"),
+        ({"namespace": "a/b/c", "session_id": "s9", "text": "x" * 5000}, "over the limit of 4096"),
+        ({"namespace": "a/b/c", "session_id": "", "text": "x"}, "session_id"),
+        ({"namespace": "A B", "session_id": "s9", "text": "x"}, "namespace"),
+        ({"namespace": "a/b/c", "session_id": "s9", "text": "x", "token_budget": 0}, "token_budget=0 is out of range"),
+        ({"namespace": "a/b/c", "session_id": "s9", "text": "x", "known_memory_ids": ["m"] * 5000}, "at most 4096"),
+        ({"namespace": "a/b/c", "session_id": "s9", "text": "x", "known_memory_ids": [""]}, "known_memory_ids"),
+        ({"namespace": "a/b/c", "session_id": "s9", "text": "x", "adapters": ["Not An Id"]}, "adapters"),
+    ],
+)
+async def test_bad_live_wake_requests_are_invalid_argument(recall_stub, request_kwargs, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await recall_stub.WakeDelta(recall_pb2.WakeDeltaRequest(**request_kwargs))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert re.search(message, caught.value.details() or ""), caught.value.details()

@@ -653,6 +653,93 @@ class WarmCacheResponse(_message.Message):
 Global___WarmCacheResponse: _TypeAlias = WarmCacheResponse  # noqa: Y015
 
 @_typing.final
+class WakeDeltaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAMESPACE_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    TOKEN_BUDGET_FIELD_NUMBER: _builtins.int
+    KNOWN_MEMORY_IDS_FIELD_NUMBER: _builtins.int
+    ADAPTERS_FIELD_NUMBER: _builtins.int
+    namespace: _builtins.str
+    session_id: _builtins.str
+    text: _builtins.str
+    """text is the newest turn (or the last few): what the delta is about. 1..the recall query limit."""
+    token_budget: _builtins.int
+    """token_budget bounds the rendered delta (header and items): 1..the recall token budget limit;
+    SOMNIA_WARM_WAKE_TOKENS (1,000) when unset.
+    """
+    @_builtins.property
+    def known_memory_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """known_memory_ids are memories the agent already holds besides the session's stored warm pack
+        (earlier deltas it kept): never offered again. At most 4,096.
+        """
+
+    @_builtins.property
+    def adapters(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """adapters, as in RecallRequest: memories a live one carries are left out."""
+
+    def __init__(
+        self,
+        *,
+        namespace: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        text: _builtins.str = ...,
+        token_budget: _builtins.int | None = ...,
+        known_memory_ids: _abc.Iterable[_builtins.str] | None = ...,
+        adapters: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_token_budget", b"_token_budget", "token_budget", b"token_budget"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_token_budget", b"_token_budget", "adapters", b"adapters", "known_memory_ids", b"known_memory_ids", "namespace", b"namespace", "session_id", b"session_id", "text", b"text", "token_budget", b"token_budget"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__token_budget: _TypeAlias = _typing.Literal["token_budget"]  # noqa: Y015
+    _WhichOneofArgType__token_budget: _TypeAlias = _typing.Literal["_token_budget", b"_token_budget"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__token_budget) -> _WhichOneofReturnType__token_budget | None: ...
+
+Global___WakeDeltaRequest: _TypeAlias = WakeDeltaRequest  # noqa: Y015
+
+@_typing.final
+class WakeDeltaResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    RENDERED_FIELD_NUMBER: _builtins.int
+    TOKEN_COUNT_FIELD_NUMBER: _builtins.int
+    TOKENIZER_FIELD_NUMBER: _builtins.int
+    BUILD_MS_FIELD_NUMBER: _builtins.int
+    ADAPTERS_APPLIED_FIELD_NUMBER: _builtins.int
+    rendered: _builtins.str
+    """rendered is the delta as one text block (a header and a line per item), ready to append."""
+    token_count: _builtins.int
+    tokenizer: _builtins.str
+    build_ms: _builtins.float
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecalledItem]:
+        """items are best first; each `why` says which turn words or retrievers called it up."""
+
+    @_builtins.property
+    def adapters_applied(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___RecalledItem] | None = ...,
+        rendered: _builtins.str = ...,
+        token_count: _builtins.int = ...,
+        tokenizer: _builtins.str = ...,
+        build_ms: _builtins.float = ...,
+        adapters_applied: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapters_applied", b"adapters_applied", "build_ms", b"build_ms", "items", b"items", "rendered", b"rendered", "token_count", b"token_count", "tokenizer", b"tokenizer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WakeDeltaResponse: _TypeAlias = WakeDeltaResponse  # noqa: Y015
+
+@_typing.final
 class FeedbackRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

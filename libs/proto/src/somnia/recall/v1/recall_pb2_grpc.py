@@ -45,6 +45,11 @@ class RecallServiceStub:
                 request_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheRequest.SerializeToString,
                 response_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheResponse.FromString,
                 _registered_method=True)
+        self.WakeDelta = channel.unary_unary(
+                '/somnia.recall.v1.RecallService/WakeDelta',
+                request_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WakeDeltaRequest.SerializeToString,
+                response_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WakeDeltaResponse.FromString,
+                _registered_method=True)
         self.Feedback = channel.unary_unary(
                 '/somnia.recall.v1.RecallService/Feedback',
                 request_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.FeedbackRequest.SerializeToString,
@@ -70,6 +75,16 @@ class RecallServiceServicer:
 
     def WarmCache(self, request, context):
         """WarmCache returns the session's L4..L1 warm pack, building it when none is stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WakeDelta(self, request, context):
+        """WakeDelta follows a session as it goes (live wake): after a turn, the memories that turn makes
+        relevant that the agent does not hold yet (its warm pack, the memories it names, and the
+        session's own turns are left out), under a token budget. Call it with each user turn and add the
+        items to the agent's context.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -105,6 +120,11 @@ def add_RecallServiceServicer_to_server(servicer, server):
                     servicer.WarmCache,
                     request_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheRequest.FromString,
                     response_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheResponse.SerializeToString,
+            ),
+            'WakeDelta': grpc.unary_unary_rpc_method_handler(
+                    servicer.WakeDelta,
+                    request_deserializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WakeDeltaRequest.FromString,
+                    response_serializer=somnia_dot_recall_dot_v1_dot_recall__pb2.WakeDeltaResponse.SerializeToString,
             ),
             'Feedback': grpc.unary_unary_rpc_method_handler(
                     servicer.Feedback,
@@ -172,6 +192,33 @@ class RecallService:
             '/somnia.recall.v1.RecallService/WarmCache',
             somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheRequest.SerializeToString,
             somnia_dot_recall_dot_v1_dot_recall__pb2.WarmCacheResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WakeDelta(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/somnia.recall.v1.RecallService/WakeDelta',
+            somnia_dot_recall_dot_v1_dot_recall__pb2.WakeDeltaRequest.SerializeToString,
+            somnia_dot_recall_dot_v1_dot_recall__pb2.WakeDeltaResponse.FromString,
             options,
             channel_credentials,
             insecure,

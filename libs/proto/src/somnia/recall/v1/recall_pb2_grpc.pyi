@@ -37,6 +37,12 @@ class RecallServiceStub:
     """Recall ranks memories for a query: hybrid (vector + BM25) search, graph expansion, rerank."""
     WarmCache: _grpc.UnaryUnaryMultiCallable[_recall_pb2.WarmCacheRequest, _recall_pb2.WarmCacheResponse]
     """WarmCache returns the session's L4..L1 warm pack, building it when none is stored."""
+    WakeDelta: _grpc.UnaryUnaryMultiCallable[_recall_pb2.WakeDeltaRequest, _recall_pb2.WakeDeltaResponse]
+    """WakeDelta follows a session as it goes (live wake): after a turn, the memories that turn makes
+    relevant that the agent does not hold yet (its warm pack, the memories it names, and the
+    session's own turns are left out), under a token budget. Call it with each user turn and add the
+    items to the agent's context.
+    """
     Feedback: _grpc.UnaryUnaryMultiCallable[_recall_pb2.FeedbackRequest, _recall_pb2.FeedbackResponse]
     """Feedback records that a memory helped or misled, or that a session's task succeeded or failed."""
     Forget: _grpc.UnaryUnaryMultiCallable[_recall_pb2.ForgetRequest, _recall_pb2.ForgetResponse]
@@ -56,6 +62,12 @@ class RecallServiceAsyncStub(RecallServiceStub):
     """Recall ranks memories for a query: hybrid (vector + BM25) search, graph expansion, rerank."""
     WarmCache: _aio.UnaryUnaryMultiCallable[_recall_pb2.WarmCacheRequest, _recall_pb2.WarmCacheResponse]  # type: ignore[assignment]
     """WarmCache returns the session's L4..L1 warm pack, building it when none is stored."""
+    WakeDelta: _aio.UnaryUnaryMultiCallable[_recall_pb2.WakeDeltaRequest, _recall_pb2.WakeDeltaResponse]  # type: ignore[assignment]
+    """WakeDelta follows a session as it goes (live wake): after a turn, the memories that turn makes
+    relevant that the agent does not hold yet (its warm pack, the memories it names, and the
+    session's own turns are left out), under a token budget. Call it with each user turn and add the
+    items to the agent's context.
+    """
     Feedback: _aio.UnaryUnaryMultiCallable[_recall_pb2.FeedbackRequest, _recall_pb2.FeedbackResponse]  # type: ignore[assignment]
     """Feedback records that a memory helped or misled, or that a session's task succeeded or failed."""
     Forget: _aio.UnaryUnaryMultiCallable[_recall_pb2.ForgetRequest, _recall_pb2.ForgetResponse]  # type: ignore[assignment]
@@ -84,6 +96,18 @@ class RecallServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_recall_pb2.WarmCacheResponse, _abc.Awaitable[_recall_pb2.WarmCacheResponse]]:
         """WarmCache returns the session's L4..L1 warm pack, building it when none is stored."""
+
+    @_abc_1.abstractmethod
+    def WakeDelta(
+        self,
+        request: _recall_pb2.WakeDeltaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_recall_pb2.WakeDeltaResponse, _abc.Awaitable[_recall_pb2.WakeDeltaResponse]]:
+        """WakeDelta follows a session as it goes (live wake): after a turn, the memories that turn makes
+        relevant that the agent does not hold yet (its warm pack, the memories it names, and the
+        session's own turns are left out), under a token budget. Call it with each user turn and add the
+        items to the agent's context.
+        """
 
     @_abc_1.abstractmethod
     def Feedback(
