@@ -18,8 +18,9 @@ Against each, packs of the same budget from the same history:
 
 Live wake: during session n, after each turn the agent asks `WakeDelta` with that turn; the delta joins
 a rolling window. With live wake the same total budget is split: a pack of (1 - live share) and the
-window of live share. Measured per question: the share of its earlier evidence in context before the
-first turn of session n that is evidence for it, against the pack alone at the full budget.
+window of live share. Measured per question: the share of its earlier evidence in the agent's context
+when it answers the first turn of session n that is evidence for it (after that turn's delta), against
+the pack alone at the full budget.
 
 Stable prefix: the share of each pack's rendered bytes that repeat the previous session's pack from the
 first byte (what a provider's prompt cache reuses).
@@ -70,6 +71,8 @@ DEFAULT_LAYERS = {"L1": 8_000, "L2": 24_000, "L3": 64_000, "L4": 32_000}
 DEFAULT_BUDGETS = (250, 500, 1000, 2000, 4000, 8000)
 REFERENCE_SCALE = 32  # the API's stored pack: the default budgets / 32 = 4,000 tokens
 USED_TOP = 3  # as recall counts a use: the top three of an answer
+WAKE_TURNS = 1  # what a live-wake call sends: the newest turn (the last two predicted less)
+DELTAS_HELD = 4  # a delta's budget is this share of the live window, so the window holds the last few
 SYSTEMS = ("somnia", "somnia + live wake", "random", "tail", "recent sessions", "most recalled")
 
 
@@ -195,6 +198,7 @@ async def replay(
 ) -> None:
     from somnia_contracts import memory_id_for
     from somnia_retrieval import WarmRequest
+    from somnia_retrieval.live_wake import render_delta
 
     namespace = f"locomo/{conv['sample_id']}/warm" + ("-dream" if dream else "")
     sessions = sessions_of(conv["conversation"])
@@ -207,6 +211,7 @@ async def replay(
     history: list[base.Turn] = []
     uses: Counter[str] = Counter()
     previous_rendered: dict[int, str] = {}
+    previous_l4: dict[int, tuple[str, ...]] = {}  # as recall hands the agent's last pack's L4 to the next
     reference = sum(layer_budgets(sum(DEFAULT_LAYERS.values()) // REFERENCE_SCALE).values())
 
     def turns_in(items: Any) -> set[str]:
@@ -237,8 +242,10 @@ async def replay(
                         agent=AGENT,
                         opening=opening,
                         budgets=layer_budgets(budget),
+                        previous=previous_l4.get(budget, ()),
                     )
                     packs[budget] = await local.builder.build(request)
+                    previous_l4[budget] = packs[budget].layer_ids("L4")
                     tally.build_ms.append(packs[budget].build_ms)
                 for budget in budgets:
                     rendered = packs[budget].rendered
@@ -248,8 +255,11 @@ async def replay(
                 if want:
                     api = await stored_pack(recall, namespace, session)
                     api_items = [i for layer in api.layers for i in layer.items]
+                    api_turns = {i.provenance.turn_id for i in api_items} | {
+                        turn_of_memory.get(m, "") for i in api_items for m in i.provenance.derived_from
+                    }
                     tally.api["needed"] += len(want)
-                    tally.api["hits"] += len(want & turns_in(api_items))
+                    tally.api["hits"] += len(want & api_turns)
                     tally.api["in_process_hits"] += len(want & turns_in(items_of(packs[reference])))
                     tally.api["from_cache"] += api.from_cache
                     tally.api["sessions"] += 1
@@ -267,8 +277,22 @@ async def replay(
             windows = {b: base.DeltaWindow(int(b * live_share)) for b in budgets}
             pack_turns = {b: turns_in(items_of(packs[b])) for b in packs} if n else {}
             pack_ids = {b: {i.memory_id for i in items_of(packs[b])} for b in packs} if n else {}
+            said: list[str] = []
             for turn_id, _, text in turns:
-                for earlier in by_first.get(turn_id, []) if n else []:
+                said.append(text)
+                if not n:
+                    continue
+                started_at = time.perf_counter()
+                candidates = await local.waker.candidates(namespace, session, "\n".join(said[-WAKE_TURNS:]))
+                tally.wake_ms.append((time.perf_counter() - started_at) * 1000)
+                uses.update(m.record.turn_id for m in candidates[:USED_TOP])
+                for b in budgets:
+                    known = pack_ids[int(b * (1 - live_share))] | windows[b].held
+                    chosen = local.waker.select(candidates, known, max(1, windows[b].budget // DELTAS_HELD))
+                    windows[b].add({i.memory_id for i in chosen}, local.tokens.count(render_delta(chosen)))
+                # The agent answers this turn now: what its context holds for each question this turn is
+                # the first evidence of, in this session.
+                for earlier in by_first.get(turn_id, []):
                     tally.question_needed += len(earlier)
                     for b in budgets:
                         held = pack_turns[int(b * (1 - live_share))] | {
@@ -276,16 +300,6 @@ async def replay(
                         }
                         tally.question_hits["somnia + live wake"][b] += len(earlier & held)
                         tally.question_hits["somnia"][b] += len(earlier & pack_turns[b])
-                if not n:
-                    continue
-                started_at = time.perf_counter()
-                candidates = await local.waker.candidates(namespace, session, text)
-                tally.wake_ms.append((time.perf_counter() - started_at) * 1000)
-                uses.update(m.record.turn_id for m in candidates[:USED_TOP])
-                for b in budgets:
-                    known = pack_ids[int(b * (1 - live_share))] | windows[b].held
-                    chosen = local.waker.select(candidates, known, max(1, windows[b].budget // 2))
-                    windows[b].add({i.memory_id for i in chosen}, sum(i.tokens for i in chosen))
             request = capture_pb2.CaptureRequest(namespace=namespace, session_id=session)
             for turn_id, when, text in turns:
                 turn = request.turns.add(turn_id=turn_id, role=capture_pb2.ROLE_USER, content=text)
@@ -434,7 +448,7 @@ def report(tallies: dict[str, Tally], budgets: list[int], args: argparse.Namespa
             table.add_row(system, *(f"{curve[b]:.2f}" for b in budgets))
         table.add_row("somnia / random", *(f"{s['ratio_to_random'][b]:.1f}x" for b in budgets))
         for system, curve in s["in_context_before_needed"].items():
-            table.add_row(f"per question, before the turn: {system}", *(f"{curve[b]:.2f}" for b in budgets))
+            table.add_row(f"per question, answering its turn: {system}", *(f"{curve[b]:.2f}" for b in budgets))
         table.add_row("stable prefix share", *(f"{s['stable_prefix'].get(b, 0):.2f}" for b in budgets))
         console.print(table)
         api = s["api_reference"]

@@ -77,6 +77,31 @@ def test_a_session_captures_finds_warms_reports_and_forgets(world: World) -> Non
         assert not left.memories and left.answer_may_be_absent
 
 
+def test_live_wake_follows_the_conversation_without_repeating_itself(world: World) -> None:
+    with Memory(
+        "acme/planner/wake",
+        api_key=world.keys["alice-app"],
+        capture_address=world.capture,
+        recall_address=world.recall,
+    ) as memory:
+        with memory.session(agent="planner", opening="moving to Lisbon") as first:
+            first.capture_many(FACTS)
+            recall_until(memory, "piano crate", "piano")
+        with memory.session(agent="planner", opening="booking flights") as second:
+            delta = second.wake("The movers asked what needs special packing")
+            texts = [m.text for m in delta.memories]
+            assert texts and "piano" in texts[0]
+            assert delta.rendered.startswith("## Now relevant") and 0 < delta.token_count <= 1000
+            assert {m.memory_id for m in delta.memories} <= second.held
+            again = second.wake("The movers asked what needs special packing")
+            assert not {m.memory_id for m in again.memories} & {m.memory_id for m in delta.memories}
+        with memory.session(agent="planner", opening="the movers and the piano") as third:
+            packed = {m.memory_id for layer in third.warm().layers for m in layer.memories}
+            assert packed and packed <= third.held  # the warm pack is held: live wake never repeats it
+            later = third.wake("The movers asked what needs special packing")
+            assert not packed & {m.memory_id for m in later.memories}
+
+
 def test_errors_are_typed_and_carry_the_servers_message(world: World) -> None:
     key = world.keys["alice-app"]
     addresses = {"capture_address": world.capture, "recall_address": world.recall}

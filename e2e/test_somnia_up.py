@@ -245,9 +245,16 @@ def check_warm_pack_and_feedback(somnia: Somnia) -> None:
     pack = wait_for_warm_pack(somnia, "next")
     assert pack.from_cache, "cache-warming did not store a pack for the started session"
     assert "penicillin" in pack.rendered
-    assert all(layer.token_count <= layer.budget for layer in pack.layers)
-    shown = somnia.cli("warm", "next", "--show")
+    assert all(layer.token_count <= layer.budget + layer.carried for layer in pack.layers)
+    shown = somnia.cli("warm", "next", "--show", "--why")
     assert shown.returncode == 0 and "stored at session start" in shown.stdout and "penicillin" in shown.stdout
+    assert "why each memory is in the pack" in shown.stdout
+    # Live wake from the CLI: the pack is held, so only what it lacks can come; a turn about nothing
+    # stored brings nothing.
+    woke = somnia.cli("wake", "next", "What did the doctor say about my allergy?", "--budget", "300")
+    assert woke.returncode == 0 and ("now relevant to next" in woke.stdout or "nothing new" in woke.stdout), woke
+    bad = somnia.cli("wake", "next", "   ")
+    assert bad.returncode != 0 and "text is empty" in bad.stderr, bad
     with somnia.channel(somnia.recall) as channel:
         top = recall_pb2_grpc.RecallServiceStub(channel).Recall(
             recall_pb2.RecallRequest(namespace=NS, query="penicillin allergy", k=1)

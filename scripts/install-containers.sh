@@ -3,9 +3,11 @@
 # `make test`). Needs root or passwordless sudo; nothing else is changed on the machine: the settings
 # podman needs here are in deploy/containers/containers.conf, which the Makefile points CONTAINERS_CONF at.
 set -euo pipefail
-packages=(podman buildah runc netavark aardvark-dns mmdebstrap uidmap slirp4netns fuse-overlayfs catatonit)
+# iptables: netavark sets up a build's network with it, and a minimal machine may not have it (a RUN
+# step then fails with "netavark: No such file or directory").
+packages=(podman buildah runc netavark aardvark-dns mmdebstrap uidmap slirp4netns fuse-overlayfs catatonit iptables)
 missing=()
-for tool in podman buildah runc mmdebstrap; do
+for tool in podman buildah runc mmdebstrap iptables; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -406,6 +406,7 @@ def warm(
     tool: Annotated[list[str] | None, typer.Option(help="a tool the agent has (repeat the option)")] = None,
     rebuild: Annotated[bool, typer.Option(help="ignore a stored pack and build a new one")] = False,
     show: Annotated[bool, typer.Option(help="print the rendered pack, not just its layers")] = False,
+    why: Annotated[bool, typer.Option(help="list each memory with why it is in the pack")] = False,
 ) -> None:
     """Show the warm pack a session starts with: L4..L1 layers under their token budgets."""
     settings = CliSettings()
@@ -420,21 +421,64 @@ def warm(
         client.close()
     origin = "stored at session start" if pack.from_cache else "built now"
     table = Table(title=f"warm pack for {session_id} ({origin}, {pack.build_ms:.0f} ms)")
-    for column in ("layer", "items", "tokens", "budget", "fill"):
+    for column in ("layer", "items", "tokens", "budget", "carried in", "fill"):
         table.add_column(column, justify="left" if column == "layer" else "right")
     for layer in pack.layers:
-        fill = layer.token_count / layer.budget if layer.budget else 0.0
+        room = layer.budget + layer.carried
         table.add_row(
             LAYER_NAMES.get(layer.layer, str(layer.layer)),
             str(len(layer.items)),
             str(layer.token_count),
             str(layer.budget),
-            f"{fill:.0%}",
+            str(layer.carried),
+            f"{layer.token_count / room:.0%}" if room else "-",
         )
     console.print(table)
     console.print(f"[dim]{pack.token_count} tokens ({pack.tokenizer})[/]")
+    if why:
+        reasons = Table(title="why each memory is in the pack")
+        for column in ("layer", "memory", "why"):
+            reasons.add_column(column)
+        for layer in pack.layers:
+            for item in layer.items:
+                reasons.add_row(LAYER_NAMES.get(layer.layer, "?"), item.text[:80], item.why)
+        console.print(reasons)
     if show:
         console.print(pack.rendered, markup=False, highlight=False)
+
+
+@app.command()
+def wake(
+    session_id: Annotated[str, typer.Argument(help="the session under way")],
+    text: Annotated[str, typer.Argument(help="the newest turn (or the last few)")],
+    namespace: NamespaceOption = None,
+    budget: Annotated[int | None, typer.Option(help="tokens for the delta (server default 1,000)")] = None,
+    known: Annotated[
+        list[str] | None, typer.Option(help="a memory id the agent already holds (repeat the option)")
+    ] = None,
+) -> None:
+    """Live wake: the memories the newest turn makes relevant that the session's agent does not hold yet
+    (its warm pack and what --known names are left out)."""
+    settings = CliSettings()
+    client = SomniaClient.from_settings(settings)
+    try:
+        delta = client.wake_delta(
+            namespace or settings.namespace, session_id, text, token_budget=budget, known=known or ()
+        )
+    except grpc.RpcError as exc:
+        raise rpc_error(exc, "wake failed") from exc
+    finally:
+        client.close()
+    if not delta.items:
+        console.print(f"[dim]nothing new for {session_id} ({delta.build_ms:.0f} ms)[/]")
+        return
+    table = Table(title=f"now relevant to {session_id} ({delta.build_ms:.0f} ms)")
+    for column in ("#", "memory", "why", "id"):
+        table.add_column(column, justify="right" if column == "#" else "left")
+    for rank, item in enumerate(delta.items, 1):
+        table.add_row(str(rank), item.text, item.why, item.memory_id)
+    console.print(table)
+    console.print(f"[dim]{delta.token_count} tokens ({delta.tokenizer})[/]")
 
 
 @app.command()

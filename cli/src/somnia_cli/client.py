@@ -9,7 +9,7 @@ from typing import Any
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import ClientTls, open_channel, read_local_key
-from somnia_client.messages import ROLES, feedback_request, recall_request, timestamp, warm_request
+from somnia_client.messages import ROLES, feedback_request, recall_request, timestamp, wake_request, warm_request
 
 from somnia_cli.settings import CliSettings
 
@@ -76,6 +76,12 @@ class SomniaClient:
         """`options` as the SDK's warm_request: agent, opening, tools, budgets, rebuild."""
         request = warm_request(namespace, session_id, **options)
         response: recall_pb2.WarmCacheResponse = self.recall_stub.WarmCache(request, timeout=self._timeout_s)
+        return response
+
+    def wake_delta(self, namespace: str, session_id: str, text: str, **options: Any) -> recall_pb2.WakeDeltaResponse:
+        """`options` as the SDK's wake_request: token_budget, known, adapters."""
+        request = wake_request(namespace, session_id, text, **options)
+        response: recall_pb2.WakeDeltaResponse = self.recall_stub.WakeDelta(request, timeout=self._timeout_s)
         return response
 
     def feedback(self, namespace: str, signal: str, **options: Any) -> recall_pb2.FeedbackResponse:

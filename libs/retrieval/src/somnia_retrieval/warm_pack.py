@@ -1,22 +1,25 @@
 """The warm pack: what a session will probably need, in four layers under token budgets.
 
-Layers are built from the session's opening, the agent's recent sessions and the tools it uses:
+One pool of candidates is gathered: the opening's recall and its nearest memories, the namespace's
+profile (its most salient memories, `profile.py`), the agent's recent sessions, memories that continue
+the last conversation's topics, the strategic words (BM25) and the predicted tools. Each candidate is
+scored once by how likely a later session needs it: its salience (what it tells: a statement about the
+speaker, an event or plan anchored in time) plus half its closeness to the opening (`pack_pool.py`).
+Layers then claim from that ranking:
 - L1 immediate: the tail of the current conversation (or, for a new one, of the agent's last session);
-- L2 session: the memories most related to the opening, then the agent's recent sessions, newest first;
-- L3 domain: insights dreaming consolidated (communities, clusters) near the opening and recent topics,
-  then memories that continue the topics of the conversation's tail (its keyphrases, by meaning), the
-  next tier of memories related to the opening, and memories that name the predicted tools;
-- L4 strategic: mined procedures and pitfalls (dreaming; failed attempts and absences the forgetting
-  service recorded) for the predicted tools and the opening, then
-  goals, decisions, preferences and pitfalls: memories that use those words (BM25).
+- L4 strategic: what the agent's last pack held there and still holds, in the same order (a stable
+  prefix for a prompt cache), then mined procedures and pitfalls (dreaming; failed attempts and
+  absences the forgetting service recorded) for the predicted tools and the opening, then the pool;
+- L3 domain: insights dreaming consolidated near the opening and topics, then the pool, then memories
+  that name the predicted tools;
+- L2 session: the rest of the pool, then the agent's recent sessions, newest first.
 
 A memory sits in one layer only. The conversation's tail (L1) is claimed first, being certain; then the
-most stable layers claim theirs (L4, L3, L2), so they change least from session to session. The pack is
-rendered L4, L3, L2, L1, so a provider's prompt cache can reuse the prefix across sessions. Recalled
-memories join a layer only above `min_relevance` (search scores are normalised per query, so a small
-namespace would otherwise put everything everywhere).
-Each layer's rendered text, header included, is counted with the real tokenizer and kept within its
-budget.
+most stable layers claim theirs (L4, L3, L2). What a layer leaves of its budget passes to the next
+(`carried`), so the pack's total never exceeds the sum of the budgets and a short tail does not waste
+its share. The pack is rendered L4, L3, L2, L1, L4 in the order things were said (new facts land at
+its end), so a provider's prompt cache can reuse the prefix across sessions. Each layer's rendered
+text, header included, is counted with the real tokenizer and kept within its budget.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ from somnia_tokens import TokenCounter
 from somnia_warm_packs import LayerName, PackItem, PackLayer, WarmPack
 
 from somnia_retrieval.models import RankedMemory, UnknownNamespace
+from somnia_retrieval.pack_pool import Pool, predictive, reason
 from somnia_retrieval.ports import RankingGraph
+from somnia_retrieval.profile import Profiles
 from somnia_retrieval.retriever import Retriever
 
 LAYER_ORDER: tuple[LayerName, ...] = ("L4", "L3", "L2", "L1")
@@ -78,9 +83,15 @@ class WarmRequest(BaseModel):
     # Memories the caller's model already carries (its live adapters): never packed, their budget goes
     # to others.
     exclude: frozenset[str] = frozenset()
+    # The L4 of the agent's previous pack, in its order: what still holds is kept first and in the same
+    # order, so the rendered prefix a provider's prompt cache holds stays byte-identical.
+    previous: tuple[str, ...] = ()
 
 
 PITFALLS_HEADER = "### Pitfalls: tried before, and failed"
+# Statuses a kept L4 memory may have: anything superseded, disproven, retracted or uncertain is chosen
+# afresh (and, flagged, ranks lower).
+HOLDING = frozenset({"asserted", "current"})
 
 
 def is_pitfall(record: MemoryRecord) -> bool:
@@ -128,13 +139,15 @@ class WarmPackBuilder:
         *,
         recent_sessions: int = 3,
         related_k: int = 40,
-        l2_share: int = 25,
         predicted_tools: int = 5,
         min_relevance: float = 0.3,
         topic_turns: int = 10,
         strategic_ttl_s: float = 60.0,
         dreamt_share: float = 0.25,
         insight_min_cosine: float = 0.35,
+        pool_k: int = 200,
+        profiles: Profiles | None = None,
+        l4_refresh: float = 0.25,
     ) -> None:
         self._retriever = retriever
         self._store = store
@@ -142,13 +155,15 @@ class WarmPackBuilder:
         self._tokens = tokens
         self._recent_sessions = recent_sessions
         self._related_k = related_k
-        self._l2_share = l2_share
         self._predicted_tools = predicted_tools
         self._min_relevance = min_relevance
         self._topic_turns = topic_turns
         self._strategic_ttl_s = strategic_ttl_s
         self._dreamt_share = dreamt_share
         self._insight_min_cosine = insight_min_cosine
+        self._pool_k = pool_k
+        self._l4_refresh = l4_refresh
+        self._profiles = profiles or Profiles(store, ttl_s=strategic_ttl_s)
         self._strategic_cache: dict[str, tuple[float, list[SearchHit]]] = {}
         self._dreamt_cache: dict[str, tuple[float, list[MemoryRecord]]] = {}
         self._topic_extractor = OfflineExtractor(max_keyphrases=8, times=False)
@@ -177,35 +192,49 @@ class WarmPackBuilder:
             current_tail, recent_tails = recent_tails[0], recent_tails[1:]
         immediate = current_tail
         topics = await self._topics(immediate)
-        (related, tool_related, strategic, procedures), continuing, insights = await asyncio.gather(
+        searched = await asyncio.gather(
             recalls,
             self._nearest(ns, " ".join(topics), 50, vectors),
+            self._nearest(ns, request.opening, self._pool_k, vectors),
             self._insights(ns, " ".join([request.opening, *topics]), vectors),
+            self._profiles.of(ns),
+            self._kept(ns, request),
         )
-        related = [m for m in related if m.record.kind not in DREAMT_KINDS]
-        tool_related, strategic, continuing = (
-            [h for h in hits if h.record.kind not in DREAMT_KINDS] for hits in (tool_related, strategic, continuing)
+        (related, tool_related, strategic, procedures), continuing, opening_near, insights, profile, kept = searched
+        strategic, procedures, insights, profile = await self._fresh(ns, strategic, procedures, insights, profile)
+        held = {r.memory_id for r in immediate}
+        read = [
+            *(m.record for m in related),
+            *(h.record for h in (*opening_near, *continuing, *strategic, *tool_related)),
+            *(r for tail in tails for r in tail),
+        ]
+        self._profiles.observe(ns, profile, read)
+        pool = Pool.of(
+            [*read, *profile],
+            held,
+            opening=await vectors.of(request.opening) if request.opening.strip() else None,
+            topics=await vectors.of(" ".join(topics)) if topics else None,
+            recalled={m.record.memory_id: m.relevance for m in related},
         )
-        strategic, procedures, insights = await self._fresh(ns, strategic, procedures, insights)
+        about = "the opening" if request.opening.strip() else f"recent topics ({', '.join(topics)})"
+        ranked = pool.ranked(predictive)
         candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
-            "L4": [
+            "L4": [(r, 1.0, "kept from the agent's last pack: still holds") for r in kept]
+            + [
                 (r, score, "tried before with these tools or words" if r.kind == "negative" else "mined procedure")
                 for r, score in procedures
             ]
-            + [(h.record, h.score, f"strategic words (BM25 rank {h.keyword_rank})") for h in strategic],
+            + [(p.record, predictive(p), f"stable: {reason(p, about)}") for p in ranked],
             "L3": [
                 (r, score, f"dreamt insight near the opening and topics (cosine {score:.2f})") for r, score in insights
             ]
-            + [
-                (h.record, h.score, f"continues recent topics ({', '.join(topics)}), vector rank {h.vector_rank}")
-                for h in continuing
-            ]
-            + [(m.record, m.score, f"domain: {m.why}") for m in related[self._l2_share :]]
+            + [(p.record, predictive(p), f"domain: {reason(p, about)}") for p in ranked]
             + [
                 (h.record, h.score, f"about the tools ({', '.join(tools)}), BM25 rank {h.keyword_rank}")
                 for h in tool_related
+                if h.record.memory_id not in held and h.record.kind not in DREAMT_KINDS
             ],
-            "L2": [(m.record, m.score, f"related to the opening: {m.why}") for m in related[: self._l2_share]]
+            "L2": [(p.record, predictive(p), f"session: {reason(p, about)}") for p in ranked]
             + [(r, 0.0, f"recent session {r.session_id}") for tail in recent_tails for r in reversed(tail)],
             "L1": [(r, 0.0, "the conversation's tail") for r in reversed(immediate)],
         }
@@ -213,9 +242,13 @@ class WarmPackBuilder:
         sources = await self._graph.insight_sources(ns, dreamt) if dreamt and self._graph is not None else {}
         claimed: set[str] = set(request.exclude)
         packed: dict[LayerName, PackLayer] = {}
+        carried = 0  # what the layers claimed before could not fill: the next one may use it
         for name in CLAIM_ORDER:
             fresh = [c for c in candidates[name] if c[0].memory_id not in claimed]
-            packed[name] = self._pack(name, request.budgets.get(name, DEFAULT_BUDGETS[name]), fresh, sources)
+            budget = request.budgets.get(name, DEFAULT_BUDGETS[name])
+            first = {r.memory_id: n for n, r in enumerate(kept)} if name == "L4" else {}
+            packed[name] = self._pack(name, budget, fresh, sources, carried=carried, first=first)
+            carried = budget + carried - packed[name].tokens
             claimed.update(item.memory_id for item in packed[name].items)
         layers = [packed[name] for name in LAYER_ORDER]
         # Counting a namespace costs a scan; only an empty pack needs to know whether it is empty.
@@ -233,6 +266,13 @@ class WarmPackBuilder:
             built_at=clock,
             build_ms=(time.perf_counter() - started) * 1000.0,
         )
+
+    async def previous_session(self, request: WarmRequest) -> str | None:
+        """The agent's latest session before this one, whose pack this one continues."""
+        if self._graph is None or not request.agent:
+            return None
+        sessions = await self._graph.agent_sessions(request.namespace, request.agent, 2)
+        return next((s for s in sessions if s != request.session_id), None)
 
     async def _agent_context(self, request: WarmRequest) -> tuple[list[str], list[str]]:
         """The agent's recent sessions (not this one) and its tools: given ones first, then most used."""
@@ -276,18 +316,39 @@ class WarmPackBuilder:
         strategic: list[SearchHit],
         procedures: list[tuple[MemoryRecord, float]],
         insights: list[tuple[MemoryRecord, float]],
-    ) -> tuple[list[SearchHit], list[tuple[MemoryRecord, float]], list[tuple[MemoryRecord, float]]]:
-        """What came from a cache is read again by id before it goes into a pack: a memory forgotten or
-        an insight rewritten since must not come back from a minute-old copy."""
+        profile: list[MemoryRecord],
+    ) -> tuple[list[SearchHit], list[tuple[MemoryRecord, float]], list[tuple[MemoryRecord, float]], list[MemoryRecord]]:
+        """What came from a cache is read again by id before it goes into a pack: a memory forgotten, an
+        insight rewritten or a status changed since must not come back from a minute-old copy."""
         ids = [h.record.memory_id for h in strategic] + [r.memory_id for r, _ in [*procedures, *insights]]
+        ids += [r.memory_id for r in profile]
         if not ids:
-            return strategic, procedures, insights
+            return strategic, procedures, insights, profile
         now = {r.memory_id: r for r in await self._store.get(namespace, ids)}
         return (
             [h.model_copy(update={"record": now[h.record.memory_id]}) for h in strategic if h.record.memory_id in now],
             [(now[r.memory_id], score) for r, score in procedures if r.memory_id in now],
             [(now[r.memory_id], score) for r, score in insights if r.memory_id in now],
+            [now[r.memory_id] for r in profile if r.memory_id in now],
         )
+
+    async def _kept(self, namespace: str, request: WarmRequest) -> list[MemoryRecord]:
+        """The previous pack's L4 that still holds (not forgotten, not superseded or taken back), in its
+        order, up to the share of L4 that stays fixed; the rest of L4 is chosen afresh."""
+        if not request.previous:
+            return []
+        found = {r.memory_id: r for r in await self._store.get(namespace, list(request.previous))}
+        budget = int((1.0 - self._l4_refresh) * request.budgets.get("L4", DEFAULT_BUDGETS["L4"]))
+        kept, used = [], self._tokens.count(HEADERS["L4"] + "\n")
+        for memory_id in request.previous:
+            r = found.get(memory_id)
+            if r is None or r.status not in HOLDING or memory_id in request.exclude:
+                continue
+            used += self._tokens.count(render_line(r) + "\n")
+            if used > budget:
+                break
+            kept.append(r)
+        return kept
 
     async def _dreamt(self, namespace: str) -> list[MemoryRecord]:
         """What dreaming wrote (insights, procedures): few, and the same for a minute, so they are read
@@ -353,8 +414,14 @@ class WarmPackBuilder:
         budget: int,
         candidates: Sequence[tuple[MemoryRecord, float, str]],
         sources: dict[str, list[str]],
+        *,
+        carried: int = 0,
+        first: dict[str, int] | None = None,
     ) -> PackLayer:
+        """Candidates in order while they fit `budget` plus what earlier layers left unused (`carried`);
+        `first` (L4) are kept from the last pack and rendered first, in their order there."""
         header = HEADERS[name]
+        budget += carried
         used = self._tokens.count(header + "\n")
         chosen: list[tuple[MemoryRecord, float, str, int]] = []
         seen: set[str] = set()
@@ -372,6 +439,17 @@ class WarmPackBuilder:
             dreamt += cost if is_dreamt else 0
         if name == "L1":  # a conversation reads in order; the tail was packed newest first
             chosen.reverse()
+        elif name == "L4":
+            # The strategic layer opens the pack: in the order things were said, what the next session
+            # adds lands at its end, so the rendered prefix stays byte-identical for a prompt cache.
+            kept_at = first or {}
+            chosen.sort(
+                key=lambda c: (
+                    (0, kept_at[c[0].memory_id], c[0].occurred_at, "")
+                    if c[0].memory_id in kept_at
+                    else (1, 0, c[0].occurred_at, c[0].memory_id)
+                )
+            )
 
         def text_of(picked: Sequence[tuple[MemoryRecord, float, str, int]]) -> str:
             pitfalls = [r for r, _, _, _ in picked if name == "L4" and is_pitfall(r)]
@@ -406,4 +484,11 @@ class WarmPackBuilder:
             for r, score, why, _ in chosen
         )
         tokens = self._tokens.count(rendered) if items else 0
-        return PackLayer(layer=name, budget=budget, tokens=tokens, items=items, rendered=rendered if items else "")
+        return PackLayer(
+            layer=name,
+            budget=budget - carried,
+            carried=carried,
+            tokens=tokens,
+            items=items,
+            rendered=rendered if items else "",
+        )

@@ -49,6 +49,11 @@ async def get_or_build(
         stored = await packs.get(request.namespace, request.session_id)
         if stored is not None and {layer.layer: layer.budget for layer in stored.layers} == request.budgets:
             return stored, True
+    if packs is not None and not request.previous:
+        previous = await builder.previous_session(request)
+        last = await packs.get(request.namespace, previous) if previous else None
+        if last is not None:  # its stable layer opens this pack too, as far as it still holds
+            request = request.model_copy(update={"previous": last.layer_ids("L4")})
     pack = await builder.build(request)
     if packs is not None:
         await packs.put(pack)

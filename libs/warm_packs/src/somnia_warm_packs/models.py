@@ -35,6 +35,9 @@ class PackLayer(BaseModel):
 
     layer: LayerName
     budget: int
+    # Tokens the layers claimed before this one left unused and this one could use: tokens never
+    # exceed budget + carried, and the pack's total never exceeds the sum of the budgets.
+    carried: int = 0
     tokens: int
     items: tuple[PackItem, ...]
     rendered: str
@@ -52,6 +55,10 @@ class WarmPack(BaseModel):
     tokenizer: str
     built_at: AwareDatetime
     build_ms: float
+
+    def layer_ids(self, layer: LayerName) -> tuple[str, ...]:
+        """A layer's memories in their rendered order."""
+        return tuple(item.memory_id for one in self.layers if one.layer == layer for item in one.items)
 
     @property
     def memory_ids(self) -> set[str]:

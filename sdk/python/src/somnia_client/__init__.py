@@ -23,6 +23,7 @@ from somnia_client.results import (
     ToolCall,
     Turn,
     TurnAck,
+    WakeDelta,
     WarmContext,
     WarmLayer,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "TurnAck",
     "Unauthenticated",
     "Unavailable",
+    "WakeDelta",
     "WarmContext",
     "WarmLayer",
 ]

@@ -23,6 +23,7 @@ from somnia_client.channels import aio_channel, call_metadata
 from somnia_client.client import configure
 from somnia_client.errors import NotFound, translate
 from somnia_client.results import (
+    NOTHING_NEW,
     NOTHING_RECALLED,
     NOTHING_TO_WARM,
     ForgetReport,
@@ -32,6 +33,7 @@ from somnia_client.results import (
     Signal,
     Turn,
     TurnAck,
+    WakeDelta,
     WarmContext,
 )
 from somnia_client.retry import RetryPolicy
@@ -147,6 +149,13 @@ class AsyncMemory:
         except NotFound:
             return NOTHING_TO_WARM  # a new namespace: nothing to know yet
 
+    async def wake(self, session_id: str, text: str, **options: Any) -> WakeDelta:
+        request = messages.wake_request(self.namespace, session_id, text, **options)
+        try:
+            return messages.wake_delta(await self._call("WakeDelta", self._recall.WakeDelta, request))
+        except NotFound:
+            return NOTHING_NEW
+
     async def feedback(self, memory_id: str, signal: Signal, **options: Any) -> str:
         request = messages.feedback_request(self.namespace, signal, memory_id=memory_id, **options)
         return str((await self._call("Feedback", self._recall.Feedback, request)).feedback_id)
@@ -181,6 +190,7 @@ class AsyncSession:
         self.memory, self.agent, self.opening, self.tools = memory, agent, opening, tuple(tools)
         self.session_id = session_id or messages.new_id("s")
         self.outcome: Outcome | None = None
+        self.held: set[str] = set()
 
     async def __aenter__(self) -> AsyncSession:
         await self.memory.start_session(
@@ -194,9 +204,16 @@ class AsyncSession:
         await self.memory.end_session(self.session_id, self.outcome or ("failed" if kind else "succeeded"))
 
     async def warm(self, **options: Any) -> WarmContext:
-        return await self.memory.warm(
+        context = await self.memory.warm(
             self.session_id, agent=self.agent, opening=self.opening, tools=self.tools, **options
         )
+        self.held |= {m.memory_id for layer in context.layers for m in layer.memories}
+        return context
+
+    async def wake(self, text: str, **options: Any) -> WakeDelta:
+        delta = await self.memory.wake(self.session_id, text, known=sorted(self.held), **options)
+        self.held |= {m.memory_id for m in delta.memories}
+        return delta
 
     async def capture(self, content: str, *, role: Role = "user", **options: Any) -> TurnAck:
         return await self.memory.capture(self.session_id, content, role=role, **options)

@@ -23,6 +23,7 @@ from somnia_client import messages
 from somnia_client.channels import call_metadata, sync_channel
 from somnia_client.errors import NotFound, translate
 from somnia_client.results import (
+    NOTHING_NEW,
     NOTHING_RECALLED,
     NOTHING_TO_WARM,
     ForgetReport,
@@ -32,6 +33,7 @@ from somnia_client.results import (
     Signal,
     Turn,
     TurnAck,
+    WakeDelta,
     WarmContext,
 )
 from somnia_client.retry import RetryPolicy
@@ -158,6 +160,16 @@ class Memory:
         except NotFound:
             return NOTHING_TO_WARM  # a new namespace: nothing to know yet
 
+    def wake(self, session_id: str, text: str, **options: Any) -> WakeDelta:
+        """Live wake: the memories `text` (the newest turn) makes relevant that the agent does not hold.
+        `options`: token_budget, known (memory ids the agent holds besides the session's warm pack),
+        adapters. A namespace with nothing in it yet answers an empty delta."""
+        request = messages.wake_request(self.namespace, session_id, text, **options)
+        try:
+            return messages.wake_delta(self._call("WakeDelta", self._recall.WakeDelta, request))
+        except NotFound:
+            return NOTHING_NEW
+
     def feedback(self, memory_id: str, signal: Signal, **options: Any) -> str:
         """`options`: session_id, note, evidence_memory_id, feedback_id. Returns the feedback id."""
         request = messages.feedback_request(self.namespace, signal, memory_id=memory_id, **options)
@@ -196,6 +208,8 @@ class Session:
         self.memory, self.agent, self.opening, self.tools = memory, agent, opening, tuple(tools)
         self.session_id = session_id or messages.new_id("s")
         self.outcome: Outcome | None = None
+        # What this session's agent was handed (its warm pack, earlier deltas): never offered again.
+        self.held: set[str] = set()
 
     def __enter__(self) -> Session:
         self.memory.start_session(session_id=self.session_id, agent=self.agent, opening=self.opening, tools=self.tools)
@@ -205,7 +219,16 @@ class Session:
         self.memory.end_session(self.session_id, self.outcome or ("failed" if kind else "succeeded"))
 
     def warm(self, **options: Any) -> WarmContext:
-        return self.memory.warm(self.session_id, agent=self.agent, opening=self.opening, tools=self.tools, **options)
+        context = self.memory.warm(self.session_id, agent=self.agent, opening=self.opening, tools=self.tools, **options)
+        self.held |= {m.memory_id for layer in context.layers for m in layer.memories}
+        return context
+
+    def wake(self, text: str, **options: Any) -> WakeDelta:
+        """The delta `text` calls up, minus what this session already handed the agent (drop ids from
+        `held` when the agent's context drops those memories, so they can come back)."""
+        delta = self.memory.wake(self.session_id, text, known=sorted(self.held), **options)
+        self.held |= {m.memory_id for m in delta.memories}
+        return delta
 
     def capture(self, content: str, *, role: Role = "user", **options: Any) -> TurnAck:
         return self.memory.capture(self.session_id, content, role=role, **options)

@@ -18,6 +18,7 @@ from somnia_client.results import (
     Scores,
     Turn,
     TurnAck,
+    WakeDelta,
     WarmContext,
     WarmLayer,
 )
@@ -266,6 +267,32 @@ def recall_result(response: recall_pb2.RecallResponse) -> RecallResult:
         response.token_count,
         response.answer_may_be_absent,
         tuple(response.adapters_applied),
+    )
+
+
+def wake_request(
+    namespace: str,
+    session_id: str,
+    text: str,
+    *,
+    token_budget: int | None = None,
+    known: Iterable[str] = (),
+    adapters: Sequence[str] = (),
+) -> recall_pb2.WakeDeltaRequest:
+    request = recall_pb2.WakeDeltaRequest(
+        namespace=namespace, session_id=session_id, text=text, known_memory_ids=list(known), adapters=list(adapters)
+    )
+    if token_budget is not None:
+        request.token_budget = token_budget
+    return request
+
+
+def wake_delta(response: recall_pb2.WakeDeltaResponse) -> WakeDelta:
+    return WakeDelta(
+        rendered=response.rendered,
+        token_count=response.token_count,
+        memories=[memory(i) for i in response.items],
+        adapters_applied=tuple(response.adapters_applied),
     )
 
 

@@ -110,10 +110,22 @@ class WarmContext:
     adapters_applied: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class WakeDelta:
+    """Live wake: what the newest turn makes relevant that the agent does not hold yet; `rendered` is the
+    text to append to its context."""
+
+    rendered: str
+    token_count: int
+    memories: list[RecalledMemory] = field(default_factory=list)
+    adapters_applied: tuple[str, ...] = ()
+
+
 # Recall and WarmCache answer NOT_FOUND for a namespace that holds nothing yet: a new user's first
 # session, the commonest case. The SDK turns that into these empty answers instead of an error.
 NOTHING_RECALLED = RecallResult([], 0, answer_may_be_absent=True)
 NOTHING_TO_WARM = WarmContext(rendered="", token_count=0)
+NOTHING_NEW = WakeDelta(rendered="", token_count=0)
 
 
 @dataclass(frozen=True)

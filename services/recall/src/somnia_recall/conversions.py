@@ -138,6 +138,7 @@ def to_warm_response(
             recall_pb2.WarmLayer(
                 layer=LAYER_ENUMS[layer.layer],
                 budget=layer.budget,
+                carried=layer.carried,
                 token_count=layer.tokens,
                 items=[pack_item(i) for i in layer.items],
             )

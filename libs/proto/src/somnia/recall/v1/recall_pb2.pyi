@@ -581,10 +581,17 @@ class WarmLayer(_message.Message):
     BUDGET_FIELD_NUMBER: _builtins.int
     TOKEN_COUNT_FIELD_NUMBER: _builtins.int
     ITEMS_FIELD_NUMBER: _builtins.int
+    CARRIED_FIELD_NUMBER: _builtins.int
     layer: Global___Layer.ValueType
     budget: _builtins.int
     token_count: _builtins.int
-    """token_count counts the layer's rendered text (header and items); never above budget."""
+    """token_count counts the layer's rendered text (header and items); never above budget + carried,
+    and the pack's token_count never above the sum of the budgets.
+    """
+    carried: _builtins.int
+    """carried is what the layers filled before this one (L1, then L4, L3, L2) left unused, which this
+    one could use: a short conversation tail leaves room for more of what predicts the session.
+    """
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecalledItem]: ...
     def __init__(
@@ -594,10 +601,11 @@ class WarmLayer(_message.Message):
         budget: _builtins.int = ...,
         token_count: _builtins.int = ...,
         items: _abc.Iterable[Global___RecalledItem] | None = ...,
+        carried: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "items", b"items", "layer", b"layer", "token_count", b"token_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "carried", b"carried", "items", b"items", "layer", b"layer", "token_count", b"token_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

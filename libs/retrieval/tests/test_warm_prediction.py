@@ -1,0 +1,97 @@
+"""What makes the warm pack predict: salience, the namespace's profile, budgets that carry over, and an
+L4 that keeps its prefix from one session to the next."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from somnia_contracts import memory_id_for
+from somnia_retrieval import WarmPackBuilder, WarmRequest
+from somnia_retrieval.profile import Profiles
+from somnia_retrieval.salience import salience
+from somnia_tokens import TokenizerSettings, create_token_counter
+
+from .conftest import NS, World, turn_id
+
+TOKENS = create_token_counter(TokenizerSettings())
+
+
+@pytest.mark.parametrize(
+    ("telling", "idle"),
+    [
+        ("I started volunteering at the animal shelter every Saturday morning.", "That's awesome, thanks!"),
+        ("Alice: my sister Hannah is getting married in Porto next June.", "Alice: How are you?"),
+        ("We moved the billing database to Postgres 16 last week.", "Hey! Long time no see!"),
+        ("The staging deploy failed because the disk on build-07 was full.", "Okay, sounds good."),
+    ],
+)
+def test_a_statement_that_tells_something_outscores_a_reaction(telling: str, idle: str) -> None:
+    assert salience(telling) > salience(idle)
+    assert 0.0 <= salience(idle) < salience(telling) <= 1.0
+
+
+def test_a_speaker_label_is_not_content() -> None:
+    assert salience("Bartholomew: ok") == salience("ok")
+
+
+async def test_the_profile_is_the_most_salient_and_is_read_again_when_stale(world: World) -> None:
+    profiles = Profiles(world.store, ttl_s=0.0, keep=3)
+    first = await profiles.of(NS)
+    assert len(first) == 3
+    assert [salience(r.text) for r in first] == sorted((salience(r.text) for r in first), reverse=True)
+    await world.store.delete(NS, [first[0].memory_id])
+    stale = await profiles.of(NS)  # served as held while it is read again in the background
+    assert stale == first
+    await asyncio.sleep(0.2)
+    assert first[0].memory_id not in {r.memory_id for r in await profiles.of(NS)}
+
+
+async def test_a_forgotten_memory_never_comes_back_from_a_held_profile(world: World) -> None:
+    builder = WarmPackBuilder(world.retriever, world.store, world.graph, TOKENS, profiles=Profiles(world.store))
+    request = WarmRequest(namespace=NS, session_id="s9", agent="helper", opening="the wedding toast")
+    gone = memory_id_for(NS, "s1", turn_id("s1", 2), 0)  # Hannah's wedding, certainly in the profile
+    assert gone in (await builder.build(request, now=world.now)).memory_ids
+    await world.store.delete(NS, [gone])
+    assert gone not in (await builder.build(request, now=world.now)).memory_ids
+
+
+async def test_what_one_layer_leaves_unused_the_next_may_use(world: World) -> None:
+    budgets = {"L1": 400, "L2": 30, "L3": 30, "L4": 30}
+    pack = await WarmPackBuilder(world.retriever, world.store, world.graph, TOKENS).build(
+        WarmRequest(namespace=NS, session_id="s9", agent="helper", opening="the wedding", budgets=budgets),
+        now=world.now,
+    )
+    l1 = next(layer for layer in pack.layers if layer.layer == "L1")
+    l4 = next(layer for layer in pack.layers if layer.layer == "L4")
+    assert l1.tokens < 400 and l4.carried == 400 - l1.tokens and l4.tokens > 30
+    assert pack.tokens <= sum(budgets.values())
+    for layer in pack.layers:
+        assert layer.tokens <= layer.budget + layer.carried
+
+
+async def test_l4_keeps_the_last_packs_order_so_the_prefix_stays_the_same(world: World) -> None:
+    builder = WarmPackBuilder(world.retriever, world.store, world.graph, TOKENS)
+    budgets = {"L1": 1, "L2": 60, "L3": 60, "L4": 160}
+    first = await builder.build(
+        WarmRequest(namespace=NS, session_id="s4", agent="helper", opening="deploys on build-07", budgets=budgets),
+        now=world.now,
+    )
+    l4 = first.layer_ids("L4")
+    assert len(l4) >= 2
+    second = await builder.build(
+        WarmRequest(
+            namespace=NS,
+            session_id="s5",
+            agent="helper",
+            opening="Hannah's wedding toast",
+            budgets=budgets,
+            previous=l4,
+        ),
+        now=world.now,
+    )
+    kept = second.layer_ids("L4")
+    assert kept[0] == l4[0]
+    first_line = first.rendered.splitlines()[:2]
+    assert second.rendered.splitlines()[:2] == first_line  # the header and the first kept memory
+    assert "kept from the agent's last pack" in second.layers[0].items[0].why
