@@ -105,6 +105,9 @@ bench-safety: setup backends-install ## what auth and TLS cost, chaos runs (kill
 bench-quality: setup ## quality on ../shared/bench/locomo (not in the repo) and generated histories: recall, warm cache, dreams, changing facts, negative knowledge, growth, promotion to weights
 	$(UV) run --no-sync python benchmarks/locomo_bench.py
 	$(UV) run --no-sync python benchmarks/warm_cache_bench.py
+	$(UV) run --no-sync python benchmarks/agent_histories.py
+	$(UV) run --no-sync python benchmarks/warm_cache_bench.py --name agents-dev --data benchmarks/results/agent_histories_dev.json
+	$(UV) run --no-sync python benchmarks/warm_cache_bench.py --name agents-heldout --data benchmarks/results/agent_histories_heldout.json
 	$(UV) run --no-sync python benchmarks/dream_bench.py
 	$(UV) run --no-sync python benchmarks/changing_facts_bench.py
 	$(UV) run --no-sync python benchmarks/negative_knowledge_bench.py

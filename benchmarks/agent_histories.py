@@ -14,7 +14,7 @@ question's evidence, as in LoCoMo. Between them: filler (acknowledgements, statu
 Two splits, written with disjoint phrasings and names: `dev` (what development looked at) and
 `heldout` (phrasings the implementation never saw). Written in LoCoMo's format, so
 warm_cache_bench.py replays them like LoCoMo:
-    uv run python benchmarks/agent_histories.py [--histories 8] [--sessions 14] [--seed 7]
+    uv run python benchmarks/agent_histories.py [--histories 6] [--sessions 30] [--seed 7]
 writes benchmarks/results/agent_histories_dev.json and agent_histories_heldout.json.
 """
 
@@ -326,8 +326,8 @@ def generate(split: Phrasings, index: int, sessions: int, seed: int) -> dict[str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--histories", type=int, default=8)
-    parser.add_argument("--sessions", type=int, default=14)
+    parser.add_argument("--histories", type=int, default=6)
+    parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
