@@ -1,5 +1,5 @@
 """Somnia's MCP server driven by the MCP SDK's own client, over stdio and over streamable HTTP, against
-the real services: remember, recall, warm_context, feedback, forget, the warm-context resource and the
+the real services: remember, recall, warm_context, whats_new, feedback, forget, the warm-context resource and the
 prompt; over HTTP each caller's own key is what Somnia checks."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ async def exercise(session: ClientSession) -> None:
     """The whole tool set, as an agent would use it."""
     await session.initialize()
     tools = {t.name for t in (await session.list_tools()).tools}
-    assert tools == {"remember", "recall", "warm_context", "feedback", "forget"}
+    assert tools == {"remember", "recall", "warm_context", "whats_new", "feedback", "forget"}
     assert "nothing is remembered yet" in text_of(await session.call_tool("warm_context", {"opening": "x"})).lower()
 
     fact = f"My locker code at the climbing gym is {time.monotonic_ns() % 100000}."
@@ -63,6 +63,11 @@ async def exercise(session: ClientSession) -> None:
     memory_id = next(m["memory_id"] for m in memories if m["text"] == fact)
 
     assert "locker" in text_of(await session.call_tool("warm_context", {"opening": "going climbing"}))
+    # Live wake: the locker code was said in this very session, which the agent has; nothing new.
+    new = await session.call_tool("whats_new", {"turn": "what was my locker code again?"})
+    assert not new.isError and "nothing new" in text_of(new).lower(), text_of(new)
+    empty = await session.call_tool("whats_new", {"turn": "   "})
+    assert empty.isError and "text is empty" in text_of(empty)
     resource = await session.read_resource("somnia://warm-context")  # type: ignore[arg-type]
     assert "locker" in resource.contents[0].text  # type: ignore[union-attr]
     prompt = await session.get_prompt("answer_with_memory", {"question": "what is my locker code?"})

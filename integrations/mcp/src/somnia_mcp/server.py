@@ -113,7 +113,21 @@ def create_server(settings: McpSettings, client: ClientSettings) -> tuple[FastMC
             context = await memory(ctx).warm(await session_of(ctx, opening), agent=settings.agent, opening=opening)
         except SomniaError as exc:
             raise ToolError(exc.details) from exc
+        held = callers.held.setdefault(id(ctx.request_context.session), set())
+        held |= {m.memory_id for layer in context.layers for m in layer.memories}
         return context.rendered or "Nothing is remembered yet for this user."
+
+    @mcp.tool()
+    async def whats_new(turn: str, ctx: Context) -> str:  # type: ignore[type-arg]
+        """After the user says something: what it brings back from earlier sessions that you were not given
+        yet in this session (never the same memory twice). Pass the user's words as `turn`."""
+        held = callers.held.setdefault(id(ctx.request_context.session), set())
+        try:
+            delta = await memory(ctx).wake(await session_of(ctx), turn, known=sorted(held))
+        except SomniaError as exc:
+            raise ToolError(exc.details) from exc
+        held |= {m.memory_id for m in delta.memories}
+        return delta.rendered or "Nothing new to add from memory."
 
     @mcp.tool()
     async def feedback(
