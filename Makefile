@@ -92,6 +92,7 @@ test-fast: setup ## unit and component tests only
 
 bench: setup backends-install ## ingest, latency, recall, warm pack and memory; recall at 1M memories (fixture cached); a 5-minute load test; writes benchmarks/results/
 	$(UV) run --no-sync python benchmarks/skeleton_bench.py
+	$(UV) run --no-sync python benchmarks/warm_scale_bench.py
 	$(UV) run --no-sync python benchmarks/backends_bench.py
 	$(UV) run --no-sync python benchmarks/scale_bench.py
 	$(UV) run --no-sync python benchmarks/load_bench.py

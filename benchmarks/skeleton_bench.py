@@ -309,6 +309,20 @@ def build_store(path: Path, count: int) -> None:
     asyncio.run(store.aclose())
 
 
+def cached_fixture(memories: int) -> Path:
+    """A home whose store holds `memories` real-embedded synthetic memories and their graph: built once
+    (with progress bars), then reused from ~/.cache/somnia/bench."""
+    cache = Path.home() / ".cache" / "somnia" / "bench" / f"store-{memories}-v2"
+    if not (cache / "store" / "memories.sqlite3").exists() or not (cache / "complete").exists():
+        (cache / "store").mkdir(parents=True, exist_ok=True)
+        build_store(cache / "store" / "memories.sqlite3", memories)
+        (cache / "complete").touch()
+    if not (cache / "graph-complete").exists():
+        build_graph(cache / "store")
+        (cache / "graph-complete").touch()
+    return cache
+
+
 async def bench_recall(
     settings: CliSettings, queries: list[str], warmup: int, expand_graph: bool = True
 ) -> dict[str, float]:
@@ -476,14 +490,7 @@ def main() -> None:
             supervisor.stop()
 
     console.print(f"[bold]4/4[/] Recall over {args.memories:,} memories in one namespace")
-    cache = Path.home() / ".cache" / "somnia" / "bench" / f"store-{args.memories}-v2"
-    if not (cache / "store" / "memories.sqlite3").exists() or not (cache / "complete").exists():
-        (cache / "store").mkdir(parents=True, exist_ok=True)
-        build_store(cache / "store" / "memories.sqlite3", args.memories)
-        (cache / "complete").touch()
-    if not (cache / "graph-complete").exists():
-        build_graph(cache / "store")
-        (cache / "graph-complete").touch()
+    cache = cached_fixture(args.memories)
     supervisor, settings = start_somnia(cache)
     try:
         questions = synthetic.questions(args.queries + 20)

@@ -480,6 +480,7 @@ def plot(summaries: dict[str, dict[str, Any]], budgets: list[int], path: Path, d
     live = s["in_context_before_needed"]["somnia + live wake"]
     curve.plot(budgets, [live[b] for b in budgets], marker="s", ls="--", label="somnia + live wake (per question)")
     curve.set_xscale("log")
+    curve.minorticks_off()
     curve.set_xticks(budgets, [str(b) for b in budgets])
     curve.set_xlabel("total context budget (tokens)")
     curve.set_ylabel("share of needed evidence in context")
