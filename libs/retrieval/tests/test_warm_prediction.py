@@ -95,3 +95,25 @@ async def test_l4_keeps_the_last_packs_order_so_the_prefix_stays_the_same(world:
     first_line = first.rendered.splitlines()[:2]
     assert second.rendered.splitlines()[:2] == first_line  # the header and the first kept memory
     assert "kept from the agent's last pack" in second.layers[0].items[0].why
+
+
+async def test_a_pack_holds_current_values_only(world: World) -> None:
+    from somnia_graph_store import Supersession, Verdict
+
+    wedding = memory_id_for(NS, "s1", turn_id("s1", 2), 0)
+    toast = memory_id_for(NS, "s3", turn_id("s3", 0), 0)
+    request = WarmRequest(namespace=NS, session_id="s9", agent="helper", opening="Hannah's wedding toast")
+    builder = WarmPackBuilder(world.retriever, world.store, world.graph, TOKENS)
+    assert {wedding, toast} <= (await builder.build(request, now=world.now)).memory_ids
+    await world.graph.upsert_supersessions(
+        [Supersession(namespace=NS, newer_id=toast, older_id=wedding, reason="moved", recorded_at=world.now)]
+    )
+    await world.graph.upsert_verdicts(
+        [Verdict(namespace=NS, memory_id=toast, verdict_id="v1", status="retracted", recorded_at=world.now)]
+    )
+    pack = await builder.build(request.model_copy(update={"session_id": "s10"}), now=world.now)
+    assert wedding not in pack.memory_ids
+    # The retracted toast turn is in the last conversation's tail (L1), which is what was said, as said;
+    # no other layer offers it as knowledge.
+    assert toast in pack.layer_ids("L1")
+    assert all(toast not in pack.layer_ids(layer) for layer in ("L2", "L3", "L4"))

@@ -82,6 +82,10 @@ class Pool:
     def __len__(self) -> int:
         return len(self._members)
 
+    @property
+    def ids(self) -> list[str]:
+        return [p.record.memory_id for p in self._members]
+
 
 def reason(p: Pooled, about: str) -> str:
     """Why a pooled memory is in the pack, in words an agent (and its developer) can check."""

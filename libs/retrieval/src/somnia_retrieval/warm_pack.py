@@ -92,6 +92,8 @@ PITFALLS_HEADER = "### Pitfalls: tried before, and failed"
 # Statuses a kept L4 memory may have: anything superseded, disproven, retracted or uncertain is chosen
 # afresh (and, flagged, ranks lower).
 HOLDING = frozenset({"asserted", "current"})
+# A verdict that makes a memory no longer true (superseded memories are found through the graph too).
+NOT_HOLDING = frozenset({"disproven", "retracted", "deleted_by_user"})
 
 
 def is_pitfall(record: MemoryRecord) -> bool:
@@ -238,6 +240,13 @@ class WarmPackBuilder:
             + [(r, 0.0, f"recent session {r.session_id}") for tail in recent_tails for r in reversed(tail)],
             "L1": [(r, 0.0, "the conversation's tail") for r in reversed(immediate)],
         }
+        # The conversation's tail is what was said, as said; every other layer holds current values only.
+        stale = await self._no_longer_holding(
+            ns, list({r.memory_id for name in ("L4", "L3", "L2") for r, _, _ in candidates[name]})
+        )
+        for name in ("L4", "L3", "L2"):
+            candidates[name] = [c for c in candidates[name] if c[0].memory_id not in stale]
+        kept = [r for r in kept if r.memory_id not in stale]
         dreamt = [r.memory_id for layer in candidates.values() for r, _, _ in layer if r.kind in DREAMT_KINDS]
         sources = await self._graph.insight_sources(ns, dreamt) if dreamt and self._graph is not None else {}
         claimed: set[str] = set(request.exclude)
@@ -331,6 +340,16 @@ class WarmPackBuilder:
             [(now[r.memory_id], score) for r, score in insights if r.memory_id in now],
             [now[r.memory_id] for r in profile if r.memory_id in now],
         )
+
+    async def _no_longer_holding(self, namespace: str, memory_ids: list[str]) -> set[str]:
+        """Of `memory_ids`, those later knowledge replaced, disproved or took back: a pack holds current
+        values only (Recall shows the rest, flagged, when asked)."""
+        if self._graph is None or not memory_ids:
+            return set()
+        replaced, judged = await asyncio.gather(
+            self._graph.superseded(namespace, memory_ids), self._graph.verdicts(namespace, memory_ids)
+        )
+        return set(replaced) | {m for m, verdict in judged.items() if verdict.status in NOT_HOLDING}
 
     async def _kept(self, namespace: str, request: WarmRequest) -> list[MemoryRecord]:
         """The previous pack's L4 that still holds (not forgotten, not superseded or taken back), in its
