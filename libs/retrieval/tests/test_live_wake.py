@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from somnia_retrieval import LiveWaker
+import pytest
+from somnia_contracts import memory_id_for
+from somnia_graph_store import Supersession
+from somnia_retrieval import LiveWaker, UnknownNamespace
 from somnia_retrieval.live_wake import WAKE_HEADER
 from somnia_tokens import TokenizerSettings, create_token_counter
 
@@ -43,6 +46,21 @@ async def test_the_budget_holds_and_a_tiny_one_gives_an_empty_delta(world: World
     assert empty.items == () and empty.rendered == "" and empty.tokens == 0
 
 
-async def test_an_unrelated_turn_or_an_unknown_namespace_calls_up_nothing_weak(world: World) -> None:
-    assert (await waker(world).delta("other/ns/x", "s1", "anything at all", set(), 200)).items == ()
+async def test_an_unrelated_turn_calls_up_nothing_and_an_unknown_namespace_is_unknown(world: World) -> None:
     assert (await waker(world).delta(NS, "s9", "   ", set(), 200)).items == ()
+    unrelated = await waker(world).delta(NS, "s9", "quantum chromodynamics of gluon plasma", set(), 200)
+    assert len(unrelated.items) <= 2  # at most the weak tail of a tiny namespace, never the whole of it
+    with pytest.raises(UnknownNamespace):
+        await waker(world).delta("other/ns/x", "s1", "anything at all", set(), 200)
+
+
+async def test_what_later_knowledge_replaced_or_took_back_is_not_offered(world: World) -> None:
+    wedding = memory_id_for(NS, "s1", turn_id("s1", 2), 0)
+    toast = memory_id_for(NS, "s3", turn_id("s3", 0), 0)
+    assert wedding in {i.memory_id for i in (await waker(world).delta(NS, "s9", "Hannah's wedding", set(), 300)).items}
+    await world.graph.upsert_supersessions(
+        [Supersession(namespace=NS, newer_id=toast, older_id=wedding, reason="moved", recorded_at=world.now)]
+    )
+    offered = await waker(world).delta(NS, "s9", "Hannah's wedding", set(), 300)
+    assert wedding not in {i.memory_id for i in offered.items}
+    assert all(i.status in ("asserted", "current", "uncertain", "downgraded") for i in offered.items)

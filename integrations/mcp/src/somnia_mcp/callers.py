@@ -24,8 +24,8 @@ class Callers:
     _by_key: dict[str, AsyncMemory] = field(default_factory=dict)
     # One Somnia session per MCP session (keyed by the MCP session object's id).
     sessions: dict[int, str] = field(default_factory=dict)
-    # What each MCP session was handed (warm context, earlier deltas): live wake never repeats it.
-    held: dict[int, set[str]] = field(default_factory=dict)
+    # What live wake handed each MCP session, oldest first: never offered to it again.
+    held: dict[int, dict[str, None]] = field(default_factory=dict)
 
     def memory_for(self, request: Any | None) -> AsyncMemory:
         key = self.client.credential()

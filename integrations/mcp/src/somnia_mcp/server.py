@@ -9,6 +9,7 @@ from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel
 from somnia_client import AsyncMemory, ClientSettings, SomniaError
+from somnia_client.messages import known_ids
 
 from somnia_mcp.callers import Callers, MissingCredentials
 from somnia_mcp.settings import McpSettings
@@ -113,20 +114,18 @@ def create_server(settings: McpSettings, client: ClientSettings) -> tuple[FastMC
             context = await memory(ctx).warm(await session_of(ctx, opening), agent=settings.agent, opening=opening)
         except SomniaError as exc:
             raise ToolError(exc.details) from exc
-        held = callers.held.setdefault(id(ctx.request_context.session), set())
-        held |= {m.memory_id for layer in context.layers for m in layer.memories}
         return context.rendered or "Nothing is remembered yet for this user."
 
     @mcp.tool()
     async def whats_new(turn: str, ctx: Context) -> str:  # type: ignore[type-arg]
         """After the user says something: what it brings back from earlier sessions that you were not given
         yet in this session (never the same memory twice). Pass the user's words as `turn`."""
-        held = callers.held.setdefault(id(ctx.request_context.session), set())
+        held = callers.held.setdefault(id(ctx.request_context.session), {})
         try:
-            delta = await memory(ctx).wake(await session_of(ctx), turn, known=sorted(held))
+            delta = await memory(ctx).wake(await session_of(ctx), turn, known=known_ids(held))
         except SomniaError as exc:
             raise ToolError(exc.details) from exc
-        held |= {m.memory_id for m in delta.memories}
+        held.update(dict.fromkeys(m.memory_id for m in delta.memories))
         return delta.rendered or "Nothing new to add from memory."
 
     @mcp.tool()

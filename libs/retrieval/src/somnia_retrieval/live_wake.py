@@ -21,9 +21,10 @@ from somnia_memory_model import DREAMT_KINDS
 from somnia_tokens import TokenCounter
 from somnia_warm_packs import PackItem
 
-from somnia_retrieval.models import RankedMemory, UnknownNamespace
+from somnia_retrieval.models import RankedMemory
+from somnia_retrieval.pack_pool import closeness
 from somnia_retrieval.retriever import Retriever
-from somnia_retrieval.warm_pack import render_line
+from somnia_retrieval.warm_pack import NOT_HOLDING, render_line, to_pack_item
 
 WAKE_HEADER = "## Now relevant: memories this conversation calls up"
 
@@ -46,26 +47,34 @@ class LiveWaker:
         *,
         k: int = 20,
         min_relevance: float = 0.3,
+        min_cosine: float = 0.25,
     ) -> None:
         self._retriever = retriever
         self._tokens = tokens
         self._k = k
         self._min_relevance = min_relevance
+        self._min_cosine = min_cosine
 
     async def candidates(self, namespace: str, session_id: str, text: str) -> list[RankedMemory]:
         """What `text` recalls, best first, without this session's own memories or weak matches."""
         if not text.strip():
             return []
-        try:
-            found = await self._retriever.recall(namespace, text, k=self._k, now=datetime.now(UTC), cross_encode=False)
-        except UnknownNamespace:
-            return []
+        vector = await self._retriever.embed_query(text)
+        # Raises UnknownNamespace for a namespace with no memories, as Recall does.
+        found = await self._retriever.recall(
+            namespace, text, k=self._k, now=datetime.now(UTC), cross_encode=False, vector=vector
+        )
         return [
             m
             for m in found
             if m.record.session_id != session_id
             and m.relevance >= self._min_relevance
+            # Relevance is normalised per query, so some memory always looks relevant; small talk must
+            # not call up the best of a bad lot.
+            and closeness(m.record, vector) >= self._min_cosine
             and m.record.kind not in DREAMT_KINDS
+            and m.standing.status != "superseded"  # its replacement comes instead, when it is relevant
+            and m.standing.status not in NOT_HOLDING
         ]
 
     def select(self, candidates: Sequence[RankedMemory], known: Collection[str], budget: int) -> list[PackItem]:
@@ -81,24 +90,8 @@ class LiveWaker:
             if used + cost > budget:
                 continue
             used += cost
-            chosen.append(
-                PackItem(
-                    memory_id=r.memory_id,
-                    text=r.text,
-                    kind=r.kind,
-                    status=r.status,
-                    session_id=r.session_id,
-                    turn_id=r.turn_id,
-                    role=r.role,
-                    chunk_index=r.chunk_index,
-                    embedder=r.embedder,
-                    occurred_at=r.occurred_at,
-                    recorded_at=r.recorded_at,
-                    score=m.score,
-                    tokens=self._tokens.count(r.text),
-                    why=f"called up by the conversation: {m.why}",
-                )
-            )
+            why = f"called up by the conversation: {m.why}"
+            chosen.append(to_pack_item(r, m.score, why, self._tokens.count(r.text), status=m.standing.status))
         return chosen
 
     async def delta(self, namespace: str, session_id: str, text: str, known: Collection[str], budget: int) -> WakeDelta:

@@ -28,15 +28,29 @@ def predictive(p: Pooled) -> float:
     return p.salience + CLOSENESS_WEIGHT * p.closeness
 
 
+# Salience by (memory id, text hash): a pack scores a few hundred memories, mostly the same ones build
+# after build. Only floats are kept (no memory text), and the whole cache is dropped when it fills.
+_SALIENCE: dict[tuple[str, int], float] = {}
+SALIENCE_CACHE_SIZE = 200_000
+
+
+def salience_of(record: MemoryRecord) -> float:
+    key = (record.memory_id, hash(record.text))
+    found = _SALIENCE.get(key)
+    if found is None:
+        if len(_SALIENCE) >= SALIENCE_CACHE_SIZE:
+            _SALIENCE.clear()
+        found = _SALIENCE[key] = salience(record.text)
+    return found
+
+
 @dataclass(frozen=True)
 class Pooled:
     record: MemoryRecord
     salience: float
-    opening: float  # cosine to the opening (0 without one)
-    topics: float  # cosine to the recent topics (0 without them)
-    # Cosine to what the session says it is about: the opening, else (a bare start) the recent topics.
-    # The opening wins when there is one: on a replay of real conversations the last session's topics
-    # predicted what the next one needed less well than its opening did.
+    # Closeness to what the session says it is about: the cosine to the opening (else, at a bare start,
+    # to the recent topics, which predicted less on a replay of real conversations), plus part of the
+    # opening recall's relevance.
     closeness: float
 
 
@@ -64,13 +78,7 @@ class Pool:
         found = recalled or {}
         return cls(
             [
-                Pooled(
-                    r,
-                    salience(r.text),
-                    closeness(r, opening),
-                    closeness(r, topics),
-                    closeness(r, about) + RECALL_WEIGHT * found.get(r.memory_id, 0.0),
-                )
+                Pooled(r, salience_of(r), closeness(r, about) + RECALL_WEIGHT * found.get(r.memory_id, 0.0))
                 for r in unique.values()
             ]
         )
@@ -78,13 +86,6 @@ class Pool:
     def ranked(self, key: Callable[[Pooled], float]) -> list[Pooled]:
         """Best first by `key`; ties go to the newer memory."""
         return sorted(self._members, key=lambda p: (-key(p), -p.record.occurred_at.timestamp(), p.record.memory_id))
-
-    def __len__(self) -> int:
-        return len(self._members)
-
-    @property
-    def ids(self) -> list[str]:
-        return [p.record.memory_id for p in self._members]
 
 
 def reason(p: Pooled, about: str) -> str:

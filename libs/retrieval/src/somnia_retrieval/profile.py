@@ -23,6 +23,10 @@ from somnia_retrieval.salience import salience
 
 log = logging.getLogger("somnia.retrieval")
 EPISODIC = SearchFilter(kinds=("episodic",))
+# A profile unused for this many TTLs is dropped; at most this many namespaces are held per process.
+IDLE_TTLS = 10
+MIN_IDLE_S = 600.0
+MAX_NAMESPACES = 1000
 
 
 class Profiles:
@@ -36,12 +40,25 @@ class Profiles:
 
     async def of(self, namespace: str) -> list[MemoryRecord]:
         """The namespace's `keep` most salient memories, most salient first."""
+        self._evict()
         held = self._held.get(namespace)
         if held is not None:
             if time.monotonic() - held[0] >= self._ttl_s:
                 self._refresh(namespace)  # served stale this once; the next build gets the new one
             return held[1]
-        return await self._refresh(namespace)
+        # Shielded: the read is shared by every build of the namespace, and one caller's deadline
+        # must not cancel it for the others.
+        return await asyncio.shield(self._refresh(namespace))
+
+    def _evict(self) -> None:
+        """Namespaces not built for a while, and the oldest beyond MAX_NAMESPACES, are dropped: memory
+        text is held no longer than it is useful."""
+        now = time.monotonic()
+        idle_s = max(IDLE_TTLS * self._ttl_s, MIN_IDLE_S)
+        for namespace in [n for n, (at, _) in self._held.items() if now - at > idle_s]:
+            del self._held[namespace]
+        while len(self._held) > MAX_NAMESPACES:
+            del self._held[min(self._held, key=lambda n: self._held[n][0])]
 
     def observe(self, namespace: str, current: list[MemoryRecord], seen: list[MemoryRecord]) -> None:
         """After a build: `current` is the held profile as the store has it now (what was deleted is
@@ -57,7 +74,7 @@ class Profiles:
         self._held[namespace] = (held[0], best)
 
     def forget(self, namespace: str) -> None:
-        """Drop what is held (a namespace erased): the next build reads it again."""
+        """Drop what is held (something in the namespace was erased): the next build reads it again."""
         self._held.pop(namespace, None)
 
     def _refresh(self, namespace: str) -> asyncio.Task[list[MemoryRecord]]:

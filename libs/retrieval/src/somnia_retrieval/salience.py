@@ -13,10 +13,10 @@ the filler list is English, so other languages are scored by their word count al
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-# A transcript line often starts with its speaker ("Alice: ..."); the label is not content.
-SPEAKER = re.compile(r"^\s*[A-Z][\w .'-]{0,40}:\s+")
+# A transcript line often starts with its speaker ("Alice: ...", "Dr Bruno Alves: ..."): the label is
+# not content. Only a name of one to three capitalised words counts, so "I decided X: ..." keeps its lead.
+SPEAKER = re.compile(r"^\s*[A-Z][\w'-]*(?: [A-Z][\w'-]*){0,2}:\s+")
 WORD = re.compile(r"[^\W\d_][\w'-]+", re.UNICODE)
 FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|im|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I)
 # Function words and conversational filler: carrying them is not carrying content.
@@ -40,12 +40,11 @@ CONTENT_CAP = 12
 EVENT_BONUS = 0.3
 
 
-def content_words(text: str) -> list[str]:
-    body = SPEAKER.sub("", text, count=1)
+def content_words(body: str) -> list[str]:
+    """The words of `body` (speaker label already off) that carry content."""
     return [w for w in WORD.findall(body) if len(w) > 2 and w.lower() not in FILLER]
 
 
-@lru_cache(maxsize=65_536)  # a pack scores a few hundred memories, mostly the same ones build after build
 def salience(text: str) -> float:
     """0..1: content carried (up to CONTENT_CAP words), halved when not in the first person, halved
     again for a short question; an anchor in time adds EVENT_BONUS (scaled back into 0..1)."""

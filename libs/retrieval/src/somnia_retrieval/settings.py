@@ -122,11 +122,17 @@ class WarmPackSettings(BaseSettings):
     # predicts no insight, and then none takes the place of a memory.
     insight_min_cosine: float = Field(default=0.35, ge=-1.0, le=1.0)
 
+    # The opening's nearest memories that join the pack's pool, and the share of L4 chosen afresh each
+    # session (the rest keeps the last pack's order, a stable prefix for prompt caches).
+    pool_k: int = Field(default=200, ge=1, le=1000)
+    l4_refresh: float = Field(default=0.25, ge=0.0, le=1.0)
     # Live wake (WakeDelta): a delta's budget when the call names none, how many memories the turn
     # recalls before what the agent holds is left out, and the relevance a memory needs to be offered.
     wake_tokens: int = Field(default=1_000, ge=1)
     wake_k: int = Field(default=20, ge=1, le=100)
     wake_min_relevance: float = Field(default=0.3, ge=0.0, le=1.0)
+    # ...and the cosine it needs to the turn (all-MiniLM-L6-v2: unrelated sentences score about 0-0.2).
+    wake_min_cosine: float = Field(default=0.25, ge=-1.0, le=1.0)
 
     def budgets(self) -> dict[LayerName, int]:
         return {"L1": self.l1_tokens, "L2": self.l2_tokens, "L3": self.l3_tokens, "L4": self.l4_tokens}

@@ -17,9 +17,10 @@ Layers then claim from that ranking:
 A memory sits in one layer only. The conversation's tail (L1) is claimed first, being certain; then the
 most stable layers claim theirs (L4, L3, L2). What a layer leaves of its budget passes to the next
 (`carried`), so the pack's total never exceeds the sum of the budgets and a short tail does not waste
-its share. The pack is rendered L4, L3, L2, L1, L4 in the order things were said (new facts land at
-its end), so a provider's prompt cache can reuse the prefix across sessions. Each layer's rendered
-text, header included, is counted with the real tokenizer and kept within its budget.
+its share. The pack is rendered L4, L3, L2, L1, and within L4 what was kept comes first, then the rest
+in the order it was said (new facts land at its end), so a provider's prompt cache can reuse the
+prefix across sessions. Each layer's rendered text, header included, is counted with the real
+tokenizer and kept within its budget plus what it carried in.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 from somnia_contracts import memory_id_for
 from somnia_extraction import OfflineExtractor
+from somnia_graph_store import WITHDRAWN_STATUSES
 from somnia_memory_model import DREAMT_KINDS, NEGATIVE
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, SearchHit, scan_all
 from somnia_tokens import TokenCounter
@@ -45,13 +47,14 @@ from somnia_retrieval.models import RankedMemory, UnknownNamespace
 from somnia_retrieval.pack_pool import Pool, predictive, reason
 from somnia_retrieval.ports import RankingGraph
 from somnia_retrieval.profile import Profiles
+from somnia_retrieval.rerank import TRUSTED
 from somnia_retrieval.retriever import Retriever
 
 LAYER_ORDER: tuple[LayerName, ...] = ("L4", "L3", "L2", "L1")
 CLAIM_ORDER: tuple[LayerName, ...] = ("L1", "L4", "L3", "L2")
 DEFAULT_BUDGETS: dict[LayerName, int] = {"L1": 8_000, "L2": 24_000, "L3": 64_000, "L4": 32_000}
 HEADERS: dict[LayerName, str] = {
-    "L4": "## L4 strategic: goals, decisions, preferences, pitfalls",
+    "L4": "## L4 strategic: what lasts about the people and the work, procedures, pitfalls",
     "L3": "## L3 domain: standing knowledge for this kind of work",
     "L2": "## L2 session: related memories and recent sessions",
     "L1": "## L1 immediate: the conversation so far",
@@ -60,13 +63,14 @@ HEADERS: dict[LayerName, str] = {
 # (FTS stems them: "preferences" finds "prefer", "plans" finds "plan".)
 STRATEGIC_QUERY = "prefer always never goal plan decided decision rule lesson mistake failed avoid"
 # What dreaming writes (semantic insights for L3, procedural patterns for L4) enters a pack only through
-# its own searches and share of the budget; other searches drop it from their results (dropping after
-# the search: a kind filter inside it costs more over 100,000 memories than the few items it removes).
-DREAMT = SearchFilter(kinds=DREAMT_KINDS)
+# its own searches and share of the budget: the pool leaves it out (after the searches: a kind filter
+# inside them costs more over 100,000 memories than the few items it removes).
 # What L4 reads once a minute and ranks in process: dreamt items, and negative memories (failed
 # attempts, absences), which join procedures as pitfalls when they name the session's tools or words.
 STANDING = SearchFilter(kinds=(*DREAMT_KINDS, NEGATIVE))
 DREAMT_PER_LAYER = 10
+# How far back the agent's sessions are read to find the one before the session being warmed.
+PREVIOUS_LOOKBACK = 50
 # A namespace holds a few hundred dreamt items at most; beyond this many, the oldest ids are not read.
 MAX_DREAMT = 2000
 
@@ -89,11 +93,9 @@ class WarmRequest(BaseModel):
 
 
 PITFALLS_HEADER = "### Pitfalls: tried before, and failed"
-# Statuses a kept L4 memory may have: anything superseded, disproven, retracted or uncertain is chosen
-# afresh (and, flagged, ranks lower).
-HOLDING = frozenset({"asserted", "current"})
-# A verdict that makes a memory no longer true (superseded memories are found through the graph too).
-NOT_HOLDING = frozenset({"disproven", "retracted", "deleted_by_user"})
+# A verdict that makes a memory no longer true (superseded memories are found through the graph too):
+# such a memory stays out of L2-L4. One that is only uncertain or downgraded may stay, with its status.
+NOT_HOLDING = frozenset({"disproven", *WITHDRAWN_STATUSES})
 
 
 def is_pitfall(record: MemoryRecord) -> bool:
@@ -110,6 +112,36 @@ class Renderable(Protocol):
     def role(self) -> str: ...
     @property
     def text(self) -> str: ...
+
+
+def to_pack_item(
+    record: MemoryRecord,
+    score: float,
+    why: str,
+    tokens: int,
+    *,
+    status: str | None = None,
+    derived_from: tuple[str, ...] = (),
+) -> PackItem:
+    """A memory as a pack (or a live-wake delta) hands it out; `status` when later knowledge set one."""
+    r = record
+    return PackItem(
+        memory_id=r.memory_id,
+        text=r.text,
+        kind=r.kind,
+        status=status or r.status,
+        session_id=r.session_id,
+        turn_id=r.turn_id,
+        role=r.role,
+        chunk_index=r.chunk_index,
+        embedder=r.embedder,
+        occurred_at=r.occurred_at,
+        recorded_at=r.recorded_at,
+        score=score,
+        tokens=tokens,
+        why=why,
+        derived_from=derived_from,
+    )
 
 
 def render_line(record: Renderable) -> str:
@@ -230,14 +262,9 @@ class WarmPackBuilder:
             "L3": [
                 (r, score, f"dreamt insight near the opening and topics (cosine {score:.2f})") for r, score in insights
             ]
-            + [(p.record, predictive(p), f"domain: {reason(p, about)}") for p in ranked]
-            + [
-                (h.record, h.score, f"about the tools ({', '.join(tools)}), BM25 rank {h.keyword_rank}")
-                for h in tool_related
-                if h.record.memory_id not in held and h.record.kind not in DREAMT_KINDS
-            ],
-            "L2": [(p.record, predictive(p), f"session: {reason(p, about)}") for p in ranked]
-            + [(r, 0.0, f"recent session {r.session_id}") for tail in recent_tails for r in reversed(tail)],
+            + [(p.record, predictive(p), f"domain: {reason(p, about)}") for p in ranked],
+            # The tools' BM25 hits and the recent sessions are in the pool: ranked with the rest.
+            "L2": [(p.record, predictive(p), f"session: {reason(p, about)}") for p in ranked],
             "L1": [(r, 0.0, "the conversation's tail") for r in reversed(immediate)],
         }
         # The conversation's tail is what was said, as said; every other layer holds current values only.
@@ -276,12 +303,22 @@ class WarmPackBuilder:
             build_ms=(time.perf_counter() - started) * 1000.0,
         )
 
+    def forget_namespace(self, namespace: str) -> None:
+        """Something in the namespace was erased: drop what this builder holds of it (the profile, the
+        strategic and dreamt candidates), so no copy outlives the erasure in memory either."""
+        self._profiles.forget(namespace)
+        self._strategic_cache.pop(namespace, None)
+        self._dreamt_cache.pop(namespace, None)
+
     async def previous_session(self, request: WarmRequest) -> str | None:
         """The agent's latest session before this one, whose pack this one continues."""
         if self._graph is None or not request.agent:
             return None
-        sessions = await self._graph.agent_sessions(request.namespace, request.agent, 2)
-        return next((s for s in sessions if s != request.session_id), None)
+        sessions = await self._graph.agent_sessions(request.namespace, request.agent, PREVIOUS_LOOKBACK)
+        if request.session_id not in sessions:  # a session not started through capture: the latest
+            return sessions[0] if sessions else None
+        after = sessions.index(request.session_id) + 1  # newest first: the one started before it
+        return sessions[after] if after < len(sessions) else None
 
     async def _agent_context(self, request: WarmRequest) -> tuple[list[str], list[str]]:
         """The agent's recent sessions (not this one) and its tools: given ones first, then most used."""
@@ -361,7 +398,7 @@ class WarmPackBuilder:
         kept, used = [], self._tokens.count(HEADERS["L4"] + "\n")
         for memory_id in request.previous:
             r = found.get(memory_id)
-            if r is None or r.status not in HOLDING or memory_id in request.exclude:
+            if r is None or r.status not in TRUSTED or memory_id in request.exclude:
                 continue
             used += self._tokens.count(render_line(r) + "\n")
             if used > budget:
@@ -483,23 +520,7 @@ class WarmPackBuilder:
             chosen.pop(0 if name == "L1" else -1)
             rendered = text_of(chosen)
         items = tuple(
-            PackItem(
-                memory_id=r.memory_id,
-                text=r.text,
-                kind=r.kind,
-                status=r.status,
-                session_id=r.session_id,
-                turn_id=r.turn_id,
-                role=r.role,
-                chunk_index=r.chunk_index,
-                embedder=r.embedder,
-                occurred_at=r.occurred_at,
-                recorded_at=r.recorded_at,
-                score=score,
-                tokens=self._tokens.count(r.text),
-                why=why,
-                derived_from=tuple(sources.get(r.memory_id, ())),
-            )
+            to_pack_item(r, score, why, self._tokens.count(r.text), derived_from=tuple(sources.get(r.memory_id, ())))
             for r, score, why, _ in chosen
         )
         tokens = self._tokens.count(rendered) if items else 0

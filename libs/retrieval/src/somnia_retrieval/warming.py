@@ -27,12 +27,21 @@ def create_warm_builder(
         related_k=warm.related_k,
         dreamt_share=warm.dreamt_share,
         insight_min_cosine=warm.insight_min_cosine,
+        pool_k=warm.pool_k,
+        l4_refresh=warm.l4_refresh,
     )
 
 
 def create_live_waker(retriever: Retriever, config: RetrievalConfig) -> LiveWaker:
     """The live waker recall runs for WakeDelta, from the same settings."""
-    return LiveWaker(retriever, config.tokens, k=config.warm.wake_k, min_relevance=config.warm.wake_min_relevance)
+    warm = config.warm
+    return LiveWaker(
+        retriever,
+        config.tokens,
+        k=warm.wake_k,
+        min_relevance=warm.wake_min_relevance,
+        min_cosine=warm.wake_min_cosine,
+    )
 
 
 async def get_or_build(

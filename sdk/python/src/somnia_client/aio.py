@@ -190,7 +190,7 @@ class AsyncSession:
         self.memory, self.agent, self.opening, self.tools = memory, agent, opening, tuple(tools)
         self.session_id = session_id or messages.new_id("s")
         self.outcome: Outcome | None = None
-        self.held: set[str] = set()
+        self.held: dict[str, None] = {}  # as Session.held
 
     async def __aenter__(self) -> AsyncSession:
         await self.memory.start_session(
@@ -204,15 +204,13 @@ class AsyncSession:
         await self.memory.end_session(self.session_id, self.outcome or ("failed" if kind else "succeeded"))
 
     async def warm(self, **options: Any) -> WarmContext:
-        context = await self.memory.warm(
+        return await self.memory.warm(
             self.session_id, agent=self.agent, opening=self.opening, tools=self.tools, **options
         )
-        self.held |= {m.memory_id for layer in context.layers for m in layer.memories}
-        return context
 
-    async def wake(self, text: str, **options: Any) -> WakeDelta:
-        delta = await self.memory.wake(self.session_id, text, known=sorted(self.held), **options)
-        self.held |= {m.memory_id for m in delta.memories}
+    async def wake(self, text: str, *, known: Iterable[str] = (), **options: Any) -> WakeDelta:
+        delta = await self.memory.wake(self.session_id, text, known=messages.known_ids(self.held, known), **options)
+        self.held.update(dict.fromkeys(m.memory_id for m in delta.memories))
         return delta
 
     async def capture(self, content: str, *, role: Role = "user", **options: Any) -> TurnAck:

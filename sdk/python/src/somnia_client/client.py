@@ -208,8 +208,9 @@ class Session:
         self.memory, self.agent, self.opening, self.tools = memory, agent, opening, tuple(tools)
         self.session_id = session_id or messages.new_id("s")
         self.outcome: Outcome | None = None
-        # What this session's agent was handed (its warm pack, earlier deltas): never offered again.
-        self.held: set[str] = set()
+        # What live wake handed this session's agent, oldest first; the server leaves out the session's
+        # warm pack itself. Delete ids the agent's context dropped, so they can come back.
+        self.held: dict[str, None] = {}
 
     def __enter__(self) -> Session:
         self.memory.start_session(session_id=self.session_id, agent=self.agent, opening=self.opening, tools=self.tools)
@@ -219,15 +220,13 @@ class Session:
         self.memory.end_session(self.session_id, self.outcome or ("failed" if kind else "succeeded"))
 
     def warm(self, **options: Any) -> WarmContext:
-        context = self.memory.warm(self.session_id, agent=self.agent, opening=self.opening, tools=self.tools, **options)
-        self.held |= {m.memory_id for layer in context.layers for m in layer.memories}
-        return context
+        return self.memory.warm(self.session_id, agent=self.agent, opening=self.opening, tools=self.tools, **options)
 
-    def wake(self, text: str, **options: Any) -> WakeDelta:
-        """The delta `text` calls up, minus what this session already handed the agent (drop ids from
-        `held` when the agent's context drops those memories, so they can come back)."""
-        delta = self.memory.wake(self.session_id, text, known=sorted(self.held), **options)
-        self.held |= {m.memory_id for m in delta.memories}
+    def wake(self, text: str, *, known: Iterable[str] = (), **options: Any) -> WakeDelta:
+        """The delta `text` calls up, minus the warm pack and what live wake already handed this session
+        (`held`, the newest MAX_KNOWN_IDS of it) and `known`."""
+        delta = self.memory.wake(self.session_id, text, known=messages.known_ids(self.held, known), **options)
+        self.held.update(dict.fromkeys(m.memory_id for m in delta.memories))
         return delta
 
     def capture(self, content: str, *, role: Role = "user", **options: Any) -> TurnAck:

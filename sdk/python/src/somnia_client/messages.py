@@ -270,6 +270,18 @@ def recall_result(response: recall_pb2.RecallResponse) -> RecallResult:
     )
 
 
+# The server's limit on known_memory_ids: a session holding more sends the newest.
+MAX_KNOWN_IDS = 4096
+
+
+def known_ids(held: Iterable[str], extra: Iterable[str] = ()) -> list[str]:
+    """What the agent holds, as a WakeDelta request says it: `extra` first, then the newest of `held`
+    (ordered oldest first), at most MAX_KNOWN_IDS in all."""
+    first = list(dict.fromkeys(extra))[:MAX_KNOWN_IDS]
+    rest = [m for m in held if m not in set(first)]
+    return first + rest[max(0, len(rest) - (MAX_KNOWN_IDS - len(first))) :]
+
+
 def wake_request(
     namespace: str,
     session_id: str,
