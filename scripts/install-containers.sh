@@ -8,7 +8,8 @@ set -euo pipefail
 packages=(podman buildah runc netavark aardvark-dns mmdebstrap uidmap slirp4netns fuse-overlayfs catatonit iptables)
 missing=()
 for tool in podman buildah runc mmdebstrap iptables; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  # iptables lives in /usr/sbin, which a non-root user's PATH may not have.
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$tool")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing ${missing[*]} (and what podman needs) from Debian's packages"

@@ -121,3 +121,14 @@ async def test_a_pack_holds_current_values_only(world: World) -> None:
     # no other layer offers it as knowledge.
     assert toast in pack.layer_ids("L1")
     assert all(toast not in pack.layer_ids(layer) for layer in ("L2", "L3", "L4"))
+
+
+async def test_forgetting_in_a_namespace_drops_what_the_builder_holds_of_it(world: World) -> None:
+    profiles = Profiles(world.store, ttl_s=3600.0)
+    builder = WarmPackBuilder(world.retriever, world.store, world.graph, TOKENS, profiles=profiles)
+    await builder.build(WarmRequest(namespace=NS, session_id="s9", agent="helper", opening="x"), now=world.now)
+    gone = (await profiles.of(NS))[0].memory_id
+    await world.store.delete(NS, [gone])
+    assert gone in {r.memory_id for r in await profiles.of(NS)}  # held for an hour...
+    builder.forget_namespace(NS)
+    assert gone not in {r.memory_id for r in await profiles.of(NS)}  # ...unless something was erased

@@ -24,7 +24,7 @@ from somnia_warm_packs import PackItem
 from somnia_retrieval.models import RankedMemory
 from somnia_retrieval.pack_pool import closeness
 from somnia_retrieval.retriever import Retriever
-from somnia_retrieval.warm_pack import NOT_HOLDING, render_line, to_pack_item
+from somnia_retrieval.warm_pack import NOT_HOLDING, TokenCosts, render_line, to_pack_item
 
 WAKE_HEADER = "## Now relevant: memories this conversation calls up"
 
@@ -54,6 +54,7 @@ class LiveWaker:
         self._k = k
         self._min_relevance = min_relevance
         self._min_cosine = min_cosine
+        self._costs = TokenCosts(tokens)
 
     async def candidates(self, namespace: str, session_id: str, text: str) -> list[RankedMemory]:
         """What `text` recalls, best first, without this session's own memories or weak matches."""
@@ -86,12 +87,12 @@ class LiveWaker:
             r = m.record
             if r.memory_id in known:
                 continue
-            cost = self._tokens.count(render_line(r) + "\n")
+            cost = self._costs.line(r)
             if used + cost > budget:
                 continue
             used += cost
             why = f"called up by the conversation: {m.why}"
-            chosen.append(to_pack_item(r, m.score, why, self._tokens.count(r.text), status=m.standing.status))
+            chosen.append(to_pack_item(r, m.score, why, self._costs.text(r), status=m.standing.status))
         return chosen
 
     async def delta(self, namespace: str, session_id: str, text: str, known: Collection[str], budget: int) -> WakeDelta:

@@ -28,26 +28,32 @@ def predictive(p: Pooled) -> float:
     return p.salience + CLOSENESS_WEIGHT * p.closeness
 
 
-# Salience by (memory id, text hash): a pack scores a few hundred memories, mostly the same ones build
-# after build. Only floats are kept (no memory text), and the whole cache is dropped when it fills.
-_SALIENCE: dict[tuple[str, int], float] = {}
-SALIENCE_CACHE_SIZE = 200_000
+# Salience and time anchoring by (memory id, text hash): a pack scores a few hundred memories, mostly
+# the same ones build after build. No memory text is kept, and the whole cache is dropped when it fills.
+_SCORED: dict[tuple[str, int], tuple[float, bool]] = {}
+SCORED_CACHE_SIZE = 200_000
+
+
+def scored(record: MemoryRecord) -> tuple[float, bool]:
+    """(salience, anchored in time) of a memory."""
+    key = (record.memory_id, hash(record.text))
+    found = _SCORED.get(key)
+    if found is None:
+        if len(_SCORED) >= SCORED_CACHE_SIZE:
+            _SCORED.clear()
+        found = _SCORED[key] = (salience(record.text), is_anchored(record.text))
+    return found
 
 
 def salience_of(record: MemoryRecord) -> float:
-    key = (record.memory_id, hash(record.text))
-    found = _SALIENCE.get(key)
-    if found is None:
-        if len(_SALIENCE) >= SALIENCE_CACHE_SIZE:
-            _SALIENCE.clear()
-        found = _SALIENCE[key] = salience(record.text)
-    return found
+    return scored(record)[0]
 
 
 @dataclass(frozen=True)
 class Pooled:
     record: MemoryRecord
     salience: float
+    anchored: bool
     # Closeness to what the session says it is about: the cosine to the opening (else, at a bare start,
     # to the recent topics, which predicted less on a replay of real conversations), plus part of the
     # opening recall's relevance.
@@ -78,7 +84,7 @@ class Pool:
         found = recalled or {}
         return cls(
             [
-                Pooled(r, salience_of(r), closeness(r, about) + RECALL_WEIGHT * found.get(r.memory_id, 0.0))
+                Pooled(r, *scored(r), closeness(r, about) + RECALL_WEIGHT * found.get(r.memory_id, 0.0))
                 for r in unique.values()
             ]
         )
@@ -90,7 +96,7 @@ class Pool:
 
 def reason(p: Pooled, about: str) -> str:
     """Why a pooled memory is in the pack, in words an agent (and its developer) can check."""
-    told = "an event or plan anchored in time" if is_anchored(p.record.text) else "what it tells"
+    told = "an event or plan anchored in time" if p.anchored else "what it tells"
     return f"{told} (salience {p.salience:.2f}), close to {about} (closeness {p.closeness:.2f})"
 
 

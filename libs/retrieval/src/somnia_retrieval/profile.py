@@ -19,7 +19,7 @@ import time
 
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter, scan_all
 
-from somnia_retrieval.salience import salience
+from somnia_retrieval.pack_pool import salience_of
 
 log = logging.getLogger("somnia.retrieval")
 EPISODIC = SearchFilter(kinds=("episodic",))
@@ -70,7 +70,7 @@ class Profiles:
         for r in seen:
             if r.kind == "episodic":
                 merged.setdefault(r.memory_id, r)
-        best = heapq.nlargest(self._keep, merged.values(), key=lambda r: (salience(r.text), r.memory_id))
+        best = heapq.nlargest(self._keep, merged.values(), key=lambda r: (salience_of(r), r.memory_id))
         self._held[namespace] = (held[0], best)
 
     def forget(self, namespace: str) -> None:
@@ -87,7 +87,7 @@ class Profiles:
     async def _read(self, namespace: str) -> list[MemoryRecord]:
         try:
             scored = [
-                (salience(r.text), r.memory_id, r)
+                (salience_of(r), r.memory_id, r)
                 async for r in scan_all(self._store, namespace, EPISODIC, limit=self._scan_limit)
             ]
         except Exception:

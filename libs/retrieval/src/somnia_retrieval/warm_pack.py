@@ -114,6 +114,36 @@ class Renderable(Protocol):
     def text(self) -> str: ...
 
 
+# A pack line is at least "- [YYYY-MM-DD role] x" and a newline: when less is left, nothing more fits.
+MIN_LINE_TOKENS = 8
+
+
+class TokenCosts:
+    """Token counts of memories' pack lines and texts, kept by (memory id, text hash) across builds: a
+    pack counts hundreds of lines, mostly the same ones build after build. No text is kept."""
+
+    def __init__(self, tokens: TokenCounter, size: int = 200_000) -> None:
+        self._tokens = tokens
+        self._size = size
+        self._held: dict[tuple[str, int, bool], int] = {}
+
+    def line(self, record: MemoryRecord) -> int:
+        return self._count(record, line=True)
+
+    def text(self, record: MemoryRecord) -> int:
+        return self._count(record, line=False)
+
+    def _count(self, record: MemoryRecord, *, line: bool) -> int:
+        key = (record.memory_id, hash((record.text, record.occurred_at, record.role)), line)
+        found = self._held.get(key)
+        if found is None:
+            if len(self._held) >= self._size:
+                self._held.clear()
+            text = render_line(record) + "\n" if line else record.text
+            found = self._held[key] = self._tokens.count(text)
+        return found
+
+
 def to_pack_item(
     record: MemoryRecord,
     score: float,
@@ -201,6 +231,7 @@ class WarmPackBuilder:
         self._strategic_cache: dict[str, tuple[float, list[SearchHit]]] = {}
         self._dreamt_cache: dict[str, tuple[float, list[MemoryRecord]]] = {}
         self._topic_extractor = OfflineExtractor(max_keyphrases=8, times=False)
+        self._costs = TokenCosts(tokens)
 
     async def build(self, request: WarmRequest, now: datetime | None = None) -> WarmPack:
         """Raises UnknownNamespace when the namespace holds no memories at all."""
@@ -400,7 +431,7 @@ class WarmPackBuilder:
             r = found.get(memory_id)
             if r is None or r.status not in TRUSTED or memory_id in request.exclude:
                 continue
-            used += self._tokens.count(render_line(r) + "\n")
+            used += self._costs.line(r)
             if used > budget:
                 break
             kept.append(r)
@@ -483,9 +514,11 @@ class WarmPackBuilder:
         seen: set[str] = set()
         dreamt, dreamt_budget = 0, int(self._dreamt_share * budget)
         for record, score, why in candidates:
+            if budget - used < MIN_LINE_TOKENS:
+                break  # nothing more fits
             if record.memory_id in seen:
                 continue
-            cost = self._tokens.count(render_line(record) + "\n")
+            cost = self._costs.line(record)
             is_dreamt = record.kind in DREAMT_KINDS
             if used + cost > budget or (is_dreamt and dreamt + cost > dreamt_budget):
                 continue
@@ -520,7 +553,7 @@ class WarmPackBuilder:
             chosen.pop(0 if name == "L1" else -1)
             rendered = text_of(chosen)
         items = tuple(
-            to_pack_item(r, score, why, self._tokens.count(r.text), derived_from=tuple(sources.get(r.memory_id, ())))
+            to_pack_item(r, score, why, self._costs.text(r), derived_from=tuple(sources.get(r.memory_id, ())))
             for r, score, why, _ in chosen
         )
         tokens = self._tokens.count(rendered) if items else 0

@@ -57,7 +57,7 @@ class WarmPack(BaseModel):
     build_ms: float
 
     def layer_ids(self, layer: LayerName) -> tuple[str, ...]:
-        """A layer's memories in their rendered order."""
+        """A layer's memories in their order (in L4, pitfalls render last under their own header)."""
         return tuple(item.memory_id for one in self.layers if one.layer == layer for item in one.items)
 
     @property

@@ -115,6 +115,11 @@ class RecallService:
         self._retriever = retriever
         self._warm_builder = warm_builder
         self._waker = waker
+        if not 1 <= wake_tokens <= limits.max_token_budget:
+            raise ValueError(
+                f"SOMNIA_WARM_WAKE_TOKENS={wake_tokens} is out of range: set 1 to the recall token budget limit "
+                f"({limits.max_token_budget}, SOMNIA_RECALL_MAX_TOKEN_BUDGET)"
+            )
         self._wake_tokens = wake_tokens
         self._tokens = tokens
         self._limits = limits
@@ -263,7 +268,11 @@ class RecallService:
     ) -> ErasureReport:
         if self.eraser is None:
             raise ErasureUnavailable("forgetting needs NATS and the graph; recall runs without them")
-        return await self.eraser.forget(namespace, target, value, reason, requested_by=requested_by)
+        report = await self.eraser.forget(namespace, target, value, reason, requested_by=requested_by)
+        # The builder holds some of the namespace's memories between packs (the profile, the strategic
+        # candidates): none of it may outlive the erasure, even in this process's memory.
+        self._warm_builder.forget_namespace(namespace)
+        return report
 
 
 class ErasureUnavailable(RuntimeError):
