@@ -132,3 +132,35 @@ async def test_forgetting_in_a_namespace_drops_what_the_builder_holds_of_it(worl
     assert gone in {r.memory_id for r in await profiles.of(NS)}  # held for an hour...
     builder.forget_namespace(NS)
     assert gone not in {r.memory_id for r in await profiles.of(NS)}  # ...unless something was erased
+
+
+async def test_l4_keeps_nothing_the_caller_excludes_or_that_was_taken_back(world: World) -> None:
+    from somnia_graph_store import Verdict
+
+    builder = WarmPackBuilder(world.retriever, world.store, world.graph, TOKENS)
+    budgets = {"L1": 1, "L2": 60, "L3": 60, "L4": 160}
+    first = await builder.build(
+        WarmRequest(namespace=NS, session_id="s4", agent="helper", opening="deploys on build-07", budgets=budgets),
+        now=world.now,
+    )
+    before = first.layer_ids("L4")
+    assert len(before) >= 2
+    excluded, retracted = before[0], before[1]
+    await world.graph.upsert_verdicts(
+        [Verdict(namespace=NS, memory_id=retracted, verdict_id="v-l4", status="retracted", recorded_at=world.now)]
+    )
+    second = await builder.build(
+        WarmRequest(
+            namespace=NS,
+            session_id="s5",
+            agent="helper",
+            opening="deploys on build-07",
+            budgets=budgets,
+            previous=before,
+            exclude=frozenset({excluded}),
+        ),
+        now=world.now,
+    )
+    assert excluded not in second.memory_ids and retracted not in second.layer_ids("L4")
+    kept = [i.memory_id for i in second.layers[0].items if i.why.startswith("kept from")]
+    assert kept == [m for m in before if m in kept]  # what is kept keeps its order
