@@ -12,6 +12,9 @@ from somnia_client import AsyncMemory, ClientSettings
 
 from somnia_mcp.settings import McpSettings
 
+# MCP sessions whose live-wake ids are kept; a server sees few at once, this bounds a long-lived one.
+MAX_SESSIONS = 1000
+
 
 class MissingCredentials(PermissionError):
     """An HTTP caller sent no key or token."""
@@ -26,6 +29,14 @@ class Callers:
     sessions: dict[int, str] = field(default_factory=dict)
     # What live wake handed each MCP session, oldest first: never offered to it again.
     held: dict[int, dict[str, None]] = field(default_factory=dict)
+
+    def held_by(self, session_key: int) -> dict[str, None]:
+        """The ids live wake handed one MCP session; the oldest sessions' are dropped past MAX_SESSIONS."""
+        if session_key not in self.held:
+            while len(self.held) >= MAX_SESSIONS:
+                del self.held[next(iter(self.held))]
+            self.held[session_key] = {}
+        return self.held[session_key]
 
     def memory_for(self, request: Any | None) -> AsyncMemory:
         key = self.client.credential()

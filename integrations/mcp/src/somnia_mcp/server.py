@@ -120,7 +120,7 @@ def create_server(settings: McpSettings, client: ClientSettings) -> tuple[FastMC
     async def whats_new(turn: str, ctx: Context) -> str:  # type: ignore[type-arg]
         """After the user says something: what it brings back from earlier sessions that you were not given
         yet in this session (never the same memory twice). Pass the user's words as `turn`."""
-        held = callers.held.setdefault(id(ctx.request_context.session), {})
+        held = callers.held_by(id(ctx.request_context.session))
         try:
             delta = await memory(ctx).wake(await session_of(ctx), turn, known=known_ids(held))
         except SomniaError as exc:
