@@ -6,7 +6,7 @@ deltas, anything it names) and minus this session's own turns (the agent has the
 a token budget. The call is stateless: the caller says what it holds, so an agent that drops old
 deltas from its context gets them again when they matter again.
 
-The recall is the cheap one (no cross-encoder, no second round): a delta must arrive before the agent
+The recall skips the cross-encoder (the slowest step): a delta must arrive before the agent
 answers the turn that prompted it.
 """
 
