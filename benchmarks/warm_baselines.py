@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from somnia_tokens import pack_in_order
+
 RANDOM_DRAWS = 20
 
 
@@ -21,13 +23,7 @@ class Turn:
 
 def fill(turns: Iterable[Turn], budget: int) -> set[str]:
     """Turns in the given order while they fit; a turn too big for what is left is skipped."""
-    kept: set[str] = set()
-    used = 0
-    for turn in turns:
-        if used + turn.tokens <= budget:
-            kept.add(turn.turn_id)
-            used += turn.tokens
-    return kept
+    return {turn.turn_id for turn, _ in pack_in_order(list(turns), budget, lambda t: t.tokens).items}
 
 
 def tail(history: Sequence[Turn], budget: int) -> set[str]:

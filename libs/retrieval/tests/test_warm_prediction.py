@@ -15,6 +15,8 @@ from somnia_tokens import TokenizerSettings, create_token_counter
 from .conftest import NS, World, turn_id
 
 TOKENS = create_token_counter(TokenizerSettings())
+# Budgets small enough that L4 holds a few memories and the rest spills into the other layers.
+SMALL = {"L1": 1, "L2": 60, "L3": 60, "L4": 160}
 
 
 @pytest.mark.parametrize(
@@ -76,9 +78,8 @@ async def test_what_one_layer_leaves_unused_the_next_may_use(world: World) -> No
 
 async def test_l4_keeps_the_last_packs_order_so_the_prefix_stays_the_same(world: World) -> None:
     builder = WarmPackBuilder(world.retriever, world.store, world.graph, TOKENS)
-    budgets = {"L1": 1, "L2": 60, "L3": 60, "L4": 160}
     first = await builder.build(
-        WarmRequest(namespace=NS, session_id="s4", agent="helper", opening="deploys on build-07", budgets=budgets),
+        WarmRequest(namespace=NS, session_id="s4", agent="helper", opening="deploys on build-07", budgets=SMALL),
         now=world.now,
     )
     l4 = first.layer_ids("L4")
@@ -89,7 +90,7 @@ async def test_l4_keeps_the_last_packs_order_so_the_prefix_stays_the_same(world:
             session_id="s5",
             agent="helper",
             opening="Hannah's wedding toast",
-            budgets=budgets,
+            budgets=SMALL,
             previous=l4,
         ),
         now=world.now,
@@ -138,9 +139,8 @@ async def test_l4_keeps_nothing_the_caller_excludes_or_that_was_taken_back(world
     from somnia_graph_store import Verdict
 
     builder = WarmPackBuilder(world.retriever, world.store, world.graph, TOKENS)
-    budgets = {"L1": 1, "L2": 60, "L3": 60, "L4": 160}
     first = await builder.build(
-        WarmRequest(namespace=NS, session_id="s4", agent="helper", opening="deploys on build-07", budgets=budgets),
+        WarmRequest(namespace=NS, session_id="s4", agent="helper", opening="deploys on build-07", budgets=SMALL),
         now=world.now,
     )
     before = first.layer_ids("L4")
@@ -155,7 +155,7 @@ async def test_l4_keeps_nothing_the_caller_excludes_or_that_was_taken_back(world
             session_id="s5",
             agent="helper",
             opening="deploys on build-07",
-            budgets=budgets,
+            budgets=SMALL,
             previous=before,
             exclude=frozenset({excluded}),
         ),

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
 from somnia_memory_model import DREAMT_KINDS
-from somnia_tokens import TokenCounter
+from somnia_tokens import TokenCounter, pack_in_order
 from somnia_warm_packs import PackItem
 
 from somnia_retrieval.models import RankedMemory
@@ -81,19 +81,19 @@ class LiveWaker:
     def select(self, candidates: Sequence[RankedMemory], known: Collection[str], budget: int) -> list[PackItem]:
         """The candidates the agent does not hold, best first, whose rendered lines fit `budget` tokens
         with the header."""
-        used = self._tokens.count(WAKE_HEADER + "\n")
-        chosen: list[PackItem] = []
-        for m in candidates:
-            r = m.record
-            if r.memory_id in known:
-                continue
-            cost = self._costs.line(r)
-            if used + cost > budget:
-                continue
-            used += cost
-            why = f"called up by the conversation: {m.why}"
-            chosen.append(to_pack_item(r, m.score, why, self._costs.text(r), status=m.standing.status))
-        return chosen
+        fresh = [m for m in candidates if m.record.memory_id not in known]
+        room = budget - self._tokens.count(WAKE_HEADER + "\n")
+        packed = pack_in_order(fresh, room, lambda m: self._costs.line(m.record))
+        return [
+            to_pack_item(
+                m.record,
+                m.score,
+                f"called up by the conversation: {m.why}",
+                self._costs.text(m.record),
+                status=m.standing.status,
+            )
+            for m, _ in packed.items
+        ]
 
     async def delta(self, namespace: str, session_id: str, text: str, known: Collection[str], budget: int) -> WakeDelta:
         started = time.perf_counter()

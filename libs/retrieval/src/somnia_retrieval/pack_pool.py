@@ -94,10 +94,10 @@ class Pool:
         return sorted(self._members, key=lambda p: (-key(p), -p.record.occurred_at.timestamp(), p.record.memory_id))
 
 
-def reason(p: Pooled, about: str) -> str:
+def reason(p: Pooled, about: str, layer: str) -> str:
     """Why a pooled memory is in the pack, in words an agent (and its developer) can check."""
     told = "an event or plan anchored in time" if p.anchored else "what it tells"
-    return f"{told} (salience {p.salience:.2f}), close to {about} (closeness {p.closeness:.2f})"
+    return f"{layer}: {told} (salience {p.salience:.2f}), close to {about} (closeness {p.closeness:.2f})"
 
 
 def closeness(record: MemoryRecord, vector: npt.NDArray[np.float32] | None) -> float:

@@ -28,8 +28,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Protocol
 
 import numpy as np
@@ -93,6 +94,8 @@ class WarmRequest(BaseModel):
 
 
 PITFALLS_HEADER = "### Pitfalls: tried before, and failed"
+# A layer's candidate: the memory, its score, and why it would be in the pack (or how to say so).
+LayerCandidate = tuple[MemoryRecord, float, str | Callable[[], str]]
 # A verdict that makes a memory no longer true (superseded memories are found through the graph too):
 # such a memory stays out of L2-L4. One that is only uncertain or downgraded may stay, with its status.
 NOT_HOLDING = frozenset({"disproven", *WITHDRAWN_STATUSES})
@@ -283,19 +286,19 @@ class WarmPackBuilder:
         )
         about = "the opening" if request.opening.strip() else f"recent topics ({', '.join(topics)})"
         ranked = pool.ranked(predictive)
-        candidates: dict[LayerName, list[tuple[MemoryRecord, float, str]]] = {
+        candidates: dict[LayerName, list[LayerCandidate]] = {
             "L4": [(r, 1.0, "kept from the agent's last pack: still holds") for r in kept]
             + [
                 (r, score, "tried before with these tools or words" if r.kind == "negative" else "mined procedure")
                 for r, score in procedures
             ]
-            + [(p.record, predictive(p), f"stable: {reason(p, about)}") for p in ranked],
+            + [(p.record, predictive(p), partial(reason, p, about, "stable")) for p in ranked],
             "L3": [
                 (r, score, f"dreamt insight near the opening and topics (cosine {score:.2f})") for r, score in insights
             ]
-            + [(p.record, predictive(p), f"domain: {reason(p, about)}") for p in ranked],
+            + [(p.record, predictive(p), partial(reason, p, about, "domain")) for p in ranked],
             # The tools' BM25 hits and the recent sessions are in the pool: ranked with the rest.
-            "L2": [(p.record, predictive(p), f"session: {reason(p, about)}") for p in ranked],
+            "L2": [(p.record, predictive(p), partial(reason, p, about, "session")) for p in ranked],
             "L1": [(r, 0.0, "the conversation's tail") for r in reversed(immediate)],
         }
         # The conversation's tail is what was said, as said; every other layer holds current values only.
@@ -499,7 +502,7 @@ class WarmPackBuilder:
         self,
         name: LayerName,
         budget: int,
-        candidates: Sequence[tuple[MemoryRecord, float, str]],
+        candidates: Sequence[LayerCandidate],
         sources: dict[str, list[str]],
         *,
         carried: int = 0,
@@ -523,7 +526,8 @@ class WarmPackBuilder:
             if used + cost > budget or (is_dreamt and dreamt + cost > dreamt_budget):
                 continue
             seen.add(record.memory_id)
-            chosen.append((record, score, why, cost))
+            # A pooled memory's reason is written only once it is chosen (hundreds are ranked per layer).
+            chosen.append((record, score, why if isinstance(why, str) else why(), cost))
             used += cost
             dreamt += cost if is_dreamt else 0
         if name == "L1":  # a conversation reads in order; the tail was packed newest first
