@@ -133,6 +133,19 @@ async def test_upserting_the_same_id_twice_stores_it_once(store: MemoryStore) ->
     assert await store.keyword_search("a/b/c", "there", 5) == []
 
 
+async def test_a_rewrite_writes_each_record_once_and_every_index_finds_it(store: MemoryStore) -> None:
+    # A retried batch mixes records the failed attempt stored with ones it never reached.
+    await store.upsert([record("m1", "my dog Max loves the beach", unit(1, 0))])
+    retried = [record("m1", "my dog Max loves the beach", unit(1, 0)), record("m2", "disk full again", unit(0, 1))]
+    await store.upsert(retried, rewrite=True)
+    await store.upsert(retried, rewrite=True)
+    assert await store.count("a/b/c") == 2
+    assert [r.memory_id for r in await store.get("a/b/c", ["m1", "m2"])] == ["m1", "m2"]
+    assert [h.record.memory_id for h in await store.keyword_search("a/b/c", "beach", 5)] == ["m1"]
+    assert [h.record.memory_id for h in await store.vector_search("a/b/c", unit(1, 0), k=1)] == ["m1"]
+    assert [r.memory_id for r in await store.scan("a/b/c")] == ["m1", "m2"]
+
+
 async def test_switching_embedders_is_refused_with_a_clear_error(store: MemoryStore) -> None:
     await store.upsert([record("m1", "hi", unit(1, 0))])
     with pytest.raises(EmbedderMismatchError, match="holds vectors from test-embedder"):

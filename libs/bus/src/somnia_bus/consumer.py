@@ -23,7 +23,7 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from somnia_contracts import StreamSpec
 from somnia_telemetry import context_from_headers
 
-from somnia_bus.redelivery import settle_failed
+from somnia_bus.redelivery import num_delivered, settle_failed
 
 E = TypeVar("E")
 
@@ -87,6 +87,11 @@ class Delivery(Generic[E]):
             return int(self.raw.metadata.sequence.stream)
         except Exception:
             return 0
+
+    @property
+    def redelivered(self) -> bool:
+        """JetStream delivered this message before: an earlier attempt may have written part of it."""
+        return num_delivered(self.raw) > 1
 
 
 @dataclass(frozen=True)

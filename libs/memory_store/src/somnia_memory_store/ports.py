@@ -33,8 +33,10 @@ class UpsertError(StoreError):
 
 
 class MemoryStore(Protocol):
-    async def upsert(self, records: Sequence[MemoryRecord]) -> None:
-        """Insert or replace records by memory_id; durable when this returns."""
+    async def upsert(self, records: Sequence[MemoryRecord], *, rewrite: bool = False) -> None:
+        """Insert or replace records by memory_id; durable when this returns. `rewrite=True` is for a
+        retry after a failed attempt: each record is indexed again from scratch, so an object the
+        failure left stored but only partly indexed is repaired instead of skipped as unchanged."""
         ...
 
     async def get(self, namespace: str, memory_ids: Sequence[str]) -> list[MemoryRecord]: ...

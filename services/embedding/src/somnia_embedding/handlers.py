@@ -96,7 +96,7 @@ class TurnBatchHandler:
     async def _commit(self, deliveries: list[Delivery[TurnCaptured]], batch: PreparedBatch) -> None:
         try:
             started = time.perf_counter()
-            result = await self._service.commit(batch)
+            result = await self._service.commit(batch, retry=any(d.redelivered for d in deliveries))
             await self._publish_indexed(deliveries, result)
             for d in deliveries:
                 await d.raw.ack()

@@ -97,10 +97,11 @@ class IndexingService:
         ]
         return PreparedBatch(list(turns), records, embed_start, embed_end)
 
-    async def commit(self, batch: PreparedBatch) -> IndexResult:
-        """Write the batch; when this returns, all of it is durable."""
+    async def commit(self, batch: PreparedBatch, *, retry: bool = False) -> IndexResult:
+        """Write the batch; when this returns, all of it is durable. `retry`: some of it was delivered
+        before, so an earlier attempt may have left records half written: they are written anew."""
         store_start = time.time_ns()
-        await self._store.upsert(batch.records)
+        await self._store.upsert(batch.records, rewrite=retry)
         store_end = time.time_ns()
         ids: dict[tuple[str, str, str], list[str]] = {}
         for record in batch.records:

@@ -27,18 +27,21 @@ class FlakyStore(EmbeddedMemoryStore):
         super().__init__(path)
         self.failures = failures
         self.attempts = 0
+        self.rewritten: set[str] = set()  # memory ids a retried batch asked to have written anew
 
-    async def upsert(self, records: Sequence[MemoryRecord]) -> None:
+    async def upsert(self, records: Sequence[MemoryRecord], *, rewrite: bool = False) -> None:
         self.attempts += 1
         if self.attempts <= self.failures:
             raise OSError("injected: disk unavailable")
-        await super().upsert(records)
+        if rewrite:
+            self.rewritten |= {r.memory_id for r in records}
+        await super().upsert(records, rewrite=rewrite)
 
 
 class HangingStore(EmbeddedMemoryStore):
     """Fault injection: upserts never finish, like a process that froze before its write."""
 
-    async def upsert(self, records: Sequence[MemoryRecord]) -> None:
+    async def upsert(self, records: Sequence[MemoryRecord], *, rewrite: bool = False) -> None:
         await asyncio.Event().wait()
 
 
@@ -85,6 +88,8 @@ async def test_failed_writes_are_retried_until_every_turn_is_stored_once(
         await asyncio.sleep(0.5)  # let any stray redelivery land
         assert await store.count("a/b/c") == 30
         assert store.attempts > 2
+        # The failed batches come back as redeliveries and are rewritten; first deliveries are not.
+        assert 0 < len(store.rewritten) < 30
     finally:
         await app.stop()
     assert await stream_messages(nats_server.url, MEMORY_STREAM.name) == 30  # one memory.indexed per turn

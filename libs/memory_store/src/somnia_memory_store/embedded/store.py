@@ -426,7 +426,9 @@ class EmbeddedMemoryStore:
 
     # -- writes --------------------------------------------------------------------------------
 
-    async def upsert(self, records: Sequence[MemoryRecord]) -> None:
+    async def upsert(self, records: Sequence[MemoryRecord], *, rewrite: bool = False) -> None:
+        # One SQLite transaction writes a record and its indexes together: nothing is ever half
+        # written here, so a rewrite is the same as a plain upsert.
         if records:
             await asyncio.to_thread(self._upsert_sync, records)
 

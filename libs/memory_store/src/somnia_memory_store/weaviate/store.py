@@ -12,15 +12,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import logging
+import time
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
+import httpx
 import numpy as np
 import numpy.typing as npt
 import weaviate
-from weaviate.classes.config import Configure, DataType, Property, Tokenization, VectorDistances
+from weaviate.classes.config import Configure, DataType, Property, StopwordsPreset, Tokenization, VectorDistances
 from weaviate.classes.data import DataObject
 from weaviate.classes.query import Filter, MetadataQuery, Sort
 from weaviate.classes.tenants import Tenant
@@ -30,9 +33,13 @@ from weaviate.exceptions import WeaviateBaseError
 from somnia_memory_store.fusion import relative_score_fusion
 from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
 from somnia_memory_store.ports import EmbedderMismatchError, StoreError, UpsertError
+from somnia_memory_store.weaviate.keywords import index_terms, query_terms
 
 META_ID = uuid.UUID("0b5e2a52-6f0f-4c59-9c3a-7b1d6a1f0e01")
 ID_NAMESPACE = uuid.UUID("2f4b8d1e-59a3-4a3e-8c1d-0f6e9b7a2c44")
+REWRITE_CONCURRENCY = 16  # parallel deletes when a retried batch is rewritten
+CLIENT_RETRY_S = 1.0  # the weaviate client sleeps this long before its first retry of a batch
+log = logging.getLogger(__name__)
 
 PROPERTIES = [
     Property(name="memory_id", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
@@ -48,6 +55,10 @@ PROPERTIES = [
     Property(name="recorded_at", data_type=DataType.DATE),
     Property(name="embedder", data_type=DataType.TEXT, tokenization=Tokenization.FIELD, index_searchable=False),
 ]
+# BM25 reads this one: the text's words stemmed as the embedded store stems them (keywords.py).
+KEYWORDS = Property(
+    name="keywords", data_type=DataType.TEXT, tokenization=Tokenization.WHITESPACE, index_filterable=False
+)
 
 
 P = ParamSpec("P")
@@ -135,6 +146,8 @@ class WeaviateMemoryStore:
         self._ready = False
         self._start_lock = asyncio.Lock()
         self._address = f"{http_host}:{http_port}"
+        self._api_key = api_key
+        self._keyword_property = KEYWORDS.name
 
     async def _connected(self) -> None:
         if self._ready:
@@ -149,14 +162,17 @@ class WeaviateMemoryStore:
                 if not await self._client.collections.exists(self._name):
                     await self._create(
                         self._name,
-                        properties=PROPERTIES,
+                        properties=[*PROPERTIES, KEYWORDS],
                         vector_config=Configure.Vectors.self_provided(
                             vector_index_config=Configure.VectorIndex.hnsw(distance_metric=VectorDistances.COSINE)
                         ),
+                        # The query brings no stop words (keywords.query_terms), and a stem may look like
+                        # one ("ones" -> "on"): Weaviate must not drop any.
+                        inverted_index_config=Configure.inverted_index(stopwords_preset=StopwordsPreset.NONE),
                         multi_tenancy_config=Configure.multi_tenancy(enabled=True, auto_tenant_creation=True),
                     )
-                else:
-                    await self._add_missing_properties()
+                await self._add_missing_properties()
+                await self._check_keyword_index()
                 if not await self._client.collections.exists(self._meta):
                     await self._create(
                         self._meta,
@@ -179,13 +195,41 @@ class WeaviateMemoryStore:
                 raise
 
     async def _add_missing_properties(self) -> None:
-        """A collection made by an older version gains the properties added since (additive only)."""
+        """A collection made by an older version gains the properties added since (additive only), but
+        not `keywords`: its older objects would have none and BM25 would never find them. Such a
+        collection keeps searching its unstemmed `text`."""
         collection = self._client.collections.use(self._name)
         config = await collection.config.get()
         have = {p.name for p in config.properties}
         for prop in PROPERTIES:
             if prop.name not in have:
                 await collection.config.add_property(prop)
+        self._keyword_property = KEYWORDS.name if KEYWORDS.name in have else "text"
+        if self._keyword_property == "text":
+            log.warning(
+                "Weaviate collection %s predates stemmed keywords: its keyword search matches whole words only "
+                "and ranks below the embedded store's; re-import into a new collection to fix it",
+                self._name,
+            )
+
+    async def _check_keyword_index(self) -> None:
+        """Weaviate 1.36's default BM25 index (BlockMax WAND) missed most of the right answers on LoCoMo
+        (keyword recall@10 0.07 against 0.55 with the classic index: docs/backends.md). The server
+        chooses per collection at creation, from its USE_INVERTED_SEARCHABLE setting."""
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        try:
+            async with httpx.AsyncClient(timeout=10.0) as http:
+                response = await http.get(f"http://{self._address}/v1/schema/{self._name}", headers=headers)
+            config = response.json().get("invertedIndexConfig", {})
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("could not read the index settings of Weaviate collection %s: %s", self._name, exc)
+            return
+        if config.get("usingBlockMaxWAND"):
+            log.error(
+                "Weaviate collection %s uses BlockMax WAND for BM25, which loses most keyword matches in this "
+                "Weaviate version: start Weaviate with USE_INVERTED_SEARCHABLE=false and re-create the collection",
+                self._name,
+            )
 
     def _tenant(self, namespace: str) -> Any:
         return self._client.collections.use(self._name).with_tenant(tenant_name(namespace))
@@ -222,7 +266,7 @@ class WeaviateMemoryStore:
             )
 
     @translated
-    async def upsert(self, records: Sequence[MemoryRecord]) -> None:
+    async def upsert(self, records: Sequence[MemoryRecord], *, rewrite: bool = False) -> None:
         if not records:
             return
         embedders = {(r.embedder, int(r.vector.shape[0])) for r in records}
@@ -237,6 +281,8 @@ class WeaviateMemoryStore:
             if not await self._has_tenant(namespace):
                 await self._client.collections.use(self._name).tenants.create([Tenant(name=tenant_name(namespace))])
                 self._tenants.add(tenant_name(namespace))
+            if rewrite:
+                await self._remove_objects(namespace, [r.memory_id for r in group])
             objects = [
                 DataObject(
                     uuid=object_id(r.memory_id),
@@ -254,18 +300,43 @@ class WeaviateMemoryStore:
                         "occurred_at": r.occurred_at,
                         "recorded_at": r.recorded_at,
                         "embedder": r.embedder,
+                        **({KEYWORDS.name: index_terms(r.text)} if self._keyword_property == KEYWORDS.name else {}),
                     },
                 )
                 for r in group
             ]
             try:
+                started = time.monotonic()
                 result = await self._tenant(namespace).data.insert_many(objects)
+                if time.monotonic() - started >= CLIENT_RETRY_S and not rewrite:
+                    # The client retries a batch the server dropped (UNAVAILABLE) by itself, after at
+                    # least a second's sleep; the dropped attempt may have stored objects it never
+                    # indexed, and the retry skipped them as unchanged. Write the batch again from scratch.
+                    log.warning(
+                        "a batch of %d took over %.0f s (retried?): writing it anew", len(group), CLIENT_RETRY_S
+                    )
+                    await self._remove_objects(namespace, [r.memory_id for r in group])
+                    result = await self._tenant(namespace).data.insert_many(objects)
             except WeaviateBaseError as exc:
                 raise StoreError(f"Weaviate at {self._address} refused a batch of {len(objects)}: {exc}") from exc
             for index, error in result.errors.items():
                 failed[group[index].memory_id] = error.message
         if failed:
             raise UpsertError(failed)
+
+    async def _remove_objects(self, namespace: str, memory_ids: Sequence[str]) -> None:
+        """Delete by object id, one request each. Weaviate skips re-indexing an object written again
+        unchanged, so one that a killed node stored but never finished indexing (its filter and BM25
+        entries lost with the WAL's unflushed tail) stays invisible to filters for good unless it is
+        removed and written anew. A filtered `delete_many` would miss exactly those objects."""
+        data = self._tenant(namespace).data
+        gate = asyncio.Semaphore(REWRITE_CONCURRENCY)
+
+        async def remove(memory_id: str) -> None:
+            async with gate:
+                await data.delete_by_id(object_id(memory_id))
+
+        await asyncio.gather(*(remove(i) for i in memory_ids))
 
     def _record(self, obj: Any) -> MemoryRecord:
         p = obj.properties
@@ -372,11 +443,13 @@ class WeaviateMemoryStore:
     async def _keyword_ranked(
         self, namespace: str, query: str, k: int, filter: SearchFilter | None
     ) -> list[tuple[str, float, MemoryRecord]]:
+        if self._keyword_property == KEYWORDS.name:
+            query = query_terms(query)
         if not query.strip():
             return []
         result = await self._tenant(namespace).query.bm25(
             query=query,
-            query_properties=["text"],
+            query_properties=[self._keyword_property],
             limit=k,
             filters=to_filter(filter),
             return_metadata=MetadataQuery(score=True),
