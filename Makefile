@@ -103,8 +103,9 @@ bench-safety: setup backends-install ## what auth and TLS cost, chaos runs (kill
 	$(UV) run --no-sync python benchmarks/chaos_bench.py --backends --rate 60
 	$(UV) run --no-sync python benchmarks/tenant_isolation_bench.py
 
-bench-quality: setup ## quality on ../shared/bench/locomo (not in the repo) and generated histories: recall, warm cache, dreams, changing facts, negative knowledge, growth, promotion to weights
+bench-quality: setup backends-install ## quality on ../shared/bench/locomo (not in the repo) and generated histories: recall (embedded, and Weaviate + Neo4j), warm cache, dreams, changing facts, negative knowledge, growth, promotion to weights
 	$(UV) run --no-sync python benchmarks/locomo_bench.py
+	$(UV) run --no-sync python benchmarks/backend_parity_bench.py
 	$(UV) run --no-sync python benchmarks/warm_cache_bench.py
 	$(UV) run --no-sync python benchmarks/agent_histories.py
 	$(UV) run --no-sync python benchmarks/warm_cache_bench.py --name agents-dev --data benchmarks/results/agent_histories_dev.json
