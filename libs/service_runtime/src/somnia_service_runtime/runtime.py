@@ -13,6 +13,7 @@ from opentelemetry.trace import TracerProvider
 from somnia_grpc_runtime import wait_for_shutdown_signal
 from somnia_telemetry import configure_tracing
 
+from somnia_service_runtime.heap import freeze_after_start
 from somnia_service_runtime.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -39,9 +40,12 @@ async def serve(name: str, create_app: AppFactory[S], settings: S) -> None:
     """Run one service until a shutdown signal; traces go where OTEL_* says, named `name`."""
     app = await build(create_app, settings, configure_tracing(name))
     await app.start()
+    freezing = asyncio.create_task(freeze_after_start(settings.gc_settle_s)) if settings.gc_freeze else None
     try:
         await wait_for_shutdown_signal()
     finally:
+        if freezing is not None:
+            freezing.cancel()
         await app.stop()
 
 

@@ -3,7 +3,7 @@ long a shutdown may take; and, for consumers, how their durable consumers take a
 
 Each service subclasses with its own env prefix (`SOMNIA_GRAPH_SERVICE_`, ...). The shared fields also
 read one machine-wide variable when the service's own is unset, so that one setting moves every service:
-SOMNIA_NATS_URL, SOMNIA_GRPC_HOST (0.0.0.0 in containers) and SOMNIA_METRICS_PORT.
+SOMNIA_NATS_URL, SOMNIA_GRPC_HOST (0.0.0.0 in containers), SOMNIA_METRICS_PORT and SOMNIA_GC_FREEZE.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class ServiceSettings(BaseSettings):
         "health_host": "SOMNIA_GRPC_HOST",
         "host": "SOMNIA_GRPC_HOST",
         "metrics_port": "SOMNIA_METRICS_PORT",
+        "gc_freeze": "SOMNIA_GC_FREEZE",
     }
 
     nats_url: str = "nats://127.0.0.1:14222"
@@ -33,6 +34,10 @@ class ServiceSettings(BaseSettings):
     metrics_port: int = Field(default=0, ge=0, le=65535)
     shutdown_grace_s: float = Field(default=15.0, gt=0, description="work in flight may finish")
     log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error)$")
+    # heap.py: what a service holds for life is kept out of full garbage collections (their pauses
+    # were most of recall's tail latency).
+    gc_freeze: bool = True
+    gc_settle_s: float = Field(default=120.0, ge=0, description="the second freeze, after lazy loads")
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
