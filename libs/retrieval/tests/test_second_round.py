@@ -74,6 +74,23 @@ def test_a_flagged_memory_keeps_its_place_whatever_the_cross_encoder_reads() -> 
     assert float(pool.scores[1]) == pytest.approx(before)
 
 
+def test_the_change_that_flagged_a_memory_keeps_its_place_too() -> None:
+    # "I've stopped going to Ironworks" reads as nothing like "which gym do I go to?" to a cross-encoder,
+    # yet it is the answer to it; it came into the pool as the change, at the changed memory's rank.
+    change = candidate("change", 0.8)
+    change.explains = "old"
+    pool = score_pool(
+        [candidate("chat", 1.0), change, candidate("other", 0.6), candidate("old", 0.5, "retracted")],
+        now=NOW,
+        feedback={},
+        settings=RankingSettings(),
+    )
+    before = float(pool.scores[1])
+    pool.blend_cross([0.0, 0.0, 9.0, 0.0], share=1.0)  # the model reads "other" as the answer
+    assert float(pool.scores[1]) == pytest.approx(before)
+    assert [pool.ordered[i].record.memory_id for i in np.argsort(-pool.scores)][:2] == ["other", "change"]
+
+
 class FakeReranker:
     """A named fake: scores passages by how many of the query's words they contain, or fails or
     stalls as told, to test the wiring without a model."""

@@ -55,6 +55,9 @@ class Candidate:
     # The lower credible bound of the best mined pattern its turn realises (0 without one).
     success: float = 0.0
     standing: Standing = ASSERTED
+    # The memory this one changed, when it came into the pool as that change: it answers for that
+    # memory, so its place follows that memory's, not its own words.
+    explains: str = ""
 
     def reach(self, relevance: float, path: str, *, spread: bool = False) -> None:
         """Another path reached the memory: with `spread`, its share adds to the relevance (spreading

@@ -73,7 +73,8 @@ class ScoredPool:
         """Reorder the head (the first len(cross)) by `share` x the cross-encoder's order plus the rest x
         the pipeline's own, both min-max normalised over the head, mapped back onto the head's score
         range so that nothing below the head can overtake it. A flagged item (stale, withdrawn) keeps its
-        own place: the cross-encoder reads words, not what later knowledge says of them."""
+        own place, and so does the change that flagged it ("I've stopped going there" for a question
+        about the gym): the cross-encoder reads words, not what later knowledge says of them."""
         n = len(cross)
         if n < 2 or share <= 0.0:
             return
@@ -87,7 +88,7 @@ class ScoredPool:
         if spread <= 0.0:
             return  # no order to learn from (all equal, or a score that is not a number)
         said = (read - read.min()) / spread
-        flagged = np.asarray([c.standing.status not in TRUSTED for c in self.ordered[:n]])
+        flagged = np.asarray([c.standing.status not in TRUSTED or bool(c.explains) for c in self.ordered[:n]])
         said = np.where(flagged, base, said)
         self.scores[:n] = low + ((1.0 - share) * base + share * said) * (high - low)
 

@@ -107,7 +107,7 @@ class StandingReader:
         old.paths.append(f"superseded by {supersession.newer_id} ({supersession.reason}; known since {when})")
         relevance = old.relevance
         old.relevance *= 1.0 - self._settings.superseded_penalty
-        _bring(pool, newer, relevance, f"replaces {old.record.memory_id} ({supersession.reason})", filter)
+        _bring(pool, newer, old, relevance, f"replaces {old.record.memory_id} ({supersession.reason})", filter)
 
     def _judged(
         self,
@@ -133,16 +133,21 @@ class StandingReader:
         relevance = old.relevance
         if verdict.status == "current":  # the plan holds now: it answers for what it replaced
             old.relevance *= 1.0 + self._settings.current_boost
-            _bring(pool, cause, relevance, f"made {old.record.memory_id} current ({verdict.reason})", filter)
+            _bring(pool, cause, old, relevance, f"made {old.record.memory_id} current ({verdict.reason})", filter)
             return
         penalty = self._settings.downgraded_penalty if verdict.status in SOFT else self._settings.superseded_penalty
         old.relevance *= 1.0 - penalty
         if verdict.status != "downgraded":
-            _bring(pool, cause, relevance, f"changed {old.record.memory_id}: {verdict.status}", filter)
+            _bring(pool, cause, old, relevance, f"changed {old.record.memory_id}: {verdict.status}", filter)
 
 
 def _bring(
-    pool: dict[str, Candidate], record: MemoryRecord | None, relevance: float, path: str, filter: SearchFilter | None
+    pool: dict[str, Candidate],
+    record: MemoryRecord | None,
+    changed: Candidate,
+    relevance: float,
+    path: str,
+    filter: SearchFilter | None,
 ) -> None:
     """The memory that changed another comes with it, at least as relevant as the changed one was."""
     if record is None:
@@ -154,3 +159,4 @@ def _bring(
         candidate = pool[record.memory_id] = Candidate(record=record, relevance=0.0)
     candidate.relevance = max(candidate.relevance, relevance)
     candidate.paths.append(path)
+    candidate.explains = changed.record.memory_id

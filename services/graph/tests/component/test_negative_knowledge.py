@@ -235,3 +235,25 @@ async def test_a_timeline_comes_in_the_order_it_happened(tmp_path: Path, embedde
     found = texts(await world.recall("Where have I lived, in order?", k=5, timeline=True))
     cities = [c for t in found for c in ("Porto", "Lisbon", "Berlin") if c in t]
     assert cities == ["Porto", "Lisbon", "Berlin"]
+
+
+async def test_a_timeline_keeps_old_values_that_read_like_the_new_ones(tmp_path: Path, embedder: Embedder) -> None:
+    # Values of one attribute read alike, and the old ones are old and replaced: none of that may push
+    # them out of a timeline, whatever ranking does for a question about the present.
+    world = await remember(
+        tmp_path,
+        embedder,
+        [
+            (0, "For context, I work at Acme."),
+            (10, "Work has been busy lately, lots of meetings."),
+            (60, "I started a new job at Globex last month."),
+            (70, "My work laptop died again today."),
+            (120, "I started a new job at Initech in the spring."),
+            (130, "Lunch with the people from work was fun."),
+            (180, "These days I work at Umbrella."),
+            (190, "Work is fine, the commute is long."),
+        ],
+    )
+    found = texts(await world.recall("Which companies have I worked for, in order?", k=5, timeline=True))
+    companies = [c for t in found for c in ("Acme", "Globex", "Initech", "Umbrella") if c in t]
+    assert companies == ["Acme", "Globex", "Initech", "Umbrella"], found
