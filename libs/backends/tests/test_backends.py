@@ -16,6 +16,7 @@ def test_weaviate_environment_is_loopback_keyed_and_module_free(tmp_path: Path) 
     assert env["AUTHENTICATION_APIKEY_ALLOWED_KEYS"] == server.api_key and len(server.api_key) == 32
     assert env["DEFAULT_VECTORIZER_MODULE"] == "none" and env["ENABLE_MODULES"] == ""
     assert env["AUTOSCHEMA_ENABLED"] == "false"
+    assert env["USE_INVERTED_SEARCHABLE"] == "false"  # BlockMax WAND lost most keyword matches
     assert env["CLUSTER_BIND_ADDR"] == "127.0.0.1"
     ports = [
         env[k]

@@ -26,11 +26,10 @@ def test_survivors_are_frozen_and_cycles_already_dead_are_not() -> None:
     cycle.self = cycle  # type: ignore[attr-defined]
     dead = weakref.ref(cycle)
     del cycle
-    frozen = freeze_heap()
-    assert frozen > 0 and gc.get_freeze_count() == frozen
+    assert freeze_heap() > 0
     assert dead() is None  # the collection before the freeze took the unreachable cycle
     # Frozen objects are in no generation the collector walks.
-    assert all(o is not kept for o in gc.get_objects(generation=2))
+    assert all(o is not kept for o in gc.get_objects())
 
 
 def test_a_frozen_object_is_still_freed_when_nothing_refers_to_it() -> None:

@@ -36,7 +36,9 @@ class MemoryStore(Protocol):
     async def upsert(self, records: Sequence[MemoryRecord], *, rewrite: bool = False) -> None:
         """Insert or replace records by memory_id; durable when this returns. `rewrite=True` is for a
         retry after a failed attempt: each record is indexed again from scratch, so an object the
-        failure left stored but only partly indexed is repaired instead of skipped as unchanged."""
+        failure left stored but only partly indexed is repaired instead of skipped as unchanged. On
+        Weaviate that is a delete, then the insert: pass it only when the records can be written again
+        on failure (a redelivered message), since a rewrite that fails in between leaves them deleted."""
         ...
 
     async def get(self, namespace: str, memory_ids: Sequence[str]) -> list[MemoryRecord]: ...

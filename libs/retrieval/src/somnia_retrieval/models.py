@@ -55,8 +55,8 @@ class Candidate:
     # The lower credible bound of the best mined pattern its turn realises (0 without one).
     success: float = 0.0
     standing: Standing = ASSERTED
-    # The memory this one changed, when it came into the pool as that change: it answers for that
-    # memory, so its place follows that memory's, not its own words.
+    # The memory this one changed, when the standing reader brought it in or raised it as that change:
+    # it answers for that memory, so a cross-encoder reading its words does not move it.
     explains: str = ""
 
     def reach(self, relevance: float, path: str, *, spread: bool = False) -> None:

@@ -559,7 +559,8 @@ class WarmPackBuilder:
         while chosen and tokens > budget:
             dropped = 0
             while chosen and dropped < tokens - budget:
-                dropped += chosen.pop(0 if name == "L1" else -1)[3]
+                _, _, _, line_tokens = chosen.pop(0 if name == "L1" else -1)
+                dropped += line_tokens
             rendered = text_of(chosen)
             tokens = self._tokens.count(rendered)
         items = tuple(

@@ -7,8 +7,9 @@ of recall took 75-100 ms, and one came every few warm pack builds: the whole tai
 
 So once the service has started, and again when lazily loaded parts (a model read on first use) are in
 place, what is alive is collected and then frozen: moved to the permanent generation, which the
-collector skips. Frozen objects are still freed when nothing refers to them; only a reference cycle
-among them would be kept, and the collection right before each freeze leaves none.
+collector skips. Frozen objects are still freed when nothing refers to them. A reference cycle among
+them is not: an object alive at a freeze (a request in flight, say) that later dies in a cycle stays.
+That is a bounded, one-time cost of the two freezes, against a pause every few requests.
 """
 
 from __future__ import annotations

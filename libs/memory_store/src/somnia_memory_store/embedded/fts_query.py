@@ -6,22 +6,12 @@ they match nearly every row and only cost time while adding nothing to BM25.
 
 from __future__ import annotations
 
-import re
-
-from somnia_memory_store.stop_words import STOP_WORDS
-
-WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)
+from somnia_memory_store.query_words import query_words
 
 
 def fts_terms(text: str, max_terms: int = 32) -> list[str]:
-    """The meaningful words of text, lower-cased, each once, in order."""
-    terms: list[str] = []
-    for match in WORD.finditer(text.lower()):
-        word = match.group(0).replace("\u2019", "'")
-        word = word.split("'")[0] if word.endswith(("'s", "'t")) else word
-        if word and word not in STOP_WORDS and word not in terms:
-            terms.append(word)
-    return terms[:max_terms]
+    """The meaningful words of text, lower-cased, each once, in order (query_words.py)."""
+    return query_words(text, max_terms)
 
 
 def match_expression(terms: list[str]) -> str:

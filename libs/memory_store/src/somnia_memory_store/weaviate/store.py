@@ -59,6 +59,16 @@ PROPERTIES = [
 KEYWORDS = Property(
     name="keywords", data_type=DataType.TEXT, tokenization=Tokenization.WHITESPACE, index_filterable=False
 )
+# In a collection with `keywords`, nothing searches or filters the text itself: it is not indexed.
+NEW_COLLECTION = [
+    *(
+        Property(name="text", data_type=DataType.TEXT, index_searchable=False, index_filterable=False)
+        if p.name == "text"
+        else p
+        for p in PROPERTIES
+    ),
+    KEYWORDS,
+]
 
 
 P = ParamSpec("P")
@@ -162,7 +172,7 @@ class WeaviateMemoryStore:
                 if not await self._client.collections.exists(self._name):
                     await self._create(
                         self._name,
-                        properties=[*PROPERTIES, KEYWORDS],
+                        properties=NEW_COLLECTION,
                         vector_config=Configure.Vectors.self_provided(
                             vector_index_config=Configure.VectorIndex.hnsw(distance_metric=VectorDistances.COSINE)
                         ),
@@ -220,6 +230,7 @@ class WeaviateMemoryStore:
         try:
             async with httpx.AsyncClient(timeout=10.0) as http:
                 response = await http.get(f"http://{self._address}/v1/schema/{self._name}", headers=headers)
+                response.raise_for_status()
             config = response.json().get("invertedIndexConfig", {})
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("could not read the index settings of Weaviate collection %s: %s", self._name, exc)
@@ -308,15 +319,8 @@ class WeaviateMemoryStore:
             try:
                 started = time.monotonic()
                 result = await self._tenant(namespace).data.insert_many(objects)
-                if time.monotonic() - started >= CLIENT_RETRY_S and not rewrite:
-                    # The client retries a batch the server dropped (UNAVAILABLE) by itself, after at
-                    # least a second's sleep; the dropped attempt may have stored objects it never
-                    # indexed, and the retry skipped them as unchanged. Write the batch again from scratch.
-                    log.warning(
-                        "a batch of %d took over %.0f s (retried?): writing it anew", len(group), CLIENT_RETRY_S
-                    )
-                    await self._remove_objects(namespace, [r.memory_id for r in group])
-                    result = await self._tenant(namespace).data.insert_many(objects)
+                if time.monotonic() - started >= CLIENT_RETRY_S:
+                    await self._repair_unfindable(namespace, group, objects)
             except WeaviateBaseError as exc:
                 raise StoreError(f"Weaviate at {self._address} refused a batch of {len(objects)}: {exc}") from exc
             for index, error in result.errors.items():
@@ -324,11 +328,39 @@ class WeaviateMemoryStore:
         if failed:
             raise UpsertError(failed)
 
+    async def _repair_unfindable(
+        self, namespace: str, group: list[MemoryRecord], objects: list[DataObject[dict[str, object], None]]
+    ) -> None:
+        """The client retries a batch the server dropped (UNAVAILABLE) by itself, after at least a
+        second's sleep, and the dropped attempt may have stored objects it never indexed (the retry then
+        skipped them as unchanged). After a batch that slow, what a lookup by memory id cannot find is
+        written anew; what it finds is left alone, so no caller's record is ever deleted on a guess."""
+        missing = {r.memory_id for r in group} - await self._findable(namespace, [r.memory_id for r in group])
+        if not missing:
+            return
+        log.warning("%d of a batch of %d were stored but not indexed: writing them anew", len(missing), len(group))
+        await self._remove_objects(namespace, sorted(missing))
+        again = [o for r, o in zip(group, objects, strict=True) if r.memory_id in missing]
+        await self._tenant(namespace).data.insert_many(again)
+        still = missing - await self._findable(namespace, sorted(missing))
+        if still:
+            raise StoreError(f"{len(still)} memories stayed unindexed after a rewrite; the batch is retried")
+
+    async def _findable(self, namespace: str, memory_ids: Sequence[str]) -> set[str]:
+        """The ids a lookup by memory id finds (through the property index; no vectors read)."""
+        result = await self._tenant(namespace).query.fetch_objects(
+            filters=Filter.by_property("memory_id").contains_any(list(memory_ids)),
+            limit=len(memory_ids),
+            return_properties=["memory_id"],
+        )
+        return {str(o.properties["memory_id"]) for o in result.objects}
+
     async def _remove_objects(self, namespace: str, memory_ids: Sequence[str]) -> None:
         """Delete by object id, one request each. Weaviate skips re-indexing an object written again
         unchanged, so one that a killed node stored but never finished indexing (its filter and BM25
         entries lost with the WAL's unflushed tail) stays invisible to filters for good unless it is
-        removed and written anew. A filtered `delete_many` would miss exactly those objects."""
+        removed and written anew. A filtered `delete_many` would miss exactly those objects. A failed
+        delete cancels the others before the error leaves: none may land after the retry's insert."""
         data = self._tenant(namespace).data
         gate = asyncio.Semaphore(REWRITE_CONCURRENCY)
 
@@ -336,7 +368,13 @@ class WeaviateMemoryStore:
             async with gate:
                 await data.delete_by_id(object_id(memory_id))
 
-        await asyncio.gather(*(remove(i) for i in memory_ids))
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                for memory_id in memory_ids:
+                    tasks.create_task(remove(memory_id))
+        except ExceptionGroup as failures:
+            first = failures.exceptions[0]
+            raise StoreError(f"Weaviate at {self._address} failed a delete before a rewrite: {first}") from failures
 
     def _record(self, obj: Any) -> MemoryRecord:
         p = obj.properties
