@@ -52,26 +52,19 @@ SYSTEMS = ("Recall API", "hybrid only")
 Sums = dict[str, dict[str, dict[str, dict[int, list[float]]]]]
 
 
-def cluster_env(tmp: Path, stack: ExitStack) -> dict[str, str]:
+def start_cluster(tmp: Path, stack: ExitStack) -> dict[str, str]:
+    """Weaviate and Neo4j on loopback, stopped with `stack`; returns the settings that point at them."""
     weaviate = WeaviateServer(tmp / "weaviate").start()
     stack.callback(weaviate.stop)
     neo4j = Neo4jServer(tmp / "neo4j").start()
     stack.callback(neo4j.stop)
-    return {
-        "SOMNIA_STORE_KIND": "weaviate",
-        "SOMNIA_STORE_WEAVIATE_HTTP_PORT": str(weaviate.http_port),
-        "SOMNIA_STORE_WEAVIATE_GRPC_PORT": str(weaviate.grpc_port),
-        "SOMNIA_STORE_WEAVIATE_API_KEY": weaviate.api_key,
-        "SOMNIA_GRAPH_KIND": "neo4j",
-        "SOMNIA_GRAPH_NEO4J_URI": neo4j.uri,
-        "SOMNIA_GRAPH_NEO4J_PASSWORD": neo4j.password,
-    }
+    return skeleton.cluster_env(weaviate, neo4j)
 
 
 def run_path(path: str, conversations: list[dict[str, Any]], sums: Sums) -> float:
     """One `somnia up` on one path: import, wait until linked, ask; returns the import seconds."""
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        env = cluster_env(Path(tmp), stack) if path != "embedded" else {}
+        env = start_cluster(Path(tmp), stack) if path != "embedded" else {}
         saved = {k: os.environ.get(k) for k in env}
         try:
             supervisor, settings = skeleton.start_somnia(Path(tmp) / "home", env)

@@ -41,7 +41,7 @@ from typing import Any
 import grpc
 from rich.console import Console
 from rich.table import Table
-from skeleton_bench import start_somnia
+from skeleton_bench import cluster_env, start_somnia
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia_auth import open_channel, read_local_key
 from somnia_backends import Neo4jServer, WeaviateServer
@@ -277,15 +277,7 @@ def main() -> None:
             weaviate = WeaviateServer(Path(tmp) / "weaviate").start()
             neo4j = Neo4jServer(Path(tmp) / "neo4j").start()
             backends = {"weaviate": weaviate, "neo4j": neo4j}
-            env = {
-                "SOMNIA_STORE_KIND": "weaviate",
-                "SOMNIA_STORE_WEAVIATE_HTTP_PORT": str(weaviate.http_port),
-                "SOMNIA_STORE_WEAVIATE_GRPC_PORT": str(weaviate.grpc_port),
-                "SOMNIA_STORE_WEAVIATE_API_KEY": weaviate.api_key,
-                "SOMNIA_GRAPH_KIND": "neo4j",
-                "SOMNIA_GRAPH_NEO4J_URI": neo4j.uri,
-                "SOMNIA_GRAPH_NEO4J_PASSWORD": neo4j.password,
-            }
+            env = cluster_env(weaviate, neo4j)
         try:
             supervisor, settings = start_somnia(home, env)
         except Exception:

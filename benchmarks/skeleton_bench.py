@@ -44,6 +44,7 @@ from rich.table import Table
 from somnia.capture.v1 import capture_pb2, capture_pb2_grpc
 from somnia.recall.v1 import recall_pb2, recall_pb2_grpc
 from somnia_auth import open_aio_channel, read_local_key
+from somnia_backends import Neo4jServer, WeaviateServer
 from somnia_cli.nats_users import OPERATOR, nats_url
 from somnia_cli.settings import CliSettings
 from somnia_cli.supervisor import Supervisor, check_health
@@ -70,6 +71,19 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cluster_env(weaviate: WeaviateServer, neo4j: Neo4jServer) -> dict[str, str]:
+    """The settings that put every service of `somnia up` on this Weaviate and this Neo4j."""
+    return {
+        "SOMNIA_STORE_KIND": "weaviate",
+        "SOMNIA_STORE_WEAVIATE_HTTP_PORT": str(weaviate.http_port),
+        "SOMNIA_STORE_WEAVIATE_GRPC_PORT": str(weaviate.grpc_port),
+        "SOMNIA_STORE_WEAVIATE_API_KEY": weaviate.api_key,
+        "SOMNIA_GRAPH_KIND": "neo4j",
+        "SOMNIA_GRAPH_NEO4J_URI": neo4j.uri,
+        "SOMNIA_GRAPH_NEO4J_PASSWORD": neo4j.password,
+    }
 
 
 def start_somnia(home: Path, env: dict[str, str] | None = None) -> tuple[Supervisor, CliSettings]:

@@ -6,11 +6,26 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from somnia_memory_store import MemoryStore
 
 StoreFactory = Callable[[], MemoryStore]
+
+
+def weaviate_store(server: Any, collection: str) -> Any:
+    """A client of the test run's Weaviate on `collection` (a new name is a new, empty store)."""
+    from somnia_memory_store.weaviate.store import WeaviateMemoryStore
+
+    return WeaviateMemoryStore(
+        http_host=server.host,
+        http_port=server.http_port,
+        grpc_host=server.host,
+        grpc_port=server.grpc_port,
+        collection=collection,
+        api_key=server.api_key,
+    )
 
 
 @pytest.fixture(params=["embedded", "weaviate"])
@@ -24,22 +39,11 @@ async def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Async
             opened.append(EmbeddedMemoryStore(tmp_path / "memories.sqlite3"))
             return opened[-1]
     else:
-        from somnia_memory_store.weaviate.store import WeaviateMemoryStore
-
         server = request.getfixturevalue("weaviate_server")
         collection = f"Test{uuid.uuid4().hex[:12]}"
 
         def factory() -> MemoryStore:
-            opened.append(
-                WeaviateMemoryStore(
-                    http_host=server.host,
-                    http_port=server.http_port,
-                    grpc_host=server.host,
-                    grpc_port=server.grpc_port,
-                    collection=collection,
-                    api_key=server.api_key,
-                )
-            )
+            opened.append(weaviate_store(server, collection))
             return opened[-1]
 
     yield factory

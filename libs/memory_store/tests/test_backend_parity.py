@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from somnia_memory_store import MemoryRecord, MemoryStore
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
-from somnia_memory_store.weaviate.store import WeaviateMemoryStore
+
+from .conftest import weaviate_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "bench" / "locomo" / "locomo_dev.json"
@@ -63,14 +64,7 @@ async def test_weaviate_and_the_embedded_store_find_the_same_evidence(
     ]  # fmt: skip
     stores: dict[str, MemoryStore] = {
         "embedded": EmbeddedMemoryStore(tmp_path / "memories.sqlite3"),
-        "weaviate": WeaviateMemoryStore(
-            http_host=weaviate_server.host,
-            http_port=weaviate_server.http_port,
-            grpc_host=weaviate_server.host,
-            grpc_port=weaviate_server.grpc_port,
-            collection=f"Parity{uuid.uuid4().hex[:8]}",
-            api_key=weaviate_server.api_key,
-        ),
+        "weaviate": weaviate_store(weaviate_server, f"Parity{uuid.uuid4().hex[:8]}"),
     }
     questions = [(qa["question"], set(DIA_ID.findall(" ".join(map(str, qa["evidence"]))))) for qa in conversation["qa"]]
     questions = [(q, evidence) for q, evidence in questions if evidence]

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 from somnia_memory_store import MemoryRecord, StoreError
-from somnia_memory_store.weaviate import store as weaviate_store
-from somnia_memory_store.weaviate.store import WeaviateMemoryStore
+from somnia_memory_store.weaviate import store as store_module
+
+from .conftest import weaviate_store
 
 pytestmark = [pytest.mark.integration]
 NS = "repair/agent/user"
@@ -30,21 +31,14 @@ def record(i: int) -> MemoryRecord:
 
 @pytest.fixture
 async def store(weaviate_server: Any) -> Any:
-    opened = WeaviateMemoryStore(
-        http_host=weaviate_server.host,
-        http_port=weaviate_server.http_port,
-        grpc_host=weaviate_server.host,
-        grpc_port=weaviate_server.grpc_port,
-        collection=f"Repair{uuid.uuid4().hex[:8]}",
-        api_key=weaviate_server.api_key,
-    )
+    opened = weaviate_store(weaviate_server, f"Repair{uuid.uuid4().hex[:8]}")
     yield opened
     await opened.aclose()
 
 
 def slow_inserts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every batch counts as slow as one the client retried."""
-    monkeypatch.setattr(weaviate_store, "CLIENT_RETRY_S", 0.0)
+    monkeypatch.setattr(store_module, "CLIENT_RETRY_S", 0.0)
 
 
 async def test_a_slow_batch_rewrites_only_what_a_lookup_misses(store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
