@@ -33,7 +33,8 @@ SAID = (
     r"(?:(?:what|everything|anything|all|the stuff|the things?) (?:that )?i(?:'ve)? (?:just |previously |earlier )?"
     r"(?:said|told you|mentioned|wrote|shared|put|noted|gave you)|"
     r"what you know|what you have|what you've got|that thing i said|the thing i said|my notes?|the info|"
-    r"(?:anything|everything|whatever) you (?:have|know|remember|stored|kept|noted)|"
+    r"(?:everything|anything|all|nothing|none)(?: of what)?(?: i (?:said|told you|mentioned))?|"
+    r"(?:anything|everything|whatever) you (?:have|know|remember|stored|kept|noted)(?: down)?|"
     r"the (?:part|bit|thing|stuff|note|info(?:rmation)?|detail|line|comment)s?(?: i (?:said|gave|mentioned))?|"
     r"my (?:earlier |last |previous )?(?:comment|message|note|point|remark)s?)"
 )
@@ -47,16 +48,20 @@ TOPIC_REF = re.compile(
 # Words that withdraw what they point at: asking for it not to be kept, taking it back, or judging it.
 ERASING = (
     r"\b(?:forget|delete|erase|remove|wipe|purge|discard|(?:don'?t|do not|no need to) "
-    r"(?:keep|remember|store|save|record|note|log|hold on to)|stop (?:remembering|storing|keeping|tracking|noting))\b"
+    r"(?:keep|remember|store|save|record|note|log|hold on to|write (?:that|this|it) down|write down)|"
+    r"stop (?:remembering|storing|keeping(?: track of)?|tracking|noting)|throw away|throw out|bin|toss|chuck|"
+    r"clear out|cross out|cross off|get rid of)\b"
 )
 TAKING_BACK = (
     r"\b(?:strike|scratch|disregard|ignore|cancel|undo|retract|withdraw|withdrawn|take (?:that |it )?back|unsay|"
-    r"unlearn|scrap|never ?mind|pay no attention to|drop|void|null and void|pretend i never)\b"
+    r"unlearn|scrap|never ?mind|pay no attention to|drop|void|null and void|pretend i never|"
+    r"pretend i (?:didn'?t|did not) (?:say|mention)|let me take (?:that|it) back|forget i said anything)\b"
 )
 JUDGED = (
     r"\b(?:outdated|out of date|old news|stale|obsolete|wrong|incorrect|untrue|not true|false|not right|"
     r"not correct|not accurate|not the case|invalid|a mistake|nonsense|"
     r"no longer (?:true|holds?|applies|the case|accurate|right|correct|valid|current|relevant)|"
+    r"(?:holds?|applies|stands) any ?more|(?:none|nothing) of (?:that|it|this) (?:is|was) (?:true|right|correct)|"
     r"(?:doesn'?t|does not|won'?t) (?:apply|hold|stand)|not (?:true|valid|current|right|relevant) any ?more|"
     r"(?:isn'?t|aren'?t|wasn'?t|weren'?t) (?:accurate|true|right|correct|valid|current|relevant|the case)|"
     r"inaccurate|misinformation|wrong info(?:rmation)?|no longer (?:applies|holds|stands)|doesn'?t apply)\b"
@@ -98,7 +103,7 @@ STOPPED: tuple[re.Pattern[str], ...] = (
     # "remove the gym from your memory"
     re.compile(
         r"\b(?:remove|delete|erase|drop|wipe|take|strike|clear) (?P<topic>[a-z][^.,;!?:]*?) "
-        r"(?:from|out of|off) (?:your |my |the )?(?:memory|notes|records|list)"
+        r"(?:from|out of|off) (?:your |my |the )?(?:memory|notes|records?|list|file|history)"
     ),
     re.compile(r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are) (?:over|finished|done|history)\b"),
     # "the gym membership lapsed", "the book club has wound down"
@@ -114,6 +119,7 @@ STOPPED: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b(?:i'?m|i am|we'?re|we are) no longer {ENDED}{UNTIL}"),
     re.compile(rf"\b(?:i|we) (?:don'?t|do not) {ENDED} any ?more\b"),
     re.compile(rf"\b(?:i|we) no longer {ENDED}{UNTIL}"),
+    re.compile(rf"(?:^|[:.,;!?]\s*)no longer (?P<topic>[a-z]+ing\b[^.,;!?:]*?){UNTIL}"),
 )
 TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\bnever ?mind (?:about )?{TOPIC}"),
@@ -144,6 +150,12 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
         r"(?:withdrawn|void|deleted|cancel+ed|retracted|gone)"
     ),
     re.compile(rf"\bnever (?:said|mentioned|told you)(?: anything)? (?:about|regarding) {TOPIC}"),
+    re.compile(rf"\bpretend i never (?:brought up|raised|talked about|said anything about|mentioned) {TOPIC}"),
+    # "unlearn the landlord detail", "drop the budget info"
+    re.compile(
+        r"\b(?:unlearn|forget|delete|erase|drop|scrap|ignore|disregard|strike|remove|bin) the (?P<topic>[^.,;!?]+?) "
+        r"(?:detail|info|information|bit|part|note|stuff|thing|entry|record)s?\b"
+    ),
     re.compile(
         r"\b(?:unlearn|forget) (?:everything|anything|all|the (?:thing|stuff|bit|part)s?) "
         rf"(?:about|regarding|on) {TOPIC}"
@@ -173,7 +185,9 @@ BACK_RETRACTIONS: tuple[re.Pattern[str], ...] = (
         r"\b(?:that'?s|that is|this is|it'?s|that was|this was|that one'?s) "
         rf"(?:now |actually |all |totally |completely )?{JUDGED}"
     ),
-    re.compile(r"\b(?:i take (?:that|it) back|i misspoke|my mistake|my bad)\b"),
+    re.compile(r"\b(?:(?:i|let me|i'?ll|i want to|i'?d like to) take (?:that|it) back|i misspoke|my mistake|my bad)\b"),
+    re.compile(r"\b(?:don'?t|do not|no need to) (?:write|note|jot|put) (?:that|this|it) down\b"),
+    re.compile(r"\bforget (?:i (?:ever )?(?:said|mentioned)) (?:anything|that|it)\b"),
     re.compile(r"(?:^|: )never ?mind[.!]*$"),
     # "Wrong, sorry.", "Nope, not true.", "Sorry, wrong info."
     re.compile(rf"^(?:(?:sorry|nope|no|hmm|oops|wait|actually|correction)[,:!]?\s+)*{JUDGED}[,.!]*(?:\s+sorry)?[.!]*$"),
@@ -195,6 +209,9 @@ class Retraction:
 NEGATED = re.compile(
     r"\b(?:never|won'?t|will not|can'?t|cannot|couldn'?t|didn'?t|wouldn'?t|don'?t|do not|not) (?:ever )?"
     r"(?:forget|ignore|disregard|drop|delete|erase|remove|quit|stop|give up)\b"
+    # "forget about the meeting for a second", and an assistant's "okay, I'll forget that"
+    r"|\b(?:forget|ignore) (?:about )?[^.;!?]*\bfor (?:a|one) (?:second|moment|minute|bit)\b"
+    r"|\b(?:i'?ll|i will|i'?m going to) (?:forget|delete|remove|erase|ignore|disregard|drop) (?:that|it|this)\b"
 )
 
 
@@ -266,7 +283,8 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\bbecause\s+(?P<condition>{CLAUSE})"),
     re.compile(rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\bsince\s+(?!{NOT_A_REASON})(?!{PAST_SOON})(?P<condition>{CLAUSE})"),
     re.compile(
-        rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because of|due to|owing to|on account of|thanks to)\s+"
+        rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because of|due to|owing to|on account of|thanks to|seeing as|"
+        r"seeing that|on the basis that|in light of the fact that|now that|given the fact that|considering)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
     # "because the bridge is closed, I take the ferry"; "since my knee is bad, I swim"; "given that ..., ..."
@@ -277,10 +295,12 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
         rf"{LEAD}(?P<then>{CLAUSE}?)\s*,?\s*\b(?:contingent on|conditional on|dependent on|subject to|given that|"
         rf"purely for|only for|just for)\s+(?P<condition>{CLAUSE})"
     ),
-    # "my rent is low, hence I can afford the car"
+    # "my rent is low, hence I can afford the car"; "the office is close, so I cycle"
     re.compile(
-        rf"{LEAD}(?P<condition>[^.;!?]+?),?\s+(?:hence|therefore|thus|that'?s why|which means)\s+(?P<then>{CLAUSE})"
+        rf"{LEAD}(?P<condition>[^.;!?]+?),?\s+(?:hence|therefore|thus|that'?s why|which means|which is why|"
+        rf"so that'?s why|and so)\s+(?P<then>{CLAUSE})"
     ),
+    re.compile(rf"{LEAD}(?P<condition>[^.;!?]+?),\s+so\s+(?P<then>{SUBJECT}{CLAUSE})"),
     # "the audit requirement is the only reason we use Kafka"
     re.compile(
         rf"{LEAD}(?P<condition>[^.;!?]+?) (?:is|are) the (?:only |main |sole )?reason (?:why |that )?(?P<then>{CLAUSE})"
@@ -292,7 +312,28 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     ),
     # "the only reason I go to Ironworks is (that) it's near my flat"
     re.compile(
-        rf"\bthe (?:only|main|sole) reason (?:why )?(?P<then>{CLAUSE}?) is (?:that |because )?(?P<condition>{CLAUSE})"
+        rf"\bthe (?:only|main|sole|whole|real|one) reason (?:why )?(?P<then>{CLAUSE}?) is (?:that |because )?"
+        rf"(?P<condition>{CLAUSE})"
+    ),
+    # "the office is close. That's the only reason I cycle", "... that's why I cycle"
+    re.compile(
+        rf"{LEAD}(?P<condition>[^.;!?]+?)[.;]\s*(?:that'?s|that is|this is) "
+        rf"(?:the (?:only |main |whole |sole )?reason|why)(?: why| that)?\s+(?P<then>{CLAUSE})"
+    ),
+    # "I cycle - the office is close, that's why", "I cycle. The reason: the office is close."
+    re.compile(rf"{LEAD}(?P<then>[^.;!?]+?)\s+[-\u2013\u2014]\s+(?P<condition>[^.;!?]+?),?\s+that'?s why\b"),
+    re.compile(
+        rf"{LEAD}(?P<then>[^.;!?]+?)[.;:]\s*the (?:only |main )?reason(?: is)?:?\s+(?:that\s+)?(?P<condition>{CLAUSE})"
+    ),
+    # "if it weren't for the office being close, I wouldn't cycle"
+    re.compile(
+        r"\bif it (?:weren'?t|wasn'?t|were not|was not) for (?:the fact that )?"
+        rf"(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"
+    ),
+    # "I cycle, and that's tied to the fact that the office is close"
+    re.compile(
+        rf"{LEAD}(?P<then>{CLAUSE}?),?\s+(?:and )?(?:that'?s |that is |which is |it'?s |it is )?"
+        rf"(?:tied|linked|down|owed) to (?:the fact that )?(?P<condition>{CLAUSE})"
     ),
     # "as long as I'm on this team, I keep the early shift"
     re.compile(rf"\b{BOUND}\s+(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
@@ -338,6 +379,24 @@ REPLACES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b{WHEN}\s+(?P<condition>[^,:;.!?]+):\s*(?:the \w+ is(?: that)?\s+)?(?P<then>[^.;!?]+)"),
     # the same without the comma: "once we switch to Postgres we'll drop the scripts"
     re.compile(rf"\b{WHEN}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>{SUBJECT}[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
+    # "my plan if the bridge closes is to take the ferry"
+    re.compile(
+        r"\b(?:my|our|the) (?:plan|idea|backup|fallback|contingency)(?: \w+)? (?:if|for when|in case|should|once|when) "
+        rf"(?P<condition>[^,;.!?]+?) is (?:that |to )?(?P<then>{CLAUSE})"
+    ),
+    # "the bridge closes? then I take the ferry"; "say the bridge closes - then I take the ferry"
+    re.compile(rf"(?:^|[.;!]\s*)(?P<condition>[^.;!?]+)\?\s*then,?\s+(?P<then>{CLAUSE})"),
+    re.compile(
+        rf"\b(?:say|suppose|imagine)\s+(?P<condition>[^,;.!?]+?)\s*[-\u2013\u2014,:]\s*(?:then\s+)?"
+        rf"(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"
+    ),
+    re.compile(rf"\bdepending on (?:whether|if) (?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
+    # "if the bridge closes then I take the ferry"
+    re.compile(rf"\b(?:if|once|when|should)\s+(?P<condition>[^,:;.!?]+?)\s+then\s+(?P<then>{CLAUSE})"),
+    # "worst case, the bridge closes, and then I take the ferry"
+    re.compile(
+        rf"\b(?:worst case|failing that|if not)[,:]?\s+(?P<condition>[^,:;.!?]+),\s*(?:and )?then\s+(?P<then>{CLAUSE})"
+    ),
     # "losing the contract would mean we cut the team"
     re.compile(rf"{LEAD}(?P<condition>[^.;!?]+?) would mean (?:that )?(?P<then>{CLAUSE})"),
     # "we'll migrate to Postgres, but only after the audit closes"
@@ -352,7 +411,8 @@ REPLACES: tuple[re.Pattern[str], ...] = (
     ),
     # "I'd take the train instead if I changed jobs"
     re.compile(
-        rf"{LEAD}(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*?)\s*,?\s*\b(?:if|once|when|should|as soon as|in case)\s+"
+        rf"{LEAD}(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*?)\s*,?\s*\b(?:if|once|when|should|as soon as|in case|assuming|"
+        r"supposing|provided|in the event(?: that)?|if and when)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
 )
@@ -381,6 +441,14 @@ class Condition:
 STORY = re.compile(r"\b(?:was|were|had been|used to|back then|as a kid|growing up)\b")
 # "we'd go through the fields": would of a past habit, not of a plan.
 HABIT = re.compile(r"\b(?:used to|back then|as kids?|growing up|when i was|when we were)\b")
+# What followed, told as one past event ("we rolled back because ...", "once the tests passed, we merged it")
+# or as what would have been ("I would have called"): a story, not something that rests on a condition now.
+PAST_EVENT = re.compile(
+    r"^(?:i|we|he|she|they|it|you|the \w+|our \w+|my \w+)\s+(?:just |then |finally |already |only )?"
+    r"(?:\w+ed|was|were|had|did|got|went|came|broke|chose|made|took|lost|ran|fell|bought|sold|said|told|forgot|"
+    r"woke|slept|spent|wrote|won|began|drove|flew|gave|kept|met|paid|saw|sent|stood|thought|understood)\b"
+    r"|\b(?:would|could|should|might)(?: not|n'?t)? have\b|\b(?:i|we|you|he|she|they)'d have\b"
+)
 
 
 @lru_cache(maxsize=CACHED_TEXTS)
@@ -394,9 +462,13 @@ def condition_of(text: str) -> Condition | None:
             if found is not None:
                 condition = found["condition"].strip(" ,").replace(DOT, ".")
                 then = found["then"].strip(" ,").replace(DOT, ".")
-                if STORY.search(condition) or (kind == "replaces_if" and HABIT.search(said)):
+                if (
+                    STORY.search(condition)
+                    or PAST_EVENT.search(then.lower())
+                    or (kind == "replaces_if" and HABIT.search(said))
+                ):
                     continue
-                if condition and then:
+                if condition and then not in {"it", "that", "this"}:  # "it depends on the traffic"
                     return Condition("replaces_if" if kind == "replaces_if" else "depends_on", condition[:300], then)
     return None
 
