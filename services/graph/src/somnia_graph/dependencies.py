@@ -224,7 +224,7 @@ class DependencyTracker:
                 if d.kind != "depends_on" or d.memory_id in reached:
                     continue
                 if d.upstream_id in said_keys or any(
-                    telling(shared(frozenset(d.keys), k)) and overlap(frozenset(d.keys), k) >= self._match_overlap
+                    telling(shared(frozenset(d.keys), k)) and _either_way(frozenset(d.keys), k) >= self._match_overlap
                     for k in said_keys.values()
                 ):
                     reached[d.memory_id] = (d, hops)
@@ -249,3 +249,9 @@ class DependencyTracker:
             recorded_at=cause.recorded_at,
             changed_at=cause.occurred_at,
         )
+
+
+def _either_way(keys: frozenset[str], other: frozenset[str]) -> float:
+    """How much two statements share, as a share of the shorter: "the pinned release never got that bug
+    fixed" rests on "we pin boto3 to an old release" although most of its own words are about the bug."""
+    return max(overlap(keys, other), overlap(other, keys))
