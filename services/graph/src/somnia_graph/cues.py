@@ -49,19 +49,23 @@ TOPIC_REF = re.compile(
 ERASING = (
     r"\b(?:forget|delete|erase|remove|wipe|purge|discard|(?:don'?t|do not|no need to) "
     r"(?:keep|remember|store|save|record|note|log|hold on to|write (?:that|this|it) down|write down)|"
+    r"(?:rather|prefer) you (?:didn'?t|did not|don'?t) (?:keep|remember|store|save|record)|"
+    r"(?:hold off on|don'?t bother|do not bother) (?:remembering|keeping|storing|saving|recording)|"
     r"stop (?:remembering|storing|keeping(?: track of)?|tracking|noting)|throw away|throw out|bin|toss|chuck|"
     r"clear out|cross out|cross off|get rid of)\b"
 )
 TAKING_BACK = (
     r"\b(?:strike|scratch|disregard|ignore|cancel|undo|retract|withdraw|withdrawn|take (?:that |it )?back|unsay|"
     r"unlearn|scrap|never ?mind|pay no attention to|drop|void|null and void|pretend i never|"
-    r"pretend i (?:didn'?t|did not) (?:say|mention)|let me take (?:that|it) back|forget i said anything)\b"
+    r"pretend i (?:didn'?t|did not) (?:say|mention)|let me take (?:that|it) back|forget i said anything|unsee)\b"
 )
 JUDGED = (
     r"\b(?:outdated|out of date|old news|stale|obsolete|wrong|incorrect|untrue|not true|false|not right|"
     r"not correct|not accurate|not the case|invalid|a mistake|nonsense|"
     r"no longer (?:true|holds?|applies|the case|accurate|right|correct|valid|current|relevant)|"
     r"(?:holds?|applies|stands) any ?more|(?:none|nothing) of (?:that|it|this) (?:is|was) (?:true|right|correct)|"
+    r"(?:it|that|this)(?:'s| has| is)? (?:all |totally |completely )?changed|no longer a thing|"
+    r"not a thing any ?more|off the table|"
     r"(?:doesn'?t|does not|won'?t) (?:apply|hold|stand)|not (?:true|valid|current|right|relevant) any ?more|"
     r"(?:isn'?t|aren'?t|wasn'?t|weren'?t) (?:accurate|true|right|correct|valid|current|relevant|the case)|"
     r"inaccurate|misinformation|wrong info(?:rmation)?|no longer (?:applies|holds|stands)|doesn'?t apply)\b"
@@ -102,7 +106,7 @@ STOPPED: tuple[re.Pattern[str], ...] = (
     ),
     # "remove the gym from your memory"
     re.compile(
-        r"\b(?:remove|delete|erase|drop|wipe|take|strike|clear) (?P<topic>[a-z][^.,;!?:]*?) "
+        r"\b(?:remove|delete|erase|drop|wipe|take|strike|clear|scrub) (?P<topic>[a-z][^.,;!?:]*?) "
         r"(?:from|out of|off) (?:your |my |the )?(?:memory|notes|records?|list|file|history)"
     ),
     re.compile(r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are) (?:over|finished|done|history)\b"),
@@ -143,7 +147,10 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
         rf"[^.;!?]*(?:{TAKING_BACK}|{ERASING}|{JUDGED})"
     ),
     # "the landlord info? outdated."
-    re.compile(rf"(?:^|[.;!]\s*)(?P<topic>(?:the|my|our)\b[^.,;!?:]*?)\?\s*(?:{JUDGED}|{TAKING_BACK}|{ERASING})"),
+    re.compile(
+        rf"(?:^|[.;!]\s*)(?P<topic>(?:the|my|our)\b[^.,;!?:]*?)\?\s*(?:{JUDGED}|{TAKING_BACK}|{ERASING}|"
+        r"(?:done|finished) with (?:that|it))"
+    ),
     # "consider the note about my sister withdrawn", "pretend I never said anything about the car"
     re.compile(
         r"\bconsider (?:the |my )?(?:note |bit |part |comment |info )?(?:about |on )?(?P<topic>[^.,;!?]+?) "
@@ -170,7 +177,21 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     re.compile(
         rf"\bcorrection (?:on|about|to|re|regarding) (?P<topic>[^:,.;!?]+)[:,]?[^.;!?]*(?:{TAKING_BACK}|{ERASING})"
     ),
-    re.compile(rf"(?:{ERASING}) (?P<topic>(?:my|the|our) [^.,;!?]+)"),
+    # "purge anything related to my sleep schedule", "disregard my sleep schedule"
+    re.compile(
+        rf"(?:{ERASING}|\bdisregard|\bunsee) (?:(?:anything|everything|all)\s?)?"
+        r"(?:(?:related to|about|regarding|concerning|on) )?"
+        r"(?P<topic>(?:my|the|our) [^.,;!?]+?)(?=\s+(?:from|off|out of) (?:your|my|the)\b|\s*[.,;!?]|$)"
+    ),
+    # "ignore my sleep schedule, that's all changed now"
+    re.compile(
+        rf"(?:{TAKING_BACK}|\blet go of) (?P<topic>(?:my|the|our) [^.,;!?]+?)\s*[,;:\u2013\u2014-]+\s*[^.;!?]*{JUDGED}"
+    ),
+    re.compile(
+        r"\b(?:don'?t|do not) (?:count|rely) on what i (?:said|told you|mentioned|wrote) (?:about|regarding|on) "
+        rf"{TOPIC}"
+    ),
+    re.compile(r"\breset what you (?:know|have|remember) (?:about|on|regarding) (?P<topic>[^.,;!?]+)"),
     re.compile(r"\b(?:forget|ignore|disregard) about (?P<topic>[^.,;!?]+)"),
 )
 # What points back at the statement just before ("don't keep that", "that's wrong").
@@ -208,7 +229,7 @@ class Retraction:
 # "I'll never forget that day", "don't forget the milk": the opposite of taking something back.
 NEGATED = re.compile(
     r"\b(?:never|won'?t|will not|can'?t|cannot|couldn'?t|didn'?t|wouldn'?t|don'?t|do not|not) (?:ever )?"
-    r"(?:forget|ignore|disregard|drop|delete|erase|remove|quit|stop|give up)\b"
+    r"(?:forget|ignore|disregard|drop|delete|erase|remove|quit|stop|give up|unsee)\b"
     # "forget about the meeting for a second", and an assistant's "okay, I'll forget that"
     r"|\b(?:forget|ignore) (?:about )?[^.;!?]*\bfor (?:a|one) (?:second|moment|minute|bit)\b"
     r"|\b(?:i'?ll|i will|i'?m going to) (?:forget|delete|remove|erase|ignore|disregard|drop) (?:that|it|this)\b"
@@ -284,6 +305,7 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\bsince\s+(?!{NOT_A_REASON})(?!{PAST_SOON})(?P<condition>{CLAUSE})"),
     re.compile(
         rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because of|due to|owing to|on account of|thanks to|seeing as|"
+        r"for the (?:simple |sole |only )?reason that|"
         r"seeing that|on the basis that|in light of the fact that|now that|given the fact that|considering)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
@@ -335,6 +357,11 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
         rf"{LEAD}(?P<then>{CLAUSE}?),?\s+(?:and )?(?:that'?s |that is |which is |it'?s |it is )?"
         rf"(?:tied|linked|down|owed) to (?:the fact that )?(?P<condition>{CLAUSE})"
     ),
+    # "I cycle, and the only thing keeping that going is that the office is close"
+    re.compile(
+        rf"{LEAD}(?P<then>{CLAUSE}?),?\s+(?:and )?the only thing (?:keeping|that keeps) (?:that|it|this) going is "
+        rf"(?:that )?(?P<condition>{CLAUSE})"
+    ),
     # "as long as I'm on this team, I keep the early shift"
     re.compile(rf"\b{BOUND}\s+(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
     # the same without the comma: "as long as I'm on this team I keep the early shift"
@@ -358,6 +385,7 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
 # A plan for a change: the condition, then what would follow, said as a plan (a modal or "instead").
 PLAN = (
     r"(?:i'?d|we'?d|i would|we would|i'?ll|we'?ll|i will|we will|i'?m going to|we'?re going to|i plan to|"
+    r"(?:she|he|they|you|it)'ll|(?:she|he|they|you) will|(?:she|he|they)'d|(?:she|he|they) would|"
     r"we plan to|would|will|go too|goes too|gonna|intend to|shall|the plan is|fallback|i'?m \w+ing|we'?re \w+ing|"
     r"plan b|worst case)"
 )

@@ -72,6 +72,29 @@ RETRACTION_WITH_TOPIC = (
     "Everything I told you regarding {topic} is wrong.",
     "Don't rely on what I said about {topic}, it's not true.",
     "Let's undo the note about {topic}.",
+    # a second round, written after the cues had been widened for the first
+    "Can you forget about {topic}?",
+    "Please disregard {topic}.",
+    "{Topic} is no longer relevant, you can drop it.",
+    "Update: {topic} is off the table, ignore what I said.",
+    "Skip everything regarding {topic}, it changed.",
+    "I'd rather you didn't keep {topic} on file.",
+    "Take {topic} off your list.",
+    "Don't bother remembering {topic}.",
+    "You can let go of {topic}, it's no longer a thing.",
+    "That whole {topic} story - forget it.",
+    "Ignore {topic}, that's all changed now.",
+    "Scrub {topic} from your memory.",
+    "Please purge anything related to {topic}.",
+    "I was mistaken about {topic}.",
+    "What I told you regarding {topic}? Totally wrong.",
+    "Reset what you know about {topic}.",
+    "Don't count on what I said about {topic} anymore.",
+    "{Topic}: not accurate anymore, please update.",
+    "Let's drop the {topic} thing entirely.",
+    "You can discard my notes on {topic}.",
+    "Hold off on remembering {topic}, it was wrong.",
+    "Please unsee what I wrote about {topic}.",
 )
 RETRACTION_ANAPHORIC = (
     "Forget that.", "Scratch that last part.", "Actually no, ignore that.", "Please delete that.",
@@ -104,6 +127,24 @@ RETRACTION_ENDED = (
     "I haven't been {activity} in months.",
     "{Activity} is a thing of the past now.",
     "We've phased out {activity}.",
+    "Scrap that, I was wrong.",
+    "Delete the last thing I said.",
+    "That's not accurate, please remove it.",
+    "Hmm, ignore me, that was wrong.",
+    "Forget what I just said.",
+    "Never mind that last part.",
+    "Actually, strike my previous message.",
+    "Don't record that.",
+    "Wrong - remove it.",
+    "Disregard my last comment please.",
+    "Erase my previous note.",
+    "That one's outdated, drop it.",
+    "I don't do {activity} anymore.",
+    "{Activity} has stopped for me.",
+    "I've packed in {activity}.",
+    "{Activity}? Done with that.",
+    "We wound down {activity}.",
+    "I cancelled {activity}.",
 )
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -167,6 +208,15 @@ DEPENDENCY_TEMPLATES = (
     "{Then} only so long as {cond}.",
     "{Then}. The reason: {cond}.",
     "{Then} - {cond}, that's why.",
+    "{Then}, purely so long as {cond}.",
+    "{Then}, but that's only the case because {cond}.",
+    "{Then} - it's contingent on {cond}.",
+    "Because {cond}, {then}.",
+    "{Then}; the reason is {cond}.",
+    "{Then}, and the only thing keeping that going is that {cond}.",
+    "{Then} for the simple reason that {cond}.",
+    "{Then}, which only works because {cond}.",
+    "{Then} - all because {cond}.",
 )
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -236,6 +286,14 @@ PLAN_TEMPLATES = (
     "If we reach the point where {trig}, {plan}.",
     "Depending on whether {trig}, {plan}.",
     "Unless {trig}, we keep {old}; if it does, {plan}.",
+    "If {trig}, my fallback is that {plan}.",
+    "{Plan} in the event that {trig}.",
+    "Once {trig}, the plan is that {plan}.",
+    "If {trig} happens, {plan}.",
+    "{Plan} as soon as {trig}.",
+    "We'll see; if {trig}, {plan}.",
+    "If and when {trig}, {plan}.",
+    "Suppose {trig}: then {plan}.",
 )
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -318,6 +376,14 @@ ASSISTANT = (
     "If the bridge closes, the ferry might be a good option.", "You mentioned the gym last week.",
 )  # fmt: skip
 
+# The words the cues read, used for something else.
+NEAR_MISSES = (
+    "I had to let go of it.", "Will you come? Don't count on it.", "I can't unsee that.",
+    "Please ignore the noise in the background, I'm on a train.", "Drop the kids at school, it's on your way.",
+    "Reset my password please.", "My life has changed since the baby arrived.", "Skip the intro, I've seen it.",
+    "Scrub the pan with baking soda.", "Can you forget about the meeting for a second and help me with this email?",
+)  # fmt: skip
+
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
@@ -339,7 +405,7 @@ RETRACTIONS = _said(
 )
 DEPENDENCIES = _said([_fill(t, then=a, cond=b) for t in DEPENDENCY_TEMPLATES for a, b in DEPENDENCY_PAIRS[::3]])
 PLANS = _said([_fill(t, trig=a, plan=b, old=c) for t in PLAN_TEMPLATES for a, b, c in PLAN_TRIPLES[::2]])
-PLAIN = _said([*FACTS, *NEWS, *SMALL_TALK, *QUESTIONS, *STORIES, *REQUESTS])
+PLAIN = _said([*FACTS, *NEWS, *SMALL_TALK, *QUESTIONS, *STORIES, *REQUESTS, *NEAR_MISSES])
 
 
 def _share(found: list[bool]) -> float:
