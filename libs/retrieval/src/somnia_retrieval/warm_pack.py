@@ -158,7 +158,9 @@ def to_pack_item(
 ) -> PackItem:
     """A memory as a pack (or a live-wake delta) hands it out; `status` when later knowledge set one."""
     r = record
-    return PackItem(
+    # Built from a stored record's own fields: already valid, and validating hundreds of items per pack
+    # cost a build about 6 ms at 100k memories.
+    return PackItem.model_construct(
         memory_id=r.memory_id,
         text=r.text,
         kind=r.kind,
@@ -285,20 +287,20 @@ class WarmPackBuilder:
             recalled={m.record.memory_id: m.relevance for m in related},
         )
         about = "the opening" if request.opening.strip() else f"recent topics ({', '.join(topics)})"
-        ranked = pool.ranked(predictive)
+        ranked = [(p, predictive(p)) for p in pool.ranked(predictive)]
         candidates: dict[LayerName, list[LayerCandidate]] = {
             "L4": [(r, 1.0, "kept from the agent's last pack: still holds") for r in kept]
             + [
                 (r, score, "tried before with these tools or words" if r.kind == "negative" else "mined procedure")
                 for r, score in procedures
             ]
-            + [(p.record, predictive(p), partial(reason, p, about, "stable")) for p in ranked],
+            + [(p.record, score, partial(reason, p, about, "stable")) for p, score in ranked],
             "L3": [
                 (r, score, f"dreamt insight near the opening and topics (cosine {score:.2f})") for r, score in insights
             ]
-            + [(p.record, predictive(p), partial(reason, p, about, "domain")) for p in ranked],
+            + [(p.record, score, partial(reason, p, about, "domain")) for p, score in ranked],
             # The tools' BM25 hits and the recent sessions are in the pool: ranked with the rest.
-            "L2": [(p.record, predictive(p), partial(reason, p, about, "session")) for p in ranked],
+            "L2": [(p.record, score, partial(reason, p, about, "session")) for p, score in ranked],
             "L1": [(r, 0.0, "the conversation's tail") for r in reversed(immediate)],
         }
         # The conversation's tail is what was said, as said; every other layer holds current values only.
