@@ -473,7 +473,9 @@ HABIT = re.compile(r"\b(?:used to|back then|as kids?|growing up|when i was|when 
 # or as what would have been ("I would have called"): a story, not something that rests on a condition now.
 PAST_EVENT = re.compile(
     r"^(?:i|we|he|she|they|it|you|the \w+|our \w+|my \w+)\s+(?:just |then |finally |already |only )?"
-    r"(?:\w+ed|was|were|had|did|got|went|came|broke|chose|made|took|lost|ran|fell|bought|sold|said|told|forgot|"
+    # a past tense, not a present that ends the same way ("I need", "we feed")
+    r"(?:(?!(?:ne|fe|se|spe|bre|ble|procee|excee|succee)ed\b)\w+ed|was|were|had|did|got|went|came|broke|chose|"
+    r"made|took|lost|ran|fell|bought|sold|said|told|forgot|"
     r"woke|slept|spent|wrote|won|began|drove|flew|gave|kept|met|paid|saw|sent|stood|thought|understood)\b"
     r"|\b(?:would|could|should|might)(?: not|n'?t)? have\b|\b(?:i|we|you|he|she|they)'d have\b"
 )

@@ -180,6 +180,7 @@ DEPENDENCY_PAIRS = (
     ("I sleep at my parents' on Wednesdays", "my night shift ends near their house"),
     ("the tests run in serial", "the fixtures share one database"),
     ("I volunteer at the food bank", "my employer gives us a paid day for it"),
+    ("I need the car on weekdays", "I work night shifts at the depot"),
 )
 DEPENDENCY_TEMPLATES = (
     "{Then}, but only because {cond}.",
