@@ -33,7 +33,7 @@ SAID = (
     r"(?:(?:what|everything|anything|all|the stuff|the things?) (?:that )?i(?:'ve)? (?:just |previously |earlier )?"
     r"(?:said|told you|mentioned|wrote|shared|put|noted|gave you)|"
     r"what you know|what you have|what you've got|that thing i said|the thing i said|my notes?|the info|"
-    r"(?:everything|anything|all|nothing|none)(?: of what)?(?: i (?:said|told you|mentioned))?|"
+    r"(?:everything|anything|all|nothing|none)(?: of what)? i (?:said|told you|mentioned)|"
     r"(?:anything|everything|whatever) you (?:have|know|remember|stored|kept|noted)(?: down)?|"
     r"the (?:part|bit|thing|stuff|note|info(?:rmation)?|detail|line|comment)s?(?: i (?:said|gave|mentioned))?|"
     r"my (?:earlier |last |previous )?(?:comment|message|note|point|remark)s?)"
@@ -43,7 +43,8 @@ ABOUT = r"(?:about|on|regarding|re|concerning|for)"
 # The topic runs to the end of its clause, or to the verb that judges it ("... about the gym is outdated").
 TOPIC_REF = re.compile(
     rf"\b{SAID}{WHEN_SAID}\s+{ABOUT}\s+(?P<topic>[^.,;!?]+?)"
-    r"(?=\s+(?:is|was|are|were|has|have|had|doesn'?t|does not|no longer|isn'?t|wasn'?t|can)\b|\s*[.,;!?]|$)"
+    r"(?=\s+(?:is|was|are|were|has|have|had|holds?|applies|stands|doesn'?t|does not|no longer|isn'?t|wasn'?t|can)\b|"
+    r"\s*[.,;!?]|$)"
 )
 # Words that withdraw what they point at: asking for it not to be kept, taking it back, or judging it.
 ERASING = (
@@ -51,9 +52,11 @@ ERASING = (
     r"(?:keep|remember|store|save|record|note|log|hold on to|write (?:that|this|it) down|write down)|"
     r"(?:rather|prefer) you (?:didn'?t|did not|don'?t) (?:keep|remember|store|save|record)|"
     r"(?:hold off on|don'?t bother|do not bother) (?:remembering|keeping|storing|saving|recording)|"
-    r"stop (?:remembering|storing|keeping(?: track of)?|tracking|noting)|throw away|throw out|bin|toss|chuck|"
-    r"clear out|cross out|cross off|get rid of)\b"
+    r"stop (?:remembering|storing|keeping(?: track of)?|tracking|noting))\b"
 )
+# Words that withdraw only what is named as said ("throw away what I told you about the gym"): on their
+# own they toss salads and clear out garages.
+DISCARDING = r"\b(?:throw away|throw out|bin|toss|chuck|clear out|cross out|cross off|get rid of)\b"
 TAKING_BACK = (
     r"\b(?:strike|scratch|disregard|ignore|cancel|undo|retract|withdraw|withdrawn|take (?:that |it )?back|unsay|"
     r"unlearn|scrap|never ?mind|pay no attention to|drop|void|null and void|pretend i never|"
@@ -64,13 +67,13 @@ JUDGED = (
     r"not correct|not accurate|not the case|invalid|a mistake|nonsense|"
     r"no longer (?:true|holds?|applies|the case|accurate|right|correct|valid|current|relevant)|"
     r"(?:holds?|applies|stands) any ?more|(?:none|nothing) of (?:that|it|this) (?:is|was) (?:true|right|correct)|"
-    r"(?:it|that|this)(?:'s| has| is)? (?:all |totally |completely )?changed|no longer a thing|"
-    r"not a thing any ?more|off the table|"
+    r"(?:it|that|this)(?:'s| has| is)? (?:all |totally |completely )?changed(?=(?: now| since)?\s*(?:[.,;!?]|$))|"
+    r"no longer a thing|not a thing any ?more|(?:is|are|'s|'re) (?:now )?off the table|"
     r"(?:doesn'?t|does not|won'?t) (?:apply|hold|stand)|not (?:true|valid|current|right|relevant) any ?more|"
     r"(?:isn'?t|aren'?t|wasn'?t|weren'?t) (?:accurate|true|right|correct|valid|current|relevant|the case)|"
     r"inaccurate|misinformation|wrong info(?:rmation)?|no longer (?:applies|holds|stands)|doesn'?t apply)\b"
 )
-WITHDRAWING = re.compile(f"{ERASING}|{TAKING_BACK}|{JUDGED}")
+WITHDRAWING = re.compile(f"{ERASING}|{TAKING_BACK}|{JUDGED}|{DISCARDING}")
 ERASE = re.compile(ERASING)
 # "I've stopped going to Ironworks", "we're done with Jenkins", "no more pottery for me": the activity ends.
 ENDED = r"(?P<topic>[a-z][^.,;!?:]*?)"
@@ -147,10 +150,7 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
         rf"[^.;!?]*(?:{TAKING_BACK}|{ERASING}|{JUDGED})"
     ),
     # "the landlord info? outdated."
-    re.compile(
-        rf"(?:^|[.;!]\s*)(?P<topic>(?:the|my|our)\b[^.,;!?:]*?)\?\s*(?:{JUDGED}|{TAKING_BACK}|{ERASING}|"
-        r"(?:done|finished) with (?:that|it))"
-    ),
+    re.compile(rf"(?:^|[.;!]\s*)(?P<topic>(?:the|my|our)\b[^.,;!?:]*?)\?\s*(?:{JUDGED}|{TAKING_BACK}|{ERASING})"),
     # "consider the note about my sister withdrawn", "pretend I never said anything about the car"
     re.compile(
         r"\bconsider (?:the |my )?(?:note |bit |part |comment |info )?(?:about |on )?(?P<topic>[^.,;!?]+?) "
@@ -158,10 +158,15 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     ),
     re.compile(rf"\bnever (?:said|mentioned|told you)(?: anything)? (?:about|regarding) {TOPIC}"),
     re.compile(rf"\bpretend i never (?:brought up|raised|talked about|said anything about|mentioned) {TOPIC}"),
+    # "everything about the cabin trip was a mistake", "nothing about my diet holds any more"
+    re.compile(
+        r"\b(?:everything|anything|all|nothing|none) (?:i (?:said|told you|mentioned) )?(?:about|regarding) "
+        rf"(?P<topic>[^.,;!?]+?) (?:is|was|are|were|holds?|applies)\b[^.,;!?]*{JUDGED}"
+    ),
     # "unlearn the landlord detail", "drop the budget info"
     re.compile(
-        r"\b(?:unlearn|forget|delete|erase|drop|scrap|ignore|disregard|strike|remove|bin) the (?P<topic>[^.,;!?]+?) "
-        r"(?:detail|info|information|bit|part|note|stuff|thing|entry|record)s?\b"
+        r"\b(?:unlearn|forget|delete|erase|scrap|ignore|disregard|remove|bin) the (?P<topic>[^.,;!?]+?) "
+        r"(?:detail|info|information|note|entry)s?\b"
     ),
     re.compile(
         r"\b(?:unlearn|forget) (?:everything|anything|all|the (?:thing|stuff|bit|part)s?) "
@@ -179,10 +184,10 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     ),
     # "purge anything related to my sleep schedule", "disregard my sleep schedule"
     re.compile(
-        rf"(?:{ERASING}|\bdisregard|\bunsee) (?:(?:anything|everything|all)\s?)?"
-        r"(?:(?:related to|about|regarding|concerning|on) )?"
+        rf"(?:{ERASING}) (?:(?:anything|everything|all)\s?)?(?:(?:related to|about|regarding|concerning|on) )?"
         r"(?P<topic>(?:my|the|our) [^.,;!?]+?)(?=\s+(?:from|off|out of) (?:your|my|the)\b|\s*[.,;!?]|$)"
     ),
+    re.compile(r"\b(?:disregard|unsee) (?P<topic>(?:my|our) [^.,;!?]+?)(?=\s*[.,;!?]|$)"),
     # "ignore my sleep schedule, that's all changed now"
     re.compile(
         rf"(?:{TAKING_BACK}|\blet go of) (?P<topic>(?:my|the|our) [^.,;!?]+?)\s*[,;:\u2013\u2014-]+\s*[^.;!?]*{JUDGED}"
@@ -206,7 +211,10 @@ BACK_RETRACTIONS: tuple[re.Pattern[str], ...] = (
         r"\b(?:that'?s|that is|this is|it'?s|that was|this was|that one'?s) "
         rf"(?:now |actually |all |totally |completely )?{JUDGED}"
     ),
-    re.compile(r"\b(?:(?:i|let me|i'?ll|i want to|i'?d like to) take (?:that|it) back|i misspoke|my mistake|my bad)\b"),
+    re.compile(
+        r"\b(?:(?:i|let me|i'?ll|i want to|i'?d like to) take (?:that|it) back(?!\s+(?:to|from|home|in|on)\b)|"
+        r"i misspoke|my mistake|my bad)\b"
+    ),
     re.compile(r"\b(?:don'?t|do not|no need to) (?:write|note|jot|put) (?:that|this|it) down\b"),
     re.compile(r"\bforget (?:i (?:ever )?(?:said|mentioned)) (?:anything|that|it)\b"),
     re.compile(r"(?:^|: )never ?mind[.!]*$"),
@@ -306,7 +314,7 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     re.compile(
         rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because of|due to|owing to|on account of|thanks to|seeing as|"
         r"for the (?:simple |sole |only )?reason that|"
-        r"seeing that|on the basis that|in light of the fact that|now that|given the fact that|considering)\s+"
+        r"seeing that|on the basis that|in light of the fact that|now that|given the fact that)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
     # "because the bridge is closed, I take the ferry"; "since my knee is bad, I swim"; "given that ..., ..."
@@ -354,8 +362,8 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     ),
     # "I cycle, and that's tied to the fact that the office is close"
     re.compile(
-        rf"{LEAD}(?P<then>{CLAUSE}?),?\s+(?:and )?(?:that'?s |that is |which is |it'?s |it is )?"
-        rf"(?:tied|linked|down|owed) to (?:the fact that )?(?P<condition>{CLAUSE})"
+        rf"{LEAD}(?P<then>{CLAUSE}?),?\s+(?:and )?(?:that'?s|that is|which is|it'?s|it is) "
+        rf"(?:tied|linked|down|owed) to the fact that (?P<condition>{CLAUSE})"
     ),
     # "I cycle, and the only thing keeping that going is that the office is close"
     re.compile(
@@ -412,15 +420,17 @@ REPLACES: tuple[re.Pattern[str], ...] = (
         r"\b(?:my|our|the) (?:plan|idea|backup|fallback|contingency)(?: \w+)? (?:if|for when|in case|should|once|when) "
         rf"(?P<condition>[^,;.!?]+?) is (?:that |to )?(?P<then>{CLAUSE})"
     ),
-    # "the bridge closes? then I take the ferry"; "say the bridge closes - then I take the ferry"
-    re.compile(rf"(?:^|[.;!]\s*)(?P<condition>[^.;!?]+)\?\s*then,?\s+(?P<then>{CLAUSE})"),
+    # "the bridge closes? then I'll take the ferry"; "say the bridge closes - then I'll take the ferry"
+    re.compile(rf"(?:^|[.;!]\s*)(?P<condition>[^.;!?]{{1,160}})\?\s*then,?\s+(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
     re.compile(
-        rf"\b(?:say|suppose|imagine)\s+(?P<condition>[^,;.!?]+?)\s*[-\u2013\u2014,:]\s*(?:then\s+)?"
-        rf"(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"
+        r"(?:^|[.;!?:]\s*)(?:say|suppose)\s+(?P<condition>(?:(?!\s[-\u2013\u2014]\s)[^,:;.!?]){1,160}?)"
+        rf"\s*[-\u2013\u2014,:]\s*then\s+(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"
     ),
     re.compile(rf"\bdepending on (?:whether|if) (?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
     # "if the bridge closes then I take the ferry"
-    re.compile(rf"\b(?:if|once|when|should)\s+(?P<condition>[^,:;.!?]+?)\s+then\s+(?P<then>{CLAUSE})"),
+    re.compile(
+        rf"\b(?:if|once|when|should)\s+(?P<condition>[^,:;.!?]+?)\s+then\s+(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"
+    ),
     # "worst case, the bridge closes, and then I take the ferry"
     re.compile(
         rf"\b(?:worst case|failing that|if not)[,:]?\s+(?P<condition>[^,:;.!?]+),\s*(?:and )?then\s+(?P<then>{CLAUSE})"
@@ -473,11 +483,13 @@ HABIT = re.compile(r"\b(?:used to|back then|as kids?|growing up|when i was|when 
 # or as what would have been ("I would have called"): a story, not something that rests on a condition now.
 PAST_EVENT = re.compile(
     r"^(?:i|we|he|she|they|it|you|the \w+|our \w+|my \w+)\s+(?:just |then |finally |already |only )?"
-    # a past tense, not a present that ends the same way ("I need", "we feed")
-    r"(?:(?!(?:ne|fe|se|spe|bre|ble|procee|excee|succee)ed\b)\w+ed|was|were|had|did|got|went|came|broke|chose|"
-    r"made|took|lost|ran|fell|bought|sold|said|told|forgot|"
-    r"woke|slept|spent|wrote|won|began|drove|flew|gave|kept|met|paid|saw|sent|stood|thought|understood)\b"
-    r"|\b(?:would|could|should|might)(?: not|n'?t)? have\b|\b(?:i|we|you|he|she|they)'d have\b"
+    # a past tense, not a present that ends the same way ("I need", "we feed", "we embed")
+    r"(?:\w+ed\b(?<!need)(?<!feed)(?<!seed)(?<!speed)(?<!breed)(?<!bleed)(?<!ceed)(?<!shed)(?<!embed)(?<!weed)"
+    r"(?<!heed)(?<!shred)(?<!\bwed)|was|were|had|did|got|went|came|broke|chose|made|took|lost|ran|fell|bought|"
+    r"sold|said|told|forgot|woke|slept|spent|wrote|won|began|drove|flew|gave|kept|met|paid|saw|sent|stood|thought|"
+    r"understood)\b"
+    # "I would have called", not "I'd have to sell the car" or "we would have a bigger garden"
+    r"|\b(?:(?:would|could|should|might)(?: not|n'?t)?|(?:i|we|you|he|she|they)'d) have (?:been|had|\w+(?:ed|en))\b"
 )
 
 
@@ -498,7 +510,7 @@ def condition_of(text: str) -> Condition | None:
                     or (kind == "replaces_if" and HABIT.search(said))
                 ):
                     continue
-                if condition and then not in {"it", "that", "this"}:  # "it depends on the traffic"
+                if condition and then and then not in {"it", "that", "this"}:  # "it depends on the traffic"
                     return Condition("replaces_if" if kind == "replaces_if" else "depends_on", condition[:300], then)
     return None
 

@@ -383,6 +383,16 @@ NEAR_MISSES = (
     "Please ignore the noise in the background, I'm on a train.", "Drop the kids at school, it's on your way.",
     "Reset my password please.", "My life has changed since the baby arrived.", "Skip the intro, I've seen it.",
     "Scrub the pan with baking soda.", "Can you forget about the meeting for a second and help me with this email?",
+    "I'd drop everything for my sister.", "She knows everything about horses, and she thinks my plan is wrong.",
+    "I spent it all on the car, which was a mistake.", "The book that changed my life is Dune.",
+    "My phone fell off the table and cracked.", "Toss it in the oven for twenty minutes.", "Don't throw out that box.",
+    "Get rid of the weeds in the garden.", "The bakery I mentioned has a bin outside.",
+    "I'll take it back to the library on Monday.", "Please disregard the noise in the background.",
+    "I wish I could unsee the finale.", "Drop the kids at the party thing at six.",
+    "Say hi to your mum - she'll love that.",
+    "Are you coming? Then we leave at six.", "If I'm honest then I don't like him much.",
+    "She's very fit considering her age.", "I'm down to my last twenty pounds.",
+    "The restaurant is linked to the hotel next door.",
 )  # fmt: skip
 
 
@@ -421,7 +431,11 @@ def test_retractions_in_other_words_are_read() -> None:
 
 @pytest.mark.parametrize("kind, said", [("depends_on", DEPENDENCIES), ("replaces_if", PLANS)])
 def test_dependencies_and_plans_in_other_words_are_read(kind: str, said: list[str]) -> None:
-    found = [(c := condition_of(text)) is not None and c.kind == kind for text in said]
+    """Read with both halves: what holds (or would follow) and a condition that is not all of it."""
+    found = [
+        (c := condition_of(text)) is not None and c.kind == kind and bool(c.then) and c.condition != c.then
+        for text in said
+    ]
     missed = [t for t, f in zip(said, found, strict=True) if not f]
     assert _share(found) >= REACH, f"{len(missed)} of {len(found)} not read as {kind}, e.g. {missed[:5]}"
 
@@ -437,3 +451,18 @@ def test_plain_turns_take_nothing_back_except_an_ending_that_must_match_closely(
     read = [(text, cue) for text in PLAIN + _said(list(ASSISTANT)) if (cue := retraction_of(text)) is not None]
     assert [(text, cue) for text, cue in read if not cue.ended] == []
     assert len(read) <= 0.05 * len(PLAIN)
+
+
+@pytest.mark.parametrize(
+    "said, kind, condition, then",
+    [
+        ("Because the bridge is closed, I take the ferry.", "depends_on", "the bridge is closed", "i take the ferry"),
+        ("We embed the docs because search needs them.", "depends_on", "search needs them", "we embed the docs"),
+        ("I'd have to sell the car if I lost my job.", "replaces_if", "i lost my job", "i'd have to sell the car"),
+    ],
+)
+def test_a_present_tense_is_not_a_story(said: str, kind: str, condition: str, then: str) -> None:
+    """A past event is not a dependency ("we rolled back because ..."); a present that ends in -ed, a
+    reason said first and a "would have to" are."""
+    found = condition_of(f"Ann: {said}")
+    assert found is not None and (found.kind, found.condition, found.then) == (kind, condition, then)
