@@ -70,7 +70,8 @@ class Somnia:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 120
+        # Generous: a CI machine running the whole suite starts five Python services far slower than a quiet one.
+        deadline = time.monotonic() + 240
         from somnia_cli.supervisor import check_health
 
         while time.monotonic() < deadline:
@@ -78,7 +79,20 @@ class Somnia:
             if all(check_health("127.0.0.1", p) for p in self.ports):
                 return
             time.sleep(0.5)
-        raise AssertionError("somnia up did not become healthy in 120s")
+        unhealthy = [p for p in self.ports if not check_health("127.0.0.1", p)]
+        self.process.kill()
+        output, _ = self.process.communicate(timeout=30)
+        raise AssertionError(
+            f"somnia up did not become healthy in 240s; ports {unhealthy} not serving\n{output}\n{self.log_tails()}"
+        )
+
+    def log_tails(self, lines: int = 30) -> str:
+        """The last lines of every service log, so a start that hangs says where."""
+        logs = Path(self.env["SOMNIA_HOME"]) / "logs"
+        tails = []
+        for log in sorted(logs.glob("*.log")):
+            tails.append(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:]))
+        return "\n".join(tails)
 
     def down(self) -> str:
         assert self.process is not None
