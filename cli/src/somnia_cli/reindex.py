@@ -19,7 +19,13 @@ class ReindexRefused(RuntimeError):
 async def run_reindex(kind: str, store_dir: Path, *, batch: int, restart: bool, console: Console) -> Table:
     # Imported here: the model runtime loads only for this command.
     from somnia_embedder import EmbedderSettings, create_embedder, with_kind
-    from somnia_memory_store import MemoryStoreSettings, ReindexableStore, ReindexError, open_memory_store
+    from somnia_memory_store import (
+        MemoryStoreSettings,
+        ReindexableStore,
+        ReindexError,
+        StoreError,
+        open_memory_store,
+    )
     from somnia_stores import reindex
 
     settings = MemoryStoreSettings(data_dir=Path(os.environ.get("SOMNIA_STORE_DATA_DIR", store_dir)))
@@ -51,11 +57,16 @@ async def run_reindex(kind: str, store_dir: Path, *, batch: int, restart: bool, 
             )
     except ReindexError as exc:
         raise ReindexRefused(str(exc)) from exc
+    except StoreError as exc:  # Weaviate unreachable or refusing: what was copied is kept, run it again
+        raise ReindexRefused(
+            f"the store failed during the reindex ({exc}); run the same command again to resume"
+        ) from exc
     finally:
         await embedder.aclose()
         await store.aclose()
     table = Table(title="reindexed", show_header=False)
-    table.add_row("store", str(settings.data_dir))
+    where = settings.data_dir if settings.kind == "embedded" else f"Weaviate, store {settings.weaviate_collection}"
+    table.add_row("store", str(where))
     table.add_row("memories", str(done.total))
     table.add_row("vectors from", f"{before[0] if before else '(empty store)'} -> {done.embedder}")
     return table

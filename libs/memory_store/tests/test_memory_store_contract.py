@@ -150,7 +150,7 @@ async def test_switching_embedders_is_refused_with_a_clear_error(store: MemorySt
     await store.upsert([record("m1", "hi", unit(1, 0))])
     with pytest.raises(EmbedderMismatchError, match="holds vectors from test-embedder"):
         await store.upsert([record("m2", "hi", unit(1, 0), embedder="another-model")])
-    with pytest.raises(EmbedderMismatchError, match="re-import"):
+    with pytest.raises(EmbedderMismatchError, match="somnia reindex --embedder"):
         await store.check_embedder("another-model", DIM)
     await store.check_embedder("test-embedder", DIM)
     assert await store.count("a/b/c") == 1

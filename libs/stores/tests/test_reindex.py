@@ -1,16 +1,20 @@
-"""Reindex on the embedded store with the real models: all-MiniLM-L6-v2 to bge-small-en-v1.5."""
+"""Reindex with the real models, all-MiniLM-L6-v2 to bge-small-en-v1.5, on the embedded store and on a
+real Weaviate (a new collection beside the serving one, then a switch every process follows)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from somnia_embedder import Embedder, EmbedderSettings, Vectors, create_embedder
-from somnia_memory_store import EmbedderMismatchError, MemoryRecord, ReindexError
+from somnia_memory_store import EmbedderMismatchError, MemoryRecord, ReindexableStore, ReindexError, StoreError
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+from somnia_memory_store.weaviate.store import WeaviateMemoryStore
 from somnia_stores import FollowingEmbedder, reindex
 
 NS = "acme/agent/alice"
@@ -25,6 +29,52 @@ TEXTS = [
 ]
 
 
+Store = EmbeddedMemoryStore | WeaviateMemoryStore
+Opener = Callable[[], Store]
+
+
+def open_weaviate(server: Any, collection: str) -> WeaviateMemoryStore:
+    return WeaviateMemoryStore(
+        http_host=server.host,
+        http_port=server.http_port,
+        grpc_host=server.host,
+        grpc_port=server.grpc_port,
+        collection=collection,
+        api_key=server.api_key,
+    )
+
+
+@pytest.fixture(params=["embedded", "weaviate"])
+async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
+    """Opens clients of one fresh store (each call is another process's client of the same store)."""
+    opened: list[Store] = []
+    server = request.getfixturevalue("weaviate_server") if request.param == "weaviate" else None
+    collection = f"Reindex{uuid.uuid4().hex[:10]}"
+
+    def opener() -> Store:
+        opened.append(EmbeddedMemoryStore(tmp_path / "m.db") if server is None else open_weaviate(server, collection))
+        return opened[-1]
+
+    yield opener
+    for store in opened:
+        await store.aclose()
+
+
+@pytest.fixture
+async def open_weaviate_store(weaviate_server: Any) -> AsyncIterator[Callable[[], WeaviateMemoryStore]]:
+    """Clients of one new collection on the test run's Weaviate."""
+    opened: list[WeaviateMemoryStore] = []
+    collection = f"Reindex{uuid.uuid4().hex[:10]}"
+
+    def opener() -> WeaviateMemoryStore:
+        opened.append(open_weaviate(weaviate_server, collection))
+        return opened[-1]
+
+    yield opener
+    for store in opened:
+        await store.aclose()
+
+
 @pytest.fixture(scope="module")
 def bge() -> Embedder:
     from somnia_embedder.onnx_minilm import OnnxBgeSmallEmbedder
@@ -32,7 +82,7 @@ def bge() -> Embedder:
     return OnnxBgeSmallEmbedder(threads=2)
 
 
-async def write(store: EmbeddedMemoryStore, embedder: Embedder, texts: Sequence[str], start: int = 0) -> None:
+async def write(store: Store, embedder: Embedder, texts: Sequence[str], start: int = 0) -> None:
     vectors = await embedder.embed(list(texts))
     await store.upsert(
         [
@@ -53,7 +103,7 @@ async def write(store: EmbeddedMemoryStore, embedder: Embedder, texts: Sequence[
     )
 
 
-async def top(store: EmbeddedMemoryStore, embedder: Embedder, question: str) -> str:
+async def top(store: Store, embedder: Embedder, question: str) -> str:
     (vector,) = await embedder.embed([question])
     return (await store.vector_search(NS, vector, 1))[0].record.text
 
@@ -88,9 +138,10 @@ class StopsAfter:
 
 
 async def test_a_reindex_moves_every_vector_to_the_new_model_in_one_swap(
-    tmp_path: Path, embedder: Embedder, bge: Embedder
+    open_store: Opener, embedder: Embedder, bge: Embedder
 ) -> None:
-    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    store = open_store()
+    assert isinstance(store, ReindexableStore)
     await write(store, embedder, TEXTS)
     assert await top(store, embedder, "which antibiotic am I allergic to?") == TEXTS[2]
     done = await reindex(store, bge, batch=4)
@@ -104,13 +155,15 @@ async def test_a_reindex_moves_every_vector_to_the_new_model_in_one_swap(
     assert record.embedder == bge.name and float(record.vector @ expected) > 0.98
     with pytest.raises(ReindexError, match="already holds vectors"):
         await reindex(store, bge)
-    await store.aclose()
+    # Writes go on, in the new model's store.
+    await write(store, bge, ["I bought a red bicycle yesterday."], start=len(TEXTS))
+    assert await top(store, bge, "what did I buy?") == "I bought a red bicycle yesterday."
 
 
 async def test_an_interrupted_reindex_resumes_and_the_old_vectors_answer_until_the_swap(
-    tmp_path: Path, embedder: Embedder, bge: Embedder
+    open_store: Opener, embedder: Embedder, bge: Embedder
 ) -> None:
-    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    store = open_store()
     await write(store, embedder, TEXTS)
     first = StopsAfter(bge, batches=2)
     with pytest.raises(Interrupted):
@@ -124,7 +177,6 @@ async def test_an_interrupted_reindex_resumes_and_the_old_vectors_answer_until_t
     await reindex(store, second, batch=2)
     assert second.texts == len(TEXTS) + 1 - 4  # only what the first run had not embedded
     assert await top(store, bge, "what did I buy?") == "I bought a red bicycle yesterday."
-    await store.aclose()
 
 
 async def test_a_memory_deleted_during_a_reindex_leaves_no_vector_behind(
@@ -144,25 +196,24 @@ async def test_a_memory_deleted_during_a_reindex_leaves_no_vector_behind(
 
 
 async def test_another_target_in_progress_is_refused_unless_started_over(
-    tmp_path: Path, embedder: Embedder, bge: Embedder
+    open_store: Opener, embedder: Embedder, bge: Embedder
 ) -> None:
-    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    store = open_store()
     await write(store, embedder, TEXTS)
     await store.reindex_begin("some-other-model", 768)
     with pytest.raises(ReindexError, match=r"in progress.*--restart"):
         await reindex(store, bge)
     done = await reindex(store, bge, restart=True)
     assert done.embedder == bge.name
-    await store.aclose()
 
 
 async def test_other_processes_follow_the_swap_without_a_restart(
-    tmp_path: Path, embedder: Embedder, bge: Embedder
+    open_store: Opener, embedder: Embedder, bge: Embedder
 ) -> None:
-    writer = EmbeddedMemoryStore(tmp_path / "m.db")
+    writer = open_store()
     await write(writer, embedder, TEXTS)
     # Another process: its own connection, its index loaded, its embedder following the store.
-    reader = EmbeddedMemoryStore(tmp_path / "m.db")
+    reader = open_store()
     follower = FollowingEmbedder(
         await create_embedder(EmbedderSettings(threads=2)), reader, EmbedderSettings(threads=2)
     )
@@ -172,20 +223,17 @@ async def test_other_processes_follow_the_swap_without_a_restart(
     assert await top(reader, follower, "who moved from Sweden?") == TEXTS[4]
     assert follower.name == bge.name
     await follower.aclose()
-    await reader.aclose()
-    await writer.aclose()
 
 
 async def test_a_run_for_another_target_cannot_write_into_this_reindex(
-    tmp_path: Path, embedder: Embedder, bge: Embedder
+    open_store: Opener, embedder: Embedder, bge: Embedder
 ) -> None:
-    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    store = open_store()
     await write(store, embedder, TEXTS)
     await store.reindex_begin(bge.name, bge.dimension)
     (vector,) = await embedder.embed([TEXTS[0]])
     with pytest.raises(ReindexError, match="no longer in progress"):
         await store.reindex_write(embedder.name, [1], [TEXTS[0]], vector.reshape(1, -1))
-    await store.aclose()
 
 
 async def test_a_write_waiting_on_the_swap_is_refused_once_the_model_changed(
@@ -206,3 +254,42 @@ async def test_a_write_waiting_on_the_swap_is_refused_once_the_model_changed(
         await waiting
     await swapping.aclose()
     await store.aclose()
+
+
+async def test_on_weaviate_a_memory_forgotten_during_a_reindex_is_not_in_the_new_collection(
+    open_weaviate_store: Callable[[], WeaviateMemoryStore], embedder: Embedder, bge: Embedder
+) -> None:
+    weaviate_store = open_weaviate_store()
+    await write(weaviate_store, embedder, TEXTS)
+    with pytest.raises(Interrupted):
+        await reindex(weaviate_store, StopsAfter(bge, batches=1), batch=3)
+    assert (await weaviate_store.reindex_progress()).done == 3
+    # One Forget of a copied memory, one of a memory not copied yet.
+    assert await weaviate_store.delete(NS, ["m0", "m5"]) == 2
+    done = await reindex(weaviate_store, bge, batch=3)
+    assert done.total == len(TEXTS) - 2 and await weaviate_store.count(NS) == len(TEXTS) - 2
+    assert {r.memory_id for r in await weaviate_store.scan(NS)} == {"m1", "m2", "m3", "m4"}
+    assert all(r.embedder == bge.name for r in await weaviate_store.scan(NS))
+
+
+async def test_on_weaviate_writes_wait_out_the_swap_and_land_in_the_new_collection(
+    open_weaviate_store: Callable[[], WeaviateMemoryStore], embedder: Embedder, bge: Embedder
+) -> None:
+    """The swap seals the store before its last sweep: a write then is refused (its sender retries it),
+    so nothing lands in the old collection behind the sweep; after the swap it is written anew."""
+    weaviate_store, writer = open_weaviate_store(), open_weaviate_store()
+    await write(weaviate_store, embedder, TEXTS)
+    await weaviate_store.reindex_begin(bge.name, bge.dimension)
+    for key, text in await weaviate_store.reindex_pending(100):
+        (vector,) = await bge.embed([text])
+        await weaviate_store.reindex_write(bge.name, [key], [text], vector.reshape(1, -1))
+    assert not await weaviate_store.reindex_swap()  # sealed, not yet swapped
+    with pytest.raises(StoreError, match="try it again"):
+        await write(writer, embedder, ["I bought a red bicycle yesterday."], start=len(TEXTS))
+    assert await weaviate_store.reindex_pending(100) == []
+    assert await weaviate_store.reindex_swap()
+    with pytest.raises(EmbedderMismatchError, match="reindex"):
+        await write(writer, embedder, ["I bought a red bicycle yesterday."], start=len(TEXTS))
+    await write(writer, bge, ["I bought a red bicycle yesterday."], start=len(TEXTS))
+    assert await top(weaviate_store, bge, "what did I buy?") == "I bought a red bicycle yesterday."
+    assert await weaviate_store.count(NS) == len(TEXTS) + 1

@@ -108,8 +108,10 @@ class MemoryStore(Protocol):
 @runtime_checkable
 class ReindexableStore(Protocol):
     """A store that can move to another embedder in place: the new vectors are written beside the old
-    ones while the old ones keep answering, then swapped in one transaction (somnia_stores.reindex).
-    The embedded store is one; on Weaviate, a new collection is imported instead."""
+    ones while the old ones keep answering, then swapped (somnia_stores.reindex). The embedded store
+    keeps them in a table and swaps in one transaction; Weaviate fills a new collection and switches to
+    it in two steps (reindex_swap says how). `reindex_pending` pages by an opaque ascending key; after=0
+    starts a fresh pass."""
 
     async def embedder_identity(self) -> tuple[str, int] | None:
         """The embedder (name, dimension) the store's vectors come from; None while it is empty."""

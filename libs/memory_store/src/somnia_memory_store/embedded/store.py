@@ -242,8 +242,8 @@ class EmbeddedMemoryStore:
             raise EmbedderMismatchError(
                 f"the store at {self._path} holds vectors from {rows.get('embedder')} "
                 f"({rows.get('dimension')} dims) but the configured embedder is {name} ({dimension} dims). "
-                "Configure the original embedder, or point SOMNIA_STORE_DATA_DIR at a new directory and "
-                "re-import; mixing models in one index would make every similarity meaningless."
+                "Configure the store's embedder, or move the store to this one with `somnia reindex --embedder`; "
+                "mixing models in one index would make every similarity meaningless."
             )
 
     async def embedder_identity(self) -> tuple[str, int] | None:

@@ -5,6 +5,8 @@ Hybrid search runs Weaviate's vector (near_vector, cosine) and BM25 queries and 
 same relative score fusion as the embedded store, so both adapters rank alike and every hit keeps its
 per-retriever scores and ranks. Tenant names are derived from a hash of the namespace (namespaces may
 be longer than a tenant name and contain '/'); the namespace itself is a property of every object.
+`somnia reindex` moves the store to another embedder through a new collection beside the serving one
+(reindexing.py); which collection serves is in the meta object (meta.py), which every process follows.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -31,14 +34,17 @@ from weaviate.collections.classes.filters import _Filters
 from weaviate.exceptions import WeaviateBaseError
 
 from somnia_memory_store.fusion import relative_score_fusion
-from somnia_memory_store.models import MemoryRecord, SearchFilter, SearchHit
-from somnia_memory_store.ports import EmbedderMismatchError, StoreError, UpsertError
+from somnia_memory_store.models import MemoryRecord, ReindexProgress, SearchFilter, SearchHit
+from somnia_memory_store.ports import EmbedderMismatchError, ReindexError, StoreError, UpsertError
+from somnia_memory_store.weaviate import reindexing
 from somnia_memory_store.weaviate.keywords import index_terms, query_terms
+from somnia_memory_store.weaviate.meta import META_ID, META_PROPERTIES, StoreState
 
-META_ID = uuid.UUID("0b5e2a52-6f0f-4c59-9c3a-7b1d6a1f0e01")
 ID_NAMESPACE = uuid.UUID("2f4b8d1e-59a3-4a3e-8c1d-0f6e9b7a2c44")
 REWRITE_CONCURRENCY = 16  # parallel deletes when a retried batch is rewritten
 CLIENT_RETRY_S = 1.0  # the weaviate client sleeps this long before its first retry of a batch
+STATE_TTL_S = 1.0  # how stale a reader's idea of the serving collection may be (writers read it each write)
+RETIRE_AFTER_S = 3 * STATE_TTL_S  # a swapped-out collection is removed once every reader has moved off it
 log = logging.getLogger(__name__)
 
 PROPERTIES = [
@@ -70,6 +76,13 @@ NEW_COLLECTION = [
     KEYWORDS,
 ]
 
+
+# What a reindexed copy must match in the serving collection: every property but the embedder.
+FINGERPRINT = [p.name for p in PROPERTIES if p.name != "embedder"]
+SEALED = (
+    "the store is switching to the collection a reindex built (a few seconds); the write is refused so "
+    "that nothing is lost in the switch: try it again"
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -148,9 +161,14 @@ class WeaviateMemoryStore:
             # version; a cluster without internet would stall on it. Readiness is checked below.
             skip_init_checks=True,
         )
+        # `collection` names the store: its meta collection, and its first memory collection. A reindex
+        # serves from another one (`_name`), recorded in the meta object.
+        self._base = collection
         self._name = collection
-        # The embedder identity lives beside the collection it describes.
         self._meta = f"{collection}Meta"
+        self._state = StoreState(collection=collection)
+        self._state_read_at = float("-inf")
+        self._sweep: reindexing.Sweep | None = None
         self._candidates = candidates
         self._tenants: set[str] = set()
         self._ready = False
@@ -160,8 +178,12 @@ class WeaviateMemoryStore:
         self._keyword_property = KEYWORDS.name
 
     async def _connected(self) -> None:
-        if self._ready:
-            return
+        if not self._ready:
+            await self._start()
+        elif time.monotonic() - self._state_read_at > STATE_TTL_S:
+            await self._read_state()
+
+    async def _start(self) -> None:
         async with self._start_lock:
             if self._ready:
                 return
@@ -169,32 +191,64 @@ class WeaviateMemoryStore:
                 await self._client.connect()
                 if not await self._client.is_ready():
                     raise StoreError(f"Weaviate at {self._address} is not ready")
-                if not await self._client.collections.exists(self._name):
-                    await self._create(
-                        self._name,
-                        properties=NEW_COLLECTION,
-                        vector_config=Configure.Vectors.self_provided(
-                            vector_index_config=Configure.VectorIndex.hnsw(distance_metric=VectorDistances.COSINE)
-                        ),
-                        # The query brings no stop words (keywords.query_terms), and a stem may look like
-                        # one ("ones" -> "on"): Weaviate must not drop any.
-                        inverted_index_config=Configure.inverted_index(stopwords_preset=StopwordsPreset.NONE),
-                        multi_tenancy_config=Configure.multi_tenancy(enabled=True, auto_tenant_creation=True),
-                    )
-                await self._add_missing_properties()
-                await self._check_keyword_index()
                 if not await self._client.collections.exists(self._meta):
                     await self._create(
-                        self._meta,
-                        properties=[
-                            Property(name="embedder", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),
-                            Property(name="dimension", data_type=DataType.INT),
-                        ],
-                        vector_config=Configure.Vectors.self_provided(),
+                        self._meta, properties=META_PROPERTIES, vector_config=Configure.Vectors.self_provided()
                     )
+                await self._add_missing_meta_properties()
+                state = await self._read_state(apply=False)
+                if not await self._client.collections.exists(state.collection):
+                    await self._create_memory_collection(state.collection)
+                await self._serve(state)
             except WeaviateBaseError as exc:
                 raise StoreError(f"Weaviate at {self._address} is not usable: {exc}") from exc
             self._ready = True
+
+    async def _create_memory_collection(self, name: str) -> None:
+        await self._create(
+            name,
+            properties=NEW_COLLECTION,
+            vector_config=Configure.Vectors.self_provided(
+                vector_index_config=Configure.VectorIndex.hnsw(distance_metric=VectorDistances.COSINE)
+            ),
+            # The query brings no stop words (keywords.query_terms), and a stem may look like
+            # one ("ones" -> "on"): Weaviate must not drop any.
+            inverted_index_config=Configure.inverted_index(stopwords_preset=StopwordsPreset.NONE),
+            multi_tenancy_config=Configure.multi_tenancy(enabled=True, auto_tenant_creation=True),
+        )
+
+    async def _add_missing_meta_properties(self) -> None:
+        meta = self._client.collections.use(self._meta)
+        have = {p.name for p in (await meta.config.get()).properties}
+        for prop in META_PROPERTIES:
+            if prop.name not in have:
+                await meta.config.add_property(prop)
+
+    async def _read_state(self, *, apply: bool = True) -> StoreState:
+        """The meta object as it is now; with `apply`, this process serves from the collection it names."""
+        self._state_read_at = time.monotonic()  # set first: concurrent callers do not all read
+        found = await self._client.collections.use(self._meta).query.fetch_object_by_id(META_ID)
+        state = StoreState.read(dict(found.properties) if found is not None else None, self._base)
+        if apply:
+            await self._serve(state)
+        return state
+
+    async def _serve(self, state: StoreState) -> None:
+        if state.collection != self._name or not self._ready:
+            if state.collection != self._name:
+                log.warning("Weaviate store %s now serves from collection %s", self._base, state.collection)
+            self._name = state.collection
+            self._tenants.clear()
+            await self._add_missing_properties()
+            await self._check_keyword_index()
+        self._state = state
+
+    async def _write_state(self, state: StoreState) -> None:
+        meta = self._client.collections.use(self._meta)
+        if state.exists:
+            await meta.data.replace(uuid=META_ID, properties=state.properties())
+        else:
+            await meta.data.insert(state.properties(), uuid=META_ID)
 
     async def _create(self, name: str, **config: Any) -> None:
         """Create a collection; another process creating it first (both start at once) is fine."""
@@ -257,24 +311,27 @@ class WeaviateMemoryStore:
     @translated
     async def check_embedder(self, name: str, dimension: int) -> None:
         await self._connected()
-        meta = self._client.collections.use(self._meta)
-        found = await meta.query.fetch_object_by_id(META_ID)
-        if found is None:
+        await self._checked_state(name, dimension)
+
+    async def _checked_state(self, name: str, dimension: int) -> StoreState:
+        """The state read now, with its embedder set on the first write; a mismatch is an error."""
+        state = await self._read_state()
+        if state.embedder is None:
             try:
-                await meta.data.insert({"embedder": name, "dimension": dimension}, uuid=META_ID)
-                return
+                await self._write_state(replace(state, embedder=name, dimension=dimension))
             except WeaviateBaseError as exc:
                 if not already_exists(exc):
                     raise
-            found = await meta.query.fetch_object_by_id(META_ID)
-            assert found is not None
-        have = (found.properties.get("embedder"), found.properties.get("dimension"))
+            state = await self._read_state()
+        have = (state.embedder, state.dimension)
         if have != (name, dimension):
             raise EmbedderMismatchError(
-                f"the Weaviate collection {self._name} holds vectors from {have[0]} ({have[1]} dims) but the "
-                f"configured embedder is {name} ({dimension} dims). Configure the original embedder, or use a new "
-                "collection and re-import; mixing models in one index would make every similarity meaningless."
+                f"the Weaviate store {self._base} holds vectors from {have[0]} ({have[1]} dims) but the "
+                f"configured embedder is {name} ({dimension} dims). Configure the store's embedder, or move the "
+                "store to this one with `somnia reindex --embedder`; mixing models in one index would make "
+                "every similarity meaningless."
             )
+        return state
 
     @translated
     async def upsert(self, records: Sequence[MemoryRecord], *, rewrite: bool = False) -> None:
@@ -283,7 +340,10 @@ class WeaviateMemoryStore:
         embedders = {(r.embedder, int(r.vector.shape[0])) for r in records}
         if len(embedders) != 1:
             raise EmbedderMismatchError(f"one upsert mixes vectors of several embedders: {sorted(embedders)}")
-        await self.check_embedder(*next(iter(embedders)))
+        await self._connected()
+        state = await self._checked_state(*next(iter(embedders)))
+        if state.sealed:
+            raise StoreError(SEALED)
         by_namespace: dict[str, list[MemoryRecord]] = {}
         for record in records:
             by_namespace.setdefault(record.namespace, []).append(record)
@@ -325,6 +385,11 @@ class WeaviateMemoryStore:
                 raise StoreError(f"Weaviate at {self._address} refused a batch of {len(objects)}: {exc}") from exc
             for index, error in result.errors.items():
                 failed[group[index].memory_id] = error.message
+        after = await self._read_state()
+        if after.sealed or after.collection != state.collection:
+            # The swap began while this batch was written: the final sweep may not have seen it. Retried, it
+            # is written after the swap, into the collection that serves then.
+            raise StoreError(SEALED)
         if failed:
             raise UpsertError(failed)
 
@@ -446,11 +511,17 @@ class WeaviateMemoryStore:
     @translated
     async def delete(self, namespace: str, memory_ids: Sequence[str]) -> int:
         await self._connected()
-        if not memory_ids or not await self._has_tenant(namespace):
+        if not memory_ids:
             return 0
-        result = await self._tenant(namespace).data.delete_many(
-            where=Filter.by_property("memory_id").contains_any(list(memory_ids))
-        )
+        state = await self._read_state()  # read now: a reindex's copy must lose these too
+        where = Filter.by_property("memory_id").contains_any(list(memory_ids))
+        if state.reindex_collection is not None:
+            copies = self._client.collections.use(state.reindex_collection)
+            if await copies.tenants.exists(tenant_name(namespace)):
+                await copies.with_tenant(tenant_name(namespace)).data.delete_many(where=where)
+        if not await self._has_tenant(namespace):
+            return 0
+        result = await self._tenant(namespace).data.delete_many(where=where)
         return int(result.successful)
 
     @translated
@@ -462,6 +533,12 @@ class WeaviateMemoryStore:
         if await self._has_tenant(namespace) and await self.count(namespace) == 0:
             await self._client.collections.use(self._name).tenants.remove([tenant_name(namespace)])
             self._tenants.discard(tenant_name(namespace))
+        # A reindex's copy of an emptied namespace goes too (its next sweep would remove it anyway).
+        state = await self._read_state()
+        if state.reindex_collection is not None and not await self._has_tenant(namespace):
+            copies = self._client.collections.use(state.reindex_collection)
+            if await copies.tenants.exists(tenant_name(namespace)):
+                await copies.tenants.remove([tenant_name(namespace)])
 
     async def _vector_ranked(
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None
@@ -569,6 +646,136 @@ class WeaviateMemoryStore:
             )
             for f in fused
         ]
+
+    # -- reindex: a new collection with the new model's vectors, then one switch of the meta object ----
+
+    @translated
+    async def embedder_identity(self) -> tuple[str, int] | None:
+        await self._connected()
+        state = await self._read_state()
+        if state.embedder is None or state.dimension is None:
+            return None
+        return state.embedder, state.dimension
+
+    @translated
+    async def reindex_begin(self, name: str, dimension: int, *, restart: bool = False) -> ReindexProgress:
+        """Start moving to `name` in a new collection, or resume the move to it already in progress.
+        Another target in progress is an error unless `restart` (its collection is dropped)."""
+        await self._connected()
+        state = await self._read_state()
+        await self._remove_retired(state)
+        state = await self._read_state()
+        if state.reindex_embedder is not None and (state.reindex_embedder, state.reindex_dimension) != (
+            name,
+            dimension,
+        ):
+            if not restart:
+                raise ReindexError(
+                    f"a reindex to {state.reindex_embedder} is in progress in Weaviate store {self._base}; finish it "
+                    "with the same --embedder, or start over with --restart"
+                )
+            await self._drop(state.reindex_collection)
+            state = replace(state, reindex_embedder=None, reindex_dimension=None, reindex_collection=None)
+        if state.reindex_collection is None:
+            target = f"{self._base[:90]}R{uuid.uuid4().hex[:8]}"
+            await self._create_memory_collection(target)
+            state = replace(
+                state, reindex_embedder=name, reindex_dimension=dimension, reindex_collection=target, sealed=False
+            )
+            await self._write_state(state)
+            log.warning("reindexing Weaviate store %s into collection %s for %s", self._base, target, name)
+        elif not await self._client.collections.exists(state.reindex_collection):
+            await self._create_memory_collection(state.reindex_collection)
+        self._sweep = await self._compare(state)
+        return await self._progress(state)
+
+    @translated
+    async def reindex_progress(self) -> ReindexProgress:
+        await self._connected()
+        state = await self._read_state()
+        if state.reindex_collection is not None and self._sweep is None:
+            self._sweep = await self._compare(state)
+        return await self._progress(state)
+
+    async def _progress(self, state: StoreState) -> ReindexProgress:
+        if state.reindex_collection is not None and self._sweep is not None:
+            done, total = self._sweep.done, self._sweep.total
+        else:  # none in progress: every memory has the store's vectors
+            done = total = await reindexing.count_all(self._client, state.collection)
+        return ReindexProgress(embedder=state.embedder, target=state.reindex_embedder, done=done, total=total)
+
+    async def _compare(self, state: StoreState) -> reindexing.Sweep:
+        assert state.reindex_collection is not None
+        return await reindexing.sweep(self._client, state.collection, state.reindex_collection, FINGERPRINT)
+
+    @translated
+    async def reindex_pending(self, limit: int, after: int = 0) -> list[tuple[int, str]]:
+        """Up to `limit` memories still to embed for the target: (position, text). `after=0` compares the
+        two collections afresh; later pages walk that comparison by position."""
+        await self._connected()
+        state = await self._read_state()
+        if state.reindex_collection is None:
+            raise ReindexError("no reindex is in progress; start one with `somnia reindex --embedder`")
+        if after == 0 or self._sweep is None:
+            self._sweep = await self._compare(state)
+        page = self._sweep.pending[after : after + limit]
+        return [(after + i + 1, item.text) for i, item in enumerate(page)]
+
+    @translated
+    async def reindex_write(
+        self, target: str, keys: Sequence[int], texts: Sequence[str], vectors: npt.NDArray[np.float32]
+    ) -> int:
+        await self._connected()
+        state = await self._read_state()
+        if state.reindex_embedder != target or state.reindex_collection is None or self._sweep is None:
+            raise ReindexError(
+                f"the reindex to {target} is no longer in progress (it was swapped, or another run started "
+                f"over{' to ' + state.reindex_embedder if state.reindex_embedder else ''})"
+            )
+        items = [self._sweep.pending[key - 1] for key in keys]
+        if [item.text for item in items] != list(texts):
+            raise ReindexError("the texts to write are not the ones this reindex listed; run it again")
+        written = await reindexing.copy(
+            self._client, state.collection, state.reindex_collection, target, items, vectors, FINGERPRINT
+        )
+        self._sweep.written += written
+        return written
+
+    @translated
+    async def reindex_swap(self) -> bool:
+        """Two steps. First the store is sealed (writes are refused and retried by their senders, so none
+        can land behind the last sweep) and False is returned: the caller sweeps once more. Then, when
+        nothing is pending, the meta object names the new collection and embedder in one write, and every
+        process follows it; the old collection is removed once readers have moved off it."""
+        await self._connected()
+        state = await self._read_state()
+        if state.reindex_collection is None:
+            raise ReindexError("no reindex is in progress; start one with `somnia reindex --embedder`")
+        if not state.sealed:
+            await self._write_state(replace(state, sealed=True))
+            return False
+        self._sweep = await self._compare(state)
+        if self._sweep.pending:
+            return False
+        swapped = state.swapped()
+        await self._write_state(swapped)
+        await self._serve(swapped)
+        log.warning(
+            "Weaviate store %s swapped to %s (vectors from %s)", self._base, swapped.collection, swapped.embedder
+        )
+        await asyncio.sleep(RETIRE_AFTER_S)
+        await self._remove_retired(await self._read_state())
+        return True
+
+    async def _remove_retired(self, state: StoreState) -> None:
+        if state.retired is None or state.retired == state.collection:
+            return
+        await self._drop(state.retired)
+        await self._write_state(replace(state, retired=None))
+
+    async def _drop(self, collection: str | None) -> None:
+        if collection and collection != self._name and await self._client.collections.exists(collection):
+            await self._client.collections.delete(collection)
 
     async def reachable(self) -> bool:
         try:
