@@ -7,14 +7,18 @@ all-MiniLM-L6-v2); a copy of it is reindexed to bge-small-en-v1.5 by somnia_stor
 holds one) asks a question every 50 ms through an embedder that follows the store (as Recall's does),
 and counts answers, empty answers and errors, with their latency, before and after the swap.
 
-Writes benchmarks/results/reindex.json. Usage:
-    uv run python benchmarks/reindex_bench.py [--memories-from ~/.cache/somnia/bench/store-100000-v2]
+With `--store weaviate` the same memories (vectors included) are first imported into a new collection
+of a Weaviate started for the run, and the reindex builds another collection beside it and switches.
+
+Writes benchmarks/results/reindex.json (reindex_weaviate.json). Usage:
+    uv run python benchmarks/reindex_bench.py [--store weaviate] [--memories-from ~/.cache/somnia/bench/store-100000-v2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -22,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,10 +34,12 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 console = Console(width=140)
+Opener = Callable[[], Any]
 RESULTS = Path(__file__).parent / "results"
 CACHE = Path.home() / ".cache" / "somnia" / "bench" / "store-100000-v2"
 QUESTIONS = [
@@ -44,17 +51,68 @@ QUESTIONS = [
 ]
 
 
-async def run(source: Path, batch: int) -> dict[str, Any]:
+PROGRESS_COLUMNS = (
+    TextColumn("{task.description}"),
+    BarColumn(),
+    MofNCompleteColumn(),
+    TimeElapsedColumn(),
+    TimeRemainingColumn(),
+)
+
+
+async def imported_into_weaviate(source: EmbeddedMemoryStore, server: Any, namespaces: list[str]) -> Opener:
+    """The cached store's memories, vectors and all, in a new collection; returns how to open clients."""
+    from somnia_memory_store import scan_all
+    from somnia_memory_store.weaviate.store import WeaviateMemoryStore
+
+    def opener() -> WeaviateMemoryStore:
+        return WeaviateMemoryStore(
+            http_host=server.host,
+            http_port=server.http_port,
+            grpc_host=server.host,
+            grpc_port=server.grpc_port,
+            collection="ReindexBench",
+            api_key=server.api_key,
+        )
+
+    store = opener()
+    total = sum([await source.count(n) for n in namespaces])
+    with Progress(*PROGRESS_COLUMNS, console=console) as progress:
+        task = progress.add_task("importing into Weaviate", total=total)
+        for namespace in namespaces:
+            page: list[Any] = []
+            async for record in scan_all(source, namespace):
+                page.append(record)
+                if len(page) == 1000:
+                    await store.upsert(page)
+                    progress.advance(task, len(page))
+                    page = []
+            if page:
+                await store.upsert(page)
+                progress.advance(task, len(page))
+    await store.aclose()
+    return opener
+
+
+async def run(source: Path, batch: int, kind: str) -> dict[str, Any]:
     from somnia_embedder import EmbedderSettings, create_embedder
-    from somnia_memory_store.embedded.store import EmbeddedMemoryStore
     from somnia_stores import FollowingEmbedder, reindex
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         path = Path(tmp) / "memories.sqlite3"
         shutil.copy(source / "store" / "memories.sqlite3", path)
-        writer = EmbeddedMemoryStore(path)
-        reader = EmbeddedMemoryStore(path)
+        writer: Any = EmbeddedMemoryStore(path)
+        reader: Any = EmbeddedMemoryStore(path)
         namespaces = [n for (n,) in reader._conn.execute("SELECT DISTINCT namespace FROM memory")]
+        if kind == "weaviate":
+            from somnia_backends import WeaviateServer
+
+            server = WeaviateServer(Path(tmp) / "weaviate").start()
+            stack.callback(server.stop)
+            opener = await imported_into_weaviate(writer, server, namespaces)
+            await writer.aclose()
+            await reader.aclose()
+            writer, reader = opener(), opener()
         follower = FollowingEmbedder(await create_embedder(EmbedderSettings()), reader, EmbedderSettings())
         target = await create_embedder(EmbedderSettings(kind="onnx-bge-small"))
         samples: list[tuple[float, float, str, int]] = []  # (when, ms, model, hits)
@@ -77,15 +135,8 @@ async def run(source: Path, batch: int) -> dict[str, Any]:
                 await asyncio.sleep(0.05)
 
         asker = asyncio.create_task(ask())
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-        )
         started = time.perf_counter()
-        with Progress(*columns, console=console) as progress:
+        with Progress(*PROGRESS_COLUMNS, console=console) as progress:
             task = progress.add_task(f"re-embedding with {target.name}", total=None)
             result = await reindex(
                 writer,
@@ -114,6 +165,7 @@ async def run(source: Path, batch: int) -> dict[str, Any]:
         }
 
     return {
+        "store": kind,
         "memories": result.total,
         "seconds": swapped_at - started,
         "memories_per_s": result.total / (swapped_at - started),
@@ -129,12 +181,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--memories-from", type=Path, default=CACHE, help="a home whose store/memories.sqlite3 to copy")
     parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--store", choices=("embedded", "weaviate"), default="embedded")
     args = parser.parse_args()
     if not (args.memories_from / "store" / "memories.sqlite3").is_file():
         raise SystemExit(f"no store under {args.memories_from}; run benchmarks/skeleton_bench.py once to build it")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    record = asyncio.run(run(args.memories_from, args.batch))
-    table = Table(title=f"somnia reindex: {record['memories']:,} memories, all-MiniLM-L6-v2 -> bge-small-en-v1.5")
+    record = asyncio.run(run(args.memories_from, args.batch, args.store))
+    table = Table(
+        title=f"somnia reindex on the {args.store} store: {record['memories']:,} memories, "
+        "all-MiniLM-L6-v2 -> bge-small-en-v1.5"
+    )
     for column in ("phase", "questions", "empty", "errors", "p50 ms", "p99 ms"):
         table.add_column(column, justify="right")
     for phase in ("during", "after"):
@@ -150,8 +206,9 @@ def main() -> None:
     )
     RESULTS.mkdir(exist_ok=True)
     record["when"] = datetime.now(UTC).isoformat()
-    (RESULTS / "reindex.json").write_text(json.dumps(record, indent=2) + "\n")
-    console.print(f"results: {RESULTS / 'reindex.json'}")
+    results = RESULTS / ("reindex.json" if args.store == "embedded" else f"reindex_{args.store}.json")
+    results.write_text(json.dumps(record, indent=2) + "\n")
+    console.print(f"results: {results}")
 
 
 if __name__ == "__main__":
