@@ -651,8 +651,11 @@ class WeaviateMemoryStore:
 
     @translated
     async def embedder_identity(self) -> tuple[str, int] | None:
+        """From the state this process serves by (at most STATE_TTL_S old): the model it names and the
+        collection searched come from the same read, so a query embedded before a switch is matched
+        against the collection of its model, which is kept for RETIRE_AFTER_S after the switch."""
         await self._connected()
-        state = await self._read_state()
+        state = self._state
         if state.embedder is None or state.dimension is None:
             return None
         return state.embedder, state.dimension
