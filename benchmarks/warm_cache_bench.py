@@ -114,6 +114,21 @@ def question_needs(qas: list[dict[str, Any]], session_turns: dict[str, str]) -> 
     return out
 
 
+def kinds_of(qas: list[dict[str, Any]]) -> dict[str, str]:
+    """Each evidence turn's kind of knowledge: what a generated agent history's question is about
+    ("procedure", "pitfall", "person", "preference", "thread"), or LoCoMo's category number."""
+    kinds: dict[str, str] = {}
+    for qa in qas:
+        question = str(qa.get("question", ""))
+        if "need about " in question:
+            kind = question.rpartition("need about ")[2].split(":")[0]
+        else:
+            kind = f"category {qa.get('category', '?')}"
+        for turn in locomo.evidence_of(qa):
+            kinds.setdefault(turn, kind)
+    return kinds
+
+
 def items_of(pack: Any) -> list[Any]:
     return [item for layer in pack.layers for item in layer.items]
 
@@ -177,6 +192,8 @@ class Tally:
     needed: int = 0
     hits: dict[str, dict[int, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
     layer_hits: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    kind_needed: Counter[str] = field(default_factory=Counter)
+    kind_hits: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     question_needed: int = 0
     question_hits: dict[str, dict[int, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
     prefix: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
@@ -204,6 +221,7 @@ async def replay(
     sessions = sessions_of(conv["conversation"])
     session_of = {turn_id: session for session, turns in sessions for turn_id, _, _ in turns}
     needed = needs(conv["qa"], session_of)
+    kind_of = kinds_of(conv["qa"])
     by_first: dict[str, list[set[str]]] = defaultdict(list)
     for first, earlier in question_needs(conv["qa"], session_of):
         by_first[first].append(earlier)
@@ -264,8 +282,10 @@ async def replay(
                     tally.api["from_cache"] += api.from_cache
                     tally.api["sessions"] += 1
                     tally.needed += len(want)
+                    tally.kind_needed.update(kind_of.get(t, "?") for t in want)
                     for budget in budgets:
                         pack = packs[budget]
+                        tally.kind_hits[budget].update(kind_of.get(t, "?") for t in want & turns_in(items_of(pack)))
                         for layer in pack.layers:
                             tally.layer_hits[budget][layer.layer] += len(want & turns_in(layer.items))
                         tally.hits["somnia"][budget] += len(want & turns_in(items_of(pack)))
@@ -401,6 +421,10 @@ def summarize(tally: Tally, budgets: list[int]) -> dict[str, Any]:
         "hit_rate": curves,
         "ratio_to_random": {b: curves["somnia"][b] / max(curves["random"][b], 1e-9) for b in budgets},
         "per_layer": {b: {k: v / tally.needed for k, v in tally.layer_hits[b].items()} for b in budgets},
+        "per_kind": {
+            kind: {"needed": n, "hit_rate": {b: tally.kind_hits[b][kind] / n for b in budgets}}
+            for kind, n in sorted(tally.kind_needed.items())
+        },
         "question_evidence": tally.question_needed,
         "in_context_before_needed": live,
         "stable_prefix": {b: statistics.mean(v) if v else 0.0 for b, v in tally.prefix.items()},
@@ -450,6 +474,8 @@ def report(tallies: dict[str, Tally], budgets: list[int], args: argparse.Namespa
         for system, curve in s["in_context_before_needed"].items():
             table.add_row(f"per question, answering its turn: {system}", *(f"{curve[b]:.2f}" for b in budgets))
         table.add_row("stable prefix share", *(f"{s['stable_prefix'].get(b, 0):.2f}" for b in budgets))
+        for kind, row in s["per_kind"].items():
+            table.add_row(f"somnia, {kind} ({row['needed']})", *(f"{row['hit_rate'][b]:.2f}" for b in budgets))
         console.print(table)
         api = s["api_reference"]
         console.print(
