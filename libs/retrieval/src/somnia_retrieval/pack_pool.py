@@ -11,7 +11,7 @@ import numpy.typing as npt
 from somnia_memory_model import DREAMT_KINDS
 from somnia_memory_store import MemoryRecord
 
-from somnia_retrieval.salience import is_anchored, salience
+from somnia_retrieval.salience import SPEAKER, is_anchored, salience
 
 # How much closeness to the opening (a cosine) counts beside salience when a layer ranks by both. On a
 # replay of real conversations, salience + 0.5 x cosine predicted what later sessions reached back to
@@ -21,6 +21,10 @@ CLOSENESS_WEIGHT = 0.5
 # The opening's full recall (keywords, entities, the graph) finds what a cosine alone misses, such as
 # the same task or project named again: its relevance (0..1 per query) adds to closeness at this weight.
 RECALL_WEIGHT = 0.5
+# A past memory this close to the opening says what the opening says (the same request made before:
+# "today I need to renew the certificates"), and the agent has the opening already: it is left out.
+# all-MiniLM-L6-v2: a request repeated with other words scores 0.84-0.88, what answers it 0.5-0.6.
+ECHO_COSINE = 0.8
 
 
 def predictive(p: Pooled) -> float:
@@ -74,12 +78,23 @@ class Pool:
         topics: npt.NDArray[np.float32] | None,
         recalled: dict[str, float] | None = None,
     ) -> Pool:
-        """One entry per memory; what dreaming wrote (ranked by its own rules) and what the pack already
-        holds (`held`) stay out."""
+        """One entry per memory, and one per text said more than once (the first time it was said); what
+        dreaming wrote (ranked by its own rules), what the pack already holds (`held`) and echoes of the
+        opening stay out."""
         unique: dict[str, MemoryRecord] = {}
+        said: dict[str, MemoryRecord] = {}
         for r in records:
-            if r.kind not in DREAMT_KINDS and r.memory_id not in held:
-                unique.setdefault(r.memory_id, r)
+            if r.kind in DREAMT_KINDS or r.memory_id in held or r.memory_id in unique:
+                continue
+            if opening is not None and closeness(r, opening) >= ECHO_COSINE:
+                continue
+            text = same_text(r.text)
+            first = said.get(text)
+            if first is not None and first.occurred_at <= r.occurred_at:
+                continue
+            if first is not None:
+                del unique[first.memory_id]
+            said[text] = unique[r.memory_id] = r
         about = opening if opening is not None else topics
         found = recalled or {}
         return cls(
@@ -98,6 +113,11 @@ def reason(p: Pooled, about: str, layer: str) -> str:
     """Why a pooled memory is in the pack, in words an agent (and its developer) can check."""
     told = "an event or plan anchored in time" if p.anchored else "what it tells"
     return f"{layer}: {told} (salience {p.salience:.2f}), close to {about} (closeness {p.closeness:.2f})"
+
+
+def same_text(text: str) -> str:
+    """A text as compared for repeats: its words, lower case, without a speaker label."""
+    return " ".join(SPEAKER.sub("", text, count=1).lower().split())
 
 
 def closeness(record: MemoryRecord, vector: npt.NDArray[np.float32] | None) -> float:

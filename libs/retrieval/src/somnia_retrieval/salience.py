@@ -1,13 +1,14 @@
 """Salience: how much a memory says that a later session may reach back to, from its text alone.
 
 What people come back to are statements about themselves and their work: who they are, what they did,
-what they plan, what they prefer. Reactions ("That's great!"), greetings and short questions back are
-rarely needed again. So a memory scores by how much content it carries (content words, capped) and
-whether it speaks in the first person; a short question scores lower. A statement anchored in time
-("yesterday I...", "next week we...") is an event or a plan, which later sessions ask after ("how did
-it go?", "when was that?"): it scores higher. On a replay of real conversations, a turn with a time
-anchor was four times as likely as the average turn to be reached back to later. No model, microseconds a memory;
-the filler list is English, so other languages are scored by their word count alone.
+what they plan, what they prefer, who owns what and which tool fails how. Reactions ("That's great!"),
+greetings and short questions back are rarely needed again. So a memory scores by how much content it
+carries (content words, capped) and whether it speaks in the first person or about someone or something
+named; a short question scores lower. A statement anchored in time ("yesterday I...", "next week
+we...") is an event or a plan, which later sessions ask after ("how did it go?", "when was that?"): it
+scores higher. On a replay of real conversations, a turn with a time anchor was four times as likely as
+the average turn to be reached back to later. No model, microseconds a memory; the filler list is
+English, so other languages are scored by their word count alone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ import re
 SPEAKER = re.compile(r"^\s*[A-Z][\w'-]*(?: [A-Z][\w'-]*){0,2}:\s+")
 WORD = re.compile(r"[^\W\d_][\w'-]+", re.UNICODE)
 FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|im|my|me|mine|myself|we|we're|we've|our|ours|us)\b", re.I)
+# What a statement about someone or something named looks like: a capitalised word inside a clause
+# ("... ask Ines about it", "the Porto flat"), or a `tool` in backquotes. Such a statement is knowledge
+# about the people and things of the speaker's world, as worth keeping as one in the first person. A
+# name that ends its clause is most often the person spoken to ("That's great, Mel!"): it does not count.
+NAMED = re.compile(r"`[^`\s][^`]*`|(?<=[a-z0-9,;:] )[A-Z][\w'-]+(?= [\w(`])")
 # Function words and conversational filler: carrying them is not carrying content.
 _FILLER_WORDS = """
 the a an and or but so to of in on at for with from by as into about than then there here
@@ -51,7 +57,7 @@ def salience(text: str) -> float:
     body = SPEAKER.sub("", text, count=1).strip()
     words = content_words(body)
     score = min(len(words), CONTENT_CAP) / CONTENT_CAP
-    if not FIRST_PERSON.search(body):
+    if not FIRST_PERSON.search(body) and not NAMED.search(body):
         score *= 0.5
     if body.endswith("?") and len(words) < CONTENT_CAP // 2:
         score *= 0.5
