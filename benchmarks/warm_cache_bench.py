@@ -121,7 +121,7 @@ def kinds_of(qas: list[dict[str, Any]]) -> dict[str, str]:
     for qa in qas:
         question = str(qa.get("question", ""))
         if "need about " in question:
-            kind = question.rpartition("need about ")[2].split(":")[0]
+            kind = question.rpartition("need about ")[2].split(":")[0].rstrip("?")
         else:
             kind = f"category {qa.get('category', '?')}"
         for turn in locomo.evidence_of(qa):
