@@ -293,3 +293,26 @@ async def test_on_weaviate_writes_wait_out_the_swap_and_land_in_the_new_collecti
     await write(writer, bge, ["I bought a red bicycle yesterday."], start=len(TEXTS))
     assert await top(weaviate_store, bge, "what did I buy?") == "I bought a red bicycle yesterday."
     assert await weaviate_store.count(NS) == len(TEXTS) + 1
+
+
+async def test_on_weaviate_a_seal_left_by_a_stopped_run_lapses_and_the_reindex_resumes(
+    open_weaviate_store: Callable[[], WeaviateMemoryStore], embedder: Embedder, bge: Embedder
+) -> None:
+    from dataclasses import replace
+
+    from somnia_memory_store.weaviate.meta import SEAL_LEASE_S
+
+    store, writer = open_weaviate_store(), open_weaviate_store()
+    await write(store, embedder, TEXTS[:3])
+    await store.reindex_begin(bge.name, bge.dimension)
+    assert not await store.reindex_swap()  # sealed; then the run stops
+    with pytest.raises(StoreError, match="try it again"):
+        await write(writer, embedder, ["I bought a red bicycle yesterday."], start=3)
+    # The seal is as old as a lease: writes go on, into the old collection, and are not lost.
+    state = await store._read_state()
+    assert state.sealed_at is not None
+    await store._write_state(replace(state, sealed_at=state.sealed_at - SEAL_LEASE_S))
+    await write(writer, embedder, ["I bought a red bicycle yesterday."], start=3)
+    done = await reindex(store, bge, batch=2)
+    assert done.embedder == bge.name and await store.count(NS) == 4
+    assert await top(store, bge, "what did I buy?") == "I bought a red bicycle yesterday."

@@ -6,6 +6,7 @@ so a swap done by `somnia reindex` reaches them all without a restart.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -13,6 +14,9 @@ from typing import Any
 from weaviate.classes.config import DataType, Property, Tokenization
 
 META_ID = uuid.UUID("0b5e2a52-6f0f-4c59-9c3a-7b1d6a1f0e01")
+# A seal lapses after this long: a `somnia reindex` stopped while sealed does not refuse writes forever.
+# The swap switches only while less than half of it has passed since it sealed (clocks may differ).
+SEAL_LEASE_S = 120.0
 
 META_PROPERTIES = [
     Property(name="embedder", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),
@@ -22,7 +26,7 @@ META_PROPERTIES = [
     Property(name="reindex_embedder", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),
     Property(name="reindex_dimension", data_type=DataType.INT),
     Property(name="reindex_collection", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),
-    Property(name="sealed", data_type=DataType.BOOL),
+    Property(name="sealed_at", data_type=DataType.NUMBER),
     Property(name="retired", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),
 ]
 
@@ -30,8 +34,9 @@ META_PROPERTIES = [
 @dataclass(frozen=True)
 class StoreState:
     """The meta object, read. `collection` serves reads and writes; while a reindex is in progress its
-    new vectors go to `reindex_collection`; `sealed` is the swap's last step, when writes wait (they
-    are refused and retried) so that nothing lands in the old collection after its final sweep;
+    new vectors go to `reindex_collection`; `sealed_at` is when the swap's last step began, while
+    writes wait (they are refused and retried) so that nothing lands in the old collection after its
+    final sweep (a seal lapses after SEAL_LEASE_S);
     `retired` is the collection a swap replaced, removed once every process has moved off it."""
 
     collection: str
@@ -40,7 +45,7 @@ class StoreState:
     reindex_embedder: str | None = None
     reindex_dimension: int | None = None
     reindex_collection: str | None = None
-    sealed: bool = False
+    sealed_at: float | None = None
     retired: str | None = None
     exists: bool = False  # whether the meta object is stored yet (not before the first write)
 
@@ -64,7 +69,7 @@ class StoreState:
             reindex_embedder=text("reindex_embedder"),
             reindex_dimension=number("reindex_dimension"),
             reindex_collection=text("reindex_collection"),
-            sealed=bool(properties.get("sealed")),
+            sealed_at=float(properties["sealed_at"]) if properties.get("sealed_at") is not None else None,
             retired=text("retired"),
             exists=True,
         )
@@ -78,9 +83,17 @@ class StoreState:
             "reindex_embedder": self.reindex_embedder,
             "reindex_dimension": self.reindex_dimension,
             "reindex_collection": self.reindex_collection,
-            "sealed": self.sealed,
+            "sealed_at": self.sealed_at,
             "retired": self.retired,
         }
+
+    def sealed(self, now: float | None = None) -> bool:
+        """Whether writes must wait now: sealed, and the seal has not lapsed."""
+        return self.sealed_at is not None and (now or time.time()) - self.sealed_at < SEAL_LEASE_S
+
+    def sealed_long_enough_to_switch(self, now: float | None = None) -> bool:
+        """Sealed recently enough that every writer, whatever its clock, still reads the seal as on."""
+        return self.sealed_at is not None and (now or time.time()) - self.sealed_at < SEAL_LEASE_S / 2
 
     def swapped(self) -> StoreState:
         """The state after the swap: the target serves, the old collection waits to be removed."""
@@ -93,6 +106,6 @@ class StoreState:
             reindex_embedder=None,
             reindex_dimension=None,
             reindex_collection=None,
-            sealed=False,
+            sealed_at=None,
             retired=self.collection,
         )

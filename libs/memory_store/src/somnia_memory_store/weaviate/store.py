@@ -342,7 +342,7 @@ class WeaviateMemoryStore:
             raise EmbedderMismatchError(f"one upsert mixes vectors of several embedders: {sorted(embedders)}")
         await self._connected()
         state = await self._checked_state(*next(iter(embedders)))
-        if state.sealed:
+        if state.sealed():
             raise StoreError(SEALED)
         by_namespace: dict[str, list[MemoryRecord]] = {}
         for record in records:
@@ -386,7 +386,7 @@ class WeaviateMemoryStore:
             for index, error in result.errors.items():
                 failed[group[index].memory_id] = error.message
         after = await self._read_state()
-        if after.sealed or after.collection != state.collection:
+        if after.sealed() or after.collection != state.collection:
             # The swap began while this batch was written: the final sweep may not have seen it. Retried, it
             # is written after the swap, into the collection that serves then.
             raise StoreError(SEALED)
@@ -683,7 +683,7 @@ class WeaviateMemoryStore:
             target = f"{self._base[:90]}R{uuid.uuid4().hex[:8]}"
             await self._create_memory_collection(target)
             state = replace(
-                state, reindex_embedder=name, reindex_dimension=dimension, reindex_collection=target, sealed=False
+                state, reindex_embedder=name, reindex_dimension=dimension, reindex_collection=target, sealed_at=None
             )
             await self._write_state(state)
             log.warning("reindexing Weaviate store %s into collection %s for %s", self._base, target, name)
@@ -748,18 +748,23 @@ class WeaviateMemoryStore:
     async def reindex_swap(self) -> bool:
         """Two steps. First the store is sealed (writes are refused and retried by their senders, so none
         can land behind the last sweep) and False is returned: the caller sweeps once more. Then, when
-        nothing is pending, the meta object names the new collection and embedder in one write, and every
-        process follows it; the old collection is removed once readers have moved off it."""
+        nothing is pending and the seal is still well within its lease, the meta object names the new
+        collection and embedder in one write, and every process follows it; the old collection is removed
+        once readers have moved off it. A run stopped while sealed leaves a seal that lapses after
+        SEAL_LEASE_S, and the reindex stays resumable."""
         await self._connected()
         state = await self._read_state()
         if state.reindex_collection is None:
             raise ReindexError("no reindex is in progress; start one with `somnia reindex --embedder`")
-        if not state.sealed:
-            await self._write_state(replace(state, sealed=True))
+        if not state.sealed_long_enough_to_switch():
+            # (Again, when a stopped run left a seal that lapsed or is about to.)
+            await self._write_state(replace(state, sealed_at=time.time()))
             return False
         self._sweep = await self._compare(state)
         if self._sweep.pending:
             return False
+        if not (await self._read_state()).sealed_long_enough_to_switch():
+            return False  # the last sweep outlasted the seal's margin: seal anew, sweep again
         swapped = state.swapped()
         await self._write_state(swapped)
         await self._serve(swapped)
