@@ -717,9 +717,10 @@ def reindex(
     batch: Annotated[int, typer.Option(min=1, max=4096, help="memories embedded at a time")] = 256,
     restart: Annotated[bool, typer.Option(help="drop another reindex in progress and start over")] = False,
 ) -> None:
-    """Re-embed every memory with another model, beside the old vectors, then swap in one transaction.
-    Recall keeps answering from the old vectors until the swap; running services follow it. Interrupted,
-    it resumes where it stopped when run again."""
+    """Re-embed every memory with another model, beside the old vectors, then swap (one transaction on
+    the embedded store; on Weaviate a new collection, and writes wait out the last sweep). Recall keeps
+    answering from the old vectors until the swap; running services follow it. Interrupted, it resumes
+    where it stopped when run again. Run one at a time."""
     settings = CliSettings()
     try:
         table = reindex_command(embedder.value, settings.home / "store", batch=batch, restart=restart, console=console)

@@ -37,7 +37,6 @@ async def run_reindex(kind: str, store_dir: Path, *, batch: int, restart: bool, 
             f"SOMNIA_EMBEDDER_KIND={kind} instead"
         )
     embedder = await create_embedder(with_kind(EmbedderSettings(), kind))
-    before = await store.embedder_identity()
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -46,6 +45,7 @@ async def run_reindex(kind: str, store_dir: Path, *, batch: int, restart: bool, 
         TimeRemainingColumn(),
     )
     try:
+        before = await store.embedder_identity()
         with Progress(*columns, console=console) as progress:
             task = progress.add_task(f"re-embedding with {embedder.name}", total=None)
             done = await reindex(

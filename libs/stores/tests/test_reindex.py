@@ -14,7 +14,7 @@ import pytest
 from somnia_embedder import Embedder, EmbedderSettings, Vectors, create_embedder
 from somnia_memory_store import EmbedderMismatchError, MemoryRecord, ReindexableStore, ReindexError, StoreError
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
-from somnia_memory_store.weaviate.store import WeaviateMemoryStore
+from somnia_memory_store.weaviate.store import WeaviateMemoryStore, tenant_name
 from somnia_stores import FollowingEmbedder, reindex
 
 NS = "acme/agent/alice"
@@ -316,3 +316,25 @@ async def test_on_weaviate_a_seal_left_by_a_stopped_run_lapses_and_the_reindex_r
     done = await reindex(store, bge, batch=2)
     assert done.embedder == bge.name and await store.count(NS) == 4
     assert await top(store, bge, "what did I buy?") == "I bought a red bicycle yesterday."
+
+
+async def test_on_weaviate_a_forget_reaches_the_old_collection_a_stopped_switch_left_behind(
+    open_weaviate_store: Callable[[], WeaviateMemoryStore],
+    embedder: Embedder,
+    bge: Embedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store, other = open_weaviate_store(), open_weaviate_store()
+    await write(store, embedder, TEXTS[:3])
+    old = (await store._read_state()).collection
+
+    async def stopped(state: object) -> None:  # the run stops after the switch, before removing the old one
+        return None
+
+    monkeypatch.setattr(store, "_remove_retired", stopped)
+    await reindex(store, bge, batch=2)
+    await other._connected()
+    assert (await other._read_state()).retired == old
+    assert await other.delete(NS, ["m1"]) == 1
+    left = store._client.collections.use(old).with_tenant(tenant_name(NS))
+    assert (await left.aggregate.over_all(total_count=True)).total_count == 2

@@ -56,6 +56,11 @@ async def reindex(
                     on_progress(done)
                 return done
             continue  # memories captured since the sweep: embed them too, then swap
+        if after == 0 and len(pending) < batch:
+            # Little is left: start the swap now. A store that must hold writes back for it (Weaviate
+            # seals) does so here, or a busy store would never see a pass with nothing left; one that
+            # swaps in a transaction answers False while anything is pending.
+            await store.reindex_swap()
         after = pending[-1][0]
         keys = [key for key, _ in pending]
         texts = [text for _, text in pending]

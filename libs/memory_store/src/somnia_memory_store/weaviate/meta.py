@@ -15,8 +15,9 @@ from weaviate.classes.config import DataType, Property, Tokenization
 
 META_ID = uuid.UUID("0b5e2a52-6f0f-4c59-9c3a-7b1d6a1f0e01")
 # A seal lapses after this long: a `somnia reindex` stopped while sealed does not refuse writes forever.
-# The swap switches only while less than half of it has passed since it sealed (clocks may differ).
-SEAL_LEASE_S = 120.0
+# The swap switches only while less than half of it has passed since it sealed: writers judge the seal by
+# their own clocks, which may differ from the command's by up to that half (NTP keeps them within ms).
+SEAL_LEASE_S = 900.0
 
 META_PROPERTIES = [
     Property(name="embedder", data_type=DataType.TEXT, tokenization=Tokenization.FIELD),

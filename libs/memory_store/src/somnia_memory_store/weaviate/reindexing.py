@@ -7,6 +7,7 @@ where the last one stopped and catches what was written, changed or deleted mean
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from somnia_memory_store.ports import StoreError
 from somnia_memory_store.weaviate.keywords import index_terms
 
 COPY_PAGE = 500  # objects fetched by id in one query
+DELETE_PAGE = 1000  # ids per batch delete (Weaviate caps one at QUERY_MAXIMUM_RESULTS, 10,000 by default)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Sweep:
     pending: list[Pending] = field(default_factory=list)
     total: int = 0
     written: int = 0
+    started_at: float = field(default_factory=time.time)  # wall clock, as the seal's time is
 
     @property
     def done(self) -> int:
@@ -97,12 +100,14 @@ async def sweep(client: WeaviateAsyncClient, source: str, target: str, names: Se
             if copied.get(object_id, (b"", ""))[0] != print_:
                 result.pending.append(Pending(tenant, object_id, text))
         stale = [object_id for object_id in copied if object_id not in have]
-        if stale:
-            await (
-                client.collections.use(target)
-                .with_tenant(tenant)
-                .data.delete_many(where=Filter.by_id().contains_any(stale))
+        copies = client.collections.use(target).with_tenant(tenant)
+        for start in range(0, len(stale), DELETE_PAGE):
+            deleted = await copies.data.delete_many(
+                where=Filter.by_id().contains_any(stale[start : start + DELETE_PAGE])
             )
+            if deleted.failed:
+                # A memory forgotten during the reindex must not survive in the copy: no switch until it is gone.
+                raise StoreError(f"Weaviate could not delete {deleted.failed} forgotten memories from {target}")
     return result
 
 

@@ -80,8 +80,8 @@ NEW_COLLECTION = [
 # What a reindexed copy must match in the serving collection: every property but the embedder.
 FINGERPRINT = [p.name for p in PROPERTIES if p.name != "embedder"]
 SEALED = (
-    "the store is switching to the collection a reindex built (a few seconds); the write is refused so "
-    "that nothing is lost in the switch: try it again"
+    "the store is switching to the collection a reindex built (one last sweep of it); the write is refused "
+    "so that nothing is lost in the switch: try it again"
 )
 
 P = ParamSpec("P")
@@ -222,7 +222,11 @@ class WeaviateMemoryStore:
         have = {p.name for p in (await meta.config.get()).properties}
         for prop in META_PROPERTIES:
             if prop.name not in have:
-                await meta.config.add_property(prop)
+                try:
+                    await meta.config.add_property(prop)
+                except WeaviateBaseError as exc:  # another process starting at the same time added it
+                    if not already_exists(exc):
+                        raise
 
     async def _read_state(self, *, apply: bool = True) -> StoreState:
         """The meta object as it is now; with `apply`, this process serves from the collection it names."""
@@ -515,8 +519,7 @@ class WeaviateMemoryStore:
             return 0
         state = await self._read_state()  # read now: a reindex's copy must lose these too
         where = Filter.by_property("memory_id").contains_any(list(memory_ids))
-        if state.reindex_collection is not None:
-            copies = self._client.collections.use(state.reindex_collection)
+        for copies in await self._other_collections(state):
             if await copies.tenants.exists(tenant_name(namespace)):
                 await copies.with_tenant(tenant_name(namespace)).data.delete_many(where=where)
         if not await self._has_tenant(namespace):
@@ -535,10 +538,16 @@ class WeaviateMemoryStore:
             self._tenants.discard(tenant_name(namespace))
         # A reindex's copy of an emptied namespace goes too (its next sweep would remove it anyway).
         state = await self._read_state()
-        if state.reindex_collection is not None and not await self._has_tenant(namespace):
-            copies = self._client.collections.use(state.reindex_collection)
-            if await copies.tenants.exists(tenant_name(namespace)):
-                await copies.tenants.remove([tenant_name(namespace)])
+        if not await self._has_tenant(namespace):
+            for copies in await self._other_collections(state):
+                if await copies.tenants.exists(tenant_name(namespace)):
+                    await copies.tenants.remove([tenant_name(namespace)])
+
+    async def _other_collections(self, state: StoreState) -> list[Any]:
+        """A reindex's copy in progress, and a collection a switch retired but a stopped run did not remove
+        yet: a Forget reaches them too, so no copy of a forgotten memory outlives it anywhere."""
+        names = sorted(n for n in {state.reindex_collection, state.retired} if n and n != self._name)
+        return [self._client.collections.use(n) for n in names if await self._client.collections.exists(n)]
 
     async def _vector_ranked(
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None
@@ -651,9 +660,9 @@ class WeaviateMemoryStore:
 
     @translated
     async def embedder_identity(self) -> tuple[str, int] | None:
-        """From the state this process serves by (at most STATE_TTL_S old): the model it names and the
-        collection searched come from the same read, so a query embedded before a switch is matched
-        against the collection of its model, which is kept for RETIRE_AFTER_S after the switch."""
+        """From the state this process serves by (at most STATE_TTL_S old), so following a reindex costs
+        no read per query. A query embedded just before this process learns of a switch may be searched
+        in the new collection once (both offline models are 384 wide: no error, a weaker answer)."""
         await self._connected()
         state = self._state
         if state.embedder is None or state.dimension is None:
@@ -735,6 +744,8 @@ class WeaviateMemoryStore:
                 f"the reindex to {target} is no longer in progress (it was swapped, or another run started "
                 f"over{' to ' + state.reindex_embedder if state.reindex_embedder else ''})"
             )
+        if any(not 1 <= key <= len(self._sweep.pending) for key in keys):
+            raise ReindexError("these keys are not from this reindex's last listing; run it again")
         items = [self._sweep.pending[key - 1] for key in keys]
         if [item.text for item in items] != list(texts):
             raise ReindexError("the texts to write are not the ones this reindex listed; run it again")
@@ -760,11 +771,12 @@ class WeaviateMemoryStore:
             # (Again, when a stopped run left a seal that lapsed or is about to.)
             await self._write_state(replace(state, sealed_at=time.time()))
             return False
-        self._sweep = await self._compare(state)
-        if self._sweep.pending:
+        # The switch needs a sweep that began after the seal and found nothing left to copy: the caller's
+        # last pass from the start (reindex_pending with after=0).
+        sweep = self._sweep
+        assert state.sealed_at is not None
+        if sweep is None or sweep.started_at < state.sealed_at or sweep.pending:
             return False
-        if not (await self._read_state()).sealed_long_enough_to_switch():
-            return False  # the last sweep outlasted the seal's margin: seal anew, sweep again
         swapped = state.swapped()
         await self._write_state(swapped)
         await self._serve(swapped)
