@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from somnia_memory_store import MemoryRecord
 from somnia_retrieval.pack_pool import Pool, predictive
-from somnia_retrieval.salience import salience
+from somnia_retrieval.salience import is_anchored, salience
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 OPENING = np.asarray([1.0, 0.0], dtype=np.float32)
@@ -62,3 +62,21 @@ def test_a_statement_about_someone_or_something_named_counts_as_one_in_the_first
     assert salience(named) > salience(unnamed)
     # As much as the same statement told in the first person, not half of it.
     assert salience(named) >= 0.9 * salience("I " + named[0].lower() + named[1:])
+
+
+@pytest.mark.parametrize(
+    "thread",
+    [
+        "I promised Dana we would write the incident report by Friday.",
+        "We still need to archive the old buckets.",
+        "The migration has to be done by the end of the month.",
+        "Let's pick the cron jobs up next sprint.",
+    ],
+)
+def test_a_deadline_or_a_promise_still_owed_is_a_plan_anchored_in_time(thread: str) -> None:
+    assert is_anchored(thread)
+
+
+@pytest.mark.parametrize("plain", ["Let us stop by the shop.", "He is due back soon.", "Sounds good, thanks."])
+def test_a_plain_turn_is_not_anchored(plain: str) -> None:
+    assert not is_anchored(plain)

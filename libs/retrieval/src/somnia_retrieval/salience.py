@@ -34,11 +34,15 @@ just really very too also yeah yes no not oh wow hey hi hello thanks thank great
 good love lol haha okay ok sure well what how why when who which would could should can will
 """
 FILLER = frozenset(_FILLER_WORDS.split())
-# Relative and explicit times: an event that happened, or a plan with a date.
+# Relative and explicit times: an event that happened, or a plan with a date. A deadline ("by Friday",
+# "before the end of the month") and a promise still owed ("I promised Dana", "we still need to") are
+# plans too: open threads a later session picks up.
+DAY = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 TIME_ANCHOR = re.compile(
     r"\b(yesterday|today|tonight|tomorrow|ago|recently|weekend|"
-    r"(last|this|next) (week|weekend|month|year|night|morning|summer|winter|spring|fall|autumn|time)|"
-    r"on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"(last|this|next) (week|weekend|month|year|night|morning|summer|winter|spring|fall|autumn|time|sprint|quarter)|"
+    rf"on {DAY}|(by|before|until) ({DAY}|tomorrow|tonight|the end of (the|this|next) \w+|next \w+)|"
+    r"(promised|owe|still (need|have) to|deadline|due (on|by))|"
     r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2})\b",
     re.I,
 )
