@@ -5,7 +5,9 @@ The store is the one skeleton_bench.py builds and caches (100,000 memories embed
 all-MiniLM-L6-v2); a copy of it is reindexed to bge-small-en-v1.5 by somnia_stores.reindex, as
 `somnia reindex --embedder onnx-bge-small` does. Beside it, a second store handle (as another process
 holds one) asks a question every 50 ms through an embedder that follows the store (as Recall's does),
-and counts answers, empty answers and errors, with their latency, before and after the swap.
+and counts answers, empty answers and errors, with their latency, before and after the swap. A third
+handle captures a memory every 200 ms throughout, as the embedding service would (a refused write is
+tried again half a second later, as a redelivery), and every captured memory is looked up after.
 
 With `--store weaviate` the same memories (vectors included) are first imported into a new collection
 of a Weaviate started for the run, and the reindex builds another collection beside it and switches.
@@ -34,6 +36,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from somnia_embedder import EmbedderError
+from somnia_memory_store import MemoryRecord, StoreError
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -104,15 +108,21 @@ async def run(source: Path, batch: int, kind: str) -> dict[str, Any]:
         writer: Any = EmbeddedMemoryStore(path)
         reader: Any = EmbeddedMemoryStore(path)
         namespaces = [n for (n,) in reader._conn.execute("SELECT DISTINCT namespace FROM memory")]
+        capturer: Any = EmbeddedMemoryStore(path)
         if kind == "weaviate":
             from somnia_backends import WeaviateServer
 
             server = WeaviateServer(Path(tmp) / "weaviate").start()
             stack.callback(server.stop)
             opener = await imported_into_weaviate(writer, server, namespaces)
-            await writer.aclose()
-            await reader.aclose()
-            writer, reader = opener(), opener()
+            for closing in (writer, reader, capturer):
+                await closing.aclose()
+            writer, reader, capturer = opener(), opener(), opener()
+        # A third client captures a memory every 200 ms throughout, as the embedding service does: with a
+        # store-following embedder, and a refused write tried again half a second later (a redelivery).
+        capture_embedder = FollowingEmbedder(await create_embedder(EmbedderSettings()), capturer, EmbedderSettings())
+        captured: list[str] = []
+        refusals: list[float] = []  # when a write was refused
         follower = FollowingEmbedder(await create_embedder(EmbedderSettings()), reader, EmbedderSettings())
         target = await create_embedder(EmbedderSettings(kind="onnx-bge-small"))
         samples: list[tuple[float, float, str, int]] = []  # (when, ms, model, hits)
@@ -134,7 +144,44 @@ async def run(source: Path, batch: int, kind: str) -> dict[str, Any]:
                 i += 1
                 await asyncio.sleep(0.05)
 
+        async def capture() -> None:
+            n = 0
+            while not done.is_set():
+                memory_id = f"reindex-bench-{n}"
+                text = f"Captured during the reindex, note {n}: the {QUESTIONS[n % len(QUESTIONS)][5:-1]}."
+                while True:
+                    try:
+                        model = capture_embedder.name
+                        (vector,) = await capture_embedder.embed([text])
+                        if capture_embedder.name != model:
+                            continue  # the store switched models while this was embedded: embed again
+                        now = datetime.now(UTC)
+                        await capturer.upsert(
+                            [
+                                MemoryRecord(
+                                    memory_id=memory_id,
+                                    namespace=namespaces[0],
+                                    text=text,
+                                    session_id="reindex-bench",
+                                    turn_id=memory_id,
+                                    role="user",
+                                    occurred_at=now,
+                                    recorded_at=now,
+                                    embedder=capture_embedder.name,
+                                    vector=vector,
+                                )
+                            ]
+                        )
+                        break
+                    except (StoreError, EmbedderError):  # sealed, or the model changed: as a redelivery would
+                        refusals.append(time.perf_counter())
+                        await asyncio.sleep(0.5)
+                captured.append(memory_id)
+                n += 1
+                await asyncio.sleep(0.2)
+
         asker = asyncio.create_task(ask())
+        capturing = asyncio.create_task(capture())
         started = time.perf_counter()
         with Progress(*PROGRESS_COLUMNS, console=console) as progress:
             task = progress.add_task(f"re-embedding with {target.name}", total=None)
@@ -148,10 +195,13 @@ async def run(source: Path, batch: int, kind: str) -> dict[str, Any]:
         await asyncio.sleep(3.0)  # the reader answers after the swap, with the new model
         done.set()
         await asker
-        for closing in (follower, target):
+        await capturing
+        found = {r.memory_id for r in await reader.get(namespaces[0], captured)}
+        kept_models = {r.embedder for r in await reader.get(namespaces[0], captured)}
+        for closing in (follower, target, capture_embedder):
             await closing.aclose()
-        await reader.aclose()
-        await writer.aclose()
+        for closing in (reader, writer, capturer):
+            await closing.aclose()
     during = [s for s in samples if s[0] <= swapped_at]
     after = [s for s in samples if s[0] > swapped_at]
 
@@ -174,6 +224,13 @@ async def run(source: Path, batch: int, kind: str) -> dict[str, Any]:
         "after": {**latency(after), "models": sorted({r[2] for r in after})},
         "errors": errors[:10],
         "error_count": len(errors),
+        "captured_during": {
+            "memories": len(captured),
+            "present_after": len(found),
+            "models_after": sorted(kept_models),
+            "refused_writes": len(refusals),
+            "refused_for_s": (refusals[-1] - refusals[0] + 0.5) if refusals else 0.0,
+        },
     }
 
 
@@ -200,6 +257,12 @@ def main() -> None:
             phase, str(row["questions"]), str(row["empty"]), errors, f"{row['p50_ms']:.1f}", f"{row['p99_ms']:.1f}"
         )
     console.print(table)
+    c = record["captured_during"]
+    console.print(
+        f"captured during it: {c['memories']} memories, {c['present_after']} present after with "
+        f"{', '.join(c['models_after'])}; {c['refused_writes']} writes refused over {c['refused_for_s']:.1f} s "
+        "and tried again"
+    )
     console.print(
         f"reindex: {record['seconds']:.0f} s ({record['memories_per_s']:.0f} memories/s); "
         f"after the swap the reader embedded with {', '.join(record['after']['models'])}"
