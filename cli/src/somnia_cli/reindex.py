@@ -30,12 +30,7 @@ async def run_reindex(kind: str, store_dir: Path, *, batch: int, restart: bool, 
 
     settings = MemoryStoreSettings(data_dir=Path(os.environ.get("SOMNIA_STORE_DATA_DIR", store_dir)))
     store = open_memory_store(settings)
-    if not isinstance(store, ReindexableStore):
-        await store.aclose()
-        raise ReindexRefused(
-            f"the {settings.kind} store cannot be reindexed in place yet; import into a new collection with "
-            f"SOMNIA_EMBEDDER_KIND={kind} instead"
-        )
+    assert isinstance(store, ReindexableStore)  # both adapters are
     embedder = await create_embedder(with_kind(EmbedderSettings(), kind))
     columns = (
         TextColumn("{task.description}"),

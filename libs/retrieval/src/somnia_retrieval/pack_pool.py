@@ -83,11 +83,14 @@ class Pool:
         opening stay out."""
         unique: dict[str, MemoryRecord] = {}
         said: dict[str, MemoryRecord] = {}
+        near: dict[str, float] = {}  # cosine to the opening, computed once
         for r in records:
             if r.kind in DREAMT_KINDS or r.memory_id in held or r.memory_id in unique:
                 continue
-            if opening is not None and closeness(r, opening) >= ECHO_COSINE:
-                continue
+            if opening is not None:
+                near[r.memory_id] = closeness(r, opening)
+                if near[r.memory_id] >= ECHO_COSINE:
+                    continue
             text = same_text(r.text)
             first = said.get(text)
             if first is not None and first.occurred_at <= r.occurred_at:
@@ -95,13 +98,13 @@ class Pool:
             if first is not None:
                 del unique[first.memory_id]
             said[text] = unique[r.memory_id] = r
-        about = opening if opening is not None else topics
         found = recalled or {}
+
+        def about(r: MemoryRecord) -> float:
+            return near[r.memory_id] if opening is not None else closeness(r, topics)
+
         return cls(
-            [
-                Pooled(r, *scored(r), closeness(r, about) + RECALL_WEIGHT * found.get(r.memory_id, 0.0))
-                for r in unique.values()
-            ]
+            [Pooled(r, *scored(r), about(r) + RECALL_WEIGHT * found.get(r.memory_id, 0.0)) for r in unique.values()]
         )
 
     def ranked(self, key: Callable[[Pooled], float]) -> list[Pooled]:

@@ -169,6 +169,9 @@ class WeaviateMemoryStore:
         self._state = StoreState(collection=collection)
         self._state_read_at = float("-inf")
         self._sweep: reindexing.Sweep | None = None
+        # reindex_begin's sweep serves the caller's first pass: at 100,000 memories a sweep reads both
+        # collections whole, so it is not done twice in a row.
+        self._sweep_unread = False
         self._candidates = candidates
         self._tenants: set[str] = set()
         self._ready = False
@@ -699,6 +702,7 @@ class WeaviateMemoryStore:
         elif not await self._client.collections.exists(state.reindex_collection):
             await self._create_memory_collection(state.reindex_collection)
         self._sweep = await self._compare(state)
+        self._sweep_unread = True
         return await self._progress(state)
 
     @translated
@@ -728,8 +732,9 @@ class WeaviateMemoryStore:
         state = await self._read_state()
         if state.reindex_collection is None:
             raise ReindexError("no reindex is in progress; start one with `somnia reindex --embedder`")
-        if after == 0 or self._sweep is None:
+        if self._sweep is None or (after == 0 and not self._sweep_unread):
             self._sweep = await self._compare(state)
+        self._sweep_unread = False
         page = self._sweep.pending[after : after + limit]
         return [(after + i + 1, item.text) for i, item in enumerate(page)]
 
