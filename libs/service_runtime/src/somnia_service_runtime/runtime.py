@@ -15,6 +15,7 @@ from somnia_telemetry import configure_tracing
 
 from somnia_service_runtime.heap import freeze_after_start
 from somnia_service_runtime.settings import ServiceSettings
+from somnia_service_runtime.threads import limit_blas_threads
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -57,4 +58,5 @@ def run(name: str, create_app: AppFactory[S], settings_type: type[S]) -> None:
     # The store clients log every HTTP request at INFO (a readiness poll each second): keep warnings only.
     for chatty in ("httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    limit_blas_threads(settings.blas_threads)
     asyncio.run(serve(name, create_app, settings))

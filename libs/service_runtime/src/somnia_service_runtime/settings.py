@@ -3,7 +3,8 @@ long a shutdown may take; and, for consumers, how their durable consumers take a
 
 Each service subclasses with its own env prefix (`SOMNIA_GRAPH_SERVICE_`, ...). The shared fields also
 read one machine-wide variable when the service's own is unset, so that one setting moves every service:
-SOMNIA_NATS_URL, SOMNIA_GRPC_HOST (0.0.0.0 in containers), SOMNIA_METRICS_PORT and SOMNIA_GC_FREEZE.
+SOMNIA_NATS_URL, SOMNIA_GRPC_HOST (0.0.0.0 in containers), SOMNIA_METRICS_PORT, SOMNIA_GC_FREEZE and
+SOMNIA_BLAS_THREADS.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class ServiceSettings(BaseSettings):
         "host": "SOMNIA_GRPC_HOST",
         "metrics_port": "SOMNIA_METRICS_PORT",
         "gc_freeze": "SOMNIA_GC_FREEZE",
+        "blas_threads": "SOMNIA_BLAS_THREADS",
     }
 
     nats_url: str = "nats://127.0.0.1:14222"
@@ -38,6 +40,9 @@ class ServiceSettings(BaseSettings):
     # were most of recall's tail latency).
     gc_freeze: bool = True
     gc_settle_s: float = Field(default=120.0, ge=0, description="the second freeze, after lazy loads")
+    # threads.py: numpy's BLAS threads spin between products and burn the cores the other services
+    # need; one thread each by default, 0 for the library's own default (a thread per core).
+    blas_threads: int = Field(default=1, ge=0, le=256)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
