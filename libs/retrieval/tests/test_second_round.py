@@ -118,7 +118,9 @@ class FakeReranker:
         return None
 
 
-def retriever(world: World, reranker: FakeReranker, **settings: object) -> Retriever:
+def retriever(world: World, reranker: FakeReranker, cpu_wait: float = 0.0, **settings: object) -> Retriever:
+    """`cpu_wait`: the share of their ready time recall's threads waited for a core, fixed here so a busy
+    test machine does not decide whether the model reads."""
     from somnia_extraction import OfflineExtractor
 
     return Retriever(
@@ -128,6 +130,7 @@ def retriever(world: World, reranker: FakeReranker, **settings: object) -> Retri
         graph=world.graph,
         extractor=OfflineExtractor(),
         reranker=reranker,
+        cpu_wait=lambda: cpu_wait,
     )
 
 
@@ -173,6 +176,18 @@ async def test_under_load_the_reranker_reads_only_an_answer_that_runs_alone(worl
     before = len(fake.calls)
     await reading.answer(NS, "Hannah wedding toast", k=5, now=world.now)
     assert len(fake.calls) == before + 1
+
+
+async def test_while_the_cores_are_taken_the_reranker_does_not_read(world: World) -> None:
+    busy = FakeReranker()
+    await retriever(world, busy, cpu_wait=0.7).answer(NS, "Hannah wedding toast", k=5, now=world.now)
+    assert busy.calls == []  # alone in the process, but its threads would wait for a core
+    idle = FakeReranker()
+    await retriever(world, idle, cpu_wait=0.2).answer(NS, "Hannah wedding toast", k=5, now=world.now)
+    assert len(idle.calls) == 1
+    told = FakeReranker()
+    await retriever(world, told, cpu_wait=0.7, rerank_max_cpu_wait=1.0).answer(NS, "metric units", k=5, now=world.now)
+    assert len(told.calls) == 1  # 1 reads whatever the load
 
 
 async def test_after_a_failure_answers_go_without_the_model_for_a_while(world: World) -> None:

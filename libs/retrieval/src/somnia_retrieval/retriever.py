@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -25,6 +26,7 @@ from somnia_reranker import Reranker
 from somnia_telemetry import attributes
 
 from somnia_retrieval.bridging import Bridger
+from somnia_retrieval.cpu_wait import CpuWait
 from somnia_retrieval.expansion import GraphExpander
 from somnia_retrieval.models import (
     AbsenceSignal,
@@ -69,11 +71,14 @@ class Retriever:
         graph: RankingGraph | None = None,
         extractor: Extractor | None = None,
         reranker: Reranker | None = None,
+        cpu_wait: Callable[[], float | None] | None = None,
     ) -> None:
         self._embedder = embedder
         self._reranker = reranker
-        # Recall answers in flight in this process: the cross-encoder reads only on spare capacity.
+        # The cross-encoder reads only on spare capacity: while few answers are in flight in this
+        # process, and while its threads get a core without waiting long (cpu_wait.py).
         self._answering = 0
+        self._cpu_wait = cpu_wait if cpu_wait is not None else (CpuWait().share if reranker is not None else None)
         # A cross-encoder reading that outlived its timeout, and a pause after a failure.
         self._cross_overdue: asyncio.Future[list[float]] | None = None
         self._cross_paused_until = 0.0
@@ -274,6 +279,13 @@ class Retriever:
                 # Other answers are in flight: under load a recall is ranked without the model rather
                 # than queued behind it, so throughput and latency hold and only the order degrades.
                 span.set_attribute("somnia.reranker.skipped", "busy")
+                return
+            waiting = self._cpu_wait() if self._cpu_wait is not None else None
+            if waiting is not None and waiting > s.rerank_max_cpu_wait:
+                # The cores are taken (capture, embedding, other services): the model would take them
+                # from work that cannot be skipped.
+                span.set_attribute("somnia.reranker.skipped", "cpu")
+                span.set_attribute("somnia.reranker.cpu_wait", waiting)
                 return
             now = time.monotonic()
             if (self._cross_overdue is not None and not self._cross_overdue.done()) or now < self._cross_paused_until:

@@ -85,7 +85,9 @@ class RankingSettings(StrengthSettings):
     # A cross-encoder (SOMNIA_RERANKER_*; somnia_reranker), when one is configured, reads the
     # `rerank_top` best of a Recall answer and orders them by `rerank_share` of its own order (the rest
     # by the pipeline's). It runs on spare capacity: only while at most `rerank_max_in_flight` answers
-    # are in flight in the process; past `rerank_timeout_s`, on an error, or under load the answer goes
+    # are in flight in the process and its threads waited for a core no more than `rerank_max_cpu_wait`
+    # of their ready time lately (cpu_wait.py; 1 reads whatever the load); past `rerank_timeout_s`, on
+    # an error, or under load the answer goes
     # out in the pipeline's order, so a slow or busy model costs the order, never the answer or the
     # throughput. Ten on 2 cores: ~70 ms a recall (ms-marco-MiniLM-L-12 int8); 20 found more evidence but
     # cost ~160 ms (docs/ranking.md).
@@ -93,6 +95,7 @@ class RankingSettings(StrengthSettings):
     rerank_share: float = Field(default=1.0, ge=0.0, le=1.0)
     rerank_timeout_s: float = Field(default=0.5, gt=0.0)
     rerank_max_in_flight: int = Field(default=1, ge=1, le=1000)
+    rerank_max_cpu_wait: float = Field(default=0.4, ge=0.0, le=1.0)
     # Maximal marginal relevance: 1 ranks by score alone, lower trades score for diversity.
     mmr_lambda: float = Field(default=0.85, ge=0.0, le=1.0)
 
