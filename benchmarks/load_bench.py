@@ -46,7 +46,7 @@ from somnia_cli.settings import CliSettings
 
 sys.path.insert(0, str(Path(__file__).parent))
 import synthetic
-from skeleton_bench import NS, children, percentile, rss_mib, start_somnia
+from skeleton_bench import LOAD_AWARE_RERANK, NS, children, percentile, rss_mib, start_somnia
 
 RESULTS = Path(__file__).parent / "results"
 WINDOW_S = 10.0
@@ -311,7 +311,7 @@ def main() -> None:
     parser.add_argument("--callers", type=int, default=8, help="gRPC connections the recalls are spread over")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        supervisor, settings = start_somnia(Path(tmp) / "home")
+        supervisor, settings = start_somnia(Path(tmp) / "home", LOAD_AWARE_RERANK)
         try:
             rec = asyncio.run(run(settings, args.minutes, args.rate, args.recall_rate, args.callers))
         finally:

@@ -114,7 +114,11 @@ def main() -> None:
     runs: dict[str, list[dict[str, float]]] = {}
     for reranker in args.rerankers:
         for workers in args.workers:
-            env = {"SOMNIA_RECALL_WORKERS": str(workers), "SOMNIA_RERANKER_KIND": reranker}
+            env = {
+                "SOMNIA_RECALL_WORKERS": str(workers),
+                "SOMNIA_RERANKER_KIND": reranker,
+                **skeleton.LOAD_AWARE_RERANK,
+            }
             with tempfile.TemporaryDirectory() as tmp:
                 supervisor, settings = skeleton.start_somnia(Path(tmp) / "home", env)
                 try:

@@ -53,6 +53,7 @@ from somnia_embedder.onnx_minilm import OnnxMiniLMEmbedder
 from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_nats_server import free_port
+from somnia_retrieval import RankingSettings
 
 sys.path.insert(0, str(Path(__file__).parent))
 import synthetic
@@ -86,11 +87,19 @@ def cluster_env(weaviate: WeaviateServer, neo4j: Neo4jServer) -> dict[str, str]:
     }
 
 
+# Recall's own default: the cross-encoder reads only while its threads get a core (the load benchmarks).
+LOAD_AWARE_RERANK = {
+    "SOMNIA_RANKING_RERANK_MAX_CPU_WAIT": str(RankingSettings.model_fields["rerank_max_cpu_wait"].default)
+}
+
+
 def start_somnia(home: Path, env: dict[str, str] | None = None) -> tuple[Supervisor, CliSettings]:
     """`somnia up` on free ports; `env` overrides service settings (the services inherit os.environ).
     Recall does not record uses here: a benchmark's queries would otherwise strengthen what they find
-    and change the ranking of the questions after them."""
-    os.environ.update({"SOMNIA_RECALL_RECORD_USES": "false", **(env or {})})
+    and change the ranking of the questions after them. And the cross-encoder reads whatever the load
+    (it would otherwise skip answers while the services still link what was just imported), so a
+    quality figure does not depend on what else the machine does; the load benchmarks set it back."""
+    os.environ.update({"SOMNIA_RECALL_RECORD_USES": "false", "SOMNIA_RANKING_RERANK_MAX_CPU_WAIT": "1", **(env or {})})
     settings = CliSettings(
         home=home,
         nats_port=free_port(),
