@@ -171,6 +171,7 @@ class DependencyTracker:
         verdicts: dict[tuple[str, str], Verdict] = {}
         upstream = {d.upstream_id for d in known if d.kind == "depends_on" and d.upstream_id}
         context = {r.memory_id: content_keys(r.text) for r in await self._store.get(namespace, sorted(upstream))}
+        index = DependencyIndex(known, context)
         for record in said:
             keys = content_keys(record.text)
             report = not hypothetical(record.text) and condition_of(record.text) is None
@@ -178,7 +179,7 @@ class DependencyTracker:
             undone = {older for older, cause in changed.items() if cause == record.memory_id}
             hit: list[Dependency] = []
             speaker = split_speaker(record.text)[0]
-            for d in known:
+            for d in index.candidates(keys, undone):
                 if d.memory_id == record.memory_id or d.occurred_at >= record.occurred_at:
                     continue
                 if speaker and d.speaker and d.speaker != speaker:
@@ -249,6 +250,39 @@ class DependencyTracker:
             recorded_at=cause.recorded_at,
             changed_at=cause.occurred_at,
         )
+
+
+def _prefix(key: str) -> str:
+    """What two keys that `shared` matches have in common: the whole key, or its first four letters when
+    both have four or more (a stem matches another it starts or that starts it only then)."""
+    return key[:4] if len(key) >= 4 else key
+
+
+class DependencyIndex:
+    """Which known dependencies a statement could be about: those whose condition, names or upstream
+    memory share a key with it, found through an index by key prefix. The full test then runs on these
+    alone; testing every dependency of the namespace against every statement grew with the namespace and
+    was most of the graph service's time at 20,000 memories (docs/benchmarks.md)."""
+
+    def __init__(self, known: Sequence[Dependency], context: Mapping[str, frozenset[str]]) -> None:
+        self._known = known
+        self._by_prefix: dict[str, list[int]] = {}
+        self._by_upstream: dict[str, list[int]] = {}
+        for i, d in enumerate(known):
+            for key in {*d.keys, *d.names, *context.get(d.upstream_id, frozenset())}:
+                self._by_prefix.setdefault(_prefix(key), []).append(i)
+            if d.upstream_id:
+                self._by_upstream.setdefault(d.upstream_id, []).append(i)
+
+    def candidates(self, keys: Iterable[str], undone: Iterable[str] = ()) -> list[Dependency]:
+        """The dependencies sharing a key prefix with `keys`, or resting on a memory in `undone`, in the
+        order they were known."""
+        found: set[int] = set()
+        for key in keys:
+            found.update(self._by_prefix.get(_prefix(key), ()))
+        for memory_id in undone:
+            found.update(self._by_upstream.get(memory_id, ()))
+        return [self._known[i] for i in sorted(found)]
 
 
 def _either_way(keys: frozenset[str], other: frozenset[str]) -> float:
