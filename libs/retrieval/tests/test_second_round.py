@@ -95,13 +95,18 @@ class FakeReranker:
     """A named fake: scores passages by how many of the query's words they contain, or fails or
     stalls as told, to test the wiring without a model."""
 
-    def __init__(self, behaviour: str = "words") -> None:
+    def __init__(self, behaviour: str = "words", local: bool = True) -> None:
         self.behaviour = behaviour
         self.calls: list[int] = []
+        self._local = local
 
     @property
     def name(self) -> str:
         return f"fake-{self.behaviour}"
+
+    @property
+    def local(self) -> bool:
+        return self._local
 
     async def score(self, query: str, passages: Sequence[str]) -> list[float]:
         self.calls.append(len(passages))
@@ -188,6 +193,14 @@ async def test_while_the_cores_are_taken_the_reranker_does_not_read(world: World
     told = FakeReranker()
     await retriever(world, told, cpu_wait=0.7, rerank_max_cpu_wait=1.0).answer(NS, "metric units", k=5, now=world.now)
     assert len(told.calls) == 1  # 1 reads whatever the load
+
+
+def test_only_a_model_in_process_waits_for_free_cores(world: World) -> None:
+    def built(reranker: FakeReranker) -> Retriever:
+        return Retriever(world.retriever._embedder, world.store, RankingSettings(), reranker=reranker)
+
+    assert built(FakeReranker(local=True))._cpu_wait is not None
+    assert built(FakeReranker(local=False))._cpu_wait is None  # an endpoint's cores are not recall's
 
 
 async def test_after_a_failure_answers_go_without_the_model_for_a_while(world: World) -> None:

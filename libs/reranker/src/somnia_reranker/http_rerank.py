@@ -35,6 +35,10 @@ class HttpReranker:
         self._model = model
 
     @property
+    def local(self) -> bool:
+        return False  # scores on the endpoint's machine
+
+    @property
     def name(self) -> str:
         return f"http-{self._style}:{self._model or self._client.base_url}"
 

@@ -63,6 +63,10 @@ class OnnxCrossEncoder:
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     @property
+    def local(self) -> bool:
+        return True  # scores on this process's onnxruntime threads
+
+    @property
     def name(self) -> str:
         return MODEL_NAME
 

@@ -18,6 +18,12 @@ class Reranker(Protocol):
         """Which model scores, for traces and logs."""
         ...
 
+    @property
+    def local(self) -> bool:
+        """Whether scoring runs on this process's cores (a model in process) or elsewhere (an endpoint):
+        recall holds a local model back while its cores are taken."""
+        ...
+
     async def score(self, query: str, passages: Sequence[str]) -> list[float]:
         """One score per passage, in the passages' order; higher is more relevant. The scale is the
         model's own (logits, probabilities): only the order within one call means anything."""

@@ -78,7 +78,8 @@ class Retriever:
         # The cross-encoder reads only on spare capacity: while few answers are in flight in this
         # process, and while its threads get a core without waiting long (cpu_wait.py).
         self._answering = 0
-        self._cpu_wait = cpu_wait if cpu_wait is not None else (CpuWait().share if reranker is not None else None)
+        local = reranker is not None and reranker.local  # an endpoint does not take this machine's cores
+        self._cpu_wait = cpu_wait if cpu_wait is not None else (CpuWait().share if local else None)
         # A cross-encoder reading that outlived its timeout, and a pause after a failure.
         self._cross_overdue: asyncio.Future[list[float]] | None = None
         self._cross_paused_until = 0.0
