@@ -274,3 +274,51 @@ async def test_a_graph_built_before_a_scrub_may_not_be_saved_after_it(tmp_path: 
     await store.scrub(NS)
     assert store._scrubbed_since(NS, seen)
     await store.aclose()
+
+
+async def test_a_graph_another_process_saved_loads_beside_the_index_that_keeps_answering(tmp_path: Path) -> None:
+    vectors = clustered(900)
+    reader = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    builder = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await builder.upsert(records(vectors[:200]))
+    await reader.vector_search(NS, vectors[0], 3)  # the reader's index, below the threshold: exact
+    current = reader._indexes[NS]
+    await builder.upsert(records(vectors[200:], start=200))
+    await built(builder)  # built and saved by the other process
+    ids = [f"m{i}" for i in range(900)]
+    # The reader catches up the rows and sees the saved graph: it answers exactly while it loads it.
+    for i, q in enumerate(vectors[:3]):
+        assert [h.record.memory_id for h in await reader.vector_search(NS, q, 5)] == exact_top(vectors, q, 5, ids)
+        if i == 0:
+            assert reader._indexes[NS] is current  # the search did not reload it under the lock
+    await builder.upsert(records(clustered(2, seed=9), start=5000))  # written during the reload
+    deadline = time.monotonic() + 30.0
+    while reader._indexes[NS] is current and time.monotonic() < deadline:
+        await reader.vector_search(NS, vectors[1], 3)
+        await asyncio.sleep(0.02)
+    assert reader._indexes[NS] is not current, "the saved graph was never loaded"
+    state = await reader.vector_index_state(NS)
+    assert (state.rows, state.graph_rows, state.building) == (902, 902, False)  # adopted and caught up
+    found = [h.record.memory_id for h in await reader.vector_search(NS, clustered(2, seed=9)[0], 1)]
+    assert found == ["m5000"]
+    await reader.aclose()
+    await builder.aclose()
+
+
+async def test_a_scrub_during_the_reload_keeps_the_loaded_index_out(tmp_path: Path) -> None:
+    vectors = clustered(700)
+    reader = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    builder = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await builder.upsert(records(vectors[:100]))
+    await reader.vector_search(NS, vectors[0], 3)
+    stale = reader._indexes[NS]
+    await builder.upsert(records(vectors[100:], start=100))
+    await built(builder)
+    await reader.vector_search(NS, vectors[0], 3)  # marks the index stale
+    reader._reload(NS, object())  # type: ignore[arg-type]  # as if the index had been replaced meanwhile
+    assert reader._indexes[NS] is stale  # what the reload read was not swapped in
+    await builder.delete(NS, [f"m{i}" for i in range(10)])
+    await builder.scrub(NS)
+    assert "m3" not in [h.record.memory_id for h in await reader.vector_search(NS, vectors[3], 5)]
+    await reader.aclose()
+    await builder.aclose()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import sqlite3
 import threading
 import time
@@ -36,6 +37,8 @@ from somnia_memory_store.embedded.vector_index import IndexView, NamespaceVector
 from somnia_memory_store.fusion import relative_score_fusion
 from somnia_memory_store.models import MemoryRecord, ReindexProgress, SearchFilter, SearchHit
 from somnia_memory_store.ports import EmbedderMismatchError, ReindexError, StoreError
+
+log = logging.getLogger("somnia.memory_store")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS memory (
@@ -175,6 +178,7 @@ class EmbeddedMemoryStore:
         self._meta_lock = threading.Lock()
         self._meta_conn: sqlite3.Connection | None = None
         self._indexes: dict[str, NamespaceVectorIndex] = {}
+        self._reloading: set[str] = set()  # namespaces whose index loads again beside the current one
         self._closed = False
 
     def _migrate(self) -> None:
@@ -826,11 +830,15 @@ class EmbeddedMemoryStore:
                 if changes:
                     self._replay(index, namespace, sorted({int(r) for (r,) in changes}))
                 index.change_seq = int(top)
-        if index is None or index.stale:
+        if index is None:
             old = self._indexes.pop(namespace, None)
             if old is not None:
                 old.close()
-            index = self._indexes[namespace] = self._load_index(namespace)
+            index = self._indexes[namespace] = self._load_index(namespace, self._conn)
+        elif index.stale:
+            # Another process saved a graph this index could start from. This one is current (searched
+            # exactly past its own graph), so it goes on answering while the other loads beside it.
+            self._reload_beside(namespace, index)
         rows = self._conn.execute(
             f"SELECT {INDEX_COLUMNS} FROM memory WHERE namespace = ? AND rowid > ? ORDER BY rowid",
             (namespace, index.last_rowid),
@@ -839,7 +847,41 @@ class EmbeddedMemoryStore:
         index.maintain(time.monotonic())
         return index.view()
 
-    def _replay(self, index: NamespaceVectorIndex, namespace: str, rowids: list[int]) -> None:
+    def _reload_beside(self, namespace: str, current: NamespaceVectorIndex) -> None:
+        """Under the lock: load the namespace's index again on a thread of its own, with its own
+        connection, and swap it in for `current` when done. Loaded under the lock, every search of the
+        process waited for it: 1.2 s at 20,000 rows under load (docs/benchmarks.md), minutes at millions."""
+        if namespace in self._reloading or self._closed:
+            return
+        self._reloading.add(namespace)
+        threading.Thread(
+            target=self._reload, args=(namespace, current), name="somnia-index-reload", daemon=True
+        ).start()
+
+    def _reload(self, namespace: str, current: NamespaceVectorIndex) -> None:
+        fresh: NamespaceVectorIndex | None = None
+        try:
+            conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=30.0)
+            try:
+                fresh = self._load_index(namespace, conn)
+            finally:
+                conn.close()
+        except Exception:  # the current index goes on answering; the next search tries again
+            log.exception("reloading the vector index of %s failed", namespace)
+        with self._lock:
+            self._reloading.discard(namespace)
+            if fresh is None:
+                return
+            if self._closed or self._indexes.get(namespace) is not current:
+                fresh.close()  # scrubbed, reloaded or closed meanwhile: what it read may be gone
+                return
+            # The next search catches it up: rows written and changes logged since it read.
+            self._indexes[namespace] = fresh
+            current.close()
+
+    def _replay(
+        self, index: NamespaceVectorIndex, namespace: str, rowids: list[int], conn: sqlite3.Connection | None = None
+    ) -> None:
         """Changed rows: their old positions die and their current versions (if still in the namespace)
         are appended. Rows past last_rowid are left to the append of new rows."""
         index.remove(rowids)
@@ -848,21 +890,24 @@ class EmbeddedMemoryStore:
             chunk = seen[start : start + 500]
             marks = ",".join("?" * len(chunk))
             index.append(
-                self._conn.execute(
+                (conn or self._conn)
+                .execute(
                     f"SELECT {INDEX_COLUMNS} FROM memory WHERE namespace = ? AND rowid IN ({marks}) ORDER BY rowid",
                     (namespace, *chunk),
-                ).fetchall()
+                )
+                .fetchall()
             )
 
-    def _load_index(self, namespace: str) -> NamespaceVectorIndex:
-        """Read the namespace's rows in batches; start from its saved graph when there is one."""
-        (change_seq,) = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM memory_change").fetchone()
+    def _load_index(self, namespace: str, conn: sqlite3.Connection) -> NamespaceVectorIndex:
+        """Read the namespace's rows in batches through `conn` (the store's, under its lock, or a
+        reload's own); start from its saved graph when there is one."""
+        (change_seq,) = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM memory_change").fetchone()
         files = GraphFiles(self._ann_dir, namespace_token(namespace)) if self._ann.enabled else None
         index = NamespaceVectorIndex(self._ann, files)
         index.may_save = lambda seen: not self._scrubbed_since(namespace, seen)
         parts, last = [], 0
         while True:
-            rows = self._conn.execute(
+            rows = conn.execute(
                 f"SELECT {INDEX_COLUMNS} FROM memory WHERE namespace = ? AND rowid > ? ORDER BY rowid LIMIT ?",
                 (namespace, last, LOAD_BATCH),
             ).fetchall()
@@ -874,13 +919,13 @@ class EmbeddedMemoryStore:
         saved = None
         if files is not None and columns is not None and len(columns.rowids) >= self._ann.threshold:
             saved = files.load(self._ann, columns.vectors.shape[1])
-        if saved is not None and columns is not None and self._replayable(namespace, saved.change_seq):
+        if saved is not None and columns is not None and self._replayable(namespace, saved.change_seq, conn):
             index.adopt(saved, columns)
-            changed = self._conn.execute(
+            changed = conn.execute(
                 "SELECT DISTINCT row FROM memory_change WHERE namespace = ? AND seq > ? AND seq <= ?",
                 (namespace, saved.change_seq, change_seq),
             ).fetchall()
-            self._replay(index, namespace, sorted(int(r) for (r,) in changed))
+            self._replay(index, namespace, sorted(int(r) for (r,) in changed), conn)
         elif columns is not None:
             index.append_columns(columns)
         if files is not None:
@@ -889,19 +934,19 @@ class EmbeddedMemoryStore:
         index.change_seq = int(change_seq)
         return index
 
-    def _replayable(self, namespace: str, since: int) -> bool:
+    def _replayable(self, namespace: str, since: int, conn: sqlite3.Connection) -> bool:
         """Whether the log still holds every change of the namespace since `since`, with no scrub among them."""
-        scrubbed = self._conn.execute(
+        scrubbed = conn.execute(
             "SELECT 1 FROM memory_change WHERE namespace = ? AND seq > ? AND row = ? LIMIT 1",
             (namespace, since, SCRUBBED),
         ).fetchone()
-        return scrubbed is None and since >= change_floor(self._conn, namespace)
+        return scrubbed is None and since >= change_floor(conn, namespace)
 
     def _scrubbed_since(self, namespace: str, since: int) -> bool:
         """Asked by a build before it saves (from its own thread); a closed store saves nothing."""
         with self._lock:
             try:
-                return not self._replayable(namespace, since)
+                return not self._replayable(namespace, since, self._conn)
             except sqlite3.ProgrammingError:
                 return True
 
