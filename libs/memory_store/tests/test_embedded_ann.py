@@ -322,3 +322,22 @@ async def test_a_scrub_during_the_reload_keeps_the_loaded_index_out(tmp_path: Pa
     assert "m3" not in [h.record.memory_id for h in await reader.vector_search(NS, vectors[3], 5)]
     await reader.aclose()
     await builder.aclose()
+
+
+def test_a_graph_extended_from_another_thread_runs_on_one_openmp_thread() -> None:
+    import threading
+
+    import faiss
+    from somnia_memory_store.embedded.ann import HnswGraph
+
+    graph = HnswGraph.create(DIM, SMALL)
+    seen: list[int] = []
+
+    def build() -> None:  # a thread of its own, as the background build and the store's workers are
+        graph.extend(clustered(50), 50)
+        seen.append(faiss.omp_get_max_threads())
+
+    worker = threading.Thread(target=build)
+    worker.start()
+    worker.join()
+    assert graph.size == 50 and seen == [1]

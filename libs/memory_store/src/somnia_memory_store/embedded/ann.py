@@ -42,6 +42,12 @@ class AnnConfig:
 
 
 def _faiss() -> Any:
+    """faiss, with OpenMP on one thread for the calling thread. Call it in every thread before faiss
+    works: omp_set_num_threads sets only the caller's own setting, and every other thread (a build's,
+    asyncio's workers) started with one OpenMP thread per core, so the background build and the adds
+    inline with writes still ran on two (measured: the load bench's capture tail at the 20,000-row
+    crossing). OMP_NUM_THREADS, read when the OpenMP runtime loads, sets the default for all."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     import faiss
 
     # One thread: a search is one query, and a build runs in the background at low priority. Two
@@ -81,6 +87,7 @@ class HnswGraph:
     def extend(self, vectors: npt.NDArray[np.float32], size: int, batch: int | None = None) -> int:
         """Add vectors[self.size:size] (at most `batch` of them), so that the graph's positions stay
         those of the buffers however many threads extend it; returns the graph's new size."""
+        _faiss()  # this thread's OpenMP setting too
         with self._lock:
             start = int(self._index.ntotal)
             end = size if batch is None else min(size, start + batch)
