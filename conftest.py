@@ -15,6 +15,10 @@ import pytest
 from somnia_nats_server import NatsServer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Recall's cross-encoder reads only while recall's threads get a core (cpu_wait.py); tests that assert
+# an order would then pass or fail with whatever else the machine runs. Here it reads every answer, as
+# on a quiet machine; the gate's own tests give it a fixed reading.
+os.environ.setdefault("SOMNIA_RANKING_RERANK_MAX_CPU_WAIT", "1")
 # `make test` sets this: there, a backend that cannot start is a failure, never a skip.
 REQUIRE_BACKENDS = os.environ.get("SOMNIA_REQUIRE_BACKENDS") == "1"
 # `native` (default): servers built or fetched into ~/.cache/somnia; `containers`: testcontainers.

@@ -341,3 +341,29 @@ def test_a_graph_extended_from_another_thread_runs_on_one_openmp_thread() -> Non
     worker.start()
     worker.join()
     assert graph.size == 50 and seen == [1]
+
+
+async def test_a_failed_reload_keeps_the_index_answering_and_waits_before_trying_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vectors = clustered(700)
+    reader = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    builder = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
+    await builder.upsert(records(vectors[:100]))
+    await reader.vector_search(NS, vectors[0], 3)
+    current = reader._indexes[NS]
+    await builder.upsert(records(vectors[100:], start=100))
+    await built(builder)
+    tries: list[int] = []
+
+    def broken(namespace: str, conn: object) -> None:
+        tries.append(1)
+        raise OSError("disk went away")
+
+    monkeypatch.setattr(reader, "_load_index", broken)
+    for _ in range(20):
+        assert len(await reader.vector_search(NS, vectors[1], 3)) == 3
+        await asyncio.sleep(0.01)
+    assert reader._indexes[NS] is current and len(tries) == 1  # one try, then a pause
+    await reader.aclose()
+    await builder.aclose()

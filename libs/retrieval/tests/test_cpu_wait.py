@@ -66,6 +66,18 @@ def test_threads_that_start_or_end_between_reads_count_only_for_what_they_did(tm
     assert wait.share() == pytest.approx(30 / 60)
 
 
+def test_a_read_long_after_the_last_starts_a_new_interval(tmp_path: Path) -> None:
+    tasks, clock = Tasks(tmp_path), Clock()
+    tasks.set("1", 100 * MS, 0)
+    wait = CpuWait(interval_s=0.5, tasks=tmp_path, clock=clock)
+    tasks.set("1", 200 * MS, 900 * MS)  # a busy start-up, long ago
+    clock.now += 30.0
+    assert wait.share() == 0.0
+    tasks.set("1", 210 * MS, 910 * MS)  # the last second: as much waiting as running
+    clock.now += 1.0
+    assert wait.share() == pytest.approx(0.5)
+
+
 def test_an_idle_process_waited_for_nothing(tmp_path: Path) -> None:
     tasks, clock = Tasks(tmp_path), Clock()
     tasks.set("1", 100 * MS, 0)

@@ -19,6 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 TASKS = Path("/proc/self/task")
+# A read this long after the last says how busy the process was over all that time (a start-up that
+# loaded models beside seven other services, say), not now: it only starts a new interval.
+STALE_S = 2.0
 # Less than this much CPU time (run + wait, ns) over an interval: the process was idle, so it waited for nothing.
 IDLE_NS = 5_000_000
 
@@ -37,8 +40,9 @@ def thread_times(tasks: Path = TASKS) -> dict[str, tuple[int, int]]:
 
 class CpuWait:
     """`share()`: of the time this process's threads were ready to run over the last `interval_s` or
-    so, the share they spent waiting for a core; None where the kernel keeps no such statistics (not
-    Linux, or schedstat off). Read at most once an interval (all threads: about 0.2 ms)."""
+    so (up to STALE_S), the share they spent waiting for a core; 0 after a longer quiet spell; None
+    where the kernel keeps no such statistics (not Linux, or schedstat off). Read at most once an
+    interval (all threads: about 0.2 ms)."""
 
     def __init__(
         self,
@@ -68,6 +72,11 @@ class CpuWait:
         current = self._read()
         if current is None:
             return None
+        if now - self._at > STALE_S:
+            # Recalls are rare: nothing recent says the cores are taken, and a model reading now and
+            # then costs the machine little.
+            self._last, self._at, self._share = current, now, 0.0
+            return self._share
         ran = waited = 0
         for tid, (run, wait) in current.items():
             before_run, before_wait = self._last.get(tid, (0, 0))  # a thread new since the last read

@@ -86,11 +86,10 @@ class RankingSettings(StrengthSettings):
     # `rerank_top` best of a Recall answer and orders them by `rerank_share` of its own order (the rest
     # by the pipeline's). It runs on spare capacity: only while at most `rerank_max_in_flight` answers
     # are in flight in the process and its threads waited for a core no more than `rerank_max_cpu_wait`
-    # of their ready time lately (cpu_wait.py; 1 reads whatever the load); past `rerank_timeout_s`, on
-    # an error, or under load the answer goes
-    # out in the pipeline's order, so a slow or busy model costs the order, never the answer or the
-    # throughput. Ten on 2 cores: ~70 ms a recall (ms-marco-MiniLM-L-12 int8); 20 found more evidence but
-    # cost ~160 ms (docs/ranking.md).
+    # of their ready time lately (cpu_wait.py; 1 reads whatever the load). Past `rerank_timeout_s`, on
+    # an error, or under load the answer goes out in the pipeline's order, so a slow or busy model
+    # costs the order, never the answer or the throughput. Ten on 2 cores: ~70 ms a recall
+    # (ms-marco-MiniLM-L-12 int8); 20 found more evidence but cost ~160 ms (docs/ranking.md).
     rerank_top: int = Field(default=10, ge=0, le=100)
     rerank_share: float = Field(default=1.0, ge=0.0, le=1.0)
     rerank_timeout_s: float = Field(default=0.5, gt=0.0)

@@ -39,6 +39,7 @@ from somnia_memory_store.models import MemoryRecord, ReindexProgress, SearchFilt
 from somnia_memory_store.ports import EmbedderMismatchError, ReindexError, StoreError
 
 log = logging.getLogger("somnia.memory_store")
+RELOAD_PAUSE_S = 30.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS memory (
@@ -179,6 +180,7 @@ class EmbeddedMemoryStore:
         self._meta_conn: sqlite3.Connection | None = None
         self._indexes: dict[str, NamespaceVectorIndex] = {}
         self._reloading: set[str] = set()  # namespaces whose index loads again beside the current one
+        self._reload_after: dict[str, float] = {}  # a failed reload is tried again after a pause
         self._closed = False
 
     def _migrate(self) -> None:
@@ -851,7 +853,7 @@ class EmbeddedMemoryStore:
         """Under the lock: load the namespace's index again on a thread of its own, with its own
         connection, and swap it in for `current` when done. Loaded under the lock, every search of the
         process waited for it: 1.2 s at 20,000 rows under load (docs/benchmarks.md), minutes at millions."""
-        if namespace in self._reloading or self._closed:
+        if namespace in self._reloading or self._closed or time.monotonic() < self._reload_after.get(namespace, 0.0):
             return
         self._reloading.add(namespace)
         threading.Thread(
@@ -866,11 +868,12 @@ class EmbeddedMemoryStore:
                 fresh = self._load_index(namespace, conn)
             finally:
                 conn.close()
-        except Exception:  # the current index goes on answering; the next search tries again
-            log.exception("reloading the vector index of %s failed", namespace)
+        except Exception:  # the current index goes on answering; a search after the pause tries again
+            log.exception("reloading the vector index of %s failed; trying again in %.0f s", namespace, RELOAD_PAUSE_S)
         with self._lock:
             self._reloading.discard(namespace)
             if fresh is None:
+                self._reload_after[namespace] = time.monotonic() + RELOAD_PAUSE_S
                 return
             if self._closed or self._indexes.get(namespace) is not current:
                 fresh.close()  # scrubbed, reloaded or closed meanwhile: what it read may be gone
