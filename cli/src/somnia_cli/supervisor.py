@@ -33,9 +33,6 @@ class ServiceSpec:
     background: bool = False
 
 
-BACKGROUND_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
 def run_in_background(pid: int) -> None:
     """SCHED_IDLE where the kernel has it (Linux); elsewhere the lowest nice."""
     try:
@@ -202,8 +199,6 @@ class Supervisor:
 
     def _spawn(self, state: ServiceState) -> None:
         env = {**os.environ, "OTEL_SERVICE_NAME": state.spec.name, **state.spec.env, "PYTHONUNBUFFERED": "1"}
-        if state.spec.background:  # one math thread: a spinning thread pool would still steal the hot path's cores
-            env = {**BACKGROUND_THREADS, **env}
         log = (self.logs / f"{state.spec.name}.log").open("ab")
         state.process = subprocess.Popen(
             [sys.executable, "-m", state.spec.module],
