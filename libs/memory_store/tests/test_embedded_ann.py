@@ -276,15 +276,24 @@ async def test_a_graph_built_before_a_scrub_may_not_be_saved_after_it(tmp_path: 
     await store.aclose()
 
 
-async def test_a_graph_another_process_saved_loads_beside_the_index_that_keeps_answering(tmp_path: Path) -> None:
-    vectors = clustered(900)
+async def behind_a_saved_graph(
+    tmp_path: Path, vectors: np.ndarray, first: int
+) -> tuple[EmbeddedMemoryStore, EmbeddedMemoryStore, object]:
+    """A reader whose index was loaded with the `first` rows (below the threshold: exact), and a builder
+    that then wrote the rest and built and saved the graph. Returns (reader, builder, the reader's index)."""
     reader = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
     builder = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
-    await builder.upsert(records(vectors[:200]))
-    await reader.vector_search(NS, vectors[0], 3)  # the reader's index, below the threshold: exact
+    await builder.upsert(records(vectors[:first]))
+    await reader.vector_search(NS, vectors[0], 3)
     current = reader._indexes[NS]
-    await builder.upsert(records(vectors[200:], start=200))
+    await builder.upsert(records(vectors[first:], start=first))
     await built(builder)  # built and saved by the other process
+    return reader, builder, current
+
+
+async def test_a_graph_another_process_saved_loads_beside_the_index_that_keeps_answering(tmp_path: Path) -> None:
+    vectors = clustered(900)
+    reader, builder, current = await behind_a_saved_graph(tmp_path, vectors, 200)
     ids = [f"m{i}" for i in range(900)]
     # The reader catches up the rows and sees the saved graph: it answers exactly while it loads it.
     for i, q in enumerate(vectors[:3]):
@@ -307,13 +316,7 @@ async def test_a_graph_another_process_saved_loads_beside_the_index_that_keeps_a
 
 async def test_a_scrub_during_the_reload_keeps_the_loaded_index_out(tmp_path: Path) -> None:
     vectors = clustered(700)
-    reader = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
-    builder = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
-    await builder.upsert(records(vectors[:100]))
-    await reader.vector_search(NS, vectors[0], 3)
-    stale = reader._indexes[NS]
-    await builder.upsert(records(vectors[100:], start=100))
-    await built(builder)
+    reader, builder, stale = await behind_a_saved_graph(tmp_path, vectors, 100)
     await reader.vector_search(NS, vectors[0], 3)  # marks the index stale
     reader._reload(NS, object())  # type: ignore[arg-type]  # as if the index had been replaced meanwhile
     assert reader._indexes[NS] is stale  # what the reload read was not swapped in
@@ -347,13 +350,7 @@ async def test_a_failed_reload_keeps_the_index_answering_and_waits_before_trying
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     vectors = clustered(700)
-    reader = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
-    builder = EmbeddedMemoryStore(tmp_path / "m.db", ann=SMALL)
-    await builder.upsert(records(vectors[:100]))
-    await reader.vector_search(NS, vectors[0], 3)
-    current = reader._indexes[NS]
-    await builder.upsert(records(vectors[100:], start=100))
-    await built(builder)
+    reader, builder, current = await behind_a_saved_graph(tmp_path, vectors, 100)
     tries: list[int] = []
 
     def broken(namespace: str, conn: object) -> None:
