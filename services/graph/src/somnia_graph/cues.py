@@ -293,7 +293,10 @@ LIMITED = r"(?:only|just|mainly|mostly|purely|solely|simply)"
 REASON = r"(?:because|since|as|cause|'cause|due to|thanks to|given that|seeing as)"
 # "since" of time, not of reason: "since we last talked", "since I moved here".
 PAST_SOON = (
-    r"(?:[\w']+\s+){0,3}?(?:\w+ed|was|were|spoke|met|saw|began|got|left|came|went|ago|lost|had|made|did|took|"
+    # not across a modal, "be" or a verb in the present: "since Marmalade can't be left alone", "since the bridge
+    # is closed", "since the reviewer needs protected time" are reasons
+    r"(?:(?!(?:can|can't|cannot|could|couldn't|must|won't|will|would|should|be|is|isn't|are|aren't|needs?|wants?|"
+    r"requires?|does|makes|keeps|gets|likes|uses|takes|means)\s)[\w']+\s+){0,3}?(?:\w+ed|was|were|spoke|met|saw|began|got|left|came|went|ago|lost|had|made|did|took|"
     r"found|last|childhood|forever|then)\b"
 )
 # "since" of time, not of reason: "since Monday", "since last year".
@@ -302,7 +305,7 @@ NOT_A_REASON = (
     r"august|september|october|november|december|last|yesterday|\d+|the (?:start|beginning|end)|early|late)\b"
 )
 BOUND = (
-    r"(?:as long as|so long as|for as long as|only (?:as long as|while|when|if)|provided(?: that)?|"
+    r"(?:as long as|so long as|for as long as|only (?:as long as|while|when|if)|provided(?: that)?|assuming(?: that)?|"
     r"on condition that|while(?! \w+ing\b)|until)"
 )
 DEPENDS: tuple[re.Pattern[str], ...] = (
@@ -314,12 +317,19 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     re.compile(
         rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because of|due to|owing to|on account of|thanks to|seeing as|"
         r"for the (?:simple |sole |only )?reason that|"
-        r"seeing that|on the basis that|in light of the fact that|now that|given the fact that)\s+"
+        r"seeing that|on the basis that|on the grounds that|in view of the fact that|in light of the fact that|"
+        r"now that|given the fact that)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
     # "because the bridge is closed, I take the ferry"; "since my knee is bad, I swim"; "given that ..., ..."
     re.compile(rf"^(?:because|given(?: that)?|as long as|seeing as)\s+(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
     re.compile(rf"^since\s+(?!{NOT_A_REASON})(?!{PAST_SOON})(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
+    # a purpose that the habit serves alone: "we pay for Datadog only to monitor the legacy stack", "the staging
+    # cluster exists mainly so that QA can test releases"; when the purpose goes, so may the habit
+    re.compile(
+        rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\b{LIMITED}\s+(?:so that|so|to|in order to|for the sake of)\s+"
+        rf"(?P<condition>{CLAUSE})"
+    ),
     # "I'm at the Leeds office, contingent on the relocation package"; "subject to the review"
     re.compile(
         rf"{LEAD}(?P<then>{CLAUSE}?)\s*,?\s*\b(?:contingent on|conditional on|dependent on|subject to|given that|"
@@ -342,8 +352,8 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     ),
     # "the only reason I go to Ironworks is (that) it's near my flat"
     re.compile(
-        rf"\bthe (?:only|main|sole|whole|real|one) reason (?:why )?(?P<then>{CLAUSE}?) is (?:that |because )?"
-        rf"(?P<condition>{CLAUSE})"
+        rf"\bthe (?:(?:only|main|sole|whole|real|one) )?reason (?:why |that )?(?P<then>{CLAUSE}?) is "
+        rf"(?:that |because )?(?P<condition>{CLAUSE})"
     ),
     # "the office is close. That's the only reason I cycle", "... that's why I cycle"
     re.compile(
@@ -353,17 +363,20 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     # "I cycle - the office is close, that's why", "I cycle. The reason: the office is close."
     re.compile(rf"{LEAD}(?P<then>[^.;!?]+?)\s+[-\u2013\u2014]\s+(?P<condition>[^.;!?]+?),?\s+that'?s why\b"),
     re.compile(
-        rf"{LEAD}(?P<then>[^.;!?]+?)[.;:]\s*the (?:only |main )?reason(?: is)?:?\s+(?:that\s+)?(?P<condition>{CLAUSE})"
+        rf"{LEAD}(?P<then>[^.;!?]+?)(?:[.;:]|,? and|,? but)\s*the (?:only |main )?reason(?: is)?:?\s+(?:that\s+)?"
+        rf"(?P<condition>{CLAUSE})"
     ),
     # "if it weren't for the office being close, I wouldn't cycle"
     re.compile(
         r"\bif it (?:weren'?t|wasn'?t|were not|was not) for (?:the fact that )?"
         rf"(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"
     ),
-    # "I cycle, and that's tied to the fact that the office is close"
+    # "I cycle, and that's tied to the fact that the office is close"; "...; that's down to the farm shop
+    # delivering"; "we own the dashboards, which follows from us owning the service"
     re.compile(
-        rf"{LEAD}(?P<then>{CLAUSE}?),?\s+(?:and )?(?:that'?s|that is|which is|it'?s|it is) "
-        rf"(?:tied|linked|down|owed) to the fact that (?P<condition>{CLAUSE})"
+        rf"(?:^|[.!?]\s*)(?P<then>[^.;!?]+?)[,;]?\s+(?:and )?(?:(?:that'?s|that is|which is|it'?s|it is) "
+        rf"(?:tied|linked|down|owed) to|(?:which|that|this|it) (?:follows|comes|stems) from) (?:the fact that )?"
+        rf"(?P<condition>{CLAUSE})"
     ),
     # "I cycle, and the only thing keeping that going is that the office is close"
     re.compile(
@@ -398,8 +411,10 @@ PLAN = (
     r"plan b|worst case)"
 )
 # Conditional words strong enough that what follows them is a plan even without a modal.
+# Not "provided" or "assuming": "provided I'm on this team, I keep the early shift" states what a habit rests on
+# (DEPENDS, through BOUND); with a modal ("assuming I move, I'd sell the car") it is still a plan, through WHEN.
 SURELY_CONDITIONAL = (
-    r"(?:should|once|in case(?: of)?|in the event(?: that| of)?|if ever|if and when|assuming|supposing|provided|"
+    r"(?:should|once|in case(?: of)?|in the event(?: that| of)?|if ever|if and when|supposing|"
     r"as soon as|the (?:day|moment|minute)(?: that)?|come|worst case,? if)"
 )
 WHEN = (
@@ -476,6 +491,15 @@ class Condition:
 
 # A condition told in the past ("because it was calming", "when I was a kid") is a story, not something
 # that holds now and could change.
+# What joins a plan to its reason and is not part of the plan: "we pin boto3, and that only holds (while ...)",
+# "I walk the dog, and that's just (because ...)".
+GLUE = re.compile(
+    r"(?:,?\s+(?:and|but)\s+(?:that|this|it)(?:'s|\s+is)?(?:\s+(?:only|just|all|really|holds?|true|purely|simply))*"
+    r"|,?\s+which(?: is)?(?: only| just)? (?:needed|required|necessary|makes sense|works|holds)"
+    r"|,?\s+(?:only|just|purely|solely|simply|mainly|mostly|all|at least))\s*$"
+)
+# A `then` that only points back ("I take the bus; it only makes sense because ..."): the clause before it.
+POINTER = re.compile(r"^(?:it|this|that)(?:'s| is)?(?: only| just)? (?:makes sense|works|holds|is the case)$")
 STORY = re.compile(r"\b(?:was|were|had been|used to|back then|as a kid|growing up)\b")
 # "we'd go through the fields": would of a past habit, not of a plan.
 HABIT = re.compile(r"\b(?:used to|back then|as kids?|growing up|when i was|when we were)\b")
@@ -503,7 +527,11 @@ def condition_of(text: str) -> Condition | None:
             found = pattern.search(said)
             if found is not None:
                 condition = found["condition"].strip(" ,").replace(DOT, ".")
-                then = found["then"].strip(" ,").replace(DOT, ".")
+                then = GLUE.sub("", found["then"]).strip(" ,")
+                if POINTER.match(then):
+                    before = re.split(r"[.;!?,]", said[: found.start("then")].rstrip(" ;,"))
+                    then = before[-1].strip() if before else ""
+                then = then.replace(DOT, ".")
                 if (
                     STORY.search(condition)
                     or PAST_EVENT.search(then.lower())
@@ -529,6 +557,14 @@ CHANGE = re.compile(
     r"rose|saw|spent|threw|told|held|kept|shut down|let go|broke down|fell through|came through)\b"
 )
 PAST = re.compile(r"\b(?:i|we|they|he|she)(?:'ve| have| had| has)?(?: \w+ly| just| finally| already| then)? [a-z]+ed\b")
+# The verbs that end or alter a state ("I moved", "we upgraded", "she went to live with"), not any past
+# tense ("I spent the morning", "a neighbour put a note through"): a weaker match on the words needs one.
+STATE_CHANGE = re.compile(
+    r"\b(?:moved|moving|move[ds]? (?:out|away|house)|relocated|switched|changed|left|quit|stopped|ended|"
+    r"no longer|any ?more|sold|cancel+ed|closed|shut|dropped|replaced|migrated|transferred|retired|broke up|"
+    r"lost|resigned|graduated|decommissioned|deprecated|done with|upgraded|downgraded|removed|deleted|ditched|"
+    r"abandoned|went to live|gave up|rehomed|ran out|expired|fired|laid off|let go|sunset)\b"
+)
 # Saying that something still holds is not a change.
 STILL = re.compile(r"\b(?:still|again|as usual|as always|same as ever)\b")
 HYPOTHETICAL = re.compile(r"\b(?:if|should|would|'d|could|might|maybe|perhaps|once|whenever|in case|when|assuming)\b")
@@ -546,6 +582,12 @@ def says_change(text: str) -> bool:
     if STILL.search(said) or NOT_CHANGED.search(said):
         return False
     return CHANGE.search(said) is not None or PAST.search(said) is not None
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def says_state_change(text: str) -> bool:
+    """A change that ends or alters a state, as opposed to any report of the past (`says_change`)."""
+    return says_change(text) and STATE_CHANGE.search(text.lower()) is not None
 
 
 @lru_cache(maxsize=CACHED_TEXTS)

@@ -38,7 +38,14 @@ from somnia_memory_model import (
 )
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
-from somnia_graph.cues import condition_of, hypothetical, replaced_by_plan, retraction_of, says_change
+from somnia_graph.cues import (
+    condition_of,
+    hypothetical,
+    replaced_by_plan,
+    retraction_of,
+    says_change,
+    says_state_change,
+)
 
 
 @dataclass
@@ -66,6 +73,7 @@ class DependencyTracker:
         match_overlap: float = 0.5,
         upstream_cosine: float = 0.4,
         chain_cosine: float = 0.35,
+        near_rank: int = 10,
         candidates: int = 8,
         max_hops: int = 4,
     ) -> None:
@@ -74,6 +82,7 @@ class DependencyTracker:
         self._match_overlap = match_overlap
         self._upstream_cosine = upstream_cosine
         self._chain_cosine = chain_cosine
+        self._near_rank = near_rank
         self._candidates = candidates
         self._max_hops = max_hops
 
@@ -176,9 +185,11 @@ class DependencyTracker:
             keys = content_keys(record.text)
             report = not hypothetical(record.text) and condition_of(record.text) is None
             change = report and (says_change(record.text) or retraction_of(record.text) is not None)
-            undone = {older for older, cause in changed.items() if cause == record.memory_id}
+            strong = change and says_state_change(record.text)
+            undone = _undone(changed, record)
             hit: list[Dependency] = []
             speaker = split_speaker(record.text)[0]
+            near: frozenset[str] | None = None  # looked up once, and only when a weak match needs it
             for d in index.candidates(keys, undone):
                 if d.memory_id == record.memory_id or d.occurred_at >= record.occurred_at:
                     continue
@@ -186,11 +197,22 @@ class DependencyTracker:
                     continue  # one person's news does not change what another's plans rest on
                 condition = frozenset(d.keys)
                 common = telling(shared(condition, keys))
+                by_words = bool(common) and len(common) >= self._match_overlap * len(condition)
                 about = (
-                    (common and len(common) >= self._match_overlap * len(condition))
+                    (by_words and len(common) >= 2)
                     or bool(frozenset(d.names) & keys)
                     or len(telling(shared(context.get(d.upstream_id, frozenset()), keys))) >= 2
                 )
+                if not about and common and (by_words or strong):
+                    # One word in common is weak evidence ("I spent the morning tidying" and "while I
+                    # handle the morning pages"). It counts when the memory that rests on the condition is
+                    # among this one's nearest in meaning, and, unless the word is most of the condition,
+                    # this one says a state changed: "I moved to a flat in Turin" is about "it's a
+                    # five-minute walk from my flat". Nearest by rank, not by a cosine, because a speaker's
+                    # name embedded with each text raises every cosine between them.
+                    if near is None:
+                        near = await self._nearest(record)
+                    about = d.memory_id in near
                 if d.kind == "depends_on" and ((change and about) or d.upstream_id in undone):
                     hit.append(d)
                 elif d.kind == "replaces_if" and report and about:
@@ -211,6 +233,12 @@ class DependencyTracker:
         tracked.verdicts = list(verdicts.values())
         return tracked
 
+    async def _nearest(self, record: MemoryRecord) -> frozenset[str]:
+        """The speaker's earlier memories nearest `record` in meaning."""
+        earlier = SearchFilter(roles=(record.role,), kinds=("episodic",), occurred_before=record.occurred_at)
+        hits = await self._store.vector_search(record.namespace, record.vector, self._near_rank, earlier)
+        return frozenset(hit.record.memory_id for hit in hits)
+
     def _cascade(self, first: Iterable[Dependency], known: Sequence[Dependency]) -> list[tuple[Dependency, int]]:
         """`first` and what depends on them in turn (by upstream edge, or by a condition about what they
         say), with how many hops from the change each is."""
@@ -224,10 +252,7 @@ class DependencyTracker:
             for d in known:
                 if d.kind != "depends_on" or d.memory_id in reached:
                     continue
-                if d.upstream_id in said_keys or any(
-                    telling(shared(frozenset(d.keys), k)) and _either_way(frozenset(d.keys), k) >= self._match_overlap
-                    for k in said_keys.values()
-                ):
+                if d.upstream_id in said_keys or any(rests_on(d, k, self._match_overlap) for k in said_keys.values()):
                     reached[d.memory_id] = (d, hops)
                     frontier.append(d.memory_id)
         return list(reached.values())
@@ -250,6 +275,11 @@ class DependencyTracker:
             recorded_at=cause.recorded_at,
             changed_at=cause.occurred_at,
         )
+
+
+def _undone(changed: Mapping[str, str], record: MemoryRecord) -> set[str]:
+    """The memories that `record` replaced, retracted or disproved in this batch."""
+    return {older for older, cause in changed.items() if cause == record.memory_id}
 
 
 def _prefix(key: str) -> str:
@@ -283,6 +313,16 @@ class DependencyIndex:
         for memory_id in undone:
             found.update(self._by_upstream.get(memory_id, ()))
         return [self._known[i] for i in sorted(found)]
+
+
+def rests_on(d: Dependency, said: frozenset[str], share: float) -> bool:
+    """Whether `d` rests on a statement that says `said` (its `then` keys): its condition shares `share` of
+    the shorter of the two, or the whole of it shares two telling words ("we keep a Thursday slot for chart
+    reviews since the reviewer needs time" rests on "Nadira reviews every chart change")."""
+    condition = frozenset(d.keys)
+    if telling(shared(condition, said)) and _either_way(condition, said) >= share:
+        return True
+    return len(telling(shared(condition | frozenset(d.then_keys), said))) >= 2
 
 
 def _either_way(keys: frozenset[str], other: frozenset[str]) -> float:

@@ -13,12 +13,13 @@ import pytest
 from somnia_contracts import MemoryIndexed, memory_id_for
 from somnia_embedder import Embedder
 from somnia_graph.cues import condition_of, retraction_of
-from somnia_graph.dependencies import DependencyTracker
+from somnia_graph.dependencies import DependencyTracker, rests_on
 from somnia_graph.retraction import RetractionDetector
 from somnia_graph.service import GraphLinker
 from somnia_graph.supersession import SupersessionDetector
-from somnia_graph_store import MemoryNode
+from somnia_graph_store import Dependency, MemoryNode
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
+from somnia_memory_model import content_keys
 from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_retrieval import RankedMemory, RankingSettings, Retriever
@@ -140,6 +141,37 @@ def test_dependencies_and_plans_are_read_with_their_condition(said: str, kind: s
     assert found is not None and (found.kind, found.condition) == (kind, condition)
 
 
+@pytest.mark.parametrize(
+    ("said", "condition", "then"),
+    [
+        # "provided" and "assuming" state what a habit rests on; with a modal they are still plans
+        ("Provided I'm on the night team, I keep the late shift.", "i'm on the night team", "i keep the late shift"),
+        ("Assuming the ferry still runs, I take it to work.", "the ferry still runs", "i take it to work"),
+        # a purpose the habit serves alone
+        ("We pay for Sentry only to watch the old billing app.", "watch the old billing app", "we pay for sentry"),
+        ("I buy the veg box each week; that's down to the farm delivering here.", "the farm delivering here",
+         "i buy the veg box each week"),
+        ("Our team owns the alerts, which follows from us owning the queue.", "us owning the queue",
+         "our team owns the alerts"),
+        # "since" across a modal is a reason, not a time
+        ("I pay Ines to walk the dog since Biscuit can't be left alone all day.", "biscuit can't be left alone all day",
+         "i pay ines to walk the dog"),
+        # what joins a plan to its reason is not part of it; a "then" that points back is the clause before
+        ("We pin lxml to an old release, and that only holds while we're on Python 3.8.", "we're on python 3.8",
+         "we pin lxml to an old release"),
+        ("I cycle to work; it only makes sense because the office is close.", "the office is close", "i cycle to work"),
+    ],
+)  # fmt: skip
+def test_dependencies_are_read_with_what_rests_on_them(said: str, condition: str, then: str) -> None:
+    found = condition_of(f"Dana: {said}")
+    assert found is not None and (found.kind, found.condition, found.then) == ("depends_on", condition, then)
+
+
+def test_a_plan_with_assuming_is_still_a_plan() -> None:
+    found = condition_of("Dana: Assuming I move, I'd sell the car.")
+    assert found is not None and found.kind == "replaces_if"
+
+
 @pytest.mark.parametrize("said", ["I've lived here since 2019.", "Is it only because of the flat?", "I go to the gym."])
 def test_plain_reasons_and_questions_state_no_dependency(said: str) -> None:
     assert condition_of(said) is None
@@ -204,6 +236,72 @@ async def test_a_change_upstream_makes_a_chain_of_dependents_uncertain_and_bring
     assert next(m for m in found if m.record.memory_id == locker).standing.status == "uncertain"
     earlier = await world.recall("Do I still keep a locker at the gym?", valid_at=T0 + timedelta(days=20))
     assert all(m.standing.status == "asserted" for m in earlier)
+
+
+async def test_one_word_in_common_changes_a_condition_only_with_a_change_of_state_close_in_meaning(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """ "I moved to a flat in Turin" shares one word with "it's a five-minute walk from my flat" and is about it;
+    "I spent the morning tidying" shares one with "whoever starts first handles the morning pages" and is not."""
+    world = await remember(
+        tmp_path,
+        embedder,
+        [
+            (0, "I go to the Kinetic gym because it's a five-minute walk from my flat."),
+            (1, "I carry the ops phone on Mondays because whoever starts first handles the morning pages."),
+            (30, "I spent the morning tidying up old tickets."),
+            (40, "I moved to a flat in Turin at the start of the month."),
+        ],
+    )
+    verdicts = await world.graph.verdicts(NS, list(world.ids.values()))
+    gym = world.ids["I go to the Kinetic gym because it's a five-minute walk from my flat."]
+    phone = world.ids["I carry the ops phone on Mondays because whoever starts first handles the morning pages."]
+    assert verdicts[gym].status == "uncertain"
+    assert verdicts[gym].evidence_id == world.ids["I moved to a flat in Turin at the start of the month."]
+    assert phone not in verdicts
+
+
+async def test_a_cascade_follows_a_dependent_that_shares_two_words_with_what_it_rests_on(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """The slot's condition ("the reviewer needs protected time") shares one word with "Omar reviews every docs
+    change"; the slot as a whole shares two (docs, review), so it is reached."""
+    world = await remember(
+        tmp_path,
+        embedder,
+        [
+            (0, "Omar reviews every docs change only because we publish the docs to customers."),
+            (2, "We keep a Friday slot for docs reviews since the reviewer needs protected time."),
+            (40, "We stopped publishing the docs to customers last month."),
+        ],
+    )
+    verdicts = await world.graph.verdicts(NS, list(world.ids.values()))
+    change = world.ids["We stopped publishing the docs to customers last month."]
+    slot = world.ids["We keep a Friday slot for docs reviews since the reviewer needs protected time."]
+    assert verdicts[
+        world.ids["Omar reviews every docs change only because we publish the docs to customers."]
+    ].status == ("uncertain")
+    assert verdicts[slot].status == "uncertain" and verdicts[slot].evidence_id == change
+
+
+def test_a_dependent_rests_on_a_statement_its_condition_or_its_whole_shares_enough_with() -> None:
+    def dependency(condition: str, then: str) -> Dependency:
+        return Dependency(
+            namespace=NS,
+            memory_id="m",
+            kind="depends_on",
+            condition=condition,
+            keys=tuple(content_keys(condition)),
+            then_keys=tuple(content_keys(then)),
+            occurred_at=T0,
+            recorded_at=T0,
+        )
+
+    reviews = content_keys("Omar reviews every docs change")
+    slot = dependency("the reviewer needs protected time", "we keep a Friday slot for docs reviews")
+    assert rests_on(slot, reviews, 0.5)  # the whole: docs, review
+    assert rests_on(dependency("Omar's reviews of the docs", "I read them on Fridays"), reviews, 0.5)
+    assert not rests_on(dependency("the reviewer needs protected time", "I keep Fridays free"), reviews, 0.5)
 
 
 async def test_a_plan_becomes_current_when_its_condition_comes_true(tmp_path: Path, embedder: Embedder) -> None:
