@@ -43,7 +43,8 @@ ABOUT = r"(?:about|on|regarding|re|concerning|for)"
 # The topic runs to the end of its clause, or to the verb that judges it ("... about the gym is outdated").
 TOPIC_REF = re.compile(
     rf"\b{SAID}{WHEN_SAID}\s+{ABOUT}\s+(?P<topic>[^.,;!?]+?)"
-    r"(?=\s+(?:is|was|are|were|has|have|had|holds?|applies|stands|doesn'?t|does not|no longer|isn'?t|wasn'?t|can)\b|"
+    r"(?=\s+(?:is|was|are|were|has|have|had|holds?|applies|stands|doesn'?t|does not|no longer|isn'?t|wasn'?t|can|"
+    r"wrong|incorrect|withdrawn|void|on file|(?:from|off|out of|in) your)\b|"
     r"\s*[.,;!?]|$)"
 )
 # Words that withdraw what they point at: asking for it not to be kept, taking it back, or judging it.
@@ -56,7 +57,7 @@ ERASING = (
 )
 # Words that withdraw only what is named as said ("throw away what I told you about the gym"): on their
 # own they toss salads and clear out garages.
-DISCARDING = r"\b(?:throw away|throw out|bin|toss|chuck|clear out|cross out|cross off|get rid of)\b"
+DISCARDING = r"\b(?:throw away|throw out|bin|toss|chuck|clear out|cross out|cross off|get rid of|lose|ditch)\b"
 TAKING_BACK = (
     r"\b(?:strike|scratch|disregard|ignore|cancel|undo|retract|withdraw|withdrawn|take (?:that |it )?back|unsay|"
     r"unlearn|scrap|never ?mind|pay no attention to|drop|void|null and void|pretend i never|"
@@ -71,7 +72,8 @@ JUDGED = (
     r"no longer a thing|not a thing any ?more|(?:is|are|'s|'re) (?:now )?off the table|"
     r"(?:doesn'?t|does not|won'?t) (?:apply|hold|stand)|not (?:true|valid|current|right|relevant) any ?more|"
     r"(?:isn'?t|aren'?t|wasn'?t|weren'?t) (?:accurate|true|right|correct|valid|current|relevant|the case)|"
-    r"inaccurate|misinformation|wrong info(?:rmation)?|no longer (?:applies|holds|stands)|doesn'?t apply)\b"
+    r"inaccurate|misinformation|wrong info(?:rmation)?|no longer (?:applies|holds|stands)|doesn'?t apply|"
+    r"a misunderstanding|a mix-?up|made up|bogus|garbled|mixed up)\b"
 )
 WITHDRAWING = re.compile(f"{ERASING}|{TAKING_BACK}|{JUDGED}|{DISCARDING}")
 ERASE = re.compile(ERASING)
@@ -87,7 +89,8 @@ STOPPED: tuple[re.Pattern[str], ...] = (
         r"(?:stopped|quit|given up|gave up|dropped|ditched|abandoned|cancel+ed|ended|left|packed in|got rid of|"
         r"moved (?:away from|off)|walked away from|parted ways with|cut out|retired|binned|dumped|stepped away from|"
         r"stepped back from|stepped down from|phased out|switched off|turned off|shut down|wound down|killed|"
-        r"sunset|sunsetted|deprecated|decommissioned|scrapped|let go of|cancel+ed my) "
+        r"sunset|sunsetted|deprecated|decommissioned|scrapped|let go of|cancel+ed my|dropped out of|pulled out of|"
+        r"pulled the plug on|bowed out of|backed out of|opted out of|unsubscribed from|shelved|axed) "
         rf"(?!by |at |in |for |to |off |out |up ){ENDED}{UNTIL}"
     ),
     re.compile(rf"\b(?:i'?m|i am|we'?re|we are) (?:done|finished|through) with {ENDED}{UNTIL}"),
@@ -105,7 +108,8 @@ STOPPED: tuple[re.Pattern[str], ...] = (
     re.compile(
         r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are|was|were|has been|have been|got) (?:now |finally )?"
         r"(?:a thing of the past|gone|cancel+ed|shut down|decommissioned|retired|scrapped|dropped|dead|finished|"
-        r"wound down|lapsed|expired|over|discontinued|closed down|killed off)\b"
+        r"wound down|lapsed|expired|over|discontinued|closed down|killed off|shelved|axed|canned|binned|"
+        r"put on (?:hold|ice)|called off|abandoned)\b"
     ),
     # "remove the gym from your memory"
     re.compile(
@@ -113,6 +117,12 @@ STOPPED: tuple[re.Pattern[str], ...] = (
         r"(?:from|out of|off) (?:your |my |the )?(?:memory|notes|records?|list|file|history)"
     ),
     re.compile(r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are) (?:over|finished|done|history)\b"),
+    # "the morning swims didn't last", "karate isn't a thing for me now"
+    re.compile(r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:didn'?t|did not) last\b"),
+    re.compile(
+        r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:isn'?t|is not|aren'?t|are not) (?:a thing|happening)"
+        r"(?: for (?:me|us))?(?: now| any ?more| these days)\b"
+    ),
     # "the gym membership lapsed", "the book club has wound down"
     re.compile(
         r"(?:^|[:.,;!?]\s*)(?P<topic>(?:the|my|our)\b[^.,;!?:]*?) (?:has |have )?(?:lapsed|expired|wound down|folded|"
@@ -146,7 +156,8 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     ),
     # "about the dentist: not true anymore", "re the release date, disregard what I wrote"
     re.compile(
-        rf"(?:^|[.;!?]\s*)(?:about|re|regarding|as for|on|update on|correction on) (?P<topic>[^:,.;!?]+)[:,]\s*"
+        rf"(?:^|[.;!?]\s*)(?:about|re|regarding|as for|on(?! (?:second|reflection|balance|top)\b)|update on|"
+        rf"correction on) (?P<topic>[^:,.;!?]+)[:,]\s*"
         rf"[^.;!?]*(?:{TAKING_BACK}|{ERASING}|{JUDGED})"
     ),
     # "the landlord info? outdated."

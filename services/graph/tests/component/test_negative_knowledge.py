@@ -142,6 +142,25 @@ def test_dependencies_and_plans_are_read_with_their_condition(said: str, kind: s
 
 
 @pytest.mark.parametrize(
+    ("said", "topic", "ended"),
+    [
+        ("I dropped out of the evening course.", "the evening course", True),
+        ("We pulled the plug on the mobile beta.", "the mobile beta", True),
+        ("The Kafka migration got shelved.", "the kafka migration", True),
+        ("The morning swims didn't last.", "the morning swims", True),
+        ("Karate isn't a thing for me now.", "karate", True),
+        ("Lose the bit about the wedding.", "the wedding", False),
+        ("The info on the release train is bogus.", "the release train", False),
+        ("I got the thing about my landlord wrong.", "my landlord", False),
+        ("On second thought, scrap that.", "", False),
+    ],
+)
+def test_retractions_in_more_wordings_are_read_with_their_topic(said: str, topic: str, ended: bool) -> None:
+    found = retraction_of(f"Dana: {said}")
+    assert found is not None and (found.topic, found.ended) == (topic, ended)
+
+
+@pytest.mark.parametrize(
     ("said", "condition", "then"),
     [
         # "provided" and "assuming" state what a habit rests on; with a modal they are still plans
