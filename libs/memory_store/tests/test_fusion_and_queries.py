@@ -1,5 +1,6 @@
 from somnia_memory_store.embedded.fts_query import to_fts_query
 from somnia_memory_store.fusion import relative_score_fusion
+from somnia_memory_store.query_words import query_words
 
 
 def test_fusion_normalises_each_ranking_and_weighs_by_alpha() -> None:
@@ -23,3 +24,10 @@ def test_fts_query_quotes_terms_and_drops_stop_words() -> None:
     assert to_fts_query('"; DROP TABLE memory; --') == '"drop" OR "table" OR "memory"'
     assert to_fts_query("the and of") == ""
     assert to_fts_query("Café Zürich") == '"café" OR "zürich"'
+
+
+def test_a_phrase_that_means_now_is_no_keyword() -> None:
+    """ "these days" asks what holds now; as keywords it matched "Busy day so far" above the answer."""
+    assert query_words("How do I get to work these days?") == ["get", "work"]
+    assert query_words("What am I reading at the moment, right now?") == ["reading"]
+    assert query_words("How many days did the trip last?") == ["many", "days", "trip", "last"]
