@@ -307,8 +307,9 @@ PAST_SOON = (
     # not across a modal, "be" or a verb in the present: "since Marmalade can't be left alone", "since the bridge
     # is closed", "since the reviewer needs protected time" are reasons
     r"(?:(?!(?:can|can't|cannot|could|couldn't|must|won't|will|would|should|be|is|isn't|are|aren't|needs?|wants?|"
-    r"requires?|does|makes|keeps|gets|likes|uses|takes|means)\s)[\w']+\s+){0,3}?(?:\w+ed|was|were|spoke|met|saw|began|got|left|came|went|ago|lost|had|made|did|took|"
-    r"found|last|childhood|forever|then)\b"
+    r"requires?|does|makes|keeps|gets|likes|uses|takes|means)\s)[\w']+\s+){0,3}?"
+    r"(?:\w+ed|was|were|spoke|met|saw|began|got|left|came|went|ago|lost|had|made|did|took|found|last|childhood|"
+    r"forever|then)\b"
 )
 # "since" of time, not of reason: "since Monday", "since last year".
 NOT_A_REASON = (
@@ -500,8 +501,6 @@ class Condition:
     then: str
 
 
-# A condition told in the past ("because it was calming", "when I was a kid") is a story, not something
-# that holds now and could change.
 # What joins a plan to its reason and is not part of the plan: "we pin boto3, and that only holds (while ...)",
 # "I walk the dog, and that's just (because ...)".
 GLUE = re.compile(
@@ -511,6 +510,8 @@ GLUE = re.compile(
 )
 # A `then` that only points back ("I take the bus; it only makes sense because ..."): the clause before it.
 POINTER = re.compile(r"^(?:it|this|that)(?:'s| is)?(?: only| just)? (?:makes sense|works|holds|is the case)$")
+# A condition told in the past ("because it was calming", "when I was a kid") is a story, not something
+# that holds now and could change.
 STORY = re.compile(r"\b(?:was|were|had been|used to|back then|as a kid|growing up)\b")
 # "we'd go through the fields": would of a past habit, not of a plan.
 HABIT = re.compile(r"\b(?:used to|back then|as kids?|growing up|when i was|when we were)\b")

@@ -186,7 +186,7 @@ class DependencyTracker:
             report = not hypothetical(record.text) and condition_of(record.text) is None
             change = report and (says_change(record.text) or retraction_of(record.text) is not None)
             strong = change and says_state_change(record.text)
-            undone = _undone(changed, record)
+            undone = {older for older, cause in changed.items() if cause == record.memory_id}
             hit: list[Dependency] = []
             speaker = split_speaker(record.text)[0]
             near: frozenset[str] | None = None  # looked up once, and only when a weak match needs it
@@ -275,11 +275,6 @@ class DependencyTracker:
             recorded_at=cause.recorded_at,
             changed_at=cause.occurred_at,
         )
-
-
-def _undone(changed: Mapping[str, str], record: MemoryRecord) -> set[str]:
-    """The memories that `record` replaced, retracted or disproved in this batch."""
-    return {older for older, cause in changed.items() if cause == record.memory_id}
 
 
 def _prefix(key: str) -> str:
