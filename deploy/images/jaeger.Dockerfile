@@ -3,6 +3,7 @@
 # (OTLP on 4317/4318, the query API on 16686, traces in memory); with `--config FILE`, any collector.
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
+LABEL io.somnia.built-by="make images"
 RUN useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin jaeger
 COPY jaeger /usr/local/bin/jaeger
 USER 10001:10001

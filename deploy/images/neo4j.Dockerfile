@@ -1,6 +1,7 @@
 # Neo4j Community on Debian's Java 17, from the jars `make backends-install` fetches from Maven Central.
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
+LABEL io.somnia.built-by="make images"
 RUN useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin neo4j
 COPY lib /opt/neo4j/lib
 COPY neo4j-start /usr/local/bin/neo4j-start

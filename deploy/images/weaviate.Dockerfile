@@ -1,6 +1,7 @@
 # Weaviate, from the binary `make backends-install` builds from its Go module at the pinned tag.
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
+LABEL io.somnia.built-by="make images"
 RUN useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin weaviate
 COPY weaviate-server /usr/local/bin/weaviate-server
 # No vectorizer modules (Somnia sends its own vectors), no telemetry, a single-node Raft cluster, and

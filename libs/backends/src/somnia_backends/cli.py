@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from somnia_nats_server import NatsServer
 
-from somnia_backends import images
+from somnia_backends import engine, images
 from somnia_backends.docker_api import run_with_docker_api
 from somnia_backends.neo4j import Neo4jServer, install_neo4j
 from somnia_backends.pins import (
@@ -133,6 +133,9 @@ def build_images(repo: Path, results: Path | None) -> None:
         built.append((name, outcome))
         note = "unchanged" if outcome.reused else "built"
         console.print(f"{name}: {outcome.image} {outcome.size_bytes / 1e6:.0f} MB ({note}, {outcome.seconds:.1f}s)")
+    with console.status("removing untagged build leftovers"):
+        pruned = engine.prune_build_leftovers()
+    console.print(f"removed {pruned} untagged build leftovers")
     total = time.monotonic() - started
     table = Table(title=f"images ({total:.0f}s in all)")
     for column in ("image", "size", "seconds", ""):
@@ -180,13 +183,12 @@ def trainer_image(repo: Path, results: Path | None) -> None:
     services' user), on a dataset written inside the image; its size, build time and result to `results`."""
     import tempfile
 
-    from somnia_backends import engine
-
     tag = images.chart_app_version(repo)
     with console.status("building the python base"):
         images.build_base(images.BASES["python"])
     with console.status("building the trainer's image (torch, peft: several GB the first time)"):
         built = images.build_trainer(repo, tag)
+    engine.prune_build_leftovers()
     console.print(f"trainer: {built.image} {built.size_bytes / 1e9:.2f} GB ({built.seconds:.0f}s)")
     with tempfile.TemporaryDirectory() as work:
         Path(work).chmod(0o777)  # the image runs as uid 10001
