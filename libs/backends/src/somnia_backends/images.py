@@ -131,29 +131,43 @@ def build_ca_file() -> Path | None:
     return None
 
 
-def build_dockerfile(dockerfile: Path, context: Path, tag: str, build_args: dict[str, str]) -> Built:
+def build_dockerfile(
+    dockerfile: Path, context: Path, tag: str, build_args: dict[str, str], *, keep_stage: tuple[str, str] | None = None
+) -> Built:
+    """Build `tag`. `keep_stage` (stage, tag) first builds that stage under a tag of its own: an untagged
+    stage is pruned after the build (engine.prune_build_leftovers), and with it the layer cache that lets
+    a code change skip reinstalling the third-party wheels."""
     started = time.monotonic()
     existed = engine.image_exists(tag)
     before = engine.call(["image", "inspect", "--format", "{{.Id}}", tag]).stdout.strip() if existed else ""
-    argv = ["build", "--quiet", "--format", "docker", "-f", str(dockerfile), "-t", tag]
+    argv = ["build", "--quiet", "--format", "docker", "-f", str(dockerfile)]
     argv += [f"--build-arg={k}={v}" for k, v in build_args.items()]
     ca = build_ca_file()
     if ca is not None:
         argv.append(f"--secret=id=ca,src={ca}")
-    engine.call([*argv, str(context)])
+    if keep_stage is not None:
+        stage, stage_tag = keep_stage
+        engine.call([*argv, "--target", stage, "-t", stage_tag, str(context)])
+    engine.call([*argv, "-t", tag, str(context)])
     after = engine.call(["image", "inspect", "--format", "{{.Id}}", tag]).stdout.strip()
     return Built(tag, time.monotonic() - started, engine.image_size(tag), reused=before == after)
 
 
 def build_service(repo: Path, service: str, port: int, tag: str) -> Built:
     args = {"PYTHON_IMAGE": BASES["python"].tag, "SERVICE": service, "HEALTH_PORT": str(port)}
-    return build_dockerfile(repo / "services" / "Dockerfile", repo, f"localhost/somnia-{service}:{tag}", args)
+    stage = ("build", f"localhost/somnia-build-stage:{service}")
+    return build_dockerfile(
+        repo / "services" / "Dockerfile", repo, f"localhost/somnia-{service}:{tag}", args, keep_stage=stage
+    )
 
 
 def build_trainer(repo: Path, tag: str) -> Built:
     """The training Jobs' image: the same recipe with the `torch` extra (a CUDA build of torch, GBs)."""
     args = {"PYTHON_IMAGE": BASES["python"].tag, "SERVICE": "trainer", "EXTRAS": "torch", "HEALTH_PORT": "0"}
-    return build_dockerfile(repo / "services" / "Dockerfile", repo, f"localhost/somnia-trainer:{tag}", args)
+    stage = ("build", "localhost/somnia-build-stage:trainer")
+    return build_dockerfile(
+        repo / "services" / "Dockerfile", repo, f"localhost/somnia-trainer:{tag}", args, keep_stage=stage
+    )
 
 
 def _staged(name: str, fill: Callable[[Path], object]) -> Path:
