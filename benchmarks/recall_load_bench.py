@@ -51,7 +51,10 @@ async def callers(settings: Any, questions: list[tuple[str, str]], count: int, s
 
     async def caller(offset: int) -> None:
         nonlocal errors
-        async with open_aio_channel(settings.recall_address, token=token) as channel:
+        # A connection of its own, as a separate agent's process has: channels of one process to one
+        # address otherwise share a single connection, and every caller would land on one worker.
+        own = [("grpc.use_local_subchannel_pool", 1)]
+        async with open_aio_channel(settings.recall_address, token=token, options=own) as channel:
             stub = recall_pb2_grpc.RecallServiceStub(channel)
             i = offset
             while time.perf_counter() < deadline:

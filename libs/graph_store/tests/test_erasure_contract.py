@@ -9,6 +9,7 @@ from somnia_graph_store import (
     MemoryNode,
     Mention,
     SessionNode,
+    TurnRef,
 )
 from somnia_graph_store.testing import T0, mention, turn
 
@@ -74,7 +75,7 @@ async def test_erasing_a_memory_takes_its_bare_turn_and_keeps_the_chain(graph_st
     )
     assert await graph_store.erase_memories(ns, [f"{ns}-m2"]) == 2  # the memory and its turn
     assert await graph_store.session_turns(ns, "s1") == ["t1", "t3"]
-    assert await graph_store.turn_distances(ns, "s1", "t1", hops=1) == {"t3": 1}
+    assert await graph_store.turn_distances(ns, [TurnRef(session_id="s1", turn_id="t1")], hops=1) == [{"t3": 1}]
     assert await graph_store.erase_memories(ns, [f"{ns}-m2"]) == 0
 
 

@@ -3,7 +3,7 @@ CLI, the SDK and the tests use to call Somnia."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -118,6 +118,17 @@ def open_channel(address: str, *, token: str = "", tls: ClientTls | None = None)
     return grpc.intercept_channel(channel, BearerToken(token)) if token else channel
 
 
-def open_aio_channel(address: str, *, token: str = "", tls: ClientTls | None = None) -> grpc.aio.Channel:
-    channel = grpc.aio.secure_channel(address, tls.credentials()) if tls else grpc.aio.insecure_channel(address)
+def open_aio_channel(
+    address: str,
+    *,
+    token: str = "",
+    tls: ClientTls | None = None,
+    options: Sequence[tuple[str, int | str]] = (),
+) -> grpc.aio.Channel:
+    """`options` are gRPC channel arguments; ("grpc.use_local_subchannel_pool", 1) gives the channel a
+    connection of its own (channels of one process to one address otherwise share one)."""
+    if tls:
+        channel = grpc.aio.secure_channel(address, tls.credentials(), options=list(options))
+    else:
+        channel = grpc.aio.insecure_channel(address, options=list(options))
     return cast(grpc.aio.Channel, AioTokenChannel(channel, token)) if token else channel

@@ -112,8 +112,9 @@ class RecallReader(Protocol):
         its turn events have been linked."""
         ...
 
-    async def turn_distances(self, namespace: str, session_id: str, turn_id: str, hops: int) -> dict[str, int]:
-        """Turn ids within `hops` NEXT steps of a turn, either direction, each with its distance."""
+    async def turn_distances(self, namespace: str, turns: Sequence[TurnRef], hops: int) -> list[dict[str, int]]:
+        """For each turn (in order): the turn ids within `hops` NEXT steps of it, either direction, each
+        with its distance. Many turns in one read: recall asks it for all its seeds at once."""
         ...
 
     async def memories_of_turn(self, namespace: str, session_id: str, turn_id: str) -> list[str]: ...

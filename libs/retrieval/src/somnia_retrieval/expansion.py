@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 from somnia_contracts import memory_id_for
-from somnia_graph_store import EntityTurns
+from somnia_graph_store import EntityTurns, TurnRef
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
 from somnia_retrieval.filters import matches
@@ -59,7 +59,7 @@ class GraphExpander:
             proposals.setdefault(memory_id, []).append((relevance, path))
 
         neighbours, similar, entities = await asyncio.gather(
-            asyncio.gather(*(self._neighbours_by_distance(namespace, c) for c in seeds)),
+            self._neighbours_by_distance(namespace, seeds),
             self._graph.similar_memories(namespace, [c.record.memory_id for c in seeds], s.similar_limit)
             if s.similar_limit and s.similar_decay
             else _nothing(),
@@ -112,12 +112,13 @@ class GraphExpander:
             elif memory_id in records and matches(records[memory_id], filter):
                 pool[memory_id] = Candidate(record=records[memory_id], relevance=relevance, paths=[path])
 
-    async def _neighbours_by_distance(self, namespace: str, seed: Candidate) -> dict[str, int]:
-        """Turn ids within `neighbour_hops` of the seed, each with its distance in turns."""
+    async def _neighbours_by_distance(self, namespace: str, seeds: list[Candidate]) -> list[dict[str, int]]:
+        """For each seed: the turn ids within `neighbour_hops` of it, each with its distance in turns."""
         hops = self._settings.neighbour_hops
-        if not hops:
-            return {}
-        return await self._graph.turn_distances(namespace, seed.record.session_id, seed.record.turn_id, hops)
+        if not hops or not seeds:
+            return [{} for _ in seeds]
+        turns = [TurnRef(session_id=c.record.session_id, turn_id=c.record.turn_id) for c in seeds]
+        return await self._graph.turn_distances(namespace, turns, hops)
 
     @staticmethod
     def _closeness(

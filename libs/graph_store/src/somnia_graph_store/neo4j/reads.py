@@ -73,15 +73,22 @@ class Neo4jRecallReads(Neo4jGraphBase):
         rows = await self._read(SESSION_TURNS, suid=session_uid(namespace, session_id))
         return [str(r["turn_id"]) for r in rows]
 
-    async def turn_distances(self, namespace: str, session_id: str, turn_id: str, hops: int) -> dict[str, int]:
+    async def turn_distances(self, namespace: str, turns: Sequence[TurnRef], hops: int) -> list[dict[str, int]]:
         if not 1 <= hops <= 10:
             raise ValueError(f"hops must be 1..10, got {hops}")
+        if not turns:
+            return []
+        uids = [turn_uid(namespace, t.session_id, t.turn_id) for t in turns]
         rows = await self._read(
-            f"MATCH (t:Turn {{uid: $uid}}) MATCH p = (t)-[:NEXT*1..{int(hops)}]-(o:Turn) WHERE o <> t "
-            "RETURN o.turn_id AS turn_id, min(length(p)) AS distance",
-            uid=turn_uid(namespace, session_id, turn_id),
+            "UNWIND range(0, size($uids) - 1) AS i MATCH (t:Turn {uid: $uids[i]}) "
+            f"MATCH p = (t)-[:NEXT*1..{int(hops)}]-(o:Turn) WHERE o <> t "
+            "RETURN i, o.turn_id AS turn_id, min(length(p)) AS distance",
+            uids=uids,
         )
-        return {str(r["turn_id"]): int(r["distance"]) for r in rows}
+        found: list[dict[str, int]] = [{} for _ in turns]
+        for r in rows:
+            found[int(r["i"])][str(r["turn_id"])] = int(r["distance"])
+        return found
 
     async def memories_of_turn(self, namespace: str, session_id: str, turn_id: str) -> list[str]:
         rows = await self._read(
