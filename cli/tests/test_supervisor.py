@@ -66,3 +66,18 @@ def test_recall_workers_share_one_port_and_one_name_in_traces(tmp_path: Path) ->
     assert len({s.port for s in recalls}) == 1  # the kernel spreads connections across them
     assert {s.env["OTEL_SERVICE_NAME"] for s in recalls} == {"recall"}
     assert [s.name for s in service_specs(CliSettings(home=tmp_path))].count("recall") == 1
+
+
+def test_only_recall_reads_its_stores_inline_unless_the_operator_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from somnia_cli.supervisor import service_specs
+
+    monkeypatch.delenv("SOMNIA_STORE_INLINE_READS", raising=False)
+    monkeypatch.delenv("SOMNIA_GRAPH_INLINE_READS", raising=False)
+    for spec in service_specs(CliSettings(home=tmp_path, recall_workers=2)):
+        inline = {spec.env.get("SOMNIA_STORE_INLINE_READS"), spec.env.get("SOMNIA_GRAPH_INLINE_READS")}
+        assert inline == ({"true"} if spec.module == "somnia_recall" else {None}), spec.name
+    monkeypatch.setenv("SOMNIA_STORE_INLINE_READS", "false")  # the operator's word stands (inherited)
+    recall = next(s for s in service_specs(CliSettings(home=tmp_path)) if s.module == "somnia_recall")
+    assert "SOMNIA_STORE_INLINE_READS" not in recall.env and recall.env["SOMNIA_GRAPH_INLINE_READS"] == "true"

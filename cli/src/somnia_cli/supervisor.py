@@ -71,6 +71,14 @@ def recall_threads(workers: int) -> dict[str, str]:
     return {"SOMNIA_EMBEDDER_THREADS": str(max(1, (os.cpu_count() or 1) // workers))}
 
 
+def recall_reads() -> dict[str, str]:
+    """Recall makes many small store reads per query; on the event loop's thread each costs less than
+    the hop to a worker thread (about a sixth of a recall's CPU on LoCoMo-size namespaces). Only the
+    recall workers, and only where the operator has not set it."""
+    wanted = ("SOMNIA_STORE_INLINE_READS", "SOMNIA_GRAPH_INLINE_READS")
+    return {name: "true" for name in wanted if name not in os.environ}
+
+
 def service_specs(settings: CliSettings) -> list[ServiceSpec]:
     def common_as(name: str) -> dict[str, str]:
         return common_env(settings, nats_user=name)
@@ -154,6 +162,7 @@ def service_specs(settings: CliSettings) -> list[ServiceSpec]:
                     "OTEL_SERVICE_NAME": "recall",  # one service in the traces, however many workers
                     # Workers share the cores: each embeds queries on its share, not all of them.
                     **recall_threads(settings.recall_workers),
+                    **recall_reads(),
                 },
             )
             for worker in range(1, settings.recall_workers + 1)

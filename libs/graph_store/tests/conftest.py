@@ -17,13 +17,15 @@ def ns() -> str:
     return f"t{uuid.uuid4().hex[:12]}/agent/user"
 
 
-@pytest.fixture(params=["embedded", "neo4j"])
+@pytest.fixture(params=["embedded", "embedded-inline", "neo4j"])
 async def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[GraphStore]:
+    """Embedded with its reads on worker threads, or inline on the event loop's thread as recall runs
+    them; or a real Neo4j."""
     store: GraphStore
-    if request.param == "embedded":
+    if request.param.startswith("embedded"):
         from somnia_graph_store.embedded.store import EmbeddedGraphStore
 
-        store = EmbeddedGraphStore(tmp_path / "graph.sqlite3")
+        store = EmbeddedGraphStore(tmp_path / "graph.sqlite3", inline_reads=request.param == "embedded-inline")
         await store.ensure_schema()
         yield store
         await store.aclose()

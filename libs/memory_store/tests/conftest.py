@@ -28,15 +28,18 @@ def weaviate_store(server: Any, collection: str) -> Any:
     )
 
 
-@pytest.fixture(params=["embedded", "weaviate"])
+@pytest.fixture(params=["embedded", "embedded-inline", "weaviate"])
 async def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
-    """Opens clients on one fresh store: a new SQLite file, or a new collection on a real Weaviate."""
+    """Opens clients on one fresh store: a new SQLite file (its reads on worker threads, or inline on
+    the event loop's thread as recall runs them), or a new collection on a real Weaviate."""
     opened: list[MemoryStore] = []
-    if request.param == "embedded":
+    if request.param.startswith("embedded"):
         from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 
+        inline = request.param == "embedded-inline"
+
         def factory() -> MemoryStore:
-            opened.append(EmbeddedMemoryStore(tmp_path / "memories.sqlite3"))
+            opened.append(EmbeddedMemoryStore(tmp_path / "memories.sqlite3", inline_reads=inline))
             return opened[-1]
     else:
         server = request.getfixturevalue("weaviate_server")

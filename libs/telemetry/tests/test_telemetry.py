@@ -24,6 +24,26 @@ def test_the_service_name_comes_from_otel_service_name_and_no_collector_is_assum
         configure_tracing("recall", set_global=False)
 
 
+def test_with_no_exporter_spans_are_not_recorded_but_still_carry_the_trace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    tracer = configure_tracing("recall", set_global=False).get_tracer("test")
+    headers: dict[str, str] = {}
+    with tracer.start_as_current_span("publish") as producer:
+        assert not producer.is_recording()
+        propagate.inject(headers)
+    assert producer.get_span_context().is_valid and "traceparent" in headers
+    with tracer.start_as_current_span("consume", context=context_from_headers(headers)) as consumer:
+        assert consumer.get_span_context().trace_id == producer.get_span_context().trace_id
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    exporting = configure_tracing("recall", set_global=False)
+    exporting.shutdown()  # its console exporter would write after pytest has closed the output
+    with exporting.get_tracer("test").start_as_current_span("kept") as kept:
+        assert kept.is_recording()
+
+
 def test_a_span_continues_the_trace_its_message_headers_carry() -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()

@@ -18,4 +18,4 @@ def open_graph_store(settings: GraphStoreSettings) -> GraphStore:
         )
     from somnia_graph_store.embedded.store import EmbeddedGraphStore
 
-    return EmbeddedGraphStore(settings.data_dir / "graph.sqlite3")
+    return EmbeddedGraphStore(settings.data_dir / "graph.sqlite3", inline_reads=settings.inline_reads)

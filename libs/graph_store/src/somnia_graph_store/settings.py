@@ -20,6 +20,11 @@ class GraphStoreSettings(BaseSettings):
 
     kind: Literal["embedded", "neo4j"] = "embedded"
     data_dir: Path = Field(default_factory=default_data_dir)
+    inline_reads: bool = Field(
+        default=False,
+        description="embedded: run reads on the event loop's thread, not a worker thread; for a process of "
+        "many small reads (recall, whose `somnia up` workers turn it on) the thread hop costs more than the read",
+    )
     neo4j_uri: str = "bolt://127.0.0.1:7687"
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr = SecretStr("")

@@ -34,4 +34,5 @@ def open_memory_store(settings: MemoryStoreSettings) -> MemoryStore:
         candidates=settings.candidates,
         ann=ann,
         keyword_postings=settings.keyword_max_postings,
+        inline_reads=settings.inline_reads,
     )

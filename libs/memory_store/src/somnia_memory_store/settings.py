@@ -22,6 +22,11 @@ class MemoryStoreSettings(BaseSettings):
     candidates: int = Field(default=50, ge=1, description="per-retriever candidates before fusion")
     # embedded
     data_dir: Path = Field(default_factory=default_data_dir)
+    inline_reads: bool = Field(
+        default=False,
+        description="embedded: run reads on the event loop's thread, not a worker thread; for a process of "
+        "many small reads (recall, whose `somnia up` workers turn it on) the thread hop costs more than the read",
+    )
     ann_threshold: int = Field(
         default=20_000,
         ge=0,

@@ -14,8 +14,12 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from somnia_graph_store.ports import Label
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS node (
@@ -49,8 +53,11 @@ def turn_key(session_id: str, turn_id: str) -> str:
 
 
 class EmbeddedGraphBase:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, inline_reads: bool = False) -> None:
+        """`inline_reads` runs reads on the calling event loop's thread rather than a worker thread (see
+        GraphStoreSettings.inline_reads); writes always go to a worker thread."""
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._inline_reads = inline_reads
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
@@ -114,6 +121,12 @@ class EmbeddedGraphBase:
             "ON CONFLICT(namespace, type, source, target) DO UPDATE SET weight = excluded.weight",
             (namespace, type_, source, target, weight),
         )
+
+    async def _reading(self, read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a read: on the loop's own thread with inline_reads, else on a worker thread."""
+        if self._inline_reads:
+            return read(*args, **kwargs)
+        return await asyncio.to_thread(read, *args, **kwargs)
 
     def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
         with self._lock:

@@ -65,7 +65,7 @@ class EmbeddedUsesAndVerdicts(EmbeddedGraphBase):
                     found[str(key)] = UseHistory(count=int(str(uses)), recent=tuple(recent))
             return found
 
-        return await asyncio.to_thread(run)
+        return await self._reading(run)
 
     async def upsert_supersessions(self, supersessions: Sequence[Supersession]) -> None:
         statements: list[tuple[str, tuple[object, ...]]] = []
@@ -119,7 +119,7 @@ class EmbeddedUsesAndVerdicts(EmbeddedGraphBase):
                 for older, (at, newer, reason) in latest.items()
             }
 
-        return await asyncio.to_thread(run)
+        return await self._reading(run)
 
     async def upsert_verdicts(self, verdicts: Sequence[Verdict]) -> None:
         statements = [
@@ -156,7 +156,7 @@ class EmbeddedUsesAndVerdicts(EmbeddedGraphBase):
                             newest[str(key)] = verdict
             return newest
 
-        return await asyncio.to_thread(run)
+        return await self._reading(run)
 
     async def upsert_dependencies(self, dependencies: Sequence[Dependency]) -> None:
         statements: list[tuple[str, tuple[object, ...]]] = []
@@ -177,7 +177,7 @@ class EmbeddedUsesAndVerdicts(EmbeddedGraphBase):
         await asyncio.to_thread(self._write, statements)
 
     async def dependencies(self, namespace: str) -> list[Dependency]:
-        rows = await asyncio.to_thread(
+        rows = await self._reading(
             self._read,
             "SELECT json_extract(props, '$.dependencies') FROM node WHERE namespace = ? AND label = 'Memory' "
             "AND json_extract(props, '$.dependencies') IS NOT NULL",
@@ -188,7 +188,7 @@ class EmbeddedUsesAndVerdicts(EmbeddedGraphBase):
 
     async def insights_citing(self, namespace: str, memory_ids: Sequence[str]) -> list[CitingGroup]:
         wanted = set(memory_ids)
-        rows = await asyncio.to_thread(
+        rows = await self._reading(
             self._read,
             "SELECT label, key, json_extract(props, '$.insight_memory_id'), json_extract(props, '$.sources') "
             "FROM node WHERE namespace = ? AND label IN ('Pattern', 'Community') "

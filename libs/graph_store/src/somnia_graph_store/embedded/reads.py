@@ -3,7 +3,6 @@ feedback, agents, provenance and pattern success."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 
@@ -19,7 +18,7 @@ class EmbeddedRecallReads(EmbeddedGraphBase):
     async def session_turns(self, namespace: str, session_id: str) -> list[str]:
         # The NEXT chain follows the turns' sort keys, so one index range scan reads it in order; turns
         # known only from their memories (no turn event yet) have no sort key and are not in it yet.
-        rows = await asyncio.to_thread(
+        rows = await self._reading(
             self._read,
             "SELECT key FROM node WHERE namespace = ? AND label = 'Turn' AND sort_key >= ? AND sort_key < ? "
             "ORDER BY sort_key",
@@ -51,14 +50,14 @@ class EmbeddedRecallReads(EmbeddedGraphBase):
         )
         params: list[object] = [v for i, node in enumerate(starts) for v in (i, node)]
         params += [namespace, hops, namespace, hops]
-        rows = await asyncio.to_thread(self._read, sql, tuple(params))
+        rows = await self._reading(self._read, sql, tuple(params))
         found: list[dict[str, int]] = [{} for _ in turns]
         for i, node, distance in rows:
             found[int(str(i))][str(node).split("/", 1)[1]] = int(str(distance))
         return found
 
     async def memories_of_turn(self, namespace: str, session_id: str, turn_id: str) -> list[str]:
-        rows = await asyncio.to_thread(
+        rows = await self._reading(
             self._read,
             "SELECT source FROM edge WHERE namespace = ? AND type = 'PART_OF' AND target = ? ORDER BY source",
             (namespace, f"Turn:{turn_key(session_id, turn_id)}"),
@@ -89,7 +88,7 @@ class EmbeddedRecallReads(EmbeddedGraphBase):
                 found.append(EntityTurns(key=key, mentions=int(str(mentions)), turns=turns))
             return found
 
-        return await asyncio.to_thread(run)
+        return await self._reading(run)
 
     async def similar_memories(
         self, namespace: str, memory_ids: Sequence[str], limit: int
@@ -106,7 +105,7 @@ class EmbeddedRecallReads(EmbeddedGraphBase):
                     found[memory_id] = [(str(t).removeprefix("Memory:"), float(str(w))) for t, w in rows]
             return found
 
-        return await asyncio.to_thread(run)
+        return await self._reading(run)
 
     async def feedback_counts(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, FeedbackCounts]:
         def run() -> dict[str, FeedbackCounts]:
@@ -125,10 +124,10 @@ class EmbeddedRecallReads(EmbeddedGraphBase):
                     counts.setdefault(str(target).removeprefix("Memory:"), {})[str(signal)] = int(str(n))
             return {m: FeedbackCounts(helped=c.get("helped", 0), misled=c.get("misled", 0)) for m, c in counts.items()}
 
-        return await asyncio.to_thread(run)
+        return await self._reading(run)
 
     async def agent_sessions(self, namespace: str, agent: str, limit: int) -> list[str]:
-        rows = await asyncio.to_thread(
+        rows = await self._reading(
             self._read,
             "SELECT n.key FROM edge e JOIN node n ON n.namespace = e.namespace AND n.label = 'Session' "
             "AND n.key = substr(e.target, 9) WHERE e.namespace = ? AND e.type = 'RAN' AND e.source = ? "
@@ -154,14 +153,14 @@ class EmbeddedRecallReads(EmbeddedGraphBase):
                     counts[name] = counts.get(name, 0) + 1
             return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
-        return await asyncio.to_thread(run)
+        return await self._reading(run)
 
     async def insight_sources(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, list[str]]:
         wanted = [m for m in dict.fromkeys(memory_ids) if m]
         if not wanted:
             return {}
         marks = ",".join("?" * len(wanted))
-        rows = await asyncio.to_thread(
+        rows = await self._reading(
             self._read,
             "SELECT json_extract(props, '$.insight_memory_id'), json_extract(props, '$.sources') FROM node "
             f"WHERE namespace = ? AND label IN ('Pattern', 'Community') "
@@ -189,4 +188,4 @@ class EmbeddedRecallReads(EmbeddedGraphBase):
                         found[by_key[str(source)]] = float(str(best))
             return found
 
-        return await asyncio.to_thread(run)
+        return await self._reading(run)

@@ -23,9 +23,10 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +41,8 @@ from somnia_memory_store.ports import EmbedderMismatchError, ReindexError, Store
 
 log = logging.getLogger("somnia.memory_store")
 RELOAD_PAUSE_S = 30.0
+P = ParamSpec("P")
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS memory (
@@ -159,9 +162,19 @@ class EmbeddedMemoryStore:
     """A MemoryStore on one SQLite file; safe to share between processes."""
 
     def __init__(
-        self, path: Path, *, candidates: int = 50, ann: AnnConfig | None = None, keyword_postings: int = 30_000
+        self,
+        path: Path,
+        *,
+        candidates: int = 50,
+        ann: AnnConfig | None = None,
+        keyword_postings: int = 30_000,
+        inline_reads: bool = False,
     ) -> None:
+        """`inline_reads` runs reads on the calling event loop's thread rather than a worker thread (see
+        MemoryStoreSettings.inline_reads); a namespace's first vector read, which loads its index, and
+        every write still go to a worker thread."""
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._inline_reads = inline_reads
         self._path = path
         self._candidates = candidates
         self._postings = PostingBudget(keyword_postings)
@@ -266,7 +279,7 @@ class EmbeddedMemoryStore:
                 )
             return (rows["embedder"], int(rows["dimension"])) if "embedder" in rows else None
 
-        return await asyncio.to_thread(run)
+        return await self._reading(run)
 
     # -- reindex: a new embedder's vectors beside the old ones, then one swap ----------------
 
@@ -619,8 +632,21 @@ class EmbeddedMemoryStore:
 
     # -- reads ---------------------------------------------------------------------------------
 
+    async def _reading(self, read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a read that never loads a vector index: inline with inline_reads, else on a worker thread."""
+        if self._inline_reads:
+            return read(*args, **kwargs)
+        return await asyncio.to_thread(read, *args, **kwargs)
+
+    async def _vector_reading(self, namespace: str, read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a read of the namespace's vector index: inline only once the index is loaded (loading a
+        large namespace takes seconds, which must not hold the event loop)."""
+        if self._inline_reads and namespace in self._indexes:
+            return read(*args, **kwargs)
+        return await asyncio.to_thread(read, *args, **kwargs)
+
     async def get(self, namespace: str, memory_ids: Sequence[str]) -> list[MemoryRecord]:
-        return await asyncio.to_thread(self._get_sync, namespace, list(memory_ids))
+        return await self._reading(self._get_sync, namespace, list(memory_ids))
 
     def _get_sync(self, namespace: str, memory_ids: list[str]) -> list[MemoryRecord]:
         # `+namespace` keeps SQLite on the memory_id index; the namespace index would scan the namespace.
@@ -657,17 +683,17 @@ class EmbeddedMemoryStore:
                 (n,) = self._conn.execute("SELECT COUNT(*) FROM memory WHERE namespace = ?", (namespace,)).fetchone()
             return int(n)
 
-        return await asyncio.to_thread(run)
+        return await self._reading(run)
 
     async def vector_search(
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None = None
     ) -> list[SearchHit]:
-        return await asyncio.to_thread(self._vector_sync, namespace, vector, k, filter)
+        return await self._vector_reading(namespace, self._vector_sync, namespace, vector, k, filter)
 
     async def keyword_search(
         self, namespace: str, query: str, k: int, filter: SearchFilter | None = None
     ) -> list[SearchHit]:
-        return await asyncio.to_thread(self._keyword_sync, namespace, query, k, filter)
+        return await self._reading(self._keyword_sync, namespace, query, k, filter)
 
     async def nearest_ids(
         self, namespace: str, vectors: npt.NDArray[np.float32], k: int
@@ -685,7 +711,7 @@ class EmbeddedMemoryStore:
                     ids = {int(r): str(m) for r, m in self._conn.execute(sql, (namespace, *rowids)).fetchall()}
             return [[(ids[r], score) for r, score in found if r in ids] for found in ranked]
 
-        return await asyncio.to_thread(run)
+        return await self._vector_reading(namespace, run)
 
     async def vector_index_state(self, namespace: str) -> VectorIndexState:
         """How the namespace's vectors are searched now (exact, building, or through a graph)."""
@@ -714,15 +740,19 @@ class EmbeddedMemoryStore:
         def nothing() -> list[tuple[int, float]]:
             return []
 
-        # Both retrievers at once: the matrix product and SQLite each release the GIL.
-        dense, sparse = await asyncio.gather(
-            asyncio.to_thread(self._vector_ranked, namespace, vector, pool, filter)
-            if alpha > 0
-            else asyncio.to_thread(nothing),
-            asyncio.to_thread(self._keyword_ranked, namespace, query, pool, filter)
-            if alpha < 1
-            else asyncio.to_thread(nothing),
-        )
+        if self._inline_reads and namespace in self._indexes:
+            dense = self._vector_ranked(namespace, vector, pool, filter) if alpha > 0 else nothing()
+            sparse = self._keyword_ranked(namespace, query, pool, filter) if alpha < 1 else nothing()
+        else:
+            # Both retrievers at once: the matrix product and SQLite each release the GIL.
+            dense, sparse = await asyncio.gather(
+                asyncio.to_thread(self._vector_ranked, namespace, vector, pool, filter)
+                if alpha > 0
+                else asyncio.to_thread(nothing),
+                asyncio.to_thread(self._keyword_ranked, namespace, query, pool, filter)
+                if alpha < 1
+                else asyncio.to_thread(nothing),
+            )
 
         def run() -> list[SearchHit]:
             fused = relative_score_fusion(dense, sparse, alpha=alpha, k=k)
@@ -740,7 +770,7 @@ class EmbeddedMemoryStore:
                 if f.key in rows
             ]
 
-        return await asyncio.to_thread(run)
+        return await self._reading(run)
 
     def _vector_sync(
         self, namespace: str, vector: npt.NDArray[np.float32], k: int, filter: SearchFilter | None
