@@ -125,8 +125,10 @@ async def recall_load(settings: CliSettings, rec: Recorder, rate: float, seconds
                 rec.recall_errors += 1
 
     async with contextlib.AsyncExitStack() as stack:
+        # Each a connection of its own (channels of one process to one address otherwise share one).
+        own = [("grpc.use_local_subchannel_pool", 1)]
         channels = [
-            await stack.enter_async_context(open_aio_channel(settings.recall_address, token=token))
+            await stack.enter_async_context(open_aio_channel(settings.recall_address, token=token, options=own))
             for _ in range(callers)
         ]
         stubs = [recall_pb2_grpc.RecallServiceStub(c) for c in channels]
