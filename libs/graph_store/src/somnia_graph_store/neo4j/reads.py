@@ -80,7 +80,8 @@ class Neo4jRecallReads(Neo4jGraphBase):
             return []
         uids = [turn_uid(namespace, t.session_id, t.turn_id) for t in turns]
         rows = await self._read(
-            "UNWIND range(0, size($uids) - 1) AS i MATCH (t:Turn {uid: $uids[i]}) "
+            # The uid bound by WITH first: a plain variable is what the planner seeks the uid index with.
+            "UNWIND range(0, size($uids) - 1) AS i WITH i, $uids[i] AS uid MATCH (t:Turn {uid: uid}) "
             f"MATCH p = (t)-[:NEXT*1..{int(hops)}]-(o:Turn) WHERE o <> t "
             "RETURN i, o.turn_id AS turn_id, min(length(p)) AS distance",
             uids=uids,
