@@ -64,3 +64,24 @@ async def test_inline_and_threaded_reads_answer_alike(tmp_path: Path, inline: bo
     nearest = await store.nearest_ids("a/b/c", query[None, :], 2)
     assert nearest[0][0][0] in {"m3", "m11"}
     await store.aclose()
+
+
+async def test_a_large_namespace_searches_on_worker_threads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from somnia_memory_store.embedded import store as store_module
+
+    monkeypatch.setattr(store_module, "INLINE_SEARCH_ROWS", 3)  # 5 rows is "large" here
+    store = EmbeddedMemoryStore(tmp_path / "m.sqlite3", inline_reads=True)
+    await store.upsert([_record(i) for i in range(5)])
+    threads: list[int] = []
+    ranked = store._vector_ranked
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.get_ident())
+        return ranked(*args, **kwargs)
+
+    store._vector_ranked = spy  # type: ignore[method-assign]
+    query = np.eye(8, dtype=np.float32)[2]
+    for _ in range(2):
+        assert (await store.hybrid_search("a/b/c", "ferry", query, 3))[0].record.memory_id == "m2"
+    assert threading.get_ident() not in threads
+    await store.aclose()

@@ -41,6 +41,9 @@ from somnia_memory_store.ports import EmbedderMismatchError, ReindexError, Store
 
 log = logging.getLogger("somnia.memory_store")
 RELOAD_PAUSE_S = 30.0
+# Rows below which a namespace's searches run inline (with inline_reads): they take well under a
+# millisecond there, less than the hop to a worker thread.
+INLINE_SEARCH_ROWS = 5_000
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -640,10 +643,17 @@ class EmbeddedMemoryStore:
             return read(*args, **kwargs)
         return await asyncio.to_thread(read, *args, **kwargs)
 
+    def _search_inline(self, namespace: str) -> bool:
+        """Whether a search of the namespace runs on the loop's thread: with inline_reads, once its index
+        is loaded (loading a large namespace takes seconds), and while it is small. A large one's vector
+        and keyword searches take milliseconds each and run side by side on worker threads (inline they
+        ran one after the other: at 100,000 memories recall's p99 went from 71 to 97 ms)."""
+        index = self._indexes.get(namespace)
+        return self._inline_reads and index is not None and len(index) < INLINE_SEARCH_ROWS
+
     async def _vector_reading(self, namespace: str, read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a read of the namespace's vector index: inline only once the index is loaded (loading a
-        large namespace takes seconds, which must not hold the event loop)."""
-        if self._inline_reads and namespace in self._indexes:
+        """Run a read of the namespace's vector index: inline as _search_inline says, else on a worker thread."""
+        if self._search_inline(namespace):
             return read(*args, **kwargs)
         return await asyncio.to_thread(read, *args, **kwargs)
 
@@ -742,7 +752,7 @@ class EmbeddedMemoryStore:
         def nothing() -> list[tuple[int, float]]:
             return []
 
-        if self._inline_reads and namespace in self._indexes:
+        if self._search_inline(namespace):
             dense = self._vector_ranked(namespace, vector, pool, filter) if alpha > 0 else nothing()
             sparse = self._keyword_ranked(namespace, query, pool, filter) if alpha < 1 else nothing()
         else:
