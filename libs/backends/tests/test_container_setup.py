@@ -3,9 +3,12 @@ collector configuration they run, and the chart output they hand to `podman kube
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
+from somnia_backends import engine
 from somnia_backends.kube_play import adapt, ignored_kinds, render_chart
 from somnia_backends.system import collector_config
 
@@ -43,3 +46,17 @@ def test_kube_play_gets_the_charts_output_with_only_the_named_changes(tmp_path: 
     assert sum("secret volume" in c for c in changes) == 2  # the api-keys Secret of capture and recall
     assert before != yaml.safe_dump_all(adapted)
     assert {"NetworkPolicy", "PodDisruptionBudget", "Service"} <= set(ignored_kinds(adapted))
+
+
+def test_the_prune_counts_removed_images_in_either_engines_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    printed = {
+        "podman": "3f1c2b4a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70\n9e8d7c6b5a49\n",
+        "docker": (
+            "Deleted Images:\nuntagged: localhost/somnia-capture@sha256:" + "a" * 64 + "\n"
+            "deleted: sha256:" + "b" * 64 + "\ndeleted: sha256:" + "c" * 64 + "\n\nTotal reclaimed space: 1.2GB\n"
+        ),
+    }
+    for name, stdout in printed.items():
+        answer = subprocess.CompletedProcess(["prune"], 0, stdout, "")
+        monkeypatch.setattr(engine, "call", lambda args, answer=answer, **_: answer)
+        assert engine.prune_build_leftovers() == 2, name

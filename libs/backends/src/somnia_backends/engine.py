@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -51,6 +52,7 @@ def image_size(tag: str) -> int:
 
 
 BUILT_BY_LABEL = "io.somnia.built-by"
+_PRUNED_ID = re.compile(r"(?:deleted: )?(?:sha256:)?[0-9a-f]{12,64}")
 
 
 def prune_build_leftovers() -> int:
@@ -60,4 +62,5 @@ def prune_build_leftovers() -> int:
     `make images` runs they filled tens of GB. Only images carrying our label go, never another project's.
     Returns how many were removed."""
     result = call(["image", "prune", "--force", "--filter", f"label={BUILT_BY_LABEL}"])
-    return sum(1 for line in result.stdout.splitlines() if line.strip())
+    # podman prints one id a line; docker prints "Deleted Images:", "deleted: sha256:..." and a total.
+    return sum(1 for line in result.stdout.splitlines() if _PRUNED_ID.fullmatch(line.strip()))
