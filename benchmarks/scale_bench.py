@@ -13,7 +13,10 @@ cosine between the composed vector and the real embedding of "A B", over a sampl
 embeddings of questions the fixture never saw.
 
 Usage: uv run python benchmarks/scale_bench.py [--memories 1000000] [--namespaces 1000] [--queries 300]
-Writes benchmarks/results/scale.json.
+    [--parts vector,grpc,weaviate] [--weaviate-memories 100000] [--prepare]
+Writes benchmarks/results/scale.json. `--prepare` builds the fixtures the chosen parts need and measures
+nothing: a million memories in Weaviate take most of an hour, which can run while the machine is busy,
+and the measurement later on a quiet one.
 """
 
 from __future__ import annotations
@@ -284,8 +287,12 @@ def main() -> None:
         default="vector,grpc,weaviate",
         help="which parts to run (vector, grpc, weaviate); a partial run updates the results file",
     )
+    parser.add_argument("--prepare", action="store_true", help="build the chosen parts' fixtures, measure nothing")
     args = parser.parse_args()
     args.parts = set(args.parts.split(","))
+    if args.prepare:
+        prepare(args)
+        return
     previous = json.loads((RESULTS / "scale.json").read_text()) if (RESULTS / "scale.json").exists() else {}
     results: dict[str, object] = {
         **(previous if args.parts != {"vector", "grpc", "weaviate"} else {}),
@@ -299,13 +306,8 @@ def main() -> None:
     texts, vectors = base_pool()
     console.print("[bold]1/4[/] how close a composed vector is to the real embedding of its text")
     results["fidelity"] = fidelity(texts, vectors)
-    one_ns = ["bench/agent/user"]
-    many_ns = [f"bench/agent/u{i:04d}" for i in range(args.namespaces)]
-    small = build_store(CACHE / f"scale-{BASE * 2}-1-{FIXTURE_VERSION}", one_ns, BASE * 2, texts, vectors)
-    one = build_store(CACHE / f"scale-{args.memories}-1-{FIXTURE_VERSION}", one_ns, args.memories, texts, vectors)
-    many = build_store(
-        CACHE / f"scale-{args.memories}-{args.namespaces}-{FIXTURE_VERSION}", many_ns, args.memories, texts, vectors
-    )
+    if args.parts & {"vector", "grpc"}:
+        small, one, many = embedded_fixtures(args, texts, vectors)
     questions = synthetic.questions(args.queries + 20, seed=99)
     # The templates repeat questions; how well the graph finds exact search's neighbours is measured
     # over the distinct ones, so that one hard question does not count forty times.
@@ -314,13 +316,14 @@ def main() -> None:
 
     if "vector" in args.parts:
         console.print(f"[bold]2/4[/] vector search alone, {len(distinct)} distinct questions: graph against exact")
-        results["vector_search_100k"] = bench_in_process(small, one_ns[0], query_vectors)
-        results["vector_search_1m"] = bench_in_process(one, one_ns[0], query_vectors)
+        results["vector_search_100k"] = bench_in_process(small, ONE_NS[0], query_vectors)
+        results["vector_search_1m"] = bench_in_process(one, ONE_NS[0], query_vectors)
         save(results)
 
     console.print("[bold]3/4[/] Recall over gRPC (query embedding included), graph then exact")
     exact = {"SOMNIA_STORE_ANN_THRESHOLD": "0"}
-    embedded_runs = (("100k", small, one_ns), ("1m", one, one_ns), ("1m_1000ns", many, many_ns))
+    many_ns = [f"bench/agent/u{i:04d}" for i in range(args.namespaces)]
+    embedded_runs = (("100k", small, ONE_NS), ("1m", one, ONE_NS), ("1m_1000ns", many, many_ns))
     for label, path, namespaces in embedded_runs if "grpc" in args.parts else ():
         home = path.parent.parent
         console.print(f"  {label}: graph")
@@ -336,9 +339,9 @@ def main() -> None:
         install_weaviate()
         server = WeaviateServer(CACHE / f"scale-weaviate-{w}-{FIXTURE_VERSION}").start()
         try:
-            spread = [f"bench/agent/u{i:04d}" for i in range(max(1, w // 1_000))]  # 1,000 a namespace, as above
-            for label, collection, namespaces in (("", "ScaleOne", one_ns), (f"_{len(spread)}ns", "ScaleMany", spread)):
+            for _, collection, namespaces in weaviate_fixtures(w):
                 build_weaviate(server, collection, namespaces, w, texts, vectors)
+            for label, collection, namespaces in weaviate_fixtures(w):
                 with tempfile.TemporaryDirectory() as tmp:
                     key = f"recall_weaviate_{w // 1000}k{label}"
                     console.print(f"  {key}")
@@ -347,6 +350,44 @@ def main() -> None:
         finally:
             server.stop()
     report(results)
+
+
+ONE_NS = ["bench/agent/user"]
+
+
+def embedded_fixtures(args: argparse.Namespace, texts: list[str], vectors: np.ndarray) -> tuple[Path, Path, Path]:
+    """The embedded stores: 100,000 in one namespace, `--memories` in one, and over `--namespaces`."""
+    many_ns = [f"bench/agent/u{i:04d}" for i in range(args.namespaces)]
+    small = build_store(CACHE / f"scale-{BASE * 2}-1-{FIXTURE_VERSION}", ONE_NS, BASE * 2, texts, vectors)
+    one = build_store(CACHE / f"scale-{args.memories}-1-{FIXTURE_VERSION}", ONE_NS, args.memories, texts, vectors)
+    many = build_store(
+        CACHE / f"scale-{args.memories}-{args.namespaces}-{FIXTURE_VERSION}", many_ns, args.memories, texts, vectors
+    )
+    return small, one, many
+
+
+def weaviate_fixtures(memories: int) -> list[tuple[str, str, list[str]]]:
+    """(result label, collection, namespaces): all in one namespace, then 1,000 a namespace."""
+    spread = [f"bench/agent/u{i:04d}" for i in range(max(1, memories // 1_000))]
+    return [("", "ScaleOne", ONE_NS), (f"_{len(spread)}ns", "ScaleMany", spread)]
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Build (or find cached) every fixture the chosen parts read; measure nothing."""
+    texts, vectors = base_pool()
+    if args.parts & {"vector", "grpc"}:
+        embedded_fixtures(args, texts, vectors)
+    if args.weaviate and "weaviate" in args.parts:
+        w = args.weaviate_memories
+        install_weaviate()
+        server = WeaviateServer(CACHE / f"scale-weaviate-{w}-{FIXTURE_VERSION}").start()
+        try:
+            for _, collection, namespaces in weaviate_fixtures(w):
+                console.print(f"Weaviate: {collection}, {w:,} memories over {len(namespaces):,} namespace(s)")
+                build_weaviate(server, collection, namespaces, w, texts, vectors)
+        finally:
+            server.stop()
+    console.print("fixtures ready")
 
 
 def save(results: dict[str, object]) -> None:
