@@ -6,6 +6,11 @@ Two cues, both offline:
 - an explicit correction ("actually", "correction", "no longer", "I was wrong", "scratch that", ...):
   the earlier memory of the same speaker closest in meaning is the one corrected.
 
+A third cue closes open threads (`threads.py`): a report of a thing done ("we published the release
+notes") supersedes the earlier plans and promises near it in meaning that share a topic word with it
+("I promised Ines we would publish the release notes by Friday"), whoever said them: a plan the user
+made may be reported done by the agent.
+
 With a judge configured (an LLM, opt-in), the nearest older memories of the same speaker that neither
 cue decided are asked about too: a supersession, a contradiction that disproves the older memory, or a
 retraction that takes it back.
@@ -28,6 +33,7 @@ from somnia_graph_store import MemoryNode, Supersession, Verdict
 from somnia_memory_store import MemoryRecord, MemoryStore
 
 from somnia_graph.judge import ContradictionJudge
+from somnia_graph.threads import closes, reports_done
 
 CORRECTION = re.compile(
     r"\b(actually|correction|i was wrong|not anymore|no longer|scratch that|i meant|changed (?:it )?to|"
@@ -64,6 +70,7 @@ class SupersessionDetector:
         *,
         min_cosine: float = 0.55,
         min_attribute_cosine: float = 0.3,
+        min_thread_cosine: float = 0.55,
         candidates: int = 8,
         judge: ContradictionJudge | None = None,
         judge_min_cosine: float = 0.5,
@@ -71,6 +78,7 @@ class SupersessionDetector:
         self._store = store
         self._min_cosine = min_cosine
         self._min_attribute_cosine = min_attribute_cosine
+        self._min_thread_cosine = min_thread_cosine
         self._candidates = candidates
         self._judge = judge
         self._judge_min_cosine = judge_min_cosine
@@ -90,29 +98,30 @@ class SupersessionDetector:
             cued = (
                 new
                 if self._judge is not None
-                else [r for r in new if attribute_of(r.text) or CORRECTION.search(r.text)]
+                else [r for r in new if attribute_of(r.text) or CORRECTION.search(r.text) or reports_done(r.text)]
             )
             if not cued:
                 continue
             neighbours = await self._store.nearest_ids(
                 namespace, np.stack([r.vector for r in cued]).astype(np.float32), self._candidates + 1
             )
-            floor = min(self._min_cosine, self._min_attribute_cosine)
+            floor = min(self._min_cosine, self._min_attribute_cosine, self._min_thread_cosine)
             if self._judge is not None:
                 floor = min(floor, self._judge_min_cosine)
             wanted = {i for row in neighbours for i, score in row if score >= floor}
             known = {r.memory_id: r for r in await self._store.get(namespace, sorted(wanted))}
             for record, row in zip(cued, neighbours, strict=True):
-                older = [
+                before = [
                     (known[i], score)
                     for i, score in row
                     if score >= floor
                     and i in known
                     and i != record.memory_id
-                    and known[i].role == record.role
                     and known[i].occurred_at < record.occurred_at
                 ]
+                older = [(candidate, score) for candidate, score in before if candidate.role == record.role]
                 replaced = self._replaced(record, older)
+                found += self._closed_threads(record, before, replaced[0].memory_id if replaced else None)
                 nearest = next((c for c, score in older if score >= self._judge_min_cosine), None)
                 if (
                     replaced is None
@@ -149,6 +158,26 @@ class SupersessionDetector:
                         )
                     )
         return detected
+
+    def _closed_threads(
+        self, record: MemoryRecord, before: Sequence[tuple[MemoryRecord, float]], replaced: str | None
+    ) -> list[Supersession]:
+        """The plans and promises `record` reports done: every earlier statement of them (a thread is
+        often restated before it is closed), each superseded by the report."""
+        closed = []
+        for candidate, score in before:
+            why = closes(candidate.text, record.text) if score >= self._min_thread_cosine else None
+            if why is not None and candidate.memory_id != replaced:
+                closed.append(
+                    Supersession(
+                        namespace=record.namespace,
+                        newer_id=record.memory_id,
+                        older_id=candidate.memory_id,
+                        reason=why,
+                        recorded_at=record.recorded_at,
+                    )
+                )
+        return closed
 
     def _replaced(
         self, record: MemoryRecord, older: Sequence[tuple[MemoryRecord, float]]

@@ -1,0 +1,129 @@
+"""An open thread (a plan, a promise, a task owed) is closed by a later report of it done: the report
+supersedes every earlier statement of the plan, so the warm pack stops offering it as something to pick
+up and Recall shows it flagged. What only resembles a report (a plan restated, a "not yet", a question,
+another task done) closes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from somnia_contracts import MemoryIndexed, memory_id_for
+from somnia_graph.service import GraphLinker
+from somnia_graph.supersession import SupersessionDetector
+from somnia_graph.threads import closes, is_plan, reports_done
+from somnia_graph_store import MemoryNode
+from somnia_graph_store.embedded.store import EmbeddedGraphStore
+from somnia_memory_store import MemoryRecord
+from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+from somnia_retrieval import RankingSettings, Retriever
+
+NS = "acme/helper/ines"
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("plan", "report"),
+    [
+        ("I promised Ines we would publish the release notes by Friday.", "We published the release notes."),
+        ("We still need to renew the certificates for billing-api.", "Renewed the billing-api certificates today."),
+        ("I'll call the landlord tomorrow about the boiler.", "Called the landlord; the boiler is fixed Monday."),
+        ("I'm going to move to Lisbon next year.", "We finally moved to Lisbon last month!"),
+        ("Remind me to book the dentist for March.", "Booked the dentist for the 3rd of March."),
+    ],
+)
+def test_a_report_of_the_thing_done_closes_the_plan(plan: str, report: str) -> None:
+    assert is_plan(plan) and reports_done(report) is not None
+    why = closes(plan, report)
+    assert why is not None and why.startswith("thread closed:")
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        "The quarterly report isn't done yet.",  # negated
+        "The quarterly report is almost finished.",  # not yet
+        "I'll get the quarterly report done by Friday.",  # the plan restated
+        "Did you send Dana the quarterly report?",  # a question
+        "Sent Ines the invoice.",  # another task
+        "Dana likes her quarterly report short.",  # no report at all
+    ],
+)
+def test_what_only_resembles_a_report_closes_nothing(report: str) -> None:
+    assert closes("I need to send Dana the quarterly report.", report) is None
+
+
+def test_a_fact_is_not_a_thread() -> None:
+    assert not is_plan("My sister lives in Porto.")
+    assert closes("My sister lives in Porto.", "I visited my sister in Porto and we moved her sofa.") is None
+
+
+SAID = [
+    ("s1", "I promised Ines we would publish the release notes by Friday.", 0, "user"),
+    ("s1", "The staging cluster runs on three nodes.", 0, "user"),
+    ("s2", "We still need to publish the release notes for Ines, don't let me forget.", 2, "user"),
+    ("s2", "I need to send Dana the quarterly budget report.", 2, "user"),
+    ("s3", "The budget report isn't done yet, Dana will wait.", 3, "user"),
+    ("s4", "We published the release notes this morning; Ines has them.", 5, "assistant"),
+]
+
+
+async def test_the_report_supersedes_each_statement_of_the_plan_and_nothing_else(
+    tmp_path: Path,
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
+    await graph.ensure_schema()
+    linker = GraphLinker(graph, supersession=SupersessionDetector(store))
+    vectors = await embedder.embed([text for _, text, _, _ in SAID])
+    ids = []
+    for n, (session, text, day, role) in enumerate(SAID):
+        at = T0 + timedelta(days=day, minutes=n)
+        memory_id = memory_id_for(NS, session, f"t{n}", 0)
+        ids.append(memory_id)
+        await store.upsert(
+            [
+                MemoryRecord(
+                    memory_id=memory_id,
+                    namespace=NS,
+                    text=text,
+                    session_id=session,
+                    turn_id=f"t{n}",
+                    role=role,
+                    occurred_at=at,
+                    recorded_at=at,
+                    embedder=embedder.name,
+                    vector=vectors[n],
+                )
+            ]
+        )
+        await graph.upsert_memories(
+            [MemoryNode(namespace=NS, session_id=session, turn_id=f"t{n}", memory_id=memory_id)]
+        )
+        await linker.link(
+            [
+                MemoryIndexed(
+                    namespace=NS,
+                    session_id=session,
+                    turn_id=f"t{n}",
+                    memory_ids=(memory_id,),
+                    embedder=embedder.name,
+                    dimension=embedder.dimension,
+                    occurred_at=at,
+                    indexed_at=at,
+                )
+            ]
+        )
+    replaced = await graph.superseded(NS, ids)
+    # Both statements of the release-notes promise are closed by the agent's report; the budget report
+    # ("not done yet") and the fact about the cluster stay as they were.
+    assert {k: v.newer_id for k, v in replaced.items()} == {ids[0]: ids[5], ids[2]: ids[5]}
+    assert "'published' reported" in replaced[ids[0]].reason
+
+    retriever = Retriever(embedder, store, RankingSettings(), graph=graph)
+    found = await retriever.recall(NS, "Did we publish the release notes for Ines?", k=4, now=T0 + timedelta(days=6))
+    assert found[0].record.memory_id == ids[5] and not found[0].superseded_by
+    assert {m.record.memory_id: m.superseded_by for m in found if m.superseded_by} == {ids[0]: ids[5], ids[2]: ids[5]}
+    await store.aclose()
+    await graph.aclose()
