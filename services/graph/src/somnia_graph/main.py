@@ -64,6 +64,7 @@ class GraphApp:
             SupersessionDetector(
                 memories,
                 min_cosine=settings.supersede_min_cosine,
+                min_thread_cosine=settings.thread_min_cosine if settings.close_threads else None,
                 judge=self.judge,
                 judge_min_cosine=settings.judge_min_cosine,
             )

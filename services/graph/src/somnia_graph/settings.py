@@ -26,6 +26,11 @@ class GraphServiceSettings(ConsumerSettings):
     # of the same speaker it is nearest to (cosine at least this).
     detect_supersession: bool = True
     supersede_min_cosine: float = Field(default=0.55, ge=-1.0, le=1.0)
+    # A report of a thing done ("we published the release notes") closes the plans and promises it is
+    # at least this close to and shares a topic word with: they are superseded, and the warm pack stops
+    # offering them as open threads. Off leaves every thread open.
+    close_threads: bool = True
+    thread_min_cosine: float = Field(default=0.55, ge=-1.0, le=1.0)
     # A new memory that takes an earlier one back ("strike what I said about the gym", "don't keep that")
     # gives it a retracted / deleted_by_user verdict: Recall leaves it out unless asked.
     detect_retractions: bool = True

@@ -70,7 +70,7 @@ class SupersessionDetector:
         *,
         min_cosine: float = 0.55,
         min_attribute_cosine: float = 0.3,
-        min_thread_cosine: float = 0.55,
+        min_thread_cosine: float | None = 0.55,
         candidates: int = 8,
         judge: ContradictionJudge | None = None,
         judge_min_cosine: float = 0.5,
@@ -98,14 +98,14 @@ class SupersessionDetector:
             cued = (
                 new
                 if self._judge is not None
-                else [r for r in new if attribute_of(r.text) or CORRECTION.search(r.text) or reports_done(r.text)]
+                else [r for r in new if attribute_of(r.text) or CORRECTION.search(r.text) or self._reports_done(r)]
             )
             if not cued:
                 continue
             neighbours = await self._store.nearest_ids(
                 namespace, np.stack([r.vector for r in cued]).astype(np.float32), self._candidates + 1
             )
-            floor = min(self._min_cosine, self._min_attribute_cosine, self._min_thread_cosine)
+            floor = min(self._min_cosine, self._min_attribute_cosine, self._min_thread_cosine or 1.0)
             if self._judge is not None:
                 floor = min(floor, self._judge_min_cosine)
             wanted = {i for row in neighbours for i, score in row if score >= floor}
@@ -159,11 +159,16 @@ class SupersessionDetector:
                     )
         return detected
 
+    def _reports_done(self, record: MemoryRecord) -> bool:
+        return self._min_thread_cosine is not None and reports_done(record.text) is not None
+
     def _closed_threads(
         self, record: MemoryRecord, before: Sequence[tuple[MemoryRecord, float]], replaced: str | None
     ) -> list[Supersession]:
         """The plans and promises `record` reports done: every earlier statement of them (a thread is
-        often restated before it is closed), each superseded by the report."""
+        often restated before it is closed), each superseded by the report. None when threads stay open."""
+        if self._min_thread_cosine is None:
+            return []
         closed = []
         for candidate, score in before:
             why = closes(candidate.text, record.text) if score >= self._min_thread_cosine else None

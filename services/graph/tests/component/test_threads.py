@@ -69,13 +69,16 @@ SAID = [
 ]
 
 
+@pytest.mark.parametrize("close_threads", [True, False])
 async def test_the_report_supersedes_each_statement_of_the_plan_and_nothing_else(
     tmp_path: Path,
     embedder,  # type: ignore[no-untyped-def]
+    close_threads: bool,
 ) -> None:
     store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
     await graph.ensure_schema()
-    linker = GraphLinker(graph, supersession=SupersessionDetector(store))
+    detector = SupersessionDetector(store, min_thread_cosine=0.55 if close_threads else None)
+    linker = GraphLinker(graph, supersession=detector)
     vectors = await embedder.embed([text for _, text, _, _ in SAID])
     ids = []
     for n, (session, text, day, role) in enumerate(SAID):
@@ -116,6 +119,11 @@ async def test_the_report_supersedes_each_statement_of_the_plan_and_nothing_else
             ]
         )
     replaced = await graph.superseded(NS, ids)
+    if not close_threads:  # SOMNIA_GRAPH_SERVICE_CLOSE_THREADS=false: every thread stays open
+        assert replaced == {}
+        await store.aclose()
+        await graph.aclose()
+        return
     # Both statements of the release-notes promise are closed by the agent's report; the budget report
     # ("not done yet") and the fact about the cluster stay as they were.
     assert {k: v.newer_id for k, v in replaced.items()} == {ids[0]: ids[5], ids[2]: ids[5]}
