@@ -15,25 +15,34 @@ from __future__ import annotations
 
 import re
 
-# What makes a statement a plan or a promise: a modal or a commitment before a verb, or a deadline.
+# What makes a statement a plan or a promise: the speaker (or "we") committing to something ahead
+# ("I'll", "we still need to", "I promised Ines", "let's"), or a note to self ("remind me to", "on my
+# list"). Another person's future ("you're gonna do great") is no thread of the speaker's.
 PLAN = re.compile(
-    r"\b(?:need(?:s)? to|have to|has to|got to|going to|gonna|will|shall|plan(?:ning)? to|intend to|"
-    r"promised|promise to|owe|must|should|todo|to-do|remind me to|on my list|"
-    r"by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|next \w+|"
-    r"the end of (?:the|this|next) \w+))\b|\b(?:i|we|you|he|she|they)'ll\b",
+    r"\b(?:i|we)(?:'ll| will| shall|'m going to| am going to|'re going to| are going to|'m gonna| are gonna|"
+    r" (?:still |really |also |just )?(?:need to|have to|must|should|plan to|intend to|want to|promised|owe|"
+    r"got to|gotta))\b|\b(?:let's|let us|remind me to|on my list|on my to-?do|to-?do:)",
     re.IGNORECASE,
 )
-# A report of a thing done (or called off). Past forms of the verbs people plan tasks with, and the
-# phrases that report any task finished; a bare past tense of another verb is not enough, since most
-# turns tell of something past.
+# Past forms of the verbs people plan tasks with. Alone they are not a report: most turns tell of
+# something past, and "keep you posted" or "updated infrastructure" use them otherwise.
+_TASK_VERBS = (
+    "sent|submitted|shipped|delivered|published|released|merged|deployed|filed|paid|booked|bought|renewed|"
+    "fixed|replaced|cleaned|called|emailed|mailed|posted|returned|signed|scheduled|cancell?ed|dropped|"
+    "wrote|written|drafted|uploaded|updated|installed|migrated|moved|ordered|reviewed|approved|closed|"
+    "resolved|visited|documented|rotated|finished|completed|handled|sorted out|sorted|wrapped up|"
+    "took care of|taken care of|picked up|handed in|handed over|ticked off|crossed off|checked off|finally did"
+)
+# A report of a thing done (or called off): a task verb in the past after its doer ("we published",
+# "I've finally called"), opening the clause ("Renewed the certificates"), or as a state ("the notes
+# are published", "it's done", "all set"); or "done" / "finished" opening a checklist line ("Done: ...").
 DONE = re.compile(
-    r"\b(?:done|finished|completed|wrapped up|took care of|taken care of|sorted (?:out|it|that)|handled|"
-    r"ticked off|crossed off|checked off|all set|followed through|kept (?:my|our) (?:promise|word)|"
-    r"sent|submitted|shipped|delivered|published|released|merged|deployed|filed|paid|booked|bought|"
-    r"renewed|fixed|replaced|cleaned|called|emailed|mailed|posted|returned|signed|scheduled|cancelled|"
-    r"canceled|dropped|gave up on|wrote|written|drafted|uploaded|updated|installed|migrated|moved|"
-    r"ordered|picked up|handed (?:in|over)|reviewed|approved|closed|resolved|met with|visited|"
-    r"finally did|got (?:it|that|them|this) (?:done|sorted|finished))\b",
+    rf"\b(?:i|we|i've|we've|i have|we have|i had|we had)\s+(?:\w+ly\s+|just\s+|already\s+|also\s+)?"
+    rf"(?P<doer>{_TASK_VERBS}|gave up on|got (?:it|that|them|this) (?:done|sorted|finished))\b|"
+    rf"^\s*(?:\w+ly\s+|just\s+|also\s+)?(?P<opening>{_TASK_VERBS}|done|all done)\b|"
+    rf"\b(?:is|are|was|were|it's|that's|they're|has been|have been|got)\s+(?:now\s+|all\s+|finally\s+)?"
+    rf"(?P<state>done|finished|completed|sorted|taken care of|{_TASK_VERBS})\b(?!\s+(?:off|up|with|by))|"
+    r"\b(?P<set>all set|kept (?:my|our) (?:promise|word)|followed through)\b",
     re.IGNORECASE,
 )
 # What undoes a report: a negation or a "not yet" ("the notes aren't done yet", "almost finished").
@@ -51,9 +60,15 @@ going gonna want wants
 COMMON = frozenset(_COMMON_WORDS.split())
 
 
+NEGATED = re.compile(r"\s*(?:never|not|no longer)\b", re.IGNORECASE)
+
+
 def is_plan(text: str) -> bool:
-    """Whether the text opens a thread: something planned, promised or owed."""
-    return PLAN.search(text) is not None and reports_done(text) is None
+    """Whether the text opens a thread: it plans, promises or owes something, not negated ("I'll never
+    forget it" is no plan), and reports nothing done."""
+    if reports_done(text) is not None:
+        return False
+    return any(not NEGATED.match(text, found.end()) for found in PLAN.finditer(text))
 
 
 def reports_done(text: str) -> str | None:
@@ -65,7 +80,8 @@ def reports_done(text: str) -> str | None:
     for clause in CLAUSE.split(text):
         found = DONE.search(clause)
         if found is not None and not NOT_DONE.search(clause) and not PLAN.search(clause):
-            return found.group(0).lower()
+            said = next(v for v in found.groupdict().values() if v)
+            return " ".join(said.lower().split())
     return None
 
 
