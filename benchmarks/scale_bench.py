@@ -323,8 +323,10 @@ def main() -> None:
     console.print("[bold]3/4[/] Recall over gRPC (query embedding included), graph then exact")
     exact = {"SOMNIA_STORE_ANN_THRESHOLD": "0"}
     many_ns = [f"bench/agent/u{i:04d}" for i in range(args.namespaces)]
-    embedded_runs = (("100k", small, ONE_NS), ("1m", one, ONE_NS), ("1m_1000ns", many, many_ns))
-    for label, path, namespaces in embedded_runs if "grpc" in args.parts else ():
+    embedded_runs = (
+        (("100k", small, ONE_NS), ("1m", one, ONE_NS), ("1m_1000ns", many, many_ns)) if "grpc" in args.parts else ()
+    )
+    for label, path, namespaces in embedded_runs:
         home = path.parent.parent
         console.print(f"  {label}: graph")
         results[f"recall_{label}"] = run_grpc(home, namespaces, questions, {})
