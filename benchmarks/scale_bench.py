@@ -13,7 +13,7 @@ cosine between the composed vector and the real embedding of "A B", over a sampl
 embeddings of questions the fixture never saw.
 
 Usage: uv run python benchmarks/scale_bench.py [--memories 1000000] [--namespaces 1000] [--queries 300]
-    [--parts vector,grpc,weaviate] [--weaviate-memories 100000] [--prepare]
+    [--parts vector,grpc,weaviate] [--weaviate-memories 100000] [--prepare] [--no-rerank]
 Writes benchmarks/results/scale.json. `--prepare` builds the fixtures the chosen parts need and measures
 nothing: a million memories in Weaviate take most of an hour, which can run while the machine is busy,
 and the measurement later on a quiet one.
@@ -288,8 +288,18 @@ def main() -> None:
         help="which parts to run (vector, grpc, weaviate); a partial run updates the results file",
     )
     parser.add_argument("--prepare", action="store_true", help="build the chosen parts' fixtures, measure nothing")
+    parser.add_argument(
+        "--no-rerank",
+        dest="rerank",
+        action="store_false",
+        help="Recall without the cross-encoder (by default it reads every answer, tens of ms on 2 cores); "
+        "the gRPC rows are then named ..._no_rerank",
+    )
     args = parser.parse_args()
     args.parts = set(args.parts.split(","))
+    suffix = "" if args.rerank else "_no_rerank"
+    if not args.rerank:
+        os.environ["SOMNIA_RERANKER_KIND"] = "off"  # the services `somnia up` starts inherit it
     if args.prepare:
         prepare(args)
         return
@@ -329,10 +339,10 @@ def main() -> None:
     for label, path, namespaces in embedded_runs:
         home = path.parent.parent
         console.print(f"  {label}: graph")
-        results[f"recall_{label}"] = run_grpc(home, namespaces, questions, {})
+        results[f"recall_{label}{suffix}"] = run_grpc(home, namespaces, questions, {})
         if label != "1m_1000ns":  # 1,000 rows a namespace are below the threshold: exact either way
             console.print(f"  {label}: exact")
-            results[f"recall_{label}_exact"] = run_grpc(home, namespaces, questions, exact)
+            results[f"recall_{label}_exact{suffix}"] = run_grpc(home, namespaces, questions, exact)
 
     save(results)
     if args.weaviate and "weaviate" in args.parts:
@@ -345,7 +355,7 @@ def main() -> None:
                 build_weaviate(server, collection, namespaces, w, texts, vectors)
             for label, collection, namespaces in weaviate_fixtures(w):
                 with tempfile.TemporaryDirectory() as tmp:
-                    key = f"recall_weaviate_{w // 1000}k{label}"
+                    key = f"recall_weaviate_{w // 1000}k{label}{suffix}"
                     console.print(f"  {key}")
                     results[key] = run_grpc(Path(tmp), namespaces, questions, weaviate_settings(server, collection))
                     save(results)
