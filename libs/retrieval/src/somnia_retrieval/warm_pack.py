@@ -546,25 +546,27 @@ class WarmPackBuilder:
                 )
             )
 
-        def text_of(picked: Sequence[tuple[MemoryRecord, float, str, int]]) -> str:
+        def lines_of(picked: Sequence[tuple[MemoryRecord, float, str, int]]) -> list[str]:
             pitfalls = [r for r, _, _, _ in picked if name == "L4" and is_pitfall(r)]
             lines = [header, *(render_line(r) for r, _, _, _ in picked if not (name == "L4" and is_pitfall(r)))]
             if pitfalls:  # what was tried and failed, apart, so an agent reads it as a warning
                 lines += [PITFALLS_HEADER, *(render_line(r) for r in pitfalls)]
-            return "\n".join(lines)
+            return lines
 
-        rendered = text_of(chosen)
-        # Token counts of joined text can differ from the sum of the parts; drop until it fits. Each
-        # round drops lines worth the excess before counting again: counting a large layer line by line
-        # took up to 100 ms at 100k memories.
-        tokens = self._tokens.count(rendered)
+        lines = lines_of(chosen)
+        # The layer's exact count (the pitfalls header is not budgeted, and a tokenizer may count joined
+        # text apart from its parts); drop until it fits. Each round drops lines worth the excess before
+        # counting again. A tokenizer whose lines add up counts the layer from its lines' kept counts:
+        # encoding the whole layer again was ~10 ms of a build at 100k memories.
+        tokens = self._tokens.count_lines(lines)
         while chosen and tokens > budget:
             dropped = 0
             while chosen and dropped < tokens - budget:
                 _, _, _, line_tokens = chosen.pop(0 if name == "L1" else -1)
                 dropped += line_tokens
-            rendered = text_of(chosen)
-            tokens = self._tokens.count(rendered)
+            lines = lines_of(chosen)
+            tokens = self._tokens.count_lines(lines)
+        rendered = "\n".join(lines)
         items = tuple(
             to_pack_item(r, score, why, self._costs.text(r), derived_from=tuple(sources.get(r.memory_id, ())))
             for r, score, why, _ in chosen
