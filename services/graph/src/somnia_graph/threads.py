@@ -48,14 +48,22 @@ DONE = re.compile(
 # What undoes a report: a negation or a "not yet" ("the notes aren't done yet", "almost finished").
 NOT_DONE = re.compile(r"\b(?:not|never|yet|almost|nearly|partly|halfway|hardly)\b|n't\b", re.IGNORECASE)
 QUESTION = re.compile(r"\?\s*$")
-CLAUSE = re.compile(r"[.;!?\n]+|\b(?:but|although|though)\b", re.IGNORECASE)
+SENTENCE = re.compile(r"[.;!?\n]+")
+# Within a sentence, a colon ends a clause too: "Done: archived the old buckets", and a transcript labels
+# its turns ("Priya: ...").
+CLAUSE = re.compile(r":|\b(?:but|although|though)\b", re.IGNORECASE)
+# A transcript's speaker label ("Priya: ", "Dr Ana Lima: "): the same in every turn of that speaker, so
+# no sign that a plan and a report share a topic.
+SPEAKER = re.compile(r"^\s*[A-Z][\w'-]*(?: [A-Z][\w'-]*){0,2}:\s")
 WORD = re.compile(r"[^\W\d_][\w'-]{3,}")
-# Words every plan or report may use: sharing them says nothing about sharing a topic.
+# Words any plan or report may use: sharing them says nothing about sharing a topic.
 _COMMON_WORDS = """
 that this with from about have will would should could need needs promised promise still done
 finally today tomorrow yesterday week weekend month next last friday monday tuesday wednesday thursday
 saturday sunday told them they their there were what when then just also into over after before
-going gonna want wants
+going gonna want wants some other others each every many much more most very really been being here
+your yours ours mine these those such only even well because while until where which whose than
+like thing things something anything everything nothing sure glad happy thanks thank great good
 """
 COMMON = frozenset(_COMMON_WORDS.split())
 
@@ -66,37 +74,55 @@ NEGATED = re.compile(r"\s*(?:never|not|no longer)\b", re.IGNORECASE)
 def is_plan(text: str) -> bool:
     """Whether the text opens a thread: it plans, promises or owes something, not negated ("I'll never
     forget it" is no plan), and reports nothing done."""
-    if reports_done(text) is not None:
-        return False
-    return any(not NEGATED.match(text, found.end()) for found in PLAN.finditer(text))
+    return reports_done(text) is None and bool(plan_sentences(text))
+
+
+def plan_sentences(text: str) -> list[str]:
+    """The sentences that plan or promise something (a plan's topic is in them, not in the small talk
+    around it)."""
+    return [
+        sentence
+        for sentence in SENTENCE.split(text)
+        if any(not NEGATED.match(sentence, found.end()) for found in PLAN.finditer(sentence))
+    ]
 
 
 def reports_done(text: str) -> str | None:
-    """The words that report a thing done or called off ('published', 'took care of'), or None. The
-    report must stand in a clause of its own that neither plans ("I'll get it done by Friday"), nor
-    negates or defers ("the notes aren't done yet"); a question reports nothing."""
+    """The words that report a thing done or called off ('published', 'took care of'), or None."""
+    found = report_in(text)
+    return found[0] if found is not None else None
+
+
+def report_in(text: str) -> tuple[str, str] | None:
+    """The words that report a thing done and the sentence they stand in, or None. The report must stand
+    in a clause of its own that neither plans ("I'll get it done by Friday"), nor negates or defers ("the
+    notes aren't done yet"); a question reports nothing."""
     if QUESTION.search(text):
         return None
-    for clause in CLAUSE.split(text):
-        found = DONE.search(clause)
-        if found is not None and not NOT_DONE.search(clause) and not PLAN.search(clause):
-            said = next(v for v in found.groupdict().values() if v)
-            return " ".join(said.lower().split())
+    for sentence in SENTENCE.split(text):
+        for clause in CLAUSE.split(sentence):
+            found = DONE.search(clause)
+            if found is not None and not NOT_DONE.search(clause) and not PLAN.search(clause):
+                said = next(v for v in found.groupdict().values() if v)
+                return " ".join(said.lower().split()), sentence
     return None
 
 
 def topic_words(text: str) -> set[str]:
     """The content words a plan and its report must share (a name, an object: 'ines', 'release', 'notes')."""
-    return {w.lower() for w in WORD.findall(text)} - COMMON
+    return {w.lower() for w in WORD.findall(SPEAKER.sub("", text, count=1))} - COMMON
 
 
 def closes(plan: str, report: str) -> str | None:
     """Why `report` closes the thread `plan` opened ("reported 'published' (release, notes)"), or None
-    when `plan` opens no thread, `report` reports nothing done, or they share no topic word."""
-    done = reports_done(report)
-    if done is None or not is_plan(plan):
+    when `plan` opens no thread, `report` reports nothing done, or the sentence that plans and the one
+    that reports share no topic word ("Hey Maria" in both turns is no shared topic)."""
+    found = report_in(report)
+    if found is None or not is_plan(plan):
         return None
-    shared = topic_words(plan) & topic_words(report) - set(done.split())
+    done, sentence = found
+    planned = set().union(*(topic_words(s) for s in plan_sentences(plan)))
+    shared = planned & topic_words(sentence) - set(done.split())
     if not shared:
         return None
     return f"thread closed: '{done}' reported ({', '.join(sorted(shared)[:4])})"

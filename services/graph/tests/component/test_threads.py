@@ -54,6 +54,29 @@ def test_what_only_resembles_a_report_closes_nothing(report: str) -> None:
     assert closes("I need to send Dana the quarterly report.", report) is None
 
 
+@pytest.mark.parametrize(
+    ("plan", "report"),
+    [
+        ("Priya: I promised Ines we would archive the old buckets.", "Priya: Done: archived the old buckets."),
+        ("Sam: We still need to book the venue.", "Assistant: Ticked off: booked the venue for Sam."),
+    ],
+)
+def test_a_transcripts_speaker_labels_change_nothing(plan: str, report: str) -> None:
+    assert closes(plan, report) is not None
+
+
+def test_a_speaker_label_is_no_shared_topic() -> None:
+    # The same speaker plans one thing and reports another: "priya" is in both, but says nothing.
+    assert closes("Priya: I need to call the landlord.", "Priya: Sent Ines the invoice.") is None
+    assert closes("I need to call the landlord.", "Priya: Called the landlord.") is not None
+
+
+def test_the_topic_is_in_the_sentences_that_plan_and_report_not_the_small_talk() -> None:
+    plan = "John: Hey Maria, thanks for the kind words. It's tough, but we'll keep doing our best."
+    assert closes(plan, "John: Hey Maria, last week I visited a veteran's hospital.") is None
+    assert closes("Hey Maria! I'll visit the veterans' hospital soon.", "I visited the hospital. Hey Maria!")
+
+
 def test_a_fact_is_not_a_thread() -> None:
     assert not is_plan("My sister lives in Porto.")
     assert closes("My sister lives in Porto.", "I visited my sister in Porto and we moved her sofa.") is None
