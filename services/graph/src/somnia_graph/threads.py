@@ -16,12 +16,24 @@ from __future__ import annotations
 import re
 
 # What makes a statement a plan or a promise: the speaker (or "we") committing to something ahead
-# ("I'll", "we still need to", "I promised Ines", "let's"), or a note to self ("remind me to", "on my
-# list"). Another person's future ("you're gonna do great") is no thread of the speaker's.
+# ("I'll", "we still need to", "I promised Ines", "let's", "I said I'd", "we agreed to"), a note to self
+# ("remind me to", "on my list", "don't let me forget"), a promise or a debt named as such ("promised
+# Ines the notes", "we owe her the report"), someone waiting on the speaker ("Ines is waiting on us for
+# the notes"), or a task still open ("still pending", "have yet to", "due by Friday"). Another person's
+# future ("you're gonna do great") is no thread of the speaker's.
 PLAN = re.compile(
     r"\b(?:i|we)(?:'ll| will| shall|'m going to| am going to|'re going to| are going to|'m gonna| are gonna|"
     r" (?:still |really |also |just )?(?:need to|have to|must|should|plan to|intend to|want to|promised|owe|"
-    r"got to|gotta))\b|\b(?:let's|let us|remind me to|on my list|on my to-?do|to-?do:)",
+    r"got to|gotta|agreed to|committed to|offered to|signed up to|volunteered to|am supposed to|"
+    r"are supposed to|'m supposed to|'re supposed to|have yet to))\b|"
+    r"\b(?:said|told \w+|promised \w+) (?:that )?(?:i|we)(?:'d| would| will|'ll)\b|"
+    r"\b(?:promised|owe|owes|owed|on the hook for)\b|"
+    r"\b(?:is|are|'s|'re) (?:still )?(?:waiting (?:on|for) (?:me|us)|expecting (?:it|them|that|this) from (?:me|us)|"
+    r"counting on (?:me|us))\b|"
+    r"\b(?:still (?:pending|outstanding|open|to do|to be done)|(?:is|are) (?:pending|outstanding|overdue)|"
+    r"due (?:by|on|before|this|next)|deadline)\b|"
+    r"\b(?:let's|let us|remind me to|don't let me forget|make sure (?:i|we)|on my list|on our list|"
+    r"on my to-?do|on our to-?do|to-?do:|action item)",
     re.IGNORECASE,
 )
 # Past forms of the verbs people plan tasks with. Alone they are not a report: most turns tell of

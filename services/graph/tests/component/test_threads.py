@@ -31,6 +31,11 @@ T0 = datetime(2026, 10, 1, tzinfo=UTC)
         ("I'll call the landlord tomorrow about the boiler.", "Called the landlord; the boiler is fixed Monday."),
         ("I'm going to move to Lisbon next year.", "We finally moved to Lisbon last month!"),
         ("Remind me to book the dentist for March.", "Booked the dentist for the 3rd of March."),
+        ("Promised Ines the slides before the offsite.", "Sent Ines the slides."),
+        ("Ines is waiting on us for the budget numbers.", "We emailed the budget numbers to Ines."),
+        ("The vendor contract is still pending.", "The vendor contract is signed."),
+        ("I said I'd fix the garden gate.", "Fixed the garden gate this morning."),
+        ("We agreed to repaint the fence before summer.", "All set: the fence got repainted on Sunday."),
     ],
 )
 def test_a_report_of_the_thing_done_closes_the_plan(plan: str, report: str) -> None:
@@ -79,6 +84,7 @@ def test_the_topic_is_in_the_sentences_that_plan_and_report_not_the_small_talk()
 
 def test_a_fact_is_not_a_thread() -> None:
     assert not is_plan("My sister lives in Porto.")
+    assert not is_plan("Ines was waiting for the bus when we met.")
     assert closes("My sister lives in Porto.", "I visited my sister in Porto and we moved her sofa.") is None
 
 
