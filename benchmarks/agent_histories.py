@@ -6,7 +6,8 @@ tasks recur. Along the way the history states knowledge a later session will nee
 - pitfalls: what failed with a tool and why;
 - people: who owns what and how they want to be dealt with;
 - preferences: how the user wants things;
-- open threads: something promised or planned for later.
+- open threads: something promised or planned for later; about half are reported done once followed
+  up, after which no session needs them (`closed_threads`: the plan's turn and the report's).
 A later session that does the same task, touches the same person or follows the thread up opens
 with it and has a turn that uses that knowledge: that turn and the earlier statement are one
 question's evidence, as in LoCoMo. Between them: filler (acknowledgements, status lines, small talk).
@@ -45,6 +46,8 @@ class Phrasings:
     preference_use: tuple[str, ...]
     thread: tuple[str, ...]
     thread_use: tuple[str, ...]
+    # A report that the thread's plan is done: the thread is closed, and no later session needs it.
+    thread_done: tuple[str, ...]
     opening: tuple[str, ...]
     filler: tuple[str, ...]
     # Substantive one-offs nobody comes back to: what makes the needed knowledge hard to pick out.
@@ -94,6 +97,11 @@ DEV = Phrasings(
     thread_use=(
         "About the promise to {name}: let's {plan} now.",
         "Time to {plan}, {name} is expecting it.",
+    ),
+    thread_done=(
+        "Done: we managed to {plan}, and {name} has it.",
+        "That's finished, we did {plan} and told {name}.",
+        "Ticked off the list: {plan}. {name} is happy.",
     ),
     opening=(
         "Hi, today I need to {task} for {project}.",
@@ -165,6 +173,13 @@ HELDOUT = Phrasings(
     thread_use=(
         "Let's close the open item for {name} and {plan}.",
         "{name} has been waiting, so we {plan} today.",
+    ),
+    thread_done=(
+        "Quick update: I finally got to {plan} last night, so {name} can stop chasing me.",
+        "Done. Went ahead and managed to {plan}; {name} has the confirmation.",
+        "Good news, {name}: we were able to {plan} this morning, it's all wrapped up.",
+        "Crossing it off the list: had time to {plan} before lunch. Thanks {name} for the nudge.",
+        "FYI, that's finished now, {name}. Sat down and took the time to {plan} yesterday.",
     ),
     opening=(
         "Hello again. Agenda: {task} on {project}.",
@@ -241,6 +256,7 @@ class History:
     start: datetime
     sessions: list[list[dict[str, str]]] = field(default_factory=list)
     qa: list[dict[str, Any]] = field(default_factory=list)
+    closed: list[dict[str, str]] = field(default_factory=list)
 
     def fill(self, template: str, **slots: str) -> str:
         return template.format(n=str(self.rng.randint(2, 900)), **slots)
@@ -263,6 +279,7 @@ class History:
 
 def generate(split: Phrasings, index: int, sessions: int, seed: int) -> dict[str, Any]:
     rng = random.Random(f"{seed}-{index}-{split.users[0]}")
+    closer = random.Random(f"close-{seed}-{index}-{split.users[0]}")  # which threads are reported done
     user = split.users[index % len(split.users)]
     h = History(rng, split, user, datetime(2026, 1, 5, 9, tzinfo=UTC) + timedelta(days=index))
     tasks = rng.sample(WORLD["tasks"], 5)
@@ -315,13 +332,17 @@ def generate(split: Phrasings, index: int, sessions: int, seed: int) -> dict[str
             stated_at, stated_slots = known[key]
             used_at = h.turn(n, rng.choice([user, "Assistant"]), h.fill(template, **(slots | stated_slots)))
             h.qa.append({"question": f"what does session {n + 1} need about {key}?", "evidence": [stated_at, used_at]})
+            if key.startswith("thread:") and closer.random() < 0.5:
+                del known[key]
+                done = closer.choice(split.thread_done).format(**(slots | stated_slots))
+                h.closed.append({"plan": stated_at, "report": h.turn(n, closer.choice([user, "Assistant"]), done)})
         h.fillers(n, rng.randint(3, 6), **slots)
     conversation: dict[str, Any] = {"speaker_a": user, "speaker_b": "Assistant"}
     for n, turns in enumerate(h.sessions):
         when = h.start + timedelta(days=3 * n, minutes=rng.randint(0, 600))
         conversation[f"session_{n + 1}_date_time"] = when.strftime("%I:%M %p on %d %B, %Y")
         conversation[f"session_{n + 1}"] = turns
-    return {"sample_id": f"agent-{index}", "conversation": conversation, "qa": h.qa}
+    return {"sample_id": f"agent-{index}", "conversation": conversation, "qa": h.qa, "closed_threads": h.closed}
 
 
 def main() -> None:

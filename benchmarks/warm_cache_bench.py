@@ -22,6 +22,9 @@ window of live share. Measured per question: the share of its earlier evidence i
 when it answers the first turn of session n that is evidence for it (after that turn's delta), against
 the pack alone at the full budget.
 
+Closed threads: generated histories list threads later reported done (`closed_threads`); at every
+session start after the report, is the plan still in the pack, offered as something to pick up?
+
 Stable prefix: the share of each pack's rendered bytes that repeat the previous session's pack from the
 first byte (what a provider's prompt cache reuses).
 
@@ -200,6 +203,9 @@ class Tally:
     build_ms: list[float] = field(default_factory=list)
     wake_ms: list[float] = field(default_factory=list)
     api: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    # Session starts after a thread was reported done, and how many of those packs still held its plan.
+    closed_checked: int = 0
+    closed_packed: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
 
 async def replay(
@@ -226,6 +232,8 @@ async def replay(
     for first, earlier in question_needs(conv["qa"], session_of):
         by_first[first].append(earlier)
     turn_of_memory = {memory_id_for(namespace, s, t, 0): t for t, s in session_of.items()}
+    order = {session: n for n, (session, _) in enumerate(sessions)}
+    closed = [(c["plan"], order[session_of[c["report"]]]) for c in conv.get("closed_threads", [])]
     history: list[base.Turn] = []
     uses: Counter[str] = Counter()
     previous_rendered: dict[int, str] = {}
@@ -265,6 +273,11 @@ async def replay(
                     packs[budget] = await local.builder.build(request)
                     previous_l4[budget] = packs[budget].layer_ids("L4")
                     tally.build_ms.append(packs[budget].build_ms)
+                for plan, reported in closed:
+                    if n > reported:
+                        tally.closed_checked += 1
+                        for budget in budgets:
+                            tally.closed_packed[budget] += plan in turns_in(items_of(packs[budget]))
                 for budget in budgets:
                     rendered = packs[budget].rendered
                     if budget in previous_rendered:
@@ -428,6 +441,10 @@ def summarize(tally: Tally, budgets: list[int]) -> dict[str, Any]:
         "question_evidence": tally.question_needed,
         "in_context_before_needed": live,
         "stable_prefix": {b: statistics.mean(v) if v else 0.0 for b, v in tally.prefix.items()},
+        "closed_threads": {
+            "session_starts": tally.closed_checked,
+            "still_packed": {b: tally.closed_packed[b] / max(tally.closed_checked, 1) for b in budgets},
+        },
         "build_p50_ms": statistics.median(tally.build_ms),
         "build_p99_ms": percentile(tally.build_ms, 0.99),
         "wake_candidates_p50_ms": statistics.median(tally.wake_ms),
@@ -474,6 +491,12 @@ def report(tallies: dict[str, Tally], budgets: list[int], args: argparse.Namespa
         for system, curve in s["in_context_before_needed"].items():
             table.add_row(f"per question, answering its turn: {system}", *(f"{curve[b]:.2f}" for b in budgets))
         table.add_row("stable prefix share", *(f"{s['stable_prefix'].get(b, 0):.2f}" for b in budgets))
+        if s["closed_threads"]["session_starts"]:
+            closed = s["closed_threads"]
+            table.add_row(
+                f"threads reported done, still packed ({closed['session_starts']})",
+                *(f"{closed['still_packed'][b]:.2f}" for b in budgets),
+            )
         for kind, row in s["per_kind"].items():
             table.add_row(f"somnia, {kind} ({row['needed']})", *(f"{row['hit_rate'][b]:.2f}" for b in budgets))
         console.print(table)
