@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from somnia_memory_model import split_speaker
+
 # What makes a statement a plan or a promise: the speaker (or "we") committing to something ahead
 # ("I'll", "we still need to", "I promised Ines", "let's", "I said I'd", "we agreed to"), a note to self
 # ("remind me to", "on my list", "don't let me forget"), a promise or a debt named as such ("promised
@@ -61,12 +63,9 @@ DONE = re.compile(
 NOT_DONE = re.compile(r"\b(?:not|never|yet|almost|nearly|partly|halfway|hardly)\b|n't\b", re.IGNORECASE)
 QUESTION = re.compile(r"\?\s*$")
 SENTENCE = re.compile(r"[.;!?\n]+")
-# Within a sentence, a colon ends a clause too: "Done: archived the old buckets", and a transcript labels
-# its turns ("Priya: ...").
+# Within a sentence, a colon ends a clause too: "Done: archived the old buckets", and a memory's text
+# opens with its speaker ("Priya: Done: ...").
 CLAUSE = re.compile(r":|\b(?:but|although|though)\b", re.IGNORECASE)
-# A transcript's speaker label ("Priya: ", "Dr Ana Lima: "): the same in every turn of that speaker, so
-# no sign that a plan and a report share a topic.
-SPEAKER = re.compile(r"^\s*[A-Z][\w'-]*(?: [A-Z][\w'-]*){0,2}:\s")
 WORD = re.compile(r"[^\W\d_][\w'-]{3,}")
 # Words any plan or report may use: sharing them says nothing about sharing a topic.
 _COMMON_WORDS = """
@@ -122,7 +121,8 @@ def report_in(text: str) -> tuple[str, str] | None:
 
 def topic_words(text: str) -> set[str]:
     """The content words a plan and its report must share (a name, an object: 'ines', 'release', 'notes')."""
-    return {w.lower() for w in WORD.findall(SPEAKER.sub("", text, count=1))} - COMMON
+    # The speaker a memory's text opens with ("Priya: ...") is in every turn of theirs: no shared topic.
+    return {w.lower() for w in WORD.findall(split_speaker(text.strip())[1])} - COMMON
 
 
 def closes(plan: str, report: str) -> str | None:
