@@ -6,12 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from somnia_contracts import MemoryIndexed, memory_id_for
 from somnia_graph.service import GraphLinker
 from somnia_graph.supersession import SupersessionDetector, attribute_of
-from somnia_graph_store import MemoryNode
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
-from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_retrieval import RankingSettings, Retriever
 
@@ -33,46 +30,11 @@ def test_attributes_are_read_from_plain_sentences() -> None:
     assert attribute_of("I like green") is None
 
 
-async def test_new_values_and_corrections_supersede_and_recall_flags_them(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+async def test_new_values_and_corrections_supersede_and_recall_flags_them(tmp_path: Path, embedder, say) -> None:  # type: ignore[no-untyped-def]
     store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
     await graph.ensure_schema()
     linker = GraphLinker(graph, supersession=SupersessionDetector(store))
-    vectors = await embedder.embed([text for _, text, _, _ in SAID])
-    ids = []
-    for n, (session, text, day, role) in enumerate(SAID):
-        at = T0 + timedelta(days=day, minutes=n)
-        memory_id = memory_id_for(NS, session, f"t{n}", 0)
-        ids.append(memory_id)
-        record = MemoryRecord(
-            memory_id=memory_id,
-            namespace=NS,
-            text=text,
-            session_id=session,
-            turn_id=f"t{n}",
-            role=role,
-            occurred_at=at,
-            recorded_at=at,
-            embedder=embedder.name,
-            vector=vectors[n],
-        )
-        await store.upsert([record])
-        await graph.upsert_memories(
-            [MemoryNode(namespace=NS, session_id=session, turn_id=f"t{n}", memory_id=memory_id)]
-        )
-        await linker.link(
-            [
-                MemoryIndexed(
-                    namespace=NS,
-                    session_id=session,
-                    turn_id=f"t{n}",
-                    memory_ids=(memory_id,),
-                    embedder=embedder.name,
-                    dimension=embedder.dimension,
-                    occurred_at=at,
-                    indexed_at=at,
-                )
-            ]
-        )
+    ids = await say(NS, SAID, store, graph, linker, T0)
     replaced = await graph.superseded(NS, ids)
     assert {k: v.newer_id for k, v in replaced.items()} == {ids[0]: ids[3], ids[4]: ids[5]}
     assert "favourite colour changed from 'blue' to 'green'" in replaced[ids[0]].reason

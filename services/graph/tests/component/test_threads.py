@@ -9,13 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from somnia_contracts import MemoryIndexed, memory_id_for
 from somnia_graph.service import GraphLinker
 from somnia_graph.supersession import SupersessionDetector
 from somnia_graph.threads import closes, is_plan, reports_done
-from somnia_graph_store import MemoryNode
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
-from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_retrieval import RankingSettings, Retriever
 
@@ -99,54 +96,17 @@ SAID = [
 
 
 @pytest.mark.parametrize("close_threads", [True, False])
-async def test_the_report_supersedes_each_statement_of_the_plan_and_nothing_else(
+async def test_the_report_supersedes_each_statement_of_the_plan_and_nothing_else(  # type: ignore[no-untyped-def]
     tmp_path: Path,
-    embedder,  # type: ignore[no-untyped-def]
+    embedder,
+    say,
     close_threads: bool,
 ) -> None:
     store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
     await graph.ensure_schema()
     detector = SupersessionDetector(store, min_thread_cosine=0.55 if close_threads else None)
     linker = GraphLinker(graph, supersession=detector)
-    vectors = await embedder.embed([text for _, text, _, _ in SAID])
-    ids = []
-    for n, (session, text, day, role) in enumerate(SAID):
-        at = T0 + timedelta(days=day, minutes=n)
-        memory_id = memory_id_for(NS, session, f"t{n}", 0)
-        ids.append(memory_id)
-        await store.upsert(
-            [
-                MemoryRecord(
-                    memory_id=memory_id,
-                    namespace=NS,
-                    text=text,
-                    session_id=session,
-                    turn_id=f"t{n}",
-                    role=role,
-                    occurred_at=at,
-                    recorded_at=at,
-                    embedder=embedder.name,
-                    vector=vectors[n],
-                )
-            ]
-        )
-        await graph.upsert_memories(
-            [MemoryNode(namespace=NS, session_id=session, turn_id=f"t{n}", memory_id=memory_id)]
-        )
-        await linker.link(
-            [
-                MemoryIndexed(
-                    namespace=NS,
-                    session_id=session,
-                    turn_id=f"t{n}",
-                    memory_ids=(memory_id,),
-                    embedder=embedder.name,
-                    dimension=embedder.dimension,
-                    occurred_at=at,
-                    indexed_at=at,
-                )
-            ]
-        )
+    ids = await say(NS, SAID, store, graph, linker, T0)
     replaced = await graph.superseded(NS, ids)
     if not close_threads:  # SOMNIA_GRAPH_SERVICE_CLOSE_THREADS=false: every thread stays open
         assert replaced == {}
