@@ -124,6 +124,35 @@ async def test_a_pack_holds_current_values_only(world: World) -> None:
     assert all(toast not in pack.layer_ids(layer) for layer in ("L2", "L3", "L4"))
 
 
+async def test_a_thing_said_again_after_the_first_was_closed_is_packed(world: World) -> None:
+    from datetime import timedelta
+
+    from somnia_graph_store import Supersession
+
+    wedding = memory_id_for(NS, "s1", turn_id("s1", 2), 0)
+    toast = memory_id_for(NS, "s3", turn_id("s3", 0), 0)
+    (first,) = await world.store.get(NS, [wedding])
+    again = first.model_copy(
+        update={
+            "memory_id": memory_id_for(NS, "s8", "again", 0),
+            "session_id": "s8",
+            "turn_id": "again",
+            "occurred_at": world.now - timedelta(days=1),
+        }
+    )
+    await world.store.upsert([again])
+    # The first saying was closed (superseded); the same words said later are a new statement, and the
+    # pack must not drop them as a repeat of the closed one.
+    await world.graph.upsert_supersessions(
+        [Supersession(namespace=NS, newer_id=toast, older_id=wedding, reason="closed", recorded_at=world.now)]
+    )
+    builder = WarmPackBuilder(world.retriever, world.store, world.graph, TOKENS)
+    request = WarmRequest(namespace=NS, session_id="s9", agent="helper", opening="Hannah's wedding toast")
+    pack = await builder.build(request, now=world.now)
+    assert wedding not in pack.memory_ids
+    assert again.memory_id in pack.memory_ids
+
+
 async def test_forgetting_in_a_namespace_drops_what_the_builder_holds_of_it(world: World) -> None:
     profiles = Profiles(world.store, ttl_s=3600.0)
     builder = WarmPackBuilder(world.retriever, world.store, world.graph, TOKENS, profiles=profiles)

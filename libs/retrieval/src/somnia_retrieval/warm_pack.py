@@ -279,9 +279,13 @@ class WarmPackBuilder:
             *(r for tail in tails for r in tail),
         ]
         self._profiles.observe(ns, profile, read)
+        # What later knowledge replaced or took back leaves before repeats are pooled: a plan made again
+        # in the same words after the first was reported done is a new thread, not a repeat of a closed one.
+        considered = [*read, *profile, *kept, *(r for r, _ in procedures), *(r for r, _ in insights)]
+        stale = await self._no_longer_holding(ns, list({r.memory_id for r in considered}))
         pool = Pool.of(
             [*read, *profile],
-            held,
+            held | stale,
             opening=await vectors.of(request.opening) if request.opening.strip() else None,
             topics=await vectors.of(" ".join(topics)) if topics else None,
             recalled={m.record.memory_id: m.relevance for m in related},
@@ -304,9 +308,6 @@ class WarmPackBuilder:
             "L1": [(r, 0.0, "the conversation's tail") for r in reversed(immediate)],
         }
         # The conversation's tail is what was said, as said; every other layer holds current values only.
-        stale = await self._no_longer_holding(
-            ns, list({r.memory_id for name in ("L4", "L3", "L2") for r, _, _ in candidates[name]})
-        )
         for name in ("L4", "L3", "L2"):
             candidates[name] = [c for c in candidates[name] if c[0].memory_id not in stale]
         kept = [r for r in kept if r.memory_id not in stale]
