@@ -130,10 +130,11 @@ def closes(plan: str, report: str) -> str | None:
     when `plan` opens no thread, `report` reports nothing done, or the sentence that plans and the one
     that reports share no topic word ("Hey Maria" in both turns is no shared topic)."""
     found = report_in(report)
-    if found is None or not is_plan(plan):
+    planning = plan_sentences(plan) if found is not None and reports_done(plan) is None else []
+    if found is None or not planning:  # what `is_plan` says, with the sentences kept for their words
         return None
     done, sentence = found
-    planned = set().union(*(topic_words(s) for s in plan_sentences(plan)))
+    planned = set().union(*(topic_words(s) for s in planning))
     shared = planned & topic_words(sentence) - set(done.split())
     if not shared:
         return None
