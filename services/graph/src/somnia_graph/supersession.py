@@ -33,7 +33,7 @@ from somnia_graph_store import MemoryNode, Supersession, Verdict
 from somnia_memory_store import MemoryRecord, MemoryStore
 
 from somnia_graph.judge import ContradictionJudge
-from somnia_graph.threads import closes, reports_done
+from somnia_graph.threads import closes, meant_for, reports_done
 
 CORRECTION = re.compile(
     r"\b(actually|correction|i was wrong|not anymore|no longer|scratch that|i meant|changed (?:it )?to|"
@@ -169,20 +169,23 @@ class SupersessionDetector:
         often restated before it is closed), each superseded by the report. None when threads stay open."""
         if self._min_thread_cosine is None:
             return []
-        closed = []
+        reported = []
         for candidate, score in before:
             why = closes(candidate.text, record.text) if score >= self._min_thread_cosine else None
             if why is not None and candidate.memory_id != replaced:
-                closed.append(
-                    Supersession(
-                        namespace=record.namespace,
-                        newer_id=record.memory_id,
-                        older_id=candidate.memory_id,
-                        reason=why,
-                        recorded_at=record.recorded_at,
-                    )
-                )
-        return closed
+                reported.append((candidate, why))
+        about = meant_for([candidate.text for candidate, _ in reported], record.text)
+        return [
+            Supersession(
+                namespace=record.namespace,
+                newer_id=record.memory_id,
+                older_id=candidate.memory_id,
+                reason=why,
+                recorded_at=record.recorded_at,
+            )
+            for (candidate, why), meant in zip(reported, about, strict=True)
+            if meant
+        ]
 
     def _replaced(
         self, record: MemoryRecord, older: Sequence[tuple[MemoryRecord, float]]

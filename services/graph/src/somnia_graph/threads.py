@@ -14,8 +14,9 @@ closeness in meaning (the report must be among the plan's nearest memories).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from somnia_memory_model import split_speaker
+from somnia_memory_model import capitalised_names, proper_names, split_speaker
 
 # What makes a statement a plan or a promise: the speaker (or "we") committing to something ahead
 # ("I'll", "we still need to", "I promised Ines", "let's", "I said I'd", "we agreed to"), a note to self
@@ -44,7 +45,8 @@ _TASK_VERBS = (
     "sent|submitted|shipped|delivered|published|released|merged|deployed|filed|paid|booked|bought|renewed|"
     "fixed|replaced|cleaned|called|emailed|mailed|posted|returned|signed|scheduled|cancell?ed|dropped|"
     "wrote|written|drafted|uploaded|updated|installed|migrated|moved|ordered|reviewed|approved|closed|"
-    "resolved|visited|documented|rotated|finished|completed|handled|sorted out|sorted|wrapped up|"
+    "resolved|visited|documented|rotated|archived|deleted|removed|backed up|prepared|tested|packed|shared|"
+    "finished|completed|handled|sorted out|sorted|wrapped up|"
     "took care of|taken care of|picked up|handed in|handed over|ticked off|crossed off|checked off|finally did"
 )
 # A report of a thing done (or called off): a task verb in the past after its doer ("we published",
@@ -139,3 +141,17 @@ def closes(plan: str, report: str) -> str | None:
     if not shared:
         return None
     return f"thread closed: '{done}' reported ({', '.join(sorted(shared)[:4])})"
+
+
+def meant_for(plans: Sequence[str], report: str) -> list[bool]:
+    """Which of the plans that `report` closes it is about, by the people they name. One task is often
+    promised to two people ("I promised Dana ...", "I promised Arjun ..."): a report that names one of
+    the plans' people ("Done, and Dana has it") closes only the plans that name that person, or nobody.
+    A report that names none of them is about all of them."""
+    names = [proper_names(plan) for plan in plans]
+    # Anywhere in the report, a sentence's first word too ("... . Dana is happy."): only the plans'
+    # names are looked for, so a capitalised "Done" or "Ticked" matches nothing.
+    said = capitalised_names(split_speaker(report.strip())[1])
+    if not set().union(*names) & said:
+        return [True] * len(plans)
+    return [not named or bool(named & said) for named in names]

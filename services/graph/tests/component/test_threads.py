@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from somnia_graph.service import GraphLinker
 from somnia_graph.supersession import SupersessionDetector
-from somnia_graph.threads import closes, is_plan, reports_done
+from somnia_graph.threads import closes, is_plan, meant_for, reports_done
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_retrieval import RankingSettings, Retriever
@@ -85,6 +85,26 @@ def test_a_fact_is_not_a_thread() -> None:
     assert closes("My sister lives in Porto.", "I visited my sister in Porto and we moved her sofa.") is None
 
 
+@pytest.mark.parametrize(
+    ("report", "meant"),
+    [
+        ("Done: we archived the old buckets, and Dana has it.", [True, False, True]),
+        ("Ticked off the list: archived the old buckets. Arjun is happy.", [False, True, True]),
+        ("Done: archived the old buckets.", [True, True, True]),  # names nobody: about every plan
+        ("Archived the old buckets, Leah helped.", [True, True, True]),  # names nobody the plans name
+        ("Priya: archived the old buckets for Dana's team.", [True, False, True]),
+    ],
+)
+def test_a_task_promised_to_two_people_is_closed_for_the_one_the_report_names(report: str, meant: list[bool]) -> None:
+    plans = [
+        "Priya: I promised Dana we would archive the old buckets by Friday.",
+        "Priya: We still need to archive the old buckets; I told Arjun it would be done by Tuesday.",
+        "Priya: Let's archive the old buckets this week.",  # names nobody: closed by any report of it
+    ]
+    assert all(closes(plan, report) for plan in plans)
+    assert meant_for(plans, report) == meant
+
+
 SAID = [
     ("s1", "I promised Ines we would publish the release notes by Friday.", 0, "user"),
     ("s1", "The staging cluster runs on three nodes.", 0, "user"),
@@ -122,5 +142,22 @@ async def test_the_report_supersedes_each_statement_of_the_plan_and_nothing_else
     found = await retriever.recall(NS, "Did we publish the release notes for Ines?", k=4, now=T0 + timedelta(days=6))
     assert found[0].record.memory_id == ids[5] and not found[0].superseded_by
     assert {m.record.memory_id: m.superseded_by for m in found if m.superseded_by} == {ids[0]: ids[5], ids[2]: ids[5]}
+    await store.aclose()
+    await graph.aclose()
+
+
+async def test_a_report_for_one_of_two_people_leaves_the_others_promise_open(  # type: ignore[no-untyped-def]
+    tmp_path: Path, say
+) -> None:
+    store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
+    await graph.ensure_schema()
+    linker = GraphLinker(graph, supersession=SupersessionDetector(store, min_thread_cosine=0.55))
+    said = [
+        ("s1", "Priya: I promised Dana we would archive the old buckets by Friday.", 0, "user"),
+        ("s2", "Priya: I promised Arjun we would archive the old buckets by Tuesday.", 2, "user"),
+        ("s3", "Assistant: Done: we managed to archive the old buckets, and Dana has it.", 4, "assistant"),
+    ]
+    ids = await say(NS, said, store, graph, linker, T0)
+    assert {k: v.newer_id for k, v in (await graph.superseded(NS, ids)).items()} == {ids[0]: ids[2]}
     await store.aclose()
     await graph.aclose()
