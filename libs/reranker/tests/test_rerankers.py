@@ -38,6 +38,18 @@ async def test_the_cross_encoder_takes_no_passages_and_long_ones(cross_encoder: 
     assert isinstance(score, float)
 
 
+async def test_pairs_scored_in_runs_come_back_in_the_passages_order(cross_encoder: OnnxCrossEncoder) -> None:
+    # Twelve passages of many lengths, the answer the longest: they are scored shortest first, in
+    # runs of BATCH, and each score must land on its own passage.
+    fillers = [f"Melanie: {'we talked about the weather and the garden ' * n}".strip() for n in range(1, 12)]
+    passages = [*fillers[:5], PASSAGES[1] + " It is the best job I have had.", *fillers[5:]]
+    scores = await cross_encoder.score(QUESTION, passages)
+    assert max(range(len(scores)), key=scores.__getitem__) == 5
+    alone = [(await cross_encoder.score(QUESTION, [p]))[0] for p in passages]
+    # int8 activations are scaled per run, so a pair's score moves a little with its run's company
+    assert max(abs(a - b) for a, b in zip(scores, alone, strict=True)) < 0.75
+
+
 def test_a_missing_model_file_says_which_setting_to_fix(tmp_path: Path) -> None:
     with pytest.raises(RerankerError, match="SOMNIA_RERANKER_MODEL_PATH"):
         OnnxCrossEncoder(model_path=tmp_path / "nope.onnx", tokenizer_path=tmp_path / "nope.json")
