@@ -72,6 +72,7 @@ class LlmExtractor:
 
     async def aclose(self) -> None:
         await self._chat.aclose()
+        await self._fallback.aclose()
 
 
 def parse_answer(content: str) -> Extraction:
