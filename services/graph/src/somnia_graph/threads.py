@@ -36,7 +36,20 @@ PLAN = re.compile(
     r"\b(?:still (?:pending|outstanding|open|to do|to be done)|(?:is|are) (?:pending|outstanding|overdue)|"
     r"due (?:by|on|before|this|next)|deadline)\b|"
     r"\b(?:let's|let us|remind me to|don't let me forget|make sure (?:i|we)|on my list|on our list|"
-    r"on my to-?do|on our to-?do|to-?do:|action item)",
+    r"on my to-?do|on our to-?do|to-?do:|action item)|"
+    # Owed in other words: "I've got to", "I'm meant to", "we're due to", "it is on me", "next on the
+    # list", "plan for tomorrow:", "my job this week is to", "Ines asked us for the slides", "Dana wants
+    # the report by Friday", "we haven't archived them yet", and a task in the passive ("the cron jobs
+    # have to be migrated", "the runbook needs updating", "the notes still have to go out").
+    r"\b(?:i|we)(?:'ve got to| have got to|'ve yet to|'d better|'m meant to| am meant to|'re meant to|"
+    r" are meant to|'m due to| am due to|'re due to| are due to)\b|"
+    r"\b(?:is|'s|are|'re) (?:all )?on (?:me|us)\b|\bnext on (?:the|my|our) list\b|"
+    r"\bplan for (?:today|tonight|tomorrow|this week|next week|the week)\b|"
+    r"\bmy (?:job|task) (?:this week |today |tomorrow )?is to\b|\basked (?:me|us) (?:for|to)\b|"
+    r"\b(?:wants|needs|expects) (?:\w+ ){1,4}by (?:monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday|tomorrow|tonight|the end|end of|next|this)\b|"
+    r"\b(?:haven't|have not|hasn't|has not)\b[^.;!?]*\byet\b|"
+    r"\b(?:has|have) to (?:be|go)\b|\bneeds? to be\b|\bneeds? (?!(?:no|some|any|every)thing\b)\w+ing\b",
     re.IGNORECASE,
 )
 # Past forms of the verbs people plan tasks with. Alone they are not a report: most turns tell of
@@ -56,9 +69,17 @@ DONE = re.compile(
     rf"\b(?:i|we|i've|we've|i have|we have|i had|we had)\s+(?:\w+ly\s+|just\s+|already\s+|also\s+)?"
     rf"(?P<doer>{_TASK_VERBS}|gave up on|got (?:it|that|them|this) (?:done|sorted|finished))\b|"
     rf"^\s*(?:\w+ly\s+|just\s+|also\s+)?(?P<opening>{_TASK_VERBS}|done|all done)\b|"
-    rf"\b(?:is|are|was|were|it's|that's|they're|has been|have been|got)\s+(?:now\s+|all\s+|finally\s+)?"
-    rf"(?P<state>done|finished|completed|sorted|taken care of|{_TASK_VERBS})\b(?!\s+(?:off|up|with|by))|"
-    r"\b(?P<set>all set|kept (?:my|our) (?:promise|word)|followed through)\b",
+    rf"(?:\b(?:is|are|was|were|it's|that's|they're|has been|have been|got)|'s|'s been)\s+(?:now\s+|all\s+|finally\s+)?"
+    rf"(?P<state>done|finished|complete|completed|sorted|taken care of|{_TASK_VERBS})\b(?!\s+(?:off|up|with|by))|"
+    r"\b(?P<set>all set|kept (?:my|our) (?:promise|word)|followed through)\b|"
+    # Done in other words: "got the venue booked", "(I) managed to call", "got round to fixing",
+    # "knocked out / put together / written up the report", "checked the runbook off", "the report went
+    # out", "the dashboard went live", "the booking went through", "out the door" (the doer of "went out"
+    # is no person: "we went out for dinner" is an evening, not a task).
+    rf"\bgot\s+(?:the|my|our|it|them|this|that|all|everything)\b[^.;!?]{{0,40}}?\b(?P<got>{_TASK_VERBS})\b|"
+    r"\b(?P<other>managed to|got (?:a)?round to|knocked out|put together|written up|wrote up|"
+    r"(?:checked|ticked|crossed) (?:\w+ ){1,3}off|out the door|(?:is|are) now live|"
+    r"(?<!\bi )(?<!\bwe )(?<!\bthey )(?<!\bhe )(?<!\bshe )went (?:out|live|through))\b",
     re.IGNORECASE,
 )
 # What undoes a report: a negation or a "not yet" ("the notes aren't done yet", "almost finished").
