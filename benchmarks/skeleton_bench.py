@@ -490,24 +490,18 @@ def main() -> None:
         console.print("[bold]2/4[/] idle memory of somnia up")
         results["idle_memory"] = idle_memory(Path(tmp) / "idle", settle_s=10)
         console.print(f"[bold]3/4[/] end-to-end ingest of {args.ingest} turns, without then with the new graph work")
-        # Baselines, the same graph service: without entity extraction and SIMILAR_TO (the figure before
-        # that work), and with them but the extractor at the embedder's CPU priority (before it yielded).
-        baselines = {
-            "ingest_without_entities": {
-                "SOMNIA_GRAPH_SERVICE_EXTRACT_ENTITIES": "false",
-                "SOMNIA_GRAPH_SERVICE_SIMILAR_TOP": "0",
-            },
-            "ingest_extraction_not_yielding": {"SOMNIA_GRAPH_SERVICE_EXTRACTION_NICE": "0"},
-        }
-        for name, env in baselines.items():
-            supervisor, settings = start_somnia(Path(tmp) / name, env)
-            try:
-                results[name] = plain = asyncio.run(bench_ingest(settings, Path(tmp) / name / "store", ingest_texts))
-                plain["ratio_to_raw_embedder"] = plain["turns_per_s"] / raw["texts_per_s_median"]
-            finally:
-                supervisor.stop()
-                for key in env:
-                    os.environ.pop(key)
+        # The same graph service without entity extraction and SIMILAR_TO: the figure before this work.
+        before = {"SOMNIA_GRAPH_SERVICE_EXTRACT_ENTITIES": "false", "SOMNIA_GRAPH_SERVICE_SIMILAR_TOP": "0"}
+        supervisor, settings = start_somnia(Path(tmp) / "before", before)
+        try:
+            results["ingest_without_entities"] = plain = asyncio.run(
+                bench_ingest(settings, Path(tmp) / "before" / "store", ingest_texts)
+            )
+            plain["ratio_to_raw_embedder"] = plain["turns_per_s"] / raw["texts_per_s_median"]
+        finally:
+            supervisor.stop()
+            for key in before:
+                os.environ.pop(key)
         home = Path(tmp) / "home"
         supervisor, settings = start_somnia(home)
         try:
@@ -566,17 +560,6 @@ def report(results: dict[str, object]) -> None:
             f"{plain['linked_turns_per_s']:.0f} turns/s linked",
             "",
             "",
-        ),
-        *(
-            (
-                "  before: extraction not yielding the CPU",
-                f"{same['turns_per_s']:.0f} turns/s indexed = {same['ratio_to_raw_embedder']:.2f}x raw; "
-                f"{same['linked_turns_per_s']:.0f} turns/s linked",
-                "",
-                "",
-            )
-            for same in [results.get("ingest_extraction_not_yielding")]
-            if isinstance(same, dict)  # results files before it have no such run
         ),
         (
             "capture->recallable p50/p99",

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import threading
 from datetime import UTC, datetime
 
 import httpx
@@ -45,18 +43,6 @@ async def test_offline_does_not_take_the_verb_may_for_a_month() -> None:
 
 async def test_offline_handles_empty_text() -> None:
     assert (await OfflineExtractor().extract(["  "], [None]))[0].entities == ()
-
-
-async def test_a_niced_extractor_finds_the_same_on_a_thread_that_yields_the_cpu() -> None:
-    texts = ["Hey Caroline! I went to a LGBTQ support group in Boston yesterday.", "The weather was fine."]
-    niced = OfflineExtractor(nice=7)
-    try:
-        assert await niced.extract(texts, [SAID_AT] * 2) == await OfflineExtractor().extract(texts, [SAID_AT] * 2)
-        (worker,) = [t for t in threading.enumerate() if t.name.startswith("somnia-extract")]
-        assert worker.native_id is not None
-        assert os.getpriority(os.PRIO_PROCESS, worker.native_id) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 7)
-    finally:
-        await niced.aclose()
 
 
 def test_entity_keys_merge_spellings() -> None:

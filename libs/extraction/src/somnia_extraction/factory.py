@@ -12,9 +12,8 @@ class ExtractorConfigError(ValueError):
     """Settings that cannot make an extractor; the message says which variable to set."""
 
 
-def create_extractor(settings: ExtractorSettings, *, nice: int = 0) -> Extractor:
-    """`nice` above 0: offline extraction yields the CPU (OfflineExtractor), for work off the request path."""
-    offline = OfflineExtractor(max_keyphrases=settings.max_keyphrases, nice=nice)
+def create_extractor(settings: ExtractorSettings) -> Extractor:
+    offline = OfflineExtractor(max_keyphrases=settings.max_keyphrases)
     if settings.kind == "offline":
         return offline
     if not settings.llm_base_url or not settings.llm_model:

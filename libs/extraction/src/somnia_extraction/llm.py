@@ -72,7 +72,6 @@ class LlmExtractor:
 
     async def aclose(self) -> None:
         await self._chat.aclose()
-        await self._fallback.aclose()
 
 
 def parse_answer(content: str) -> Extraction:

@@ -9,13 +9,9 @@ the text was said, so two memories about the same day meet in the graph.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import re
-import threading
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import yake
@@ -87,40 +83,20 @@ def _strip_fillers(phrase: str) -> str:
     return " ".join(words)
 
 
-def _lower_priority(nice: int) -> None:
-    """Linux: this thread alone yields the CPU to the rest of the machine, `nice` below the process (a
-    thread id is a process id to setpriority; elsewhere nothing happens)."""
-    with contextlib.suppress(OSError, AttributeError):
-        me = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + nice))
-
-
 class OfflineExtractor:
     """Entities are the top `max_keyphrases` YAKE phrases of up to `max_words` words; a phrase whose
-    every word is capitalised is a name, others are topics.
+    every word is capitalised is a name, others are topics."""
 
-    `nice` above 0 runs extraction on one thread of its own at that lower CPU priority: the graph
-    service's enrichment then yields to the embedding of new turns on a shared machine (YAKE costs
-    about 1.5 ms of CPU a turn, a third of what embedding the turn costs). Recall and the warm pack
-    extract on the request path and keep 0."""
-
-    def __init__(self, *, max_keyphrases: int = 6, max_words: int = 3, times: bool = True, nice: int = 0) -> None:
+    def __init__(self, *, max_keyphrases: int = 6, max_words: int = 3, times: bool = True) -> None:
         self._yake = yake.KeywordExtractor(lan="en", n=max_words, dedupLim=0.9, top=max_keyphrases)
         self._times = times
-        self._pool = (
-            ThreadPoolExecutor(1, thread_name_prefix="somnia-extract", initializer=_lower_priority, initargs=(nice,))
-            if nice > 0
-            else None
-        )
 
     @property
     def name(self) -> str:
         return "offline:yake+dateparser"
 
     async def extract(self, texts: Sequence[str], said_at: Sequence[datetime | None]) -> list[Extraction]:
-        if self._pool is None:
-            return await asyncio.to_thread(self.extract_sync, texts, said_at)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self.extract_sync, texts, said_at)
+        return await asyncio.to_thread(self.extract_sync, texts, said_at)
 
     def extract_sync(self, texts: Sequence[str], said_at: Sequence[datetime | None]) -> list[Extraction]:
         return [self._one(text, said_at[n] if n < len(said_at) else None) for n, text in enumerate(texts)]
@@ -159,5 +135,4 @@ class OfflineExtractor:
         return entities
 
     async def aclose(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
+        return None

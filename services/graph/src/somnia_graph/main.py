@@ -106,9 +106,7 @@ def create_app(settings: GraphServiceSettings, tracer_provider: TracerProvider |
         settings,
         open_graph_store(GraphStoreSettings()),
         tracer_provider,
-        extractor=(
-            create_extractor(ExtractorSettings(), nice=settings.extraction_nice) if settings.extract_entities else None
-        ),
+        extractor=create_extractor(ExtractorSettings()) if settings.extract_entities else None,
         memories=open_memory_store(MemoryStoreSettings()) if settings.similar_top else None,
     )
 

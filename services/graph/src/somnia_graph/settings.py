@@ -18,9 +18,6 @@ class GraphServiceSettings(ConsumerSettings):
     batch_wait_s: float = Field(default=0.5, gt=0)
     # Entities (MENTIONS) from the extractor (SOMNIA_EXTRACTOR_*); off links turns by time alone.
     extract_entities: bool = True
-    # The extractor's thread runs at this lower CPU priority (0-19, Linux; 0 = as the rest): linking is
-    # enrichment, and on a shared machine it yields to embedding new turns (capture -> recallable).
-    extraction_nice: int = Field(default=10, ge=0, le=19)
     # SIMILAR_TO: each new memory links to its `similar_top` nearest memories with cosine at least
     # `similar_threshold` (all-MiniLM-L6-v2 puts paraphrases above about 0.7, one topic above about 0.5).
     similar_top: int = Field(default=3, ge=0, le=20)
