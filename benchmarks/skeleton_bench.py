@@ -89,17 +89,21 @@ def cluster_env(weaviate: WeaviateServer, neo4j: Neo4jServer) -> dict[str, str]:
 
 # Recall's own default: the cross-encoder reads only while its threads get a core (the load benchmarks).
 LOAD_AWARE_RERANK = {
-    "SOMNIA_RANKING_RERANK_MAX_CPU_WAIT": str(RankingSettings.model_fields["rerank_max_cpu_wait"].default)
+    "SOMNIA_RANKING_RERANK_MAX_CPU_WAIT": str(RankingSettings.model_fields["rerank_max_cpu_wait"].default),
+    "SOMNIA_RANKING_RERANK_TIMEOUT_S": str(RankingSettings.model_fields["rerank_timeout_s"].default),
 }
+# Quality runs: the cross-encoder reads every answer, however busy the machine (see start_somnia).
+QUALITY_RERANK = {"SOMNIA_RANKING_RERANK_MAX_CPU_WAIT": "1", "SOMNIA_RANKING_RERANK_TIMEOUT_S": "10"}
 
 
 def start_somnia(home: Path, env: dict[str, str] | None = None) -> tuple[Supervisor, CliSettings]:
     """`somnia up` on free ports; `env` overrides service settings (the services inherit os.environ).
     Recall does not record uses here: a benchmark's queries would otherwise strengthen what they find
     and change the ranking of the questions after them. And the cross-encoder reads whatever the load
-    (it would otherwise skip answers while the services still link what was just imported), so a
-    quality figure does not depend on what else the machine does; the load benchmarks set it back."""
-    os.environ.update({"SOMNIA_RECALL_RECORD_USES": "false", "SOMNIA_RANKING_RERANK_MAX_CPU_WAIT": "1", **(env or {})})
+    and however long it takes (it would otherwise skip answers while the services still link what was
+    just imported, or while another process takes the cores), so a quality figure does not depend on
+    what else the machine does; the load benchmarks set both back (LOAD_AWARE_RERANK)."""
+    os.environ.update({"SOMNIA_RECALL_RECORD_USES": "false", **QUALITY_RERANK, **(env or {})})
     settings = CliSettings(
         home=home,
         nats_port=free_port(),
