@@ -69,7 +69,7 @@ DONE = re.compile(
     rf"\b(?:i|we|i've|we've|i have|we have|i had|we had)\s+(?:\w+ly\s+|just\s+|already\s+|also\s+)?"
     rf"(?P<doer>{_TASK_VERBS}|gave up on|got (?:it|that|them|this) (?:done|sorted|finished))\b|"
     rf"^\s*(?:\w+ly\s+|just\s+|also\s+)?(?P<opening>{_TASK_VERBS}|done|all done)\b|"
-    rf"(?:\b(?:is|are|was|were|it's|that's|they're|has been|have been|got)|'s|'s been)\s+(?:now\s+|all\s+|finally\s+)?"
+    rf"(?:\b(?:is|are|was|were|they're|has been|have been|got)|'s|'s been)\s+(?:now\s+|all\s+|finally\s+)?"
     rf"(?P<state>done|finished|complete|completed|sorted|taken care of|{_TASK_VERBS})\b(?!\s+(?:off|up|with|by))|"
     r"\b(?P<set>all set|kept (?:my|our) (?:promise|word)|followed through)\b|"
     # Done in other words: "got the venue booked", "(I) managed to call", "got round to fixing",
