@@ -41,8 +41,8 @@ def thread_times(tasks: Path = TASKS) -> dict[str, tuple[int, int]]:
 class CpuWait:
     """`share()`: of the time this process's threads were ready to run over the last `interval_s` or
     so (up to STALE_S), the share they spent waiting for a core; 0 after a longer quiet spell; None
-    where the kernel keeps no such statistics (not Linux, or schedstat off). Read at most once an
-    interval (all threads: about 0.2 ms)."""
+    where the kernel keeps no such statistics (not Linux, schedstat off, or files that count nothing).
+    Read at most once an interval (all threads: about 0.2 ms)."""
 
     def __init__(
         self,
@@ -59,9 +59,14 @@ class CpuWait:
 
     def _read(self) -> dict[str, tuple[int, int]] | None:
         try:
-            return thread_times(self._tasks)
+            times = thread_times(self._tasks)
         except (OSError, ValueError, IndexError):
             return None
+        # The thread reading has run, so a kernel that keeps the statistics shows some run time: no
+        # files, or only zeros (a sandboxed kernel that fakes /proc), is no figure, not "no wait".
+        if not any(run for run, _ in times.values()):
+            return None
+        return times
 
     def share(self) -> float | None:
         if self._last is None:
