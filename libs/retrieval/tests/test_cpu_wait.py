@@ -112,18 +112,23 @@ def test_this_process_busy_on_more_threads_than_cores_waits_for_them() -> None:
         pytest.skip("this kernel keeps no per-thread scheduler statistics (the figure is None, covered above)")
     # A frozen clock: every call reads, and a slow start on a loaded machine cannot look like a stale interval.
     wait = CpuWait(interval_s=0.0, clock=lambda: 0.0)
-    stop = time.monotonic() + 0.6
+    done = threading.Event()
     data = b"x" * (8 << 20)
 
     def spin() -> None:  # hashing a large buffer releases the GIL: the threads really run at once
-        while time.monotonic() < stop:
+        while not done.is_set():
             hashlib.sha256(data).digest()
 
-    # Three threads a core: each waits about two thirds of its ready time.
+    # Three threads a core: each waits about two thirds of its ready time. Read while they still run: a
+    # thread that has ended leaves /proc/self/task, and what it waited with it.
     threads = [threading.Thread(target=spin) for _ in range(3 * cores())]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
-    share = wait.share()
+    try:
+        time.sleep(0.6)
+        share = wait.share()
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
     assert share is not None and 0.3 < share <= 1.0
