@@ -19,7 +19,10 @@ thing things though told upon us wasn't we'd we'll we're we've well weren't what
 wouldn't yeah yes yet you'd you'll you're you've"""
 STOP_WORDS = SEARCH_STOP_WORDS | frozenset(CONVERSATION_STOP_TEXT.split())
 # Stems too common in conversation to say two statements are about the same thing on their own.
+# Time words are as generic as "day" and "year": "the team lunch at the end of the month" is not about
+# "I left the data team at the start of the month".
 GENERIC_TEXT = """look lov happen way far wait tim good great hard feel mak get see know think want need try day year
+ago week month today tonight hour minut
 kid young com go thank nic lot littl big new old last next first really sur lik tak giv kep keep start
 help fun awesom amaz cool glad happy excit lif peopl person someth anyth everyth work friend famil
 tough easy hear shar talk chat fin proud inspir"""

@@ -602,6 +602,23 @@ def says_state_change(text: str) -> bool:
     return says_change(text) and STATE_CHANGE.search(text.lower()) is not None
 
 
+# Moving home changes whatever rested on where the speaker lives: "I moved to a flat in Turin" is about
+# "it's a five-minute walk from my flat" and "as long as I'm living on Elm Terrace", with no name shared.
+HOME_MOVE = re.compile(
+    r"\b(?:i|we)(?:'ve| have| had)?(?: \w+ly| just| finally| recently)? (?:moved|relocated)"
+    r"(?: back| out| away| house| home| abroad| in with| to| into| across)\b"
+)
+# The stems (words.stem) a condition about one's home uses.
+HOME_KEYS = frozenset({"liv", "flat", "hous", "hom", "apartm", "addres", "neighb", "rent", "landlo"})
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def says_home_move(text: str) -> bool:
+    """The speaker says they moved home ("I moved to Leeds", "we moved house"), not a thing they moved."""
+    said = text.lower()
+    return not NOT_CHANGED.search(said) and HOME_MOVE.search(said) is not None
+
+
 @lru_cache(maxsize=CACHED_TEXTS)
 def hypothetical(text: str) -> bool:
     """A conditional or a wish, not a report that something happened."""

@@ -6,13 +6,15 @@ A memory that says what it rests on ("I only go to Ironworks because it's near m
 instead") as `replaces_if`. Each keeps its condition's content words, and a DEPENDS_ON / REPLACES_IF edge
 to the memory that states the condition when one is found (the speaker's earlier statement that shares
 most of the condition's words, or else the nearest one that shares a word with the whole statement: the
-"there" of "I keep a locker there only since I train there").
+"there" of "I keep a locker there only since I train there"; or else, for a chain said in one sitting,
+the speaker's nearest statement in meaning when it is from the same session and rests on something itself).
 
 A later memory changes a condition when it says that something changed ("I moved to Leeds", "I left
 the payments team") and is about the condition: it shares at least `match_overlap` of its words, or a
 name in it, or a word of the memory that states it ("I moved to a flat in Nantes" for "as long as I'm
 living on Castle Row", stated by "I rent a flat on Castle Row"); or when it replaced, retracted or
-disproved that memory. Then:
+disproved that memory; or, when it says the speaker moved home, the condition is about their home
+("I moved to Leeds" for "as long as I'm living on Elm Terrace"). Then:
 - a `depends_on` memory becomes `uncertain`, with the change as evidence; so does whatever depends on it
   in turn (up to `max_hops`), and the insights made from any of them are downgraded;
 - a `replaces_if` plan becomes `current` once a later memory reports its condition as having happened,
@@ -39,11 +41,13 @@ from somnia_memory_model import (
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
 from somnia_graph.cues import (
+    HOME_KEYS,
     condition_of,
     hypothetical,
     replaced_by_plan,
     retraction_of,
     says_change,
+    says_home_move,
     says_state_change,
 )
 
@@ -73,6 +77,7 @@ class DependencyTracker:
         match_overlap: float = 0.5,
         upstream_cosine: float = 0.4,
         chain_cosine: float = 0.35,
+        sitting_cosine: float = 0.3,
         near_rank: int = 10,
         candidates: int = 8,
         max_hops: int = 4,
@@ -82,6 +87,7 @@ class DependencyTracker:
         self._match_overlap = match_overlap
         self._upstream_cosine = upstream_cosine
         self._chain_cosine = chain_cosine
+        self._sitting_cosine = sitting_cosine
         self._near_rank = near_rank
         self._candidates = candidates
         self._max_hops = max_hops
@@ -167,6 +173,17 @@ class DependencyTracker:
         for candidate, cosine in nearest:
             if cosine >= self._upstream_cosine and len(telling(shared(whole, content_keys(candidate.text)))) >= 2:
                 return candidate.memory_id
+        # A chain said in one sitting may share no word: "I keep the early shift since ..." then "I carry the
+        # pager because whoever starts first handles the morning pages". The speaker's statement nearest
+        # in meaning, when it is from this session and itself rests on something, is the link before.
+        if nearest:
+            candidate, cosine = max(nearest, key=lambda pair: pair[1])
+            if (
+                cosine >= self._sitting_cosine
+                and candidate.session_id == record.session_id
+                and condition_of(candidate.text) is not None
+            ):
+                return candidate.memory_id
         return ""
 
     async def _changes(
@@ -186,11 +203,12 @@ class DependencyTracker:
             report = not hypothetical(record.text) and condition_of(record.text) is None
             change = report and (says_change(record.text) or retraction_of(record.text) is not None)
             strong = change and says_state_change(record.text)
+            moved = change and says_home_move(record.text)
             undone = {older for older, cause in changed.items() if cause == record.memory_id}
             hit: list[Dependency] = []
             speaker = split_speaker(record.text)[0]
             near: frozenset[str] | None = None  # looked up once, and only when a weak match needs it
-            for d in index.candidates(keys, undone):
+            for d in index.candidates(keys | HOME_KEYS if moved else keys, undone):
                 if d.memory_id == record.memory_id or d.occurred_at >= record.occurred_at:
                     continue
                 if speaker and d.speaker and d.speaker != speaker:
@@ -202,6 +220,7 @@ class DependencyTracker:
                     (by_words and len(common) >= 2)
                     or bool(frozenset(d.names) & keys)
                     or len(telling(shared(context.get(d.upstream_id, frozenset()), keys))) >= 2
+                    or (moved and bool(HOME_KEYS & condition))
                 )
                 if not about and common and (by_words or strong):
                     # One word in common is weak evidence ("I spent the morning tidying" and "while I

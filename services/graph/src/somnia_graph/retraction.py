@@ -175,6 +175,8 @@ class RetractionDetector:
             for hit in hits:
                 if not self._statement(hit.record, record) or hit.record.memory_id == target.memory_id:
                     continue
+                if stated is None and condition_of(hit.record.text) is not None:
+                    continue  # "I keep the early shift while I'm on the data team" rests on the fact, not restates it
                 cosine = float(hit.record.vector @ target.vector)
                 if (
                     cosine >= self._restatement_cosine

@@ -227,6 +227,24 @@ async def test_a_retracted_fact_leaves_default_recall_and_the_retraction_answers
     assert texts(before)[0].startswith(("I go to the Ironworks", "Still training"))  # not yet taken back then
 
 
+async def test_leaving_a_team_takes_back_being_on_it_and_nothing_that_shares_only_a_time_word(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """ "The month" is as generic as "the day": the team lunch at the end of it is not what ended."""
+    world = await remember(
+        tmp_path,
+        embedder,
+        [
+            (0, "I'm on the data team."),
+            (5, "We're doing a team lunch at the end of the month."),
+            (40, "I left the data team at the start of the month."),
+        ],
+    )
+    verdicts = await world.graph.verdicts(NS, list(world.ids.values()))
+    assert verdicts[world.ids["I'm on the data team."]].status == "retracted"
+    assert world.ids["We're doing a team lunch at the end of the month."] not in verdicts
+
+
 async def test_a_change_upstream_makes_a_chain_of_dependents_uncertain_and_brings_the_change(
     tmp_path: Path, embedder: Embedder
 ) -> None:
@@ -278,6 +296,52 @@ async def test_one_word_in_common_changes_a_condition_only_with_a_change_of_stat
     assert verdicts[gym].status == "uncertain"
     assert verdicts[gym].evidence_id == world.ids["I moved to a flat in Turin at the start of the month."]
     assert phone not in verdicts
+
+
+async def test_moving_home_changes_what_rested_on_where_one_lives_though_no_word_is_shared(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """ "I moved to Leeds" names neither Elm Terrace nor living; moving a meeting is no move at all."""
+    world = await remember(
+        tmp_path,
+        embedder,
+        [
+            (0, "I live on Elm Terrace."),
+            (2, "I go to the Harbour Lift gym, but only while I'm living on Elm Terrace."),
+            (3, "I book sessions with a trainer called Rohan because they come free with my gym membership."),
+            (20, "I moved the team meeting to Friday."),
+            (40, "I moved to Leeds a few days ago."),
+        ],
+    )
+    verdicts = await world.graph.verdicts(NS, list(world.ids.values()))
+    gym = world.ids["I go to the Harbour Lift gym, but only while I'm living on Elm Terrace."]
+    trainer = world.ids["I book sessions with a trainer called Rohan because they come free with my gym membership."]
+    assert verdicts[gym].status == "uncertain"
+    assert verdicts[gym].evidence_id == world.ids["I moved to Leeds a few days ago."]
+    assert verdicts[trainer].status == "uncertain"
+    assert verdicts[trainer].evidence_id == world.ids["I moved to Leeds a few days ago."]
+
+
+@pytest.mark.parametrize("same_sitting", [True, False])
+async def test_a_chain_said_in_one_sitting_is_linked_though_its_links_share_no_word(
+    tmp_path: Path, embedder: Embedder, same_sitting: bool
+) -> None:
+    """Keeping the early shift and "whoever starts first" share no word; said one after the other, the second
+    rests on the first, so leaving the team reaches the phone. Said weeks apart, nothing links them."""
+    shift = "As long as I'm on the data team, I keep the early shift."
+    phone = "The only reason I carry the ops phone on Monday mornings is that whoever starts first handles the pages."
+    world = await remember(
+        tmp_path,
+        embedder,
+        [(0, "I'm on the data team."), (1, shift), (1 if same_sitting else 20, phone), (40, "I left the data team.")],
+    )
+    verdicts = await world.graph.verdicts(NS, list(world.ids.values()))
+    assert verdicts[world.ids[shift]].status == "uncertain"
+    if same_sitting:
+        assert verdicts[world.ids[phone]].status == "uncertain"
+        assert verdicts[world.ids[phone]].evidence_id == world.ids["I left the data team."]
+    else:
+        assert world.ids[phone] not in verdicts
 
 
 async def test_a_cascade_follows_a_dependent_that_shares_two_words_with_what_it_rests_on(
