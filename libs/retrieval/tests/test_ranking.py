@@ -126,6 +126,36 @@ def test_the_entity_boost_raises_memories_that_name_the_query_entities() -> None
     assert "names 'Melanie', 'violin' from the query" in pool["Melanie plays the violin"].paths
 
 
+def test_a_picked_memory_that_later_knowledge_changed_is_followed_by_what_changed_it() -> None:
+    from somnia_memory_store import MemoryRecord
+    from somnia_retrieval import Candidate
+    from somnia_retrieval.rerank import with_explanations
+
+    def candidate(name: str, explains: str = "") -> Candidate:
+        record = MemoryRecord(
+            memory_id=name,
+            namespace=NS,
+            text=name,
+            session_id="s",
+            turn_id=name,
+            role="user",
+            occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+            recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
+            embedder="e",
+            vector=np.ones(3, dtype=np.float32),
+        )
+        return Candidate(record=record, relevance=0.5, explains=explains)
+
+    # 0 plan (made current by 5), 1-4 others, 5 the trigger, 6 the change behind 2 (not picked either).
+    ordered = [candidate(n) for n in ("plan", "a", "dependent", "b", "c")]
+    ordered += [candidate("trigger", explains="plan"), candidate("change", explains="dependent")]
+    names = lambda picks: [ordered[i].record.memory_id for i in picks]  # noqa: E731
+    assert names(with_explanations(ordered, [0, 1, 2, 3, 4], 5)) == ["plan", "trigger", "a", "dependent", "change"]
+    assert names(with_explanations(ordered, [1, 3, 4], 3)) == ["a", "b", "c"]  # nothing flagged: as picked
+    assert names(with_explanations(ordered, [5, 0, 1], 3)) == ["trigger", "plan", "a"]  # already there: once
+    assert names(with_explanations(ordered, [0], 1)) == ["plan"]  # k=1 holds
+
+
 async def test_uses_strengthen_a_memory_and_rank_it_higher(world: World) -> None:
     from somnia_graph_store import MemoryNode, MemoryUse
 

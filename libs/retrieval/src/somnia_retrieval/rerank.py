@@ -141,6 +141,7 @@ def pick(scored: ScoredPool, *, k: int, settings: RankingSettings) -> list[Ranke
         picks = mmr_order(scores, unit_rows([c.record.vector for c in ordered]), k, settings.mmr_lambda)
     else:
         picks = sorted(range(len(ordered)), key=lambda i: -scores[i])[:k]
+    picks = with_explanations(ordered, picks, k)
     return [
         RankedMemory(
             record=ordered[i].record,
@@ -155,3 +156,30 @@ def pick(scored: ScoredPool, *, k: int, settings: RankingSettings) -> list[Ranke
         )
         for i in picks
     ]
+
+
+def with_explanations(ordered: Sequence[Candidate], picks: Sequence[int], k: int) -> list[int]:
+    """`picks`, each memory that later knowledge changed or made current followed by the memory that did it
+    (its `explains`), when that one was not picked on its own: a flagged item or a plan that took over is
+    never answered without what flagged it, however the cross-encoder or diversity ordered the two. To keep
+    k, the last picks that are not such a pair give way."""
+    cause_of: dict[str, int] = {}
+    for i, c in enumerate(ordered):
+        if c.explains:
+            cause_of.setdefault(c.explains, i)  # ordered best first: the strongest cause
+    out: list[int] = []
+    pinned: set[int] = set()
+    chosen = set(picks)
+    for i in picks:
+        if i in out:
+            continue
+        out.append(i)
+        j = cause_of.get(ordered[i].record.memory_id)
+        if j is not None and j not in chosen:
+            out.append(j)
+            chosen.add(j)
+            pinned.update((i, j))
+    while len(out) > k:
+        loose = [n for n, i in enumerate(out) if i not in pinned]
+        out.pop(loose[-1] if loose else -1)
+    return out
