@@ -131,7 +131,7 @@ def test_a_picked_memory_that_later_knowledge_changed_is_followed_by_what_change
     from somnia_retrieval import Candidate
     from somnia_retrieval.rerank import with_explanations
 
-    def candidate(name: str, explains: str = "") -> Candidate:
+    def candidate(name: str, *explains: str) -> Candidate:
         record = MemoryRecord(
             memory_id=name,
             namespace=NS,
@@ -144,11 +144,12 @@ def test_a_picked_memory_that_later_knowledge_changed_is_followed_by_what_change
             embedder="e",
             vector=np.ones(3, dtype=np.float32),
         )
-        return Candidate(record=record, relevance=0.5, explains=explains)
+        return Candidate(record=record, relevance=0.5, explains=list(explains))
 
-    # 0 plan (made current by 5), 1-4 others, 5 the trigger, 6 the change behind 2 (not picked either).
+    # 0 plan (made current by 5), 1-4 others, 5 the trigger (which also unsettled something not picked),
+    # 6 the change behind 2 (not picked either).
     ordered = [candidate(n) for n in ("plan", "a", "dependent", "b", "c")]
-    ordered += [candidate("trigger", explains="plan"), candidate("change", explains="dependent")]
+    ordered += [candidate("trigger", "elsewhere", "plan"), candidate("change", "dependent")]
     names = lambda picks: [ordered[i].record.memory_id for i in picks]  # noqa: E731
     assert names(with_explanations(ordered, [0, 1, 2, 3, 4], 5)) == ["plan", "trigger", "a", "dependent", "change"]
     assert names(with_explanations(ordered, [1, 3, 4], 3)) == ["a", "b", "c"]  # nothing flagged: as picked

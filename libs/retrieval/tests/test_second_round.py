@@ -78,7 +78,7 @@ def test_the_change_that_flagged_a_memory_keeps_its_place_too() -> None:
     # "I've stopped going to Ironworks" reads as nothing like "which gym do I go to?" to a cross-encoder,
     # yet it is the answer to it; it came into the pool as the change, at the changed memory's rank.
     change = candidate("change", 0.8)
-    change.explains = "old"
+    change.explains = ["old"]
     pool = score_pool(
         [candidate("chat", 1.0), change, candidate("other", 0.6), candidate("old", 0.5, "retracted")],
         now=NOW,

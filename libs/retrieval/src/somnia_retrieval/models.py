@@ -55,9 +55,10 @@ class Candidate:
     # The lower credible bound of the best mined pattern its turn realises (0 without one).
     success: float = 0.0
     standing: Standing = ASSERTED
-    # The memory this one changed, when the standing reader brought it in or raised it as that change:
-    # it answers for that memory, so a cross-encoder reading its words does not move it.
-    explains: str = ""
+    # The memories this one changed, when the standing reader brought it in or raised it as that change
+    # (one report can end a plan's condition and unsettle a dependent): it answers for them, so a
+    # cross-encoder reading its words does not move it.
+    explains: list[str] = field(default_factory=list)
 
     def reach(self, relevance: float, path: str, *, spread: bool = False) -> None:
         """Another path reached the memory: with `spread`, its share adds to the relevance (spreading

@@ -165,8 +165,8 @@ def with_explanations(ordered: Sequence[Candidate], picks: Sequence[int], k: int
     k, the last picks that are not such a pair give way."""
     cause_of: dict[str, int] = {}
     for i, c in enumerate(ordered):
-        if c.explains:
-            cause_of.setdefault(c.explains, i)  # ordered best first: the strongest cause
+        for explained in c.explains:
+            cause_of.setdefault(explained, i)  # ordered best first: the strongest cause
     out: list[int] = []
     pinned: set[int] = set()
     chosen = set(picks)

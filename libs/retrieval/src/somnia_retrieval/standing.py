@@ -159,4 +159,5 @@ def _bring(
         candidate = pool[record.memory_id] = Candidate(record=record, relevance=0.0)
     candidate.relevance = max(candidate.relevance, relevance)
     candidate.paths.append(path)
-    candidate.explains = changed.record.memory_id
+    if changed.record.memory_id not in candidate.explains:
+        candidate.explains.append(changed.record.memory_id)
