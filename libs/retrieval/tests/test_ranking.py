@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
 from somnia_contracts import memory_id_for
+from somnia_embedder import Embedder
 from somnia_graph_store import FeedbackCounts
 from somnia_memory_model import importance
 from somnia_retrieval import InvalidQuery, RankingSettings
@@ -155,6 +157,71 @@ def test_a_picked_memory_that_later_knowledge_changed_is_followed_by_what_change
     assert names(with_explanations(ordered, [1, 3, 4], 3)) == ["a", "b", "c"]  # nothing flagged: as picked
     assert names(with_explanations(ordered, [5, 0, 1], 3)) == ["trigger", "plan", "a"]  # already there: once
     assert names(with_explanations(ordered, [0], 1)) == ["plan"]  # k=1 holds
+
+
+@pytest.mark.parametrize(
+    ("text", "little"),
+    [
+        ("Hey, me again.", True),
+        ("Hi! What's on your mind?", True),
+        ("Ha, fair enough.", True),
+        ("Okay, noted.", True),
+        ("I like tea.", False),  # one telling word is something to answer with
+        ("We moved our event bus to Kafka in the spring.", False),
+        ("Wow! What got you into running?", False),
+    ],
+)
+def test_small_talk_says_nothing_a_question_could_be_answered_with(text: str, little: bool) -> None:
+    from somnia_retrieval.small_talk import says_little
+
+    assert says_little(text) is little
+
+
+@pytest.mark.parametrize("penalty", [0.0, 0.5])
+async def test_a_question_with_a_preamble_finds_the_facts_above_the_greetings(
+    tmp_path: Path, embedder: Embedder, penalty: float
+) -> None:
+    """ "Hey, quick one:" matches "Hey, quick chat?" by two words and the facts by none: small talk, which
+    says nothing a question could be answered with, gives way (with the default penalty, not without)."""
+    from somnia_memory_store import MemoryRecord
+    from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+    from somnia_retrieval import Retriever
+
+    said = [
+        "Hey, quick chat?",
+        "Hey, me again.",
+        "Hi! Quick question for you.",
+        "Hey there, quick one.",
+        "We run our event bus on RabbitMQ.",
+        "We moved our event bus to Kafka in the spring.",
+    ]
+    store = EmbeddedMemoryStore(tmp_path / "m.db")
+    vectors = await embedder.embed(said)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    await store.upsert(
+        [
+            MemoryRecord(
+                memory_id=f"m{n}",
+                namespace=NS,
+                text=text,
+                session_id="s",
+                turn_id=f"t{n}",
+                role="user",
+                occurred_at=at + timedelta(days=n),
+                recorded_at=at + timedelta(days=n),
+                embedder=embedder.name,
+                vector=vectors[n],
+            )
+            for n, text in enumerate(said)
+        ]
+    )
+    retriever = Retriever(embedder, store, RankingSettings(small_talk_penalty=penalty))
+    found = await retriever.recall(
+        NS, "Hey, quick one: which message buses have we used?", k=2, now=at + timedelta(days=30)
+    )
+    facts = {"We run our event bus on RabbitMQ.", "We moved our event bus to Kafka in the spring."}
+    assert ({m.record.text for m in found} == facts) is (penalty > 0)
+    await store.aclose()
 
 
 async def test_uses_strengthen_a_memory_and_rank_it_higher(world: World) -> None:

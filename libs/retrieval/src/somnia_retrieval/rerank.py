@@ -18,6 +18,7 @@ from somnia_memory_model import ActivationLaw, importance
 
 from somnia_retrieval.models import Candidate, RankedMemory
 from somnia_retrieval.settings import RankingSettings
+from somnia_retrieval.small_talk import says_little
 
 
 def recency(occurred_at: datetime, now: datetime, half_life_days: float) -> float:
@@ -114,10 +115,12 @@ def score_pool(
         law.strength(base_level(law, c, now, (uses or {}).get(c.record.memory_id)), w, c.success)
         for c, w in zip(ordered, weight, strict=True)
     ]
+    quiet = 1.0 - settings.small_talk_penalty
     scores = np.asarray(
         [
             c.relevance
             * (1.0 + settings.recency_weight * r + settings.importance_weight * w + settings.strength_weight * g)
+            * (quiet if says_little(c.record.text) else 1.0)
             for c, r, w, g in zip(ordered, fresh, weight, strong, strict=True)
         ],
         dtype=np.float64,

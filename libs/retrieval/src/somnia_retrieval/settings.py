@@ -70,6 +70,10 @@ class RankingSettings(StrengthSettings):
     downgraded_penalty: float = Field(default=0.2, ge=0.0, le=1.0)
     # A conditional plan whose condition came true holds now: relevance x (1 + current_boost).
     current_boost: float = Field(default=0.5, ge=0.0, le=2.0)
+    # A memory that says nothing ("Hey, me again.", "Ha, fair enough.": no telling word once small talk is
+    # set aside) keeps this share less of its relevance: it answers no question, yet a preamble
+    # ("Hey, quick one: ...") or a vague question matched it above the facts (small_talk.py).
+    small_talk_penalty: float = Field(default=0.5, ge=0.0, le=1.0)
     # Recall warns that the answer may not be in memory when the best match is below absent_below_match,
     # when the top items mention less than absent_below_coverage of what the query names (off by default:
     # on LoCoMo it warned on 36% of adversarial questions and 33% of answerable ones, telling them apart
