@@ -1,8 +1,8 @@
 """Whether a memory says anything a question could be answered with.
 
 Agents' transcripts are full of greetings and acknowledgements ("Hi! What's on your mind?", "Okay,
-noted.", "Ha, I can imagine."): on generated histories more than half the turns, on LoCoMo 4% (63 of
-1,451; 4 of its 336 evidence turns, each a reaction with a question: "Wow! What got you into running?").
+noted.", "Hello! Go ahead."): 44% of the turns of the generated negative-knowledge histories, 18 of
+LoCoMo's 1,451 (1 of its 336 evidence turns: "Yeah, awesome! Glad to be part of it.").
 A question's own preamble ("Hey, quick one:", "Can you check something?") or a vague question matches
 them by words or by tone, and they filled the top ten above the facts. A memory with no telling word once
 small talk is set aside says nothing.
