@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from somnia_memory_model import content_keys
-from somnia_memory_model.words import telling
+from somnia_memory_model import content_keys, telling
 
 # Stems (words.stem) of greeting, acknowledgement and reaction words, beyond the stop words and the
 # generic words that `telling` already sets aside.
