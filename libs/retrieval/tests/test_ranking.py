@@ -11,11 +11,29 @@ from somnia_contracts import memory_id_for
 from somnia_embedder import Embedder
 from somnia_graph_store import FeedbackCounts
 from somnia_memory_model import importance
-from somnia_retrieval import InvalidQuery, RankingSettings
+from somnia_memory_store import MemoryRecord
+from somnia_retrieval import Candidate, InvalidQuery, RankingSettings
 from somnia_retrieval.expansion import specificity
 from somnia_retrieval.rerank import mmr_order, recency
 
 from .conftest import NS, World, turn_id
+
+
+def candidate(text: str, *explains: str) -> Candidate:
+    """A pooled memory whose id is its text, at relevance 0.5, explaining `explains`."""
+    record = MemoryRecord(
+        memory_id=text,
+        namespace=NS,
+        text=text,
+        session_id="s",
+        turn_id=text,
+        role="user",
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
+        embedder="e",
+        vector=np.ones(3, dtype=np.float32),
+    )
+    return Candidate(record=record, relevance=0.5, explains=list(explains))
 
 
 def test_recency_halves_every_half_life() -> None:
@@ -95,24 +113,7 @@ def test_settings_defaults_are_valid() -> None:
 
 def test_the_entity_boost_raises_memories_that_name_the_query_entities() -> None:
     from somnia_extraction import Entity, Extraction
-    from somnia_memory_store import MemoryRecord
-    from somnia_retrieval import Candidate
     from somnia_retrieval.retriever import boost_named
-
-    def candidate(text: str) -> Candidate:
-        record = MemoryRecord(
-            memory_id=text,
-            namespace=NS,
-            text=text,
-            session_id="s",
-            turn_id=text,
-            role="user",
-            occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-            recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
-            embedder="e",
-            vector=np.ones(3, dtype=np.float32),
-        )
-        return Candidate(record=record, relevance=0.5)
 
     pool = {c.record.memory_id: c for c in map(candidate, ["Melanie plays the violin", "Caroline paints", "nothing"])}
     query = Extraction(
@@ -129,24 +130,7 @@ def test_the_entity_boost_raises_memories_that_name_the_query_entities() -> None
 
 
 def test_a_picked_memory_that_later_knowledge_changed_is_followed_by_what_changed_it() -> None:
-    from somnia_memory_store import MemoryRecord
-    from somnia_retrieval import Candidate
     from somnia_retrieval.rerank import with_explanations
-
-    def candidate(name: str, *explains: str) -> Candidate:
-        record = MemoryRecord(
-            memory_id=name,
-            namespace=NS,
-            text=name,
-            session_id="s",
-            turn_id=name,
-            role="user",
-            occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-            recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
-            embedder="e",
-            vector=np.ones(3, dtype=np.float32),
-        )
-        return Candidate(record=record, relevance=0.5, explains=list(explains))
 
     # 0 plan (made current by 5), 1-4 others, 5 the trigger (which also unsettled something not picked),
     # 6 the change behind 2 (not picked either).
@@ -183,7 +167,6 @@ async def test_a_question_with_a_preamble_finds_the_facts_above_the_greetings(
 ) -> None:
     """ "Hey, quick one:" matches "Hey, quick chat?" by two words and the facts by none: small talk, which
     says nothing a question could be answered with, gives way (with the default penalty, not without)."""
-    from somnia_memory_store import MemoryRecord
     from somnia_memory_store.embedded.store import EmbeddedMemoryStore
     from somnia_retrieval import Retriever
 

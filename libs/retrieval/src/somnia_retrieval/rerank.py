@@ -173,9 +173,7 @@ def with_explanations(ordered: Sequence[Candidate], picks: Sequence[int], k: int
     out: list[int] = []
     pinned: set[int] = set()
     chosen = set(picks)
-    for i in picks:
-        if i in out:
-            continue
+    for i in picks:  # distinct, and a cause is added only when it is not among them
         out.append(i)
         j = cause_of.get(ordered[i].record.memory_id)
         if j is not None and j not in chosen:
