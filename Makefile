@@ -17,7 +17,7 @@ export SOMNIA_CACHE := $(CACHE)
 export CONTAINERS_CONF ?= $(CURDIR)/deploy/containers/containers.conf
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench-compare bench bench-safety bench-quality clean backends backends-install containers-install images trainer-setup trainer-test image-trainer
+.PHONY: help setup run test test-fast lint proto proto-check asyncapi bench-compare speech-acts bench bench-safety bench-quality clean backends backends-install containers-install images trainer-setup trainer-test image-trainer
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -119,6 +119,9 @@ bench-quality: setup backends-install ## quality on ../shared/bench/locomo (not 
 
 bench-compare: setup ## LoCoMo and changing-facts quality on BASE (default HEAD) and on this tree, side by side
 	$(UV) run --no-sync python benchmarks/compare_revisions.py --base $(or $(BASE),HEAD)
+
+speech-acts: setup ## retrain the graph service's speech-act reader after editing services/graph/tools/speech_acts_corpus.json
+	HF_HUB_OFFLINE=1 $(UV) run --no-sync python services/graph/tools/train_speech_acts.py
 
 clean: ## remove the virtualenv (caches under ~/.cache/somnia are kept)
 	rm -rf .venv

@@ -238,11 +238,14 @@ BACK_RETRACTIONS: tuple[re.Pattern[str], ...] = (
 class Retraction:
     """A statement takes something back: about `topic`, or (empty topic) the statement just before it.
     `ended` marks an activity said to have ended ("I left the book club"): such words also describe
-    things that end nothing ("I left my keys at work"), so the statement it takes back must match closely."""
+    things that end nothing ("I left my keys at work"), so the statement it takes back must match closely.
+    `named` says the topic is the phrase the speaker named it by, so a name in it identifies what is taken
+    back; a topic that is the whole statement (speech_acts.py) names whatever else the speaker mentioned."""
 
     status: WithdrawnStatus
     topic: str = ""
     ended: bool = False
+    named: bool = True
 
 
 # "I'll never forget that day", "don't forget the milk": the opposite of taking something back.

@@ -20,7 +20,14 @@ from somnia_graph.ports import LinkingGraph
 from somnia_graph.retraction import RetractionDetector
 from somnia_graph.service import GraphLinker, SimilarityLinker
 from somnia_graph.settings import GraphServiceSettings
+from somnia_graph.speech_acts import SpeechActReader, shipped_models
 from somnia_graph.supersession import SupersessionDetector
+
+
+def create_speech_act_reader(settings: GraphServiceSettings) -> SpeechActReader | None:
+    if settings.speech_act_threshold >= 1.0:
+        return None
+    return SpeechActReader(shipped_models(), threshold=settings.speech_act_threshold)
 
 
 def create_judge(settings: GraphServiceSettings) -> ContradictionJudge | None:
@@ -71,7 +78,9 @@ class GraphApp:
             if memories is not None and settings.detect_supersession
             else None,
             memory_store=memories,
-            retraction=RetractionDetector(memories) if memories is not None and settings.detect_retractions else None,
+            retraction=RetractionDetector(memories, speech_acts=create_speech_act_reader(settings))
+            if memories is not None and settings.detect_retractions
+            else None,
             dependencies=DependencyTracker(memories, store, max_hops=settings.dependency_max_hops)
             if memories is not None and settings.track_dependencies
             else None,

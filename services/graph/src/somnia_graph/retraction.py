@@ -34,6 +34,7 @@ from somnia_memory_model import (
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
 from somnia_graph.cues import Retraction, condition_of, retraction_of
+from somnia_graph.speech_acts import SpeechActReader
 from somnia_graph.supersession import attribute_of
 
 # How far back in a session "that" may point: the speaker's latest statement among these.
@@ -54,8 +55,10 @@ class RetractionDetector:
         related_cosine: float = 0.6,
         named_cosine: float = 0.45,
         restatement_overlap: float = 0.5,
+        speech_acts: SpeechActReader | None = None,
     ) -> None:
         self._store = store
+        self._speech_acts = speech_acts
         self._candidates = candidates
         self._topic_overlap = topic_overlap
         self._topic_cosine = topic_cosine
@@ -68,13 +71,22 @@ class RetractionDetector:
         """Verdicts on the memories that `records` take back (none for a record that takes nothing back)."""
         verdicts: list[Verdict] = []
         for record in records:
-            cue = retraction_of(record.text) if record.kind == "episodic" else None
+            cue = self._cue(record)
             if cue is None or (not cue.topic and attribute_of(record.text) is not None):
                 continue  # "scratch that, my gym is Ironworks" gives a new value: a supersession
-            targets = await (self._about(record, cue.topic, cue.ended) if cue.topic else self._previous(record))
+            targets = await (self._about(record, cue) if cue.topic else self._previous(record))
             targets += await self._restatements(record, targets)
             verdicts.extend(self._verdict(record, cue, target) for target in dict.fromkeys(targets))
         return verdicts
+
+    def _cue(self, record: MemoryRecord) -> Retraction | None:
+        """What `record` takes back, by the cues, or else (a user's statement) by the speech-act reader."""
+        if record.kind != "episodic":
+            return None
+        cue = retraction_of(record.text)
+        if cue is None and self._speech_acts is not None and record.role == "user":
+            cue = self._speech_acts.retraction(record.text, record.vector, record.embedder)
+        return cue
 
     def _verdict(self, record: MemoryRecord, cue: Retraction, target: str) -> Verdict:
         action = "asked not to keep it" if cue.status == "deleted_by_user" else "took it back"
@@ -111,14 +123,15 @@ class RetractionDetector:
             and retraction_of(candidate.text) is None
         )
 
-    async def _about(self, record: MemoryRecord, topic: str, ended: bool = False) -> list[str]:
+    async def _about(self, record: MemoryRecord, cue: Retraction) -> list[str]:
         """The speaker's statements about the topic (`_matches`) or else, for an explicit reference ("what
         I said about the release date" for "we ship v4.0 on June 3rd"), the nearest one in meaning if it
         is near enough."""
+        topic, ended = cue.topic, cue.ended
         keys = content_keys(topic)
         if not keys:
             return await self._previous(record)
-        names = capitalised_names(span_of(record.text, topic))
+        names = capitalised_names(span_of(record.text, topic)) if cue.named else frozenset[str]()
         hits = await self._store.keyword_search(record.namespace, topic, self._candidates * 2, self._earlier(record))
         found = [
             h.record.memory_id

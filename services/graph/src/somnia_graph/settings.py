@@ -34,6 +34,9 @@ class GraphServiceSettings(ConsumerSettings):
     # A new memory that takes an earlier one back ("strike what I said about the gym", "don't keep that")
     # gives it a retracted / deleted_by_user verdict: Recall leaves it out unless asked.
     detect_retractions: bool = True
+    # Wording the cues do not know is read from the memory's embedding (speech_acts.py): a user's short
+    # statement taken for a retraction or an ending at least this surely. 1.0 turns the reader off.
+    speech_act_threshold: float = Field(default=0.9, ge=0.5, le=1.0)
     # Dependencies ("only because", "as long as") and conditional plans ("should I ..., I'd ...") become
     # DEPENDS_ON / REPLACES_IF edges; a later change to their condition makes dependents uncertain (up
     # to dependency_max_hops down a chain) and plans current.

@@ -16,6 +16,7 @@ from somnia_graph.cues import condition_of, retraction_of
 from somnia_graph.dependencies import DependencyTracker, rests_on
 from somnia_graph.retraction import RetractionDetector
 from somnia_graph.service import GraphLinker
+from somnia_graph.speech_acts import SpeechActReader, shipped_models
 from somnia_graph.supersession import SupersessionDetector
 from somnia_graph_store import Dependency, MemoryNode
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
@@ -57,7 +58,7 @@ async def remember(tmp_path: Path, embedder: Embedder, said: list[tuple[int, str
         graph,
         supersession=SupersessionDetector(store),
         memory_store=store,
-        retraction=RetractionDetector(store),
+        retraction=RetractionDetector(store, speech_acts=SpeechActReader(shipped_models())),
         dependencies=DependencyTracker(store, graph),
     )
     lines = [*said, *((day, text) for day in sorted({d for d, _ in said}) for text in FILLER[day % 3 :: 3])]
@@ -225,6 +226,25 @@ async def test_a_retracted_fact_leaves_default_recall_and_the_retraction_answers
     assert maya.standing.status == "deleted_by_user"
     before = await world.recall("Which gym do I go to?", valid_at=T0 + timedelta(days=15))
     assert texts(before)[0].startswith(("I go to the Ironworks", "Still training"))  # not yet taken back then
+
+
+async def test_wording_the_cues_do_not_know_still_takes_a_fact_back_through_the_speech_act_reader(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """No cue reads either retraction (cues.py); the reader does, from the memories' own vectors."""
+    contract = "We signed a two-year support contract with Halvorsen Systems."
+    choir = "I sing at the Thursday choir rehearsals in the town hall."
+    taken_back = "My take on the Halvorsen support contract was off the mark, don't lean on it."
+    ended = "The Thursday choir rehearsals are no more."
+    assert retraction_of(f"Dana: {taken_back}") is None and retraction_of(f"Dana: {ended}") is None
+    world = await remember(tmp_path, embedder, [(0, contract), (2, choir), (30, taken_back), (31, ended)])
+    verdicts = await world.graph.verdicts(NS, list(world.ids.values()))
+    assert verdicts[world.ids[contract]].status == "retracted"
+    assert verdicts[world.ids[contract]].evidence_id == world.ids[taken_back]
+    assert verdicts[world.ids[choir]].evidence_id == world.ids[ended]
+    assert set(verdicts) == {world.ids[contract], world.ids[choir]}  # the fillers keep their standing
+    found = await world.recall("Who is our support contract with?")
+    assert contract not in texts(found)
 
 
 async def test_leaving_a_team_takes_back_being_on_it_and_nothing_that_shares_only_a_time_word(
