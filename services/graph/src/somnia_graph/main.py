@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from opentelemetry.trace import TracerProvider
 from somnia_bus import JetStreamPublisher
 from somnia_contracts import MEMORY_STREAM, SESSION_STREAM, MemoryWithdrawn
+from somnia_embedder import OFFLINE_EMBEDDERS, Embedder, EmbedderSettings, LazyEmbedder
 from somnia_extraction import ChatEndpoint, Extractor, ExtractorSettings, create_extractor
 from somnia_graph_store import GraphStoreSettings, open_graph_store
 from somnia_memory_store import MemoryStore, MemoryStoreSettings, open_memory_store
@@ -28,6 +29,15 @@ def create_speech_act_reader(settings: GraphServiceSettings) -> SpeechActReader 
     if settings.speech_act_threshold >= 1.0:
         return None
     return SpeechActReader(shipped_models(), threshold=settings.speech_act_threshold)
+
+
+def create_topic_embedder(settings: GraphServiceSettings) -> Embedder | None:
+    """The store's offline embedder, loaded at the first retraction whose topic no statement words (never,
+    in a process that sees none); none for an endpoint embedder (the retraction's own vector serves)."""
+    embedder = EmbedderSettings()
+    if not settings.embed_retraction_topics or embedder.kind not in OFFLINE_EMBEDDERS:
+        return None
+    return LazyEmbedder(embedder)
 
 
 def create_judge(settings: GraphServiceSettings) -> ContradictionJudge | None:
@@ -57,6 +67,7 @@ class GraphApp:
         self.extractor = extractor
         self.memories = memories
         self.judge = create_judge(settings)
+        self.topic_embedder = create_topic_embedder(settings)
         self.process = ConsumerProcess("graph", settings, (SESSION_STREAM, MEMORY_STREAM), tracer_provider)
         self.process.readiness.watch("the graph", store.reachable)
         if memories is not None:
@@ -78,7 +89,9 @@ class GraphApp:
             if memories is not None and settings.detect_supersession
             else None,
             memory_store=memories,
-            retraction=RetractionDetector(memories, speech_acts=create_speech_act_reader(settings))
+            retraction=RetractionDetector(
+                memories, speech_acts=create_speech_act_reader(settings), topics=self.topic_embedder
+            )
             if memories is not None and settings.detect_retractions
             else None,
             dependencies=DependencyTracker(memories, store, max_hops=settings.dependency_max_hops)
@@ -106,6 +119,8 @@ class GraphApp:
             await self.extractor.aclose()
         if self.judge is not None:
             await self.judge.aclose()
+        if self.topic_embedder is not None:
+            await self.topic_embedder.aclose()
         if self.memories is not None:
             await self.memories.aclose()
 

@@ -1,10 +1,12 @@
 """Notice when a new memory takes an older one back ("strike what I said about the gym", "don't keep
-that", "I've stopped going to Ironworks"), as it arrives (no LLM on this path; cues.py reads the words).
+that", "I've stopped going to Ironworks"), as it arrives (no LLM on this path; cues.py reads the words,
+and speech_acts.py a user's short statement in wording the cues do not know).
 
 Which memory it takes back, among the same speaker's earlier statements (the role, and the "Name: " a
 text starts with when both have one):
 - for a topic, the keyword search's hits that share half the topic's words or a name in it, or, when
-  none does, the nearest statement in meaning (cosine at least `topic_cosine`);
+  none does, the nearest statement in meaning to the topic (its own embedding, cosine at least
+  `topic_phrase_cosine`, when the store's embedder is at hand; else the turn's, at least `topic_cosine`);
 - for an activity said to have ended ("I left the book club"), only statements that share two telling
   words or a name with it, and never the plans and dependencies on it (dependencies.py changes those);
 - for a pointer back ("that", "it"), the speaker's statement just before it in the session.
@@ -19,6 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
+from somnia_embedder import Embedder
 from somnia_graph_store import Verdict
 from somnia_memory_model import (
     capitalised_names,
@@ -56,9 +61,13 @@ class RetractionDetector:
         named_cosine: float = 0.45,
         restatement_overlap: float = 0.5,
         speech_acts: SpeechActReader | None = None,
+        topics: Embedder | None = None,
+        topic_phrase_cosine: float = 0.35,
     ) -> None:
         self._store = store
         self._speech_acts = speech_acts
+        self._topics = topics
+        self._topic_phrase_cosine = topic_phrase_cosine
         self._candidates = candidates
         self._topic_overlap = topic_overlap
         self._topic_cosine = topic_cosine
@@ -143,16 +152,24 @@ class RetractionDetector:
         ][: self._candidates]
         if found or ended:
             return found
-        nearest = await self._store.vector_search(
-            record.namespace, record.vector, self._candidates, self._earlier(record)
-        )
+        vector, floor = await self._topic_vector(record, topic)
+        nearest = await self._store.vector_search(record.namespace, vector, self._candidates, self._earlier(record))
         return [
             h.record.memory_id
             for h in nearest
             if self._statement(h.record, record)
-            and float(h.record.vector @ record.vector) >= self._topic_cosine
+            and float(h.record.vector @ vector) >= floor
             and len(content_keys(h.record.text)) >= MIN_STATEMENT_WORDS
         ][:1]
+
+    async def _topic_vector(self, record: MemoryRecord, topic: str) -> tuple[npt.NDArray[np.float32], float]:
+        """What to look for the topic by, and how near a statement must be: the topic's own embedding when
+        the store's embedder is at hand (a statement about the GP is near "my GP", and not near "scratch what
+        I told you about"), else the whole turn's."""
+        if self._topics is None or self._topics.name != record.embedder:
+            return record.vector, self._topic_cosine
+        (vector,) = await self._topics.embed([topic])
+        return np.asarray(vector, dtype=np.float32), self._topic_phrase_cosine
 
     def _matches(self, keys: frozenset[str], names: frozenset[str], candidate: MemoryRecord, ended: bool) -> bool:
         """A statement is about the topic when it names the same thing, or shares half the topic's words

@@ -50,15 +50,20 @@ class World:
         return answer.memories
 
 
-async def remember(tmp_path: Path, embedder: Embedder, said: list[tuple[int, str]]) -> World:
-    """Each (day, text) is a user turn of the session of that day, linked one by one as they arrive."""
+async def remember(
+    tmp_path: Path, embedder: Embedder, said: list[tuple[int, str]], *, embed_topics: bool = True
+) -> World:
+    """Each (day, text) is a user turn of the session of that day, linked one by one as they arrive; a
+    retraction's topic is embedded (as the service does) unless `embed_topics` is off."""
     store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
     await graph.ensure_schema()
     linker = GraphLinker(
         graph,
         supersession=SupersessionDetector(store),
         memory_store=store,
-        retraction=RetractionDetector(store, speech_acts=SpeechActReader(shipped_models())),
+        retraction=RetractionDetector(
+            store, speech_acts=SpeechActReader(shipped_models()), topics=embedder if embed_topics else None
+        ),
         dependencies=DependencyTracker(store, graph),
     )
     lines = [*said, *((day, text) for day in sorted({d for d, _ in said}) for text in FILLER[day % 3 :: 3])]
@@ -245,6 +250,21 @@ async def test_wording_the_cues_do_not_know_still_takes_a_fact_back_through_the_
     assert set(verdicts) == {world.ids[contract], world.ids[choir]}  # the fillers keep their standing
     found = await world.recall("Who is our support contract with?")
     assert contract not in texts(found)
+
+
+@pytest.mark.parametrize("embed_topics", [True, False])
+async def test_a_topic_no_statement_words_is_found_by_its_own_meaning_not_the_turns(
+    tmp_path: Path, embedder: Embedder, embed_topics: bool
+) -> None:
+    """ "My fitness club" shares no word with the gym, and the whole turn ("scratch what I told you about")
+    is no nearer the gym than to other things the user said; the topic alone is."""
+    gym = "I train at Bluewater Athletic over on Fennel Grove a few times a week."
+    offer = "I told you what I thought about the new job offer, it does not sound right to me."
+    taken_back = "Scratch what I told you about my fitness club, it does not apply any more."
+    world = await remember(tmp_path, embedder, [(0, gym), (3, offer), (30, taken_back)], embed_topics=embed_topics)
+    verdicts = await world.graph.verdicts(NS, list(world.ids.values()))
+    taken = {memory_id for memory_id, verdict in verdicts.items() if verdict.evidence_id == world.ids[taken_back]}
+    assert taken == ({world.ids[gym]} if embed_topics else set())
 
 
 async def test_leaving_a_team_takes_back_being_on_it_and_nothing_that_shares_only_a_time_word(
