@@ -4,12 +4,17 @@ whether the new one replaces an older one (the world changed: a supersession), s
 (a contradiction: the older is disproven, with the new one as evidence) or takes it back (a retraction:
 the older is retracted, and left out of default recall). It reads pairs the regex cues
 did not decide, at most `max_pairs` per batch, and never fails a batch: an endpoint that is down or an
-answer that is not the JSON asked for decides nothing (logged)."""
+answer that is not the JSON asked for decides nothing (logged).
+
+For a statement the cues read as taking something back, it also picks what among the speaker's nearest
+statements it takes back (`taken_back`): "forget what I told you about my GP" is about "I'm registered
+with Dr Whitfield", which no word and no embedding ties to it."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,6 +40,18 @@ Decide how the later statement relates to the earlier one:
 - "consistent": both can be true together;
 - "unrelated": they are about different things.
 Answer with a JSON object only: {{"relation": "<one of the five>", "reason": "<at most 20 words>"}}"""
+
+
+TAKEN_BACK_PROMPT = """A speaker takes something back. Their statement, and earlier statements of theirs, numbered.
+
+Taking back ({later_at}): {later}
+
+Earlier:
+{earlier}
+
+Which earlier statements does it take back: withdraw, ask to be forgotten, or say no longer hold? Only
+those it is about; none if it is about none of them.
+Answer with a JSON object only: {{"taken_back": [<numbers>], "reason": "<at most 20 words>"}}"""
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,27 @@ class ContradictionJudge:
             log.warning("the contradiction judge answered %r, not one of %s", relation, RELATIONS)
             return None
         return Judgement(relation, reason)
+
+    async def taken_back(self, later: MemoryRecord, earlier: Sequence[MemoryRecord]) -> list[MemoryRecord] | None:
+        """The statements of `earlier` that `later` takes back ([] for none), or None when the judge gave
+        no usable answer (the offline choice stands)."""
+        prompt = TAKEN_BACK_PROMPT.format(
+            later=later.text[:1000],
+            later_at=later.occurred_at.date().isoformat(),
+            earlier="\n".join(
+                f"{n}. ({r.occurred_at.date().isoformat()}) {r.text[:500]}" for n, r in enumerate(earlier, 1)
+            ),
+        )
+        try:
+            answer = json.loads(await self._endpoint.complete(prompt, json_object=True))
+            picked = [int(n) for n in answer["taken_back"]]
+        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+            log.warning("the judge gave no usable answer on what was taken back (%r); the cues' choice stands", exc)
+            return None
+        if any(not 1 <= n <= len(earlier) for n in picked):
+            log.warning("the judge picked %s of %d statements; the cues' choice stands", picked, len(earlier))
+            return None
+        return [earlier[n - 1] for n in dict.fromkeys(picked)]
 
     async def aclose(self) -> None:
         await self._endpoint.aclose()

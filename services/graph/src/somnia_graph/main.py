@@ -90,7 +90,10 @@ class GraphApp:
             else None,
             memory_store=memories,
             retraction=RetractionDetector(
-                memories, speech_acts=create_speech_act_reader(settings), topics=self.topic_embedder
+                memories,
+                speech_acts=create_speech_act_reader(settings),
+                topics=self.topic_embedder,
+                judge=self.judge,
             )
             if memories is not None and settings.detect_retractions
             else None,

@@ -6,7 +6,8 @@ Which memory it takes back, among the same speaker's earlier statements (the rol
 text starts with when both have one):
 - for a topic, the keyword search's hits that share half the topic's words or a name in it, or, when
   none does, the nearest statement in meaning to the topic (its own embedding, cosine at least
-  `topic_phrase_cosine`, when the store's embedder is at hand; else the turn's, at least `topic_cosine`);
+  `topic_phrase_cosine`, when the store's embedder is at hand; else the turn's, at least `topic_cosine`),
+  or, with an LLM judge configured, those of the nearest few the judge says it takes back;
 - for an activity said to have ended ("I left the book club"), only statements that share two telling
   words or a name with it, and never the plans and dependencies on it (dependencies.py changes those);
 - for a pointer back ("that", "it"), the speaker's statement just before it in the session.
@@ -39,6 +40,7 @@ from somnia_memory_model import (
 from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
 from somnia_graph.cues import Retraction, condition_of, retraction_of
+from somnia_graph.judge import ContradictionJudge
 from somnia_graph.speech_acts import SpeechActReader
 from somnia_graph.supersession import attribute_of
 
@@ -63,11 +65,15 @@ class RetractionDetector:
         speech_acts: SpeechActReader | None = None,
         topics: Embedder | None = None,
         topic_phrase_cosine: float = 0.35,
+        judge: ContradictionJudge | None = None,
+        judged_candidates: int = 6,
     ) -> None:
         self._store = store
         self._speech_acts = speech_acts
         self._topics = topics
         self._topic_phrase_cosine = topic_phrase_cosine
+        self._judge = judge
+        self._judged_candidates = judged_candidates
         self._candidates = candidates
         self._topic_overlap = topic_overlap
         self._topic_cosine = topic_cosine
@@ -153,14 +159,17 @@ class RetractionDetector:
         if found or ended:
             return found
         vector, floor = await self._topic_vector(record, topic)
-        nearest = await self._store.vector_search(record.namespace, vector, self._candidates, self._earlier(record))
-        return [
-            h.record.memory_id
-            for h in nearest
-            if self._statement(h.record, record)
-            and float(h.record.vector @ vector) >= floor
-            and len(content_keys(h.record.text)) >= MIN_STATEMENT_WORDS
-        ][:1]
+        hits = await self._store.vector_search(record.namespace, vector, self._candidates, self._earlier(record))
+        nearest = [
+            h.record
+            for h in hits
+            if self._statement(h.record, record) and len(content_keys(h.record.text)) >= MIN_STATEMENT_WORDS
+        ]
+        if self._judge is not None and nearest:
+            judged = await self._judge.taken_back(record, nearest[: self._judged_candidates])
+            if judged is not None:
+                return [r.memory_id for r in judged]
+        return [r.memory_id for r in nearest if float(r.vector @ vector) >= floor][:1]
 
     async def _topic_vector(self, record: MemoryRecord, topic: str) -> tuple[npt.NDArray[np.float32], float]:
         """What to look for the topic by, and how near a statement must be: the topic's own embedding when

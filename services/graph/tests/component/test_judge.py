@@ -13,6 +13,7 @@ import httpx
 from somnia_contracts import MemoryIndexed, memory_id_for
 from somnia_extraction.chat import ChatEndpoint
 from somnia_graph.judge import ContradictionJudge
+from somnia_graph.retraction import RetractionDetector
 from somnia_graph.service import GraphLinker
 from somnia_graph.supersession import SupersessionDetector
 from somnia_graph_store import MemoryNode
@@ -121,3 +122,62 @@ async def test_a_judge_that_fails_or_rambles_decides_nothing(tmp_path: Path, emb
     rambling = fake_chat(lambda prompt: {"relation": "maybe", "reason": ""})
     (old, _), found = await remember_and_link(tmp_path / "rambling", embedder, rambling)
     assert found[old].standing.status == "asserted"
+
+
+GP = "Dana: I'm registered with Dr Whitfield at Riverside Surgery."
+SAID_BEFORE = [
+    ("s0", GP, 0, "user"),
+    ("s0", "Dana: I bought a Peugeot 308 last month.", 0, "user"),
+    ("s0", "Dana: My sister Maya teaches chemistry in Bristol.", 0, "user"),
+    ("s1", "Dana: The train was a few minutes late today.", 9, "user"),
+    ("s2", "Dana: Forget what I told you about my GP, it no longer holds.", 30, "user"),
+]
+
+
+def picks(word: str) -> Callable[[str], dict[str, object]]:
+    """A judge that takes back the numbered statement that has `word` in it."""
+
+    def answer(prompt: str) -> dict[str, object]:
+        numbered = [line for line in prompt.splitlines() if line[:1].isdigit()]
+        return {"taken_back": [int(line.split(".")[0]) for line in numbered if word in line], "reason": "the GP"}
+
+    return answer
+
+
+async def retract_with(tmp_path: Path, embedder, say, transport: httpx.MockTransport | None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The verdicts (memory text -> status) after SAID_BEFORE, with a judge on `transport` (or none)."""
+    store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
+    await graph.ensure_schema()
+    judge = (
+        ContradictionJudge(ChatEndpoint(base_url="http://judge.test", model="m", transport=transport))
+        if transport is not None
+        else None
+    )
+    linker = GraphLinker(graph, memory_store=store, retraction=RetractionDetector(store, topics=embedder, judge=judge))
+    ids = await say(NS, SAID_BEFORE, store, graph, linker, T0)
+    verdicts = await graph.verdicts(NS, ids)
+    texts = {memory_id: text for memory_id, (_, text, _, _) in zip(ids, SAID_BEFORE, strict=True)}
+    await store.aclose()
+    await graph.aclose()
+    return {texts[memory_id]: verdict.status for memory_id, verdict in verdicts.items()}
+
+
+async def test_the_judge_picks_what_a_retraction_takes_back_when_no_word_or_meaning_ties_them(  # type: ignore[no-untyped-def]
+    tmp_path: Path, embedder, say
+) -> None:
+    """Offline, "my GP" is nearest to nothing the speaker said (no statement is 0.35 near it); the judge
+    reads the nearest few and names the one it is about."""
+    assert await retract_with(tmp_path / "offline", embedder, say, None) == {}
+    transport = fake_chat(picks("Whitfield"))  # type: ignore[arg-type]
+    assert await retract_with(tmp_path / "judged", embedder, say, transport) == {GP: "deleted_by_user"}
+    (asked,) = transport.asked  # type: ignore[attr-defined]
+    assert "Forget what I told you about my GP" in asked and "Dr Whitfield" in asked
+
+
+async def test_a_judge_that_picks_nothing_fails_or_answers_out_of_range_takes_nothing_back(
+    tmp_path: Path, embedder, say
+) -> None:  # type: ignore[no-untyped-def]
+    assert await retract_with(tmp_path / "none", embedder, say, fake_chat(picks("nobody"))) == {}  # type: ignore[arg-type]
+    assert await retract_with(tmp_path / "down", embedder, say, fake_chat(None, status=503)) == {}
+    out_of_range = fake_chat(lambda prompt: {"taken_back": [42], "reason": "?"})  # type: ignore[arg-type,dict-item]
+    assert await retract_with(tmp_path / "wild", embedder, say, out_of_range) == {}
