@@ -62,7 +62,10 @@ hold.me.to roll.back line.through spoke.too.soon someone.else zap kaput unreliab
 wasn't.for.you dump wires.crossed none.of.that cancel not.it unhear redact were.off was.off throw.out unsav
 misdiagnos prematur carry.forward trust hunch unpin off.base zero.out rescind expung tentativ fell.through annul
 not.current pull.back de-list delist miscalculat half-baked revert walk.that.back draft stand$ stands$
-flush.what flush.the flush.that
+flush.what flush.the flush.that don't.need dont.need factor leave.out acted.as.though as.though.i.had.never
+never.disclosed put.it.away un-remember not.store not.remember x.out cross.out crossed.out isnt.right
+not.the.right exaggerat serious back.up garbage let.that.one.go let.this.one.go let.that.bit.go wasn't.thinking
+inadvertent not.mine.to.share
 """
 ENDING_STEMS = """
 stop quit gave.up given.up giving.up done.with finished.with through.with cancel drop ditch no.more no.longer
@@ -77,7 +80,9 @@ aren't.doing isn't.doing split.up broke.up break.up let.him.go let.her.go let.go
 come.off came.off divorc died.off is.off are.off sworn.off petered.out cut.ties bail run.out went.bust terminat
 exit wrapped discharg fell.apart died.a.death separate.ways got.cut torn.down tear.down conclud paus halt
 eliminat winding.down rolled.off unmaintain behind.me taken.down offline read-only pulled.from evaporat dried.up
-ended is.over are.over was.over 's.over all.over over.for over.now leaving
+ended is.over are.over was.over 's.over all.over over.for over.now leaving laid.off let.our let.my deactivat
+threw.in.the.towel thrown.in.the.towel pulled.the.plug comes.to.an.end come.to.an.end came.to.an.end fully.off
+broken.off broke.off tapering.off last.round
 """
 
 
