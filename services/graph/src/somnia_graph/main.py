@@ -32,8 +32,8 @@ def create_speech_act_reader(settings: GraphServiceSettings) -> SpeechActReader 
 
 
 def create_topic_embedder(settings: GraphServiceSettings) -> Embedder | None:
-    """The store's offline embedder, loaded at the first retraction whose topic no statement words (never,
-    in a process that sees none); none for an endpoint embedder (the retraction's own vector serves)."""
+    """The store's offline embedder, loaded at the first retraction by topic or ending (never, in a process
+    that sees none); none for an endpoint embedder (the retraction's own vector serves)."""
     embedder = EmbedderSettings()
     if not settings.embed_retraction_topics or embedder.kind not in OFFLINE_EMBEDDERS:
         return None

@@ -4,7 +4,8 @@ and speech_acts.py a user's short statement in wording the cues do not know).
 
 Which memory it takes back, among the same speaker's earlier statements (the role, and the "Name: " a
 text starts with when both have one):
-- for a topic, the keyword search's hits that share half the topic's words or a name in it, or, when
+- for a topic, the statements found by its words or nearest to it in meaning that share half the
+  topic's words (a short form matching the long one it starts: "rota", "rotation") or a name in it, or, when
   none does, the nearest statement in meaning to the topic (its own embedding, cosine at least
   `topic_phrase_cosine`, when the store's embedder is at hand; else the turn's, at least `topic_cosine`),
   or, with an LLM judge configured, those of the nearest few the judge says it takes back;
@@ -20,6 +21,7 @@ leaves it out unless asked.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import numpy as np
@@ -139,30 +141,35 @@ class RetractionDetector:
         )
 
     async def _about(self, record: MemoryRecord, cue: Retraction) -> list[str]:
-        """The speaker's statements about the topic (`_matches`) or else, for an explicit reference ("what
-        I said about the release date" for "we ship v4.0 on June 3rd"), the nearest one in meaning if it
-        is near enough."""
+        """The speaker's statements about the topic (`_matches`), found by its words or by its meaning ("the
+        on-call rota" for "this rotation Yasmin holds the pager": no word in common for a keyword search,
+        but "rota" starts "rotation"), or else, for an explicit reference ("what I said about the release
+        date" for "we ship v4.0 on June 3rd"), the nearest one in meaning if it is near enough."""
         topic, ended = cue.topic, cue.ended
         keys = content_keys(topic)
         if not keys:
             return await self._previous(record)
         names = capitalised_names(span_of(record.text, topic)) if cue.named else frozenset[str]()
-        hits = await self._store.keyword_search(record.namespace, topic, self._candidates * 2, self._earlier(record))
+        earlier = self._earlier(record)
+        (by_words, (vector, floor)) = await asyncio.gather(
+            self._store.keyword_search(record.namespace, topic, self._candidates * 2, earlier),
+            self._topic_vector(record, topic),
+        )
+        by_meaning = await self._store.vector_search(record.namespace, vector, self._candidates, earlier)
+        candidates = {h.record.memory_id: h.record for h in (*by_words, *by_meaning)}
         found = [
-            h.record.memory_id
-            for h in hits
-            if self._statement(h.record, record)
-            and self._matches(keys, names, h.record, ended)
+            memory_id
+            for memory_id, candidate in candidates.items()
+            if self._statement(candidate, record)
+            and self._matches(keys, names, candidate, ended)
             # an ending changes the plans and dependencies on it (dependencies.py); it takes back facts
-            and not (ended and condition_of(h.record.text) is not None)
+            and not (ended and condition_of(candidate.text) is not None)
         ][: self._candidates]
         if found or ended:
             return found
-        vector, floor = await self._topic_vector(record, topic)
-        hits = await self._store.vector_search(record.namespace, vector, self._candidates, self._earlier(record))
         nearest = [
             h.record
-            for h in hits
+            for h in by_meaning
             if self._statement(h.record, record) and len(content_keys(h.record.text)) >= MIN_STATEMENT_WORDS
         ]
         if self._judge is not None and nearest:

@@ -37,9 +37,9 @@ class GraphServiceSettings(ConsumerSettings):
     # Wording the cues do not know is read from the memory's embedding (speech_acts.py): a user's short
     # statement taken for a retraction or an ending at least this surely. 1.0 turns the reader off.
     speech_act_threshold: float = Field(default=0.9, ge=0.5, le=1.0)
-    # A retraction whose topic no statement words ("my GP" for "I'm registered with Dr Adebayo") is
-    # matched by the topic's own embedding (the store's offline embedder, loaded at the first such
-    # retraction), not the whole turn's, whose "forget what I told you about" outweighs the topic.
+    # A retraction's topic ("the on-call rota", "my fitness club") is looked for by its own embedding (the
+    # store's offline embedder, loaded at the first retraction by topic or ending), not the whole turn's,
+    # whose "forget what I told you about" outweighs the topic.
     embed_retraction_topics: bool = True
     # Dependencies ("only because", "as long as") and conditional plans ("should I ..., I'd ...") become
     # DEPENDS_ON / REPLACES_IF edges; a later change to their condition makes dependents uncertain (up

@@ -267,6 +267,21 @@ async def test_a_topic_no_statement_words_is_found_by_its_own_meaning_not_the_tu
     assert taken == ({world.ids[gym]} if embed_topics else set())
 
 
+@pytest.mark.parametrize("embed_topics", [True, False])
+async def test_a_topic_in_a_short_form_finds_the_statement_of_the_long_one_by_meaning(
+    tmp_path: Path, embedder: Embedder, embed_topics: bool
+) -> None:
+    """ "the exam" shares no word with "my examination" (a keyword search cannot find it), but "exam"
+    starts "examination": found by meaning, it matches by its words."""
+    exam = "My driving examination at the Cowley test centre is booked for the 14th."
+    revision = "I revised for my history test all weekend, flashcards and past papers."
+    taken_back = "Scratch what I told you about the exam, it no longer holds."
+    world = await remember(tmp_path, embedder, [(0, exam), (2, revision), (20, taken_back)], embed_topics=embed_topics)
+    verdicts = await world.graph.verdicts(NS, [world.ids[exam], world.ids[revision]])
+    assert verdicts[world.ids[exam]].evidence_id == world.ids[taken_back]
+    assert world.ids[revision] not in verdicts  # nearer "the exam" in meaning, but not about it
+
+
 async def test_leaving_a_team_takes_back_being_on_it_and_nothing_that_shares_only_a_time_word(
     tmp_path: Path, embedder: Embedder
 ) -> None:
