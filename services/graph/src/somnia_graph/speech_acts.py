@@ -143,11 +143,7 @@ class SpeechActReader:
         self._models = dict(models)
         self._threshold = threshold
 
-    @property
-    def embedders(self) -> frozenset[str]:
-        return frozenset(self._models)
-
-    def act(self, text: str, vector: npt.NDArray[np.float32], embedder: str) -> tuple[Act, float]:
+    def act(self, vector: npt.NDArray[np.float32], embedder: str) -> tuple[Act, float]:
         """The likeliest act besides "none" and how sure it is that the turn does one ("none", 0.0 for an
         embedder it was not trained for)."""
         model = self._models.get(embedder)
@@ -162,7 +158,7 @@ class SpeechActReader:
         said = " ".join(split_speaker(text)[1].split())
         if not said or said.endswith("?") or len(said.split()) > MAX_WORDS:
             return None
-        act, sure = self.act(text, vector, embedder)
+        act, sure = self.act(vector, embedder)
         if act == "none" or sure < self._threshold or not any(w.search(said.lower()) for w in ACT_WORDS[act]):
             return None
         status: WithdrawnStatus = "deleted_by_user" if ERASE.search(said.lower()) else "retracted"
