@@ -304,7 +304,9 @@ SUBJECT = r"(?:i|we|they|you|he|she|my|our)\b(?!'m|'re|'s)"
 # What makes a dependency rather than a plain reason: a limiting word ("only", "just") before a reason,
 # or a condition that bounds it in time ("as long as", "while", "until").
 LIMITED = r"(?:only|just|mainly|mostly|purely|solely|simply)"
-REASON = r"(?:because|since|as|cause|'cause|due to|thanks to|given that|seeing as)"
+REASON = r"(?:because|since|as|cause|'cause|cos|coz|cuz|b/c|due to|thanks to|given that|seeing as)"
+# "because" as people type it: "cos", "cuz", "b/c" ("i skip the bus cos data's tight").
+BECAUSE = r"(?:because|'cause|cos|coz|cuz|b/c)"
 # "since" of time, not of reason: "since we last talked", "since I moved here".
 PAST_SOON = (
     # not across a modal, "be" or a verb in the present: "since Marmalade can't be left alone", "since the bridge
@@ -319,26 +321,88 @@ NOT_A_REASON = (
     r"(?:then|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
     r"august|september|october|november|december|last|yesterday|\d+|the (?:start|beginning|end)|early|late)\b"
 )
+# "As long as I can remember, Dad's had a vegetable patch" bounds nothing.
+NOT_A_BOUND = r"(?!(?:for )?as long as (?:i|we|anyone|you) (?:can |could )?(?:remember|recall)\b)"
 BOUND = (
-    r"(?:as long as|so long as|for as long as|only (?:as long as|while|when|if)|provided(?: that)?|assuming(?: that)?|"
-    r"on condition that|while(?! \w+ing\b)|until)"
+    rf"{NOT_A_BOUND}(?:as long as|so long as|for as long as|only (?:as long as|while|when|if)|provided(?: that)?|"
+    r"assuming(?: that)?|"
+    r"on condition that|while(?! \w+ing\b)|until|till|for the duration of)"
 )
 DEPENDS: tuple[re.Pattern[str], ...] = (
     # "I only go to Ironworks because it's near my flat"
     re.compile(rf"{LEAD}(?P<then>[^.;!?]*?\b{LIMITED}\b[^.;!?]*?)\s*,?\s*\b{REASON}\s+(?P<condition>{CLAUSE})"),
     # a plain reason: "we pin numpy because (or since) newer releases need a newer Python"
-    re.compile(rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\bbecause\s+(?P<condition>{CLAUSE})"),
+    re.compile(rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\b{BECAUSE}\s+(?!of\b)(?P<condition>{CLAUSE})"),
     re.compile(rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\bsince\s+(?!{NOT_A_REASON})(?!{PAST_SOON})(?P<condition>{CLAUSE})"),
     re.compile(
-        rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\b(?:because of|due to|owing to|on account of|thanks to|seeing as|"
+        rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*"
+        rf"\b(?:{BECAUSE} of|due to|owing to|on account of|thanks to|seeing as|given (?:how|the way)|"
+        r"(?:all|mostly|mainly|largely|purely|entirely|partly|it'?s) down to|"
         r"for the (?:simple |sole |only )?reason that|"
         r"seeing that|on the basis that|on the grounds that|in view of the fact that|in light of the fact that|"
         r"now that|given the fact that)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
     # "because the bridge is closed, I take the ferry"; "since my knee is bad, I swim"; "given that ..., ..."
-    re.compile(rf"^(?:because|given(?: that)?|as long as|seeing as)\s+(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
+    re.compile(rf"^(?:because|given(?: that)?|{BOUND}|seeing as)\s+(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
     re.compile(rf"^since\s+(?!{NOT_A_REASON})(?!{PAST_SOON})(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
+    # what a habit is said to stand on, said first: "thanks to the SDK, I keep Node 16", "with the rate locked,
+    # I put spare cash into the ISA", "being in Lagos, I take the 3pm stand-up"
+    re.compile(
+        r"^(?:(?:and|so|but|plus) )?(?:thanks to|due to|owing to|because of|cos of|given|in light of|in view of|"
+        r"now that|by virtue of|with|being|as a result of|what with|"
+        r"(?:in order |so as )?to (?:satisfy|meet|comply with|accommodate|fit around|work around|make room for|"
+        r"make time for|keep up with|cover for))\s+(?!that said\b|all that\b|that\b,|this\b,|respect\b|regards?\b)"
+        rf"(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"
+    ),
+    # "as I'm serving in Kano, I've rented a room near the secretariat", not "as I said, ..."
+    re.compile(
+        r"^as (?!(?:i|we|you|he|she|they) (?:said|mentioned|told|discussed|noted|explained|promised|expected|thought|"
+        r"suspected|feared|hoped|guessed|know|knew|say|see|saw|recall|remember)\b|usual\b|always\b|well\b|for\b|"
+        rf"soon\b|long\b|far\b|if\b|much\b|a\b)(?P<condition>[^,;.!?]+),\s*(?P<then>{SUBJECT}{CLAUSE})"
+    ),
+    # "working on Berlin time, I've moved my gym sessions to 7am"; "living next door, I do the repairs myself"
+    re.compile(
+        r"^(?!(?:speaking|talking|looking|having|judging|considering|going|getting|moving|coming|seeing|"
+        r"thinking|being honest|joking|kidding)\b)(?P<condition>\w+ing\b[^,;.!?]+),\s*"
+        rf"(?P<then>{SUBJECT}{CLAUSE})"
+    ),
+    # "the stipend is why I can afford the room"; "it's my brother's support that allows me to stay in the
+    # hostel"; "the residency rule is the only thing keeping me in this flat"
+    re.compile(
+        rf"{LEAD}(?:it'?s |it is )?(?P<condition>[^.;!?]+?)\s+(?:is|are|'s|'re) (?:the (?:only |main |one )?"
+        r"(?:thing|reason|way) (?:keeping|that keeps|letting|that lets|(?:i|we) can|that allows)|why|"
+        r"what (?:lets|allows|permits|enables|keeps|makes))\s+(?P<then>"
+        rf"{CLAUSE})"
+    ),
+    re.compile(
+        rf"{LEAD}(?:it'?s |it is )?(?P<condition>[^.;!?]+?)\s+(?:that )?(?:allows|permits|enables|forces|"
+        rf"necessitates|requires) (?:me|us|him|her|them|my|our)\b(?P<then>{CLAUSE})"
+    ),
+    # "no tax credit, no juniors"
+    re.compile(r"(?:^|[.;!?:\u2013\u2014-]\s*|,\s*)no (?P<condition>[\w' ]+), no (?P<then>[\w' ]+)"),
+    # "the dining table being my desk, we eat in the kitchen"; "... into the tax pot, being self-employed"
+    re.compile(rf"^(?P<condition>(?:the|my|our|his|her|their) [^,;.!?]+? being [^,;.!?]+),\s*(?P<then>{CLAUSE})"),
+    re.compile(rf"{LEAD}(?P<then>[^.;!?]+?),\s*being (?P<condition>{CLAUSE})"),
+    # what it is arranged around: "Monday teaching moved to the afternoon to accommodate the budget meeting" (not
+    # any purpose: "I wanna start a studio so I can teach others" is a wish, and its words come back in every
+    # later turn about dancing)
+    re.compile(
+        rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\bto (?:accommodate|fit around|work around|make room for|make time for|"
+        rf"be free for|be there for|keep up with|cover for)\s+(?P<condition>{CLAUSE})"
+    ),
+    # "Mabel's separation anxiety means I come home at lunch"; "the new visa means that I can't freelance"
+    re.compile(rf"{LEAD}(?P<condition>[^.;!?]+?)\s+means (?:that )?(?P<then>{SUBJECT}{CLAUSE})"),
+    # "packing gym clothes only makes sense with the gym downstairs"
+    re.compile(
+        rf"{LEAD}(?P<then>[^.;!?]+?)\s+(?:only|just) (?:makes sense|works|holds|happens|is possible|is doable|"
+        rf"(?:is )?worth it) "
+        rf"(?:with|while|as long as|because|if|when|since|given)\s+(?P<condition>{CLAUSE})"
+    ),
+    # "dinners are all veggie for Rafi's sake"
+    re.compile(rf"{LEAD}(?P<then>[^.;!?]+?)\s+for (?:the sake of )?(?P<condition>[^.;!?]+?)(?:'s)? sake\b"),
+    # "I eat before my run, otherwise the metformin wrecks my stomach": what it guards against
+    re.compile(rf"{LEAD}(?P<then>[^.;!?]+?)[,;]\s*(?:otherwise|or else)\s+(?P<condition>{CLAUSE})"),
     # a purpose that the habit serves alone: "we pay for Datadog only to monitor the legacy stack", "the staging
     # cluster exists mainly so that QA can test releases"; when the purpose goes, so may the habit
     re.compile(
@@ -383,7 +447,7 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     ),
     # "if it weren't for the office being close, I wouldn't cycle"
     re.compile(
-        r"\bif it (?:weren'?t|wasn'?t|were not|was not) for (?:the fact that )?"
+        r"\bif (?:it (?:weren'?t|wasn'?t|were not|was not)|not) for (?:the fact that )?"
         rf"(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"
     ),
     # "I cycle, and that's tied to the fact that the office is close"; "...; that's down to the farm shop
@@ -422,19 +486,26 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
 PLAN = (
     r"(?:i'?d|we'?d|i would|we would|i'?ll|we'?ll|i will|we will|i'?m going to|we'?re going to|i plan to|"
     r"(?:she|he|they|you|it)'ll|(?:she|he|they|you) will|(?:she|he|they)'d|(?:she|he|they) would|"
-    r"we plan to|would|will|go too|goes too|gonna|intend to|shall|the plan is|fallback|i'?m \w+ing|we'?re \w+ing|"
+    r"we plan to|would|will|go too|goes too|gonna|intend to|shall|the plan is|fallback|"
+    # "I'm taking the coach", "im just going to the gig", "he's coming with us", "the kids are going to share"
+    r"(?:i'?m|we'?re)(?: \w+ly| just)? \w+ing|(?:is|are) going to|"
+    r"(?:he|she|they|the \w+)(?:'s| is|'re| are) (?:coming|moving|staying|taking|getting|switching|changing|going)|"
     r"plan b|worst case)"
 )
 # Conditional words strong enough that what follows them is a plan even without a modal.
 # Not "provided" or "assuming": "provided I'm on this team, I keep the early shift" states what a habit rests on
 # (DEPENDS, through BOUND); with a modal ("assuming I move, I'd sell the car") it is still a plan, through WHEN.
+# "In case you're wondering, the intern is Tobiah" tells, it plans nothing.
+NOT_A_CASE = r"(?!in case (?:you|anyone)(?:'re| are| were)? (?:wondering|curious|asking|forgot|missed)\b)"
 SURELY_CONDITIONAL = (
-    r"(?:should|once|in case(?: of)?|in the event(?: that| of)?|if ever|if and when|supposing|"
-    r"as soon as|the (?:day|moment|minute)(?: that)?|come|worst case,? if)"
+    rf"{NOT_A_CASE}(?:should|once|in case(?: of)?|in the event(?: that| of)?|if ever|if and when|supposing|"
+    r"as soon as|the (?:day|moment|minute|second)(?: that)?|come|worst case,? if|pending)"
 )
 WHEN = (
-    r"(?:should|if|once|when|in case|as soon as|the (?:day|moment|minute)(?: that)?|if ever|"
-    r"assuming|supposing|provided|in the event(?: that)?|on the day)"
+    # "if it weren't for the county job, I'd be in Limerick" says what a life rests on (DEPENDS), not a plan
+    rf"{NOT_A_CASE}(?:should|if(?! it (?:weren'?t|wasn'?t|were not|was not) for\b| not for\b)|once|when|whenever|"
+    r"in case|as soon as|the (?:day|moment|minute|second)(?: that)?|if ever|assuming|supposing|provided|"
+    r"in the event(?: that)?|on the day|let'?s say|pending)"
 )
 REPLACES: tuple[re.Pattern[str], ...] = (
     # "should the lease end, I move in with my sister"
@@ -444,7 +515,21 @@ REPLACES: tuple[re.Pattern[str], ...] = (
     # "backup plan for when traffic doubles: we'll put a CDN in front"
     re.compile(rf"\b{WHEN}\s+(?P<condition>[^,:;.!?]+):\s*(?:the \w+ is(?: that)?\s+)?(?P<then>[^.;!?]+)"),
     # the same without the comma: "once we switch to Postgres we'll drop the scripts"
-    re.compile(rf"\b{WHEN}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>{SUBJECT}[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
+    re.compile(
+        rf"\b{WHEN}\s+(?P<condition>[^,;.!?]+?)\s+(?P<then>(?={SUBJECT}|i'?m |we'?re )[^.;!?]*\b{PLAN}\b[^.;!?]*)"
+    ),
+    # "only if the client signs by Friday will I put Dariusz on it"
+    re.compile(
+        r"\b(?:only )?(?:if|once|when|after)\s+(?P<condition>[^,;.!?]+?),?\s+"
+        rf"(?P<then>(?:will|would|shall|can|could) (?:i|we|he|she|they|you)\b{CLAUSE})"
+    ),
+    # "I stick with Ledgerly unless they raise prices again, in which case I'm moving to Tallyhouse"
+    re.compile(rf"\b(?:unless|if)\s+(?P<condition>[^,;.!?]+),?\s+in which case,?\s+(?P<then>{CLAUSE})"),
+    # "worst case the flight gets cancelled and I'd take the train"
+    re.compile(
+        r"\b(?:worst case|failing that)[,:]?\s+(?P<condition>[^,:;.!?]+?),?\s+and\s+"
+        rf"(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"
+    ),
     # "my plan if the bridge closes is to take the ferry"
     re.compile(
         r"\b(?:my|our|the) (?:plan|idea|backup|fallback|contingency)(?: \w+)? (?:if|for when|in case|should|once|when) "
@@ -453,7 +538,7 @@ REPLACES: tuple[re.Pattern[str], ...] = (
     # "the bridge closes? then I'll take the ferry"; "say the bridge closes - then I'll take the ferry"
     re.compile(rf"(?:^|[.;!]\s*)(?P<condition>[^.;!?]{{1,160}})\?\s*then,?\s+(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"),
     re.compile(
-        r"(?:^|[.;!?:]\s*)(?:say|suppose)\s+(?P<condition>(?:(?!\s[-\u2013\u2014]\s)[^,:;.!?]){1,160}?)"
+        r"(?:^|[.;!?:]\s*)(?:say|suppose|let'?s say)\s+(?P<condition>(?:(?!\s[-\u2013\u2014]\s)[^,:;.!?]){1,160}?)"
         rf"\s*[-\u2013\u2014,:]\s*then\s+(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*)"
     ),
     re.compile(rf"\bdepending on (?:whether|if) (?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"),
@@ -526,10 +611,16 @@ PAST_EVENT = re.compile(
     r"(?:\w+ed\b(?<!need)(?<!feed)(?<!seed)(?<!speed)(?<!breed)(?<!bleed)(?<!ceed)(?<!shed)(?<!embed)(?<!weed)"
     r"(?<!heed)(?<!shred)(?<!\bwed)|was|were|had|did|got|went|came|broke|chose|made|took|lost|ran|fell|bought|"
     r"sold|said|told|forgot|woke|slept|spent|wrote|won|began|drove|flew|gave|kept|met|paid|saw|sent|stood|thought|"
-    r"understood)\b"
+    r"understood|found|heard|felt|brought|caught|taught|built|knew|grew|threw|left|sat|ate|drank|spoke|fed|fled|"
+    r"dealt|dug|hung|rang|rode|sang|swam|shook|stole|struck|tore|wore|hid|bent|lent|led|meant|sought|fought)\b"
     # "I would have called", not "I'd have to sell the car" or "we would have a bigger garden"
     r"|\b(?:(?:would|could|should|might)(?: not|n'?t)?|(?:i|we|you|he|she|they)'d) have (?:been|had|\w+(?:ed|en))\b"
 )
+
+# A condition cut after a joining word is two clauses run together, not a condition.
+DANGLING = re.compile(r"\b(?:and|or|but)$")
+# "No idea why the printer only works on Tuesdays": wondering why, not saying what a habit rests on.
+WONDER = re.compile(r"(?:no idea|not sure|i wonder|wonder|dunno|i don'?t know|who knows|i can'?t see)\b")
 
 
 @lru_cache(maxsize=CACHED_TEXTS)
@@ -542,6 +633,8 @@ def condition_of(text: str) -> Condition | None:
             found = pattern.search(said)
             if found is not None:
                 condition = found["condition"].strip(" ,").replace(DOT, ".")
+                if DANGLING.search(condition):
+                    continue  # "let me know when you've got time and I'll send it": a request, then a promise
                 then = GLUE.sub("", found["then"]).strip(" ,")
                 if POINTER.match(then):
                     before = re.split(r"[.;!?,]", said[: found.start("then")].rstrip(" ;,"))
@@ -550,6 +643,7 @@ def condition_of(text: str) -> Condition | None:
                 if (
                     STORY.search(condition)
                     or PAST_EVENT.search(then.lower())
+                    or WONDER.match(then.lower())
                     or (kind == "replaces_if" and HABIT.search(said))
                 ):
                     continue
@@ -569,7 +663,10 @@ CHANGE = re.compile(
     r"downgraded|updated|removed|deleted|rewrote|rewritten|renamed|merged|split|ditched|abandoned|"
     r"went|passed|became|turned|ran out|expired|renewed|got|took|made|began|broke|gave|came|wrote|found|bought|"
     r"won|built|put|sent|paid|happened|kicked off|wrapped up|as of|officially|finally|hit|cut|met|fell|led|"
-    r"rose|saw|spent|threw|told|held|kept|shut down|let go|broke down|fell through|came through)\b"
+    r"rose|saw|spent|threw|told|held|kept|shut down|let go|broke down|fell through|came through|stepped down|"
+    r"stepped back|handed|reassigned|traded|pulled out|withdrew|lapsed|returned|resumed|granted|approved|voted|"
+    r"no more|flew|(?:didn'?t|did not|won'?t be|not) renew(?:ing)?|paid off|got rid|rehomed|stood down|shifted|"
+    r"back (?:in|from|at|to|up|on|home)|(?:'s|is|are|'re) done|g[ai]ve(?:n)? notice|cleared|rejoined|announced)\b"
 )
 PAST = re.compile(r"\b(?:i|we|they|he|she)(?:'ve| have| had| has)?(?: \w+ly| just| finally| already| then)? [a-z]+ed\b")
 # The verbs that end or alter a state ("I moved", "we upgraded", "she went to live with"), not any past
@@ -578,11 +675,16 @@ STATE_CHANGE = re.compile(
     r"\b(?:moved|moving|move[ds]? (?:out|away|house)|relocated|switched|changed|left|quit|stopped|ended|"
     r"no longer|any ?more|sold|cancel+ed|closed|shut|dropped|replaced|migrated|transferred|retired|broke up|"
     r"lost|resigned|graduated|decommissioned|deprecated|done with|upgraded|downgraded|removed|deleted|ditched|"
-    r"abandoned|went to live|gave up|rehomed|ran out|expired|fired|laid off|let go|sunset)\b"
+    r"abandoned|went to live|gave up|rehomed|ran out|expired|fired|laid off|let go|sunset|stepped down|stepped back|"
+    r"handed (?:over|back|in)|reassigned|traded|pulled out|withdrew|lapsed|no more|(?:didn'?t|did not) renew|"
+    r"paid off|got rid|stood down|g[ai]ve(?:n)? notice|rejoined|back (?:in|from|home))\b"
 )
 # Saying that something still holds is not a change.
-STILL = re.compile(r"\b(?:still|again|as usual|as always|same as ever)\b")
-HYPOTHETICAL = re.compile(r"\b(?:if|should|would|'d|could|might|maybe|perhaps|once|whenever|in case|when|assuming)\b")
+STILL = re.compile(r"\b(?:still|as usual|as always|same as ever|same again)\b")
+HYPOTHETICAL = re.compile(
+    r"\b(?:if|should|would|'d|could|might|maybe|perhaps|whenever|in case|assuming|"
+    r"(?:once|when)(?! (?:i|we|you|he|she|they|it) (?:\w+ed|was|were|got|left|came|went|began|took|had)\b))\b"
+)
 
 
 NOT_CHANGED = re.compile(

@@ -144,9 +144,17 @@ class DependencyTracker:
         self, record: MemoryRecord, condition: str, keys: frozenset[str], *, fallback: bool = True
     ) -> str:
         earlier = SearchFilter(roles=(record.role,), kinds=("episodic",), occurred_before=record.occurred_at)
+        speaker = split_speaker(record.text)[0]
 
         def before(candidate: MemoryRecord) -> bool:
-            return candidate.memory_id != record.memory_id and candidate.occurred_at < record.occurred_at
+            """An earlier statement of the same speaker (by the name its text starts with, when both have one):
+            what one person's habit rests on is not another's news, though both speak as users."""
+            other = split_speaker(candidate.text)[0]
+            return (
+                candidate.memory_id != record.memory_id
+                and candidate.occurred_at < record.occurred_at
+                and (not speaker or not other or speaker == other)
+            )
 
         if keys:
             for hit in await self._store.keyword_search(record.namespace, condition, self._candidates, earlier):

@@ -5,6 +5,7 @@ held at a time of the conversation, and a timeline comes in order. Real embedder
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,8 +54,9 @@ class World:
 async def remember(
     tmp_path: Path, embedder: Embedder, said: list[tuple[int, str]], *, embed_topics: bool = True
 ) -> World:
-    """Each (day, text) is a user turn of the session of that day, linked one by one as they arrive; a
-    retraction's topic is embedded (as the service does) unless `embed_topics` is off."""
+    """Each (day, text) is a user turn of the session of that day, linked one by one as they arrive (said by
+    Dana, unless the text opens with another speaker's "Name: "); a retraction's topic is embedded (as the
+    service does) unless `embed_topics` is off."""
     store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
     await graph.ensure_schema()
     linker = GraphLinker(
@@ -76,7 +78,7 @@ async def remember(
         record = MemoryRecord(
             memory_id=memory_id,
             namespace=NS,
-            text=f"Dana: {text}",
+            text=text if SPEAKER.match(text) else f"Dana: {text}",
             session_id=session,
             turn_id=turn,
             role="user",
@@ -99,6 +101,9 @@ async def remember(
         )
         await linker.link([indexed])
     return World(store, graph, Retriever(embedder, store, RankingSettings(), graph=graph), ids)
+
+
+SPEAKER = re.compile(r"^[A-Z][a-z]+: ")
 
 
 def texts(found: list[RankedMemory]) -> list[str]:
@@ -397,6 +402,21 @@ async def test_a_chain_said_in_one_sitting_is_linked_though_its_links_share_no_w
         assert verdicts[world.ids[phone]].evidence_id == world.ids["I left the data team."]
     else:
         assert world.ids[phone] not in verdicts
+
+
+async def test_what_a_habit_rests_on_is_the_speakers_own_statement_not_anothers(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Two people in one conversation both speak as users: Jon's habit does not rest on Gina's words, however
+    many it shares, so Gina's later news changes nothing of Jon's."""
+    gina = "Gina: I stay motivated by tracking my progress in a paper planner."
+    jon = "Jon: I color-code my achievements only because it keeps me motivated to track my progress."
+    world = await remember(
+        tmp_path, embedder, [(0, gina), (2, jon), (30, "Gina: I stopped tracking my progress in the planner.")]
+    )
+    (dependency,) = [d for d in await world.graph.dependencies(NS) if d.memory_id == world.ids[jon]]
+    assert dependency.upstream_id != world.ids[gina]
+    assert world.ids[jon] not in await world.graph.verdicts(NS, list(world.ids.values()))
 
 
 async def test_a_cascade_follows_a_dependent_that_shares_two_words_with_what_it_rests_on(
