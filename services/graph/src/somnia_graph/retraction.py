@@ -8,7 +8,9 @@ text starts with when both have one):
   topic's words (a short form matching the long one it starts: "rota", "rotation") or a name in it, or, when
   none does, the nearest statement in meaning to the topic (its own embedding, cosine at least
   `topic_phrase_cosine`, when the store's embedder is at hand; else the turn's, at least `topic_cosine`),
-  or, with an LLM judge configured, those of the nearest few the judge says it takes back;
+  or, with an LLM judge configured, those of the nearest few the judge says it takes back; and when the
+  topic finds nothing (a cue can cut it at the wrong word: "what I said on Monday"), the same again with
+  the statement's own words, less those about saying and withdrawing;
 - for an activity said to have ended ("I left the book club"), only statements that share two telling
   words or a name with it, and never the plans and dependencies on it (dependencies.py changes those);
 - for a pointer back ("that", "it"), the speaker's statement just before it in the session.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +46,7 @@ from somnia_memory_store import MemoryRecord, MemoryStore, SearchFilter
 
 from somnia_graph.cues import Retraction, condition_of, retraction_of
 from somnia_graph.judge import ContradictionJudge
-from somnia_graph.speech_acts import SpeechActReader
+from somnia_graph.speech_acts import SpeechActReader, topic_of
 from somnia_graph.supersession import attribute_of
 
 # How far back in a session "that" may point: the speaker's latest statement among these.
@@ -92,6 +95,8 @@ class RetractionDetector:
             if cue is None or (not cue.topic and attribute_of(record.text) is not None):
                 continue  # "scratch that, my gym is Ironworks" gives a new value: a supersession
             targets = await (self._about(record, cue) if cue.topic else self._previous(record))
+            if not targets and cue.topic:
+                targets = await self._about_statement(record, cue)
             targets += await self._restatements(record, targets)
             verdicts.extend(self._verdict(record, cue, target) for target in dict.fromkeys(targets))
         return verdicts
@@ -177,6 +182,15 @@ class RetractionDetector:
             if judged is not None:
                 return [r.memory_id for r in judged]
         return [r.memory_id for r in nearest if float(r.vector @ vector) >= floor][:1]
+
+    async def _about_statement(self, record: MemoryRecord, cue: Retraction) -> list[str]:
+        """When the cue's topic finds nothing, the statement's own words without those about saying and
+        withdrawing (what the speech-act reader searches by): a cue can cut its topic at the wrong word, and
+        then names a thing nobody said."""
+        wider = topic_of(" ".join(split_speaker(record.text)[1].split()))
+        if not content_keys(wider) - content_keys(cue.topic):
+            return []
+        return await self._about(record, replace(cue, topic=wider, named=False))
 
     async def _topic_vector(self, record: MemoryRecord, topic: str) -> tuple[npt.NDArray[np.float32], float]:
         """What to look for the topic by, and how near a statement must be: the topic's own embedding when

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from somnia_contracts import MemoryIndexed, memory_id_for
 from somnia_embedder import Embedder
-from somnia_graph.cues import condition_of, retraction_of
+from somnia_graph.cues import Retraction, condition_of, retraction_of
 from somnia_graph.dependencies import DependencyTracker, rests_on
 from somnia_graph.retraction import RetractionDetector
 from somnia_graph.service import GraphLinker
@@ -255,6 +255,20 @@ async def test_wording_the_cues_do_not_know_still_takes_a_fact_back_through_the_
     assert set(verdicts) == {world.ids[contract], world.ids[choir]}  # the fillers keep their standing
     found = await world.recall("Who is our support contract with?")
     assert contract not in texts(found)
+
+
+async def test_a_topic_cut_at_the_wrong_word_falls_back_to_the_statements_own_words(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """The cue reads "what I said on Monday" as being about Monday, which nobody said anything about; the
+    statement's own words, without those about saying, name the pottery class."""
+    pottery = "I do pottery at Clayworks on Thursday evenings."
+    taken_back = "Never mind what I said on Monday, pottery at Clayworks is off."
+    assert retraction_of(f"Dana: {taken_back}") == Retraction("retracted", "monday")
+    world = await remember(tmp_path, embedder, [(0, pottery), (30, taken_back)])
+    verdicts = await world.graph.verdicts(NS, list(world.ids.values()))
+    taken = {memory_id for memory_id, verdict in verdicts.items() if verdict.evidence_id == world.ids[taken_back]}
+    assert taken == {world.ids[pottery]}
 
 
 @pytest.mark.parametrize("embed_topics", [True, False])
