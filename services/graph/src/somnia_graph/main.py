@@ -28,7 +28,11 @@ from somnia_graph.supersession import SupersessionDetector
 def create_speech_act_reader(settings: GraphServiceSettings) -> SpeechActReader | None:
     if settings.speech_act_threshold >= 1.0:
         return None
-    return SpeechActReader(shipped_models(), threshold=settings.speech_act_threshold)
+    return SpeechActReader(
+        shipped_models(),
+        threshold=settings.speech_act_threshold,
+        withdrawing_threshold=settings.speech_act_withdrawing_threshold,
+    )
 
 
 def create_topic_embedder(settings: GraphServiceSettings) -> Embedder | None:

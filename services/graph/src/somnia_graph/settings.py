@@ -37,6 +37,9 @@ class GraphServiceSettings(ConsumerSettings):
     # Wording the cues do not know is read from the memory's embedding (speech_acts.py): a user's short
     # statement taken for a retraction or an ending at least this surely. 1.0 turns the reader off.
     speech_act_threshold: float = Field(default=0.9, ge=0.5, le=1.0)
+    # ... or at least this surely (and no more than the threshold) when it uses a word that withdraws
+    # (forget, scratch, disregard): plain talk seldom does, while ordinary news uses an ending's words.
+    speech_act_withdrawing_threshold: float = Field(default=0.7, ge=0.5, le=1.0)
     # A retraction's topic ("the on-call rota", "my fitness club") is looked for by its own embedding (the
     # store's offline embedder, loaded at the first retraction by topic or ending), not the whole turn's,
     # whose "forget what I told you about" outweighs the topic.

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from somnia_memory_model import content_keys, split_speaker
 
-from somnia_graph.cues import ERASE, SAID, WITHDRAWING, Retraction, WithdrawnStatus
+from somnia_graph.cues import ERASE, NEGATED, SAID, WITHDRAWING, Retraction, WithdrawnStatus
 
 Act = Literal["none", "topic", "back", "ended"]
 ACTS: tuple[Act, ...] = ("none", "topic", "back", "ended")
@@ -65,7 +65,7 @@ not.current pull.back de-list delist miscalculat half-baked revert walk.that.bac
 flush.what flush.the flush.that don't.need dont.need factor leave.out acted.as.though as.though.i.had.never
 never.disclosed put.it.away un-remember not.store not.remember x.out cross.out crossed.out isnt.right
 not.the.right exaggerat serious back.up garbage let.that.one.go let.this.one.go let.that.bit.go wasn't.thinking
-inadvertent not.mine.to.share
+inadvertent not.mine.to.share pay.no.attention nonsense rubbish
 """
 ENDING_STEMS = """
 stop quit gave.up given.up giving.up done.with finished.with through.with cancel drop ditch no.more no.longer
@@ -138,10 +138,21 @@ def shipped_models() -> dict[str, SpeechActModel]:
     return load_models(resources.files("somnia_graph").joinpath(WEIGHTS_FILE).read_text(encoding="utf-8"))
 
 
+# A capitalised word inside a sentence is a name, not an act ("get off at Old Mill Stop").
+NAME_INSIDE = re.compile(r"(?<=[a-z,;]\s)[A-Z][\w'-]*")
+
+
 class SpeechActReader:
-    def __init__(self, models: Mapping[str, SpeechActModel], *, threshold: float = 0.9) -> None:
+    def __init__(
+        self, models: Mapping[str, SpeechActModel], *, threshold: float = 0.9, withdrawing_threshold: float = 0.7
+    ) -> None:
+        """`threshold`: how sure a reading must be; `withdrawing_threshold` (at most `threshold`): how sure
+        when the statement uses a word that withdraws (forget, scratch, disregard, off the mark, ...). Such
+        words seldom come up in plain talk, unlike those of an ending ("left", "closed", "stopped"), which
+        ordinary news uses all the time."""
         self._models = dict(models)
         self._threshold = threshold
+        self._withdrawing_threshold = min(withdrawing_threshold, threshold)
 
     def act(self, vector: npt.NDArray[np.float32], embedder: str) -> tuple[Act, float]:
         """The likeliest act besides "none" and how sure it is that the turn does one ("none", 0.0 for an
@@ -159,7 +170,13 @@ class SpeechActReader:
         if not said or said.endswith("?") or len(said.split()) > MAX_WORDS:
             return None
         act, sure = self.act(vector, embedder)
-        if act == "none" or sure < self._threshold or not any(w.search(said.lower()) for w in ACT_WORDS[act]):
+        words = NAME_INSIDE.sub(" ", said).lower()
+        if act == "none" or NEGATED.search(words):
+            return None  # "I won't quit": the act, denied
+        if not (
+            (sure >= self._threshold and any(w.search(words) for w in ACT_WORDS[act]))
+            or (sure >= self._withdrawing_threshold and WITHDRAWING_WORDS.search(words))
+        ):
             return None
         status: WithdrawnStatus = "deleted_by_user" if ERASE.search(said.lower()) else "retracted"
         if act == "back":
