@@ -7,7 +7,8 @@ text starts with when both have one):
 - for a topic, the statements found by its words or nearest to it in meaning that share half the
   topic's words (a short form matching the long one it starts: "rota", "rotation") or a name in it, or, when
   none does, the nearest statement in meaning to the topic (its own embedding, cosine at least
-  `topic_phrase_cosine`, when the store's embedder is at hand; else the turn's, at least `topic_cosine`),
+  `topic_phrase_cosine`, or at least `standout_cosine` and `standout_gap` nearer than the next, when the
+  store's embedder is at hand; else the turn's, at least `topic_cosine`),
   or, with an LLM judge configured, those of the nearest few the judge says it takes back; and when the
   topic finds nothing (a cue can cut it at the wrong word: "what I said on Monday"), the same again with
   the statement's own words, less those about saying and withdrawing;
@@ -70,6 +71,8 @@ class RetractionDetector:
         speech_acts: SpeechActReader | None = None,
         topics: Embedder | None = None,
         topic_phrase_cosine: float = 0.35,
+        standout_cosine: float = 0.2,
+        standout_gap: float = 0.05,
         judge: ContradictionJudge | None = None,
         judged_candidates: int = 6,
     ) -> None:
@@ -77,6 +80,8 @@ class RetractionDetector:
         self._speech_acts = speech_acts
         self._topics = topics
         self._topic_phrase_cosine = topic_phrase_cosine
+        self._standout_cosine = standout_cosine
+        self._standout_gap = standout_gap
         self._judge = judge
         self._judged_candidates = judged_candidates
         self._candidates = candidates
@@ -156,7 +161,7 @@ class RetractionDetector:
             return await self._previous(record)
         names = capitalised_names(span_of(record.text, topic)) if cue.named else frozenset[str]()
         earlier = self._earlier(record)
-        (by_words, (vector, floor)) = await asyncio.gather(
+        (by_words, (vector, floor, phrase)) = await asyncio.gather(
             self._store.keyword_search(record.namespace, topic, self._candidates * 2, earlier),
             self._topic_vector(record, topic),
         )
@@ -181,7 +186,16 @@ class RetractionDetector:
             judged = await self._judge.taken_back(record, nearest[: self._judged_candidates])
             if judged is not None:
                 return [r.memory_id for r in judged]
-        return [r.memory_id for r in nearest if float(r.vector @ vector) >= floor][:1]
+        cosines = [float(r.vector @ vector) for r in nearest]
+        return [nearest[0].memory_id] if cosines and (cosines[0] >= floor or self._stands_out(cosines, phrase)) else []
+
+    def _stands_out(self, cosines: Sequence[float], phrase: bool) -> bool:
+        """The nearest statement to a topic's own embedding is taken below the floor when it is clearly nearer
+        than the next (on the dev retractions, never the wrong one: the statement-wide topics of the
+        speech-act reader sit further from their fact than a cue's noun phrase, but still nearest)."""
+        if not phrase or len(cosines) < 2 or cosines[0] < self._standout_cosine:
+            return False  # a lone statement stands out from nothing
+        return cosines[0] - cosines[1] >= self._standout_gap
 
     async def _about_statement(self, record: MemoryRecord, cue: Retraction) -> list[str]:
         """When the cue's topic finds nothing, the statement's own words without those about saying and
@@ -192,14 +206,14 @@ class RetractionDetector:
             return []
         return await self._about(record, replace(cue, topic=wider, named=False))
 
-    async def _topic_vector(self, record: MemoryRecord, topic: str) -> tuple[npt.NDArray[np.float32], float]:
+    async def _topic_vector(self, record: MemoryRecord, topic: str) -> tuple[npt.NDArray[np.float32], float, bool]:
         """What to look for the topic by, and how near a statement must be: the topic's own embedding when
         the store's embedder is at hand (a statement about the GP is near "my GP", and not near "scratch what
-        I told you about"), else the whole turn's."""
+        I told you about"), else the whole turn's; and whether it is the topic's own."""
         if self._topics is None or self._topics.name != record.embedder:
-            return record.vector, self._topic_cosine
+            return record.vector, self._topic_cosine, False
         (vector,) = await self._topics.embed([topic])
-        return np.asarray(vector, dtype=np.float32), self._topic_phrase_cosine
+        return np.asarray(vector, dtype=np.float32), self._topic_phrase_cosine, True
 
     def _matches(self, keys: frozenset[str], names: frozenset[str], candidate: MemoryRecord, ended: bool) -> bool:
         """A statement is about the topic when it names the same thing, or shares half the topic's words

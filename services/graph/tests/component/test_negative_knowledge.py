@@ -52,7 +52,7 @@ class World:
 
 
 async def remember(
-    tmp_path: Path, embedder: Embedder, said: list[tuple[int, str]], *, embed_topics: bool = True
+    tmp_path: Path, embedder: Embedder, said: list[tuple[int, str]], *, embed_topics: bool = True, standout: bool = True
 ) -> World:
     """Each (day, text) is a user turn of the session of that day, linked one by one as they arrive (said by
     Dana, unless the text opens with another speaker's "Name: "); a retraction's topic is embedded (as the
@@ -64,7 +64,10 @@ async def remember(
         supersession=SupersessionDetector(store),
         memory_store=store,
         retraction=RetractionDetector(
-            store, speech_acts=SpeechActReader(shipped_models()), topics=embedder if embed_topics else None
+            store,
+            speech_acts=SpeechActReader(shipped_models()),
+            topics=embedder if embed_topics else None,
+            standout_gap=0.05 if standout else 1.0,
         ),
         dependencies=DependencyTracker(store, graph),
     )
@@ -269,6 +272,21 @@ async def test_a_topic_cut_at_the_wrong_word_falls_back_to_the_statements_own_wo
     verdicts = await world.graph.verdicts(NS, list(world.ids.values()))
     taken = {memory_id for memory_id, verdict in verdicts.items() if verdict.evidence_id == world.ids[taken_back]}
     assert taken == {world.ids[pottery]}
+
+
+@pytest.mark.parametrize("standout", [True, False])
+async def test_the_nearest_statement_is_taken_below_the_floor_when_it_stands_out(
+    tmp_path: Path, embedder: Embedder, standout: bool
+) -> None:
+    """ "The school run" is nearer the kid's school (cosine 0.28) than anything else said (0.22), though not
+    as near as the floor asks (0.35)."""
+    school = "Our kid goes to Saint Anne primary on Hill Road."
+    choir = "I sing tenor in the Thursday choir at St Mark."
+    taken_back = "Scratch what I told you about the school run."
+    world = await remember(tmp_path, embedder, [(0, school), (1, choir), (20, taken_back)], standout=standout)
+    verdicts = await world.graph.verdicts(NS, [world.ids[school], world.ids[choir]])
+    assert set(verdicts) == ({world.ids[school]} if standout else set())
+    assert all(v.evidence_id == world.ids[taken_back] for v in verdicts.values())
 
 
 @pytest.mark.parametrize("embed_topics", [True, False])
