@@ -679,8 +679,10 @@ STATE_CHANGE = re.compile(
     r"handed (?:over|back|in)|reassigned|traded|pulled out|withdrew|lapsed|no more|(?:didn'?t|did not) renew|"
     r"paid off|got rid|stood down|g[ai]ve(?:n)? notice|rejoined|back (?:in|from|home))\b"
 )
-# Saying that something still holds is not a change.
+# Saying that something still holds is not a change ("again" is not among these words: "he's driving
+# again" reports one).
 STILL = re.compile(r"\b(?:still|as usual|as always|same as ever|same again)\b")
+# A condition or a wish, not a report; "when we moved" and "once I left" tell of the past, and report.
 HYPOTHETICAL = re.compile(
     r"\b(?:if|should|would|'d|could|might|maybe|perhaps|whenever|in case|assuming|"
     r"(?:once|when)(?! (?:i|we|you|he|she|they|it) (?:\w+ed|was|were|got|left|came|went|began|took|had)\b))\b"

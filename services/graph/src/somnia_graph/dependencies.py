@@ -117,15 +117,21 @@ class DependencyTracker:
         if stated is None:
             return None
         keys = content_keys(stated.condition)
-        if not telling(keys):
-            return None  # "so far", "you love it": nothing a later change could be about
         names = capitalised_names(span_of(record.text, stated.condition))
         replaced = replaced_by_plan(stated.then) if stated.kind == "replaces_if" else ""
-        upstream = (
-            await self._upstream(record, replaced, content_keys(replaced), fallback=False)
-            if stated.kind == "replaces_if"
-            else await self._upstream(record, stated.condition, keys)
-        )
+        if not telling(keys):
+            # "so far", "you love it": nothing a later change could be about. But "I carry the pager, only while
+            # I'm the first one in", said after "as long as I'm on the team, I keep the early shift", is a link
+            # of a chain: it passes a change down from the dependency it rests on.
+            upstream = "" if stated.kind == "replaces_if" else await self._upstream(record, stated.condition, keys)
+            if not upstream or not await self._states_dependency(record.namespace, upstream):
+                return None
+        else:
+            upstream = (
+                await self._upstream(record, replaced, content_keys(replaced), fallback=False)
+                if stated.kind == "replaces_if"
+                else await self._upstream(record, stated.condition, keys)
+            )
         return Dependency(
             namespace=record.namespace,
             memory_id=record.memory_id,
@@ -139,6 +145,10 @@ class DependencyTracker:
             occurred_at=record.occurred_at,
             recorded_at=record.recorded_at,
         )
+
+    async def _states_dependency(self, namespace: str, memory_id: str) -> bool:
+        found = await self._store.get(namespace, [memory_id])
+        return bool(found) and condition_of(found[0].text) is not None
 
     async def _upstream(
         self, record: MemoryRecord, condition: str, keys: frozenset[str], *, fallback: bool = True

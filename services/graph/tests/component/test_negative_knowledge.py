@@ -436,6 +436,22 @@ async def test_a_chain_said_in_one_sitting_is_linked_though_its_links_share_no_w
         assert world.ids[phone] not in verdicts
 
 
+async def test_a_link_whose_condition_names_nothing_still_passes_a_change_down_its_chain(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """ "only while I'm the first one in" has no word a change could name; said in the sitting of the shift it
+    rests on, it is still a link, and leaving the team reaches the vault."""
+    shift = "As long as I'm on the search team, I keep the early shift."
+    pager = "I carry the red pager on Monday mornings, but only while I'm the first one in."
+    vault = "I have access to the emergency-access vault for as long as I'm carrying the red pager."
+    world = await remember(tmp_path, embedder, [(0, shift), (0, pager), (0, vault), (40, "I left the search team.")])
+    verdicts = await world.graph.verdicts(NS, list(world.ids.values()))
+    assert {verdicts[world.ids[said]].status for said in (shift, pager, vault) if world.ids[said] in verdicts} == {
+        "uncertain"
+    }
+    assert world.ids[pager] in verdicts and world.ids[vault] in verdicts
+
+
 async def test_what_a_habit_rests_on_is_the_speakers_own_statement_not_anothers(
     tmp_path: Path, embedder: Embedder
 ) -> None:
