@@ -328,6 +328,8 @@ BOUND = (
     r"assuming(?: that)?|"
     r"on condition that|while(?! \w+ing\b)|until|till|for the duration of)"
 )
+# What an arrangement is made around: "to accommodate the budget meeting", "to fit around the school run".
+ARRANGED_AROUND = r"(?:accommodate|fit around|work around|make room for|make time for|keep up with|cover for)"
 DEPENDS: tuple[re.Pattern[str], ...] = (
     # "I only go to Ironworks because it's near my flat"
     re.compile(rf"{LEAD}(?P<then>[^.;!?]*?\b{LIMITED}\b[^.;!?]*?)\s*,?\s*\b{REASON}\s+(?P<condition>{CLAUSE})"),
@@ -351,8 +353,8 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     re.compile(
         r"^(?:(?:and|so|but|plus) )?(?:thanks to|due to|owing to|because of|cos of|given|in light of|in view of|"
         r"now that|by virtue of|with|being|as a result of|what with|"
-        r"(?:in order |so as )?to (?:satisfy|meet|comply with|accommodate|fit around|work around|make room for|"
-        r"make time for|keep up with|cover for))\s+(?!that said\b|all that\b|that\b,|this\b,|respect\b|regards?\b)"
+        rf"(?:in order |so as )?to (?:satisfy|meet|comply with|{ARRANGED_AROUND}))\s+"
+        r"(?!that said\b|all that\b|that\b,|this\b,|respect\b|regards?\b)"
         rf"(?P<condition>[^,;.!?]+),\s*(?P<then>{CLAUSE})"
     ),
     # "as I'm serving in Kano, I've rented a room near the secretariat", not "as I said, ..."
@@ -388,8 +390,8 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     # any purpose: "I wanna start a studio so I can teach others" is a wish, and its words come back in every
     # later turn about dancing)
     re.compile(
-        rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\bto (?:accommodate|fit around|work around|make room for|make time for|"
-        rf"be free for|be there for|keep up with|cover for)\s+(?P<condition>{CLAUSE})"
+        rf"{LEAD}(?P<then>[^.;!?]*?)\s*,?\s*\bto (?:{ARRANGED_AROUND}|be free for|be there for)\s+"
+        rf"(?P<condition>{CLAUSE})"
     ),
     # "Mabel's separation anxiety means I come home at lunch"; "the new visa means that I can't freelance"
     re.compile(rf"{LEAD}(?P<condition>[^.;!?]+?)\s+means (?:that )?(?P<then>{SUBJECT}{CLAUSE})"),
