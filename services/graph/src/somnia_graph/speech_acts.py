@@ -7,7 +7,8 @@ ripped out the Elasticsearch cluster"). This reads the memory's own vector (no m
 softmax layer over it, trained by services/graph/tools/train_speech_acts.py on sentences written apart
 from the benchmarks' wording), so it costs one small matrix product a memory. It knows only the
 embedders it was trained for, and reads nothing for any other; it reads only the user's statements
-(a question asks, it takes nothing back), and only when it is sure (`threshold`).
+(a question asks, it takes nothing back), and only when it is sure (`threshold`, or the lower
+`withdrawing_threshold` for a statement that uses a word that withdraws).
 """
 
 from __future__ import annotations
