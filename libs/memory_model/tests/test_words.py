@@ -12,6 +12,7 @@ from somnia_memory_model import (
     split_speaker,
     stem,
     telling,
+    without_names,
 )
 
 
@@ -54,3 +55,4 @@ def test_names_are_capitalised_words_that_do_not_start_a_sentence_or_the_line() 
         "circle",
     }
     assert telling(frozenset({"look", "gym", "lov"})) == {"gym"}
+    assert " ".join(without_names("Stop. I get off at Old Mill Stop now.").split()) == "Stop. I get off at now."

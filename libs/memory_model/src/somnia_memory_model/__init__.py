@@ -27,6 +27,7 @@ from somnia_memory_model.words import (
     split_speaker,
     stem,
     telling,
+    without_names,
 )
 from somnia_memory_model.writer import EventAnnouncer, MemoryWriter
 
@@ -61,4 +62,5 @@ __all__ = [
     "split_speaker",
     "stem",
     "telling",
+    "without_names",
 ]

@@ -99,6 +99,12 @@ CALENDAR_TEXT = (
 CALENDAR = frozenset(CALENDAR_TEXT.split())
 
 
+def without_names(text: str) -> str:
+    """`text` with the capitalised words that do not start a sentence blanked out: what it says, not what
+    it names ("get off at Old Mill Stop" stops nothing)."""
+    return NAME.sub(" ", text)
+
+
 def proper_names(text: str) -> frozenset[str]:
     """Stems of the capitalised words that do not start a sentence (nor a "Speaker:" line): the names of
     people, places and things, which say two statements are about the same one better than topic words."""

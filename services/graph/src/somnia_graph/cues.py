@@ -304,9 +304,9 @@ SUBJECT = r"(?:i|we|they|you|he|she|my|our)\b(?!'m|'re|'s)"
 # What makes a dependency rather than a plain reason: a limiting word ("only", "just") before a reason,
 # or a condition that bounds it in time ("as long as", "while", "until").
 LIMITED = r"(?:only|just|mainly|mostly|purely|solely|simply)"
-REASON = r"(?:because|since|as|cause|'cause|cos|coz|cuz|b/c|due to|thanks to|given that|seeing as)"
 # "because" as people type it: "cos", "cuz", "b/c" ("i skip the bus cos data's tight").
 BECAUSE = r"(?:because|'cause|cos|coz|cuz|b/c)"
+REASON = rf"(?:{BECAUSE}|since|as|cause|due to|thanks to|given that|seeing as)"
 # "since" of time, not of reason: "since we last talked", "since I moved here".
 PAST_SOON = (
     # not across a modal, "be" or a verb in the present: "since Marmalade can't be left alone", "since the bridge

@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from somnia_memory_model import content_keys, split_speaker
+from somnia_memory_model import content_keys, split_speaker, without_names
 
 from somnia_graph.cues import ERASE, NEGATED, SAID, WITHDRAWING, Retraction, WithdrawnStatus
 
@@ -139,10 +139,6 @@ def shipped_models() -> dict[str, SpeechActModel]:
     return load_models(resources.files("somnia_graph").joinpath(WEIGHTS_FILE).read_text(encoding="utf-8"))
 
 
-# A capitalised word inside a sentence is a name, not an act ("get off at Old Mill Stop").
-NAME_INSIDE = re.compile(r"(?<=[a-z,;]\s)[A-Z][\w'-]*")
-
-
 class SpeechActReader:
     def __init__(
         self, models: Mapping[str, SpeechActModel], *, threshold: float = 0.9, withdrawing_threshold: float = 0.7
@@ -171,7 +167,7 @@ class SpeechActReader:
         if not said or said.endswith("?") or len(said.split()) > MAX_WORDS:
             return None
         act, sure = self.act(vector, embedder)
-        words = NAME_INSIDE.sub(" ", said).lower()
+        words = without_names(said).lower()  # a name is not an act: "get off at Old Mill Stop"
         if act == "none" or NEGATED.search(words):
             return None  # "I won't quit": the act, denied
         if not (
