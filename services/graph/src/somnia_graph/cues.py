@@ -64,7 +64,7 @@ TAKING_BACK = (
     r"pretend i (?:didn'?t|did not) (?:say|mention)|let me take (?:that|it) back|forget i said anything|unsee)\b"
 )
 JUDGED = (
-    r"\b(?:outdated|out of date|old news|stale|obsolete|wrong|incorrect|untrue|not true|false|not right|"
+    r"\b(?:outdated|out of date|old news|old info|stale|obsolete|wrong|incorrect|untrue|not true|false|not right|"
     r"not correct|not accurate|not the case|invalid|a mistake|nonsense|"
     r"no longer (?:true|holds?|applies|the case|accurate|right|correct|valid|current|relevant)|"
     r"(?:holds?|applies|stands) any ?more|(?:none|nothing) of (?:that|it|this) (?:is|was) (?:true|right|correct)|"
@@ -77,6 +77,22 @@ JUDGED = (
 )
 WITHDRAWING = re.compile(f"{ERASING}|{TAKING_BACK}|{JUDGED}|{DISCARDING}")
 ERASE = re.compile(ERASING)
+# Words people open a sentence with before what they mean: "fyi the X is ...", "soooo the Y isn't happening".
+CHATTER = (
+    r"(?:fyi|btw|oh|and|also|so+|ok(?:ay)?|update|actually|sorry|ps|heads up|eh|um+|well|ugh|lol|lmao|right|"
+    r"anyway|just so you know|quick update|small update)[,:!\u2013\u2014-]*"
+)
+# Who else a sentence can be about: "my dad stopped driving" ends nothing of the speaker's.
+PERSON = (
+    r"(?:my|our|the) (?:dad|father|mum|mom|mother|parents?|son|daughter|kids?|children|brother|sister|wife|husband|"
+    r"partner|boyfriend|girlfriend|friend|neighbou?r|boss|manager|colleague|coworker|aunt|uncle|cousin|"
+    r"grand(?:ma|pa|mother|father|parents?)|nan|client|customer|landlord|doctor|teacher)\b"
+)
+# What marks a sentence as setting right what the speaker said before.
+CORRECTING = (
+    r"sorry|oops|whoops|actually|correction|my bad|my mistake|i meant|small fix|quick fix|typo|wait|apologies|"
+    r"misspoke|mixed (?:it |that |them )?up|double-checked|just checked|confirmed|not me"
+)
 # "I've stopped going to Ironworks", "we're done with Jenkins", "no more pottery for me": the activity ends.
 ENDED = r"(?P<topic>[a-z][^.,;!?:]*?)"
 UNTIL = (
@@ -89,11 +105,22 @@ STOPPED: tuple[re.Pattern[str], ...] = (
         r"(?:stopped|quit|given up|gave up|dropped|ditched|abandoned|cancel+ed|ended|left|packed in|got rid of|"
         r"moved (?:away from|off)|walked away from|parted ways with|cut out|retired|binned|dumped|stepped away from|"
         r"stepped back from|stepped down from|phased out|switched off|turned off|shut down|wound down|killed|"
+        r"come off|came off|"
         r"sunset|sunsetted|deprecated|decommissioned|scrapped|let go of|cancel+ed my|dropped out of|pulled out of|"
         r"pulled the plug on|bowed out of|backed out of|opted out of|unsubscribed from|shelved|axed) "
         rf"(?!by |at |in |for |to |off |out |up ){ENDED}{UNTIL}"
     ),
     re.compile(rf"\b(?:i'?m|i am|we'?re|we are) (?:done|finished|through) with {ENDED}{UNTIL}"),
+    # a diary's dropped subject: "gave up the fasting thing", "stopped the Duolingo Japanese"
+    re.compile(
+        rf"(?:^|[.;!?]\s*)(?:{CHATTER}\s*)?(?:just |finally )?(?:stopped|quit|gave up|ditched|dropped|cancel+ed|ended|"
+        rf"binned|packed in|came off|scrapped|shelved) (?!by |at |in |for |to |off |out |up ){ENDED}{UNTIL}"
+    ),
+    # "I'm dropping the AWS exam plan", "we're ditching Jenkins"
+    re.compile(
+        r"\b(?:i'?m|i am|we'?re|we are) (?:now |officially )?"
+        rf"(?:dropping|quitting|ditching|giving up|scrapping|shelving|cancel+ing|abandoning|stopping) {ENDED}{UNTIL}"
+    ),
     re.compile(rf"\bno more {ENDED}{UNTIL}"),
     # "not going to the climbing gym these days", "I'm off the night shifts now"
     re.compile(rf"(?:^|[:.,;!?]\s*)not {ENDED}(?:\s+(?:these days|any ?more|any longer|now))(?=[.,;!?]|$)"),
@@ -116,16 +143,21 @@ STOPPED: tuple[re.Pattern[str], ...] = (
         r"\b(?:remove|delete|erase|drop|wipe|take|strike|clear|scrub) (?P<topic>[a-z][^.,;!?:]*?) "
         r"(?:from|out of|off) (?:your |my |the )?(?:memory|notes|records?|list|file|history)"
     ),
-    re.compile(r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are) (?:over|finished|done|history)\b"),
+    re.compile(
+        rf"(?:^|[:.,;!?]\s*)(?:{CHATTER}\s*)?(?!{PERSON})(?P<topic>[a-z][^.,;!?:]*?)(?: is| are|'s|'re) "
+        # at the end of its clause: "it's a reminder of London's history" is not over
+        r"(?:over|finished|done|history)(?=\s*(?:[.,;!?:]|$)|\s+(?:now|fr|for good|anyway|btw|tbh|lol|already)\b)"
+    ),
     # "the morning swims didn't last", "karate isn't a thing for me now"
     re.compile(r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:didn'?t|did not) last\b"),
     re.compile(
-        r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:isn'?t|is not|aren'?t|are not) (?:a thing|happening)"
-        r"(?: for (?:me|us))?(?: now| any ?more| these days)\b"
+        rf"(?:^|[:.,;!?]\s*)(?:{CHATTER}\s*)?(?!{PERSON})(?P<topic>[a-z][^.,;!?:]*?) (?:isn'?t|is not|aren'?t|are not) "
+        r"(?:a thing|happening)(?: for (?:me|us))?(?: now| any ?more| these days| after all)?\b"
     ),
     # "the gym membership lapsed", "the book club has wound down"
     re.compile(
-        r"(?:^|[:.,;!?]\s*)(?P<topic>(?:the|my|our)\b[^.,;!?:]*?) (?:has |have )?(?:lapsed|expired|wound down|folded|"
+        rf"(?:^|[:.,;!?]\s*)(?!{PERSON})(?P<topic>(?:the|my|our)\b[^.,;!?:]*?) (?:has |have )?"
+        r"(?:lapsed|expired|wound down|folded|"
         r"fizzled out|closed down|shut down|been cancel+ed|been dropped|been discontinued|stopped|ran out|run out|"
         r"ended|been shut down|come to an end|came to an end)\b"
     ),
@@ -176,8 +208,8 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     ),
     # "unlearn the landlord detail", "drop the budget info"
     re.compile(
-        r"\b(?:unlearn|forget|delete|erase|scrap|ignore|disregard|remove|bin) the (?P<topic>[^.,;!?]+?) "
-        r"(?:detail|info|information|note|entry)s?\b"
+        r"\b(?:unlearn|forget|delete|erase|scrap|scratch|strike|ignore|disregard|remove|bin) the (?P<topic>[^.,;!?]+?) "
+        r"(?:detail|info|information|note|entry|thing|stuff|bit|part|comment|point|story|business|remark)s?\b"
     ),
     re.compile(
         r"\b(?:unlearn|forget) (?:everything|anything|all|the (?:thing|stuff|bit|part)s?) "
@@ -185,10 +217,16 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     ),
     # "my gym info is outdated", "the part about the flat isn't true any more", "the commute stuff no longer applies"
     re.compile(
-        rf"(?:^|[:.,;!?]\s*)(?P<topic>(?:the|my|our|that|what)\b[^.,;!?:]*?) (?:(?:is|are|was|were|isn'?t|aren'?t) )?"
+        rf"(?:^|[:.,;!?]\s*)(?:{CHATTER}\s*)?(?P<topic>(?:the|my|our|that|what)\b[^.,;!?:]*?) "
+        r"(?:(?:is|are|was|were|isn'?t|aren'?t) )?"
         rf"(?:now |actually |no longer |not )?{JUDGED}"
     ),
     re.compile(rf"\b(?:i was|i've been|i got it) wrong (?:about|on|regarding) {TOPIC}"),
+    re.compile(rf"\b(?:jk|just kidding|only kidding|i was (?:just )?kidding|i was joking) (?:about|re|on) {TOPIC}"),
+    re.compile(
+        r"\bi (?:got|had) (?P<topic>(?:the|my|our) [^.,;!?]+?) (?:all |completely |totally |a bit )?"
+        r"(?:wrong|mixed up|muddled|backwards)\b"
+    ),
     re.compile(rf"\b(?:i misspoke|i was mistaken|i got (?:it|that) wrong) (?:about|on|regarding) {TOPIC}"),
     re.compile(
         rf"\bcorrection (?:on|about|to|re|regarding) (?P<topic>[^:,.;!?]+)[:,]?[^.;!?]*(?:{TAKING_BACK}|{ERASING})"
@@ -224,9 +262,21 @@ BACK_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     ),
     re.compile(
         r"\b(?:(?:i|let me|i'?ll|i want to|i'?d like to) take (?:that|it) back(?!\s+(?:to|from|home|in|on)\b)|"
-        r"i misspoke|my mistake|my bad)\b"
+        r"i misspoke|my mistake|my bad|brain fart|i misinformed you|i stand corrected|i made (?:a )?mistake|"
+        r"i (?:had|got) (?:that|it|this|those|them) (?:all |completely |totally )?(?:wrong|mixed up|backwards)|"
+        r"i mixed (?:that|it|this|them|those) up)\b"
     ),
     re.compile(r"\b(?:don'?t|do not|no need to) (?:write|note|jot|put) (?:that|this|it) down\b"),
+    re.compile(r"(?:^|[.;!?]\s*)take (?:that|it) back\b"),
+    re.compile(
+        r"\b(?:don'?t|do not|pls don'?t|please don'?t) (?:go by|rely on|count on|use|trust|remeber|rember) "
+        r"(?:that|this|what i (?:said|told you|wrote)(?: before| earlier)?)(?=\s*(?:[.,;!?]|$|please|pls|either))"
+    ),
+    # a correction that gives the right value: "sorry, Noor is 9, not 7", "it's the 27th, not the 22nd"
+    re.compile(
+        rf"(?=.*\b(?:{CORRECTING})\b).*\b(?:is|are|was|were|'s|'re|it'?s|on|at|in)\s+[^,.;!?]{{1,40}}?,?\s+not\s+"
+        r"(?:the |a |an |in |on |at |me\b)?[^,.;!?]{1,40}"
+    ),
     re.compile(r"\bforget (?:i (?:ever )?(?:said|mentioned)) (?:anything|that|it)\b"),
     re.compile(r"(?:^|: )never ?mind[.!]*$"),
     # "Wrong, sorry.", "Nope, not true.", "Sorry, wrong info."
@@ -258,6 +308,19 @@ NEGATED = re.compile(
 )
 
 
+# Words of withdrawing that take back nothing the speaker said: a question ("what happens to my data if I
+# delete the app?"), a file or record in some system ("delete the old migrations folder"), the listener's
+# mistake ("you're wrong about the train times"), a deed ("I was wrong to snap at him").
+NOT_TAKING_BACK = re.compile(
+    r"(?:^|[.;!?]\s*)(?:what(?! i (?:said|told|mentioned|wrote|gave))|how|why|when|where|which|who|should i|"
+    r"shall i|is it|will it|would it)\b[^.;!?]*\?"
+    r"|^(?!.*\b(?:memory|notes|remember|you know|you have|i (?:said|told|gave|mentioned)|about me)\b)"
+    r".*\b(?:delete|remove|erase|wipe|purge|clear)\b[^.;!?]*\b(?:folder|files?|branch|repo|directory|app|account|"
+    r"rows?|table|bucket|cache|logs?|photos?|pictures?|backups?|builds?|containers?|tickets?|drafts?)\b"
+    r"|\byou(?:'re| are| were) (?:wrong|mistaken)\b|\bwrong to (?!say|tell|mention)\w+"
+)
+
+
 # "Python 3.8" is not the end of a sentence: a dot between digits is read as another character, and
 # given back in what the cues return.
 DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
@@ -271,7 +334,7 @@ def _said(text: str) -> str:
 @lru_cache(maxsize=CACHED_TEXTS)
 def retraction_of(text: str) -> Retraction | None:
     said = _said(text)
-    if NEGATED.search(said):
+    if NEGATED.search(said) or NOT_TAKING_BACK.search(said):
         return None
     status: WithdrawnStatus = "deleted_by_user" if ERASE.search(said) else "retracted"
     referred = TOPIC_REF.search(said)
@@ -295,8 +358,14 @@ def _about(status: WithdrawnStatus, topic: str) -> Retraction:
     topic = topic.strip().replace(DOT, ".")
     if not content_keys(topic):
         return Retraction(status)  # "that's", "that one's": it points back
-    pointing = {"that", "this", "it", "that one", "the above", "the last one", "the last bit"}
-    return Retraction(status) if topic in pointing else Retraction(status, topic)
+    return Retraction(status) if POINTING.fullmatch(topic) else Retraction(status, topic)
+
+
+# A topic that names nothing but what was just said: "my last message", "the previous bit".
+POINTING = re.compile(
+    r"that|this|it|that one|the above|(?:the|my|that|this) (?:last|previous|earlier|above) "
+    r"(?:one|bit|part|message|comment|note|point|remark|sentence|line|text|thing i said)|the last bit|the last one"
+)
 
 
 # Where a clause without a comma starts: its subject ("... on this team I keep ...").

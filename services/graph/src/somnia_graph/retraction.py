@@ -14,7 +14,13 @@ text starts with when both have one):
   the statement's own words, less those about saying and withdrawing;
 - for an activity said to have ended ("I left the book club"), only statements that share two telling
   words or a name with it, and never the plans and dependencies on it (dependencies.py changes those);
-- for a pointer back ("that", "it"), the speaker's statement just before it in the session.
+- for a pointer back ("that", "it"), a statement the turn's own words or names find (two telling words,
+  or a name among the nearest: "Ingrid's not my manager since the reorg, so that's outdated"), or else the
+  speaker's statement just before it in the session, unless what the turn says is `pointer_gap` nearer in
+  meaning to another statement (after a word about the traffic, "I got it wrong, I'm on Kubernetes 1.28").
+A topic is searched without the words about saying and keeping ("my address from memory please"). For an
+ending, one telling word in common with a statement among the nearest in meaning counts when no statement
+shares two ("I stopped commuting by train" for "I take the 7:52 train every morning").
 The earlier statements of the same fact go with it (at least `restatement_cosine` alike, or
 `related_cosine` alike and sharing half its words, or `named_cosine` alike and naming the same thing):
 saying it twice does not make it stay. A taken-back memory is not edited: it gets a `retracted` (or,
@@ -52,6 +58,11 @@ from somnia_graph.supersession import attribute_of
 
 # How far back in a session "that" may point: the speaker's latest statement among these.
 SESSION_LOOKBACK = 64
+# How many of the statements nearest a topic in meaning count as near: one word in common, or a name of a
+# whole statement, says which of them it is about.
+NEAREST_FEW = 3
+# How well a statement matches a topic (`RetractionDetector._match`).
+NONE, WEAK, STRONG = 0, 1, 2
 # A statement with fewer content words than this ("Hi again.", "Okay.") states nothing to take back.
 MIN_STATEMENT_WORDS = 3
 
@@ -73,10 +84,12 @@ class RetractionDetector:
         topic_phrase_cosine: float = 0.35,
         standout_cosine: float = 0.2,
         standout_gap: float = 0.05,
+        pointer_gap: float = 0.15,
         judge: ContradictionJudge | None = None,
         judged_candidates: int = 6,
     ) -> None:
         self._store = store
+        self._pointer_gap = pointer_gap
         self._speech_acts = speech_acts
         self._topics = topics
         self._topic_phrase_cosine = topic_phrase_cosine
@@ -99,9 +112,14 @@ class RetractionDetector:
             cue = self._cue(record)
             if cue is None or (not cue.topic and attribute_of(record.text) is not None):
                 continue  # "scratch that, my gym is Ironworks" gives a new value: a supersession
-            targets = await (self._about(record, cue) if cue.topic else self._previous(record))
-            if not targets and cue.topic:
-                targets = await self._about_statement(record, cue)
+            if cue.topic:
+                targets = await self._about(record, cue) or await self._about_statement(record, cue)
+            else:
+                # "Ingrid's not my manager since the reorg, so that's outdated" says what "that" is: a
+                # statement its own words find is taken before the one said just before it.
+                targets = await self._about_statement(record, cue, by_words_only=True) or await self._pointed_at(
+                    record, cue
+                )
             targets += await self._restatements(record, targets)
             verdicts.extend(self._verdict(record, cue, target) for target in dict.fromkeys(targets))
         return verdicts
@@ -150,16 +168,23 @@ class RetractionDetector:
             and retraction_of(candidate.text) is None
         )
 
-    async def _about(self, record: MemoryRecord, cue: Retraction) -> list[str]:
-        """The speaker's statements about the topic (`_matches`), found by its words or by its meaning ("the
+    async def _about(self, record: MemoryRecord, cue: Retraction, *, by_words_only: bool = False) -> list[str]:
+        """The speaker's statements about the topic (`_match`), found by its words or by its meaning ("the
         on-call rota" for "this rotation Yasmin holds the pager": no word in common for a keyword search,
         but "rota" starts "rotation"), or else, for an explicit reference ("what I said about the release
         date" for "we ship v4.0 on June 3rd"), the nearest one in meaning if it is near enough."""
-        topic, ended = cue.topic, cue.ended
+        ended = cue.ended
+        # Without the words about saying and keeping ("my address from memory please"): they would match
+        # any statement that says "please".
+        topic = topic_of(cue.topic) if content_keys(topic_of(cue.topic)) else cue.topic
         keys = content_keys(topic)
         if not keys:
-            return await self._previous(record)
-        names = capitalised_names(span_of(record.text, topic)) if cue.named else frozenset[str]()
+            return [] if by_words_only else await self._previous(record)
+        names = (
+            capitalised_names(span_of(record.text, cue.topic))
+            if cue.named
+            else proper_names(split_speaker(record.text)[1])
+        )
         earlier = self._earlier(record)
         (by_words, (vector, floor, phrase)) = await asyncio.gather(
             self._store.keyword_search(record.namespace, topic, self._candidates * 2, earlier),
@@ -167,15 +192,22 @@ class RetractionDetector:
         )
         by_meaning = await self._store.vector_search(record.namespace, vector, self._candidates, earlier)
         candidates = {h.record.memory_id: h.record for h in (*by_words, *by_meaning)}
-        found = [
-            memory_id
+        statements = [h.record.memory_id for h in by_meaning if self._statement(h.record, record)]
+        nearest_few = frozenset(statements[:NEAREST_FEW])
+        # Found by the words of a whole turn, a statement must share two telling words, as for an ending.
+        matched = {
+            memory_id: self._match(
+                keys, names, candidate, ended or by_words_only, near=memory_id in nearest_few, named=cue.named
+            )
             for memory_id, candidate in candidates.items()
             if self._statement(candidate, record)
-            and self._matches(keys, names, candidate, ended)
             # an ending changes the plans and dependencies on it (dependencies.py); it takes back facts
             and not (ended and condition_of(candidate.text) is not None)
-        ][: self._candidates]
-        if found or ended:
+        }
+        # A near statement that shares one telling word is taken only when none shares more.
+        best = STRONG if STRONG in matched.values() else WEAK
+        found = [memory_id for memory_id, strength in matched.items() if strength == best][: self._candidates]
+        if found or ended or by_words_only:
             return found
         nearest = [
             h.record
@@ -197,14 +229,17 @@ class RetractionDetector:
             return False  # a lone statement stands out from nothing
         return cosines[0] - cosines[1] >= self._standout_gap
 
-    async def _about_statement(self, record: MemoryRecord, cue: Retraction) -> list[str]:
+    async def _about_statement(
+        self, record: MemoryRecord, cue: Retraction, *, by_words_only: bool = False
+    ) -> list[str]:
         """When the cue's topic finds nothing, the statement's own words without those about saying and
         withdrawing (what the speech-act reader searches by): a cue can cut its topic at the wrong word, and
-        then names a thing nobody said."""
+        then names a thing nobody said. `by_words_only`: only statements its words or names find, never
+        merely the nearest (for a turn that also points back at what was just said)."""
         wider = topic_of(" ".join(split_speaker(record.text)[1].split()))
         if not content_keys(wider) - content_keys(cue.topic):
             return []
-        return await self._about(record, replace(cue, topic=wider, named=False))
+        return await self._about(record, replace(cue, topic=wider, named=False), by_words_only=by_words_only)
 
     async def _topic_vector(self, record: MemoryRecord, topic: str) -> tuple[npt.NDArray[np.float32], float, bool]:
         """What to look for the topic by, and how near a statement must be: the topic's own embedding when
@@ -215,13 +250,50 @@ class RetractionDetector:
         (vector,) = await self._topics.embed([topic])
         return np.asarray(vector, dtype=np.float32), self._topic_phrase_cosine, True
 
-    def _matches(self, keys: frozenset[str], names: frozenset[str], candidate: MemoryRecord, ended: bool) -> bool:
-        """A statement is about the topic when it names the same thing, or shares half the topic's words
-        (and, for an activity that ended, at least two of them)."""
-        if names & capitalised_names(split_speaker(candidate.text)[1]):
-            return True
+    def _match(
+        self,
+        keys: frozenset[str],
+        names: frozenset[str],
+        candidate: MemoryRecord,
+        ended: bool,
+        *,
+        near: bool = False,
+        named: bool = True,
+    ) -> int:
+        """A statement is about the topic (STRONG) when it names the same thing, or shares half the topic's
+        words (and, for an activity that ended, at least two of them); WEAK when it shares one telling word
+        and is among the nearest in meaning ("I stopped commuting by train" for "I take the 7:52 train every
+        morning"). A name of a whole statement (the speech-act reader's topic) counts only in a statement
+        among the nearest."""
+        said = split_speaker(candidate.text)[1]
+        if (named or near) and names & (capitalised_names(said) if named else proper_names(said)):
+            return STRONG
         common = shared(keys, content_keys(candidate.text))
-        return len(common) >= self._topic_overlap * len(keys) and (not ended or len(telling(common)) >= 2)
+        if len(common) < self._topic_overlap * len(keys):
+            return NONE
+        if not ended or len(telling(common)) >= 2:
+            return STRONG
+        return WEAK if near and len(telling(common)) == 1 else NONE
+
+    async def _pointed_at(self, record: MemoryRecord, cue: Retraction) -> list[str]:
+        """What "that" is: the statement just before, unless the turn says enough of its own ("Ingrid's not my
+        manager since the reorg, so that's outdated") and a statement nearer in meaning to what it says stands
+        `pointer_gap` nearer to it than the one just before."""
+        previous = await self._previous(record)
+        wider = topic_of(" ".join(split_speaker(record.text)[1].split()))
+        if len(telling(content_keys(wider))) < 2:
+            return previous
+        meant = await self._about(record, replace(cue, topic=wider, named=False))
+        if not meant or meant[:1] == previous or self._topics is None or self._topics.name != record.embedder:
+            return previous or meant[:1]
+        (vector,) = await self._topics.embed([wider])
+        found = {
+            r.memory_id: float(r.vector @ np.asarray(vector, dtype=np.float32))
+            for r in await self._store.get(record.namespace, [*previous, meant[0]])
+        }
+        if not previous or found.get(meant[0], 0.0) >= found.get(previous[0], 0.0) + self._pointer_gap:
+            return meant[:1]
+        return previous
 
     async def _previous(self, record: MemoryRecord) -> list[str]:
         hits = await self._store.vector_search(
