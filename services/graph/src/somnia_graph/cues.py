@@ -107,7 +107,8 @@ STOPPED: tuple[re.Pattern[str], ...] = (
         r"stepped back from|stepped down from|phased out|switched off|turned off|shut down|wound down|killed|"
         r"come off|came off|"
         r"sunset|sunsetted|deprecated|decommissioned|scrapped|let go of|cancel+ed my|dropped out of|pulled out of|"
-        r"pulled the plug on|bowed out of|backed out of|opted out of|unsubscribed from|shelved|axed) "
+        r"pulled the plug on|bowed out of|backed out of|opted out of|unsubscribed from|shelved|axed|sold|gave away|"
+        r"traded in) "
         rf"(?!by |at |in |for |to |off |out |up ){ENDED}{UNTIL}"
     ),
     re.compile(rf"\b(?:i'?m|i am|we'?re|we are) (?:done|finished|through) with {ENDED}{UNTIL}"),
@@ -129,14 +130,16 @@ STOPPED: tuple[re.Pattern[str], ...] = (
     ),
     # "I haven't gone to choir in months"
     re.compile(
-        rf"\b(?:i|we) (?:haven'?t|have not|hasn'?t) {ENDED}(?=\s+(?:in|for) (?:months|ages|weeks|years|a while)\b)"
+        rf"\b(?:i|we) (?:haven'?t|have not|hasn'?t) {ENDED}(?=\s+(?:(?:in|for) (?:months|ages|weeks|years|a while)|"
+        r"since (?:spring|summer|autumn|fall|winter|christmas|easter|january|february|march|april|may|june|july|"
+        r"august|september|october|november|december|last \w+|the \w+ ended))\b)"
     ),
     # "the Tuesday choir is a thing of the past", "our Jenkins box has been decommissioned"
     re.compile(
         r"(?:^|[:.,;!?]\s*)(?P<topic>[a-z][^.,;!?:]*?) (?:is|are|was|were|has been|have been|got) (?:now |finally )?"
         r"(?:a thing of the past|gone|cancel+ed|shut down|decommissioned|retired|scrapped|dropped|dead|finished|"
         r"wound down|lapsed|expired|over|discontinued|closed down|killed off|shelved|axed|canned|binned|"
-        r"put on (?:hold|ice)|called off|abandoned)\b"
+        r"put on (?:hold|ice)|called off|abandoned|postponed indefinitely|on ice|off the cards)\b"
     ),
     # "remove the gym from your memory"
     re.compile(
@@ -156,8 +159,8 @@ STOPPED: tuple[re.Pattern[str], ...] = (
     ),
     # "the gym membership lapsed", "the book club has wound down"
     re.compile(
-        rf"(?:^|[:.,;!?]\s*)(?!{PERSON})(?P<topic>(?:the|my|our)\b[^.,;!?:]*?) (?:has |have )?"
-        r"(?:lapsed|expired|wound down|folded|"
+        rf"(?:^|[:.,;!?]\s*)(?!{PERSON})(?P<topic>(?:the|my|our)\b[^.,;!?:]*?)(?:'s|'ve)? (?:has |have )?"
+        r"(?:lapsed|expired|wound down|folded|finished|wrapped up|split up|broken up|broke up|disbanded|"
         r"fizzled out|closed down|shut down|been cancel+ed|been dropped|been discontinued|stopped|ran out|run out|"
         r"ended|been shut down|come to an end|came to an end)\b"
     ),
@@ -246,6 +249,16 @@ TOPIC_RETRACTIONS: tuple[re.Pattern[str], ...] = (
         rf"{TOPIC}"
     ),
     re.compile(r"\breset what you (?:know|have|remember) (?:about|on|regarding) (?P<topic>[^.,;!?]+)"),
+    # "def not my fave anymore", "Ingrid's not my manager any more"
+    re.compile(
+        r"\b(?:isn'?t|is not|'s not|are not|aren'?t|'re not|not) (?:really )?(?P<topic>(?:my|our) [^.,;!?]+?) "
+        r"any ?(?:more|longer)\b"
+    ),
+    # "don't count the Alicante place", "please don't list him as my mentor anymore"
+    re.compile(
+        r"\b(?:don'?t|do not) (?:count|include|factor in|list|mention) (?:(?:him|her|them) as )?"
+        r"(?P<topic>(?:the|my|our) [^.,;!?\u2014]+?)(?=\s*(?:[.,;!?\u2013\u2014-]|$)|\s+(?:any ?more|any longer|now)\b)"
+    ),
     re.compile(r"\b(?:forget|ignore|disregard) about (?P<topic>[^.,;!?]+)"),
 )
 # What points back at the statement just before ("don't keep that", "that's wrong").
@@ -268,6 +281,15 @@ BACK_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     ),
     re.compile(r"\b(?:don'?t|do not|no need to) (?:write|note|jot|put) (?:that|this|it) down\b"),
     re.compile(r"(?:^|[.;!?]\s*)take (?:that|it) back\b"),
+    # "a fair bit more than I said", "amendment to my earlier note:", "they pushed it two weeks"
+    re.compile(
+        r"\b(?:more|less|fewer|bigger|smaller|older|younger|later|earlier) than i (?:said|told you|mentioned)\b"
+    ),
+    re.compile(r"\bamendment to (?:my|the) (?:earlier|last|previous) (?:note|message|comment|entry)\b"),
+    re.compile(
+        r"\b(?:pushed|moved|bumped|postponed|delayed|rescheduled|brought)(?: it| the \w+)?(?: back| out| forward)? "
+        r"(?:by |to )?(?:a |one |two |three |four |a couple of |\d+ )?(?:weeks?|days?|months?)\b"
+    ),
     re.compile(
         r"\b(?:don'?t|do not|pls don'?t|please don'?t) (?:go by|rely on|count on|use|trust|remeber|rember) "
         r"(?:that|this|what i (?:said|told you|wrote)(?: before| earlier)?)(?=\s*(?:[.,;!?]|$|please|pls|either))"

@@ -204,9 +204,15 @@ class RetractionDetector:
             # an ending changes the plans and dependencies on it (dependencies.py); it takes back facts
             and not (ended and condition_of(candidate.text) is not None)
         }
-        # A near statement that shares one telling word is taken only when none shares more.
+        # A near statement that shares one telling word is taken only when none shares more; of those that
+        # match, the ones that share the most telling words with the topic (its restatements follow them
+        # anyway): "who runs the demos" matches every statement that says "run", and the one about demos.
         best = STRONG if STRONG in matched.values() else WEAK
-        found = [memory_id for memory_id, strength in matched.items() if strength == best][: self._candidates]
+        found = [memory_id for memory_id, strength in matched.items() if strength == best]
+        if len(found) > 1:
+            said = {m: len(telling(shared(keys, content_keys(candidates[m].text)))) for m in found}
+            found = [m for m in found if said[m] == max(said.values())]
+        found = found[: self._candidates]
         if found or ended or by_words_only:
             return found
         nearest = [
