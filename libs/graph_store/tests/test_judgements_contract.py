@@ -71,6 +71,33 @@ async def test_verdicts_are_kept_once_newest_first_and_go_with_their_memory(grap
     assert await graph_store.verdicts(ns, ["m1"]) == {}
 
 
+async def test_a_plan_made_current_is_found_from_the_news_that_made_it_so(graph_store: GraphStore, ns: str) -> None:
+    def current(plan: str, trigger: str, day: int) -> Verdict:
+        return Verdict(
+            namespace=ns,
+            memory_id=plan,
+            verdict_id=f"current:{trigger}",
+            status="current",
+            evidence_id=trigger,
+            reason="its condition came true",
+            recorded_at=T0 + timedelta(days=day),
+        )
+
+    memories = [MemoryNode(namespace=ns, session_id="s1", turn_id=f"t{n}", memory_id=f"m{n}") for n in range(1, 6)]
+    await graph_store.upsert_memories(memories)
+    await graph_store.upsert_verdicts([current("m1", "m3", 2), current("m2", "m3", 4), current("m4", "m5", 6)])
+    await graph_store.upsert_verdicts([current("m1", "m3", 2)])  # redelivered: still one
+    disproven = Verdict(
+        namespace=ns, memory_id="m1", verdict_id="d", status="disproven", evidence_id="m5", recorded_at=T0
+    )
+    await graph_store.upsert_verdicts([disproven])  # evidence of another kind: not a trigger
+    assert await graph_store.made_current(ns, ["m3", "m5", "m1"]) == {"m3": ["m1", "m2"], "m5": ["m4"]}
+    assert await graph_store.made_current(ns, ["m3", "m5"], as_of=T0 + timedelta(days=3)) == {"m3": ["m1"]}
+    assert await graph_store.made_current("other/tenant/x", ["m3"]) == {}
+    await graph_store.erase_memories(ns, ["m1", "m5"])
+    assert await graph_store.made_current(ns, ["m3", "m5"]) == {"m3": ["m2"]}
+
+
 async def test_dependencies_are_kept_once_per_kind_with_their_upstream_and_go_with_their_memory(
     graph_store: GraphStore, ns: str
 ) -> None:

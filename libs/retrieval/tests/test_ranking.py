@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 from somnia_contracts import memory_id_for
 from somnia_embedder import Embedder
-from somnia_graph_store import FeedbackCounts
+from somnia_graph_store import FeedbackCounts, Verdict
 from somnia_memory_model import importance
 from somnia_memory_store import MemoryRecord
 from somnia_retrieval import Candidate, InvalidQuery, RankingSettings
 from somnia_retrieval.expansion import specificity
+from somnia_retrieval.models import Standing
 from somnia_retrieval.rerank import mmr_order, recency
+from somnia_retrieval.standing import StandingReader
 
 from .conftest import NS, World, turn_id
 
@@ -141,6 +143,42 @@ def test_a_picked_memory_that_later_knowledge_changed_is_followed_by_what_change
     assert names(with_explanations(ordered, [1, 3, 4], 3)) == ["a", "b", "c"]  # nothing flagged: as picked
     assert names(with_explanations(ordered, [5, 0, 1], 3)) == ["trigger", "plan", "a"]  # already there: once
     assert names(with_explanations(ordered, [0], 1)) == ["plan"]  # k=1 holds
+    # The news that made a plan current brings the plan (what it explains and still holds), not what it
+    # unsettled: a stale memory is answered only beside its change, never brought by it.
+    assert names(with_explanations(ordered, [5, 1, 3], 3)) == ["trigger", "a", "b"]  # "plan" not current
+    ordered[0].standing = Standing("current", by="trigger")
+    assert names(with_explanations(ordered, [5, 1, 3], 3)) == ["trigger", "plan", "a"]
+
+
+async def test_news_in_the_pool_brings_the_plan_it_made_current(world: World, embedder: Embedder) -> None:
+    """The standing reader reads the MADE_CURRENT edge back from a pooled trigger: the plan joins the pool
+    as relevant as the trigger, flagged current, and the trigger explains it."""
+    vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
+
+    def said(memory_id: str, text: str, day: int) -> MemoryRecord:
+        at = datetime(2026, 1, day, tzinfo=UTC)
+        return MemoryRecord(
+            memory_id=memory_id, namespace=NS, text=text, session_id="s", turn_id=memory_id, role="user",
+            occurred_at=at, recorded_at=at, embedder=embedder.name, vector=vector,
+        )  # fmt: skip
+
+    plan = said("plan", "Should I change jobs, I'd take the train instead.", 1)
+    trigger = said("trigger", "I changed jobs last month.", 20)
+    await world.store.upsert([plan, trigger])
+    verdict = Verdict(
+        namespace=NS, memory_id="plan", verdict_id="current:trigger", status="current", evidence_id="trigger",
+        reason="its condition came true", recorded_at=trigger.recorded_at, changed_at=trigger.occurred_at,
+    )  # fmt: skip
+    await world.graph.upsert_verdicts([verdict])
+    reader = StandingReader(world.graph, world.store, RankingSettings())
+    pool = {"trigger": Candidate(record=trigger, relevance=0.6)}
+    await reader.apply(NS, pool)
+    assert set(pool) == {"trigger", "plan"}
+    assert pool["plan"].standing.status == "current" and pool["plan"].relevance > 0.6
+    assert pool["trigger"].explains == ["plan"] and "made current by trigger" in pool["plan"].paths
+    before = {"trigger": Candidate(record=trigger, relevance=0.6)}
+    await reader.apply(NS, before, as_of=datetime(2026, 1, 10, tzinfo=UTC))  # not known yet then
+    assert set(before) == {"trigger"}
 
 
 @pytest.mark.parametrize(

@@ -253,6 +253,14 @@ class UsesAndVerdicts(Protocol):
         """For each of `memory_ids` with a verdict recorded by `as_of` (default: any time), the newest."""
         ...
 
+    async def made_current(
+        self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
+    ) -> dict[str, list[str]]:
+        """For each of `memory_ids` that is the evidence of a `current` verdict recorded by `as_of` (the news
+        that made a conditional plan come true), the plans it made current: the way back from a trigger to
+        its plan, which `verdicts` gives only from the plan."""
+        ...
+
     async def upsert_dependencies(self, dependencies: Sequence[Dependency]) -> None:
         """Keep each dependency on its memory (one per kind; the memory is created if unknown), with a
         DEPENDS_ON or REPLACES_IF edge to its upstream memory when known. Merged: a redelivery adds none."""

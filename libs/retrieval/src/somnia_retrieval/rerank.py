@@ -164,22 +164,30 @@ def pick(scored: ScoredPool, *, k: int, settings: RankingSettings) -> list[Ranke
 def with_explanations(ordered: Sequence[Candidate], picks: Sequence[int], k: int) -> list[int]:
     """`picks`, each memory that later knowledge changed or made current followed by the memory that did it
     (its `explains`), when that one was not picked on its own: a flagged item or a plan that took over is
-    never answered without what flagged it, however the cross-encoder or diversity ordered the two. To keep
-    k, the last picks that are not such a pair give way."""
+    never answered without what flagged it, however the cross-encoder or diversity ordered the two. The
+    news that made a plan current brings the plan the same way ("I got the job in Leeds" answers "how will
+    I get to work?" only with "should I change jobs, I'd take the train"). To keep k, the last picks that
+    are not such a pair give way."""
     cause_of: dict[str, int] = {}
+    plans_of: dict[int, list[int]] = {}
+    at = {c.record.memory_id: i for i, c in enumerate(ordered)}
     for i, c in enumerate(ordered):
         for explained in c.explains:
             cause_of.setdefault(explained, i)  # ordered best first: the strongest cause
+            j = at.get(explained)
+            if j is not None and ordered[j].standing.status == "current":
+                plans_of.setdefault(i, []).append(j)
     out: list[int] = []
     pinned: set[int] = set()
     chosen = set(picks)
-    for i in picks:  # distinct, and a cause is added only when it is not among them
+    for i in picks:  # distinct, and a cause or plan is added only when it is not among them
         out.append(i)
         j = cause_of.get(ordered[i].record.memory_id)
-        if j is not None and j not in chosen:
-            out.append(j)
-            chosen.add(j)
-            pinned.update((i, j))
+        for other in ([j] if j is not None else []) + plans_of.get(i, []):
+            if other not in chosen:
+                out.append(other)
+                chosen.add(other)
+                pinned.update((i, other))
     while len(out) > k:
         loose = [n for n, i in enumerate(out) if i not in pinned]
         out.pop(loose[-1] if loose else -1)

@@ -5,7 +5,7 @@ in the answer, flagged and lowered; the memory that changed it (the replacement,
 upstream change) comes with it at least as high: never silently as if still true. A memory its speaker
 took back (retracted, deleted_by_user) is left out unless the caller asks for it, and what took it back
 takes its place, so "which gym do I go to?" is answered with the retraction. A conditional plan whose
-condition came true (`current`) comes with the memory that made it so.
+condition came true (`current`) comes with the memory that made it so, and that memory with the plan.
 
 `as_of` bounds what was known (record time); `valid_at` what had happened by then in the world (the
 conversation's own time): a change said after `valid_at` does not apply yet.
@@ -53,10 +53,13 @@ class StandingReader:
         # the pool has its verdicts read after (a plan that took over comes with the change that made it
         # current).
         read = list(pool)
-        replaced, judged = await asyncio.gather(
+        replaced, judged, triggered = await asyncio.gather(
             self._graph.superseded(namespace, read, as_of=as_of),
             self._graph.verdicts(namespace, read, as_of=as_of),
+            self._graph.made_current(namespace, read, as_of=as_of),
         )
+        if bring_causes:
+            await self._bring_plans(namespace, pool, triggered, filter)
         newer = await self._records(namespace, pool, [s.newer_id for s in replaced.values()])
         for older_id, supersession in replaced.items():
             record = newer.get(supersession.newer_id)
@@ -81,6 +84,26 @@ class StandingReader:
                 withdrawn.append(memory_id)
         for memory_id in withdrawn:
             del pool[memory_id]
+
+    async def _bring_plans(
+        self,
+        namespace: str,
+        pool: dict[str, Candidate],
+        triggered: dict[str, list[str]],
+        filter: SearchFilter | None,
+    ) -> None:
+        """A plan that news in the pool made current comes into the pool as relevant as that news ("I got the
+        job in Leeds" for "how will I get to work?" brings "should I change jobs, I'd take the train"); its
+        verdict, read with what else was brought, then ties the two (`_judged`)."""
+        plans = await self._records(namespace, pool, [p for plans in triggered.values() for p in plans])
+        for trigger, ids in triggered.items():
+            for plan_id in ids:
+                record = plans.get(plan_id)
+                if record is None or plan_id in pool or not matches(record, filter):
+                    continue
+                pool[plan_id] = Candidate(
+                    record=record, relevance=pool[trigger].relevance, paths=[f"made current by {trigger}"]
+                )
 
     async def _records(self, namespace: str, pool: dict[str, Candidate], ids: list[str]) -> dict[str, MemoryRecord]:
         """The records of `ids`, from the pool or else the store."""

@@ -530,6 +530,25 @@ async def test_a_plan_becomes_current_when_its_condition_comes_true(tmp_path: Pa
     assert plan in ids and trigger in ids
 
 
+async def test_news_that_made_a_plan_current_brings_the_plan_to_a_question_only_it_answers(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """ "Where's my new office?" reaches the news, not the plan: the plan comes with it (recall reads the
+    MADE_CURRENT edge back from the news), right after it even at k = 1 and 2."""
+    plan = "Should I change jobs, I'd take the train instead of driving."
+    trigger = "I changed jobs last month, new office downtown."
+    world = await remember(
+        tmp_path,
+        embedder,
+        [(0, "I drive to the office every day."), (4, plan), (50, trigger), (52, "The canteen at work is decent.")],
+    )
+    assert await world.graph.made_current(NS, [world.ids[trigger]]) == {world.ids[trigger]: [world.ids[plan]]}
+    for k in (2, 5):
+        found = texts(await world.recall("Where's my new office downtown?", k=k))
+        assert found.index(trigger) + 1 == found.index(plan)
+        assert len(found) <= k
+
+
 async def test_a_timeline_comes_in_the_order_it_happened(tmp_path: Path, embedder: Embedder) -> None:
     world = await remember(
         tmp_path,

@@ -22,6 +22,7 @@ EDGE_TYPES = (
     "SUPPORTS",
     "MEMBER_OF",
     "SUPERSEDES",
+    "MADE_CURRENT",
     "QUOTES",
 )
 

@@ -131,7 +131,41 @@ class EmbeddedUsesAndVerdicts(EmbeddedGraphBase):
             )
             for v in verdicts
         ]
+        # A plan made current is also found from the news that made it so: an edge from the evidence,
+        # weighted by when it became known.
+        statements += [
+            self._edge(
+                v.namespace,
+                "MADE_CURRENT",
+                f"Memory:{v.evidence_id}",
+                f"Memory:{v.memory_id}",
+                v.recorded_at.timestamp(),
+            )
+            for v in verdicts
+            if v.status == "current" and v.evidence_id
+        ]
         await asyncio.to_thread(self._write, statements)
+
+    async def made_current(
+        self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
+    ) -> dict[str, list[str]]:
+        def run() -> dict[str, list[str]]:
+            bound = as_of.timestamp() if as_of is not None else float("inf")
+            sources = [f"Memory:{m}" for m in dict.fromkeys(memory_ids)]
+            found: dict[str, list[str]] = {}
+            for start in range(0, len(sources), 500):
+                chunk = sources[start : start + 500]
+                for source, target in self._read(
+                    "SELECT source, target FROM edge WHERE namespace = ? AND type = 'MADE_CURRENT' "
+                    f"AND source IN ({','.join('?' * len(chunk))}) AND weight <= ? ORDER BY weight, target",
+                    (namespace, *chunk, bound),
+                ):
+                    found.setdefault(str(source).removeprefix("Memory:"), []).append(
+                        str(target).removeprefix("Memory:")
+                    )
+            return found
+
+        return await self._reading(run)
 
     async def verdicts(
         self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None

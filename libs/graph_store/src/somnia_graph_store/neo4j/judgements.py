@@ -44,6 +44,23 @@ SET m.verdict_ids = coalesce(m.verdict_ids, []) + row.vid, m.verdicts = coalesce
 """
 
 
+# A plan made current is also found from the news that made it so.
+MERGE_MADE_CURRENT = """
+UNWIND $rows AS row
+MATCH (m:Memory {uid: row.uid})
+MERGE (e:Memory {uid: row.evidence_uid}) ON CREATE SET e.namespace = row.ns, e.memory_id = row.evidence
+MERGE (e)-[r:MADE_CURRENT]->(m) SET r.recorded_at = row.recorded_at
+"""
+
+
+MADE_CURRENT = """
+UNWIND $ids AS id
+MATCH (:Memory {uid: $ns + '|' + id})-[r:MADE_CURRENT]->(m:Memory)
+WHERE $as_of IS NULL OR r.recorded_at <= $as_of
+RETURN id, m.memory_id AS plan ORDER BY r.recorded_at, plan
+"""
+
+
 VERDICTS = """
 UNWIND $ids AS id
 MATCH (m:Memory {uid: $ns + '|' + id}) WHERE m.verdicts IS NOT NULL
@@ -139,7 +156,27 @@ class Neo4jUsesAndVerdicts(Neo4jGraphBase):
             }
             for v in verdicts
         ]
-        await self._write((MERGE_VERDICTS, {"rows": rows}))
+        made_current = [
+            {
+                "ns": v.namespace,
+                "uid": f"{v.namespace}|{v.memory_id}",
+                "evidence": v.evidence_id,
+                "evidence_uid": f"{v.namespace}|{v.evidence_id}",
+                "recorded_at": v.recorded_at,
+            }
+            for v in verdicts
+            if v.status == "current" and v.evidence_id
+        ]
+        await self._write((MERGE_VERDICTS, {"rows": rows}), (MERGE_MADE_CURRENT, {"rows": made_current}))
+
+    async def made_current(
+        self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
+    ) -> dict[str, list[str]]:
+        rows = await self._read(MADE_CURRENT, ns=namespace, ids=list(dict.fromkeys(memory_ids)), as_of=as_of)
+        found: dict[str, list[str]] = {}
+        for r in rows:
+            found.setdefault(str(r["id"]), []).append(str(r["plan"]))
+        return found
 
     async def verdicts(
         self, namespace: str, memory_ids: Sequence[str], as_of: datetime | None = None
