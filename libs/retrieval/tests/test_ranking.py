@@ -148,6 +148,8 @@ def test_a_picked_memory_that_later_knowledge_changed_is_followed_by_what_change
     assert names(with_explanations(ordered, [5, 1, 3], 3)) == ["trigger", "a", "b"]  # "plan" not current
     ordered[0].standing = Standing("current", by="trigger")
     assert names(with_explanations(ordered, [5, 1, 3], 3)) == ["trigger", "plan", "a"]
+    # ...but not in a timeline, which lists an attribute's values
+    assert names(with_explanations(ordered, [5, 1, 3], 3, follow_plans=False)) == ["trigger", "a", "b"]
 
 
 async def test_news_in_the_pool_brings_the_plan_it_made_current(world: World, embedder: Embedder) -> None:

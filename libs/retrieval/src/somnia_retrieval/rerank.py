@@ -135,8 +135,8 @@ def score_pool(
     )
 
 
-def pick(scored: ScoredPool, *, k: int, settings: RankingSettings) -> list[RankedMemory]:
-    """The k best, with maximal marginal relevance for diversity."""
+def pick(scored: ScoredPool, *, k: int, settings: RankingSettings, follow_plans: bool = True) -> list[RankedMemory]:
+    """The k best, with maximal marginal relevance for diversity (and what explains them: `with_explanations`)."""
     ordered, scores = scored.ordered, scored.scores
     if not ordered:
         return []
@@ -144,7 +144,7 @@ def pick(scored: ScoredPool, *, k: int, settings: RankingSettings) -> list[Ranke
         picks = mmr_order(scores, unit_rows([c.record.vector for c in ordered]), k, settings.mmr_lambda)
     else:
         picks = sorted(range(len(ordered)), key=lambda i: -scores[i])[:k]
-    picks = with_explanations(ordered, picks, k)
+    picks = with_explanations(ordered, picks, k, follow_plans=follow_plans)
     return [
         RankedMemory(
             record=ordered[i].record,
@@ -161,13 +161,15 @@ def pick(scored: ScoredPool, *, k: int, settings: RankingSettings) -> list[Ranke
     ]
 
 
-def with_explanations(ordered: Sequence[Candidate], picks: Sequence[int], k: int) -> list[int]:
+def with_explanations(
+    ordered: Sequence[Candidate], picks: Sequence[int], k: int, *, follow_plans: bool = True
+) -> list[int]:
     """`picks`, each memory that later knowledge changed or made current followed by the memory that did it
     (its `explains`), when that one was not picked on its own: a flagged item or a plan that took over is
     never answered without what flagged it, however the cross-encoder or diversity ordered the two. The
     news that made a plan current brings the plan the same way ("I got the job in Leeds" answers "how will
-    I get to work?" only with "should I change jobs, I'd take the train"). To keep k, the last picks that
-    are not such a pair give way."""
+    I get to work?" only with "should I change jobs, I'd take the train"), unless `follow_plans` is off. To
+    keep k, the last picks that are not such a pair give way."""
     cause_of: dict[str, int] = {}
     plans_of: dict[int, list[int]] = {}
     at = {c.record.memory_id: i for i, c in enumerate(ordered)}
@@ -175,7 +177,7 @@ def with_explanations(ordered: Sequence[Candidate], picks: Sequence[int], k: int
         for explained in c.explains:
             cause_of.setdefault(explained, i)  # ordered best first: the strongest cause
             j = at.get(explained)
-            if j is not None and ordered[j].standing.status == "current":
+            if follow_plans and j is not None and ordered[j].standing.status == "current":
                 plans_of.setdefault(i, []).append(j)
     out: list[int] = []
     pinned: set[int] = set()

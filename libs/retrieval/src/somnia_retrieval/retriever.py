@@ -136,6 +136,8 @@ class Retriever:
                     vector=vector,
                     valid_at=valid_at,
                     include_retracted=include_retracted,
+                    # A timeline lists an attribute's values: a plan one of them made current is no value.
+                    with_plans=not timeline,
                     # The cold tier is merged by its own rule (tiers.py): one reading, of the hot one.
                     cross_encode=partition is None,
                 )
@@ -174,6 +176,7 @@ class Retriever:
         valid_at: datetime | None = None,
         include_retracted: bool = False,
         cross_encode: bool = True,
+        with_plans: bool = True,
     ) -> list[RankedMemory]:
         """The k best memories for `query`. `as_of` keeps only memories recorded by then and measures
         recency from then; `now` is the clock (for tests and replays). `partition` searches another
@@ -183,7 +186,8 @@ class Retriever:
         `valid_at` asks what held at that time in the world (the conversation's own time): only memories
         said by then, and only the changes said by then, with recency measured from then. Memories their
         speaker took back are left out unless `include_retracted` (they come back flagged).
-        `cross_encode` false ranks without the cross-encoder (the warm pack's many searches)."""
+        `cross_encode` false ranks without the cross-encoder (the warm pack's many searches).
+        `with_plans` false leaves out the plans that recalled news made current (a timeline's values)."""
         self._check(query, k)
         weight = self._settings.alpha if alpha is None else alpha
         if not 0.0 <= weight <= 1.0:
@@ -248,6 +252,7 @@ class Retriever:
                 valid_at=valid_at,
                 include_withdrawn=include_retracted,
                 bring_causes=partition is None,
+                bring_plans=with_plans,
             )
             if self._standing is not None
             else _nothing(),
@@ -263,7 +268,7 @@ class Retriever:
             )
             if cross_encode:
                 await self._cross_read(query, scored)
-            ranked = pick(scored, k=k, settings=self._settings)
+            ranked = pick(scored, k=k, settings=self._settings, follow_plans=with_plans)
         ranked = await self._with_provenance(namespace, ranked)
         span.set_attribute(attributes.RESULT_COUNT, len(ranked))
         return ranked

@@ -44,9 +44,11 @@ class StandingReader:
         valid_at: datetime | None = None,
         include_withdrawn: bool = False,
         bring_causes: bool = True,
+        bring_plans: bool = True,
     ) -> None:
         """`bring_causes` false keeps what changed a memory out of the pool when it is not already there
-        (searching a cold partition, whose pool must not fill with hot memories)."""
+        (searching a cold partition, whose pool must not fill with hot memories); `bring_plans` false, the
+        plans that pooled news made current (a timeline lists values, and a plan is none)."""
         if not pool:
             return
         # The pool's two reads go out together; replacements are applied first, and what they bring into
@@ -58,7 +60,7 @@ class StandingReader:
             self._graph.verdicts(namespace, read, as_of=as_of),
             self._graph.made_current(namespace, read, as_of=as_of),
         )
-        if bring_causes:
+        if bring_causes and bring_plans:
             await self._bring_plans(namespace, pool, triggered, filter)
         newer = await self._records(namespace, pool, [s.newer_id for s in replaced.values()])
         for older_id, supersession in replaced.items():
