@@ -600,6 +600,16 @@ WHEN = (
     r"in case|as soon as|the (?:day|moment|minute|second)(?: that)?|if ever|assuming|supposing|provided|"
     r"in the event(?: that)?|on the day|let'?s say|pending)"
 )
+# "after" that belongs to its verb and starts no condition: "I'm gonna keep chasing after those dreams",
+# "she looks after the kids".
+NOT_A_PARTICLE = "".join(
+    f"(?<!{verb} )"
+    for verb in (
+        "chase", "chases", "chasing", "chased", "look", "looks", "looking", "looked", "go", "goes", "going",
+        "went", "run", "runs", "running", "ran", "take", "takes", "taking", "took", "named", "asked", "seek",
+        "seeking", "lust", "lusting", "hanker", "hankering", "clean", "cleaning", "tidy", "tidying",
+    )
+)  # fmt: skip
 REPLACES: tuple[re.Pattern[str], ...] = (
     # "should the lease end, I move in with my sister"
     re.compile(rf"\b{SURELY_CONDITIONAL}\s+(?P<condition>[^,:;.!?]+)[,:]\s*(?:then\s+)?(?P<then>[^.;!?]+)"),
@@ -648,7 +658,7 @@ REPLACES: tuple[re.Pattern[str], ...] = (
     # "we'll migrate to Postgres, but only after the audit closes"
     re.compile(
         rf"{LEAD}(?P<then>[^.;!?]*\b{PLAN}\b[^.;!?]*?)\s*,?\s*(?:but )?(?:only )?"
-        r"(?:after|once|when|the day|the moment)\s+"
+        rf"(?:{NOT_A_PARTICLE}after|once|when|the day|the moment)\s+"
         rf"(?P<condition>{CLAUSE})"
     ),
     # "plan B if the demo fails: show the recorded video"
