@@ -327,6 +327,8 @@ NEGATED = re.compile(
     # "forget about the meeting for a second", and an assistant's "okay, I'll forget that"
     r"|\b(?:forget|ignore) (?:about )?[^.;!?]*\bfor (?:a|one) (?:second|moment|minute|bit)\b"
     r"|\b(?:i'?ll|i will|i'?m going to) (?:forget|delete|remove|erase|ignore|disregard|drop) (?:that|it|this)\b"
+    # "don't let anything stop you": encouragement
+    r"|\b(?:don'?t|do not|never) let (?:anything|anyone|nothing|that|it|them|this) (?:stop|end|ruin)\b"
 )
 
 
