@@ -19,22 +19,21 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from somnia_contracts import MemoryIndexed, memory_id_for
 from somnia_embedder import Embedder
 from somnia_graph.dependencies import DependencyTracker
 from somnia_graph.retraction import RetractionDetector
 from somnia_graph.service import GraphLinker
 from somnia_graph.speech_acts import SpeechActReader, shipped_models
 from somnia_graph.supersession import SupersessionDetector
-from somnia_graph_store import MemoryNode
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
-from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
+
+from .conftest import Say
 
 DATA = Path(__file__).parent / "data"
 NS = "acme/helper/dana"
@@ -79,7 +78,7 @@ def _lines(data: dict[str, Any]) -> list[tuple[int, str, str, tuple[str, int]]]:
 
 
 async def _taken_back(
-    tmp_path: Path, embedder: Embedder, lines: Sequence[tuple[int, str, str, tuple[str, int]]]
+    tmp_path: Path, embedder: Embedder, say: Say, lines: Sequence[tuple[int, str, str, tuple[str, int]]]
 ) -> tuple[dict[tuple[str, int], str], dict[str, set[str]]]:
     """Links the history; returns each line's memory id and, per memory, the memories it took back."""
     store, graph = EmbeddedMemoryStore(tmp_path / "m.db"), EmbeddedGraphStore(tmp_path / "g.db")
@@ -91,36 +90,9 @@ async def _taken_back(
         retraction=RetractionDetector(store, speech_acts=SpeechActReader(shipped_models()), topics=embedder),
         dependencies=DependencyTracker(store, graph),
     )
-    vectors = await embedder.embed([f"Dana: {text}" for _, _, text, _ in lines])
-    ids: dict[tuple[str, int], str] = {}
-    for n, ((day, session, text, what), vector) in enumerate(zip(lines, vectors, strict=True)):
-        at, turn = T0 + timedelta(days=day, minutes=n), f"t{n}"
-        memory_id = ids[what] = memory_id_for(NS, session, turn, 0)
-        record = MemoryRecord(
-            memory_id=memory_id,
-            namespace=NS,
-            text=f"Dana: {text}",
-            session_id=session,
-            turn_id=turn,
-            role="user",
-            occurred_at=at,
-            recorded_at=at,
-            embedder=embedder.name,
-            vector=vector,
-        )
-        await store.upsert([record])
-        await graph.upsert_memories([MemoryNode(namespace=NS, session_id=session, turn_id=turn, memory_id=memory_id)])
-        indexed = MemoryIndexed(
-            namespace=NS,
-            session_id=session,
-            turn_id=turn,
-            memory_ids=(memory_id,),
-            embedder=embedder.name,
-            dimension=embedder.dimension,
-            occurred_at=at,
-            indexed_at=at,
-        )
-        await linker.link([indexed])
+    said = [(session, f"Dana: {text}", day, "user") for day, session, text, _ in lines]
+    memory_ids = await say(NS, said, store, graph, linker, T0)
+    ids = {what: memory_id for (_, _, _, what), memory_id in zip(lines, memory_ids, strict=True)}
     await graph.aclose()
     await store.aclose()
     # Every verdict a memory holds (the graph's reader gives only the newest): one statement may be taken
@@ -159,12 +131,12 @@ def _histories(split: str) -> list[dict[str, Any]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("split", ["unseen", "seen"])
 async def test_retractions_written_apart_take_back_their_statement(
-    tmp_path: Path, embedder: Embedder, split: str
+    tmp_path: Path, embedder: Embedder, say: Say, split: str
 ) -> None:
     hits, wrong, looks = [], [], []
     for n, data in enumerate(_histories(split)):
         (tmp_path / str(n)).mkdir()
-        ids, took = await _taken_back(tmp_path / str(n), embedder, _lines(data))
+        ids, took = await _taken_back(tmp_path / str(n), embedder, say, _lines(data))
         for i in range(len(data["scenarios"])):
             by_it = took.get(ids[("retraction", i)], set())
             hits.append(ids[("fact", i)] in by_it)
