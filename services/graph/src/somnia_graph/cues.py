@@ -296,7 +296,8 @@ BACK_RETRACTIONS: tuple[re.Pattern[str], ...] = (
     ),
     # a correction that gives the right value: "sorry, Noor is 9, not 7", "it's the 27th, not the 22nd"
     re.compile(
-        rf"(?=.*\b(?:{CORRECTING})\b).*\b(?:is|are|was|were|'s|'re|it'?s|on|at|in)\s+[^,.;!?]{{1,40}}?,?\s+not\s+"
+        # anchored: the look-ahead is tried once, not from every character of a long text
+        rf"^(?=.*\b(?:{CORRECTING})\b).*\b(?:is|are|was|were|'s|'re|it'?s|on|at|in)\s+[^,.;!?]{{1,40}}?,?\s+not\s+"
         r"(?:the |a |an |in |on |at |me\b)?[^,.;!?]{1,40}"
     ),
     re.compile(r"\bforget (?:i (?:ever )?(?:said|mentioned)) (?:anything|that|it)\b"),
