@@ -14,6 +14,15 @@ from somnia_graph_store.embedded.store import EmbeddedGraphStore
 from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 
+# Small talk said between the facts: about nothing a question or a retraction is about.
+FILLER = [
+    "The weather was lovely on the walk this morning.",
+    "I finished a crossword over breakfast.",
+    "My neighbour's dog barked at the postman again.",
+    "I tried a new recipe for lentil soup.",
+    "The train was a few minutes late today.",
+    "I watched a documentary about octopuses.",
+]
 # (session, text, day after the start, role)
 Said = Sequence[tuple[str, str, int, str]]
 Say = Callable[[str, Said, EmbeddedMemoryStore, EmbeddedGraphStore, GraphLinker, datetime], Awaitable[list[str]]]

@@ -26,17 +26,11 @@ from somnia_memory_store import MemoryRecord
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 from somnia_retrieval import RankedMemory, RankingSettings, Retriever
 
+from .conftest import FILLER
+
 NS = "acme/helper/dana"
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-FILLER = [
-    "The weather was lovely on the walk this morning.",
-    "I finished a crossword over breakfast.",
-    "My neighbour's dog barked at the postman again.",
-    "I tried a new recipe for lentil soup.",
-    "The train was a few minutes late today.",
-    "I watched a documentary about octopuses.",
-]
 
 
 @dataclass

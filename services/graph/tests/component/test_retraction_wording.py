@@ -33,17 +33,12 @@ from somnia_graph.supersession import SupersessionDetector
 from somnia_graph_store.embedded.store import EmbeddedGraphStore
 from somnia_memory_store.embedded.store import EmbeddedMemoryStore
 
-from .conftest import Say
+from .conftest import FILLER, Say
 
 DATA = Path(__file__).parent / "data"
 NS = "acme/helper/dana"
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
-AFTER = [
-    "The weather was lovely on the walk this morning.",
-    "I finished a crossword over breakfast.",
-    "My neighbour's dog barked at the postman again.",
-    "I tried a new recipe for lentil soup.",
-]
+AFTER = FILLER[:4]
 BEFORE = [
     "The traffic on the ring road was terrible again this morning.",
     "My neighbour finally finished painting his fence yesterday.",
