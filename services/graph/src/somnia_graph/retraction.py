@@ -176,7 +176,8 @@ class RetractionDetector:
         ended = cue.ended
         # Without the words about saying and keeping ("my address from memory please"): they would match
         # any statement that says "please".
-        topic = topic_of(cue.topic) if content_keys(topic_of(cue.topic)) else cue.topic
+        cleaned = topic_of(cue.topic)
+        topic = cleaned if content_keys(cleaned) else cue.topic
         keys = content_keys(topic)
         if not keys:
             return [] if by_words_only else await self._previous(record)
