@@ -92,6 +92,9 @@ async def test_agents_run_sessions_and_their_tools_are_counted(graph_store: Grap
         )
     assert await graph_store.agent_sessions(ns, "coder", limit=10) == ["s2", "s1"]
     assert await graph_store.agent_sessions(ns, "coder", limit=1) == ["s2"]
+    # A later upsert that does not know the start (a session's end) keeps the order.
+    await graph_store.upsert_sessions([SessionNode(namespace=ns, session_id="s1", agent="coder", outcome="done")])
+    assert await graph_store.agent_sessions(ns, "coder", limit=10) == ["s2", "s1"]
     assert await graph_store.agent_tools(ns, "coder", limit=10) == [("git", 3), ("grep", 1)]
     assert await graph_store.agent_tools(ns, "nobody", limit=10) == []
     assert await graph_store.count(ns, "Agent") == 2

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -38,14 +39,27 @@ CREATE TABLE IF NOT EXISTS edge (
     weight REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (namespace, type, source, target)
 );
+"""
+# After the tables, and after an older file's edge table gained its weight column.
+INDEXES = """
 CREATE INDEX IF NOT EXISTS edge_target ON edge(namespace, type, target);
 CREATE INDEX IF NOT EXISTS node_sort ON node(namespace, label, sort_key);
+CREATE INDEX IF NOT EXISTS ran_by_start ON edge(namespace, source, weight) WHERE type = 'RAN';
+CREATE INDEX IF NOT EXISTS memory_judged ON node(namespace, key)
+    WHERE label = 'Memory' AND json_extract(props, '$.verdicts') IS NOT NULL;
 """
+# PRAGMA user_version of a graph file whose RAN edges carry their session's start (see _backfill_ran_starts).
+RAN_STARTS_VERSION = 1
 
 
 # A turn's sort key starts with its session, so a session's turns are one contiguous index range and
 # a new turn finds its neighbours in time with two index seeks.
 SESSION_END = "\U0010ffff"
+
+
+def session_start(started_at: str) -> float:
+    """A session's stored start (ISO 8601) as seconds since the epoch: a RAN edge's weight."""
+    return datetime.fromisoformat(started_at).timestamp()
 
 
 def turn_key(session_id: str, turn_id: str) -> str:
@@ -64,16 +78,43 @@ class EmbeddedGraphBase:
         # Freed pages are zeroed: erased entities and props do not linger in the file's free space.
         self._conn.execute("PRAGMA secure_delete=ON")
         self._lock = threading.Lock()
+        # Here too, not only in ensure_schema: processes that only read (recall, cache-warming) name this
+        # schema's indexes in their queries, whichever process opened the file first.
+        self._ensure_schema_sync()
 
     async def ensure_schema(self) -> None:
-        def run() -> None:
-            with self._lock:
-                self._conn.executescript(SCHEMA)
-                columns = {row[1] for row in self._conn.execute("PRAGMA table_info(edge)")}
-                if "weight" not in columns:  # graphs written before SIMILAR_TO carried a score
-                    self._conn.execute("ALTER TABLE edge ADD COLUMN weight REAL NOT NULL DEFAULT 0")
+        await asyncio.to_thread(self._ensure_schema_sync)
 
-        await asyncio.to_thread(run)
+    def _ensure_schema_sync(self) -> None:
+        with self._lock:
+            self._conn.executescript(SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(edge)")}
+            if "weight" not in columns:  # graphs written before SIMILAR_TO carried a score
+                self._conn.execute("ALTER TABLE edge ADD COLUMN weight REAL NOT NULL DEFAULT 0")
+            self._conn.executescript(INDEXES)
+            if self._conn.execute("PRAGMA user_version").fetchone()[0] < RAN_STARTS_VERSION:
+                self._backfill_ran_starts()
+
+    def _backfill_ran_starts(self) -> None:
+        """Graphs written before a RAN edge carried its session's start (as its weight, so an agent's
+        latest sessions are one index range): copy each start from its session, once."""
+        cur = self._conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            rows = cur.execute(
+                "SELECT e.namespace, e.source, e.target, json_extract(n.props, '$.started_at') FROM edge e "
+                "JOIN node n ON n.namespace = e.namespace AND n.label = 'Session' AND n.key = substr(e.target, 9) "
+                "WHERE e.type = 'RAN' AND e.weight = 0"
+            ).fetchall()
+            cur.executemany(
+                "UPDATE edge SET weight = ? WHERE namespace = ? AND type = 'RAN' AND source = ? AND target = ?",
+                [(session_start(str(started)), ns, src, dst) for ns, src, dst, started in rows if started],
+            )
+            cur.execute(f"PRAGMA user_version = {RAN_STARTS_VERSION}")
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
 
     def _write(self, statements: list[tuple[str, tuple[object, ...]]]) -> None:
         with self._lock:

