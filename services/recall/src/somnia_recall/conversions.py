@@ -23,10 +23,14 @@ LAYERS: dict[int, LayerName] = {
 LAYER_ENUMS = {name: number for number, name in LAYERS.items()}
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
+    """As Timestamp.FromDatetime (a naive time is UTC), exact, in a third of its time: a warm pack
+    carries two per item, some 1,400 a pack."""
+    elapsed = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) - EPOCH
+    return Timestamp(seconds=elapsed.days * 86_400 + elapsed.seconds, nanos=elapsed.microseconds * 1000)
 
 
 def read_time(message: object, field: str, name: str) -> datetime | None:
