@@ -190,6 +190,11 @@ async def test_news_in_the_pool_brings_the_plan_it_made_current(world: World, em
         ("Hi! What's on your mind?", True),
         ("Ha, fair enough.", True),
         ("Okay, noted.", True),
+        ("Interesting.", True),  # stemmed as texts are: "interesting" was never matched as "interest"
+        ("Understood, absolutely.", True),
+        ("Sounds like quite a day.", True),  # "quite" is no "quit"
+        ("Thanks for letting me know.", True),
+        ("I quit the gym.", False),
         ("I like tea.", False),  # one telling word is something to answer with
         ("We moved our event bus to Kafka in the spring.", False),
         ("Wow! What got you into running?", False),

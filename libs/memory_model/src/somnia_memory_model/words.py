@@ -10,10 +10,11 @@ from somnia_memory_store import STOP_WORDS as SEARCH_STOP_WORDS
 
 # Hyphens split words: "on-call" is "on" and "call", as "on call" is.
 WORD = re.compile(r"[a-z0-9][a-z0-9']*")
-# The keyword search's stop words, and what conversation adds: contractions, fillers, "the part I said".
+# The keyword search's stop words, and what conversation adds: contractions, fillers, "the part I said"
+# ("quite" too: its stem would be "quit").
 CONVERSATION_STOP_TEXT = """also anymore aren't bit can't cannot couldn't didn't doesn't don't either else even ever
 every get gets getting go goes going gone got hadn't hasn't haven't he'd he'll he's i'd i'll i'm i've isn't
-it's let's like mention mentioned mine much must oh ok okay one ought part really said say says
+it's let's like mention mentioned mine much must oh ok okay one ought part quite really said say says
 she'd she'll she's shouldn't since still stuff tell that's there's they'd they'll they're they've
 thing things though told upon us wasn't we'd we'll we're we've well weren't what's whose won't
 wouldn't yeah yes yet you'd you'll you're you've"""

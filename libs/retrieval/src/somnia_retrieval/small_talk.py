@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from somnia_memory_model import content_keys, telling
+from somnia_memory_model import content_keys, stem, telling
 
-# Stems (words.stem) of greeting, acknowledgement and reaction words, beyond the stop words and the
-# generic words that `telling` already sets aside.
-SMALL_TALK = frozenset(
-    {
-        *("hi", "hey", "hello", "bye", "okay", "ok", "sure", "yeah", "yep", "alright", "right", "indeed"),
-        *("ha", "haha", "oh", "ah", "mm", "hmm", "wow", "cheer", "not", "noted", "understood", "understand"),
-        *("ahead", "again", "chat", "quick", "listen", "fair", "enough", "imagin", "sound", "mind", "busy"),
-        *("interest", "welcom", "totally", "absolut"),
-    }
-)
+# Greeting, acknowledgement and reaction words, beyond the stop words and the generic words that
+# `telling` already sets aside. Written as words and stemmed as content_keys stems a text: a stem keeps
+# at most six letters, so entries written as stems ("interest", "understood") never matched a text
+# ("Interesting.", "Understood.") and such replies counted as content.
+_SMALL_TALK_WORDS = """
+hi hey hello bye okay ok sure yeah yep alright right indeed ha haha oh ah mm hmm wow cheers not noted
+understood understand ahead again chat quick listen fair enough imagine sounds mind busy interesting
+welcome totally absolutely letting
+"""
+SMALL_TALK = frozenset(stem(w) for w in _SMALL_TALK_WORDS.split())
 
 
 @lru_cache(maxsize=65_536)
