@@ -42,6 +42,12 @@ def test_content_words_leave_out_the_speaker_stop_words_and_single_letters() -> 
     assert split_speaker("Dana: hi") == ("Dana", "hi") and split_speaker("no speaker here") == ("", "no speaker here")
 
 
+def test_generic_and_filler_words_tell_nothing_as_a_text_stems_them() -> None:
+    assert telling(content_keys("Everything went fine tonight, quite a day")) == {"went"}
+    assert content_keys("quite") == frozenset()  # not "quit"
+    assert telling(content_keys("I quit the gym")) == {"quit", "gym"}
+
+
 def test_stems_meet_on_a_shared_prefix_of_four_letters_or_more() -> None:
     rota, rotation = content_keys("the on-call rota"), content_keys("this rotation")
     assert shared(rota, rotation) == {"rota"} and overlap(rota, rotation) == 0.5

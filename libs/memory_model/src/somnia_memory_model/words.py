@@ -27,7 +27,6 @@ ago week month today tonight hour minut
 kid young com go thank nic lot littl big new old last next first really sur lik tak giv kep keep start
 help fun awesom amaz cool glad happy excit lif peopl person someth anyth everyth work friend famil
 tough easy hear shar talk chat fin proud inspir"""
-GENERIC = frozenset(GENERIC_TEXT.split())
 # A stem keeps at most this many letters: "allergy" and "allergic", "responsible" and "responsibility"
 # meet there, which suffix rules alone would not bring together.
 STEM_LETTERS = 6
@@ -51,6 +50,11 @@ def stem(word: str) -> str:
     if word.endswith("e") and len(word) > 3:
         word = word[:-1]
     return word[:STEM_LETTERS]
+
+
+# As written, and as a text's words stem ("everything" is "everyt", "tonight" "tonigh": written as
+# "everyth" and "tonight", they had never matched).
+GENERIC = frozenset(GENERIC_TEXT.split()) | frozenset(stem(w) for w in GENERIC_TEXT.split())
 
 
 # "Dana: ..." — the speaker a memory's text starts with (memory_text writes it so) is not what it is about.
