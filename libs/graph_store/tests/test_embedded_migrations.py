@@ -27,10 +27,18 @@ async def test_sessions_run_before_ran_edges_carried_their_start_are_ordered_by_
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE edge SET weight = 0 WHERE type = 'RAN'")
         conn.execute("PRAGMA user_version = 0")
+        # A start that is no time is left unknown rather than keeping the file from opening.
+        conn.execute(
+            "INSERT INTO node(namespace, label, key, props) VALUES ('ns', 'Session', 'odd', ?)",
+            ('{"started_at": "soon"}',),
+        )
+        conn.execute(
+            "INSERT INTO edge(namespace, type, source, target) VALUES ('ns', 'RAN', 'Agent:coder', 'Session:odd')"
+        )
     store = EmbeddedGraphStore(path)
     await store.ensure_schema()
     try:
-        assert await store.agent_sessions("ns", "coder", limit=10) == ["s3", "s2", "s1"]
+        assert await store.agent_sessions("ns", "coder", limit=10) == ["s3", "s2", "s1", "odd"]
     finally:
         await store.aclose()
     with sqlite3.connect(path) as conn:

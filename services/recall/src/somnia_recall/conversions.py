@@ -27,8 +27,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def timestamp(value: datetime) -> Timestamp:
-    """As Timestamp.FromDatetime (a naive time is UTC), exact, in a third of its time: a warm pack
-    carries two per item, some 1,400 a pack."""
+    """As Timestamp.FromDatetime (a naive time is UTC), exact, in less than half its time (1.5 against
+    3.5 us): a warm pack carries two per item, some 1,400 a pack."""
     elapsed = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) - EPOCH
     return Timestamp(seconds=elapsed.days * 86_400 + elapsed.seconds, nanos=elapsed.microseconds * 1000)
 

@@ -58,8 +58,12 @@ SESSION_END = "\U0010ffff"
 
 
 def session_start(started_at: str) -> float:
-    """A session's stored start (ISO 8601) as seconds since the epoch: a RAN edge's weight."""
-    return datetime.fromisoformat(started_at).timestamp()
+    """A session's stored start (ISO 8601) as seconds since the epoch: a RAN edge's weight; 0 (unknown)
+    for a value that is no time, so one odd session cannot keep the file from opening."""
+    try:
+        return datetime.fromisoformat(started_at).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def turn_key(session_id: str, turn_id: str) -> str:
