@@ -407,8 +407,9 @@ PAST_SOON = (
     # is closed", "since the reviewer needs protected time" are reasons
     r"(?:(?!(?:can|can't|cannot|could|couldn't|must|won't|will|would|should|be|is|isn't|are|aren't|needs?|wants?|"
     r"requires?|does|makes|keeps|gets|likes|uses|takes|means)\s)[\w']+\s+){0,3}?"
-    r"(?:\w+ed|was|were|spoke|met|saw|began|got|left|came|went|ago|lost|had|made|did|took|found|last|childhood|"
-    r"forever|then)\b"
+    # ("need" ends in "ed" and is the present: "since newer releases need a newer Python" is a reason)
+    r"(?!need\b)(?:\w+ed|was|were|spoke|met|saw|began|got|left|came|went|ago|lost|had|made|did|took|found|last|"
+    r"childhood|forever|then)\b"
 )
 # "since" of time, not of reason: "since Monday", "since last year".
 NOT_A_REASON = (
@@ -498,7 +499,12 @@ DEPENDS: tuple[re.Pattern[str], ...] = (
     # "dinners are all veggie for Rafi's sake"
     re.compile(rf"{LEAD}(?P<then>[^.;!?]+?)\s+for (?:the sake of )?(?P<condition>[^.;!?]+?)(?:'s)? sake\b"),
     # "I eat before my run, otherwise the metformin wrecks my stomach": what it guards against
-    re.compile(rf"{LEAD}(?P<then>[^.;!?]+?)[,;]\s*(?:otherwise|or else)\s+(?P<condition>{CLAUSE})"),
+    # ("otherwise there'd be no point" guards against nothing: it says the reason was given)
+    re.compile(
+        rf"{LEAD}(?P<then>[^.;!?]+?)[,;]\s*(?:otherwise|or else)\s+"
+        r"(?!(?:there(?:'d| would)|it(?:'d| would)) be (?:no point|pointless)|what'?s the point|why bother)"
+        rf"(?P<condition>{CLAUSE})"
+    ),
     # a purpose that the habit serves alone: "we pay for Datadog only to monitor the legacy stack", "the staging
     # cluster exists mainly so that QA can test releases"; when the purpose goes, so may the habit
     re.compile(
