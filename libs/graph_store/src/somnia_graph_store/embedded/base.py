@@ -96,29 +96,25 @@ class EmbeddedGraphBase:
             if "weight" not in columns:  # graphs written before SIMILAR_TO carried a score
                 self._conn.execute("ALTER TABLE edge ADD COLUMN weight REAL NOT NULL DEFAULT 0")
             self._conn.executescript(INDEXES)
-            if self._conn.execute("PRAGMA user_version").fetchone()[0] < RAN_STARTS_VERSION:
-                self._backfill_ran_starts()
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < RAN_STARTS_VERSION:
+            self._transact(self._backfill_ran_starts)
 
-    def _backfill_ran_starts(self) -> None:
+    @staticmethod
+    def _backfill_ran_starts(cur: sqlite3.Cursor) -> int:
         """Graphs written before a RAN edge carried its session's start (as its weight, so an agent's
         latest sessions are one index range): copy each start from its session, once."""
-        cur = self._conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            rows = cur.execute(
-                "SELECT e.namespace, e.source, e.target, json_extract(n.props, '$.started_at') FROM edge e "
-                "JOIN node n ON n.namespace = e.namespace AND n.label = 'Session' AND n.key = substr(e.target, 9) "
-                "WHERE e.type = 'RAN' AND e.weight = 0"
-            ).fetchall()
-            cur.executemany(
-                "UPDATE edge SET weight = ? WHERE namespace = ? AND type = 'RAN' AND source = ? AND target = ?",
-                [(session_start(str(started)), ns, src, dst) for ns, src, dst, started in rows if started],
-            )
-            cur.execute(f"PRAGMA user_version = {RAN_STARTS_VERSION}")
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+        rows = cur.execute(
+            "SELECT e.namespace, e.source, e.target, json_extract(n.props, '$.started_at') FROM edge e "
+            "JOIN node n ON n.namespace = e.namespace AND n.label = 'Session' AND n.key = substr(e.target, 9) "
+            "WHERE e.type = 'RAN' AND e.weight = 0"
+        ).fetchall()
+        filled = [(session_start(str(started)), ns, src, dst) for ns, src, dst, started in rows if started]
+        cur.executemany(
+            "UPDATE edge SET weight = ? WHERE namespace = ? AND type = 'RAN' AND source = ? AND target = ?", filled
+        )
+        cur.execute(f"PRAGMA user_version = {RAN_STARTS_VERSION}")
+        return len(filled)
 
     def _write(self, statements: list[tuple[str, tuple[object, ...]]]) -> None:
         with self._lock:
